@@ -1,0 +1,37 @@
+"""Typed errors raised by the pure media functions.
+
+Every error carries a reason a person can read; the job that ran the function stores
+it on the media object as its `failed` state.
+"""
+
+
+class MediaError(Exception):
+    """Base class: processing a media file failed for a reason worth showing."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UnsupportedMedia(MediaError):
+    """The file's content is not a type this function can process."""
+
+
+class CorruptMedia(MediaError):
+    """The file claims a type but cannot be decoded (truncated, damaged, hostile)."""
+
+
+class MediaTooLarge(MediaError):
+    """The file's dimensions or size exceed the configured limits (decompression bombs)."""
+
+
+class ToolFailed(MediaError):
+    """An external tool (ffmpeg, ffprobe, pdftoppm) failed; reason holds its last error lines."""
+
+
+class ToolTimedOut(MediaError):
+    """An external tool ran past its time limit and was killed."""
+
+
+class Cancelled(MediaError):
+    """The work was cancelled by a person (e.g. a transcode stopped from the UI)."""
