@@ -1,0 +1,48 @@
+"""A tenant database's collections, indexes and schema version.
+
+`meta` holds {"_id": "schema", "version": N}. gallery.migrations (when a version 2
+exists) upgrades a database from any earlier version; provisioning writes the current one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pymongo import ASCENDING, DESCENDING
+
+SCHEMA_VERSION = 1
+
+# (collection, keys, options). nx-27017 does not enforce unique indexes on array fields,
+# so uniqueness is only ever declared on scalar fields.
+INDEXES = [
+    ("users", [("username_key", ASCENDING)], {"unique": True}),
+    ("users", [("email_key", ASCENDING)], {}),
+    ("roles", [("name_key", ASCENDING)], {"unique": True}),
+    ("albums", [("parent_id", ASCENDING), ("position", ASCENDING)], {}),
+    ("albums", [("ancestors", ASCENDING)], {}),
+    ("media", [("album_id", ASCENDING), ("position", ASCENDING)], {}),
+    ("media", [("album_id", ASCENDING), ("date_added", DESCENDING)], {}),
+    ("media", [("content_hash", ASCENDING)], {}),
+    ("sessions", [("user_id", ASCENDING)], {}),
+    ("tokens", [("user_id", ASCENDING), ("purpose", ASCENDING)], {}),
+    ("events", [("time", DESCENDING)], {}),
+    ("outbox", [("state", ASCENDING), ("created", ASCENDING)], {}),
+]
+
+
+async def create_indexes(db) -> None:
+    for collection, keys, options in INDEXES:
+        await db[collection].create_index(keys, **options)
+
+
+async def write_meta(db) -> None:
+    await db.meta.update_one(
+        {"_id": "schema"},
+        {"$set": {"version": SCHEMA_VERSION, "updated": datetime.now(UTC)}},
+        upsert=True,
+    )
+
+
+async def schema_version(db) -> int:
+    doc = await db.meta.find_one({"_id": "schema"})
+    return int(doc["version"]) if doc else 0

@@ -1,0 +1,182 @@
+"""A tenant's settings: one document validated against a typed schema.
+
+The admin settings page is rendered from SETTINGS, so a feature adds a setting by adding
+an entry here (key, type, default, range, one-line description, group); nothing else.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from gallery.errors import Invalid
+
+SETTINGS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: str  # bool, int, str, text, choice, list
+    default: Any
+    label: str
+    description: str
+    group: str
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+    max_length: int = 500
+    secret: bool = False  # never shown back in the form (e.g. an SMTP password)
+
+
+GROUPS = ("General", "Accounts", "Security", "Media", "Video and audio", "E-mail")
+
+SETTINGS: list[Setting] = [
+    # General
+    Setting("gallery_title", "str", "", "Gallery title", "shown in the header and in e-mails (empty: the tenant's title)", "General", max_length=200),
+    Setting("allow_anonymous_browsing", "bool", True, "Anonymous browsing", "visitors who are not signed in may view public albums", "General"),
+    Setting("allow_anonymous_original", "bool", False, "Anonymous original download", "visitors who are not signed in may download full-resolution originals", "General"),
+    Setting("page_size", "int", 60, "Items per page", "media objects per album page", "General", minimum=10, maximum=500),
+    Setting("metadata_fields", "list", ["title", "caption", "date_taken", "camera", "lens", "exposure", "iso", "focal_length", "dimensions", "file_size", "gps", "tags"], "Metadata panel", "fields shown beside a media object, in order (comma separated)", "General"),
+    Setting("slideshow_interval", "int", 4, "Slideshow interval", "seconds each image is shown in a slideshow", "General", minimum=1, maximum=120),
+    Setting("slideshow_loop", "bool", True, "Slideshow loops", "start again after the last item", "General"),
+    # Accounts
+    Setting("allow_registration", "bool", False, "Self-registration", "visitors may create their own account", "Accounts"),
+    Setting("require_email_verification", "bool", True, "Verify e-mail", "new accounts must confirm their e-mail address", "Accounts"),
+    Setting("require_approval", "bool", False, "Admin approval", "new accounts must be approved by an administrator", "Accounts"),
+    Setting("email_as_username", "bool", False, "E-mail as account name", "people sign in with their e-mail address", "Accounts"),
+    Setting("allow_account_deletion", "bool", True, "Delete own account", "users may delete their own account", "Accounts"),
+    Setting("user_albums", "bool", False, "User albums", "each user gets a personal album", "Accounts"),
+    # Security
+    Setting("password_min_length", "int", 10, "Minimum password length", "shorter passwords are refused", "Security", minimum=8, maximum=128),
+    Setting("lockout_attempts", "int", 5, "Failed logins before lockout", "wrong passwords within the window that lock an account", "Security", minimum=1, maximum=100),
+    Setting("lockout_window_minutes", "int", 15, "Lockout window", "minutes in which failed logins are counted", "Security", minimum=1, maximum=1440),
+    Setting("lockout_minutes", "int", 15, "Lockout duration", "minutes an account stays locked", "Security", minimum=1, maximum=10080),
+    Setting("event_log_size", "int", 2000, "Event log size", "newest entries kept in the event log", "Security", minimum=100, maximum=100000),
+    # Media
+    Setting("thumbnail_size", "int", 320, "Thumbnail size", "longest side of thumbnails, in pixels", "Media", minimum=64, maximum=1024),
+    Setting("optimized_size", "int", 1920, "Optimized size", "longest side of web-optimized copies, in pixels", "Media", minimum=400, maximum=8000),
+    Setting("derivative_format", "choice", "jpeg", "Derivative format", "file format of thumbnails and optimized copies", "Media", choices=("jpeg", "webp")),
+    Setting("thumbnail_quality", "int", 80, "Thumbnail quality", "JPEG/WebP quality of thumbnails", "Media", minimum=30, maximum=100),
+    Setting("optimized_quality", "int", 85, "Optimized quality", "JPEG/WebP quality of optimized copies", "Media", minimum=30, maximum=100),
+    Setting("max_upload_mb", "int", 2048, "Largest upload", "largest file one upload may carry, in MB", "Media", minimum=1, maximum=1_000_000),
+    Setting("allowed_extensions", "list", ["jpg", "png", "gif", "webp", "heic", "tif", "mp4", "mov", "m4v", "webm", "mkv", "avi", "mp3", "m4a", "aac", "wav", "ogg", "flac", "pdf", "txt"], "Allowed file types", "file types (by content) that may be uploaded, comma separated", "Media"),
+    Setting("duplicates", "choice", "keep", "Duplicate uploads", "keep both copies or skip a file already in the album", "Media", choices=("keep", "skip")),
+    # Video and audio
+    Setting("video_max_width", "int", 1280, "Web video width", "largest width of transcoded video", "Video and audio", minimum=160, maximum=7680),
+    Setting("video_max_height", "int", 720, "Web video height", "largest height of transcoded video", "Video and audio", minimum=120, maximum=4320),
+    Setting("video_crf", "int", 23, "Video quality (CRF)", "lower is better quality and larger files", "Video and audio", minimum=10, maximum=40),
+    Setting("video_preset", "choice", "veryfast", "Encoder preset", "slower presets make smaller files", "Video and audio", choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")),
+    Setting("transcode_time_limit", "int", 3600, "Transcode time limit", "seconds before a transcode is stopped", "Video and audio", minimum=10, maximum=86400),
+    Setting("video_autoplay", "bool", False, "Autoplay", "start video and audio when the page opens", "Video and audio"),
+]
+
+BY_KEY = {s.key: s for s in SETTINGS}
+
+
+def defaults() -> dict[str, Any]:
+    return {s.key: (list(s.default) if isinstance(s.default, list) else s.default) for s in SETTINGS}
+
+
+def parse_value(setting: Setting, raw: Any) -> Any:
+    """Turn a form string or JSON value into the setting's type; raise ValueError with a reason."""
+    t = setting.type
+    if t == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in ("1", "true", "on", "yes"):
+            return True
+        if raw in (None, "") or (isinstance(raw, str) and raw.lower() in ("0", "false", "off", "no")):
+            return False
+        raise ValueError("must be on or off")
+    if t == "int":
+        if isinstance(raw, bool):
+            raise ValueError("must be a whole number")
+        try:
+            value = int(raw.strip()) if isinstance(raw, str) else int(raw)
+        except (TypeError, ValueError):
+            raise ValueError("must be a whole number") from None
+        if isinstance(raw, float) and raw != value:
+            raise ValueError("must be a whole number")
+        if setting.minimum is not None and value < setting.minimum:
+            raise ValueError(f"must be at least {setting.minimum}")
+        if setting.maximum is not None and value > setting.maximum:
+            raise ValueError(f"must be at most {setting.maximum}")
+        return value
+    if t in ("str", "text"):
+        if raw is None:
+            raw = ""
+        if not isinstance(raw, str):
+            raise ValueError("must be text")
+        value = raw.strip()
+        if len(value) > setting.max_length:
+            raise ValueError(f"must be at most {setting.max_length} characters")
+        return value
+    if t == "choice":
+        if raw not in setting.choices:
+            raise ValueError(f"must be one of: {', '.join(setting.choices)}")
+        return raw
+    if t == "list":
+        if isinstance(raw, str):
+            items = [p.strip() for p in raw.replace("\n", ",").split(",")]
+        elif isinstance(raw, list) and all(isinstance(p, str) for p in raw):
+            items = [p.strip() for p in raw]
+        else:
+            raise ValueError("must be a list of words")
+        items = [p for p in items if p]
+        if any(len(p) > 100 for p in items) or len(items) > 200:
+            raise ValueError("has too many or too long entries")
+        return list(dict.fromkeys(items))
+    raise ValueError(f"unknown setting type {t}")
+
+
+def validate(values: dict[str, Any]) -> dict[str, Any]:
+    """Validate a partial update; raise Invalid with one error per bad field."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for key, raw in values.items():
+        setting = BY_KEY.get(key)
+        if setting is None:
+            errors[key] = "is not a setting"
+            continue
+        try:
+            clean[key] = parse_value(setting, raw)
+        except ValueError as exc:
+            errors[key] = f"{setting.label} {exc}"
+    if errors:
+        raise Invalid("Some settings are not valid.", field_errors=errors)
+    return clean
+
+
+CACHE_SECONDS = 5.0
+
+
+async def get_settings(ctx) -> dict[str, Any]:
+    """The tenant's settings merged over the defaults (cached briefly per process)."""
+    now = time.monotonic()
+    if ctx.settings_cache is not None and now - ctx.settings_fetched_at < CACHE_SECONDS:
+        return ctx.settings_cache
+    doc = await ctx.db.settings.find_one({"_id": "gallery"}) or {}
+    merged = defaults()
+    for key, value in (doc.get("values") or {}).items():
+        if key in BY_KEY:
+            merged[key] = value
+    ctx.settings_cache, ctx.settings_fetched_at = merged, now
+    return merged
+
+
+async def update_settings(ctx, values: dict[str, Any]) -> dict[str, Any]:
+    """Validate and store changed settings; return the full, new settings."""
+    clean = validate(values)
+    if clean:
+        await ctx.db.settings.update_one(
+            {"_id": "gallery"},
+            {
+                "$set": {**{f"values.{k}": v for k, v in clean.items()}, "version": SETTINGS_VERSION, "updated": datetime.now(UTC)},
+            },
+            upsert=True,
+        )
+    ctx.settings_cache = None
+    return await get_settings(ctx)

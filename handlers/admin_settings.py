@@ -1,0 +1,52 @@
+"""The tenant admin's settings page, rendered from the settings schema."""
+
+from __future__ import annotations
+
+from gallery import settings as gallery_settings
+from gallery.errors import Invalid
+from gallery.events import record_event
+from gallery.permissions import require_administrator
+from handlers.base import TenantHandler
+
+
+class SettingsHandler(TenantHandler):
+    async def _admin(self) -> None:
+        self.require_user()
+        await require_administrator(self.tenant, self.user)
+        self.is_gallery_admin = True
+
+    def _page(self, values: dict, errors: dict, notice: str | None) -> None:
+        self.render("admin/settings.html", schema=gallery_settings.SETTINGS,
+                    groups=gallery_settings.GROUPS, values=values, errors=errors, notice=notice)
+
+    async def get(self) -> None:
+        await self._admin()
+        self._page(self.settings_values, {}, None)
+
+    async def post(self) -> None:
+        await self._admin()
+        submitted = {}
+        for setting in gallery_settings.SETTINGS:
+            if setting.type == "bool":
+                submitted[setting.key] = self.get_body_argument(setting.key, "") == "on"
+            elif setting.secret and not self.get_body_argument(setting.key, ""):
+                continue  # an empty secret field keeps the stored value
+            else:
+                submitted[setting.key] = self.get_body_argument(setting.key, "")
+        changed = {k: v for k, v in submitted.items() if str(v) != str(self.settings_values.get(k)) or isinstance(v, bool)}
+        try:
+            values = await gallery_settings.update_settings(self.tenant, changed)
+        except Invalid as exc:
+            self.set_status(400)
+            self._page({**self.settings_values, **submitted}, exc.field_errors, None)
+            return
+        keys = [k for k in changed if self.settings_values.get(k) != values.get(k)]
+        if keys:
+            await record_event(self.tenant, "settings", f"Settings changed: {', '.join(sorted(keys))}",
+                               user=self.user, ip=self.client_ip(), url=self.request.path)
+        self.settings_values = values
+        self.gallery_title = values.get("gallery_title") or self.tenant.title
+        self._page(values, {}, "Settings saved.")
+
+
+ROUTES = [(r"/admin/settings", SettingsHandler)]

@@ -1,0 +1,283 @@
+"""Base handlers: tenant resolution, the signed-in user, errors rendered in one place.
+
+`TenantHandler.prepare()` finds the tenant the router picked (by hostname or by
+`/g/<slug>/`), takes its `TenantContext` from the registry, and loads the user from a
+session cookie signed with that tenant's own key: a cookie of tenant A is never valid
+on tenant B, whatever the routing mode.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import sys
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+import tornado.web
+from tornado.web import create_signed_value, decode_signed_value
+
+from gallery import settings as gallery_settings
+from gallery.errors import GalleryError, NotAuthenticated
+from gallery.sessions import user_for_session
+from server.services import Services
+from tenants.context import TenantContext
+from tenants.registry import TenantNotFound
+from tenants.urls import TenantUrls
+
+log = logging.getLogger("atrium.web")
+
+SESSION_COOKIE = "atrium_session"
+
+STATUS_TITLES = {
+    400: "Bad request",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    410: "Gone",
+    413: "Too large",
+    415: "Unsupported file type",
+    416: "Range not satisfiable",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Unavailable",
+}
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    """What every handler has: services, JSON helpers and error pages."""
+
+    tenant: TenantContext | None = None
+    current_admin: dict | None = None
+
+    @property
+    def services(self) -> Services:
+        return self.application.settings["services"]
+
+    @property
+    def config(self):
+        return self.services.config
+
+    @property
+    def is_api(self) -> bool:
+        return self.request.path.startswith("/api/")
+
+    def set_default_headers(self) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "same-origin")
+        self.set_header("X-Frame-Options", "SAMEORIGIN")
+
+    def client_ip(self) -> str:
+        return self.request.remote_ip or ""
+
+    def json_body(self) -> dict:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise GalleryError("The request body is not valid JSON.") from None
+        if not isinstance(body, dict):
+            raise GalleryError("The request body must be a JSON object.")
+        return body
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(data, default=_json_default, ensure_ascii=False))
+
+    # -- errors -----------------------------------------------------------------------
+    def _handle_request_exception(self, e: BaseException) -> None:
+        # Domain errors carry their own status; everything else goes the usual way.
+        if isinstance(e, GalleryError) and not self._finished:
+            self._gallery_error = e
+            self.send_error(e.status, exc_info=sys.exc_info())
+            return
+        if isinstance(e, TenantNotFound) and not self._finished:
+            self.send_error(404, exc_info=sys.exc_info())
+            return
+        super()._handle_request_exception(e)
+
+    def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, (GalleryError, TenantNotFound, tornado.web.HTTPError)):
+            return super().log_exception(typ, value, tb) if isinstance(value, tornado.web.HTTPError) else None
+        self._event_id = secrets.token_hex(4)
+        log.error(
+            "event %s: %s %s failed\n%s",
+            self._event_id, self.request.method, self.request.uri,
+            "".join(traceback.format_exception(typ, value, tb)),
+        )
+        self.record_error(value)
+
+    def record_error(self, exc: BaseException) -> None:
+        """Hook for the tenant event log (TenantHandler writes one)."""
+
+    def error_message(self, status: int, exc: BaseException | None) -> tuple[str, str, dict]:
+        if isinstance(exc, GalleryError):
+            return exc.code, exc.message, exc.field_errors
+        if isinstance(exc, tornado.web.HTTPError) and exc.log_message and status != 500:
+            return _code_for(status), exc.log_message % exc.args if exc.args else exc.log_message, {}
+        if isinstance(exc, TenantNotFound):
+            return "not_found", "There is no gallery at this address.", {}
+        if status >= 500:
+            event = getattr(self, "_event_id", None)
+            suffix = f" (event {event})" if event else ""
+            return "internal_error", f"Something went wrong on our side{suffix}.", {}
+        return _code_for(status), STATUS_TITLES.get(status, self._reason), {}
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        code, message, fields = self.error_message(status_code, exc)
+        if self.is_api or "application/json" in self.request.headers.get("Accept", "") and "text/html" not in self.request.headers.get("Accept", ""):
+            error = {"code": code, "message": message}
+            if fields:
+                error["fields"] = fields
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            self.finish(json.dumps({"error": error}))
+            return
+        self.render_error_page(status_code, message)
+
+    def render_error_page(self, status_code: int, message: str) -> None:
+        self.render(
+            "errors/error.html",
+            status=status_code,
+            title=STATUS_TITLES.get(status_code, "Error"),
+            message=message,
+        )
+
+    # -- template namespace -----------------------------------------------------------
+    def get_template_namespace(self) -> dict:
+        ns = super().get_template_namespace()
+        ns.update(
+            tenant=self.tenant,
+            urls=getattr(self, "urls", None),
+            user=getattr(self, "user", None),
+            admin=self.current_admin,
+            gallery_title=getattr(self, "gallery_title", None),
+            json_attr=lambda value: json.dumps(value, default=_json_default),
+        )
+        return ns
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _code_for(status: int) -> str:
+    return STATUS_TITLES.get(status, "error").lower().replace(" ", "_")
+
+
+class TenantHandler(BaseHandler):
+    """A handler inside one gallery."""
+
+    user: dict | None = None
+    session: dict | None = None
+    # Pages that work before the gallery is installed (the installer) set this.
+    allow_uninstalled = False
+
+    async def prepare(self) -> None:
+        target = self.request.atrium_target
+        registry = self.services.registry
+        if target.slug:
+            ctx = await registry.context_for_slug(target.slug)
+        else:
+            ctx = await registry.context_for_hostname(target.hostname)
+        self.tenant = ctx
+        origin = f"{self.request.protocol}://{self.request.host}"
+        self.urls = TenantUrls(prefix=target.prefix, origin=origin)
+        if ctx.status == "suspended" or ctx.status in ("deleting", "provisioning"):
+            raise tornado.web.HTTPError(503, "This gallery is not available right now.")
+        if not ctx.active and not self.allow_uninstalled:
+            raise tornado.web.HTTPError(503, "This gallery has not been set up yet.")
+        self.settings_values = await gallery_settings.get_settings(ctx) if ctx.active else gallery_settings.defaults()
+        self.gallery_title = self.settings_values.get("gallery_title") or ctx.title
+        token = self.get_session_token()
+        if token:
+            found = await user_for_session(ctx, token)
+            if found:
+                self.session, self.user = found
+
+    # -- cookies signed with the tenant's own key -------------------------------------
+    @property
+    def cookie_path(self) -> str:
+        return (self.urls.prefix + "/") if self.urls.prefix else "/"
+
+    def set_session_cookie(self, token: str) -> None:
+        value = create_signed_value(self.tenant.cookie_key, SESSION_COOKIE, token)
+        self.set_cookie(
+            SESSION_COOKIE, value, path=self.cookie_path, httponly=True,
+            samesite="Lax", secure=self.request.protocol == "https", expires_days=30,
+        )
+
+    def clear_session_cookie(self) -> None:
+        self.clear_cookie(SESSION_COOKIE, path=self.cookie_path)
+
+    def get_session_token(self) -> str | None:
+        raw = self.get_cookie(SESSION_COOKIE)
+        if not raw:
+            return None
+        value = decode_signed_value(self.tenant.cookie_key, SESSION_COOKIE, raw, max_age_days=31)
+        return value.decode() if value else None
+
+    def require_user(self) -> dict:
+        if self.user is None:
+            if self.is_api:
+                raise NotAuthenticated("Please sign in.")
+            self.redirect(self.urls("/login", next=self.request.path if self.request.method == "GET" else None))
+            raise tornado.web.Finish()
+        return self.user
+
+    def get_template_namespace(self) -> dict:
+        ns = super().get_template_namespace()
+        ns["settings_values"] = getattr(self, "settings_values", {})
+        ns["is_admin"] = bool(getattr(self, "is_gallery_admin", False))
+        return ns
+
+    def render_error_page(self, status_code: int, message: str) -> None:
+        if self.tenant is None:
+            # The tenant itself is unknown or broken: a plain host-level page.
+            self.urls = None
+            self.render("errors/host_error.html", status=status_code,
+                        title=STATUS_TITLES.get(status_code, "Error"), message=message)
+            return
+        super().render_error_page(status_code, message)
+
+    def record_error(self, exc: BaseException) -> None:
+        if self.tenant is None:
+            return
+        from gallery.events import record_event_soon
+
+        record_event_soon(
+            self.tenant, "error", f"{type(exc).__name__}: {exc}"[:1000],
+            user=self.user, ip=self.client_ip(), url=self.request.path,
+            event_id=getattr(self, "_event_id", None),
+        )
+
+
+class HostHandler(BaseHandler):
+    """A page of the host console (`/_host/`), for the hosting provider's admins."""
+
+    HOST_COOKIE = "atrium_host"
+
+    async def prepare(self) -> None:
+        token = self.get_signed_cookie(self.HOST_COOKIE, max_age_days=1)
+        if token:
+            from tenants.host_admins import admin_for_session
+
+            self.current_admin = await admin_for_session(self.services.host_db, token.decode())
+
+    def require_admin(self) -> dict:
+        if self.current_admin is None:
+            self.redirect("/_host/login")
+            raise tornado.web.Finish()
+        return self.current_admin
+
+    def render_error_page(self, status_code: int, message: str) -> None:
+        self.render("errors/host_error.html", status=status_code,
+                    title=STATUS_TITLES.get(status_code, "Error"), message=message)

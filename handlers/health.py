@@ -1,0 +1,36 @@
+"""`/_health`: database ping, storage writable, version (for load balancers and HEALTHCHECK)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from handlers.base import BaseHandler
+from server.services import VERSION
+from storage.root import StorageRoot
+
+
+class HealthHandler(BaseHandler):
+    async def get(self) -> None:
+        checks = {}
+        try:
+            await asyncio.wait_for(self.services.host_db.command("ping"), timeout=3)
+            checks["database"] = "ok"
+        except Exception as exc:  # report, don't raise: this page exists to say what is wrong
+            checks["database"] = f"error: {type(exc).__name__}"
+        probe = StorageRoot(self.config.data_dir)
+        writable = await asyncio.to_thread(_writable, probe)
+        checks["storage"] = "ok" if writable else "error: not writable"
+        healthy = all(v == "ok" for v in checks.values())
+        self.set_header("Cache-Control", "no-store")
+        self.write_json(
+            {"status": "ok" if healthy else "error", "version": VERSION, "checks": checks},
+            status=200 if healthy else 503,
+        )
+
+
+def _writable(root: StorageRoot) -> bool:
+    root.tmp.mkdir(parents=True, exist_ok=True)
+    return root.is_writable()
+
+
+ROUTES = [(r"/_health", HealthHandler)]

@@ -1,0 +1,264 @@
+"""The host console at `/_host/`: the hosting provider's admins manage tenants here."""
+
+from __future__ import annotations
+
+import asyncio
+
+import tornado.web
+
+from handlers.base import HostHandler
+from tenants import host_admins, provision
+from tenants.names import InvalidName, split_hostnames
+from tenants.provision import ProvisioningError
+from tenants.registry import TenantNotFound
+from tenants.usage import tenant_usage
+
+PAGE_SIZE = 50
+MB = 1024 * 1024
+
+
+def tenant_origin_url(handler: HostHandler, slug: str, path: str) -> str:
+    """An absolute URL into a tenant, as seen from the host console's own address."""
+    config = handler.config
+    scheme = handler.request.protocol
+    if config.server.path_prefix_routing:
+        return f"{scheme}://{handler.request.host}/g/{slug}{path}"
+    port = handler.request.host.rpartition(":")[2] if ":" in handler.request.host else ""
+    return f"{scheme}://{slug}.{config.server.base_domain}{':' + port if port else ''}{path}"
+
+
+class ConsoleHandler(HostHandler):
+    async def get(self) -> None:
+        self.require_admin()
+        try:
+            page = max(1, int(self.get_argument("page", "1")))
+        except ValueError:
+            page = 1
+        registry = self.services.registry
+        total = await registry.count()
+        records = await registry.list_records(skip=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        usages = await asyncio.gather(*(tenant_usage(registry, r["_id"]) for r in records))
+        rows = [dict(record=r, usage=u) for r, u in zip(records, usages, strict=True)]
+        self.render(
+            "host/console.html", rows=rows, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+            total=total, tenant_url=lambda slug: tenant_origin_url(self, slug, "/"),
+        )
+
+
+class LoginHandler(HostHandler):
+    async def get(self) -> None:
+        if self.current_admin:
+            self.redirect("/_host/")
+            return
+        self.render("host/login.html", error=None, username="")
+
+    async def post(self) -> None:
+        username = self.get_body_argument("username", "")
+        admin = await host_admins.check_admin(
+            self.services.host_db, username, self.get_body_argument("password", "")
+        )
+        if admin is None:
+            self.set_status(401)
+            self.render("host/login.html", error="Wrong user name or password.", username=username)
+            return
+        token = await host_admins.create_session(self.services.host_db, admin)
+        self.set_signed_cookie(
+            self.HOST_COOKIE, token, expires_days=None, path="/_host/", httponly=True,
+            samesite="Strict", secure=self.request.protocol == "https",
+        )
+        self.redirect("/_host/")
+
+
+class LogoutHandler(HostHandler):
+    async def post(self) -> None:
+        token = self.get_signed_cookie(self.HOST_COOKIE, max_age_days=1)
+        await host_admins.end_session(self.services.host_db, token.decode() if token else None)
+        self.clear_cookie(self.HOST_COOKIE, path="/_host/")
+        self.redirect("/_host/login")
+
+
+class SetupHandler(HostHandler):
+    """The one-time link (printed at start-up) that creates the first host admin."""
+
+    async def _check(self) -> str:
+        token = self.get_argument("token", "")
+        if await host_admins.count_admins(self.services.host_db):
+            raise tornado.web.HTTPError(410, "A host admin exists already; sign in instead.")
+        if not await host_admins.setup_token_valid(self.services.host_db, token):
+            raise tornado.web.HTTPError(403, "This setup link is not valid; see the service log.")
+        return token
+
+    async def get(self) -> None:
+        token = await self._check()
+        self.render("host/setup.html", token=token, error=None, username="")
+
+    async def post(self) -> None:
+        token = await self._check()
+        username = self.get_body_argument("username", "")
+        password = self.get_body_argument("password", "")
+        if password != self.get_body_argument("password2", ""):
+            self.render("host/setup.html", token=token, error="The passwords do not match.", username=username)
+            return
+        try:
+            admin = await host_admins.create_admin(self.services.host_db, username, password)
+        except host_admins.HostAdminError as exc:
+            self.set_status(400)
+            self.render("host/setup.html", token=token, error=str(exc), username=username)
+            return
+        session = await host_admins.create_session(self.services.host_db, admin)
+        self.set_signed_cookie(self.HOST_COOKIE, session, expires_days=None, path="/_host/",
+                               httponly=True, samesite="Strict")
+        self.redirect("/_host/")
+
+
+class NewTenantHandler(HostHandler):
+    def _form(self) -> dict:
+        return {k: self.get_body_argument(k, "") for k in ("slug", "title", "hostnames", "admin_email", "quota_mb")}
+
+    async def get(self) -> None:
+        self.require_admin()
+        self.render("host/new_tenant.html", form={}, error=None)
+
+    async def post(self) -> None:
+        self.require_admin()
+        form = self._form()
+        try:
+            hostnames = split_hostnames(form["hostnames"])
+            quota_mb = int(form["quota_mb"] or 0)
+            if quota_mb < 0:
+                raise ValueError
+        except InvalidName as exc:
+            return self._fail(form, str(exc))
+        except ValueError:
+            return self._fail(form, "Quota must be a whole number of megabytes (0 for unlimited).")
+        try:
+            record, token = await provision.create_tenant(
+                self.services.registry, form["slug"].strip().lower(), form["title"], hostnames,
+                form["admin_email"].strip(), quota_mb * MB,
+            )
+        except ProvisioningError as exc:
+            return self._fail(form, str(exc))
+        await self.services.registry.host_db.tenants.update_one(
+            {"_id": record["_id"]}, {"$set": {"created_by": self.current_admin["username"]}}
+        )
+        if self.services.jobs is not None and record.get("admin_email"):
+            await self.services.jobs.notify_installer(record, token)
+        url = tenant_origin_url(self, record["_id"], f"/install?token={token}")
+        await self._render_detail(record["_id"], installer_url=url)
+
+    def _fail(self, form: dict, message: str) -> None:
+        self.set_status(400)
+        self.render("host/new_tenant.html", form=form, error=message)
+
+    async def _render_detail(self, slug: str, **extra) -> None:
+        await render_tenant(self, slug, **extra)
+
+
+async def render_tenant(handler: HostHandler, slug: str, installer_url: str | None = None,
+                        error: str | None = None, notice: str | None = None) -> None:
+    registry = handler.services.registry
+    try:
+        record = await registry.get_record(slug)
+    except TenantNotFound:
+        raise tornado.web.HTTPError(404, "No such tenant.") from None
+    usage = await tenant_usage(registry, slug)
+    handler.render(
+        "host/tenant.html", record=record, usage=usage, installer_url=installer_url,
+        error=error, notice=notice, tenant_url=tenant_origin_url(handler, slug, "/"),
+    )
+
+
+class TenantHandler(HostHandler):
+    async def get(self, slug: str) -> None:
+        self.require_admin()
+        await render_tenant(self, slug)
+
+    async def post(self, slug: str) -> None:
+        """Edit title, hostnames and quota."""
+        self.require_admin()
+        try:
+            hostnames = split_hostnames(self.get_body_argument("hostnames", ""))
+            quota = int(self.get_body_argument("quota_mb", "0") or 0) * MB
+            await provision.update_tenant(
+                self.services.registry, slug, title=self.get_body_argument("title", ""),
+                hostnames=hostnames, quota_bytes=quota,
+            )
+        except TenantNotFound:
+            raise tornado.web.HTTPError(404, "No such tenant.") from None
+        except (InvalidName, ProvisioningError) as exc:
+            self.set_status(400)
+            return await render_tenant(self, slug, error=str(exc))
+        except ValueError:
+            self.set_status(400)
+            return await render_tenant(self, slug, error="Quota must be a whole number of megabytes.")
+        await render_tenant(self, slug, notice="Saved.")
+
+
+class InstallerLinkHandler(HostHandler):
+    async def post(self, slug: str) -> None:
+        self.require_admin()
+        try:
+            token = await provision.new_installer_token(self.services.registry, slug)
+        except TenantNotFound:
+            raise tornado.web.HTTPError(404, "No such tenant.") from None
+        except ProvisioningError as exc:
+            self.set_status(409)
+            return await render_tenant(self, slug, error=str(exc))
+        await render_tenant(self, slug, installer_url=tenant_origin_url(self, slug, f"/install?token={token}"))
+
+
+class StatusHandler(HostHandler):
+    async def post(self, slug: str) -> None:
+        self.require_admin()
+        action = self.get_body_argument("action", "")
+        registry = self.services.registry
+        try:
+            record = await registry.get_record(slug)
+        except TenantNotFound:
+            raise tornado.web.HTTPError(404, "No such tenant.") from None
+        if action == "suspend" and record["status"] in ("active", "installing"):
+            await registry.host_db.tenants.update_one(
+                {"_id": slug}, {"$set": {"status": "suspended", "status_before": record["status"]}}
+            )
+        elif action == "resume" and record["status"] == "suspended":
+            await registry.set_status(slug, record.get("status_before") or "active")
+        else:
+            self.set_status(409)
+            return await render_tenant(self, slug, error=f"Cannot {action or 'do that'} a tenant that is {record['status']}.")
+        registry.forget(slug)
+        self.redirect(f"/_host/tenants/{slug}")
+
+
+class DeleteHandler(HostHandler):
+    async def post(self, slug: str) -> None:
+        self.require_admin()
+        if self.get_body_argument("confirm", "") != slug:
+            self.set_status(400)
+            return await render_tenant(self, slug, error="Type the tenant's slug exactly to delete it.")
+        try:
+            await provision.delete_tenant(self.services.registry, slug)
+        except TenantNotFound:
+            raise tornado.web.HTTPError(404, "No such tenant.") from None
+        self.redirect("/_host/")
+
+
+class HostRootHandler(HostHandler):
+    """The base domain's front page: what this is, and where the console is."""
+
+    def get(self) -> None:
+        self.render("host/landing.html")
+
+
+SLUG = r"([a-z0-9][a-z0-9-]{1,40})"
+ROUTES = [
+    (r"/", HostRootHandler),
+    (r"/_host/?", ConsoleHandler),
+    (r"/_host/login", LoginHandler),
+    (r"/_host/logout", LogoutHandler),
+    (r"/_host/setup", SetupHandler),
+    (r"/_host/tenants/new", NewTenantHandler),
+    (rf"/_host/tenants/{SLUG}", TenantHandler),
+    (rf"/_host/tenants/{SLUG}/installer", InstallerLinkHandler),
+    (rf"/_host/tenants/{SLUG}/status", StatusHandler),
+    (rf"/_host/tenants/{SLUG}/delete", DeleteHandler),
+]

@@ -1,0 +1,305 @@
+"""`python -m server ...`: run the service, and host operations for scripts (with --json)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import getpass
+import json
+import logging
+import os
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from server.config import ConfigError, load_config, render_template
+from server.database import DatabaseUnavailable
+from server.embedded_db import EmbeddedDatabaseError
+
+log = logging.getLogger("atrium")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class CommandError(Exception):
+    """A command failed for a reason to print as one line (exit status 1)."""
+
+
+def _config(args):
+    path = args.config or os.environ.get("ATRIUM_CONFIG") or ROOT / "config.yaml"
+    overrides = {}
+    if getattr(args, "port", None):
+        overrides["server.port"] = args.port
+    if getattr(args, "data_dir", None):
+        overrides["paths.data_dir"] = args.data_dir
+    return load_config(path, overrides=overrides)
+
+
+def _check_data_dir(config) -> None:
+    data_dir = config.data_dir
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / ".write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise CommandError(
+            f"data directory {data_dir} is not writable ({exc.strerror}); see paths.data_dir"
+        ) from None
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("pymongo").setLevel(logging.WARNING)
+    logging.getLogger("tornado.access").setLevel(logging.WARNING)
+
+
+# -- run --------------------------------------------------------------------------------
+async def serve(config, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
+    """Run the service until `stop` is set (or SIGINT/SIGTERM)."""
+    from server.app import make_app
+    from server.runtime import start_background, stop_background
+    from server.services import build_services
+    from tenants.host_admins import setup_token
+
+    _check_data_dir(config)
+    services = await build_services(config)
+    server = None
+    try:
+        app = make_app(services)
+        try:
+            server = app.listen(
+                config.server.port, address=config.server.host, xheaders=config.server.xheaders,
+                max_body_size=config.limits.max_request_mb * 1024 * 1024,
+                idle_connection_timeout=120,
+            )
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    f"port {config.server.port} on {config.server.host} is already in use; "
+                    "set server.port (or ATRIUM_SERVER_PORT)"
+                ) from None
+            raise CommandError(f"cannot listen on {config.server.host}:{config.server.port}: {exc.strerror}") from None
+        await start_background(services)
+        base = config.server.public_url or f"http://{_display_host(config)}:{config.server.port}"
+        log.info("Atrium is listening on %s (host console: %s/_host/)", base, base)
+        token = await setup_token(services.host_db)
+        if token:
+            log.warning("No host admin yet. Create the first one here (link works once): %s/_host/setup?token=%s", base, token)
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):
+                pass
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        if server is not None:
+            server.stop()
+        await stop_background(services)
+        await services.close()
+
+
+def _display_host(config) -> str:
+    host = config.server.host
+    return "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
+
+
+def cmd_run(args) -> None:
+    config = _config(args)
+    _setup_logging(config.logging.level)
+    asyncio.run(serve(config))
+
+
+# -- host operations --------------------------------------------------------------------
+async def _with_services(args, fn):
+    from server.services import build_services
+
+    config = _config(args)
+    _setup_logging("WARNING")
+    _check_data_dir(config)
+    services = await build_services(config)
+    try:
+        return await fn(services)
+    finally:
+        await services.close()
+
+
+def _print(args, data, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, default=_json_default, indent=2))
+    else:
+        print(text)
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _public(record: dict) -> dict:
+    data = {k: v for k, v in record.items() if k not in ("installer", "key_salt")}
+    data["slug"] = data.pop("_id")
+    return data
+
+
+def _installer_link(config, slug: str, token: str) -> str:
+    from tenants.urls import canonical_urls
+
+    public = config.server.public_url or f"http://{_display_host(config)}:{config.server.port}"
+    urls = canonical_urls({"_id": slug}, config.server.base_domain, public, config.server.path_prefix_routing)
+    return urls.absolute("/install", token=token)
+
+
+def cmd_tenant(args) -> None:
+    from tenants import provision
+    from tenants.names import InvalidName, normalize_hostname
+    from tenants.provision import ProvisioningError
+    from tenants.registry import TenantNotFound
+    from tenants.usage import tenant_usage
+
+    async def run(services):
+        registry = services.registry
+        try:
+            if args.action == "create":
+                try:
+                    hostnames = [normalize_hostname(h) for h in args.hostname or []]
+                except InvalidName as exc:
+                    raise CommandError(str(exc)) from None
+                record, token = await provision.create_tenant(
+                    registry, args.slug, args.title, hostnames, args.admin_email or "",
+                    (args.quota_mb or 0) * 1024 * 1024,
+                )
+                link = _installer_link(services.config, record["_id"], token)
+                _print(args, {**_public(record), "installer_url": link},
+                       f"created tenant {record['_id']}\ninstaller: {link}")
+            elif args.action == "list":
+                records = await registry.list_records()
+                rows = []
+                for record in records:
+                    rows.append({**_public(record), "usage": await tenant_usage(registry, record["_id"])})
+                text = "\n".join(
+                    f"{r['slug']:<24} {r['status']:<11} {r['usage']['media']:>7} media "
+                    f"{r['usage']['users']:>5} users  {r['title']}" for r in rows
+                ) or "no tenants"
+                _print(args, rows, text)
+            elif args.action == "show":
+                record = await registry.get_record(args.slug)
+                data = {**_public(record), "usage": await tenant_usage(registry, args.slug)}
+                _print(args, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
+            elif args.action in ("suspend", "resume"):
+                record = await registry.get_record(args.slug)
+                if args.action == "suspend":
+                    if record["status"] == "suspended":
+                        raise CommandError(f"tenant {args.slug} is already suspended")
+                    await registry.host_db.tenants.update_one(
+                        {"_id": args.slug}, {"$set": {"status": "suspended", "status_before": record["status"]}})
+                else:
+                    if record["status"] != "suspended":
+                        raise CommandError(f"tenant {args.slug} is not suspended")
+                    await registry.set_status(args.slug, record.get("status_before") or "active")
+                record = await registry.get_record(args.slug)
+                _print(args, _public(record), f"tenant {args.slug} is {record['status']}")
+            elif args.action == "installer":
+                token = await provision.new_installer_token(registry, args.slug)
+                link = _installer_link(services.config, args.slug, token)
+                _print(args, {"slug": args.slug, "installer_url": link}, link)
+            elif args.action == "delete":
+                if args.confirm != args.slug:
+                    raise CommandError(f"to delete, repeat the slug: --confirm {args.slug}")
+                await provision.delete_tenant(registry, args.slug)
+                _print(args, {"slug": args.slug, "deleted": True}, f"deleted tenant {args.slug}")
+        except TenantNotFound:
+            raise CommandError(f"no tenant {args.slug!r}") from None
+        except ProvisioningError as exc:
+            raise CommandError(str(exc)) from None
+
+    asyncio.run(_with_services(args, run))
+
+
+def cmd_host_admin(args) -> None:
+    from tenants.host_admins import HostAdminError, create_admin
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CommandError("the passwords do not match")
+    else:
+        raise CommandError("give the password with --password-stdin or run in a terminal")
+
+    async def run(services):
+        try:
+            admin = await create_admin(services.host_db, args.username, password)
+        except HostAdminError as exc:
+            raise CommandError(str(exc)) from None
+        _print(args, {"username": admin["username"]}, f"created host admin {admin['username']}")
+
+    asyncio.run(_with_services(args, run))
+
+
+def cmd_config_template(args) -> None:
+    sys.stdout.write(render_template())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m server", description="Atrium media gallery service")
+    parser.add_argument("--config", help="config file (default: config.yaml beside the code, or $ATRIUM_CONFIG)")
+    parser.add_argument("--data-dir", help="override paths.data_dir")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the web service and its job workers")
+    run.add_argument("--port", type=int, help="override server.port")
+    run.set_defaults(fn=cmd_run)
+
+    tenant = sub.add_parser("tenant", help="create, list, show, suspend, resume or delete tenants")
+    tsub = tenant.add_subparsers(dest="action", required=True)
+    create = tsub.add_parser("create")
+    create.add_argument("slug")
+    create.add_argument("--title", required=True)
+    create.add_argument("--hostname", action="append", help="custom domain (repeatable)")
+    create.add_argument("--admin-email")
+    create.add_argument("--quota-mb", type=int, default=0)
+    tsub.add_parser("list")
+    for name in ("show", "suspend", "resume", "installer"):
+        p = tsub.add_parser(name)
+        p.add_argument("slug")
+    delete = tsub.add_parser("delete")
+    delete.add_argument("slug")
+    delete.add_argument("--confirm", help="the slug again, to confirm")
+    for p in list(tsub.choices.values()):
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+    tenant.set_defaults(fn=cmd_tenant)
+
+    admin = sub.add_parser("host-admin", help="manage host console admins")
+    asub = admin.add_subparsers(dest="action", required=True)
+    acreate = asub.add_parser("create")
+    acreate.add_argument("--username", required=True)
+    acreate.add_argument("--password-stdin", action="store_true")
+    acreate.add_argument("--json", action="store_true")
+    admin.set_defaults(fn=cmd_host_admin)
+
+    template = sub.add_parser("config-template", help="print the documented default config.yaml")
+    template.set_defaults(fn=cmd_config_template)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.fn(args)
+    except (CommandError, ConfigError, DatabaseUnavailable, EmbeddedDatabaseError) as exc:
+        print(f"atrium: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0

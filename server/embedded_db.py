@@ -1,0 +1,216 @@
+"""The embedded MongoDB-wire server (nx-27017 on SQLite) started as a child process.
+
+With `database.uri` empty, Atrium runs nx-27017 on a free loopback port with one SQLite
+file per database under `<data_dir>/db/`. A state file records the child's pid, its
+parent's pid and the port, so that
+
+- a CLI command run while the service is up talks to the service's server instead of
+  starting a second one on the same files, and
+- a child left behind by a service that died hard (kill -9) is recognised as stale
+  and stopped before a new one starts. The child also asks the kernel to end it when
+  its parent dies (PR_SET_PDEATHSIG), so this is a second line of defence.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+log = logging.getLogger("atrium.db")
+
+
+class EmbeddedDatabaseError(Exception):
+    """The embedded database server could not be started."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        proc = psutil.Process(pid)
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _is_our_server(pid: int, db_dir: Path) -> bool:
+    try:
+        cmdline = psutil.Process(pid).cmdline()
+    except psutil.Error:
+        return False
+    return "server.embedded_db" in cmdline and str(db_dir) in cmdline
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen | None, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise EmbeddedDatabaseError(
+                f"embedded database exited with code {proc.returncode} at start-up"
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise EmbeddedDatabaseError(f"embedded database did not listen on port {port} in {timeout:.0f}s")
+
+
+class EmbeddedDatabase:
+    """Start, reuse or stop the embedded server for one data directory."""
+
+    def __init__(self, data_dir: Path):
+        self.db_dir = Path(data_dir).resolve() / "db"
+        self.state_path = self.db_dir / "embedded.json"
+        self.log_path = self.db_dir / "embedded.log"
+        self.process: subprocess.Popen | None = None
+        self.port: int | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    def _read_state(self) -> dict | None:
+        try:
+            return json.loads(self.state_path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def start(self, timeout: float = 30.0, reuse: bool = True) -> str:
+        """Start the server (or attach to a live one of a running service); return its URI."""
+        try:
+            self.db_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EmbeddedDatabaseError(f"cannot create {self.db_dir}: {exc.strerror}") from None
+        state = self._read_state()
+        if state and _alive(state.get("pid")) and _is_our_server(state["pid"], self.db_dir):
+            if reuse and _alive(state.get("parent")) and state.get("parent") != os.getpid():
+                # A running service owns it: share it rather than open the files twice.
+                self.port = state["port"]
+                _wait_for_port(self.port, None, timeout)
+                log.info("using the running service's embedded database on port %s", self.port)
+                return self.uri
+            log.warning("stopping a stale embedded database (pid %s)", state["pid"])
+            _terminate(state["pid"])
+        self.port = free_port()
+        logfile = open(self.log_path, "ab")
+        try:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "server.embedded_db",
+                    "--data-dir",
+                    str(self.db_dir),
+                    "--port",
+                    str(self.port),
+                    "--parent",
+                    str(os.getpid()),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=logfile,
+                stderr=logfile,
+                cwd=Path(__file__).resolve().parent.parent,
+            )
+        finally:
+            logfile.close()
+        try:
+            _wait_for_port(self.port, self.process, timeout)
+        except EmbeddedDatabaseError:
+            self.stop()
+            raise
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps({"pid": self.process.pid, "parent": os.getpid(), "port": self.port})
+        )
+        os.replace(tmp, self.state_path)
+        log.info("embedded database listening on 127.0.0.1:%s (%s)", self.port, self.db_dir)
+        return self.uri
+
+    def stop(self) -> None:
+        """Stop the server if this process started it."""
+        if self.process is None:
+            return
+        proc, self.process = self.process, None
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        state = self._read_state()
+        if state and state.get("pid") == proc.pid:
+            self.state_path.unlink(missing_ok=True)
+        log.info("embedded database stopped")
+
+
+def _terminate(pid: int) -> None:
+    try:
+        proc = psutil.Process(pid)
+        proc.terminate()
+        proc.wait(timeout=10)
+    except psutil.TimeoutExpired:
+        proc.kill()
+    except psutil.Error:
+        pass
+
+
+def _run_child(argv: list[str]) -> None:
+    """Entry point of the child: quiet logging, die with the parent, run nx-27017."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--port", required=True)
+    parser.add_argument("--parent", type=int, required=True)
+    args = parser.parse_args(argv)
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != args.parent:
+        sys.exit("parent already gone")
+
+    # nx-27017 logs every command at INFO; configure the root logger first so its own
+    # basicConfig() is a no-op and only warnings reach the log file.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from nx_27017 import nx_27017 as nx
+
+    sys.argv = [
+        "nx-27017",
+        "--data-dir",
+        args.data_dir,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        args.port,
+        "--pid-file",
+        os.path.join(args.data_dir, "nx-27017.pid"),
+        "--log-file",
+        os.path.join(args.data_dir, "nx-27017.log"),
+    ]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    nx.main()
+
+
+if __name__ == "__main__":
+    _run_child(sys.argv[1:])

@@ -1,0 +1,26 @@
+"""Background work that runs beside the web server in the same process (job workers)."""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger("atrium")
+
+
+async def start_background(services) -> None:
+    """Start the job workers when the job runner exists and workers are configured."""
+    try:
+        from server.jobs import JobRunner
+    except ImportError:
+        return
+    if services.config.jobs.workers <= 0:
+        return
+    runner = JobRunner(services)
+    services.jobs = runner
+    await runner.start()
+
+
+async def stop_background(services) -> None:
+    if services.jobs is not None:
+        await services.jobs.stop()
+        services.jobs = None

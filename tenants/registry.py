@@ -1,0 +1,125 @@
+"""The tenant registry: tenant records in the host database and a per-process cache of contexts.
+
+Contexts are made lazily on a tenant's first request and kept in a bounded LRU cache,
+so start-up time and memory do not grow with the number of tenants. A cached record is
+trusted for `tenants.cache_seconds`; after that it is re-read (one indexed lookup), so a
+tenant suspended through another process stops being served within that time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+from storage.root import StorageRoot
+from tenants.context import TenantContext
+from tenants.names import InvalidName, check_slug
+from tenants.tokens import derive_key
+
+
+class TenantNotFound(Exception):
+    """No tenant answers to this slug or hostname."""
+
+
+class TenantRegistry:
+    def __init__(self, config, client):
+        self.config = config
+        self.client = client
+        self.prefix = config.database.prefix
+        self.host_db = client[f"{self.prefix}host"]
+        self.tenants_dir = Path(config.data_dir) / "tenants"
+        self._contexts: OrderedDict[str, TenantContext] = OrderedDict()
+        self._hostnames: dict[str, tuple[str, float]] = {}
+
+    # -- names of a tenant's resources ------------------------------------------------
+    def database_name(self, slug: str) -> str:
+        return f"{self.prefix}t_{slug}"
+
+    def tenant_db(self, slug: str):
+        return self.client[self.database_name(slug)]
+
+    def storage(self, slug: str) -> StorageRoot:
+        return StorageRoot(self.tenants_dir / slug)
+
+    # -- records ----------------------------------------------------------------------
+    async def get_record(self, slug: str) -> dict:
+        record = await self.host_db.tenants.find_one({"_id": slug})
+        if record is None:
+            raise TenantNotFound(slug)
+        return record
+
+    async def list_records(self, skip: int = 0, limit: int = 0) -> list[dict]:
+        cursor = self.host_db.tenants.find({}).sort("_id", 1).skip(skip)
+        if limit:
+            cursor = cursor.limit(limit)
+        return await cursor.to_list()
+
+    async def count(self) -> int:
+        return await self.host_db.tenants.count_documents({})
+
+    async def set_status(self, slug: str, status: str) -> dict:
+        result = await self.host_db.tenants.update_one({"_id": slug}, {"$set": {"status": status}})
+        if result.matched_count == 0:
+            raise TenantNotFound(slug)
+        self.forget(slug)
+        return await self.get_record(slug)
+
+    # -- contexts ---------------------------------------------------------------------
+    def _make_context(self, record: dict) -> TenantContext:
+        slug = record["_id"]
+        secret = self.config.security.host_secret
+        return TenantContext(
+            slug=slug,
+            record=record,
+            db=self.tenant_db(slug),
+            storage=self.storage(slug),
+            cookie_key=derive_key(secret, f"tenant-cookie:{slug}:{record.get('key_salt', '')}"),
+        )
+
+    async def context_for_slug(self, slug: str) -> TenantContext:
+        try:
+            check_slug(slug)
+        except InvalidName:
+            raise TenantNotFound(slug) from None
+        ctx = self._contexts.get(slug)
+        now = time.monotonic()
+        if ctx is not None and now - ctx.fetched_at < self.config.tenants.cache_seconds:
+            self._contexts.move_to_end(slug)
+            return ctx
+        record = await self.host_db.tenants.find_one({"_id": slug})
+        if record is None:
+            self._contexts.pop(slug, None)
+            raise TenantNotFound(slug)
+        if ctx is not None and ctx.record.get("key_salt") == record.get("key_salt"):
+            ctx.record, ctx.fetched_at = record, now
+        else:
+            ctx = self._make_context(record)
+        self._contexts[slug] = ctx
+        self._contexts.move_to_end(slug)
+        while len(self._contexts) > self.config.tenants.cache_size:
+            self._contexts.popitem(last=False)
+        return ctx
+
+    async def context_for_hostname(self, hostname: str) -> TenantContext:
+        cached = self._hostnames.get(hostname)
+        now = time.monotonic()
+        if cached and now - cached[1] < self.config.tenants.cache_seconds:
+            slug = cached[0]
+        else:
+            doc = await self.host_db.hostnames.find_one({"_id": hostname})
+            if doc is None:
+                self._hostnames.pop(hostname, None)
+                raise TenantNotFound(hostname)
+            slug = doc["slug"]
+            if len(self._hostnames) > self.config.tenants.cache_size:
+                self._hostnames.clear()
+            self._hostnames[hostname] = (slug, now)
+        return await self.context_for_slug(slug)
+
+    def forget(self, slug: str) -> None:
+        """Drop cached state of a tenant (after a change made by this process)."""
+        self._contexts.pop(slug, None)
+        for name, (cached_slug, _) in list(self._hostnames.items()):
+            if cached_slug == slug:
+                self._hostnames.pop(name, None)
