@@ -193,6 +193,7 @@ def _run_child(argv: list[str]) -> None:
     # nx-27017 logs every command at INFO; configure the root logger first so its own
     # basicConfig() is a no-op and only warnings reach the log file.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _patch_neosqlite()
     from nx_27017 import nx_27017 as nx
 
     sys.argv = [
@@ -210,6 +211,35 @@ def _run_child(argv: list[str]) -> None:
     ]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     nx.main()
+
+
+def _contains_datetime(value) -> bool:
+    from datetime import date
+
+    if isinstance(value, date):
+        return True
+    if isinstance(value, dict):
+        return any(_contains_datetime(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_contains_datetime(v) for v in value)
+    return False
+
+
+def _patch_neosqlite() -> None:
+    """Work around a neosqlite bug: its SQL fast path for updates binds a datetime as plain
+    text, so `$set: {"at": datetime}` stored a string that no longer compares as a date.
+    Updates that carry a datetime take the library's Python path, which stores it properly.
+    """
+    from neosqlite.collection.query_helper._sql_updates import SqlUpdatesMixin
+
+    original = SqlUpdatesMixin._can_use_sql_updates
+
+    def can_use_sql_updates(self, update_spec, doc_id, original_doc=None):
+        if _contains_datetime(update_spec):
+            return False
+        return original(self, update_spec, doc_id, original_doc)
+
+    SqlUpdatesMixin._can_use_sql_updates = can_use_sql_updates
 
 
 if __name__ == "__main__":

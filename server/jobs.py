@@ -1,0 +1,352 @@
+"""The job queue: documents in the host `jobs` collection, shared by every process.
+
+A worker claims a job atomically (`find_one_and_update`) and holds a lease that it renews
+while the job runs. A worker that dies stops renewing; when the lease runs out any other
+worker may claim the job again. Failures are retried with exponential backoff up to
+`jobs.max_attempts`; progress is written to the job so pages and the API can show it.
+
+Job handlers register by kind (`register("media.process", fn)`); a handler is
+`async fn(job: JobContext) -> dict | None` and raises `JobFailed` for a failure that
+retrying cannot fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from gallery.ids import new_id
+
+log = logging.getLogger("atrium.jobs")
+
+JOB_VERSION = 1
+STATES = ("queued", "running", "done", "failed", "cancelled")
+
+
+class JobFailed(Exception):
+    """A failure that retrying will not fix: the job ends in `failed` with this reason."""
+
+
+class JobCancelled(Exception):
+    """Raised inside a handler (by JobContext.check_cancelled) when someone cancelled the job."""
+
+
+@dataclass
+class Handler:
+    fn: Callable[["JobContext"], Awaitable[Any]]
+    group: str | None = None  # jobs of one group share a per-process concurrency limit
+
+
+HANDLERS: dict[str, Handler] = {}
+
+
+def register(kind: str, fn=None, *, group: str | None = None):
+    """Register a handler for a job kind (usable as a decorator)."""
+
+    def wrap(f):
+        HANDLERS[kind] = Handler(f, group)
+        return f
+
+    return wrap(fn) if fn is not None else wrap
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def backoff(attempt: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2 ** max(attempt - 1, 0), 3600))
+
+
+class JobQueue:
+    def __init__(self, host_db, lease_seconds: int = 60, max_attempts: int = 5):
+        self.jobs = host_db.jobs
+        self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
+        self.wakeup = asyncio.Event()
+
+    async def enqueue(self, tenant: str, kind: str, payload: dict | None = None, *,
+                      delay: float = 0, max_attempts: int | None = None,
+                      dedupe: str | None = None) -> str:
+        """Add a job; with `dedupe`, an unfinished job with the same key is reused."""
+        if dedupe:
+            existing = await self.jobs.find_one(
+                {"tenant": tenant, "dedupe": dedupe, "state": {"$in": ["queued", "running"]}}
+            )
+            if existing:
+                return existing["_id"]
+        now = _now()
+        job = {
+            "_id": new_id(),
+            "tenant": tenant,
+            "kind": kind,
+            "payload": payload or {},
+            "state": "queued",
+            "attempts": 0,
+            "max_attempts": max_attempts or self.max_attempts,
+            "run_after": now + timedelta(seconds=delay),
+            "created": now,
+            "updated": now,
+            "progress": 0.0,
+            "message": "",
+            "dedupe": dedupe,
+            "cancel_requested": False,
+            "version": JOB_VERSION,
+        }
+        await self.jobs.insert_one(job)
+        self.wakeup.set()
+        return job["_id"]
+
+    async def claim(self, worker: str, kinds: list[str]) -> dict | None:
+        now = _now()
+        lease = now + timedelta(seconds=self.lease_seconds)
+        return await self.jobs.find_one_and_update(
+            {
+                "kind": {"$in": kinds},
+                "$or": [
+                    {"state": "queued", "run_after": {"$lte": now}},
+                    # A running job whose worker stopped renewing its lease (crashed).
+                    {"state": "running", "lease_until": {"$lt": now}},
+                ],
+            },
+            {"$set": {"state": "running", "worker": worker, "lease_until": lease,
+                      "started": now, "updated": now}, "$inc": {"attempts": 1}},
+            sort=[("run_after", 1)],
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def renew(self, job_id: str, worker: str) -> bool:
+        result = await self.jobs.update_one(
+            {"_id": job_id, "worker": worker, "state": "running"},
+            {"$set": {"lease_until": _now() + timedelta(seconds=self.lease_seconds)}},
+        )
+        return result.modified_count == 1
+
+    async def progress(self, job_id: str, worker: str, fraction: float, message: str = "") -> dict | None:
+        return await self.jobs.find_one_and_update(
+            {"_id": job_id, "worker": worker},
+            {"$set": {"progress": max(0.0, min(1.0, float(fraction))), "message": message[:500],
+                      "updated": _now()}},
+            projection={"cancel_requested": 1},
+        )
+
+    async def finish(self, job_id: str, worker: str, result: dict | None = None) -> None:
+        await self.jobs.update_one(
+            {"_id": job_id, "worker": worker},
+            {"$set": {"state": "done", "progress": 1.0, "result": result or {}, "finished": _now(),
+                      "updated": _now()}, "$unset": {"lease_until": ""}},
+        )
+
+    async def fail(self, job: dict, worker: str, reason: str, *, retry: bool) -> str:
+        """Record a failure; requeue with backoff while attempts remain. Returns the new state."""
+        attempts = job.get("attempts", 1)
+        retrying = retry and attempts < job.get("max_attempts", self.max_attempts)
+        state = "queued" if retrying else "failed"
+        update = {"state": state, "error": reason[:4000], "updated": _now()}
+        if retrying:
+            update["run_after"] = _now() + backoff(attempts)
+        else:
+            update["finished"] = _now()
+        await self.jobs.update_one({"_id": job["_id"], "worker": worker},
+                                   {"$set": update, "$unset": {"lease_until": ""}})
+        return state
+
+    async def mark_cancelled(self, job_id: str, worker: str) -> None:
+        await self.jobs.update_one(
+            {"_id": job_id, "worker": worker},
+            {"$set": {"state": "cancelled", "finished": _now(), "updated": _now()},
+             "$unset": {"lease_until": ""}},
+        )
+
+    async def cancel(self, tenant: str, job_id: str) -> dict | None:
+        """Ask for a job to stop: a queued job is cancelled now, a running one at its next check."""
+        now = _now()
+        job = await self.jobs.find_one_and_update(
+            {"_id": job_id, "tenant": tenant, "state": "queued"},
+            {"$set": {"state": "cancelled", "cancel_requested": True, "finished": now, "updated": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if job is None:
+            job = await self.jobs.find_one_and_update(
+                {"_id": job_id, "tenant": tenant, "state": "running"},
+                {"$set": {"cancel_requested": True, "updated": now}},
+                return_document=ReturnDocument.AFTER,
+            )
+        return job or await self.get(tenant, job_id)
+
+    async def get(self, tenant: str, job_id: str) -> dict | None:
+        """A job of this tenant (never another tenant's, whatever the id)."""
+        return await self.jobs.find_one({"_id": job_id, "tenant": tenant})
+
+    async def list(self, tenant: str, *, states: list[str] | None = None, limit: int = 50) -> list[dict]:
+        query: dict = {"tenant": tenant}
+        if states:
+            query["state"] = {"$in": states}
+        return await self.jobs.find(query).sort("created", -1).limit(limit).to_list()
+
+
+@dataclass
+class JobContext:
+    """What a handler gets: the job, the tenant's context, and ways to report progress."""
+
+    job: dict
+    tenant: Any  # TenantContext
+    services: Any
+    queue: JobQueue
+    worker: str
+    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    _last_report: float = 0.0
+
+    @property
+    def payload(self) -> dict:
+        return self.job.get("payload", {})
+
+    async def report(self, fraction: float, message: str = "", *, force: bool = False) -> None:
+        """Store progress (at most a few times a second) and notice a cancel request."""
+        now = time.monotonic()
+        if not force and now - self._last_report < 0.5:
+            return
+        self._last_report = now
+        doc = await self.queue.progress(self.job["_id"], self.worker, fraction, message)
+        if doc and doc.get("cancel_requested"):
+            self.cancelled.set()
+
+    def check_cancelled(self) -> None:
+        if self.cancelled.is_set():
+            raise JobCancelled()
+
+
+class JobRunner:
+    """Worker loops of this process; each claims and runs one job at a time."""
+
+    def __init__(self, services, workers: int | None = None, poll_seconds: float = 1.0):
+        config = services.config
+        self.services = services
+        self.queue = JobQueue(services.host_db, config.jobs.lease_seconds, config.jobs.max_attempts)
+        self.workers = config.jobs.workers if workers is None else workers
+        self.poll_seconds = poll_seconds
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
+        self.groups = {"transcode": asyncio.Semaphore(config.limits.transcodes)}
+        self._tasks: list[asyncio.Task] = []
+        self._stopping = asyncio.Event()
+
+    # Convenience used by handlers and gallery code.
+    async def enqueue(self, tenant: str, kind: str, payload: dict | None = None, **kwargs) -> str:
+        return await self.queue.enqueue(tenant, kind, payload, **kwargs)
+
+    async def notify_installer(self, record: dict, token: str) -> None:
+        """Hook: e-mail the installer link (the e-mail layer registers `email.installer`)."""
+        if "email.installer" in HANDLERS:
+            await self.enqueue(record["_id"], "email.installer", {"token": token})
+
+    async def start(self) -> None:
+        _load_handlers()
+        for i in range(self.workers):
+            self._tasks.append(asyncio.create_task(self._loop(f"{self.name}/{i}")))
+        log.info("%d job workers started", self.workers)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self.queue.wakeup.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def _loop(self, worker: str) -> None:
+        while not self._stopping.is_set():
+            try:
+                job = await self.queue.claim(worker, list(HANDLERS))
+            except Exception:
+                log.exception("claiming a job failed")
+                job = None
+            if job is None:
+                self.queue.wakeup.clear()
+                try:
+                    await asyncio.wait_for(self.queue.wakeup.wait(), timeout=self.poll_seconds)
+                except TimeoutError:
+                    pass
+                continue
+            await self.run_job(job, worker)
+
+    async def run_job(self, job: dict, worker: str) -> None:
+        handler = HANDLERS.get(job["kind"])
+        if job.get("cancel_requested"):
+            await self.queue.mark_cancelled(job["_id"], worker)
+            return
+        try:
+            tenant = await self.services.registry.context_for_slug(job["tenant"])
+        except Exception:
+            await self.queue.fail(job, worker, "the tenant no longer exists", retry=False)
+            return
+        ctx = JobContext(job=job, tenant=tenant, services=self.services, queue=self.queue, worker=worker)
+        renewer = asyncio.create_task(self._renew(ctx))
+        group = self.groups.get(handler.group) if handler.group else None
+        try:
+            if group is not None:
+                async with group:
+                    result = await handler.fn(ctx)
+            else:
+                result = await handler.fn(ctx)
+        except JobCancelled:
+            await self.queue.mark_cancelled(job["_id"], worker)
+            log.info("job %s (%s) cancelled", job["_id"], job["kind"])
+        except JobFailed as exc:
+            await self.queue.fail(job, worker, str(exc), retry=False)
+            await _on_failure(ctx, str(exc))
+        except asyncio.CancelledError:
+            # The process is stopping: let the lease expire so another worker retries it.
+            raise
+        except Exception as exc:
+            log.exception("job %s (%s) failed", job["_id"], job["kind"])
+            state = await self.queue.fail(job, worker, f"{type(exc).__name__}: {exc}", retry=True)
+            if state == "failed":
+                await _on_failure(ctx, f"{type(exc).__name__}: {exc}")
+        else:
+            await self.queue.finish(job["_id"], worker, result if isinstance(result, dict) else None)
+        finally:
+            renewer.cancel()
+
+    async def _renew(self, ctx: JobContext) -> None:
+        interval = max(1.0, self.queue.lease_seconds / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.queue.renew(ctx.job["_id"], ctx.worker)
+                doc = await self.queue.jobs.find_one({"_id": ctx.job["_id"]}, {"cancel_requested": 1})
+                if doc and doc.get("cancel_requested"):
+                    ctx.cancelled.set()
+            except Exception:
+                log.warning("could not renew the lease of job %s", ctx.job["_id"])
+
+
+FAILURE_HOOKS: list[Callable[[JobContext, str], Awaitable[None]]] = []
+
+
+async def _on_failure(ctx: JobContext, reason: str) -> None:
+    """Let interested layers react to a final failure (e.g. mark a media object failed)."""
+    for hook in FAILURE_HOOKS:
+        try:
+            await hook(ctx, reason)
+        except Exception:
+            log.exception("failure hook failed")
+
+
+# Modules that register job handlers; imported when workers start.
+HANDLER_MODULES: list[str] = []
+
+
+def _load_handlers() -> None:
+    import importlib
+
+    for name in HANDLER_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,128 @@
+"""Test fixtures: the real application on a temporary data directory.
+
+One embedded database server (the product's own, started the product's way) serves the
+whole test session; every test gets a fresh database prefix and data directory, so
+tests never see each other's tenants.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from server.config import load_config
+from server.embedded_db import EmbeddedDatabase
+from tests.client import Browser
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def embedded_db():
+    root = Path(tempfile.mkdtemp(prefix="atrium-test-db-"))
+    db = EmbeddedDatabase(root)
+    db.start()
+    yield db
+    db.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def make_config(embedded_db, tmp_path):
+    """Build a config for this test; keyword overrides use dotted keys."""
+
+    def make(**overrides):
+        values = {
+            "paths.data_dir": str(tmp_path / "data"),
+            "database.uri": embedded_db.uri,
+            "database.prefix": f"t{os.getpid()}x{next(_counter)}_",
+            "security.host_secret": "test-secret-" + "x" * 40,
+            "server.base_domain": "atrium.test",
+            "logging.access_log": False,
+            "jobs.workers": 0,
+        }
+        values.update({k.replace("__", "."): v for k, v in overrides.items()})
+        return load_config(None, env={}, overrides=values)
+
+    return make
+
+
+@pytest.fixture
+def config(make_config):
+    return make_config()
+
+
+@pytest_asyncio.fixture
+async def services(config):
+    from server.services import build_services
+
+    services = await build_services(config)
+    yield services
+    for name in await services.client.list_database_names():
+        if name.startswith(config.database.prefix):
+            await services.client.drop_database(name)
+    await services.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RunningApp:
+    def __init__(self, services, port):
+        self.services = services
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+
+    def browser(self, host: str | None = None) -> Browser:
+        """A client with its own cookie jar; `host` sets the Host header (tenant hostnames)."""
+        return Browser(self.base, host=host)
+
+
+@pytest_asyncio.fixture
+async def app(services):
+    from tornado.httpserver import HTTPServer
+
+    from server.app import make_app
+    from server.runtime import start_background, stop_background
+
+    application = make_app(services)
+    port = _free_port()
+    server = HTTPServer(application, xheaders=False, max_body_size=services.config.limits.max_request_mb * 1024 * 1024)
+    server.listen(port, address="127.0.0.1")
+    if services.config.jobs.workers:
+        await start_background(services)
+    yield RunningApp(services, port)
+    server.stop()
+    await stop_background(services)
+    await server.close_all_connections()
+
+
+@pytest_asyncio.fixture
+async def make_gallery(app):
+    """Create and install a tenant; returns a dict with slug, admin credentials and context."""
+    from tenants.installer import finish_install
+    from tenants.provision import create_tenant
+
+    async def make(slug: str = "alpha", title: str = "Alpha Gallery", hostnames=None):
+        registry = app.services.registry
+        record, token = await create_tenant(registry, slug, title, hostnames or [], f"admin@{slug}.test")
+        ctx = await registry.context_for_slug(slug)
+        password = "Correct-Horse-Battery-9"
+        await finish_install(registry, ctx, token, {
+            "title": title, "username": "admin", "email": f"admin@{slug}.test",
+            "password": password, "password2": password,
+        })
+        ctx = await registry.context_for_slug(slug)
+        return {"slug": slug, "ctx": ctx, "username": "admin", "password": password, "prefix": f"/g/{slug}"}
+
+    return make
