@@ -1,14 +1,117 @@
-"""Who may do what. Every handler asks here; templates only show what was decided here."""
+"""Who may do what. Every handler asks here; templates only show what was decided here.
+
+A role grants its permissions on its albums and everything below them. Albums store
+their ancestor ids, so "does any role grant P on this album" is one set intersection
+of the album's path (ancestors + itself) with the albums of the roles that carry P.
+Any role wins. `administer_gallery` implies every permission but `hide_watermark`.
+Anonymous visitors get `view` (and `view_original` when the setting allows it) on
+albums that are not private, only while anonymous browsing is on.
+"""
 
 from __future__ import annotations
 
-from gallery.errors import Forbidden
+from dataclasses import dataclass, field
+
+from gallery.errors import Forbidden, NotAuthenticated, NotFound
+
+ALL_BUT_WATERMARK = (
+    "view", "view_original", "add_album", "add_media", "edit_album", "edit_media",
+    "delete_album", "delete_media", "synchronize", "administer_gallery",
+)
+
+
+@dataclass
+class Viewer:
+    """The person asking: a user with roles, or an anonymous visitor."""
+
+    user: dict | None
+    roles: list[dict] = field(default_factory=list)
+    allow_anonymous: bool = True
+    allow_anonymous_original: bool = False
+
+    @property
+    def anonymous(self) -> bool:
+        return self.user is None
+
+    @property
+    def is_admin(self) -> bool:
+        return any("administer_gallery" in r.get("permissions", ()) for r in self.roles)
+
+    def albums_with(self, permission: str) -> set[str]:
+        """Ids of the albums where some role grants `permission` (it then holds below them too)."""
+        ids: set[str] = set()
+        for role in self.roles:
+            perms = role.get("permissions", ())
+            if permission in perms or ("administer_gallery" in perms and permission in ALL_BUT_WATERMARK):
+                ids.update(role.get("album_ids", ()))
+        return ids
 
 
 async def user_roles(ctx, user: dict | None) -> list[dict]:
     if not user or not user.get("role_ids"):
         return []
     return await ctx.db.roles.find({"_id": {"$in": list(user["role_ids"])}}).to_list()
+
+
+async def viewer_for(ctx, user: dict | None, settings: dict) -> Viewer:
+    return Viewer(
+        user=user,
+        roles=await user_roles(ctx, user),
+        allow_anonymous=bool(settings.get("allow_anonymous_browsing", True)),
+        allow_anonymous_original=bool(settings.get("allow_anonymous_original", False)),
+    )
+
+
+def album_path(album: dict) -> list[str]:
+    return list(album.get("ancestors", [])) + [album["_id"]]
+
+
+def can(viewer: Viewer, permission: str, album: dict) -> bool:
+    """May the viewer do `permission` on this album (or on media in it)?"""
+    if viewer.anonymous:
+        if album.get("private") or not viewer.allow_anonymous:
+            return False
+        if permission == "view":
+            return True
+        return permission == "view_original" and viewer.allow_anonymous_original
+    return bool(viewer.albums_with(permission).intersection(album_path(album)))
+
+
+def require(viewer: Viewer, permission: str, album: dict, *, hide: bool = True) -> None:
+    """Raise unless allowed. Without `view`, say 404 so the album's existence stays hidden."""
+    if can(viewer, permission, album):
+        return
+    if hide and not can(viewer, "view", album):
+        if viewer.anonymous and album.get("private") is False and not viewer.allow_anonymous:
+            raise NotAuthenticated("Please sign in to see this gallery.")
+        raise NotFound("No such album or media object.")
+    if viewer.anonymous:
+        raise NotAuthenticated("Please sign in to do this.")
+    raise Forbidden("You do not have permission to do this.")
+
+
+def visible_albums_query(viewer: Viewer) -> dict | None:
+    """A MongoDB filter for albums the viewer may see; None means nothing at all."""
+    if viewer.anonymous:
+        return {"private": False} if viewer.allow_anonymous else None
+    if viewer.is_admin:
+        return {}
+    ids = list(viewer.albums_with("view"))
+    if not ids:
+        return None
+    return {"$or": [{"_id": {"$in": ids}}, {"ancestors": {"$in": ids}}]}
+
+
+def visible_media_query(viewer: Viewer) -> dict | None:
+    """A MongoDB filter for media the viewer may see (media store `album_path` and `private`)."""
+    if viewer.anonymous:
+        return {"private": False} if viewer.allow_anonymous else None
+    if viewer.is_admin:
+        return {}
+    ids = list(viewer.albums_with("view"))
+    if not ids:
+        return None
+    return {"album_path": {"$in": ids}}
 
 
 def is_administrator(roles: list[dict]) -> bool:
