@@ -1,0 +1,162 @@
+"""Decide what a file is by its content (libmagic), never by its name."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+
+import magic
+
+from media.errors import CorruptMedia, UnsupportedMedia
+
+KINDS = ("image", "video", "audio", "document", "other")
+
+# MIME type (as libmagic 5.4x answers) -> (kind, canonical extension without dot).
+# Several MIME types share an extension where libmagic's answer varies with the
+# container's brand (MP4 family, HEIC/HEIF, Ogg) but the file is handled the same way.
+MIME_TYPES: dict[str, tuple[str, str]] = {
+    # images
+    "image/jpeg": ("image", "jpg"),
+    "image/pjpeg": ("image", "jpg"),
+    "image/png": ("image", "png"),
+    "image/gif": ("image", "gif"),
+    "image/webp": ("image", "webp"),
+    "image/heic": ("image", "heic"),
+    "image/heif": ("image", "heic"),
+    "image/heic-sequence": ("image", "heic"),
+    "image/heif-sequence": ("image", "heic"),
+    "image/tiff": ("image", "tif"),
+    "image/bmp": ("image", "bmp"),
+    "image/x-ms-bmp": ("image", "bmp"),
+    "image/avif": ("image", "avif"),
+    # video
+    "video/mp4": ("video", "mp4"),
+    "video/quicktime": ("video", "mov"),
+    "video/x-m4v": ("video", "m4v"),
+    "video/webm": ("video", "webm"),
+    "video/x-matroska": ("video", "mkv"),
+    "video/x-msvideo": ("video", "avi"),
+    "video/avi": ("video", "avi"),
+    "video/ogg": ("video", "ogg"),
+    "video/3gpp": ("video", "3gp"),
+    "video/mpeg": ("video", "mpg"),
+    # audio
+    "audio/mpeg": ("audio", "mp3"),
+    "audio/x-m4a": ("audio", "m4a"),
+    "audio/mp4": ("audio", "m4a"),
+    "audio/aac": ("audio", "aac"),
+    "audio/x-aac": ("audio", "aac"),
+    "audio/x-hx-aac-adts": ("audio", "aac"),
+    "audio/x-wav": ("audio", "wav"),
+    "audio/wav": ("audio", "wav"),
+    "audio/vnd.wave": ("audio", "wav"),
+    "audio/ogg": ("audio", "ogg"),
+    "application/ogg": ("audio", "ogg"),
+    "audio/flac": ("audio", "flac"),
+    "audio/x-flac": ("audio", "flac"),
+    # documents: stored and offered for download, no derivatives made from them here.
+    # SVG counts as a document, not an image: it is never rasterized or shown inline.
+    "application/pdf": ("document", "pdf"),
+    "text/plain": ("document", "txt"),
+    "text/html": ("document", "html"),
+    "image/svg+xml": ("document", "svg"),
+    "text/xml": ("document", "xml"),
+    "application/xml": ("document", "xml"),
+    # archives (ZIP import is its own feature)
+    "application/zip": ("other", "zip"),
+}
+
+DEFAULT_ALLOWED_EXTENSIONS = (
+    "jpg",
+    "png",
+    "gif",
+    "webp",
+    "heic",
+    "tif",
+    "mp4",
+    "mov",
+    "m4v",
+    "webm",
+    "mkv",
+    "avi",
+    "mp3",
+    "m4a",
+    "aac",
+    "wav",
+    "ogg",
+    "flac",
+    "pdf",
+    "txt",
+)
+
+# Types a browser renders without running anything the file brings along. Everything
+# else (HTML, SVG, XML, JavaScript, unknown) is served only as an attachment.
+_INLINE_SAFE_KINDS = ("image", "video", "audio")
+_INLINE_SAFE_EXTRA = frozenset({"application/pdf", "text/plain"})
+_NEVER_INLINE = frozenset({"image/svg+xml"})
+
+_MAX_DESCRIPTION = 200
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """What libmagic says a file is."""
+
+    mime: str
+    kind: str  # one of KINDS
+    extension: str  # canonical, without dot; "" when the type is not in MIME_TYPES
+    description: str  # libmagic's human text, e.g. "HTML document, ASCII text"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _normalize(mime: str) -> str:
+    return mime.split(";", 1)[0].strip().lower()
+
+
+def classify(mime: str) -> tuple[str, str]:
+    """(kind, canonical extension) for a MIME type; unknown types get ("<kind>", "")."""
+    mime = _normalize(mime)
+    if mime in MIME_TYPES:
+        return MIME_TYPES[mime]
+    major = mime.split("/", 1)[0]
+    if major in ("image", "video", "audio"):
+        return major, ""
+    if major == "text":
+        return "document", ""
+    return "other", ""
+
+
+def sniff(path: str | os.PathLike) -> Sniffed:
+    """Read the start of the file with libmagic and say what it is."""
+    path = os.fspath(path)
+    try:
+        mime = _normalize(magic.from_file(path, mime=True))
+        description = magic.from_file(path)
+    except magic.MagicException as exc:
+        raise CorruptMedia(f"The file's type could not be determined ({exc}).") from exc
+    description = " ".join(description.split())[:_MAX_DESCRIPTION]
+    kind, extension = classify(mime)
+    return Sniffed(mime=mime, kind=kind, extension=extension, description=description)
+
+
+def check_allowed(sniffed: Sniffed, allowed_extensions) -> None:
+    """Raise UnsupportedMedia unless the sniffed type's extension is in the allowed list."""
+    allowed = {e.lower().lstrip(".") for e in allowed_extensions}
+    if sniffed.extension and sniffed.extension in allowed:
+        return
+    if sniffed.mime == "inode/x-empty":
+        raise UnsupportedMedia("This file is empty.")
+    raise UnsupportedMedia(
+        f"This file is {sniffed.mime} ({sniffed.description}), which this gallery does not accept."
+    )
+
+
+def is_inline_safe(mime: str) -> bool:
+    """True when a browser may show this type inline; False means attachment only."""
+    mime = _normalize(mime)
+    if mime in _NEVER_INLINE or mime not in MIME_TYPES:
+        return mime in _INLINE_SAFE_EXTRA
+    kind, _ = MIME_TYPES[mime]
+    return kind in _INLINE_SAFE_KINDS or mime in _INLINE_SAFE_EXTRA
