@@ -93,7 +93,7 @@ class AtriumApplication(tornado.web.Application):
                 if match.group(2) is None:
                     # Cookies are scoped to /g/<slug>/: keep every page under it.
                     return self.get_handler_delegate(
-                        request, tornado.web.RedirectHandler, {"url": f"/g/{slug}/"}
+                        request, tornado.web.RedirectHandler, {"url": f"/g/{slug}/", "permanent": False}
                     )
                 request.atrium_target = Target(slug=slug, prefix=f"/g/{slug}")
                 request.atrium_original_path = request.path

@@ -1,0 +1,81 @@
+"""The embedded database the product starts: start, stop, restart with data kept, stale child."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import psutil
+from pymongo import AsyncMongoClient
+
+from server.embedded_db import EmbeddedDatabase
+
+
+async def _roundtrip(uri, write=None):
+    client = AsyncMongoClient(uri)
+    try:
+        if write is not None:
+            await client.keep.things.insert_one({"value": write})
+        return [d["value"] for d in await client.keep.things.find().to_list()]
+    finally:
+        await client.close()
+
+
+async def test_data_survives_a_restart(tmp_path):
+    db = EmbeddedDatabase(tmp_path)
+    uri = await asyncio.to_thread(db.start)
+    assert await _roundtrip(uri, write="kept") == ["kept"]
+    child = db.process.pid
+    await asyncio.to_thread(db.stop)
+    assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+    again = EmbeddedDatabase(tmp_path)
+    uri = await asyncio.to_thread(again.start)
+    try:
+        assert await _roundtrip(uri) == ["kept"]
+    finally:
+        await asyncio.to_thread(again.stop)
+
+
+async def test_a_service_killed_hard_does_not_block_the_next_start(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {os.getcwd()!r})
+        from server.embedded_db import EmbeddedDatabase
+        db = EmbeddedDatabase({str(tmp_path)!r}); db.start()
+        print(db.process.pid, flush=True)
+        time.sleep(60)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child_pid = int(await asyncio.to_thread(parent.stdout.readline))
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    parent.stdout.close()
+    db = EmbeddedDatabase(tmp_path)
+    uri = await asyncio.to_thread(db.start)
+    try:
+        assert await _roundtrip(uri, write="after crash") == ["after crash"]
+        for _ in range(100):
+            if not psutil.pid_exists(child_pid) or psutil.Process(child_pid).status() == psutil.STATUS_ZOMBIE:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the orphaned database child is still running")
+    finally:
+        await asyncio.to_thread(db.stop)
+
+
+async def test_a_second_process_shares_the_running_server(tmp_path):
+    owner = EmbeddedDatabase(tmp_path)
+    # Pretend another live process (our parent, the test runner's parent) owns it.
+    uri = await asyncio.to_thread(owner.start)
+    try:
+        state = owner._read_state()
+        state["parent"] = os.getppid()
+        owner.state_path.write_text(__import__("json").dumps(state))
+        guest = EmbeddedDatabase(tmp_path)
+        guest_uri = await asyncio.to_thread(guest.start)
+        assert guest_uri == uri and guest.process is None
+    finally:
+        await asyncio.to_thread(owner.stop)
