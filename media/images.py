@@ -151,7 +151,8 @@ def open_image(path: str | os.PathLike) -> Iterator[Image.Image]:
     if os.path.getsize(path) == 0:
         raise CorruptMedia("The file is empty.")
     try:
-        im = Image.open(path, formats=formats)
+        with quiet_pillow():
+            im = Image.open(path, formats=formats)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise MediaTooLarge(f"The image is too large to process ({_why(exc)}).") from exc
     except UnidentifiedImageError as exc:

@@ -414,3 +414,21 @@ def test_pool_workers_enforce_the_limit_and_read_heic(write_image, out_dir):
         assert result.thumbnail_width == 100
         with pytest.raises(MediaTooLarge):
             pool.submit(make_image_derivatives, wide, out_dir, THUMB, OPTIMIZED).result()
+
+
+def test_damaged_exif_does_not_stop_derivatives(write_bytes, out_dir):
+    exif = Image.Exif()
+    exif[Image.ExifTags.Base.Orientation] = 6
+    exif[Image.ExifTags.Base.Make] = "Fuzz"
+    exif[Image.ExifTags.IFD.Exif] = {Image.ExifTags.Base.DateTimeOriginal: "2020:01:01 00:00:00"}
+    block = exif.tobytes()
+    base = jpeg_bytes(quadrants(200, 100))
+    rng = random.Random(11)
+    for i in range(40):
+        damaged = bytearray(block)
+        for _ in range(rng.randint(1, 12)):
+            damaged[rng.randrange(6, len(damaged))] = rng.randrange(256)
+        segment = b"\xff\xe1" + struct.pack(">H", len(damaged) + 2) + bytes(damaged)
+        source = write_bytes(f"fuzz{i}.jpg", base[:2] + segment + base[2:])
+        result = make_image_derivatives(source, out_dir, THUMB, OPTIMIZED)
+        assert {(result.width, result.height)} <= {(200, 100), (100, 200)}
