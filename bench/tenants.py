@@ -1,0 +1,173 @@
+"""Does the cost of the service grow with its tenant count? (`python -m bench.tenants`)
+
+For 1, 100 and 1,000 tenants (each provisioned and installed, so its home page is a real
+gallery page) this starts the real service as a process on the embedded database and
+prints: start time (until /_health answers), resident memory of the service after the
+load (and of the embedded database child), and p50/p99 latency of a tenant home page
+requested on random tenants by 20 concurrent clients.
+
+Targets: start time flat, memory growth under 50 MB per 1,000 tenants, p99 at 1,000
+tenants within 1.3x of 1 tenant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+from tornado.httpclient import AsyncHTTPClient
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "Bench-Marking-Tenants-1"
+
+
+async def provision(data_dir: Path, count: int) -> None:
+    from server.config import load_config
+    from server.services import build_services
+    from tenants.installer import finish_install
+    from tenants.provision import create_tenant
+
+    config = load_config(None, env={}, overrides={"paths.data_dir": str(data_dir)})
+    services = await build_services(config, reuse_embedded=False)
+    try:
+        registry = services.registry
+
+        async def one(i: int) -> None:
+            slug = f"t{i:04d}"
+            _, token = await create_tenant(registry, slug, f"Tenant {i}", [], "")
+            ctx = await registry.context_for_slug(slug)
+            await finish_install(registry, ctx, token, {
+                "title": f"Gallery {i}", "username": "admin", "email": f"a@{slug}.test",
+                "password": PASSWORD, "password2": PASSWORD,
+            })
+
+        pending = list(range(count))
+        while pending:
+            batch, pending = pending[:8], pending[8:]
+            await asyncio.gather(*(one(i) for i in batch))
+    finally:
+        await services.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    client = AsyncHTTPClient()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("service exited during start-up")
+        try:
+            response = await client.fetch(f"http://127.0.0.1:{port}/_health", raise_error=False)
+            if response.code == 200:
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.02)
+    raise RuntimeError("service did not become healthy")
+
+
+async def load(port: int, slugs: list[str], requests: int, clients: int) -> list[float]:
+    client = AsyncHTTPClient(max_clients=clients)
+    latencies: list[float] = []
+    remaining = requests
+    rng = random.Random(7)
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            slug = rng.choice(slugs)
+            start = time.perf_counter()
+            response = await client.fetch(f"http://127.0.0.1:{port}/g/{slug}/", raise_error=False)
+            latencies.append(time.perf_counter() - start)
+            if response.code != 200:
+                raise RuntimeError(f"{slug}: HTTP {response.code}")
+
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return latencies
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def measure(count: int, requests: int, clients: int) -> dict:
+    data_dir = Path(tempfile.mkdtemp(prefix=f"atrium-bench-{count}-"))
+    try:
+        t0 = time.perf_counter()
+        await provision(data_dir, count)
+        provision_s = time.perf_counter() - t0
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
+        env.update(ATRIUM_LOGGING_ACCESS_LOG="false", ATRIUM_LOGGING_LEVEL="WARNING", ATRIUM_JOBS_WORKERS="0")
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "--data-dir", str(data_dir), "run", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            await wait_healthy(port, proc)
+            start_s = time.perf_counter() - start
+            service = psutil.Process(proc.pid)
+            rss_start = service.memory_info().rss
+            slugs = [f"t{i:04d}" for i in range(count)]
+            await load(port, slugs, min(200, requests), clients)  # warm-up
+            latencies = await load(port, slugs, requests, clients)
+            rss = service.memory_info().rss
+            children = service.children(recursive=True)
+            db_rss = sum(c.memory_info().rss for c in children)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        return {
+            "tenants": count, "provision_s": provision_s, "start_s": start_s,
+            "rss_start_mb": rss_start / 2**20, "rss_mb": rss / 2**20, "db_rss_mb": db_rss / 2**20,
+            "p50_ms": 1000 * percentile(latencies, 50), "p99_ms": 1000 * percentile(latencies, 99),
+            "rps": len(latencies) / max(sum(latencies) / clients, 1e-9),
+        }
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", default="1,100,1000")
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=20)
+    args = parser.parse_args()
+    rows = []
+    for count in [int(c) for c in args.counts.split(",")]:
+        rows.append(asyncio.run(measure(count, args.requests, args.clients)))
+        print(f"measured {count} tenants", file=sys.stderr, flush=True)
+    print()
+    print(f"{'tenants':>8} {'provision s':>12} {'start s':>8} {'RSS MB':>8} {'DB RSS MB':>10} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    for r in rows:
+        print(f"{r['tenants']:>8} {r['provision_s']:>12.1f} {r['start_s']:>8.2f} {r['rss_mb']:>8.1f} "
+              f"{r['db_rss_mb']:>10.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['rps']:>8.0f}")
+    first, last = rows[0], rows[-1]
+    growth = (last["rss_mb"] - first["rss_mb"]) / max(last["tenants"] - first["tenants"], 1) * 1000
+    print()
+    print(f"start time ratio {last['tenants']} vs {first['tenants']} tenants: {last['start_s'] / first['start_s']:.2f}x (target: flat)")
+    print(f"service memory growth per 1,000 tenants: {growth:.1f} MB (target < 50 MB)")
+    print(f"p99 ratio {last['tenants']} vs {first['tenants']} tenants: {last['p99_ms'] / first['p99_ms']:.2f}x (target <= 1.3x)")
+
+
+if __name__ == "__main__":
+    main()
