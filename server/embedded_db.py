@@ -74,7 +74,8 @@ def _wait_for_port(port: int, proc: subprocess.Popen | None, timeout: float) -> 
 class EmbeddedDatabase:
     """Start, reuse or stop the embedded server for one data directory."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, max_open_databases: int = 4000):
+        self.max_open_databases = max_open_databases
         self.db_dir = Path(data_dir).resolve() / "db"
         self.state_path = self.db_dir / "embedded.json"
         self.log_path = self.db_dir / "embedded.log"
@@ -121,6 +122,8 @@ class EmbeddedDatabase:
                     str(self.port),
                     "--parent",
                     str(os.getpid()),
+                    "--max-open-databases",
+                    str(self.max_open_databases),
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=logfile,
@@ -179,6 +182,7 @@ def _run_child(argv: list[str]) -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--port", required=True)
     parser.add_argument("--parent", type=int, required=True)
+    parser.add_argument("--max-open-databases", type=int, default=4000)
     args = parser.parse_args(argv)
 
     if sys.platform.startswith("linux"):
@@ -194,6 +198,7 @@ def _run_child(argv: list[str]) -> None:
     # basicConfig() is a no-op and only warnings reach the log file.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     _patch_neosqlite()
+    _allow_open_databases(args.max_open_databases)
     from nx_27017 import nx_27017 as nx
 
     sys.argv = [
@@ -223,6 +228,24 @@ def _contains_datetime(value) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_contains_datetime(v) for v in value)
     return False
+
+
+def _allow_open_databases(count: int) -> None:
+    """Keep every tenant's SQLite file open. nx-27017 closes all but its 100 most recently
+    used databases; with more tenants than that, requests on random tenants reopened a
+    file (and its WAL) nearly every time. Each open database holds about three file
+    descriptors, so the soft descriptor limit is raised to match.
+    """
+    import resource
+
+    from nx_27017 import handler
+
+    handler._MAX_OPEN_DBS = max(handler._MAX_OPEN_DBS, count)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count * 3 + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        new_soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new_soft, hard))
 
 
 def _patch_neosqlite() -> None:
