@@ -1,0 +1,287 @@
+"""Getting media in over HTTP: a streamed browser upload (optionally a ZIP to import) and
+external media (embed HTML). Resumable tus uploads are in handlers.tus.
+
+The upload body is the raw file (`stream_request_body`), not multipart: it goes straight
+to tmp/ in 1 MB blocks, hashed on the way, and is refused (413) before it is stored when
+Content-Length says it is too big, or as soon as a chunked body passes the limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import unquote
+
+import tornado.web
+
+from gallery import embeds, ingest, zipimport
+from gallery import permissions as gallery_permissions
+from gallery.errors import GalleryError, Invalid, NotFound, TooLarge
+from gallery.ids import is_id
+from gallery.uploads import HashingWriter
+from handlers.base import TenantHandler
+
+
+class AlbumWriteMixin:
+    """Loads the album named in the URL and checks a permission on it (404 when unseen)."""
+
+    async def album_for(self, album_id: str, permission: str = "add_media") -> dict:
+        if not is_id(album_id):
+            raise NotFound("No such album or media object.")
+        album = await self.tenant.db.albums.find_one({"_id": album_id})
+        if album is None:
+            raise NotFound("No such album or media object.")
+        self.viewer = await gallery_permissions.viewer_for(
+            self.tenant, self.user, self.settings_values
+        )
+        gallery_permissions.require(self.viewer, permission, album)
+        return album
+
+
+def _declared_length(handler: tornado.web.RequestHandler) -> int | None:
+    raw = handler.request.headers.get("Content-Length")
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid("Content-Length is not a number.") from None
+    if value < 0:
+        raise Invalid("Content-Length is not a number.")
+    return value
+
+
+@tornado.web.stream_request_body
+class AlbumUploadHandler(AlbumWriteMixin, TenantHandler):
+    """POST /api/v1/albums/<id>/upload: the raw file as the body; X-File-Name or ?name=."""
+
+    writer: HashingWriter | None = None
+    refused = False
+    completed = False
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self.request.method != "POST":
+            return
+        self.require_user()
+        self.album = await self.album_for(self.path_args[0])
+        raw_name = self.request.headers.get("X-File-Name") or self.get_query_argument("name", "")
+        self.file_name = unquote(raw_name)[:4096]
+        self.is_zip = self.get_query_argument("zip", "") in ("1", "true", "yes")
+        self.limit = ingest.upload_limit(self.settings_values)
+        quota = ingest.quota_bytes(self.tenant)
+        self.quota_left = None
+        if quota:
+            self.quota_left = max(0, quota - await ingest.current_usage(self.tenant))
+        length = _declared_length(self)
+        if length is not None:
+            ingest.check_size(self.settings_values, length)
+            if not self.is_zip:
+                await ingest.check_quota(self.tenant, length)
+        self.writer = HashingWriter(self.tenant.storage.temp_path(".upload"))
+        await self.writer.open(create=True)
+
+    async def data_received(self, chunk: bytes) -> None:
+        if self.refused or self.writer is None:
+            return
+        total = self.writer.received + len(chunk)
+        limit = self.limit
+        if self.quota_left is not None and not self.is_zip:
+            limit = min(limit, self.quota_left)
+        if total > limit:
+            self.refused = True
+            writer, self.writer = self.writer, None
+            await writer.discard()
+            try:
+                if total > self.limit:
+                    raise TooLarge(
+                        f"The file is larger than this gallery's limit of "
+                        f"{self.settings_values.get('max_upload_mb')} MB."
+                    )
+                raise TooLarge("This gallery's storage quota is used up; the file does not fit.")
+            except TooLarge as exc:
+                self._handle_request_exception(exc)
+            return
+        try:
+            await self.writer.write(chunk)
+        except GalleryError as exc:
+            self.refused = True
+            writer, self.writer = self.writer, None
+            await writer.discard()
+            self._handle_request_exception(exc)
+
+    def on_connection_close(self) -> None:
+        super().on_connection_close()
+        self._cleanup_soon()
+
+    def on_finish(self) -> None:
+        self._cleanup_soon()
+
+    def _cleanup_soon(self) -> None:
+        if self.writer is not None and not self.completed:
+            writer, self.writer = self.writer, None
+            asyncio.ensure_future(writer.discard())
+
+    async def post(self, album_id: str) -> None:
+        writer, self.writer = self.writer, None
+        self.completed = True
+        size, sha256 = await writer.close()
+        if self.is_zip:
+            try:
+                result = await zipimport.import_zip(
+                    self.tenant,
+                    self.services,
+                    self.viewer,
+                    self.user,
+                    self.album,
+                    writer.path,
+                )
+            finally:
+                await asyncio.to_thread(_unlink, writer.path)
+            self.write_json(result, status=200)
+            return
+        media = await ingest.ingest_file(
+            self.tenant,
+            self.services,
+            self.user,
+            self.album,
+            writer.path,
+            self.file_name,
+            size=size,
+            sha256=sha256,
+            title=self.get_query_argument("title", None),
+            caption=self.get_query_argument("caption", None),
+            tags=self.get_query_argument("tags", None),
+        )
+        self.set_header("Location", self.urls(f"/api/v1/media/{media['_id']}"))
+        self.write_json(media, status=201)
+
+
+def _unlink(path) -> None:
+    import os
+
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+class ExternalMediaHandler(AlbumWriteMixin, TenantHandler):
+    """POST /api/v1/albums/<id>/external: {"html": "<iframe ...>", "title", "caption"}."""
+
+    async def post(self, album_id: str) -> None:
+        self.require_user()
+        album = await self.album_for(album_id)
+        body = self.json_body()
+        html = body.get("html")
+        if not isinstance(html, str) or not html.strip():
+            raise Invalid(
+                'Give the embed code (an <iframe>) in "html".', field_errors={"html": "is required"}
+            )
+        hosts = self.settings_values.get("embed_hosts") or embeds.DEFAULT_EMBED_HOSTS
+        clean = embeds.sanitize_embed(html, hosts)
+        title = body.get("title") if isinstance(body.get("title"), str) else ""
+        caption = body.get("caption") if isinstance(body.get("caption"), str) else ""
+        media = await embeds.add_external_media(
+            self.tenant,
+            self.user,
+            album,
+            clean,
+            title=title,
+            caption=caption,
+        )
+        self.set_header("Location", self.urls(f"/api/v1/media/{media['_id']}"))
+        self.write_json(media, status=201)
+
+
+ROUTES = [
+    (r"/api/v1/albums/([0-9a-f]{24})/upload", AlbumUploadHandler),
+    (r"/api/v1/albums/([0-9a-f]{24})/external", ExternalMediaHandler),
+]
+
+_ERRORS = {
+    "400": {"description": "bad input (empty file, bad name, bad embed code)"},
+    "401": {"description": "not signed in"},
+    "403": {"description": "no add_media permission, or the XSRF token is missing"},
+    "404": {"description": "no such album (or not visible to you)"},
+    "409": {"description": "duplicates=skip and the same file is already in the album"},
+    "413": {"description": "larger than max_upload_mb or the tenant's quota"},
+    "415": {"description": "the content's type is not allowed (the message names it)"},
+}
+
+OPENAPI = {
+    "/api/v1/albums/{album_id}/upload": {
+        "post": {
+            "summary": "Upload one file (raw body, streamed), or a ZIP to import with ?zip=1",
+            "tags": ["uploads"],
+            "parameters": [
+                {"name": "album_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "X-File-Name",
+                    "in": "header",
+                    "schema": {"type": "string"},
+                    "description": "the file's name, URL-encoded",
+                },
+                {
+                    "name": "name",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "the file's name when the header is not set",
+                },
+                {
+                    "name": "zip",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["1"]},
+                    "description": "the body is a ZIP: folders become albums, every entry is reported",
+                },
+                {"name": "title", "in": "query", "schema": {"type": "string"}},
+                {"name": "caption", "in": "query", "schema": {"type": "string"}},
+                {
+                    "name": "tags",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "comma separated",
+                },
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            },
+            "responses": {
+                "201": {"description": "the media object (state pending)"},
+                "200": {"description": "ZIP import result: entries imported, skipped and failed"},
+                **_ERRORS,
+            },
+        }
+    },
+    "/api/v1/albums/{album_id}/external": {
+        "post": {
+            "summary": "Add external media from embed code (an allowlisted https <iframe>)",
+            "tags": ["uploads"],
+            "parameters": [
+                {"name": "album_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["html"],
+                            "properties": {
+                                "html": {"type": "string"},
+                                "title": {"type": "string"},
+                                "caption": {"type": "string"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": {"description": "the media object (kind external, state ready)"},
+                **_ERRORS,
+            },
+        }
+    },
+}
