@@ -15,8 +15,16 @@ from dataclasses import dataclass, field
 from gallery.errors import Forbidden, NotAuthenticated, NotFound
 
 ALL_BUT_WATERMARK = (
-    "view", "view_original", "add_album", "add_media", "edit_album", "edit_media",
-    "delete_album", "delete_media", "synchronize", "administer_gallery",
+    "view",
+    "view_original",
+    "add_album",
+    "add_media",
+    "edit_album",
+    "edit_media",
+    "delete_album",
+    "delete_media",
+    "synchronize",
+    "administer_gallery",
 )
 
 
@@ -42,7 +50,9 @@ class Viewer:
         ids: set[str] = set()
         for role in self.roles:
             perms = role.get("permissions", ())
-            if permission in perms or ("administer_gallery" in perms and permission in ALL_BUT_WATERMARK):
+            if permission in perms or (
+                "administer_gallery" in perms and permission in ALL_BUT_WATERMARK
+            ):
                 ids.update(role.get("album_ids", ()))
         return ids
 
@@ -123,3 +133,61 @@ async def require_administrator(ctx, user: dict | None) -> list[dict]:
     if not is_administrator(roles):
         raise Forbidden("Only gallery administrators may do this.")
     return roles
+
+
+# -- album tree operations (Gallery Server Pro's rules) ------------------------------------
+
+
+def can_delete_album(viewer: Viewer, album: dict, parent: dict | None) -> bool:
+    """Deleting an album removes a child of its parent, so it needs `delete_album` on the parent.
+
+    The root album (no parent) is never deleted this way.
+    """
+    if parent is None or album.get("parent_id") != parent["_id"]:
+        return False
+    return can(viewer, "delete_album", parent)
+
+
+def require_delete_album(viewer: Viewer, album: dict, parent: dict | None) -> None:
+    if not can_delete_album(viewer, album, parent):
+        require(viewer, "view", album)
+        raise (
+            NotAuthenticated("Please sign in to do this.")
+            if viewer.anonymous
+            else Forbidden("You do not have permission to delete this album.")
+        )
+
+
+def _deny(viewer: Viewer, message: str) -> None:
+    if viewer.anonymous:
+        raise NotAuthenticated("Please sign in to do this.")
+    raise Forbidden(message)
+
+
+def require_move(viewer: Viewer, source: dict, destination: dict, *, what: str = "media") -> None:
+    """Moving takes an item out of `source` (delete there) and puts it into `destination` (add).
+
+    `source` is the album the item leaves: a media object's album, or a moved album's parent.
+    """
+    kind = _kind(what)
+    require(viewer, "view", source)
+    require(viewer, "view", destination)
+    if not can(viewer, f"delete_{kind}", source):
+        _deny(viewer, "You may not remove items from the source album.")
+    if not can(viewer, f"add_{kind}", destination):
+        _deny(viewer, "You may not add items to the destination album.")
+
+
+def require_copy(viewer: Viewer, source: dict, destination: dict, *, what: str = "media") -> None:
+    """Copying needs `view` where the item is and `add` where the copy goes."""
+    kind = _kind(what)
+    require(viewer, "view", source)
+    require(viewer, "view", destination)
+    if not can(viewer, f"add_{kind}", destination):
+        _deny(viewer, "You may not add items to the destination album.")
+
+
+def _kind(what: str) -> str:
+    if what not in ("album", "media"):
+        raise ValueError(f"what must be 'album' or 'media', not {what!r}")
+    return what

@@ -71,6 +71,17 @@ SETTINGS: list[Setting] = [
     Setting("video_preset", "choice", "veryfast", "Encoder preset", "slower presets make smaller files", "Video and audio", choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")),
     Setting("transcode_time_limit", "int", 3600, "Transcode time limit", "seconds before a transcode is stopped", "Video and audio", minimum=10, maximum=86400),
     Setting("video_autoplay", "bool", False, "Autoplay", "start video and audio when the page opens", "Video and audio"),
+    # Accounts (personal albums)
+    Setting("user_album_parent_id", "str", "", "Parent of user albums", "id of the album under which personal albums are made (empty: the root album)", "Accounts", max_length=24),
+    # E-mail (empty values use the host's SMTP configuration)
+    Setting("smtp_host", "str", "", "SMTP server", "host name of the outgoing mail server (empty: the host's server)", "E-mail", max_length=253),
+    Setting("smtp_port", "int", 0, "SMTP port", "port of the mail server (0: the host's setting)", "E-mail", minimum=0, maximum=65535),
+    Setting("smtp_tls", "choice", "default", "SMTP security", "none, STARTTLS or TLS (default: the host's setting)", "E-mail", choices=("default", "none", "starttls", "tls")),
+    Setting("smtp_username", "str", "", "SMTP user name", "empty: no authentication (or the host's account when the server is the host's)", "E-mail", max_length=254),
+    Setting("smtp_password", "str", "", "SMTP password", "stored encrypted; leave empty to keep the stored one", "E-mail", max_length=500, secret=True),
+    Setting("from_name", "str", "", "Sender name", "name shown as the sender of e-mails (empty: the gallery title)", "E-mail", max_length=100),
+    Setting("from_address", "str", "", "Sender address", "address e-mails come from (empty: the host's address)", "E-mail", max_length=254),
+    Setting("admin_notify_emails", "list", [], "Notify administrators", "addresses told about new accounts, approvals and errors (comma separated)", "E-mail"),
 ]
 
 BY_KEY = {s.key: s for s in SETTINGS}
@@ -170,6 +181,10 @@ async def get_settings(ctx) -> dict[str, Any]:
 async def update_settings(ctx, values: dict[str, Any]) -> dict[str, Any]:
     """Validate and store changed settings; return the full, new settings."""
     clean = validate(values)
+    for key in [k for k in clean if BY_KEY[k].secret and clean[k]]:
+        from gallery.mail import encrypt_secret  # secrets are stored encrypted
+
+        clean[key] = encrypt_secret(ctx, clean[key])
     if clean:
         await ctx.db.settings.update_one(
             {"_id": "gallery"},

@@ -15,7 +15,9 @@ from gallery.passwords import hash_password, password_problem, verify_password
 USER_VERSION = 1
 USERNAME_MAX = 64
 EMAIL_MAX = 254
-_EMAIL_RE = re.compile(r"^[^@\s<>\"'(),;:\\\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
+_EMAIL_RE = re.compile(
+    r"^[^@\s<>\"'(),;:\\\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$"
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -31,9 +33,15 @@ def clean_username(username) -> str:
     if not name:
         raise Invalid("User name is required.", field_errors={"username": "is required"})
     if len(name) > USERNAME_MAX:
-        raise Invalid(f"User name is too long (at most {USERNAME_MAX} characters).", field_errors={"username": f"at most {USERNAME_MAX} characters"})
+        raise Invalid(
+            f"User name is too long (at most {USERNAME_MAX} characters).",
+            field_errors={"username": f"at most {USERNAME_MAX} characters"},
+        )
     if _CONTROL.search(name):
-        raise Invalid("User name contains control characters.", field_errors={"username": "contains control characters"})
+        raise Invalid(
+            "User name contains control characters.",
+            field_errors={"username": "contains control characters"},
+        )
     return name
 
 
@@ -44,14 +52,24 @@ def clean_email(email, required: bool = True) -> str:
         return ""
     value = email.strip()
     if len(value) > EMAIL_MAX or not _EMAIL_RE.match(value):
-        raise Invalid("E-mail address is not valid.", field_errors={"email": "is not a valid address"})
+        raise Invalid(
+            "E-mail address is not valid.", field_errors={"email": "is not a valid address"}
+        )
     local, domain = value.rsplit("@", 1)
     return f"{local}@{domain.lower()}"
 
 
 async def create_user(
-    ctx, username: str, email: str, password: str, *, role_ids: list[str] | None = None,
-    status: str = "active", min_length: int = 10, email_verified: bool = False,
+    ctx,
+    username: str,
+    email: str,
+    password: str,
+    *,
+    role_ids: list[str] | None = None,
+    status: str = "active",
+    min_length: int = 10,
+    email_verified: bool = False,
+    extra: dict | None = None,
 ) -> dict:
     name = clean_username(username)
     address = clean_email(email)
@@ -72,6 +90,7 @@ async def create_user(
         "created": now,
         "password_changed": now,
         "version": USER_VERSION,
+        **(extra or {}),
     }
     try:
         await ctx.db.users.insert_one(user)
@@ -103,3 +122,56 @@ async def check_credentials(ctx, login: str, password: str) -> dict | None:
     user = await find_by_login(ctx, login)
     ok = await verify_password(password or "", user.get("password_hash") if user else None)
     return user if ok and user else None
+
+
+async def list_users(
+    ctx, query: str = "", *, skip: int = 0, limit: int = 50
+) -> tuple[list[dict], int]:
+    """Users whose name or e-mail contains `query` (case-insensitive); (page, total)."""
+    filt: dict = {}
+    if query and query.strip():
+        pattern = re.escape(query.strip()[:100])
+        filt = {
+            "$or": [
+                {"username": {"$regex": pattern, "$options": "i"}},
+                {"email": {"$regex": pattern, "$options": "i"}},
+            ]
+        }
+    total = await ctx.db.users.count_documents(filt)
+    page = (
+        await ctx.db.users.find(filt, {"password_hash": 0})
+        .sort("username_key", 1)
+        .skip(max(0, skip))
+        .limit(limit)
+        .to_list()
+    )
+    return page, total
+
+
+def user_status(user: dict) -> str:
+    """active only when every enabled step (verification, approval) is done and not disabled."""
+    if user.get("disabled"):
+        return "disabled"
+    pending = user.get("pending") or []
+    if "verify" in pending:
+        return "unverified"
+    if "approve" in pending:
+        return "pending_approval"
+    return "active"
+
+
+async def set_password(ctx, user: dict, password: str, min_length: int) -> None:
+    problem = password_problem(
+        password, min_length, username=user["username"], email=user.get("email", "")
+    )
+    if problem:
+        raise Invalid(problem, field_errors={"password": problem})
+    await ctx.db.users.update_one(
+        {"_id": user["_id"]},
+        {
+            "$set": {
+                "password_hash": await hash_password(password),
+                "password_changed": datetime.now(UTC),
+            }
+        },
+    )

@@ -7,3 +7,6 @@ from handlers import admin_settings, auth, health, home, host, install
 
 ROUTE_MODULES_HOST = [health, host]
 ROUTE_MODULES_TENANT = [health, home, auth, install, admin_settings]
+from handlers import account, admin_email, admin_events, admin_roles, admin_users  # noqa: E402
+
+ROUTE_MODULES_TENANT += [account, admin_users, admin_roles, admin_events, admin_email]

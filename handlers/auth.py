@@ -1,33 +1,110 @@
-"""Signing in and out of a gallery."""
+"""Signing in and out, self-registration, e-mail verification and password reset."""
 
 from __future__ import annotations
 
+from gallery import accounts
+from gallery.errors import Gone, Invalid
+from gallery.events import record_event
+from gallery.lockout import (
+    address_blocked,
+    clear_failures,
+    locked_until,
+    record_address_failure,
+    record_failure,
+)
+from gallery.passwords import verify_password
 from gallery.sessions import create_session, end_session
-from gallery.users import check_credentials
+from gallery.users import find_by_login
 from handlers.base import TenantHandler
 
+STATUS_MESSAGES = {
+    "unverified": "Please confirm your e-mail address first: follow the link we sent you.",
+    "pending_approval": "Your account awaits approval by an administrator.",
+    "disabled": "This account is disabled. Ask an administrator.",
+}
 
-class LoginHandler(TenantHandler):
+
+class AccountPageHandler(TenantHandler):
+    """Shared bits of the account pages."""
+
+    @property
+    def job_queue(self):
+        return self.services.jobs  # None: gallery.mail enqueues straight into the host queue
+
+    def form_values(self, *names: str) -> dict:
+        return {n: self.get_body_argument(n, "") for n in names}
+
+
+class LoginHandler(AccountPageHandler):
     def _next(self) -> str:
         target = self.get_argument("next", "")
         return target if self.urls.is_local(target) else self.urls("/")
+
+    def _page(self, error=None, login="", status=200, notice=None) -> None:
+        self.set_status(status)
+        self.render(
+            "account/login.html",
+            error=error,
+            login=login,
+            next=self.get_argument("next", ""),
+            notice=notice,
+        )
 
     async def get(self) -> None:
         if self.user:
             self.redirect(self._next())
             return
-        self.render("login.html", error=None, login="", next=self.get_argument("next", ""))
+        self._page(
+            notice=self.get_argument("notice", None)
+            and "Your password was changed. Please sign in."
+        )
 
     async def post(self) -> None:
-        login = self.get_body_argument("login", "")
+        ctx, ip = self.tenant, self.client_ip()
+        login = self.get_body_argument("login", "")[:254]
         password = self.get_body_argument("password", "")
-        user = await check_credentials(self.tenant, login, password)
-        if user is None or user.get("status") != "active":
-            self.set_status(401)
-            self.render("login.html", error="Wrong user name or password.", login=login,
-                        next=self.get_body_argument("next", ""))
-            return
-        token = await create_session(self.tenant, user, self.client_ip(), self.request.headers.get("User-Agent", ""))
+        if await address_blocked(ctx, ip):
+            await record_event(
+                ctx, "login_throttled", f"Sign-in refused: too many failures from {ip}", ip=ip
+            )
+            return self._page(
+                "Too many failed sign-ins from your address. Try again in a few minutes.",
+                login,
+                429,
+            )
+        user = await find_by_login(ctx, login)
+        if user is not None and locked_until(user):
+            await record_event(
+                ctx,
+                "login_locked",
+                f"Sign-in to locked account {user['username']}",
+                ip=ip,
+                details={"target_id": user["_id"]},
+            )
+            return self._page(
+                "This account is locked after too many failed sign-ins. Try again later "
+                "or ask an administrator to unlock it.",
+                login,
+                403,
+            )
+        if not await verify_password(password, user.get("password_hash") if user else None):
+            await record_address_failure(ctx, ip)
+            if user is not None and await record_failure(ctx, user, self.settings_values):
+                await record_event(
+                    ctx,
+                    "account_locked",
+                    f"Account {user['username']} locked after failed sign-ins",
+                    ip=ip,
+                    details={"target_id": user["_id"]},
+                )
+            await record_event(ctx, "login_failed", f"Failed sign-in as {login[:100]!r}", ip=ip)
+            return self._page("Wrong user name or password.", login, 401)
+        if user.get("status") != "active":
+            return self._page(
+                STATUS_MESSAGES.get(user.get("status"), STATUS_MESSAGES["disabled"]), login, 403
+            )
+        await clear_failures(ctx, user)
+        token = await create_session(ctx, user, ip, self.request.headers.get("User-Agent", ""))
         self.set_session_cookie(token)
         target = self.get_body_argument("next", "")
         self.redirect(target if self.urls.is_local(target) else self.urls("/"))
@@ -40,4 +117,134 @@ class LogoutHandler(TenantHandler):
         self.redirect(self.urls("/"))
 
 
-ROUTES = [(r"/login", LoginHandler), (r"/logout", LogoutHandler)]
+class RegisterHandler(AccountPageHandler):
+    FIELDS = ("username", "email", "password", "password2")
+
+    def _page(self, form=None, errors=None, status=200) -> None:
+        self.set_status(status)
+        self.render("account/register.html", form=form or {}, errors=errors or {})
+
+    async def get(self) -> None:
+        if not self.settings_values.get("allow_registration"):
+            self.set_status(403)
+            return self.render(
+                "account/message.html",
+                heading="Registration is closed",
+                message="This gallery does not accept new accounts.",
+            )
+        self._page()
+
+    async def post(self) -> None:
+        form = self.form_values(*self.FIELDS)
+        try:
+            user = await accounts.register(
+                self.tenant,
+                self.settings_values,
+                form,
+                urls=self.urls,
+                queue=self.job_queue,
+                ip=self.client_ip(),
+            )
+        except Invalid as exc:
+            safe = {k: v for k, v in form.items() if "password" not in k}
+            return self._page(safe, exc.field_errors or {"form": exc.message}, exc.status)
+        steps = user.get("pending") or []
+        if "verify" in steps:
+            message = "We sent you an e-mail. Follow its link to confirm your address."
+        elif "approve" in steps:
+            message = "Your account awaits approval by an administrator; we will e-mail you."
+        else:
+            message = "Your account is ready. You can sign in now."
+        self.render("account/message.html", heading="Thank you for registering", message=message)
+
+
+class VerifyHandler(AccountPageHandler):
+    async def get(self) -> None:
+        # A GET that changes state is usual for mailed links; the token is single-use.
+        try:
+            user = await accounts.verify_email(
+                self.tenant,
+                self.settings_values,
+                self.get_argument("token", ""),
+                urls=self.urls,
+                queue=self.job_queue,
+            )
+        except Gone as exc:
+            self.set_status(410)
+            return self.render(
+                "account/message.html", heading="This link does not work", message=exc.message
+            )
+        if user["status"] == "pending_approval":
+            message = "Your address is confirmed. An administrator will now approve your account; we will e-mail you."
+        else:
+            message = "Your address is confirmed. You can sign in now."
+        self.render("account/message.html", heading="Thank you", message=message)
+
+
+class ForgotHandler(AccountPageHandler):
+    async def get(self) -> None:
+        self.render("account/forgot.html", sent=False)
+
+    async def post(self) -> None:
+        login = self.get_body_argument("login", "")[:254]
+        await accounts.request_reset(
+            self.tenant, login, urls=self.urls, queue=self.job_queue, ip=self.client_ip()
+        )
+        # The same answer whether or not such an account exists.
+        self.render("account/forgot.html", sent=True)
+
+
+class ResetHandler(AccountPageHandler):
+    def _token(self) -> str:
+        return self.get_argument("token", "")[:200]
+
+    async def get(self) -> None:
+        try:
+            await accounts.peek_token(self.tenant, self._token(), "reset")
+        except Gone as exc:
+            self.set_status(410)
+            return self.render(
+                "account/message.html", heading="This link does not work", message=exc.message
+            )
+        self.render("account/reset.html", token=self._token(), errors={})
+
+    async def post(self) -> None:
+        try:
+            await accounts.reset_password(
+                self.tenant,
+                self.settings_values,
+                self._token(),
+                self.get_body_argument("password", ""),
+                self.get_body_argument("password2", ""),
+                urls=self.urls,
+                queue=self.job_queue,
+                ip=self.client_ip(),
+            )
+        except Gone as exc:
+            self.set_status(410)
+            return self.render(
+                "account/message.html", heading="This link does not work", message=exc.message
+            )
+        except Invalid as exc:
+            self.set_status(400)
+            return self.render(
+                "account/reset.html",
+                token=self._token(),
+                errors=exc.field_errors or {"form": exc.message},
+            )
+        self.clear_session_cookie()
+        self.render(
+            "account/message.html",
+            heading="Password changed",
+            message="Your new password is set and every session was signed out. You can sign in now.",
+        )
+
+
+ROUTES = [
+    (r"/login", LoginHandler),
+    (r"/logout", LogoutHandler),
+    (r"/register", RegisterHandler),
+    (r"/verify", VerifyHandler),
+    (r"/forgot", ForgotHandler),
+    (r"/reset", ResetHandler),
+]

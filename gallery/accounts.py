@@ -1,0 +1,607 @@
+"""Account life cycle: registration, e-mail verification, approval, password reset and change,
+admin actions on accounts, and the personal album.
+
+An account signs in only when every enabled step is done: `pending` lists the steps still
+open ("verify", "approve"), `disabled` is the admin's switch, and `status` (what sessions
+check) is derived from both by gallery.users.user_status. Links carry single-use tokens
+stored hashed in `tokens`; a reset link lives one hour. Mail goes through gallery.mail
+(outbox + job); `urls` is the request's TenantUrls, `queue` the job queue (or None).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from gallery import roles as gallery_roles
+from gallery.albums import album_document, root_album
+from gallery.errors import Conflict, Forbidden, Gone, Invalid, NotFound
+from gallery.events import record_event
+from gallery.ids import is_id
+from gallery.lockout import unlock
+from gallery.mail import notify_admins, queue_mail
+from gallery.passwords import password_problem, verify_password
+from gallery.sessions import end_user_sessions
+from gallery.users import (
+    clean_email,
+    clean_username,
+    create_user,
+    find_by_login,
+    get_user,
+    set_password,
+    user_status,
+)
+from tenants.tokens import hash_token, new_token
+
+log = logging.getLogger("atrium.accounts")
+
+TOKEN_VERSION = 1
+RESET_HOURS = 1
+VERIFY_HOURS = 48
+
+
+# -- tokens -------------------------------------------------------------------------------
+
+
+async def issue_token(ctx, user: dict, purpose: str, hours: float) -> str:
+    token, token_hash = new_token()
+    now = datetime.now(UTC)
+    await ctx.db.tokens.insert_one(
+        {
+            "_id": token_hash,
+            "user_id": user["_id"],
+            "purpose": purpose,
+            "used": False,
+            "created": now,
+            "expires": now + timedelta(hours=hours),
+            "version": TOKEN_VERSION,
+        }
+    )
+    return token
+
+
+async def peek_token(ctx, token: str, purpose: str) -> dict:
+    """The token's record if it can still be used; Gone with a clear reason otherwise."""
+    if not isinstance(token, str) or not token or len(token) > 200:
+        raise Gone("This link is not valid. Ask for a new one.")
+    doc = await ctx.db.tokens.find_one({"_id": hash_token(token), "purpose": purpose})
+    if doc is None:
+        raise Gone("This link is not valid. Ask for a new one.")
+    if doc.get("used"):
+        raise Gone("This link has already been used. Ask for a new one.")
+    if doc["expires"] < datetime.now(UTC):
+        raise Gone("This link has expired. Ask for a new one.")
+    return doc
+
+
+async def use_token(ctx, token: str, purpose: str) -> dict:
+    """Claim a token once (atomically): of two uses at the same time exactly one wins."""
+    await peek_token(ctx, token, purpose)
+    doc = await ctx.db.tokens.find_one_and_update(
+        {"_id": hash_token(token), "purpose": purpose, "used": False},
+        {"$set": {"used": True, "used_at": datetime.now(UTC)}},
+    )
+    if doc is None:
+        raise Gone("This link has already been used. Ask for a new one.")
+    return doc
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+async def _save_state(ctx, user: dict, **changes) -> dict:
+    user = {**user, **changes}
+    user["status"] = user_status(user)
+    await ctx.db.users.update_one(
+        {"_id": user["_id"]}, {"$set": {**changes, "status": user["status"]}}
+    )
+    return user
+
+
+def _user_vars(user: dict) -> dict:
+    return {"username": user["username"], "email": user.get("email", "")}
+
+
+async def _event(
+    ctx, kind: str, message: str, actor: dict | None, ip: str = "", target: dict | None = None
+) -> None:
+    details = {"target_id": target["_id"], "target": target["username"]} if target else None
+    await record_event(ctx, kind, message, user=actor, ip=ip, details=details)
+
+
+async def _became_active(ctx, user: dict, settings: dict) -> None:
+    if settings.get("user_albums") and not user.get("album_id"):
+        await create_user_album(ctx, user, settings)
+
+
+# -- registration -------------------------------------------------------------------------
+
+
+async def register(ctx, settings: dict, form: dict, *, urls, queue=None, ip: str = "") -> dict:
+    """Create a self-registered account; mails the next step. Returns the user."""
+    if not settings.get("allow_registration"):
+        raise Forbidden("This gallery does not accept new accounts.")
+    errors: dict[str, str] = {}
+    email = username = ""
+    try:
+        email = clean_email(form.get("email"))
+    except Invalid as exc:
+        errors.update(exc.field_errors)
+    if settings.get("email_as_username"):
+        username = email
+    else:
+        try:
+            username = clean_username(form.get("username"))
+        except Invalid as exc:
+            errors.update(exc.field_errors)
+    password = form.get("password") or ""
+    problem = password_problem(
+        password, int(settings.get("password_min_length", 10)), username=username, email=email
+    )
+    if problem:
+        errors["password"] = problem
+    elif password != form.get("password2"):
+        errors["password2"] = "does not match the password"
+    if (
+        email
+        and not errors.get("email")
+        and await ctx.db.users.find_one({"email_key": email.lower()}, {"_id": 1})
+    ):
+        errors["email"] = "is already used by an account"
+    if errors:
+        raise Invalid("Please correct the marked fields.", field_errors=errors)
+    pending = []
+    if settings.get("require_email_verification"):
+        pending.append("verify")
+    if settings.get("require_approval"):
+        pending.append("approve")
+    builtin = await ctx.db.roles.find_one({"builtin": "authenticated"}, {"_id": 1})
+    user = await create_user(
+        ctx,
+        username,
+        email,
+        password,
+        role_ids=[builtin["_id"]] if builtin else [],
+        status=user_status({"pending": pending}),
+        email_verified=False,
+        min_length=int(settings.get("password_min_length", 10)),
+        extra={"pending": pending, "disabled": False, "registered": True},
+    )
+    await _event(ctx, "account", f"Account {user['username']} registered", None, ip, user)
+    if "verify" in pending:
+        token = await issue_token(ctx, user, "verify", VERIFY_HOURS)
+        await queue_mail(
+            ctx,
+            email,
+            "verify",
+            {
+                **_user_vars(user),
+                "hours": VERIFY_HOURS,
+                "verify_url": urls.absolute("/verify", token=token),
+            },
+            queue=queue,
+        )
+    else:
+        await _after_verification(ctx, user, settings, urls=urls, queue=queue)
+    return user
+
+
+async def _after_verification(ctx, user: dict, settings: dict, *, urls, queue) -> None:
+    admin_vars = {**_user_vars(user), "user_url": urls.absolute(f"/admin/users/{user['_id']}")}
+    if "approve" in (user.get("pending") or []):
+        await queue_mail(ctx, user["email"], "awaiting_approval", _user_vars(user), queue=queue)
+        await notify_admins(ctx, "admin_awaiting_approval", admin_vars, queue=queue)
+        return
+    await _became_active(ctx, user, settings)
+    await notify_admins(ctx, "admin_new_account", admin_vars, queue=queue)
+
+
+async def verify_email(ctx, settings: dict, token: str, *, urls, queue=None) -> dict:
+    """Follow a verification link: the address is confirmed; returns the user."""
+    doc = await use_token(ctx, token, "verify")
+    try:
+        user = await get_user(ctx, doc["user_id"])
+    except NotFound:
+        raise Gone("This link is not valid. Ask for a new one.") from None
+    was_pending = "verify" in (user.get("pending") or [])
+    pending = [p for p in user.get("pending") or [] if p != "verify"]
+    user = await _save_state(ctx, user, pending=pending, email_verified=True)
+    if was_pending:
+        await _after_verification(ctx, user, settings, urls=urls, queue=queue)
+    return user
+
+
+# -- password reset and change ------------------------------------------------------------
+
+
+async def request_reset(ctx, login: str, *, urls, queue=None, ip: str = "") -> None:
+    """Mail a reset link to the account(s) of this address or name. Says nothing about them."""
+    users = []
+    if isinstance(login, str) and "@" in login and len(login) <= 254:
+        users = await ctx.db.users.find({"email_key": login.strip().lower()}).to_list(10)
+    if not users:
+        found = await find_by_login(ctx, login)
+        users = [found] if found else []
+    for user in users:
+        if user.get("disabled") or not user.get("email"):
+            continue
+        token = await issue_token(ctx, user, "reset", RESET_HOURS)
+        await queue_mail(
+            ctx,
+            user["email"],
+            "reset",
+            {**_user_vars(user), "reset_url": urls.absolute("/reset", token=token)},
+            queue=queue,
+        )
+
+
+async def reset_password(
+    ctx,
+    settings: dict,
+    token: str,
+    password: str,
+    password2: str,
+    *,
+    urls,
+    queue=None,
+    ip: str = "",
+) -> dict:
+    """Set a new password with a reset link; ends every session; the link is then spent."""
+    doc = await peek_token(ctx, token, "reset")
+    user = await ctx.db.users.find_one({"_id": doc["user_id"]})
+    if user is None or user.get("disabled"):
+        raise Gone("This link is not valid. Ask for a new one.")
+    _check_new_password(user, settings, password, password2)
+    await use_token(ctx, token, "reset")
+    await set_password(ctx, user, password, int(settings.get("password_min_length", 10)))
+    await end_user_sessions(ctx, user["_id"])
+    await unlock(ctx, user["_id"])
+    await _event(
+        ctx, "account", f"Password of {user['username']} reset by e-mail link", user, ip, user
+    )
+    await queue_mail(
+        ctx,
+        user["email"],
+        "password_changed",
+        {**_user_vars(user), "forgot_url": urls.absolute("/forgot")},
+        queue=queue,
+    )
+    return user
+
+
+def _check_new_password(user: dict, settings: dict, password: str, password2: str) -> None:
+    problem = password_problem(
+        password,
+        int(settings.get("password_min_length", 10)),
+        username=user["username"],
+        email=user.get("email", ""),
+    )
+    if problem:
+        raise Invalid(problem, field_errors={"password": problem})
+    if password != password2:
+        raise Invalid(
+            "The two passwords differ.", field_errors={"password2": "does not match the password"}
+        )
+
+
+async def change_password(
+    ctx,
+    settings: dict,
+    user: dict,
+    current: str,
+    password: str,
+    password2: str,
+    *,
+    keep_sid: str | None,
+    urls,
+    queue=None,
+    ip: str = "",
+) -> None:
+    """Change one's own password (the current one is required); other sessions end."""
+    if not await verify_password(current or "", user.get("password_hash")):
+        raise Invalid(
+            "The current password is not right.", field_errors={"current": "is not right"}
+        )
+    _check_new_password(user, settings, password, password2)
+    await set_password(ctx, user, password, int(settings.get("password_min_length", 10)))
+    await end_user_sessions(ctx, user["_id"], keep_sid=keep_sid)
+    await _event(ctx, "account", f"{user['username']} changed their password", user, ip)
+    await queue_mail(
+        ctx,
+        user["email"],
+        "password_changed",
+        {**_user_vars(user), "forgot_url": urls.absolute("/forgot")},
+        queue=queue,
+    )
+
+
+async def change_email(
+    ctx, settings: dict, user: dict, password: str, email: str, *, urls, queue=None, ip: str = ""
+) -> dict:
+    if not await verify_password(password or "", user.get("password_hash")):
+        raise Invalid(
+            "The current password is not right.", field_errors={"current": "is not right"}
+        )
+    address = clean_email(email)
+    if settings.get("email_as_username"):
+        raise Invalid(
+            "Your e-mail address is your account name here; ask an administrator to change it."
+        )
+    clash = await ctx.db.users.find_one(
+        {"email_key": address.lower(), "_id": {"$ne": user["_id"]}}, {"_id": 1}
+    )
+    if clash:
+        raise Conflict(
+            "That address is already used by an account.", field_errors={"email": "is already used"}
+        )
+    verify = bool(settings.get("require_email_verification"))
+    user = await _save_state(
+        ctx, user, email=address, email_key=address.lower(), email_verified=not verify
+    )
+    await _event(ctx, "account", f"{user['username']} changed their e-mail address", user, ip)
+    if verify:
+        token = await issue_token(ctx, user, "verify", VERIFY_HOURS)
+        await queue_mail(
+            ctx,
+            address,
+            "verify",
+            {
+                **_user_vars(user),
+                "hours": VERIFY_HOURS,
+                "verify_url": urls.absolute("/verify", token=token),
+            },
+            queue=queue,
+        )
+    return user
+
+
+async def delete_own_account(ctx, settings: dict, user: dict, password: str, ip: str = "") -> None:
+    if not settings.get("allow_account_deletion"):
+        raise Forbidden("Accounts cannot be deleted by their users here; ask an administrator.")
+    if not await verify_password(password or "", user.get("password_hash")):
+        raise Invalid("The password is not right.", field_errors={"password": "is not right"})
+    await gallery_roles.ensure_admin_remains(ctx, users={user["_id"]: None})
+    await _remove_user(ctx, user)
+    await _event(ctx, "account", f"{user['username']} deleted their account", None, ip, user)
+
+
+async def _remove_user(ctx, user: dict) -> None:
+    await delete_user_album(ctx, user)
+    await ctx.db.sessions.delete_many({"user_id": user["_id"]})
+    await ctx.db.tokens.delete_many({"user_id": user["_id"]})
+    await ctx.db.users.delete_one({"_id": user["_id"]})
+
+
+# -- administrators' actions (each one goes to the event log) ------------------------------
+
+
+async def admin_create_user(
+    ctx, settings: dict, admin: dict, form: dict, *, urls, queue=None, ip: str = ""
+) -> dict:
+    role_ids = form.get("role_ids") or []
+    if not all(is_id(r) for r in role_ids) or (
+        role_ids
+        and await ctx.db.roles.count_documents({"_id": {"$in": role_ids}}) != len(set(role_ids))
+    ):
+        raise Invalid("Unknown role.", field_errors={"role_ids": "unknown role"})
+    email = clean_email(form.get("email"))
+    username = email if settings.get("email_as_username") else form.get("username")
+    user = await create_user(
+        ctx,
+        username,
+        email,
+        form.get("password") or "",
+        role_ids=list(dict.fromkeys(role_ids)),
+        email_verified=True,
+        min_length=int(settings.get("password_min_length", 10)),
+        extra={"pending": [], "disabled": False},
+    )
+    await _event(
+        ctx,
+        "account",
+        f"Account {user['username']} created by {admin['username']}",
+        admin,
+        ip,
+        user,
+    )
+    await _became_active(ctx, user, settings)
+    await queue_mail(
+        ctx,
+        email,
+        "account_created",
+        {**_user_vars(user), "login_url": urls.absolute("/login")},
+        queue=queue,
+    )
+    await notify_admins(
+        ctx,
+        "admin_new_account",
+        {**_user_vars(user), "user_url": urls.absolute(f"/admin/users/{user['_id']}")},
+        queue=queue,
+    )
+    return user
+
+
+async def admin_set_disabled(ctx, admin: dict, user_id: str, disabled: bool, ip: str = "") -> dict:
+    user = await get_user(ctx, user_id)
+    if disabled:
+        await gallery_roles.ensure_admin_remains(ctx, users={user_id: None})
+    user = await _save_state(ctx, user, disabled=bool(disabled))
+    if disabled:
+        await end_user_sessions(ctx, user_id)
+    verb = "disabled" if disabled else "enabled"
+    await _event(
+        ctx, "account", f"Account {user['username']} {verb} by {admin['username']}", admin, ip, user
+    )
+    return user
+
+
+async def admin_approve(
+    ctx, settings: dict, admin: dict, user_id: str, *, urls, queue=None, ip: str = ""
+) -> dict:
+    user = await get_user(ctx, user_id)
+    if "approve" not in (user.get("pending") or []):
+        return user
+    user = await _save_state(ctx, user, pending=[p for p in user["pending"] if p != "approve"])
+    await _event(
+        ctx,
+        "account",
+        f"Account {user['username']} approved by {admin['username']}",
+        admin,
+        ip,
+        user,
+    )
+    if user["status"] == "active":
+        await _became_active(ctx, user, settings)
+    await queue_mail(
+        ctx,
+        user["email"],
+        "approved",
+        {**_user_vars(user), "login_url": urls.absolute("/login")},
+        queue=queue,
+    )
+    return user
+
+
+async def admin_unlock(ctx, admin: dict, user_id: str, ip: str = "") -> dict:
+    user = await get_user(ctx, user_id)
+    await unlock(ctx, user_id)
+    await _event(
+        ctx,
+        "account",
+        f"Account {user['username']} unlocked by {admin['username']}",
+        admin,
+        ip,
+        user,
+    )
+    return user
+
+
+async def admin_set_email(ctx, admin: dict, user_id: str, email: str, ip: str = "") -> dict:
+    user = await get_user(ctx, user_id)
+    address = clean_email(email)
+    user = await _save_state(
+        ctx, user, email=address, email_key=address.lower(), email_verified=True
+    )
+    await _event(
+        ctx,
+        "account",
+        f"E-mail of {user['username']} changed by {admin['username']}",
+        admin,
+        ip,
+        user,
+    )
+    return user
+
+
+async def admin_set_password(
+    ctx, settings: dict, admin: dict, user_id: str, password: str, *, urls, queue=None, ip: str = ""
+) -> dict:
+    user = await get_user(ctx, user_id)
+    await set_password(ctx, user, password, int(settings.get("password_min_length", 10)))
+    await end_user_sessions(ctx, user_id)
+    await _event(
+        ctx,
+        "account",
+        f"Password of {user['username']} set by {admin['username']}",
+        admin,
+        ip,
+        user,
+    )
+    await queue_mail(
+        ctx,
+        user["email"],
+        "password_changed_by_admin",
+        {**_user_vars(user), "forgot_url": urls.absolute("/forgot")},
+        queue=queue,
+    )
+    return user
+
+
+async def admin_set_roles(
+    ctx, admin: dict, user_id: str, role_ids: list[str], ip: str = ""
+) -> dict:
+    user = await get_user(ctx, user_id)
+    ids = await gallery_roles.set_user_roles(ctx, user_id, role_ids)
+    names = (
+        [r["name"] for r in await ctx.db.roles.find({"_id": {"$in": ids}}).to_list()] if ids else []
+    )
+    await _event(
+        ctx,
+        "account",
+        f"Roles of {user['username']} set by {admin['username']}: "
+        f"{', '.join(sorted(names)) or 'none'}",
+        admin,
+        ip,
+        user,
+    )
+    return {**user, "role_ids": ids}
+
+
+async def admin_send_reset(
+    ctx, admin: dict, user_id: str, *, urls, queue=None, ip: str = ""
+) -> dict:
+    user = await get_user(ctx, user_id)
+    if not user.get("email"):
+        raise Invalid("This account has no e-mail address.")
+    token = await issue_token(ctx, user, "reset", RESET_HOURS)
+    await queue_mail(
+        ctx,
+        user["email"],
+        "reset",
+        {**_user_vars(user), "reset_url": urls.absolute("/reset", token=token)},
+        queue=queue,
+    )
+    await _event(
+        ctx,
+        "account",
+        f"Password reset link sent to {user['username']} by {admin['username']}",
+        admin,
+        ip,
+        user,
+    )
+    return user
+
+
+async def admin_delete_user(ctx, admin: dict, user_id: str, ip: str = "") -> dict:
+    user = await get_user(ctx, user_id)
+    await gallery_roles.ensure_admin_remains(ctx, users={user_id: None})
+    await _remove_user(ctx, user)
+    await _event(
+        ctx,
+        "account",
+        f"Account {user['username']} deleted by {admin['username']}",
+        admin,
+        ip,
+        user,
+    )
+    return user
+
+
+# -- personal albums ----------------------------------------------------------------------
+
+
+async def create_user_album(ctx, user: dict, settings: dict) -> dict | None:
+    """A personal album under the configured parent (or the root), owned by the user."""
+    parent_id = settings.get("user_album_parent_id") or ""
+    parent = await ctx.db.albums.find_one({"_id": parent_id}) if is_id(parent_id) else None
+    parent = parent or await root_album(ctx)
+    if parent is None:
+        return None
+    album = album_document(user["username"][:200], parent, owner_id=user["_id"])
+    album["user_album_of"] = user["_id"]
+    await ctx.db.albums.insert_one(album)
+    await gallery_roles.give_album(ctx, album, user)
+    await ctx.db.users.update_one({"_id": user["_id"]}, {"$set": {"album_id": album["_id"]}})
+    return album
+
+
+async def delete_user_album(ctx, user: dict) -> None:
+    """Remove the user's personal album with everything below it (documents; files go with
+    the album code's storage clean-up when it exists)."""
+    album = await ctx.db.albums.find_one({"user_album_of": user["_id"]})
+    if album is None:
+        return
+    await gallery_roles.take_album(ctx, album)
+    subtree = {"$or": [{"_id": album["_id"]}, {"ancestors": album["_id"]}]}
+    await ctx.db.media.delete_many({"album_path": album["_id"]})
+    await ctx.db.albums.delete_many(subtree)

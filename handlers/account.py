@@ -1,0 +1,93 @@
+"""The signed-in user's own account: e-mail, password, sessions, deleting the account."""
+
+from __future__ import annotations
+
+from gallery import accounts
+from gallery.errors import GalleryError
+from gallery.sessions import end_user_sessions
+from handlers.auth import AccountPageHandler
+
+
+class AccountHandler(AccountPageHandler):
+    async def page(self, notice=None, errors=None, status=200) -> None:
+        sessions = (
+            await self.tenant.db.sessions.find({"user_id": self.user["_id"]})
+            .sort("last_seen", -1)
+            .to_list(100)
+        )
+        self.set_status(status)
+        self.render(
+            "account/account.html",
+            sessions=sessions,
+            current_sid=self.session["sid"],
+            notice=notice,
+            errors=errors or {},
+        )
+
+    async def get(self) -> None:
+        self.require_user()
+        await self.page()
+
+    async def post(self) -> None:
+        self.require_user()
+        action = self.get_body_argument("action", "")
+        ctx, settings, ip = self.tenant, self.settings_values, self.client_ip()
+        try:
+            if action == "email":
+                await accounts.change_email(
+                    ctx,
+                    settings,
+                    self.user,
+                    self.get_body_argument("current", ""),
+                    self.get_body_argument("email", ""),
+                    urls=self.urls,
+                    queue=self.job_queue,
+                    ip=ip,
+                )
+                self.user = await ctx.db.users.find_one({"_id": self.user["_id"]})
+                notice = "Your e-mail address was changed."
+            elif action == "password":
+                await accounts.change_password(
+                    ctx,
+                    settings,
+                    self.user,
+                    self.get_body_argument("current", ""),
+                    self.get_body_argument("password", ""),
+                    self.get_body_argument("password2", ""),
+                    keep_sid=self.session["sid"],
+                    urls=self.urls,
+                    queue=self.job_queue,
+                    ip=ip,
+                )
+                notice = "Your password was changed; your other sessions were signed out."
+            elif action == "revoke":
+                sid = self.get_body_argument("sid", "")[:24]
+                result = await ctx.db.sessions.delete_one({"user_id": self.user["_id"], "sid": sid})
+                notice = (
+                    "The session was signed out." if result.deleted_count else "No such session."
+                )
+            elif action == "revoke_others":
+                count = await end_user_sessions(ctx, self.user["_id"], keep_sid=self.session["sid"])
+                notice = f"{count} other session(s) signed out."
+            elif action == "delete":
+                await accounts.delete_own_account(
+                    ctx, settings, self.user, self.get_body_argument("current", ""), ip=ip
+                )
+                self.clear_session_cookie()
+                self.user = None
+                return self.render(
+                    "account/message.html",
+                    heading="Account deleted",
+                    message="Your account and your sessions are gone.",
+                )
+            else:
+                notice = None
+        except GalleryError as exc:
+            return await self.page(
+                errors={"action": action, "message": exc.message, **exc.field_errors},
+                status=exc.status,
+            )
+        await self.page(notice=notice)
+
+
+ROUTES = [(r"/account", AccountHandler)]
