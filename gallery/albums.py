@@ -1,16 +1,40 @@
-"""Albums: a tree whose nodes store their ancestor ids (permission checks are one set test)."""
+"""Albums: a tree whose nodes store their ancestor ids (permission checks are one set test).
+
+Each album has a directory under `originals/` (`dirpath`, the root's is ""), so the
+storage root mirrors the tree. Moving a subtree rewrites `ancestors` of every album and
+`album_path` of every media object below it with two multi-document updates (pull the
+old prefix, push the new one), whatever the depth; the path strings (`dirpath`,
+`original.path`) are rewritten per document in bulk.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import shutil
+import unicodedata
 from datetime import UTC, datetime
 
-from gallery.ids import new_id
+from pymongo import UpdateOne
+
+from gallery.errors import Invalid, NotFound
+from gallery.ids import is_id, new_id
+from gallery.permissions import Viewer, require
 
 ALBUM_VERSION = 1
+SORT_FIELDS = ("position", "title", "date_taken", "date_added", "file_name")
+MAX_TITLE = 200
+MAX_SUMMARY = 4000
+MAX_DIRNAME = 80
+_BULK = 500
 
 
-def album_document(title: str, parent: dict | None, *, owner_id: str | None = None, dirname: str = "") -> dict:
+def album_document(
+    title: str, parent: dict | None, *, owner_id: str | None = None, dirname: str = ""
+) -> dict:
     now = datetime.now(UTC)
+    parent_dirpath = dirpath_of(parent) if parent else ""
     return {
         "_id": new_id(),
         "title": title,
@@ -18,6 +42,7 @@ def album_document(title: str, parent: dict | None, *, owner_id: str | None = No
         "parent_id": parent["_id"] if parent else None,
         "ancestors": (parent["ancestors"] + [parent["_id"]]) if parent else [],
         "dirname": dirname,
+        "dirpath": _join(parent_dirpath, dirname) if parent else "",
         "private": bool(parent and parent.get("private")),
         "sort_field": "position",
         "sort_direction": 1,
@@ -35,4 +60,445 @@ async def root_album(ctx) -> dict | None:
 
 
 async def child_albums(ctx, album_id: str, limit: int = 500) -> list[dict]:
-    return await ctx.db.albums.find({"parent_id": album_id}).sort("position", 1).limit(limit).to_list()
+    return (
+        await ctx.db.albums.find({"parent_id": album_id}).sort("position", 1).limit(limit).to_list()
+    )
+
+
+# -- names on disk -----------------------------------------------------------------------
+
+
+def dirpath_of(album: dict) -> str:
+    """The album's directory under originals/ ("" for the root)."""
+    return album.get("dirpath") or ""
+
+
+def _join(parent: str, name: str) -> str:
+    return f"{parent}/{name}" if parent else name
+
+
+def safe_dirname(title: str, siblings=()) -> str:
+    """A directory name for an album title: no separators, control characters or dot-only
+    names, at most MAX_DIRNAME characters, different (ignoring case) from `siblings`."""
+    text = "".join(" " if ch.isspace() else ch for ch in unicodedata.normalize("NFC", title or ""))
+    text = "".join(
+        "-" if ch in "/\\" else ("_" if ch in '<>:"|?*' else ch)
+        for ch in text
+        if unicodedata.category(ch)[0] != "C"
+    )
+    text = " ".join(text.split()).strip(" .")
+    base = text[:MAX_DIRNAME].rstrip(" .") or "album"
+    # Some filesystems count bytes: keep well under 255.
+    while len(base.encode()) > 200:
+        base = base[:-1]
+    taken = {s.casefold() for s in siblings}
+    name, n = base, 2
+    while name.casefold() in taken:
+        suffix = f" ({n})"
+        name = base[: MAX_DIRNAME - len(suffix)].rstrip(" .") + suffix
+        n += 1
+    return name
+
+
+async def _sibling_dirnames(ctx, parent: dict, exclude_id: str | None = None) -> set[str]:
+    query: dict = {"parent_id": parent["_id"]}
+    if exclude_id:
+        query["_id"] = {"$ne": exclude_id}
+    names = {
+        d.get("dirname", "") for d in await ctx.db.albums.find(query, {"dirname": 1}).to_list()
+    }
+    folder = (
+        ctx.storage.originals / dirpath_of(parent) if dirpath_of(parent) else ctx.storage.originals
+    )
+
+    def on_disk() -> set[str]:
+        try:
+            return {e.name for e in os.scandir(folder) if e.is_dir()}
+        except FileNotFoundError:
+            return set()
+
+    names |= await asyncio.to_thread(on_disk)
+    return names
+
+
+def album_dir(ctx, album: dict):
+    """The album's directory as a Path (resolved inside the storage root)."""
+    rel = dirpath_of(album)
+    return ctx.storage.resolve(f"originals/{rel}" if rel else "originals")
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+async def get_album(ctx, album_id) -> dict:
+    album = await ctx.db.albums.find_one({"_id": album_id}) if is_id(album_id) else None
+    if album is None:
+        raise NotFound("No such album or media object.")
+    return album
+
+
+async def viewable_album(ctx, viewer: Viewer, album_id, permission: str = "view") -> dict:
+    album = await get_album(ctx, album_id)
+    require(viewer, permission, album)
+    return album
+
+
+# -- validation ------------------------------------------------------------------------------
+
+
+def clean_album_fields(changes: dict, *, creating: bool = False) -> dict:
+    """Validate editable fields; raise Invalid with one message per bad field."""
+    allowed = {
+        "title",
+        "summary",
+        "sort_field",
+        "sort_direction",
+        "private",
+        "cover_id",
+        "position",
+    }
+    errors: dict[str, str] = {}
+    clean: dict = {}
+    for key, value in changes.items():
+        if key not in allowed:
+            errors[key] = "cannot be changed here"
+        elif key == "title":
+            title = " ".join(value.split()) if isinstance(value, str) else ""
+            if not title or len(title) > MAX_TITLE:
+                errors[key] = f"is required (at most {MAX_TITLE} characters)"
+            clean[key] = title
+        elif key == "summary":
+            if not isinstance(value, str) or len(value) > MAX_SUMMARY:
+                errors[key] = f"must be text of at most {MAX_SUMMARY} characters"
+            else:
+                clean[key] = value.strip()
+        elif key == "sort_field":
+            if value not in SORT_FIELDS:
+                errors[key] = f"must be one of: {', '.join(SORT_FIELDS)}"
+            clean[key] = value
+        elif key == "sort_direction":
+            if value not in (1, -1) or isinstance(value, bool):
+                errors[key] = "must be 1 (ascending) or -1 (descending)"
+            clean[key] = value
+        elif key == "private":
+            if not isinstance(value, bool):
+                errors[key] = "must be true or false"
+            clean[key] = value
+        elif key == "cover_id":
+            if value is not None and not is_id(value):
+                errors[key] = "must be a media id or null"
+            clean[key] = value
+        elif key == "position":
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**9:
+                errors[key] = "must be a whole number >= 0"
+            clean[key] = value
+    if creating and "title" not in changes:
+        errors["title"] = "is required"
+    if errors:
+        raise Invalid("Please correct the marked fields.", field_errors=errors)
+    return clean
+
+
+# -- create / edit -----------------------------------------------------------------------------
+
+
+async def _next_position(collection, query: dict) -> int:
+    last = await collection.find(query, {"position": 1}).sort("position", -1).limit(1).to_list()
+    return (last[0].get("position", 0) + 1) if last else 0
+
+
+async def create_album(ctx, viewer: Viewer, parent_id: str, fields: dict) -> dict:
+    """Create an album below `parent_id` (needs add_album there) and its directory."""
+    parent = await get_album(ctx, parent_id)
+    require(viewer, "add_album", parent)
+    clean = clean_album_fields(fields, creating=True)
+    clean.pop("cover_id", None)
+    dirname = safe_dirname(clean["title"], await _sibling_dirnames(ctx, parent))
+    doc = album_document(
+        clean["title"], parent, owner_id=(viewer.user or {}).get("_id"), dirname=dirname
+    )
+    doc.update({k: v for k, v in clean.items() if k != "position"})
+    if parent.get("private"):
+        doc["private"] = True  # a public album below a private one would leak
+    doc["position"] = clean.get(
+        "position", await _next_position(ctx.db.albums, {"parent_id": parent["_id"]})
+    )
+    await asyncio.to_thread(album_dir(ctx, doc).mkdir, parents=True, exist_ok=True)
+    await ctx.db.albums.insert_one(doc)
+    return doc
+
+
+async def update_album(
+    ctx, viewer: Viewer, album_id: str, fields: dict, settings: dict | None = None
+) -> dict:
+    """Edit title, summary, sort order, cover, privacy or position (needs edit_album)."""
+    album = await get_album(ctx, album_id)
+    require(viewer, "edit_album", album)
+    clean = clean_album_fields(fields)
+    if "cover_id" in clean and clean["cover_id"] is not None:
+        cover = await ctx.db.media.find_one(
+            {"_id": clean["cover_id"], **contains("album_path", album["_id"])}, {"_id": 1}
+        )
+        if cover is None:
+            raise Invalid(
+                "The cover must be a media object in this album.",
+                field_errors={"cover_id": "is not in this album"},
+            )
+    private = clean.pop("private", None)
+    if clean:
+        clean["updated"] = datetime.now(UTC)
+        await ctx.db.albums.update_one({"_id": album["_id"]}, {"$set": clean})
+    if private is not None and private != bool(album.get("private")):
+        await set_private(ctx, album, private)
+    renaming = "title" in clean and clean["title"] != album["title"] and album.get("parent_id")
+    if renaming and (settings or {}).get("sync_dirnames_with_titles"):
+        parent = await get_album(ctx, album["parent_id"])
+        siblings = await _sibling_dirnames(ctx, parent, exclude_id=album["_id"])
+        siblings.discard(album.get("dirname", ""))
+        new_name = safe_dirname(clean["title"], siblings)
+        if new_name != album.get("dirname"):
+            await _relocate(ctx, album, parent, new_name)
+    return await get_album(ctx, album["_id"])
+
+
+async def set_private(ctx, album: dict, private: bool) -> None:
+    """Make an album and everything below it private (or public)."""
+    try:
+        from gallery.privacy import apply_private  # the accounts layer's version, when present
+    except ImportError:
+        apply_private = None
+    if apply_private is not None:
+        await apply_private(ctx, album, private)
+        return
+    # Minimal version: the whole subtree and its media take the flag.
+    now = datetime.now(UTC)
+    await ctx.db.albums.update_many(
+        _in_subtree(album["_id"]),
+        {"$set": {"private": private, "updated": now}},
+    )
+    await ctx.db.media.update_many(
+        contains("album_path", album["_id"]), {"$set": {"private": private, "updated": now}}
+    )
+
+
+# -- move ----------------------------------------------------------------------------------------
+
+
+def contains(field: str, value) -> dict:
+    """Filter: the array `field` holds `value`.
+
+    Written as `$in` because nx-27017 (the embedded server) finds nothing for a plain
+    equality on an indexed array field (updates and counts are fine); MongoDB treats both
+    forms alike and uses the index.
+    """
+    return {field: {"$in": [value]}}
+
+
+def _in_subtree(album_id: str) -> dict:
+    return {"$or": [{"_id": album_id}, contains("ancestors", album_id)]}
+
+
+async def _rewrite_prefix(
+    collection, query: dict, field: str, old: list[str], new: list[str]
+) -> None:
+    """Replace the leading `old` ids of an id list with `new` in every matching document."""
+    if old == new:
+        return
+    if old:
+        await collection.update_many(query, {"$pullAll": {field: old}})
+    if new:
+        await collection.update_many(query, {"$push": {field: {"$each": new, "$position": 0}}})
+
+
+async def _rewrite_paths(ctx, album_id: str, old_dir: str, new_dir: str) -> None:
+    """Change the directory prefix of the subtree's albums and of its media files."""
+    if old_dir == new_dir:
+        return
+    ops = []
+    async for a in ctx.db.albums.find(contains("ancestors", album_id), {"dirpath": 1}):
+        rest = (a.get("dirpath") or "")[len(old_dir) :]
+        ops.append(UpdateOne({"_id": a["_id"]}, {"$set": {"dirpath": new_dir + rest}}))
+        if len(ops) >= _BULK:
+            await ctx.db.albums.bulk_write(ops)
+            ops = []
+    if ops:
+        await ctx.db.albums.bulk_write(ops)
+    old_prefix = f"originals/{old_dir}/"
+    ops = []
+    async for m in ctx.db.media.find(contains("album_path", album_id), {"original": 1}):
+        path = (m.get("original") or {}).get("path") or ""
+        if path.startswith(old_prefix):
+            new_path = f"originals/{new_dir}/" + path[len(old_prefix) :]
+            ops.append(UpdateOne({"_id": m["_id"]}, {"$set": {"original.path": new_path}}))
+        if len(ops) >= _BULK:
+            await ctx.db.media.bulk_write(ops)
+            ops = []
+    if ops:
+        await ctx.db.media.bulk_write(ops)
+
+
+async def _relocate(ctx, album: dict, new_parent: dict, new_dirname: str) -> None:
+    """Put the album (with its subtree) below new_parent under new_dirname: disk, then DB."""
+    old_dir = dirpath_of(album)
+    new_dir = _join(dirpath_of(new_parent), new_dirname)
+    src = album_dir(ctx, album)
+    dst = ctx.storage.resolve(f"originals/{new_dir}")
+
+    def move_dir() -> None:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            if dst.exists():
+                raise Invalid("A directory with that name already exists.")
+            os.rename(src, dst)
+        else:
+            dst.mkdir(parents=True, exist_ok=True)
+
+    await asyncio.to_thread(move_dir)
+    old_prefix = list(album.get("ancestors", []))
+    new_prefix = list(new_parent.get("ancestors", [])) + [new_parent["_id"]]
+    now = datetime.now(UTC)
+    try:
+        await ctx.db.albums.update_one(
+            {"_id": album["_id"]},
+            {
+                "$set": {
+                    "parent_id": new_parent["_id"],
+                    "ancestors": new_prefix,
+                    "dirname": new_dirname,
+                    "dirpath": new_dir,
+                    "updated": now,
+                }
+            },
+        )
+        await _rewrite_prefix(
+            ctx.db.albums, contains("ancestors", album["_id"]), "ancestors", old_prefix, new_prefix
+        )
+        await _rewrite_prefix(
+            ctx.db.media, contains("album_path", album["_id"]), "album_path", old_prefix, new_prefix
+        )
+        await _rewrite_paths(ctx, album["_id"], old_dir, new_dir)
+    except BaseException:
+        if dst.is_dir() and not src.exists():
+            with contextlib.suppress(OSError):
+                os.rename(dst, src)
+        raise
+
+
+async def move_album(ctx, viewer: Viewer, album_id: str, new_parent_id: str) -> dict:
+    """Move an album and its subtree below another album (not into itself or its descendants).
+
+    Needs delete_album on the current parent and add_album on the new one.
+    """
+    album = await get_album(ctx, album_id)
+    if not album.get("parent_id"):
+        raise Invalid("The root album cannot be moved.")
+    parent = await get_album(ctx, album["parent_id"])
+    require(viewer, "view", album)
+    require(viewer, "delete_album", parent, hide=False)
+    new_parent = await get_album(ctx, new_parent_id)
+    require(viewer, "add_album", new_parent)
+    if new_parent["_id"] == album["_id"] or album["_id"] in new_parent.get("ancestors", []):
+        raise Invalid(
+            "An album cannot be moved into itself or one of its sub-albums.",
+            field_errors={"parent_id": "is inside the album being moved"},
+        )
+    if new_parent["_id"] == parent["_id"]:
+        return album
+    name = safe_dirname(
+        album.get("dirname") or album["title"], await _sibling_dirnames(ctx, new_parent)
+    )
+    await _relocate(ctx, album, new_parent, name)
+    position = await _next_position(ctx.db.albums, {"parent_id": new_parent["_id"]})
+    await ctx.db.albums.update_one({"_id": album["_id"]}, {"$set": {"position": position}})
+    if new_parent.get("private") and not album.get("private"):
+        await set_private(ctx, await get_album(ctx, album["_id"]), True)
+    return await get_album(ctx, album["_id"])
+
+
+# -- copy ----------------------------------------------------------------------------------------
+
+
+async def copy_album(ctx, viewer: Viewer, album_id: str, dest_parent_id: str) -> dict:
+    """Copy an album, its sub-albums, media records and files below another album."""
+    from gallery.media import copy_media_record
+
+    album = await get_album(ctx, album_id)
+    require(viewer, "view", album)
+    dest = await get_album(ctx, dest_parent_id)
+    require(viewer, "add_album", dest)
+    require(viewer, "add_media", dest)
+    if dest["_id"] == album["_id"] or album["_id"] in dest.get("ancestors", []):
+        raise Invalid(
+            "An album cannot be copied into itself or one of its sub-albums.",
+            field_errors={"parent_id": "is inside the album being copied"},
+        )
+    sources = await ctx.db.albums.find(contains("ancestors", album["_id"])).to_list()
+    sources.sort(key=lambda a: len(a.get("ancestors", [])))
+    new_albums: dict[str, dict] = {}
+    now = datetime.now(UTC)
+    owner = (viewer.user or {}).get("_id")
+    for src in [album, *sources]:
+        parent = dest if src is album else new_albums[src["parent_id"]]
+        if src is album:
+            name = safe_dirname(
+                src.get("dirname") or src["title"], await _sibling_dirnames(ctx, parent)
+            )
+        else:
+            name = src.get("dirname") or safe_dirname(src["title"])
+        copy = album_document(src["title"], parent, owner_id=owner, dirname=name)
+        for key in ("summary", "sort_field", "sort_direction", "position"):
+            copy[key] = src.get(key, copy[key])
+        copy["private"] = bool(src.get("private") or parent.get("private"))
+        copy["created"] = copy["updated"] = now
+        copy["_copied_cover"] = src.get("cover_id")
+        if src is album:
+            copy["position"] = await _next_position(ctx.db.albums, {"parent_id": dest["_id"]})
+        await asyncio.to_thread(album_dir(ctx, copy).mkdir, parents=True, exist_ok=True)
+        new_albums[src["_id"]] = copy
+    media_ids: dict[str, str] = {}
+    for src_id, copy in new_albums.items():
+        cover = copy.pop("_copied_cover")
+        await ctx.db.albums.insert_one(copy)
+        copy["_copied_cover"] = cover
+        async for m in ctx.db.media.find({"album_id": src_id}).sort("_id", 1):
+            new = await copy_media_record(ctx, m, copy, owner_id=owner, keep_position=True)
+            media_ids[m["_id"]] = new["_id"]
+    for copy in new_albums.values():
+        cover = copy.pop("_copied_cover")
+        if cover and cover in media_ids:
+            await ctx.db.albums.update_one(
+                {"_id": copy["_id"]}, {"$set": {"cover_id": media_ids[cover]}}
+            )
+    return await get_album(ctx, new_albums[album["_id"]]["_id"])
+
+
+# -- delete --------------------------------------------------------------------------------------
+
+
+async def delete_album(ctx, viewer: Viewer, album_id: str, *, delete_files: bool = True) -> dict:
+    """Delete an album and its subtree (needs delete_album on the parent).
+
+    Derivatives always go; originals go too unless delete_files is False (then the
+    directory stays on disk and a later synchronization can bring the files back).
+    Returns counts of what was removed.
+    """
+    album = await get_album(ctx, album_id)
+    if not album.get("parent_id"):
+        raise Invalid("The root album cannot be deleted.")
+    parent = await get_album(ctx, album["parent_id"])
+    require(viewer, "view", album)
+    require(viewer, "delete_album", parent, hide=False)
+    removed_media: list[str] = []
+    derivatives = ctx.storage.derivatives
+    async for m in ctx.db.media.find(contains("album_path", album["_id"]), {"_id": 1}):
+        removed_media.append(m["_id"])
+        await asyncio.to_thread(shutil.rmtree, derivatives / m["_id"], True)
+    if delete_files:
+        await asyncio.to_thread(shutil.rmtree, album_dir(ctx, album), True)
+    media_result = await ctx.db.media.delete_many(contains("album_path", album["_id"]))
+    albums_result = await ctx.db.albums.delete_many(_in_subtree(album["_id"]))
+    for i in range(0, len(removed_media), _BULK):
+        await ctx.db.albums.update_many(
+            {"cover_id": {"$in": removed_media[i : i + _BULK]}}, {"$set": {"cover_id": None}}
+        )
+    return {"albums": albums_result.deleted_count, "media": media_result.deleted_count}

@@ -64,6 +64,7 @@ SETTINGS: list[Setting] = [
     Setting("max_upload_mb", "int", 2048, "Largest upload", "largest file one upload may carry, in MB", "Media", minimum=1, maximum=1_000_000),
     Setting("allowed_extensions", "list", ["jpg", "png", "gif", "webp", "heic", "tif", "mp4", "mov", "m4v", "webm", "mkv", "avi", "mp3", "m4a", "aac", "wav", "ogg", "flac", "pdf", "txt"], "Allowed file types", "file types (by content) that may be uploaded, comma separated", "Media"),
     Setting("duplicates", "choice", "keep", "Duplicate uploads", "keep both copies or skip a file already in the album", "Media", choices=("keep", "skip")),
+    Setting("sync_dirnames_with_titles", "bool", False, "Directory names follow titles", "renaming an album also renames its directory under originals/", "Media"),
     # Video and audio
     Setting("video_max_width", "int", 1280, "Web video width", "largest width of transcoded video", "Video and audio", minimum=160, maximum=7680),
     Setting("video_max_height", "int", 720, "Web video height", "largest height of transcoded video", "Video and audio", minimum=120, maximum=4320),

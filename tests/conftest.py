@@ -126,3 +126,34 @@ async def make_gallery(app):
         return {"slug": slug, "ctx": ctx, "username": "admin", "password": password, "prefix": f"/g/{slug}"}
 
     return make
+
+
+@pytest.fixture
+def make_jpeg(tmp_path):
+    """Write a JPEG of the given size (a colour gradient) and return its path."""
+    from PIL import Image
+
+    counter = itertools.count()
+
+    def make(width: int = 640, height: int = 480, name: str | None = None, color=(200, 30, 30)):
+        path = tmp_path / (name or f"image-{next(counter)}.jpg")
+        image = Image.new("RGB", (width, height), color)
+        for x in range(0, width, max(1, width // 16)):
+            image.paste((x % 256, 120, 255 - x % 256), (x, 0, min(width, x + 4), height))
+        image.save(path, "JPEG", quality=85)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def viewer_of():
+    """The permission viewer of a user (by name) or of an anonymous visitor (None)."""
+    from gallery.permissions import viewer_for
+    from gallery.settings import get_settings
+
+    async def make(ctx, username: str | None = "admin"):
+        user = await ctx.db.users.find_one({"username_key": username.lower()}) if username else None
+        return await viewer_for(ctx, user, await get_settings(ctx))
+
+    return make

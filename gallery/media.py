@@ -1,0 +1,607 @@
+"""Media objects: one file in an album plus its derivatives and metadata.
+
+A media object carries `album_path` (the album's ancestors and the album) and `private`
+(copied from the album), so permission checks never load the album: `media_scope()`
+gives `gallery.permissions` an album-shaped view of the media object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import unicodedata
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gallery.albums import album_dir, dirpath_of, get_album
+from gallery.errors import Invalid, NotFound
+from gallery.ids import is_id, new_id
+from gallery.permissions import Viewer, can, require
+from gallery.tags import clean_tags, tag_fields
+
+MEDIA_VERSION = 1
+KINDS = ("image", "video", "audio", "document", "other", "external")
+STATES = ("pending", "ready", "failed")
+MAX_TITLE = 200
+MAX_CAPTION = 10_000
+MAX_FILE_NAME = 150
+MAX_PAGE = 500
+
+
+# -- documents -------------------------------------------------------------------------------
+
+
+def media_scope(media: dict) -> dict:
+    """An album-shaped view of a media object for gallery.permissions (no album load)."""
+    path = list(media.get("album_path") or [media["album_id"]])
+    return {"_id": path[-1], "ancestors": path[:-1], "private": bool(media.get("private"))}
+
+
+def has_distinct_original(media: dict) -> bool:
+    """True when people see an optimized copy, so the original needs view_original."""
+    return bool((media.get("derivatives") or {}).get("optimized"))
+
+
+def safe_filename(name: str, default: str = "file") -> str:
+    """A file name without directories, control characters, separators or leading dots."""
+    text = unicodedata.normalize("NFC", name or "")
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(
+        "_" if ch in '<>:"|?*' else ch for ch in text if unicodedata.category(ch)[0] != "C"
+    )
+    text = " ".join(text.split()).strip(" .")
+    if not text:
+        return default
+    stem, dot, ext = text.rpartition(".")
+    if not dot or not stem or len(ext) > 10:
+        stem, ext = text, ""
+    stem = stem[: MAX_FILE_NAME - len(ext) - 1].rstrip(" .") or default
+    return f"{stem}.{ext}" if ext else stem
+
+
+def media_document(
+    album: dict,
+    *,
+    file_name: str,
+    kind: str,
+    mime: str,
+    extension: str,
+    original_path: str | None,
+    size: int = 0,
+    sha256: str | None = None,
+    owner_id: str | None = None,
+    uploaded_by: str | None = None,
+    title: str = "",
+    caption: str = "",
+    tags=(),
+    position: int = 0,
+    state: str = "pending",
+) -> dict:
+    now = datetime.now(UTC)
+    return {
+        "_id": new_id(),
+        "album_id": album["_id"],
+        "album_path": list(album.get("ancestors", [])) + [album["_id"]],
+        "private": bool(album.get("private")),
+        "kind": kind if kind in KINDS else "other",
+        "mime": mime,
+        "extension": extension,
+        "title": title or "",
+        "caption": caption or "",
+        **tag_fields(list(tags)),
+        "file_name": file_name,
+        "original": {"path": original_path, "size": size, "sha256": sha256},
+        "content_hash": sha256,
+        "width": None,
+        "height": None,
+        "duration": None,
+        "date_taken": None,
+        "date_added": now,
+        "updated": now,
+        "position": position,
+        "state": state,
+        "failure": None,
+        "derivatives": {},
+        "metadata": {},
+        "owner_id": owner_id,
+        "uploaded_by": uploaded_by or owner_id,
+        "version": MEDIA_VERSION,
+    }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _place(ctx, folder: Path, file_name: str, source: Path, copy: bool) -> str:
+    """Put `source` into `folder` under a free name (never overwriting); return the name.
+
+    The bytes go to tmp/ first (copies) and are renamed onto a name reserved with O_EXCL.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    name = safe_filename(file_name)
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    n = 1
+    while True:
+        try:
+            fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.close(fd)
+            break
+        except FileExistsError:
+            n += 1
+            name = f"{stem} ({n}).{ext}" if ext else f"{stem} ({n})"
+    target = folder / name
+    try:
+        if copy:
+            tmp = ctx.storage.temp_path()
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+        else:
+            try:
+                os.replace(source, target)
+            except OSError:  # another filesystem: copy through tmp/, then drop the source
+                tmp = ctx.storage.temp_path()
+                shutil.copyfile(source, tmp)
+                os.replace(tmp, target)
+                os.unlink(source)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise
+    return name
+
+
+def _original_rel(album: dict, name: str) -> str:
+    folder = dirpath_of(album)
+    return f"originals/{folder}/{name}" if folder else f"originals/{name}"
+
+
+async def _next_position(ctx, album_id: str) -> int:
+    last = (
+        await ctx.db.media.find({"album_id": album_id}, {"position": 1})
+        .sort("position", -1)
+        .limit(1)
+        .to_list()
+    )
+    return (last[0].get("position", 0) + 1) if last else 0
+
+
+async def add_media_file(
+    ctx,
+    album: dict,
+    source,
+    file_name: str,
+    *,
+    owner_id: str | None = None,
+    title: str = "",
+    caption: str = "",
+    tags=None,
+    sniffed=None,
+    copy: bool = False,
+) -> dict:
+    """Store a file in the album's directory and insert a pending media object for it.
+
+    The type is decided by content (media.sniff) unless the caller already sniffed it.
+    The caller enqueues processing (gallery.processing.enqueue_processing).
+    """
+    source = Path(source)
+    if sniffed is None:
+        from media.sniff import sniff
+
+        sniffed = await asyncio.to_thread(sniff, source)
+    folder = album_dir(ctx, album)
+    name = await asyncio.to_thread(_place, ctx, folder, file_name, source, copy)
+    stored = folder / name
+    size = (await asyncio.to_thread(stored.stat)).st_size
+    sha = await asyncio.to_thread(_sha256, stored)
+    doc = media_document(
+        album,
+        file_name=safe_filename(file_name),
+        kind=sniffed.kind,
+        mime=sniffed.mime,
+        extension=sniffed.extension,
+        original_path=_original_rel(album, name),
+        size=size,
+        sha256=sha,
+        owner_id=owner_id,
+        title=title,
+        caption=caption,
+        tags=clean_tags(tags),
+        position=await _next_position(ctx, album["_id"]),
+    )
+    await ctx.db.media.insert_one(doc)
+    return doc
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+async def get_media(ctx, media_id) -> dict:
+    media = await ctx.db.media.find_one({"_id": media_id}) if is_id(media_id) else None
+    if media is None:
+        raise NotFound("No such album or media object.")
+    return media
+
+
+async def viewable_media(ctx, viewer: Viewer, media_id, permission: str = "view") -> dict:
+    media = await get_media(ctx, media_id)
+    require(viewer, permission, media_scope(media))
+    return media
+
+
+# -- listing ---------------------------------------------------------------------------------
+
+_SORT_KEYS = {
+    "position": "position",
+    "title": "title",
+    "date_taken": "date_taken",
+    "date_added": "date_added",
+    "file_name": "file_name",
+}
+
+
+def _encode_value(value):
+    return {"$d": value.isoformat()} if isinstance(value, datetime) else value
+
+
+def _decode_value(value):
+    if isinstance(value, dict) and set(value) == {"$d"}:
+        return datetime.fromisoformat(value["$d"])
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    raise ValueError("bad cursor value")
+
+
+def encode_cursor(field: str, direction: int, doc: dict) -> str:
+    raw = json.dumps([field, direction, _encode_value(doc.get(field)), doc["_id"]])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, field: str, direction: int):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        c_field, c_dir, value, last_id = json.loads(raw)
+        value = _decode_value(value)
+        if c_field != field or c_dir != direction or not is_id(last_id):
+            raise ValueError("cursor of another order")
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise Invalid(
+            "The cursor is not valid (the album's order may have changed).",
+            field_errors={"cursor": "is not valid"},
+        ) from None
+    return value, last_id
+
+
+def _after(field: str, direction: int, value, last_id: str) -> dict:
+    """Documents after (value, last_id) in the order (field, direction), (_id, direction).
+
+    MongoDB sorts null first, so a null value needs its own branches.
+    """
+    op = "$gt" if direction == 1 else "$lt"
+    same = {field: value, "_id": {op: last_id}}
+    if value is None:
+        return {"$or": [same, {field: {"$ne": None}}]} if direction == 1 else same
+    branches = [{field: {op: value}}, same]
+    if direction == -1:
+        branches.append({field: None})
+    return {"$or": branches}
+
+
+async def list_album_media(
+    ctx, album: dict, *, offset: int = 0, limit: int = 60, cursor: str | None = None
+) -> dict:
+    """One page of an album's media in the album's order, plus the album's media count.
+
+    Reads one page (and one indexed count), never the whole album.
+    """
+    field = _SORT_KEYS.get(album.get("sort_field"), "position")
+    direction = -1 if album.get("sort_direction") == -1 else 1
+    limit = max(1, min(int(limit), MAX_PAGE))
+    query: dict = {"album_id": album["_id"]}
+    find = query
+    if cursor:
+        value, last_id = decode_cursor(cursor, field, direction)
+        find = {"$and": [query, _after(field, direction, value, last_id)]}
+    found = ctx.db.media.find(find).sort([(field, direction), ("_id", direction)])
+    if not cursor and offset:
+        found = found.skip(int(offset))
+    items = await found.limit(limit + 1).to_list()
+    more = len(items) > limit
+    items = items[:limit]
+    total = await ctx.db.media.count_documents(query)
+    return {
+        "items": items,
+        "total": total,
+        "offset": None if cursor else offset,
+        "limit": limit,
+        "next_cursor": encode_cursor(field, direction, items[-1]) if more and items else None,
+    }
+
+
+# -- editing ---------------------------------------------------------------------------------
+
+
+def clean_media_fields(changes: dict) -> dict:
+    errors: dict[str, str] = {}
+    clean: dict = {}
+    for key, value in changes.items():
+        if key == "title":
+            if not isinstance(value, str) or len(value) > MAX_TITLE:
+                errors[key] = f"must be text of at most {MAX_TITLE} characters"
+            else:
+                clean[key] = " ".join(value.split())
+        elif key == "caption":
+            if not isinstance(value, str) or len(value) > MAX_CAPTION:
+                errors[key] = f"must be text of at most {MAX_CAPTION} characters"
+            else:
+                clean[key] = value.strip()
+        elif key == "tags":
+            try:
+                clean.update(tag_fields(clean_tags(value)))
+            except Invalid as exc:
+                errors.update(exc.field_errors)
+        elif key == "position":
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**9:
+                errors[key] = "must be a whole number >= 0"
+            else:
+                clean[key] = value
+        else:
+            errors[key] = "cannot be changed here"
+    if errors:
+        raise Invalid("Please correct the marked fields.", field_errors=errors)
+    return clean
+
+
+async def update_media(ctx, viewer: Viewer, media_id: str, fields: dict) -> dict:
+    """Edit title, caption, tags or position (needs edit_media)."""
+    media = await viewable_media(ctx, viewer, media_id, "edit_media")
+    clean = clean_media_fields(fields)
+    if clean:
+        clean["updated"] = datetime.now(UTC)
+        await ctx.db.media.update_one({"_id": media["_id"]}, {"$set": clean})
+    return await get_media(ctx, media["_id"])
+
+
+async def _clear_covers(ctx, media_id: str, keep_album_ids=()) -> None:
+    query: dict = {"cover_id": media_id}
+    if keep_album_ids:
+        query["_id"] = {"$nin": list(keep_album_ids)}
+    await ctx.db.albums.update_many(query, {"$set": {"cover_id": None}})
+
+
+async def move_media(ctx, viewer: Viewer, media_id: str, album_id: str) -> dict:
+    """Move a media object (and its file) to another album.
+
+    Needs delete_media where it is and add_media where it goes.
+    """
+    media = await viewable_media(ctx, viewer, media_id, "delete_media")
+    album = await get_album(ctx, album_id)
+    require(viewer, "add_media", album)
+    if album["_id"] == media["album_id"]:
+        return media
+    original = media.get("original") or {}
+    update = {
+        "album_id": album["_id"],
+        "album_path": list(album.get("ancestors", [])) + [album["_id"]],
+        "private": bool(album.get("private")),
+        "position": await _next_position(ctx, album["_id"]),
+        "updated": datetime.now(UTC),
+    }
+    if original.get("path"):
+        src = ctx.storage.resolve(original["path"])
+        if await asyncio.to_thread(src.is_file):
+            name = await asyncio.to_thread(_place, ctx, album_dir(ctx, album), src.name, src, False)
+            update["original.path"] = _original_rel(album, name)
+    await ctx.db.media.update_one({"_id": media["_id"]}, {"$set": update})
+    await _clear_covers(ctx, media["_id"], keep_album_ids=update["album_path"])
+    return await get_media(ctx, media["_id"])
+
+
+async def copy_media_record(
+    ctx, media: dict, album: dict, *, owner_id: str | None, keep_position: bool = False
+) -> dict:
+    """Copy a media object's record, original and derivatives into `album` (no checks)."""
+    new = dict(media)
+    new_id_ = new_id()
+    now = datetime.now(UTC)
+    new.update(
+        _id=new_id_,
+        album_id=album["_id"],
+        album_path=list(album.get("ancestors", [])) + [album["_id"]],
+        private=bool(album.get("private")),
+        date_added=now,
+        updated=now,
+        owner_id=owner_id,
+    )
+    if not keep_position:
+        new["position"] = await _next_position(ctx, album["_id"])
+    original = dict(media.get("original") or {})
+    if original.get("path"):
+        src = ctx.storage.resolve(original["path"])
+        if await asyncio.to_thread(src.is_file):
+            name = await asyncio.to_thread(_place, ctx, album_dir(ctx, album), src.name, src, True)
+            original["path"] = _original_rel(album, name)
+    new["original"] = original
+    derivatives = {}
+    src_dir = ctx.storage.derivatives / media["_id"]
+    if await asyncio.to_thread(src_dir.is_dir):
+        dst_dir = ctx.storage.derivatives / new_id_
+        tmp = ctx.storage.temp_path()
+        await asyncio.to_thread(shutil.copytree, src_dir, tmp)
+        await asyncio.to_thread(os.replace, tmp, dst_dir)
+        for key, info in (media.get("derivatives") or {}).items():
+            info = dict(info)
+            if info.get("path", "").startswith(f"derivatives/{media['_id']}/"):
+                info["path"] = f"derivatives/{new_id_}/" + info["path"].rsplit("/", 1)[-1]
+            derivatives[key] = info
+    new["derivatives"] = derivatives
+    await ctx.db.media.insert_one(new)
+    return new
+
+
+async def copy_media(ctx, viewer: Viewer, media_id: str, album_id: str) -> dict:
+    """Copy a media object into another album (needs view_original here, add_media there)."""
+    media = await viewable_media(ctx, viewer, media_id, "view_original")
+    album = await get_album(ctx, album_id)
+    require(viewer, "add_media", album)
+    return await copy_media_record(ctx, media, album, owner_id=(viewer.user or {}).get("_id"))
+
+
+async def remove_media_files(ctx, media: dict) -> None:
+    """Delete a media object's original and its derivatives directory."""
+    path = (media.get("original") or {}).get("path")
+    if path:
+        target = ctx.storage.resolve(path)
+        with contextlib.suppress(FileNotFoundError):
+            await asyncio.to_thread(target.unlink)
+    await asyncio.to_thread(shutil.rmtree, ctx.storage.derivatives / media["_id"], True)
+
+
+async def delete_media(ctx, viewer: Viewer, media_id: str) -> None:
+    """Delete a media object, its original and its derivatives (needs delete_media)."""
+    media = await viewable_media(ctx, viewer, media_id, "delete_media")
+    await ctx.db.media.delete_one({"_id": media["_id"]})
+    await remove_media_files(ctx, media)
+    await _clear_covers(ctx, media["_id"])
+
+
+# -- processing requests ---------------------------------------------------------------------
+
+
+def combine_transform(current: dict | None, rotate: int = 0, flip: str | None = None) -> dict:
+    """Add a clockwise rotation and/or a flip to a stored transform.
+
+    A transform is "rotate clockwise, then mirror horizontally if `mirror`"; a vertical
+    flip is a horizontal one plus half a turn; a rotation after a mirror turns the other way.
+    """
+    r = int((current or {}).get("rotate", 0)) % 360
+    mirror = bool((current or {}).get("mirror", False))
+    if rotate % 90:
+        raise Invalid(
+            "Rotation must be a multiple of 90 degrees.",
+            field_errors={"rotate": "must be 0, 90, 180 or 270"},
+        )
+    r = (r - rotate) % 360 if mirror else (r + rotate) % 360
+    if flip == "horizontal":
+        mirror = not mirror
+    elif flip == "vertical":
+        mirror = not mirror
+        r = (r + 180) % 360
+    elif flip is not None:
+        raise Invalid(
+            "Flip must be horizontal or vertical.",
+            field_errors={"flip": "must be horizontal or vertical"},
+        )
+    return {"rotate": r, "mirror": mirror}
+
+
+def transform_arguments(transform: dict | None) -> dict:
+    """make_image_derivatives keyword arguments for a stored transform."""
+    transform = transform or {}
+    return {
+        "rotate": int(transform.get("rotate", 0)) % 360,
+        "flip": "horizontal" if transform.get("mirror") else None,
+    }
+
+
+async def rotate_media(
+    ctx, viewer: Viewer, media_id: str, queue, *, rotate: int = 0, flip: str | None = None
+) -> dict:
+    """Rotate/flip an image's derivatives (the original stays as it is); re-processes it."""
+    from gallery.processing import enqueue_processing
+
+    media = await viewable_media(ctx, viewer, media_id, "edit_media")
+    if media.get("kind") != "image":
+        raise Invalid("Only images can be rotated or flipped.")
+    transform = combine_transform(media.get("transform"), rotate, flip)
+    await ctx.db.media.update_one(
+        {"_id": media["_id"]},
+        {
+            "$set": {
+                "transform": transform,
+                "state": "pending",
+                "failure": None,
+                "updated": datetime.now(UTC),
+            }
+        },
+    )
+    await enqueue_processing(ctx, queue, media["_id"], **transform_arguments(transform))
+    return await get_media(ctx, media["_id"])
+
+
+async def replace_file(
+    ctx, viewer: Viewer, media_id: str, source, file_name: str, queue, *, sniffed=None
+) -> dict:
+    """Replace a media object's original file, keeping its record; re-processes it."""
+    from gallery.processing import enqueue_processing
+
+    media = await viewable_media(ctx, viewer, media_id, "edit_media")
+    album = await get_album(ctx, media["album_id"])
+    source = Path(source)
+    if sniffed is None:
+        from media.sniff import sniff
+
+        sniffed = await asyncio.to_thread(sniff, source)
+    name = await asyncio.to_thread(_place, ctx, album_dir(ctx, album), file_name, source, False)
+    stored = album_dir(ctx, album) / name
+    size = (await asyncio.to_thread(stored.stat)).st_size
+    sha = await asyncio.to_thread(_sha256, stored)
+    old_path = (media.get("original") or {}).get("path")
+    await ctx.db.media.update_one(
+        {"_id": media["_id"]},
+        {
+            "$set": {
+                "original": {"path": _original_rel(album, name), "size": size, "sha256": sha},
+                "content_hash": sha,
+                "kind": sniffed.kind,
+                "mime": sniffed.mime,
+                "extension": sniffed.extension,
+                "file_name": safe_filename(file_name),
+                "state": "pending",
+                "failure": None,
+                "transform": None,
+                "derivatives": {},
+                "updated": datetime.now(UTC),
+            }
+        },
+    )
+    if old_path and old_path != _original_rel(album, name):
+        with contextlib.suppress(FileNotFoundError):
+            await asyncio.to_thread(ctx.storage.resolve(old_path).unlink)
+    await asyncio.to_thread(shutil.rmtree, ctx.storage.derivatives / media["_id"], True)
+    await enqueue_processing(ctx, queue, media["_id"])
+    return await get_media(ctx, media["_id"])
+
+
+async def set_cover(ctx, viewer: Viewer, media_id: str, album_id: str | None = None) -> dict:
+    """Make a media object the cover of its album (or of an album above it)."""
+    media = await viewable_media(ctx, viewer, media_id)
+    album = await get_album(ctx, album_id or media["album_id"])
+    require(viewer, "edit_album", album)
+    if album["_id"] not in (media.get("album_path") or []):
+        raise Invalid(
+            "The cover must be a media object in this album.",
+            field_errors={"album_id": "does not contain this media object"},
+        )
+    await ctx.db.albums.update_one(
+        {"_id": album["_id"]}, {"$set": {"cover_id": media["_id"], "updated": datetime.now(UTC)}}
+    )
+    return await get_album(ctx, album["_id"])
+
+
+def may_view_original(viewer: Viewer, media: dict) -> bool:
+    scope = media_scope(media)
+    return can(viewer, "view", scope) and (
+        not has_distinct_original(media) or can(viewer, "view_original", scope)
+    )

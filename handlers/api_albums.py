@@ -1,0 +1,266 @@
+"""JSON API for albums: read (with sub-albums and a page of media), create, edit, move,
+copy, delete, regenerate derivatives, and a server-sent event stream of processing state."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+from gallery import albums as gallery_albums
+from gallery.albums import child_albums, root_album, viewable_album
+from gallery.errors import Invalid, NotFound
+from gallery.media import list_album_media
+from gallery.permissions import can, require
+from handlers.api_base import PAGE_QUERY, ApiHandler, operation
+
+ID = r"([^/]+)"
+
+
+class AlbumApi(ApiHandler):
+    async def album_page(self, album: dict) -> dict:
+        viewer = await self.viewer()
+        children = [
+            c for c in await child_albums(self.tenant, album["_id"]) if can(viewer, "view", c)
+        ]
+        page = await list_album_media(self.tenant, album, **self.page_arguments())
+        return {
+            "album": self.album_json(album, viewer),
+            "children": [self.album_json(c, viewer) for c in children],
+            "media": {
+                "items": [self.media_json(m, viewer) for m in page["items"]],
+                "total": page["total"],
+                "offset": page["offset"],
+                "limit": page["limit"],
+                "next_cursor": page["next_cursor"],
+            },
+        }
+
+
+class AlbumsHandler(AlbumApi):
+    async def get(self) -> None:
+        """The root album."""
+        root = await root_album(self.tenant)
+        if root is None:
+            raise NotFound("This gallery has no albums yet.")
+        require(await self.viewer(), "view", root)
+        self.write_json(await self.album_page(root))
+
+    async def post(self) -> None:
+        body = self.json_body()
+        parent_id = body.pop("parent_id", None)
+        if not parent_id:
+            raise Invalid("parent_id is required.", field_errors={"parent_id": "is required"})
+        album = await gallery_albums.create_album(self.tenant, await self.viewer(), parent_id, body)
+        self.write_json({"album": self.album_json(album, await self.viewer())}, status=201)
+
+
+class AlbumHandler(AlbumApi):
+    async def get(self, album_id: str) -> None:
+        album = await viewable_album(self.tenant, await self.viewer(), album_id)
+        self.write_json(await self.album_page(album))
+
+    async def patch(self, album_id: str) -> None:
+        album = await gallery_albums.update_album(
+            self.tenant, await self.viewer(), album_id, self.json_body(), self.settings_values
+        )
+        self.write_json({"album": self.album_json(album, await self.viewer())})
+
+    async def delete(self, album_id: str) -> None:
+        keep = self.get_query_argument("delete_files", "1").lower() in ("0", "false", "no")
+        counts = await gallery_albums.delete_album(
+            self.tenant, await self.viewer(), album_id, delete_files=not keep
+        )
+        self.write_json({"deleted": counts})
+
+
+class AlbumMediaHandler(AlbumApi):
+    async def get(self, album_id: str) -> None:
+        album = await viewable_album(self.tenant, await self.viewer(), album_id)
+        self.write_json((await self.album_page(album))["media"])
+
+
+class AlbumMoveHandler(AlbumApi):
+    async def post(self, album_id: str) -> None:
+        body = self.json_body()
+        album = await gallery_albums.move_album(
+            self.tenant, await self.viewer(), album_id, body.get("parent_id")
+        )
+        self.write_json({"album": self.album_json(album, await self.viewer())})
+
+
+class AlbumCopyHandler(AlbumApi):
+    async def post(self, album_id: str) -> None:
+        body = self.json_body()
+        album = await gallery_albums.copy_album(
+            self.tenant, await self.viewer(), album_id, body.get("parent_id")
+        )
+        self.write_json({"album": self.album_json(album, await self.viewer())}, status=201)
+
+
+class AlbumRegenerateHandler(AlbumApi):
+    async def post(self, album_id: str) -> None:
+        album = await viewable_album(self.tenant, await self.viewer(), album_id, "edit_album")
+        payload = {
+            "album_id": album["_id"] if album.get("parent_id") else None,
+            "requested_by": (self.user or {}).get("_id"),
+        }
+        job_id = await self.queue.enqueue(
+            self.tenant.slug, "media.regenerate", payload, dedupe=f"regenerate:{album['_id']}"
+        )
+        self.write_json({"job_id": job_id}, status=202)
+
+
+class AlbumEventsHandler(AlbumApi):
+    """Server-sent events: `media` for every media object whose state changes, then `done`
+    once nothing in the album is pending (or after MAX_SECONDS; the browser reconnects)."""
+
+    POLL_SECONDS = 1.0
+    MAX_SECONDS = 300.0
+    FIELDS = frozenset({"id", "state", "failure", "title", "width", "height", "urls", "kind"})
+
+    def on_connection_close(self) -> None:
+        self._closed = True
+
+    def _event(self, name: str, data: dict) -> None:
+        self.write(f"event: {name}\ndata: {json.dumps(data, default=str)}\n\n")
+
+    async def get(self, album_id: str) -> None:
+        viewer = await self.viewer()
+        album = await viewable_album(self.tenant, viewer, album_id)
+        self._closed = False
+        self._transforms = []  # no gzip: every event must reach the browser at once
+        self.set_header("Content-Type", "text/event-stream; charset=UTF-8")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+        db = self.tenant.db
+        since = datetime.now(UTC) - timedelta(seconds=2)
+        seen: dict[str, object] = {}
+        for m in (
+            await db.media.find({"album_id": album["_id"], "state": "pending"}).limit(500).to_list()
+        ):
+            self._event("media", self.media_json(m, viewer, self.FIELDS))
+            seen[m["_id"]] = m.get("updated")
+        await self.flush()
+        deadline = time.monotonic() + self.MAX_SECONDS
+        while not self._closed and time.monotonic() < deadline:
+            changed = (
+                await db.media.find({"album_id": album["_id"], "updated": {"$gte": since}})
+                .sort("updated", 1)
+                .limit(200)
+                .to_list()
+            )
+            for m in changed:
+                if seen.get(m["_id"]) != m.get("updated"):
+                    seen[m["_id"]] = m.get("updated")
+                    self._event("media", self.media_json(m, viewer, self.FIELDS))
+                    if m.get("updated") and m["updated"] - timedelta(seconds=2) > since:
+                        since = m["updated"] - timedelta(seconds=2)
+            pending = await db.media.find_one(
+                {"album_id": album["_id"], "state": "pending"}, {"_id": 1}
+            )
+            if pending is None:
+                self._event("done", {"album_id": album["_id"]})
+                break
+            self.write(": keep-alive\n\n")
+            await self.flush()
+            await asyncio.sleep(self.POLL_SECONDS)
+        if not self._closed:
+            self.finish()
+
+
+ROUTES = [
+    (r"/api/v1/albums", AlbumsHandler),
+    (rf"/api/v1/albums/{ID}/media", AlbumMediaHandler),
+    (rf"/api/v1/albums/{ID}/move", AlbumMoveHandler),
+    (rf"/api/v1/albums/{ID}/copy", AlbumCopyHandler),
+    (rf"/api/v1/albums/{ID}/regenerate", AlbumRegenerateHandler),
+    (rf"/api/v1/albums/{ID}/events", AlbumEventsHandler),
+    (rf"/api/v1/albums/{ID}", AlbumHandler),
+]
+
+_ALBUM_FIELDS = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "maxLength": 200},
+        "summary": {"type": "string"},
+        "sort_field": {"type": "string", "enum": list(gallery_albums.SORT_FIELDS)},
+        "sort_direction": {"type": "integer", "enum": [1, -1]},
+        "private": {"type": "boolean"},
+        "cover_id": {"type": ["string", "null"]},
+        "position": {"type": "integer", "minimum": 0},
+    },
+}
+_TARGET = {
+    "type": "object",
+    "required": ["parent_id"],
+    "properties": {"parent_id": {"type": "string"}},
+}
+_P = ("album_id",)
+
+OPENAPI = {
+    "/api/v1/albums": {
+        "get": operation(
+            "The root album with its sub-albums and a page of media", query=PAGE_QUERY, tag="albums"
+        ),
+        "post": operation(
+            "Create an album",
+            body={
+                **_ALBUM_FIELDS,
+                "required": ["parent_id", "title"],
+                "properties": {**_ALBUM_FIELDS["properties"], "parent_id": {"type": "string"}},
+            },
+            tag="albums",
+        ),
+    },
+    "/api/v1/albums/{album_id}": {
+        "get": operation(
+            "An album with its sub-albums and a page of media",
+            params=_P,
+            query=PAGE_QUERY,
+            tag="albums",
+        ),
+        "patch": operation("Edit an album", params=_P, body=_ALBUM_FIELDS, tag="albums"),
+        "delete": operation(
+            "Delete an album and its subtree",
+            params=_P,
+            query=("delete_files:boolean",),
+            tag="albums",
+        ),
+    },
+    "/api/v1/albums/{album_id}/media": {
+        "get": operation(
+            "A page of an album's media in the album's order",
+            params=_P,
+            query=PAGE_QUERY,
+            tag="albums",
+        ),
+    },
+    "/api/v1/albums/{album_id}/move": {
+        "post": operation("Move an album (with its subtree)", params=_P, body=_TARGET, tag="albums")
+    },
+    "/api/v1/albums/{album_id}/copy": {
+        "post": operation(
+            "Copy an album (with its subtree and files)", params=_P, body=_TARGET, tag="albums"
+        )
+    },
+    "/api/v1/albums/{album_id}/regenerate": {
+        "post": operation(
+            "Queue regenerating the derivatives below an album", params=_P, tag="albums"
+        )
+    },
+    "/api/v1/albums/{album_id}/events": {
+        "get": operation(
+            "Server-sent events with the processing state of the album's media",
+            params=_P,
+            tag="albums",
+            responses={
+                "200": {
+                    "description": "text/event-stream of `media` and `done` events",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                }
+            },
+        ),
+    },
+}

@@ -1,0 +1,172 @@
+"""What the JSON API handlers share: the viewer, pagination, the job queue, JSON shapes,
+and `operation()` for the OpenAPI description each API module declares next to its ROUTES.
+"""
+
+from __future__ import annotations
+
+from gallery.errors import Invalid
+from gallery.media import has_distinct_original, may_view_original
+from gallery.permissions import Viewer, can, viewer_for
+from handlers.base import TenantHandler
+
+MAX_LIMIT = 500
+MAX_OFFSET = 1_000_000
+
+
+class ApiHandler(TenantHandler):
+    """A handler under /api/v1/: JSON in, JSON out, errors as {"error": {...}}."""
+
+    _viewer: Viewer | None = None
+
+    async def viewer(self) -> Viewer:
+        if self._viewer is None:
+            self._viewer = await viewer_for(self.tenant, self.user, self.settings_values)
+        return self._viewer
+
+    @property
+    def queue(self):
+        """The job queue (this process's runner, or the shared queue when it runs no workers)."""
+        if self.services.jobs is not None:
+            return self.services.jobs.queue
+        from server.jobs import JobQueue
+
+        config = self.config
+        return JobQueue(self.services.host_db, config.jobs.lease_seconds, config.jobs.max_attempts)
+
+    def int_argument(self, name: str, default: int, minimum: int, maximum: int) -> int:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise Invalid(
+                f"{name} must be a whole number.", field_errors={name: "must be a whole number"}
+            ) from None
+        if not minimum <= value <= maximum:
+            raise Invalid(
+                f"{name} must be between {minimum} and {maximum}.",
+                field_errors={name: f"must be between {minimum} and {maximum}"},
+            )
+        return value
+
+    def page_arguments(self) -> dict:
+        """offset/limit (bounded; out of range is a 400) and an optional cursor."""
+        default = int(self.settings_values.get("page_size", 60))
+        limit = self.int_argument("limit", min(default, MAX_LIMIT), 1, MAX_LIMIT)
+        offset = self.int_argument("offset", 0, 0, MAX_OFFSET)
+        cursor = self.get_query_argument("cursor", None) or None
+        if cursor and len(cursor) > 2000:
+            raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})
+        return {"offset": offset, "limit": limit, "cursor": cursor}
+
+    # -- JSON shapes ----------------------------------------------------------------------------
+    def album_json(self, album: dict, viewer: Viewer) -> dict:
+        return {
+            "id": album["_id"],
+            "title": album.get("title", ""),
+            "summary": album.get("summary", ""),
+            "parent_id": album.get("parent_id"),
+            "ancestors": album.get("ancestors", []),
+            "dirname": album.get("dirname", ""),
+            "private": bool(album.get("private")),
+            "sort_field": album.get("sort_field", "position"),
+            "sort_direction": album.get("sort_direction", 1),
+            "cover_id": album.get("cover_id"),
+            "cover_url": self.urls(f"/media/{album['cover_id']}/thumbnail")
+            if album.get("cover_id")
+            else None,
+            "owner_id": album.get("owner_id"),
+            "position": album.get("position", 0),
+            "created": album.get("created"),
+            "updated": album.get("updated"),
+            "can": {
+                p: can(viewer, p, album)
+                for p in ("add_album", "add_media", "edit_album", "delete_media", "edit_media")
+            },
+        }
+
+    def media_json(self, media: dict, viewer: Viewer, fields: set[str] | None = None) -> dict:
+        mid = media["_id"]
+        derivatives = media.get("derivatives") or {}
+        urls = {
+            "thumbnail": self.urls(f"/media/{mid}/thumbnail")
+            if derivatives.get("thumbnail")
+            else None,
+            "optimized": self.urls(f"/media/{mid}/optimized"),
+            "original": self.urls(f"/media/{mid}/original")
+            if may_view_original(viewer, media)
+            else None,
+        }
+        urls["download"] = (urls["original"] or urls["optimized"]) + "?download=1"
+        data = {
+            "id": mid,
+            "album_id": media.get("album_id"),
+            "kind": media.get("kind"),
+            "mime": media.get("mime"),
+            "title": media.get("title", ""),
+            "caption": media.get("caption", ""),
+            "tags": media.get("tags", []),
+            "file_name": media.get("file_name", ""),
+            "size": (media.get("original") or {}).get("size"),
+            "width": media.get("width"),
+            "height": media.get("height"),
+            "duration": media.get("duration"),
+            "date_taken": media.get("date_taken"),
+            "date_added": media.get("date_added"),
+            "position": media.get("position", 0),
+            "private": bool(media.get("private")),
+            "state": media.get("state"),
+            "failure": media.get("failure"),
+            "has_optimized": has_distinct_original(media),
+            "metadata": media.get("metadata") or {},
+            "urls": urls,
+        }
+        if fields:
+            data = {k: v for k, v in data.items() if k in fields or k == "id"}
+        return data
+
+
+def operation(
+    summary: str,
+    *,
+    params: tuple[str, ...] = (),
+    query: tuple[str, ...] = (),
+    body: dict | None = None,
+    responses: dict | None = None,
+    tag: str = "",
+) -> dict:
+    """A compact OpenAPI operation: path parameters (ids), query parameters, a JSON body."""
+    op: dict = {"summary": summary, "tags": [tag] if tag else []}
+    parameters = [
+        {
+            "name": p,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
+        }
+        for p in params
+    ]
+    for q in query:
+        name, _, kind = q.partition(":")
+        parameters.append(
+            {"name": name, "in": "query", "required": False, "schema": {"type": kind or "string"}}
+        )
+    if parameters:
+        op["parameters"] = parameters
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    op["responses"] = responses or {
+        "200": {
+            "description": "OK",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        "400": {"$ref": "#/components/responses/Error"},
+        "401": {"$ref": "#/components/responses/Error"},
+        "403": {"$ref": "#/components/responses/Error"},
+        "404": {"$ref": "#/components/responses/Error"},
+    }
+    return op
+
+
+PAGE_QUERY = ("offset:integer", "limit:integer", "cursor")

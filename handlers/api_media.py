@@ -1,0 +1,163 @@
+"""JSON API for media objects: read, edit, move, copy, delete, rotate/flip, set as cover,
+and a polling-friendly batch read (`?ids=...&fields=state`) for pending items."""
+
+from __future__ import annotations
+
+from gallery import media as gallery_media
+from gallery.errors import Invalid
+from gallery.ids import is_id
+from gallery.media import viewable_media
+from gallery.permissions import visible_media_query
+from handlers.api_base import ApiHandler, operation
+
+ID = r"([^/]+)"
+MAX_IDS = 200
+
+
+class MediaListHandler(ApiHandler):
+    async def get(self) -> None:
+        raw = self.get_query_argument("ids", "")
+        ids = [i for i in raw.split(",") if i]
+        if not ids or len(ids) > MAX_IDS or not all(is_id(i) for i in ids):
+            raise Invalid(
+                f"ids must list 1 to {MAX_IDS} media ids, comma separated.",
+                field_errors={"ids": "is not a list of media ids"},
+            )
+        fields = {f for f in self.get_query_argument("fields", "").split(",") if f} or None
+        viewer = await self.viewer()
+        visible = visible_media_query(viewer)
+        items = []
+        if visible is not None:
+            query = {"$and": [{"_id": {"$in": ids}}, visible]} if visible else {"_id": {"$in": ids}}
+            items = await self.tenant.db.media.find(query).limit(MAX_IDS).to_list()
+        self.write_json({"items": [self.media_json(m, viewer, fields) for m in items]})
+
+
+class MediaHandler(ApiHandler):
+    async def get(self, media_id: str) -> None:
+        viewer = await self.viewer()
+        media = await viewable_media(self.tenant, viewer, media_id)
+        self.write_json({"media": self.media_json(media, viewer)})
+
+    async def patch(self, media_id: str) -> None:
+        viewer = await self.viewer()
+        media = await gallery_media.update_media(self.tenant, viewer, media_id, self.json_body())
+        self.write_json({"media": self.media_json(media, viewer)})
+
+    async def delete(self, media_id: str) -> None:
+        await gallery_media.delete_media(self.tenant, await self.viewer(), media_id)
+        self.write_json({"deleted": media_id})
+
+
+class MediaMoveHandler(ApiHandler):
+    async def post(self, media_id: str) -> None:
+        viewer = await self.viewer()
+        media = await gallery_media.move_media(
+            self.tenant, viewer, media_id, self.json_body().get("album_id")
+        )
+        self.write_json({"media": self.media_json(media, viewer)})
+
+
+class MediaCopyHandler(ApiHandler):
+    async def post(self, media_id: str) -> None:
+        viewer = await self.viewer()
+        media = await gallery_media.copy_media(
+            self.tenant, viewer, media_id, self.json_body().get("album_id")
+        )
+        self.write_json({"media": self.media_json(media, viewer)}, status=201)
+
+
+class MediaRotateHandler(ApiHandler):
+    async def post(self, media_id: str) -> None:
+        body = self.json_body()
+        rotate = body.get("rotate", 0)
+        if not isinstance(rotate, int) or isinstance(rotate, bool):
+            raise Invalid(
+                "rotate must be 0, 90, 180 or 270.",
+                field_errors={"rotate": "must be 0, 90, 180 or 270"},
+            )
+        viewer = await self.viewer()
+        media = await gallery_media.rotate_media(
+            self.tenant, viewer, media_id, self.queue, rotate=rotate, flip=body.get("flip")
+        )
+        self.write_json({"media": self.media_json(media, viewer)}, status=202)
+
+
+class MediaCoverHandler(ApiHandler):
+    async def post(self, media_id: str) -> None:
+        viewer = await self.viewer()
+        album = await gallery_media.set_cover(
+            self.tenant, viewer, media_id, self.json_body().get("album_id")
+        )
+        self.write_json({"album": self.album_json(album, viewer)})
+
+
+ROUTES = [
+    (r"/api/v1/media", MediaListHandler),
+    (rf"/api/v1/media/{ID}/move", MediaMoveHandler),
+    (rf"/api/v1/media/{ID}/copy", MediaCopyHandler),
+    (rf"/api/v1/media/{ID}/rotate", MediaRotateHandler),
+    (rf"/api/v1/media/{ID}/cover", MediaCoverHandler),
+    (rf"/api/v1/media/{ID}", MediaHandler),
+]
+
+_P = ("media_id",)
+_EDIT = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "maxLength": 200},
+        "caption": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "position": {"type": "integer", "minimum": 0},
+    },
+}
+_TARGET = {
+    "type": "object",
+    "required": ["album_id"],
+    "properties": {"album_id": {"type": "string"}},
+}
+
+OPENAPI = {
+    "/api/v1/media": {
+        "get": operation(
+            "Several media objects at once (poll pending ones)",
+            query=("ids", "fields"),
+            tag="media",
+        )
+    },
+    "/api/v1/media/{media_id}": {
+        "get": operation("A media object", params=_P, tag="media"),
+        "patch": operation(
+            "Edit title, caption, tags or position", params=_P, body=_EDIT, tag="media"
+        ),
+        "delete": operation("Delete a media object and its files", params=_P, tag="media"),
+    },
+    "/api/v1/media/{media_id}/move": {
+        "post": operation("Move to another album", params=_P, body=_TARGET, tag="media")
+    },
+    "/api/v1/media/{media_id}/copy": {
+        "post": operation("Copy to another album", params=_P, body=_TARGET, tag="media")
+    },
+    "/api/v1/media/{media_id}/rotate": {
+        "post": operation(
+            "Rotate (clockwise degrees) and/or flip; derivatives are remade",
+            params=_P,
+            tag="media",
+            body={
+                "type": "object",
+                "properties": {
+                    "rotate": {"type": "integer", "enum": [0, 90, 180, 270, -90]},
+                    "flip": {"type": "string", "enum": ["horizontal", "vertical"]},
+                },
+            },
+        )
+    },
+    "/api/v1/media/{media_id}/cover": {
+        "post": operation(
+            "Make this the cover of its album (or of album_id above it)",
+            params=_P,
+            tag="media",
+            body={"type": "object", "properties": {"album_id": {"type": "string"}}},
+        )
+    },
+}

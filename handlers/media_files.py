@@ -1,0 +1,159 @@
+"""The one handler that serves media files: thumbnail, optimized copy, original, download.
+
+It checks permissions first (a media object the viewer may not see answers 404, as if it
+did not exist), takes the file's path from the database (resolved inside the tenant's
+storage root, never from the URL), then lets tornado's StaticFileHandler do Range (206 /
+416), ETag, Last-Modified, 304s and streaming. Types a browser could run script from
+(HTML, SVG, XML, anything unknown) are only ever sent as attachments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import unicodedata
+from urllib.parse import quote
+
+import tornado.web
+
+from gallery.media import get_media, has_distinct_original, media_scope
+from gallery.permissions import require, viewer_for
+from handlers.base import TenantHandler
+from media.sniff import is_inline_safe
+from storage.root import StorageError
+
+PUBLIC_MAX_AGE = 3600
+_EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "image/png": "png"}
+
+
+def download_name(name: str, fallback: str = "download") -> tuple[str, str]:
+    """(ASCII fallback, full Unicode name) for Content-Disposition, both header-safe."""
+    text = unicodedata.normalize("NFC", name or "")
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = " ".join(text.replace('"', "'").split()).strip(" .") or fallback
+    ascii_name = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    ascii_name = "".join(ch if ch.isalnum() or ch in " ._-()[]+,'" else "_" for ch in ascii_name)
+    ascii_name = ascii_name.replace("'", "_").strip(" .") or fallback
+    return ascii_name[:150], text[:200]
+
+
+def content_disposition(kind: str, name: str) -> str:
+    ascii_name, full = download_name(name)
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(full, safe='')}"
+
+
+class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
+    """GET/HEAD /media/<id>/(thumbnail|optimized|original)[?download=1]"""
+
+    def initialize(self) -> None:
+        self.root = ""
+        self.default_filename = None
+        self._file: str | None = None
+
+    async def head(self, media_id: str, variant: str) -> None:
+        await self.get(media_id, variant, include_body=False)
+
+    async def get(self, media_id: str, variant: str, include_body: bool = True) -> None:
+        self._transforms = []  # ranges are byte ranges of the file: never gzip
+        ctx = self.tenant
+        viewer = await viewer_for(ctx, self.user, self.settings_values)
+        media = await get_media(ctx, media_id)
+        scope = media_scope(media)
+        require(viewer, "view", scope)
+        derivatives = media.get("derivatives") or {}
+        original = media.get("original") or {}
+        original_info = {
+            "path": original.get("path"),
+            "mime": media.get("mime") or "application/octet-stream",
+        }
+        info = None
+        if variant == "thumbnail":
+            info = derivatives.get("thumbnail")
+        elif variant == "optimized":
+            info = derivatives.get("optimized")
+            if info and not await self._exists(info.get("path")):
+                info = None
+            info = info or original_info
+        else:
+            if has_distinct_original(media):
+                require(viewer, "view_original", scope)
+            info = original_info
+        path = await self._exists((info or {}).get("path"))
+        if not path:
+            raise tornado.web.HTTPError(404, "This file is not available (yet).")
+        self._file = path
+        self._mime = info.get("mime") or "application/octet-stream"
+        download = self.get_query_argument("download", "") not in ("", "0", "false")
+        self._inline = is_inline_safe(self._mime) and not download
+        name = media.get("file_name") or "download"
+        if info is not original_info:
+            stem = name.rsplit(".", 1)[0] if "." in name else name
+            name = f"{stem}-{variant}.{_EXTENSIONS.get(self._mime, 'bin')}"
+        self._download_name = name
+        self._public = (
+            not media.get("private")
+            and bool(self.settings_values.get("allow_anonymous_browsing", True))
+            and (
+                info is not original_info
+                or not has_distinct_original(media)
+                or bool(self.settings_values.get("allow_anonymous_original"))
+            )
+        )
+        await super().get(path, include_body)
+
+    async def _exists(self, relative: str | None) -> str | None:
+        if not relative:
+            return None
+        try:
+            path = self.tenant.storage.resolve(relative)
+        except StorageError:
+            return None
+        return str(path) if await asyncio.to_thread(path.is_file) else None
+
+    # -- StaticFileHandler hooks: the file comes from the database, not the URL -----------
+    def get_absolute_path(self, root: str, path: str) -> str:  # type: ignore[override]
+        return self._file or ""
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        if not self._file or not os.path.isfile(absolute_path):
+            raise tornado.web.HTTPError(404)
+        return absolute_path
+
+    def compute_etag(self) -> str | None:
+        # Path, size and mtime: cheap, and it changes when a derivative is remade (rotate).
+        if self.absolute_path is None:
+            return None
+        st = self._stat()
+        digest = hashlib.sha256(
+            f"{self.absolute_path}:{st.st_size}:{st.st_mtime_ns}".encode()
+        ).hexdigest()
+        return f'"{digest[:32]}"'
+
+    def get_content_type(self) -> str:
+        return self._mime
+
+    def get_cache_time(self, path, modified, mime_type) -> int:
+        return 0  # Cache-Control is set in set_extra_headers
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+        if self._public:
+            self.set_header("Cache-Control", f"public, max-age={PUBLIC_MAX_AGE}")
+        else:
+            self.set_header("Cache-Control", "private, max-age=0, must-revalidate")
+            self.set_header("Vary", "Cookie")
+        if self._inline:
+            self.set_header(
+                "Content-Disposition", content_disposition("inline", self._download_name)
+            )
+        else:
+            self.set_header(
+                "Content-Disposition", content_disposition("attachment", self._download_name)
+            )
+            # Even if a browser ignores the attachment, the file runs with no rights.
+            self.set_header("Content-Security-Policy", "sandbox; default-src 'none'")
+
+
+ROUTES = [(r"/media/([^/]+)/(thumbnail|optimized|original)", MediaFileHandler)]
