@@ -30,6 +30,7 @@ log = logging.getLogger("atrium.ingest")
 MEDIA_VERSION = 1
 USAGE_ID = "usage"
 MAX_NAME = 200
+MAX_NAME_BYTES = 240
 
 # Extensions people use for a type whose canonical extension (media.sniff) differs.
 _ALIASES = {
@@ -153,17 +154,21 @@ def clean_file_name(name: str | None, extension: str = "") -> str:
     if not dot:
         stem, ext = name, ""
     ext_key = ext.lower()
-    if extension:
-        if _ALIASES.get(ext_key, ext_key) != extension:
-            if ext_key in _KNOWN_EXTENSIONS or not ext:
-                ext = extension  # a wrong media extension is replaced
-            else:
-                stem, ext = name, extension  # "my.holiday" -> "my.holiday.jpg"
+    if extension and _ALIASES.get(ext_key, ext_key) != extension:
+        if ext_key in _KNOWN_EXTENSIONS or not ext:
+            ext = extension  # a wrong media extension is replaced
+        else:
+            stem, ext = name, extension  # "my.holiday" -> "my.holiday.jpg"
     stem = stem.strip(". ") or "file"
     if len(ext) > 16:
         stem, ext = f"{stem}.{ext}", ""
     room = MAX_NAME - (len(ext) + 1 if ext else 0)
-    stem = stem[:room].rstrip(". ") or "file"
+    stem = stem[:room]
+    # File systems count bytes (255 on most): leave room for " (99)" as well.
+    suffix = len(ext.encode()) + 1 if ext else 0
+    while len(stem.encode()) + suffix > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    stem = stem.rstrip(". ") or "file"
     return f"{stem}.{ext}" if ext else stem
 
 
@@ -171,8 +176,10 @@ def clean_dir_name(name: str) -> str:
     """A safe directory name for an album (same rules as files, no extension handling)."""
     name = unicodedata.normalize("NFC", name or "").replace("\\", "/").replace("/", "_")
     name = _RESERVED.sub("_", _CONTROL.sub("", name))
-    name = " ".join(name.split()).strip(". ")
-    return name[:MAX_NAME].rstrip(". ") or "album"
+    name = " ".join(name.split()).strip(". ")[:MAX_NAME]
+    while len(name.encode()) > MAX_NAME_BYTES:
+        name = name[:-1]
+    return name.rstrip(". ") or "album"
 
 
 def _numbered(name: str, n: int) -> str:

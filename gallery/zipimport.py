@@ -153,19 +153,19 @@ async def _album_for_dir(ctx, viewer, user, target: dict, parts: list[str], cach
         title = parts[depth - 1].strip()[:200] or "Untitled"
         child = await ctx.db.albums.find_one({"parent_id": album["_id"], "title": title})
         if child is None:
-            gallery_permissions.require(viewer, "add_album", album, hide=False)
-            child = await _create_album(ctx, user, album, title)
+            child = await _create_album(ctx, viewer, user, album, title)
         cache[key] = album = child
     return album
 
 
-async def _create_album(ctx, user, parent: dict, title: str) -> dict:
-    try:  # the albums module's own creation, when it has one
-        from gallery.albums import create_album  # type: ignore[attr-defined]
+async def _create_album(ctx, viewer, user, parent: dict, title: str) -> dict:
+    try:  # the albums module's own creation (permission, safe unique dirname, directory)
+        from gallery.albums import create_album
     except ImportError:
         create_album = None
     if create_album is not None:
-        return await create_album(ctx, user, parent, title)
+        return await create_album(ctx, viewer, parent["_id"], {"title": title})
+    gallery_permissions.require(viewer, "add_album", parent, hide=False)
     siblings = await ctx.db.albums.find(
         {"parent_id": parent["_id"]}, {"dirname": 1, "position": 1}
     ).to_list()
