@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -164,10 +165,13 @@ async def main(argv: list[str] | None = None) -> None:
         f"clip: {info.display_size[0]}×{info.display_size[1]} {info.video_codec} "
         f"{info.pix_fmt}, {info.frame_rate:g} fps, {info.duration:g} s, {info.audio_codec}"
     )
+    load_before = os.getloadavg()[0]
     rows: list[Row] = []
     for measure in MEASUREMENTS:
         rows += await measure(bench)
     print_table(rows)
+    # Other work on the machine skews every number here; say how busy it was.
+    print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
 
 
 if __name__ == "__main__":
