@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import struct
 import tempfile
 import warnings
@@ -127,6 +128,18 @@ def _not_an_image(path: str) -> MediaError:
     return UnsupportedMedia(f"This file is {found.mime} ({found.description}), not an image.")
 
 
+def _too_large(exc: Exception) -> MediaTooLarge:
+    # Pillow's own check fired inside Image.open: say the same as check_pixels would.
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    limit = Image.MAX_IMAGE_PIXELS or 0
+    if not found:
+        return MediaTooLarge(f"The image is too large to process ({_why(exc)}).")
+    return MediaTooLarge(
+        f"The image has {int(found[1]) / 1e6:.0f} megapixels; "
+        f"the limit is {limit / 1e6:.0f} megapixels."
+    )
+
+
 def check_pixels(size: tuple[int, int]) -> None:
     """Raise MediaTooLarge when width x height exceeds the bomb limit in effect."""
     width, height = size
@@ -154,7 +167,7 @@ def open_image(path: str | os.PathLike) -> Iterator[Image.Image]:
         with quiet_pillow():
             im = Image.open(path, formats=formats)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise MediaTooLarge(f"The image is too large to process ({_why(exc)}).") from exc
+        raise _too_large(exc) from exc
     except UnidentifiedImageError as exc:
         raise _not_an_image(path) from exc
     except Exception as exc:
