@@ -490,13 +490,21 @@ async def delete_album(ctx, viewer: Viewer, album_id: str, *, delete_files: bool
     require(viewer, "delete_album", parent, hide=False)
     removed_media: list[str] = []
     derivatives = ctx.storage.derivatives
-    async for m in ctx.db.media.find(contains("album_path", album["_id"]), {"_id": 1}):
+    removed_bytes = 0
+    async for m in ctx.db.media.find(
+        contains("album_path", album["_id"]), {"_id": 1, "original": 1}
+    ):
         removed_media.append(m["_id"])
+        removed_bytes += int((m.get("original") or {}).get("size") or 0)
         await asyncio.to_thread(shutil.rmtree, derivatives / m["_id"], True)
     if delete_files:
         await asyncio.to_thread(shutil.rmtree, album_dir(ctx, album), True)
     media_result = await ctx.db.media.delete_many(contains("album_path", album["_id"]))
     albums_result = await ctx.db.albums.delete_many(_in_subtree(album["_id"]))
+    if delete_files:
+        from gallery.media import count_usage
+
+        await count_usage(ctx, -removed_bytes)
     for i in range(0, len(removed_media), _BULK):
         await ctx.db.albums.update_many(
             {"cover_id": {"$in": removed_media[i : i + _BULK]}}, {"$set": {"cover_id": None}}

@@ -221,6 +221,7 @@ async def add_media_file(
         position=await _next_position(ctx, album["_id"]),
     )
     await ctx.db.media.insert_one(doc)
+    await count_usage(ctx, size)
     return doc
 
 
@@ -286,15 +287,16 @@ def decode_cursor(cursor: str, field: str, direction: int):
 def _after(field: str, direction: int, value, last_id: str) -> dict:
     """Documents after (value, last_id) in the order (field, direction), (_id, direction).
 
-    MongoDB sorts null first, so a null value needs its own branches.
+    MongoDB sorts null first, so a null value needs its own branches. Written with `$eq`
+    inside `$and` lists: nx-27017 mis-reads `{field: None, "_id": ...}` in one dict.
     """
     op = "$gt" if direction == 1 else "$lt"
-    same = {field: value, "_id": {op: last_id}}
+    same = {"$and": [{field: {"$eq": value}}, {"_id": {op: last_id}}]}
     if value is None:
         return {"$or": [same, {field: {"$ne": None}}]} if direction == 1 else same
     branches = [{field: {op: value}}, same]
     if direction == -1:
-        branches.append({field: None})
+        branches.append({field: {"$eq": None}})
     return {"$or": branches}
 
 
@@ -447,6 +449,7 @@ async def copy_media_record(
             derivatives[key] = info
     new["derivatives"] = derivatives
     await ctx.db.media.insert_one(new)
+    await count_usage(ctx, int(original.get("size") or 0))
     return new
 
 
@@ -456,6 +459,16 @@ async def copy_media(ctx, viewer: Viewer, media_id: str, album_id: str) -> dict:
     album = await get_album(ctx, album_id)
     require(viewer, "add_media", album)
     return await copy_media_record(ctx, media, album, owner_id=(viewer.user or {}).get("_id"))
+
+
+async def count_usage(ctx, delta: int) -> None:
+    """Keep the tenant's storage usage counter (kept by gallery.ingest) in step."""
+    try:
+        from gallery.ingest import add_usage
+    except ImportError:
+        return
+    if delta:
+        await add_usage(ctx, delta)
 
 
 async def remove_media_files(ctx, media: dict) -> None:
@@ -473,6 +486,7 @@ async def delete_media(ctx, viewer: Viewer, media_id: str) -> None:
     media = await viewable_media(ctx, viewer, media_id, "delete_media")
     await ctx.db.media.delete_one({"_id": media["_id"]})
     await remove_media_files(ctx, media)
+    await count_usage(ctx, -int((media.get("original") or {}).get("size") or 0))
     await _clear_covers(ctx, media["_id"])
 
 

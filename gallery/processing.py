@@ -163,7 +163,9 @@ async def process_one(
             height=made.height,
             metadata=metadata.to_dict(),
         )
-        if not media.get("title") and metadata.title:
+        # Uploads without a title get the file's name as one: metadata may replace that.
+        stem = (media.get("file_name") or "").rsplit(".", 1)[0]
+        if media.get("title") in (None, "", stem) and metadata.title:
             update["title"] = metadata.title[:200]
         if not media.get("caption") and metadata.caption:
             update["caption"] = metadata.caption[:10_000]
