@@ -178,7 +178,7 @@ async def get_upload(ctx, user: dict | None, upload_id: str) -> dict | None:
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def save_offset(

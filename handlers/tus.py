@@ -67,6 +67,7 @@ class TusMixin:
     def set_default_headers(self) -> None:
         super().set_default_headers()
         self.set_header("Tus-Resumable", TUS_VERSION)
+        self.set_header("Tus-Version", TUS_VERSION)  # also on errors (412 must carry it)
         self.set_header("Cache-Control", "no-store")
 
     def check_tus_version(self) -> None:
