@@ -34,6 +34,8 @@ INDEXES = [
     ("tokens", [("user_id", ASCENDING), ("purpose", ASCENDING)], {}),
     ("events", [("time", DESCENDING)], {}),
     ("outbox", [("state", ASCENDING), ("created", ASCENDING)], {}),
+    ("uploads", [("user_id", ASCENDING)], {}),
+    ("uploads", [("state", ASCENDING), ("expires", ASCENDING)], {}),
 ]
 
 

@@ -64,6 +64,11 @@ SETTINGS: list[Setting] = [
     Setting("max_upload_mb", "int", 2048, "Largest upload", "largest file one upload may carry, in MB", "Media", minimum=1, maximum=1_000_000),
     Setting("allowed_extensions", "list", ["jpg", "png", "gif", "webp", "heic", "tif", "mp4", "mov", "m4v", "webm", "mkv", "avi", "mp3", "m4a", "aac", "wav", "ogg", "flac", "pdf", "txt"], "Allowed file types", "file types (by content) that may be uploaded, comma separated", "Media"),
     Setting("duplicates", "choice", "keep", "Duplicate uploads", "keep both copies or skip a file already in the album", "Media", choices=("keep", "skip")),
+    Setting("upload_expire_hours", "int", 24, "Unfinished uploads expire", "hours a resumable upload may sit unfinished before its bytes are removed", "Media", minimum=1, maximum=720),
+    Setting("zip_max_entries", "int", 10000, "ZIP import: entries", "most entries a ZIP may hold to be imported", "Media", minimum=1, maximum=1_000_000),
+    Setting("zip_max_total_mb", "int", 10240, "ZIP import: unpacked size", "largest total unpacked size of a ZIP, in MB", "Media", minimum=1, maximum=1_000_000),
+    Setting("zip_max_ratio", "int", 100, "ZIP import: compression ratio", "entries that unpack to more than this many times their packed size are refused (ZIP bombs)", "Media", minimum=2, maximum=100_000),
+    Setting("embed_hosts", "list", ["www.youtube.com", "www.youtube-nocookie.com", "player.vimeo.com"], "Embed hosts", "hosts whose https <iframe> embeds may be added as external media (comma separated)", "Media"),
     Setting("sync_dirnames_with_titles", "bool", False, "Directory names follow titles", "renaming an album also renames its directory under originals/", "Media"),
     # Video and audio
     Setting("video_max_width", "int", 1280, "Web video width", "largest width of transcoded video", "Video and audio", minimum=160, maximum=7680),

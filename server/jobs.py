@@ -342,7 +342,7 @@ async def _on_failure(ctx: JobContext, reason: str) -> None:
 
 
 # Modules that register job handlers; imported when workers start.
-HANDLER_MODULES: list[str] = ["gallery.processing", "gallery.mail"]
+HANDLER_MODULES: list[str] = ["gallery.processing", "gallery.zipimport", "gallery.uploads", "gallery.mail"]
 
 
 def _load_handlers() -> None:
