@@ -126,7 +126,7 @@ async def test_upload_in_two_patches_becomes_a_media_object(app, make_gallery):
 
 
 async def test_wrong_version_offset_and_content_type_are_refused(app, make_gallery):
-    gallery, tus, root = await signed_in(app, make_gallery)
+    _gallery, tus, root = await signed_in(app, make_gallery)
     upload_id, _ = await tus.create(root["_id"], 1000)
     wrong = await tus.call("HEAD", upload_id, headers={"Tus-Resumable": "0.2.2"})
     assert wrong.code == 412 and wrong.headers["Tus-Version"] == "1.0.0"
@@ -145,11 +145,11 @@ async def test_wrong_version_offset_and_content_type_are_refused(app, make_galle
 
 
 async def test_patch_without_xsrf_is_refused(app, make_gallery):
-    gallery, tus, root = await signed_in(app, make_gallery)
+    _gallery, tus, root = await signed_in(app, make_gallery)
     upload_id, _ = await tus.create(root["_id"], 10)
     response = await tus.browser.request(
         "PATCH",
-        f"{gallery['prefix']}/api/v1/uploads/{upload_id}",
+        f"{tus.prefix}/api/v1/uploads/{upload_id}",
         body=b"x" * 10,
         headers={**TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
     )
@@ -251,7 +251,7 @@ async def test_expired_uploads_are_swept_at_the_next_creation(app, make_gallery)
 
 async def send_then_drop(app, tus, upload_id, offset, total_remaining, part: bytes) -> None:
     """Start a PATCH promising `total_remaining` bytes, send only `part`, then drop the socket."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
     head = (
         f"PATCH {tus.prefix}/api/v1/uploads/{upload_id} HTTP/1.1\r\n"
         f"Host: 127.0.0.1:{app.port}\r\nTus-Resumable: 1.0.0\r\n"
@@ -300,8 +300,8 @@ async def test_a_restarted_service_finishes_an_interrupted_upload(app, make_gall
 
     await wait_until(persisted)
     # Bytes past the stored offset (a request the old process never finished) are cut off.
-    with open(gallery["ctx"].storage.tmp / f"tus-{upload_id}", "ab") as fh:
-        fh.write(b"garbage that was never acknowledged")
+    partial = gallery["ctx"].storage.tmp / f"tus-{upload_id}"
+    partial.write_bytes(partial.read_bytes() + b"garbage that was never acknowledged")
     # A new process: its own services and app on the same data directory and databases.
     services = await build_services(app.services.config)
     server = HTTPServer(make_app(services))
