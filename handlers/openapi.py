@@ -68,7 +68,7 @@ def build_document(server_url: str = "") -> dict:
 
 class OpenApiHandler(ApiHandler):
     async def get(self) -> None:
-        self.write_json(build_document(self.urls.absolute("/")))
+        self.write_json(build_document(self.urls.absolute("/").rstrip("/")))
 
 
 ROUTES = [(r"/api/v1/openapi\.json", OpenApiHandler)]
