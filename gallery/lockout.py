@@ -2,7 +2,7 @@
 
 Gallery Server Pro allowed 50 wrong guesses; here the limits are the tenant's settings
 (lockout_attempts / lockout_window_minutes / lockout_minutes). Failures of one client
-address are limited too (IP_ATTEMPTS per IP_WINDOW), whatever account they aim at.
+address are limited too (the login_ip_attempts setting, 20 by default, per IP_WINDOW), whatever account they aim at.
 State lives in the tenant database so every process sees the same counts.
 """
 
@@ -51,13 +51,13 @@ async def unlock(ctx, user_id: str) -> None:
     )
 
 
-async def address_blocked(ctx, ip: str) -> bool:
-    """True while this client address has had too many failed sign-ins."""
+async def address_blocked(ctx, ip: str, limit: int = IP_ATTEMPTS) -> bool:
+    """True while this client address has had `limit` failed sign-ins in the window."""
     doc = await ctx.db.login_throttle.find_one({"_id": ip or "-"})
     if not doc:
         return False
     recent = [t for t in doc.get("failures", []) if t > _now() - IP_WINDOW]
-    return len(recent) >= IP_ATTEMPTS
+    return len(recent) >= limit
 
 
 async def record_address_failure(ctx, ip: str) -> None:
@@ -66,5 +66,5 @@ async def record_address_failure(ctx, ip: str) -> None:
     doc = await ctx.db.login_throttle.find_one({"_id": key}) or {}
     recent = [t for t in doc.get("failures", []) if t > now - IP_WINDOW] + [now]
     await ctx.db.login_throttle.update_one(
-        {"_id": key}, {"$set": {"failures": recent[-IP_ATTEMPTS:]}}, upsert=True
+        {"_id": key}, {"$set": {"failures": recent[-1000:]}}, upsert=True
     )

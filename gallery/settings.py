@@ -79,6 +79,7 @@ SETTINGS: list[Setting] = [
     Setting("video_autoplay", "bool", False, "Autoplay", "start video and audio when the page opens", "Video and audio"),
     # Accounts (personal albums)
     Setting("user_album_parent_id", "str", "", "Parent of user albums", "id of the album under which personal albums are made (empty: the root album)", "Accounts", max_length=24),
+    Setting("login_ip_attempts", "int", 20, "Failed sign-ins per address", "failed sign-ins one client address may make in 15 minutes before it must wait", "Security", minimum=3, maximum=1000),
     # E-mail (empty values use the host's SMTP configuration)
     Setting("smtp_host", "str", "", "SMTP server", "host name of the outgoing mail server (empty: the host's server)", "E-mail", max_length=253),
     Setting("smtp_port", "int", 0, "SMTP port", "port of the mail server (0: the host's setting)", "E-mail", minimum=0, maximum=65535),

@@ -63,7 +63,7 @@ class LoginHandler(AccountPageHandler):
         ctx, ip = self.tenant, self.client_ip()
         login = self.get_body_argument("login", "")[:254]
         password = self.get_body_argument("password", "")
-        if await address_blocked(ctx, ip):
+        if await address_blocked(ctx, ip, int(self.settings_values.get("login_ip_attempts", 20))):
             await record_event(
                 ctx, "login_throttled", f"Sign-in refused: too many failures from {ip}", ip=ip
             )

@@ -8,7 +8,6 @@ import email.policy
 import re
 import socket
 
-import pytest
 from aiosmtpd.controller import Controller
 
 
@@ -39,9 +38,15 @@ class MailSink:
         self.controller.stop()
 
     def to(self, address: str, subject_contains: str = "") -> list:
-        return [m for m in self.messages if address in m.envelope_to and subject_contains in m["Subject"]]
+        return [
+            m
+            for m in self.messages
+            if address in m.envelope_to and subject_contains in m["Subject"]
+        ]
 
-    async def wait_for(self, address: str, subject_contains: str = "", count: int = 1, timeout: float = 15.0):
+    async def wait_for(
+        self, address: str, subject_contains: str = "", count: int = 1, timeout: float = 15.0
+    ):
         """The newest matching message once `count` of them arrived."""
         async with asyncio.timeout(timeout):
             while len(self.to(address, subject_contains)) < count:
@@ -63,11 +68,3 @@ def link_in(message, path: str) -> str:
         if path in url:
             return "/" + url.split("://", 1)[1].split("/", 1)[1]
     raise AssertionError(f"no link with {path} in:\n{body_text(message)}")
-
-
-@pytest.fixture
-def mail_sink():
-    sink = MailSink()
-    sink.start()
-    yield sink
-    sink.stop()

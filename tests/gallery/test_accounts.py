@@ -39,10 +39,16 @@ async def test_the_last_administrator_role_and_user_cannot_be_removed(app, make_
         await accounts.admin_set_disabled(ctx, admin, admin["_id"], True)
     with pytest.raises(Conflict):
         await accounts.admin_delete_user(ctx, admin, admin["_id"])
-    assert (await _admin(ctx))["status"] == "active" and await ctx.db.roles.count_documents({"_id": admin_role["_id"]})
+    assert (await _admin(ctx))["status"] == "active" and await ctx.db.roles.count_documents(
+        {"_id": admin_role["_id"]}
+    )
     # With a second administrator role and member, the first may go.
-    second_role = await create_role(ctx, "Deputies", ["administer_gallery"], [admin_role["album_ids"][0]])
-    deputy = await create_user(ctx, "deputy", "deputy@alpha.test", PASSWORD, role_ids=[second_role["_id"]])
+    second_role = await create_role(
+        ctx, "Deputies", ["administer_gallery"], [admin_role["album_ids"][0]]
+    )
+    deputy = await create_user(
+        ctx, "deputy", "deputy@alpha.test", PASSWORD, role_ids=[second_role["_id"]]
+    )
     await delete_role(ctx, admin_role["_id"])
     assert admin_role["_id"] not in (await _admin(ctx))["role_ids"]
     with pytest.raises(Conflict):
@@ -72,13 +78,27 @@ async def test_look_alike_names_are_the_same_name(app, make_gallery):
         await create_user(gallery["ctx"], "Admin", "other@alpha.test", PASSWORD)
 
 
-@pytest.mark.parametrize("field,value", [
-    ("username", "x" * 65), ("email", "a" * 250 + "@x.org"), ("email", "not-an-address"),
-    ("email", "a@b"), ("username", "bad\x00name"), ("password", "short1"),
-])
-async def test_bad_registrations_are_refused_and_nothing_is_created(app, make_gallery, field, value):
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("username", "x" * 65),
+        ("email", "a" * 250 + "@x.org"),
+        ("email", "not-an-address"),
+        ("email", "a@b"),
+        ("username", "bad\x00name"),
+        ("password", "short1"),
+    ],
+)
+async def test_bad_registrations_are_refused_and_nothing_is_created(
+    app, make_gallery, field, value
+):
     gallery = await make_gallery("alpha")
-    form = {"username": "newbie", "email": "newbie@example.org", "password": PASSWORD, "password2": PASSWORD}
+    form = {
+        "username": "newbie",
+        "email": "newbie@example.org",
+        "password": PASSWORD,
+        "password2": PASSWORD,
+    }
     form[field] = value
     if field == "password":
         form["password2"] = value
@@ -92,11 +112,19 @@ async def test_bad_registrations_are_refused_and_nothing_is_created(app, make_ga
 
 async def test_concurrent_registrations_of_one_name_make_exactly_one_account(app, make_gallery):
     gallery = await make_gallery("alpha")
-    settings = {**await get_settings(gallery["ctx"]), "allow_registration": True, "require_email_verification": False}
+    settings = {
+        **await get_settings(gallery["ctx"]),
+        "allow_registration": True,
+        "require_email_verification": False,
+    }
 
     async def attempt(i):
-        form = {"username": "Twin" if i % 2 else "ｔｗｉｎ", "email": f"twin{i}@example.org",
-                "password": PASSWORD, "password2": PASSWORD}
+        form = {
+            "username": "Twin" if i % 2 else "ｔｗｉｎ",
+            "email": f"twin{i}@example.org",
+            "password": PASSWORD,
+            "password2": PASSWORD,
+        }
         return await accounts.register(gallery["ctx"], settings, form, urls=URLS)
 
     results = await asyncio.gather(*(attempt(i) for i in range(4)), return_exceptions=True)
@@ -128,8 +156,13 @@ async def test_personal_albums_are_owned_and_removed_with_their_user(app, make_g
     await update_settings(ctx, {"user_albums": True})
     settings = await get_settings(ctx)
     admin = await _admin(ctx)
-    user = await accounts.admin_create_user(ctx, settings, admin, {
-        "username": "dora", "email": "dora@example.org", "password": PASSWORD}, urls=URLS)
+    user = await accounts.admin_create_user(
+        ctx,
+        settings,
+        admin,
+        {"username": "dora", "email": "dora@example.org", "password": PASSWORD},
+        urls=URLS,
+    )
     album = await ctx.db.albums.find_one({"user_album_of": user["_id"]})
     assert album["title"] == "dora" and album["owner_id"] == user["_id"]
     owner_role = await ctx.db.roles.find_one({"owner_album_id": album["_id"]})
@@ -145,12 +178,14 @@ async def test_the_event_log_keeps_the_newest_entries_and_no_secrets(app, make_g
     await update_settings(ctx, {"event_log_size": 100})
     await ctx.db.events.delete_many({})
     for i in range(105):
-        await record_event(ctx, "test", f"entry {i}", details={"password": "hunter2", "reset_token": "t", "n": i})
+        await record_event(
+            ctx, "test", f"entry {i}", details={"password": "hunter2", "reset_token": "t", "n": i}
+        )
     events, total = await list_events(ctx, limit=200)
     assert total == 100
     assert events[0]["message"] == "entry 104" and events[-1]["message"] == "entry 5"
     assert all(set(e["details"]) == {"n"} for e in events)
-    found, count = await list_events(ctx, text="ENTRY 10")
+    _found, count = await list_events(ctx, text="ENTRY 10")
     assert count == 6  # entry 10 and 100..104
 
 

@@ -11,8 +11,15 @@ from gallery.albums import album_document
 from gallery.errors import Forbidden, Invalid, NotAuthenticated, NotFound
 from gallery.ids import new_id
 from gallery.permissions import (
-    Viewer, can, can_delete_album, require, require_copy, require_move, visible_albums_query,
-    visible_media_query, viewer_for,
+    Viewer,
+    can,
+    can_delete_album,
+    require,
+    require_copy,
+    require_move,
+    viewer_for,
+    visible_albums_query,
+    visible_media_query,
 )
 from gallery.privacy import apply_destination_privacy, apply_private
 from gallery.roles import PERMISSIONS, create_role, give_album
@@ -27,15 +34,26 @@ async def _tree(ctx) -> dict:
         await ctx.db.albums.insert_one(album)
         albums[name] = album
     for name, album in albums.items():
-        await ctx.db.media.insert_one({"_id": new_id(), "album_id": album["_id"], "title": f"Media {name}",
-                                       "album_path": album["ancestors"] + [album["_id"]],
-                                       "private": album["private"]})
+        await ctx.db.media.insert_one(
+            {
+                "_id": new_id(),
+                "album_id": album["_id"],
+                "title": f"Media {name}",
+                "album_path": album["ancestors"] + [album["_id"]],
+                "private": album["private"],
+            }
+        )
     return albums
 
 
 async def _user_with(ctx, role_ids) -> dict:
     # Permission checks only read role ids: no password needed (and no hashing cost).
-    user = {"_id": new_id(), "username": f"u{new_id()[-6:]}", "role_ids": role_ids, "status": "active"}
+    user = {
+        "_id": new_id(),
+        "username": f"u{new_id()[-6:]}",
+        "role_ids": role_ids,
+        "status": "active",
+    }
     await ctx.db.users.insert_one(user)
     return user
 
@@ -59,13 +77,19 @@ async def test_each_permission_granted_directly_inherited_or_not_at_all(app, mak
         assert can(viewer, permission, albums["A"]), f"{permission}: granted directly"
         assert can(viewer, permission, albums["A1a"]), f"{permission}: inherited from an ancestor"
         for other in ("root", "P", "P1"):
-            assert not can(viewer, permission, albums[other]), f"{permission}: not granted on {other}"
+            assert not can(viewer, permission, albums[other]), (
+                f"{permission}: not granted on {other}"
+            )
         for other in set(PERMISSIONS) - {permission}:
             implied = permission == "administer_gallery" and other != "hide_watermark"
-            assert can(viewer, other, albums["A1"]) == implied, f"{permission} does not grant {other}"
+            assert can(viewer, other, albums["A1"]) == implied, (
+                f"{permission} does not grant {other}"
+            )
 
 
-async def test_anonymous_visitors_view_public_albums_only_while_browsing_is_allowed(app, make_gallery):
+async def test_anonymous_visitors_view_public_albums_only_while_browsing_is_allowed(
+    app, make_gallery
+):
     gallery = await make_gallery("alpha")
     albums = await _tree(gallery["ctx"])
     visitor = Viewer(user=None, allow_anonymous=True)
@@ -96,9 +120,16 @@ async def test_listings_show_neither_titles_nor_counts_of_albums_out_of_reach(ap
     visitor = Viewer(user=None)
     public = await _visible(ctx, "albums", visible_albums_query(visitor))
     assert public == {"Alpha Gallery", "Title A", "Title A1", "Title A1a"}
-    assert await _visible(ctx, "media", visible_media_query(visitor)) == {"Media root", "Media A", "Media A1", "Media A1a"}
+    assert await _visible(ctx, "media", visible_media_query(visitor)) == {
+        "Media root",
+        "Media A",
+        "Media A1",
+        "Media A1a",
+    }
     # Counting media of the private album through the viewer's filter finds nothing.
-    count = await ctx.db.media.count_documents({"$and": [visible_media_query(visitor), {"album_id": albums["P"]["_id"]}]})
+    count = await ctx.db.media.count_documents(
+        {"$and": [visible_media_query(visitor), {"album_id": albums["P"]["_id"]}]}
+    )
     assert count == 0
 
     nobody = await viewer_for(ctx, await _user_with(ctx, []), SETTINGS)
@@ -121,7 +152,9 @@ async def test_deleting_an_album_needs_delete_on_its_parent(app, make_gallery):
     assert not can_delete_album(admin, albums["root"], None)
 
 
-async def test_moving_needs_delete_at_the_source_and_add_at_the_destination_copying_only_view(app, make_gallery):
+async def test_moving_needs_delete_at_the_source_and_add_at_the_destination_copying_only_view(
+    app, make_gallery
+):
     gallery = await make_gallery("alpha")
     ctx = gallery["ctx"]
     albums = await _tree(ctx)
@@ -133,8 +166,12 @@ async def test_moving_needs_delete_at_the_source_and_add_at_the_destination_copy
     with pytest.raises(Forbidden):
         require_move(both, albums["P1"], albums["A1"], what="media")
     with pytest.raises(Forbidden):
-        require_move(both, albums["A1"], albums["P"], what="album")  # delete_media is not delete_album
-    reader = await viewer_for(ctx, await _user_with(ctx, [viewer_only["_id"], dest["_id"]]), SETTINGS)
+        require_move(
+            both, albums["A1"], albums["P"], what="album"
+        )  # delete_media is not delete_album
+    reader = await viewer_for(
+        ctx, await _user_with(ctx, [viewer_only["_id"], dest["_id"]]), SETTINGS
+    )
     require_copy(reader, albums["A1"], albums["P"], what="media")
     with pytest.raises(Forbidden):
         require_move(reader, albums["A1"], albums["P"], what="media")
@@ -160,11 +197,17 @@ async def test_private_flows_down_the_tree_and_into_private_destinations(app, ma
     assert "Media A1a" in await _visible(ctx, "media", visible_media_query(visitor))
 
     # An album and a media object moved into a private album become private.
-    await ctx.db.albums.update_one({"_id": albums["A1"]["_id"]}, {"$set": {"parent_id": albums["P"]["_id"]}})
+    await ctx.db.albums.update_one(
+        {"_id": albums["A1"]["_id"]}, {"$set": {"parent_id": albums["P"]["_id"]}}
+    )
     moved_media = await ctx.db.media.find_one({"title": "Media A"})
-    await apply_destination_privacy(ctx, albums["P"], album_id=albums["A1"]["_id"], media_ids=[moved_media["_id"]])
+    await apply_destination_privacy(
+        ctx, albums["P"], album_id=albums["A1"]["_id"], media_ids=[moved_media["_id"]]
+    )
     assert await _visible(ctx, "media", visible_media_query(visitor)) == {"Media root"}
-    await apply_destination_privacy(ctx, albums["A"], media_ids=[moved_media["_id"]])  # public: nothing changes
+    await apply_destination_privacy(
+        ctx, albums["A"], media_ids=[moved_media["_id"]]
+    )  # public: nothing changes
 
 
 async def test_owning_an_album_grants_everything_there_but_administering(app, make_gallery):

@@ -8,31 +8,59 @@ import pytest
 
 from gallery.settings import update_settings
 from tests.client import text
-from tests.mail_server import body_html, body_text, link_in, mail_sink  # noqa: F401
+from tests.mail_server import MailSink, body_html, body_text, link_in
 
 PASSWORD = "Violet-Tuba-Lantern-42"
 
 
 @pytest.fixture
-def config(make_config, mail_sink):  # noqa: F811
-    return make_config(**{"jobs.workers": 1, "smtp.host": "127.0.0.1", "smtp.port": mail_sink.port,
-                          "smtp.from_address": "gallery@atrium.test"})
+def mail_sink():
+    sink = MailSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def config(make_config, mail_sink):
+    return make_config(
+        **{
+            "jobs.workers": 1,
+            "smtp.host": "127.0.0.1",
+            "smtp.port": mail_sink.port,
+            "smtp.from_address": "gallery@atrium.test",
+        }
+    )
 
 
 async def _settings(gallery, **values):
     await update_settings(gallery["ctx"], values)
 
 
-async def test_registration_with_verification_and_approval_ends_in_a_working_account(app, make_gallery, mail_sink):
+async def test_registration_with_verification_and_approval_ends_in_a_working_account(
+    app, make_gallery, mail_sink
+):
     gallery = await make_gallery("alpha")
     p = gallery["prefix"]
-    await _settings(gallery, allow_registration=True, require_email_verification=True, require_approval=True,
-                    admin_notify_emails=["boss@alpha.test"])
+    await _settings(
+        gallery,
+        allow_registration=True,
+        require_email_verification=True,
+        require_approval=True,
+        admin_notify_emails=["boss@alpha.test"],
+    )
     visitor = app.browser()
     page = await visitor.get(p + "/register")
     assert page.code == 200 and "Create an account" in text(page)
-    done = await visitor.post_form(p + "/register", {
-        "username": "<b>Zoë</b>", "email": "zoe@example.org", "password": PASSWORD, "password2": PASSWORD})
+    done = await visitor.post_form(
+        p + "/register",
+        {
+            "username": "<b>Zoë</b>",
+            "email": "zoe@example.org",
+            "password": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
     assert done.code == 200 and "Follow its link" in text(done)
 
     # Not usable yet: the address is not confirmed.
@@ -73,13 +101,22 @@ async def test_registration_is_closed_by_default(app, make_gallery):
     gallery = await make_gallery("alpha")
     browser = app.browser()
     assert (await browser.get(gallery["prefix"] + "/register")).code == 403
-    posted = await browser.post_form(gallery["prefix"] + "/register", {
-        "username": "eve", "email": "eve@example.org", "password": PASSWORD, "password2": PASSWORD})
+    posted = await browser.post_form(
+        gallery["prefix"] + "/register",
+        {
+            "username": "eve",
+            "email": "eve@example.org",
+            "password": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
     assert posted.code == 403
     assert await gallery["ctx"].db.users.count_documents({}) == 1
 
 
-async def test_reset_link_works_once_within_the_hour_and_ends_sessions(app, make_gallery, mail_sink):
+async def test_reset_link_works_once_within_the_hour_and_ends_sessions(
+    app, make_gallery, mail_sink
+):
     gallery = await make_gallery("alpha")
     p, ctx = gallery["prefix"], gallery["ctx"]
     other_device = app.browser()
@@ -89,7 +126,11 @@ async def test_reset_link_works_once_within_the_hour_and_ends_sessions(app, make
     known = await visitor.post_form(p + "/forgot", {"login": "admin@alpha.test"})
     unknown = await visitor.post_form(p + "/forgot", {"login": "nobody@alpha.test"})
     assert known.code == unknown.code == 200
-    assert text(known).count("If an account matches") == text(unknown).count("If an account matches") == 1
+    assert (
+        text(known).count("If an account matches")
+        == text(unknown).count("If an account matches")
+        == 1
+    )
 
     mail = await mail_sink.wait_for("admin@alpha.test", "Reset your password")
     reset = link_in(mail, "/reset")
@@ -100,7 +141,9 @@ async def test_reset_link_works_once_within_the_hour_and_ends_sessions(app, make
     assert weak.code == 400 and "at least 10" in text(weak)
     done = await visitor.post_form(reset, {"password": PASSWORD, "password2": PASSWORD})
     assert done.code == 200 and "Password changed" in text(done)
-    second = await visitor.post_form(reset, {"password": PASSWORD + "x", "password2": PASSWORD + "x"})
+    second = await visitor.post_form(
+        reset, {"password": PASSWORD + "x", "password2": PASSWORD + "x"}
+    )
     assert second.code == 410 and "already been used" in text(second)
 
     assert (await other_device.get(p + "/account")).code == 302, "the old session ended"
@@ -115,19 +158,26 @@ async def test_reset_link_works_once_within_the_hour_and_ends_sessions(app, make
     mail = await mail_sink.wait_for("admin@alpha.test", "Reset your password", count=2)
     from datetime import UTC, datetime, timedelta
 
-    await ctx.db.tokens.update_many({"purpose": "reset", "used": False},
-                                    {"$set": {"expires": datetime.now(UTC) - timedelta(minutes=1)}})
+    await ctx.db.tokens.update_many(
+        {"purpose": "reset", "used": False},
+        {"$set": {"expires": datetime.now(UTC) - timedelta(minutes=1)}},
+    )
     expired = await visitor.get(link_in(mail, "/reset"))
     assert expired.code == 410 and "expired" in text(expired)
 
 
-async def test_admin_actions_mail_the_user_and_test_email_reports_the_server_answer(app, make_gallery, mail_sink):
+async def test_admin_actions_mail_the_user_and_test_email_reports_the_server_answer(
+    app, make_gallery, mail_sink
+):
     gallery = await make_gallery("alpha")
     p = gallery["prefix"]
     admin = app.browser()
     await admin.login(p, "admin", gallery["password"])
-    created = await admin.post_form(p + "/admin/users", {
-        "username": "carol", "email": "carol@example.org", "password": PASSWORD}, follow=True)
+    created = await admin.post_form(
+        p + "/admin/users",
+        {"username": "carol", "email": "carol@example.org", "password": PASSWORD},
+        follow=True,
+    )
     assert created.code == 200 and "The account was created" in text(created)
     await mail_sink.wait_for("carol@example.org", "Your account at Alpha Gallery")
 
@@ -139,7 +189,10 @@ async def test_admin_actions_mail_the_user_and_test_email_reports_the_server_ans
             await asyncio.sleep(0.05)
     assert "The server answered: 2.0.0 Ok: queued as TEST42" in page
     message = await mail_sink.wait_for("ops@example.org", "Test message")
-    assert "e-mail works" in body_text(message) and message["From"] == "Alpha Gallery <gallery@atrium.test>"
+    assert (
+        "e-mail works" in body_text(message)
+        and message["From"] == "Alpha Gallery <gallery@atrium.test>"
+    )
 
 
 async def test_undeliverable_mail_is_reported_and_logged(app, make_gallery, mail_sink):
@@ -155,18 +208,22 @@ async def test_undeliverable_mail_is_reported_and_logged(app, make_gallery, mail
     await admin.login(p, "admin", gallery["password"])
     sent = await admin.post_form(p + "/admin/email", {"to": "ops@example.org"})
     async with asyncio.timeout(10):
-        while "could not be sent" not in (page := text(await admin.get(sent.headers["Location"]))):
+        while "could not be sent" not in text(await admin.get(sent.headers["Location"])):
             await asyncio.sleep(0.05)
     events = text(await admin.get(p + "/admin/events?kind=email_failed"))
     assert "could not be sent" in events and "s3cret" not in events
 
 
-async def test_error_notices_reach_the_admins_at_most_once_per_ten_minutes(app, make_gallery, mail_sink):
+async def test_error_notices_reach_the_admins_at_most_once_per_ten_minutes(
+    app, make_gallery, mail_sink
+):
     from gallery.events import record_event
 
     gallery = await make_gallery("alpha")
     await _settings(gallery, admin_notify_emails=["boss@alpha.test", "deputy@alpha.test"])
-    await record_event(gallery["ctx"], "error", "KeyError: 'boom' <script>", url="/albums/1", event_id="abcd1234")
+    await record_event(
+        gallery["ctx"], "error", "KeyError: 'boom' <script>", url="/albums/1", event_id="abcd1234"
+    )
     await record_event(gallery["ctx"], "error", "KeyError: 'again'")
     message = await mail_sink.wait_for("deputy@alpha.test", "An error occurred")
     assert "KeyError: 'boom'" in body_text(message) and "&lt;script&gt;" in body_html(message)
@@ -179,11 +236,15 @@ async def test_error_notices_reach_the_admins_at_most_once_per_ten_minutes(app, 
 async def test_installer_link_is_mailed_to_the_tenant_admin(app, mail_sink):
     from tenants.provision import create_tenant
 
-    record, token = await create_tenant(app.services.registry, "beta", "Beta", [], "owner@beta.test")
+    record, token = await create_tenant(
+        app.services.registry, "beta", "Beta", [], "owner@beta.test"
+    )
     await app.services.jobs.notify_installer(record, token)
     message = await mail_sink.wait_for("owner@beta.test", "Set up your gallery")
     assert link_in(message, "/install") == f"/g/beta/install?token={token}"
     async with asyncio.timeout(5):
-        while (job := await app.services.host_db.jobs.find_one({"kind": "email.installer"}))["state"] != "done":
+        while (job := await app.services.host_db.jobs.find_one({"kind": "email.installer"}))[
+            "state"
+        ] != "done":
             await asyncio.sleep(0.05)
     assert job["payload"] == {}, "the token does not stay in the job"
