@@ -161,3 +161,18 @@ async def test_regenerating_an_album_reports_progress(app, make_gallery, viewer_
     assert job["progress"] == 1.0
     for media_id in ids:
         assert (await ctx.db.media.find_one({"_id": media_id}))["state"] == "ready"
+
+
+async def test_a_document_gets_an_icon_thumbnail_and_is_ready(
+    app, make_gallery, viewer_of, tmp_path
+):
+    ctx, _, album, queue = await _setup(app, make_gallery, viewer_of)
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\n" * 20)
+    media = await add_media_file(ctx, album, path, "notes.txt")
+    assert media["kind"] == "document"
+    await enqueue_processing(ctx, queue, media["_id"])
+    ready = await _wait_for(ctx, media["_id"])
+    assert ready["state"] == "ready"
+    with Image.open(ctx.storage.resolve(ready["derivatives"]["thumbnail"]["path"])) as im:
+        assert im.format == "PNG" and im.size == (320, 320)
