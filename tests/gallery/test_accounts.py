@@ -198,3 +198,28 @@ async def test_secrets_round_trip_and_do_not_open_with_another_key(app, make_gal
     assert decrypt_secret(beta["ctx"], sealed) == ""
     tampered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
     assert decrypt_secret(alpha["ctx"], tampered) == ""
+
+
+def test_every_email_template_renders_text_and_escaped_html():
+    from gallery.mail import SUBJECTS, render
+
+    values = {
+        "username": "<b>x</b>",
+        "email": "x@example.org",
+        "message": "<script>",
+        "url": "/a",
+        "event_id": "e1",
+        "hours": 48,
+        "links": {"events": "/admin/events"},
+    }
+    for name in ("install_url", "login_url", "verify_url", "reset_url", "forgot_url", "user_url"):
+        values[name] = f"http://h/{name}?token=t&x=1"
+    for template in SUBJECTS:
+        subject, text_part, html_part = render(template, values, title="T & <Co>", urls=URLS)
+        assert "T & <Co>" in subject and "\n" not in subject
+        assert (
+            "<b>x</b>" not in html_part
+            and "<script>" not in html_part
+            and "T &amp; &lt;Co&gt;" in html_part
+        )
+        assert "{{" not in text_part and "{%" not in text_part
