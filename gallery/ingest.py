@@ -23,7 +23,7 @@ from gallery import settings as gallery_settings
 from gallery.errors import Conflict, Invalid, TooLarge, Unsupported
 from gallery.ids import new_id
 from media.errors import MediaError, UnsupportedMedia
-from media.sniff import Sniffed, check_allowed, sniff
+from media.sniff import MIME_TYPES, Sniffed, check_allowed, sniff
 
 log = logging.getLogger("atrium.ingest")
 
@@ -46,37 +46,8 @@ _ALIASES = {
     "qt": "mov",
     "mpga": "mp3",
 }
-_KNOWN_EXTENSIONS = {
-    "jpg",
-    "png",
-    "gif",
-    "webp",
-    "heic",
-    "tif",
-    "bmp",
-    "avif",
-    "mp4",
-    "mov",
-    "m4v",
-    "webm",
-    "mkv",
-    "avi",
-    "ogg",
-    "3gp",
-    "mpg",
-    "mp3",
-    "m4a",
-    "aac",
-    "wav",
-    "flac",
-    "pdf",
-    "txt",
-    "html",
-    "svg",
-    "xml",
-    "zip",
-    *_ALIASES,
-}
+# Every extension media.sniff can name, plus the aliases people use for them.
+_KNOWN_EXTENSIONS = {ext for _kind, ext in MIME_TYPES.values() if ext} | set(_ALIASES)
 # C0/C1 control characters, and characters Windows or shells treat specially.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _RESERVED = re.compile(r'[<>:"|?*]')
