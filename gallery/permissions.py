@@ -13,19 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gallery.errors import Forbidden, NotAuthenticated, NotFound
+from gallery.roles import PERMISSIONS
 
-ALL_BUT_WATERMARK = (
-    "view",
-    "view_original",
-    "add_album",
-    "add_media",
-    "edit_album",
-    "edit_media",
-    "delete_album",
-    "delete_media",
-    "synchronize",
-    "administer_gallery",
-)
+ALL_BUT_WATERMARK = tuple(p for p in PERMISSIONS if p != "hide_watermark")
 
 
 @dataclass
@@ -100,28 +90,26 @@ def require(viewer: Viewer, permission: str, album: dict, *, hide: bool = True) 
     raise Forbidden("You do not have permission to do this.")
 
 
-def visible_albums_query(viewer: Viewer) -> dict | None:
-    """A MongoDB filter for albums the viewer may see; None means nothing at all."""
+def _visible_query(viewer: Viewer, below) -> dict | None:
+    """The common shape of the visibility filters; `below(ids)` matches inside those albums."""
     if viewer.anonymous:
         return {"private": False} if viewer.allow_anonymous else None
     if viewer.is_admin:
         return {}
     ids = list(viewer.albums_with("view"))
-    if not ids:
-        return None
-    return {"$or": [{"_id": {"$in": ids}}, {"ancestors": {"$in": ids}}]}
+    return below(ids) if ids else None
+
+
+def visible_albums_query(viewer: Viewer) -> dict | None:
+    """A MongoDB filter for albums the viewer may see; None means nothing at all."""
+    return _visible_query(
+        viewer, lambda ids: {"$or": [{"_id": {"$in": ids}}, {"ancestors": {"$in": ids}}]}
+    )
 
 
 def visible_media_query(viewer: Viewer) -> dict | None:
     """A MongoDB filter for media the viewer may see (media store `album_path` and `private`)."""
-    if viewer.anonymous:
-        return {"private": False} if viewer.allow_anonymous else None
-    if viewer.is_admin:
-        return {}
-    ids = list(viewer.albums_with("view"))
-    if not ids:
-        return None
-    return {"album_path": {"$in": ids}}
+    return _visible_query(viewer, lambda ids: {"album_path": {"$in": ids}})
 
 
 def is_administrator(roles: list[dict]) -> bool:
