@@ -169,21 +169,26 @@ async def register(ctx, settings: dict, form: dict, *, urls, queue=None, ip: str
     )
     await _event(ctx, "account", f"Account {user['username']} registered", None, ip, user)
     if "verify" in pending:
-        token = await issue_token(ctx, user, "verify", VERIFY_HOURS)
-        await queue_mail(
-            ctx,
-            email,
-            "verify",
-            {
-                **_user_vars(user),
-                "hours": VERIFY_HOURS,
-                "verify_url": urls.absolute("/verify", token=token),
-            },
-            queue=queue,
-        )
+        await _send_verification(ctx, user, email, urls=urls, queue=queue)
     else:
         await _after_verification(ctx, user, settings, urls=urls, queue=queue)
     return user
+
+
+async def _send_verification(ctx, user: dict, address: str, *, urls, queue) -> None:
+    """Issue a verification token and queue the mail carrying its link."""
+    token = await issue_token(ctx, user, "verify", VERIFY_HOURS)
+    await queue_mail(
+        ctx,
+        address,
+        "verify",
+        {
+            **_user_vars(user),
+            "hours": VERIFY_HOURS,
+            "verify_url": urls.absolute("/verify", token=token),
+        },
+        queue=queue,
+    )
 
 
 async def _after_verification(ctx, user: dict, settings: dict, *, urls, queue) -> None:
@@ -340,18 +345,7 @@ async def change_email(
     )
     await _event(ctx, "account", f"{user['username']} changed their e-mail address", user, ip)
     if verify:
-        token = await issue_token(ctx, user, "verify", VERIFY_HOURS)
-        await queue_mail(
-            ctx,
-            address,
-            "verify",
-            {
-                **_user_vars(user),
-                "hours": VERIFY_HOURS,
-                "verify_url": urls.absolute("/verify", token=token),
-            },
-            queue=queue,
-        )
+        await _send_verification(ctx, user, address, urls=urls, queue=queue)
     return user
 
 
