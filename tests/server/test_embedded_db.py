@@ -40,17 +40,20 @@ async def test_data_survives_a_restart(tmp_path):
 
 async def test_a_service_killed_hard_does_not_block_the_next_start(tmp_path):
     script = textwrap.dedent(f"""
-        import sys, time
+        import sys
         sys.path.insert(0, {os.getcwd()!r})
         from server.embedded_db import EmbeddedDatabase
         db = EmbeddedDatabase({str(tmp_path)!r}); db.start()
         print(db.process.pid, flush=True)
-        time.sleep(60)
+        sys.stdin.read()  # stay alive until killed
     """)
-    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     child_pid = int(await asyncio.to_thread(parent.stdout.readline))
     parent.send_signal(signal.SIGKILL)
     parent.wait()
+    parent.stdin.close()
     parent.stdout.close()
     db = EmbeddedDatabase(tmp_path)
     uri = await asyncio.to_thread(db.start)
