@@ -22,16 +22,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from media.posters import make_poster
+from media.probe import ProbeResult, probe
 from media.tools import run_tool
-from media.video import (
-    EncoderProfile,
-    ProbeResult,
-    TranscodeResult,
-    make_poster,
-    plan_transcode,
-    probe,
-    transcode,
-)
+from media.video import EncoderProfile, TranscodeResult, plan_transcode, transcode
 from tests.media.av_samples import bench_1080p_mp4
 
 

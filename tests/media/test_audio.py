@@ -6,7 +6,9 @@ import pytest
 from PIL import Image
 
 from media.errors import CorruptMedia
-from media.video import make_poster, needs_web_copy, plan_transcode, probe, transcode
+from media.posters import make_poster
+from media.probe import probe
+from media.video import needs_web_copy, plan_transcode, transcode
 from tests.media.av_samples import AVSamples, is_jpeg, no_files_like, top_level_atoms
 
 

@@ -18,16 +18,10 @@ from media.errors import (
     ToolFailed,
     ToolTimedOut,
 )
+from media.posters import fit_within, make_poster
+from media.probe import probe
 from media.tools import run_tool
-from media.video import (
-    EncoderProfile,
-    fit_within,
-    make_poster,
-    needs_web_copy,
-    plan_transcode,
-    probe,
-    transcode,
-)
+from media.video import EncoderProfile, needs_web_copy, plan_transcode, transcode
 from tests.media.av_samples import AVSamples, colour_at, is_jpeg, no_files_like, top_level_atoms
 
 
