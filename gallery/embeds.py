@@ -14,7 +14,7 @@ import lxml.etree
 import lxml.html
 
 from gallery.errors import Invalid
-from gallery.ingest import media_document, next_position
+from gallery.media import media_document, next_position
 
 DEFAULT_EMBED_HOSTS = ["www.youtube.com", "www.youtube-nocookie.com", "player.vimeo.com"]
 MAX_EMBED_CHARS = 10_000
@@ -94,15 +94,15 @@ async def add_external_media(
     src = lxml.html.fragment_fromstring(embed_html).get("src", "")
     doc = media_document(
         album,
-        user,
         kind="external",
         mime="text/html",
         extension="",
         file_name="",
+        original_path=None,
+        owner_id=user["_id"] if user else None,
         title=(title or "").strip()[:500] or (urlsplit(src).hostname or "External media"),
         caption=(caption or "")[:10_000],
         position=await next_position(ctx, album["_id"]),
-        original=None,
         state="ready",
     )
     doc["embed_html"] = embed_html

@@ -14,15 +14,16 @@ import hashlib
 import json
 import os
 import shutil
-import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
 from gallery.albums import album_dir, dirpath_of, get_album
 from gallery.errors import Invalid, NotFound
+from gallery.filenames import clean_file_name, place_file
 from gallery.ids import is_id, new_id
 from gallery.permissions import Viewer, can, require
 from gallery.tags import clean_tags, tag_fields
+from gallery.usage import add_usage
 
 MEDIA_VERSION = 1
 KINDS = ("image", "video", "audio", "document", "other", "external")
@@ -47,21 +48,9 @@ def has_distinct_original(media: dict) -> bool:
     return bool((media.get("derivatives") or {}).get("optimized"))
 
 
-def safe_filename(name: str, default: str = "file") -> str:
-    """A file name without directories, control characters, separators or leading dots."""
-    text = unicodedata.normalize("NFC", name or "")
-    text = text.replace("\\", "/").rsplit("/", 1)[-1]
-    text = "".join(
-        "_" if ch in '<>:"|?*' else ch for ch in text if unicodedata.category(ch)[0] != "C"
-    )
-    text = " ".join(text.split()).strip(" .")
-    if not text:
-        return default
-    stem, dot, ext = text.rpartition(".")
-    if not dot or not stem or len(ext) > 10:
-        stem, ext = text, ""
-    stem = stem[: MAX_FILE_NAME - len(ext) - 1].rstrip(" .") or default
-    return f"{stem}.{ext}" if ext else stem
+def safe_filename(name: str) -> str:
+    """The clean name a media object's file keeps (gallery.filenames rules, shorter cap)."""
+    return clean_file_name(name, max_length=MAX_FILE_NAME)
 
 
 def media_document(
@@ -123,43 +112,21 @@ def _sha256(path: Path) -> str:
 
 
 def _place(ctx, folder: Path, file_name: str, source: Path, copy: bool) -> str:
-    """Put `source` into `folder` under a free name (never overwriting); return the name.
+    """Put `source` into `folder` under a free, clean name (never overwriting); return it.
 
-    The bytes go to tmp/ first (copies) and are renamed onto a name reserved with O_EXCL.
+    A copy is made in tmp/ first, so only complete files ever appear in originals/.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    name = safe_filename(file_name)
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    n = 1
-    while True:
-        try:
-            fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            os.close(fd)
-            break
-        except FileExistsError:
-            n += 1
-            name = f"{stem} ({n}).{ext}" if ext else f"{stem} ({n})"
-    target = folder / name
+    if copy:
+        tmp = ctx.storage.temp_path()
+        shutil.copyfile(source, tmp)
+        source = tmp
     try:
-        if copy:
-            tmp = ctx.storage.temp_path()
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, target)
-        else:
-            try:
-                os.replace(source, target)
-            except OSError:  # another filesystem: copy through tmp/, then drop the source
-                tmp = ctx.storage.temp_path()
-                shutil.copyfile(source, tmp)
-                os.replace(tmp, target)
-                os.unlink(source)
+        return place_file(source, folder, safe_filename(file_name)).name
     except BaseException:
-        with contextlib.suppress(OSError):
-            target.unlink()
+        if copy:
+            with contextlib.suppress(OSError):
+                os.unlink(source)
         raise
-    return name
 
 
 def _original_rel(album: dict, name: str) -> str:
@@ -167,7 +134,7 @@ def _original_rel(album: dict, name: str) -> str:
     return f"originals/{folder}/{name}" if folder else f"originals/{name}"
 
 
-async def _next_position(ctx, album_id: str) -> int:
+async def next_position(ctx, album_id: str) -> int:
     last = (
         await ctx.db.media.find({"album_id": album_id}, {"position": 1})
         .sort("position", -1)
@@ -218,7 +185,7 @@ async def add_media_file(
         title=title,
         caption=caption,
         tags=clean_tags(tags),
-        position=await _next_position(ctx, album["_id"]),
+        position=await next_position(ctx, album["_id"]),
     )
     await ctx.db.media.insert_one(doc)
     await count_usage(ctx, size)
@@ -397,7 +364,7 @@ async def move_media(ctx, viewer: Viewer, media_id: str, album_id: str) -> dict:
         "album_id": album["_id"],
         "album_path": list(album.get("ancestors", [])) + [album["_id"]],
         "private": bool(album.get("private")),
-        "position": await _next_position(ctx, album["_id"]),
+        "position": await next_position(ctx, album["_id"]),
         "updated": datetime.now(UTC),
     }
     if original.get("path"):
@@ -427,7 +394,7 @@ async def copy_media_record(
         owner_id=owner_id,
     )
     if not keep_position:
-        new["position"] = await _next_position(ctx, album["_id"])
+        new["position"] = await next_position(ctx, album["_id"])
     original = dict(media.get("original") or {})
     if original.get("path"):
         src = ctx.storage.resolve(original["path"])
@@ -462,11 +429,7 @@ async def copy_media(ctx, viewer: Viewer, media_id: str, album_id: str) -> dict:
 
 
 async def count_usage(ctx, delta: int) -> None:
-    """Keep the tenant's storage usage counter (kept by gallery.ingest) in step."""
-    try:
-        from gallery.ingest import add_usage
-    except ImportError:
-        return
+    """Keep the tenant's storage usage counter in step with originals added or removed."""
     if delta:
         await add_usage(ctx, delta)
 

@@ -21,9 +21,9 @@ from pathlib import Path, PurePosixPath
 
 from gallery import permissions as gallery_permissions
 from gallery import settings as gallery_settings
-from gallery.albums import album_document
+from gallery.albums import create_album
 from gallery.errors import GalleryError, Invalid, NotFound, TooLarge
-from gallery.ingest import album_dirpath, clean_dir_name, ingest_file, upload_limit
+from gallery.ingest import ingest_file, upload_limit
 
 log = logging.getLogger("atrium.zipimport")
 
@@ -153,36 +153,14 @@ async def _album_for_dir(ctx, viewer, user, target: dict, parts: list[str], cach
         title = parts[depth - 1].strip()[:200] or "Untitled"
         child = await ctx.db.albums.find_one({"parent_id": album["_id"], "title": title})
         if child is None:
-            child = await _create_album(ctx, viewer, user, album, title)
+            child = await _create_album(ctx, viewer, album, title)
         cache[key] = album = child
     return album
 
 
-async def _create_album(ctx, viewer, user, parent: dict, title: str) -> dict:
-    try:  # the albums module's own creation (permission, safe unique dirname, directory)
-        from gallery.albums import create_album
-    except ImportError:
-        create_album = None
-    if create_album is not None:
-        return await create_album(ctx, viewer, parent["_id"], {"title": title})
-    gallery_permissions.require(viewer, "add_album", parent, hide=False)
-    siblings = await ctx.db.albums.find(
-        {"parent_id": parent["_id"]}, {"dirname": 1, "position": 1}
-    ).to_list()
-    taken = {(s.get("dirname") or "").lower() for s in siblings}
-    base = clean_dir_name(title)
-    dirname, n = base, 2
-    parent_dir = await album_dirpath(ctx, parent)
-    while dirname.lower() in taken or (ctx.storage.originals / parent_dir / dirname).exists():
-        dirname, n = f"{base} ({n})", n + 1
-    doc = album_document(title, parent, owner_id=user["_id"] if user else None, dirname=dirname)
-    doc["dirpath"] = f"{parent_dir}/{dirname}" if parent_dir else dirname
-    doc["position"] = 1 + max((int(s.get("position") or 0) for s in siblings), default=-1)
-    await asyncio.to_thread(
-        (ctx.storage.originals / doc["dirpath"]).mkdir, parents=True, exist_ok=True
-    )
-    await ctx.db.albums.insert_one(doc)
-    return doc
+async def _create_album(ctx, viewer, parent: dict, title: str) -> dict:
+    """A child album made the albums module's way (permission, unique safe directory)."""
+    return await create_album(ctx, viewer, parent["_id"], {"title": title})
 
 
 async def import_zip(ctx, services, viewer, user, album: dict, zip_path, *, report=None) -> dict:
