@@ -21,6 +21,8 @@ from pymongo import UpdateOne
 from gallery.errors import Invalid, NotFound
 from gallery.ids import is_id, new_id
 from gallery.permissions import Viewer, require
+from gallery.privacy import apply_private
+from gallery.usage import add_usage
 
 ALBUM_VERSION = 1
 SORT_FIELDS = ("position", "title", "date_taken", "date_added", "file_name")
@@ -263,22 +265,7 @@ async def update_album(
 
 async def set_private(ctx, album: dict, private: bool) -> None:
     """Make an album and everything below it private (or public)."""
-    try:
-        from gallery.privacy import apply_private  # the accounts layer's version, when present
-    except ImportError:
-        apply_private = None
-    if apply_private is not None:
-        await apply_private(ctx, album, private)
-        return
-    # Minimal version: the whole subtree and its media take the flag.
-    now = datetime.now(UTC)
-    await ctx.db.albums.update_many(
-        _in_subtree(album["_id"]),
-        {"$set": {"private": private, "updated": now}},
-    )
-    await ctx.db.media.update_many(
-        contains("album_path", album["_id"]), {"$set": {"private": private, "updated": now}}
-    )
+    await apply_private(ctx, album, private)
 
 
 # -- move ----------------------------------------------------------------------------------------
@@ -501,10 +488,8 @@ async def delete_album(ctx, viewer: Viewer, album_id: str, *, delete_files: bool
         await asyncio.to_thread(shutil.rmtree, album_dir(ctx, album), True)
     media_result = await ctx.db.media.delete_many(contains("album_path", album["_id"]))
     albums_result = await ctx.db.albums.delete_many(_in_subtree(album["_id"]))
-    if delete_files:
-        from gallery.media import count_usage
-
-        await count_usage(ctx, -removed_bytes)
+    if delete_files and removed_bytes:
+        await add_usage(ctx, -removed_bytes)
     for i in range(0, len(removed_media), _BULK):
         await ctx.db.albums.update_many(
             {"cover_id": {"$in": removed_media[i : i + _BULK]}}, {"$set": {"cover_id": None}}
