@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from gallery import albums as gallery_albums
 from gallery.albums import child_albums, root_album, viewable_album
 from gallery.errors import Invalid, NotFound
-from gallery.media import list_album_media
+from gallery.listing import list_album_media
 from gallery.permissions import can, require
 from handlers.api_base import PAGE_QUERY, ApiHandler, operation
 

@@ -6,13 +6,13 @@ import pytest
 
 from gallery import albums
 from gallery.errors import Invalid, NotAuthenticated, NotFound
+from gallery.listing import list_album_media
 from gallery.media import (
     add_media_file,
     combine_transform,
     copy_media,
     delete_media,
     get_media,
-    list_album_media,
     move_media,
     safe_filename,
     set_cover,
