@@ -1,5 +1,5 @@
 """Account life cycle: registration, e-mail verification, approval, password reset and change,
-admin actions on accounts, and the personal album.
+and the personal album. Administrators' actions on accounts are in gallery.account_admin.
 
 An account signs in only when every enabled step is done: `pending` lists the steps still
 open ("verify", "approve"), `disabled` is the admin's switch, and `status` (what sessions
@@ -89,7 +89,7 @@ async def use_token(ctx, token: str, purpose: str) -> dict:
 # -- helpers ------------------------------------------------------------------------------
 
 
-async def _save_state(ctx, user: dict, **changes) -> dict:
+async def save_state(ctx, user: dict, **changes) -> dict:
     user = {**user, **changes}
     user["status"] = user_status(user)
     await ctx.db.users.update_one(
@@ -98,18 +98,18 @@ async def _save_state(ctx, user: dict, **changes) -> dict:
     return user
 
 
-def _user_vars(user: dict) -> dict:
+def user_vars(user: dict) -> dict:
     return {"username": user["username"], "email": user.get("email", "")}
 
 
-async def _event(
+async def account_event(
     ctx, kind: str, message: str, actor: dict | None, ip: str = "", target: dict | None = None
 ) -> None:
     details = {"target_id": target["_id"], "target": target["username"]} if target else None
     await record_event(ctx, kind, message, user=actor, ip=ip, details=details)
 
 
-async def _became_active(ctx, user: dict, settings: dict) -> None:
+async def became_active(ctx, user: dict, settings: dict) -> None:
     if settings.get("user_albums") and not user.get("album_id"):
         await create_user_album(ctx, user, settings)
 
@@ -167,7 +167,7 @@ async def register(ctx, settings: dict, form: dict, *, urls, queue=None, ip: str
         min_length=int(settings.get("password_min_length", 10)),
         extra={"pending": pending, "disabled": False, "registered": True},
     )
-    await _event(ctx, "account", f"Account {user['username']} registered", None, ip, user)
+    await account_event(ctx, "account", f"Account {user['username']} registered", None, ip, user)
     if "verify" in pending:
         await _send_verification(ctx, user, email, urls=urls, queue=queue)
     else:
@@ -183,7 +183,7 @@ async def _send_verification(ctx, user: dict, address: str, *, urls, queue) -> N
         address,
         "verify",
         {
-            **_user_vars(user),
+            **user_vars(user),
             "hours": VERIFY_HOURS,
             "verify_url": urls.absolute("/verify", token=token),
         },
@@ -192,12 +192,12 @@ async def _send_verification(ctx, user: dict, address: str, *, urls, queue) -> N
 
 
 async def _after_verification(ctx, user: dict, settings: dict, *, urls, queue) -> None:
-    admin_vars = {**_user_vars(user), "user_url": urls.absolute(f"/admin/users/{user['_id']}")}
+    admin_vars = {**user_vars(user), "user_url": urls.absolute(f"/admin/users/{user['_id']}")}
     if "approve" in (user.get("pending") or []):
-        await queue_mail(ctx, user["email"], "awaiting_approval", _user_vars(user), queue=queue)
+        await queue_mail(ctx, user["email"], "awaiting_approval", user_vars(user), queue=queue)
         await notify_admins(ctx, "admin_awaiting_approval", admin_vars, queue=queue)
         return
-    await _became_active(ctx, user, settings)
+    await became_active(ctx, user, settings)
     await notify_admins(ctx, "admin_new_account", admin_vars, queue=queue)
 
 
@@ -210,7 +210,7 @@ async def verify_email(ctx, settings: dict, token: str, *, urls, queue=None) -> 
         raise Gone("This link is not valid. Ask for a new one.") from None
     was_pending = "verify" in (user.get("pending") or [])
     pending = [p for p in user.get("pending") or [] if p != "verify"]
-    user = await _save_state(ctx, user, pending=pending, email_verified=True)
+    user = await save_state(ctx, user, pending=pending, email_verified=True)
     if was_pending:
         await _after_verification(ctx, user, settings, urls=urls, queue=queue)
     return user
@@ -235,7 +235,7 @@ async def request_reset(ctx, login: str, *, urls, queue=None, ip: str = "") -> N
             ctx,
             user["email"],
             "reset",
-            {**_user_vars(user), "reset_url": urls.absolute("/reset", token=token)},
+            {**user_vars(user), "reset_url": urls.absolute("/reset", token=token)},
             queue=queue,
         )
 
@@ -261,14 +261,14 @@ async def reset_password(
     await set_password(ctx, user, password, int(settings.get("password_min_length", 10)))
     await end_user_sessions(ctx, user["_id"])
     await unlock(ctx, user["_id"])
-    await _event(
+    await account_event(
         ctx, "account", f"Password of {user['username']} reset by e-mail link", user, ip, user
     )
     await queue_mail(
         ctx,
         user["email"],
         "password_changed",
-        {**_user_vars(user), "forgot_url": urls.absolute("/forgot")},
+        {**user_vars(user), "forgot_url": urls.absolute("/forgot")},
         queue=queue,
     )
     return user
@@ -310,12 +310,12 @@ async def change_password(
     _check_new_password(user, settings, password, password2)
     await set_password(ctx, user, password, int(settings.get("password_min_length", 10)))
     await end_user_sessions(ctx, user["_id"], keep_sid=keep_sid)
-    await _event(ctx, "account", f"{user['username']} changed their password", user, ip)
+    await account_event(ctx, "account", f"{user['username']} changed their password", user, ip)
     await queue_mail(
         ctx,
         user["email"],
         "password_changed",
-        {**_user_vars(user), "forgot_url": urls.absolute("/forgot")},
+        {**user_vars(user), "forgot_url": urls.absolute("/forgot")},
         queue=queue,
     )
 
@@ -340,10 +340,12 @@ async def change_email(
             "That address is already used by an account.", field_errors={"email": "is already used"}
         )
     verify = bool(settings.get("require_email_verification"))
-    user = await _save_state(
+    user = await save_state(
         ctx, user, email=address, email_key=address.lower(), email_verified=not verify
     )
-    await _event(ctx, "account", f"{user['username']} changed their e-mail address", user, ip)
+    await account_event(
+        ctx, "account", f"{user['username']} changed their e-mail address", user, ip
+    )
     if verify:
         await _send_verification(ctx, user, address, urls=urls, queue=queue)
     return user
@@ -355,220 +357,15 @@ async def delete_own_account(ctx, settings: dict, user: dict, password: str, ip:
     if not await verify_password(password or "", user.get("password_hash")):
         raise Invalid("The password is not right.", field_errors={"password": "is not right"})
     await gallery_roles.ensure_admin_remains(ctx, users={user["_id"]: None})
-    await _remove_user(ctx, user)
-    await _event(ctx, "account", f"{user['username']} deleted their account", None, ip, user)
+    await remove_user(ctx, user)
+    await account_event(ctx, "account", f"{user['username']} deleted their account", None, ip, user)
 
 
-async def _remove_user(ctx, user: dict) -> None:
+async def remove_user(ctx, user: dict) -> None:
     await delete_user_album(ctx, user)
     await ctx.db.sessions.delete_many({"user_id": user["_id"]})
     await ctx.db.tokens.delete_many({"user_id": user["_id"]})
     await ctx.db.users.delete_one({"_id": user["_id"]})
-
-
-# -- administrators' actions (each one goes to the event log) ------------------------------
-
-
-async def admin_create_user(
-    ctx, settings: dict, admin: dict, form: dict, *, urls, queue=None, ip: str = ""
-) -> dict:
-    role_ids = form.get("role_ids") or []
-    if not all(is_id(r) for r in role_ids) or (
-        role_ids
-        and await ctx.db.roles.count_documents({"_id": {"$in": role_ids}}) != len(set(role_ids))
-    ):
-        raise Invalid("Unknown role.", field_errors={"role_ids": "unknown role"})
-    email = clean_email(form.get("email"))
-    username = email if settings.get("email_as_username") else form.get("username")
-    user = await create_user(
-        ctx,
-        username,
-        email,
-        form.get("password") or "",
-        role_ids=list(dict.fromkeys(role_ids)),
-        email_verified=True,
-        min_length=int(settings.get("password_min_length", 10)),
-        extra={"pending": [], "disabled": False},
-    )
-    await _event(
-        ctx,
-        "account",
-        f"Account {user['username']} created by {admin['username']}",
-        admin,
-        ip,
-        user,
-    )
-    await _became_active(ctx, user, settings)
-    await queue_mail(
-        ctx,
-        email,
-        "account_created",
-        {**_user_vars(user), "login_url": urls.absolute("/login")},
-        queue=queue,
-    )
-    await notify_admins(
-        ctx,
-        "admin_new_account",
-        {**_user_vars(user), "user_url": urls.absolute(f"/admin/users/{user['_id']}")},
-        queue=queue,
-    )
-    return user
-
-
-async def admin_set_disabled(ctx, admin: dict, user_id: str, disabled: bool, ip: str = "") -> dict:
-    user = await get_user(ctx, user_id)
-    if disabled:
-        await gallery_roles.ensure_admin_remains(ctx, users={user_id: None})
-    user = await _save_state(ctx, user, disabled=bool(disabled))
-    if disabled:
-        await end_user_sessions(ctx, user_id)
-    verb = "disabled" if disabled else "enabled"
-    await _event(
-        ctx, "account", f"Account {user['username']} {verb} by {admin['username']}", admin, ip, user
-    )
-    return user
-
-
-async def admin_approve(
-    ctx, settings: dict, admin: dict, user_id: str, *, urls, queue=None, ip: str = ""
-) -> dict:
-    user = await get_user(ctx, user_id)
-    if "approve" not in (user.get("pending") or []):
-        return user
-    user = await _save_state(ctx, user, pending=[p for p in user["pending"] if p != "approve"])
-    await _event(
-        ctx,
-        "account",
-        f"Account {user['username']} approved by {admin['username']}",
-        admin,
-        ip,
-        user,
-    )
-    if user["status"] == "active":
-        await _became_active(ctx, user, settings)
-    await queue_mail(
-        ctx,
-        user["email"],
-        "approved",
-        {**_user_vars(user), "login_url": urls.absolute("/login")},
-        queue=queue,
-    )
-    return user
-
-
-async def admin_unlock(ctx, admin: dict, user_id: str, ip: str = "") -> dict:
-    user = await get_user(ctx, user_id)
-    await unlock(ctx, user_id)
-    await _event(
-        ctx,
-        "account",
-        f"Account {user['username']} unlocked by {admin['username']}",
-        admin,
-        ip,
-        user,
-    )
-    return user
-
-
-async def admin_set_email(ctx, admin: dict, user_id: str, email: str, ip: str = "") -> dict:
-    user = await get_user(ctx, user_id)
-    address = clean_email(email)
-    user = await _save_state(
-        ctx, user, email=address, email_key=address.lower(), email_verified=True
-    )
-    await _event(
-        ctx,
-        "account",
-        f"E-mail of {user['username']} changed by {admin['username']}",
-        admin,
-        ip,
-        user,
-    )
-    return user
-
-
-async def admin_set_password(
-    ctx, settings: dict, admin: dict, user_id: str, password: str, *, urls, queue=None, ip: str = ""
-) -> dict:
-    user = await get_user(ctx, user_id)
-    await set_password(ctx, user, password, int(settings.get("password_min_length", 10)))
-    await end_user_sessions(ctx, user_id)
-    await _event(
-        ctx,
-        "account",
-        f"Password of {user['username']} set by {admin['username']}",
-        admin,
-        ip,
-        user,
-    )
-    await queue_mail(
-        ctx,
-        user["email"],
-        "password_changed_by_admin",
-        {**_user_vars(user), "forgot_url": urls.absolute("/forgot")},
-        queue=queue,
-    )
-    return user
-
-
-async def admin_set_roles(
-    ctx, admin: dict, user_id: str, role_ids: list[str], ip: str = ""
-) -> dict:
-    user = await get_user(ctx, user_id)
-    ids = await gallery_roles.set_user_roles(ctx, user_id, role_ids)
-    names = (
-        [r["name"] for r in await ctx.db.roles.find({"_id": {"$in": ids}}).to_list()] if ids else []
-    )
-    await _event(
-        ctx,
-        "account",
-        f"Roles of {user['username']} set by {admin['username']}: "
-        f"{', '.join(sorted(names)) or 'none'}",
-        admin,
-        ip,
-        user,
-    )
-    return {**user, "role_ids": ids}
-
-
-async def admin_send_reset(
-    ctx, admin: dict, user_id: str, *, urls, queue=None, ip: str = ""
-) -> dict:
-    user = await get_user(ctx, user_id)
-    if not user.get("email"):
-        raise Invalid("This account has no e-mail address.")
-    token = await issue_token(ctx, user, "reset", RESET_HOURS)
-    await queue_mail(
-        ctx,
-        user["email"],
-        "reset",
-        {**_user_vars(user), "reset_url": urls.absolute("/reset", token=token)},
-        queue=queue,
-    )
-    await _event(
-        ctx,
-        "account",
-        f"Password reset link sent to {user['username']} by {admin['username']}",
-        admin,
-        ip,
-        user,
-    )
-    return user
-
-
-async def admin_delete_user(ctx, admin: dict, user_id: str, ip: str = "") -> dict:
-    user = await get_user(ctx, user_id)
-    await gallery_roles.ensure_admin_remains(ctx, users={user_id: None})
-    await _remove_user(ctx, user)
-    await _event(
-        ctx,
-        "account",
-        f"Account {user['username']} deleted by {admin['username']}",
-        admin,
-        ip,
-        user,
-    )
-    return user
 
 
 # -- personal albums ----------------------------------------------------------------------

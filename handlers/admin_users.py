@@ -3,7 +3,7 @@ approve, roles, reset links, delete. Every action is written to the event log (g
 
 from __future__ import annotations
 
-from gallery import accounts
+from gallery import account_admin
 from gallery.errors import GalleryError
 from gallery.lockout import locked_until
 from gallery.permissions import require_administrator
@@ -56,7 +56,7 @@ class UsersHandler(AdminPage):
         form = {n: self.get_body_argument(n, "") for n in ("username", "email", "password")}
         form["role_ids"] = [r[:24] for r in self.get_body_arguments("role_ids")][:100]
         try:
-            user = await accounts.admin_create_user(
+            user = await account_admin.admin_create_user(
                 self.tenant,
                 self.settings_values,
                 admin,
@@ -111,15 +111,17 @@ class UserHandler(AdminPage):
         }
         try:
             if action in ("disable", "enable"):
-                await accounts.admin_set_disabled(ctx, admin, user_id, action == "disable", ip=ip)
+                await account_admin.admin_set_disabled(
+                    ctx, admin, user_id, action == "disable", ip=ip
+                )
             elif action == "unlock":
-                await accounts.admin_unlock(ctx, admin, user_id, ip=ip)
+                await account_admin.admin_unlock(ctx, admin, user_id, ip=ip)
             elif action == "approve":
-                await accounts.admin_approve(
+                await account_admin.admin_approve(
                     ctx, settings, admin, user_id, urls=self.urls, queue=q, ip=ip
                 )
             elif action == "roles":
-                await accounts.admin_set_roles(
+                await account_admin.admin_set_roles(
                     ctx,
                     admin,
                     user_id,
@@ -127,13 +129,15 @@ class UserHandler(AdminPage):
                     ip=ip,
                 )
             elif action == "reset":
-                await accounts.admin_send_reset(ctx, admin, user_id, urls=self.urls, queue=q, ip=ip)
+                await account_admin.admin_send_reset(
+                    ctx, admin, user_id, urls=self.urls, queue=q, ip=ip
+                )
             elif action == "email":
-                await accounts.admin_set_email(
+                await account_admin.admin_set_email(
                     ctx, admin, user_id, self.get_body_argument("email", ""), ip=ip
                 )
             elif action == "password":
-                await accounts.admin_set_password(
+                await account_admin.admin_set_password(
                     ctx,
                     settings,
                     admin,
@@ -144,7 +148,7 @@ class UserHandler(AdminPage):
                     ip=ip,
                 )
             elif action == "delete":
-                await accounts.admin_delete_user(ctx, admin, user_id, ip=ip)
+                await account_admin.admin_delete_user(ctx, admin, user_id, ip=ip)
                 return self.redirect(self.urls("/admin/users"))
             else:
                 return await self.page(user_id, error="Unknown action.", status=400)

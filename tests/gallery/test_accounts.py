@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from gallery import accounts, lockout
+from gallery import account_admin, accounts, lockout
 from gallery.errors import Conflict, Invalid
 from gallery.events import list_events, record_event
 from gallery.mail import decrypt_secret, encrypt_secret
@@ -34,11 +34,11 @@ async def test_the_last_administrator_role_and_user_cannot_be_removed(app, make_
     with pytest.raises(Conflict):
         await update_role(ctx, admin_role["_id"], permissions=["view"])
     with pytest.raises(Conflict):
-        await accounts.admin_set_roles(ctx, admin, admin["_id"], [])
+        await account_admin.admin_set_roles(ctx, admin, admin["_id"], [])
     with pytest.raises(Conflict):
-        await accounts.admin_set_disabled(ctx, admin, admin["_id"], True)
+        await account_admin.admin_set_disabled(ctx, admin, admin["_id"], True)
     with pytest.raises(Conflict):
-        await accounts.admin_delete_user(ctx, admin, admin["_id"])
+        await account_admin.admin_delete_user(ctx, admin, admin["_id"])
     assert (await _admin(ctx))["status"] == "active" and await ctx.db.roles.count_documents(
         {"_id": admin_role["_id"]}
     )
@@ -52,7 +52,7 @@ async def test_the_last_administrator_role_and_user_cannot_be_removed(app, make_
     await delete_role(ctx, admin_role["_id"])
     assert admin_role["_id"] not in (await _admin(ctx))["role_ids"]
     with pytest.raises(Conflict):
-        await accounts.admin_delete_user(ctx, admin, deputy["_id"])
+        await account_admin.admin_delete_user(ctx, admin, deputy["_id"])
 
 
 async def test_accounts_lock_after_failures_in_the_window_and_unlock(app, make_gallery):
@@ -64,7 +64,7 @@ async def test_accounts_lock_after_failures_in_the_window_and_unlock(app, make_g
     assert not await lockout.record_failure(ctx, await _admin(ctx), settings)
     assert await lockout.record_failure(ctx, await _admin(ctx), settings)
     assert lockout.locked_until(await _admin(ctx))
-    await accounts.admin_unlock(ctx, admin, admin["_id"])
+    await account_admin.admin_unlock(ctx, admin, admin["_id"])
     assert lockout.locked_until(await _admin(ctx)) is None
     events, _ = await list_events(ctx, kind="account")
     assert any("unlocked by admin" in e["message"] for e in events)
@@ -145,7 +145,7 @@ async def test_ids_from_another_gallery_are_refused(app, make_gallery):
         await create_role(ctx, "Sneaky", ["view", "fly"], [])
     admin = await _admin(ctx)
     with pytest.raises(Invalid):
-        await accounts.admin_set_roles(ctx, admin, admin["_id"], [beta_role["_id"]])
+        await account_admin.admin_set_roles(ctx, admin, admin["_id"], [beta_role["_id"]])
     assert await ctx.db.roles.count_documents({"name": "Sneaky"}) == 0
     assert beta_role["_id"] not in (await _admin(ctx))["role_ids"]
 
@@ -156,7 +156,7 @@ async def test_personal_albums_are_owned_and_removed_with_their_user(app, make_g
     await update_settings(ctx, {"user_albums": True})
     settings = await get_settings(ctx)
     admin = await _admin(ctx)
-    user = await accounts.admin_create_user(
+    user = await account_admin.admin_create_user(
         ctx,
         settings,
         admin,
@@ -167,7 +167,7 @@ async def test_personal_albums_are_owned_and_removed_with_their_user(app, make_g
     assert album["title"] == "dora" and album["owner_id"] == user["_id"]
     owner_role = await ctx.db.roles.find_one({"owner_album_id": album["_id"]})
     assert owner_role["_id"] in (await ctx.db.users.find_one({"_id": user["_id"]}))["role_ids"]
-    await accounts.admin_delete_user(ctx, admin, user["_id"])
+    await account_admin.admin_delete_user(ctx, admin, user["_id"])
     assert await ctx.db.albums.count_documents({"_id": album["_id"]}) == 0
     assert await ctx.db.roles.count_documents({"_id": owner_role["_id"]}) == 0
 
