@@ -38,7 +38,7 @@ class ConsoleHandler(HostHandler):
         total = await registry.count()
         records = await registry.list_records(skip=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
         usages = await asyncio.gather(*(tenant_usage(registry, r["_id"]) for r in records))
-        rows = [dict(record=r, usage=u) for r, u in zip(records, usages, strict=True)]
+        rows = [{"record": r, "usage": u} for r, u in zip(records, usages, strict=True)]
         self.render(
             "host/console.html", rows=rows, page=page, pages=max(1, -(-total // PAGE_SIZE)),
             total=total, tenant_url=lambda slug: tenant_origin_url(self, slug, "/"),
@@ -144,14 +144,11 @@ class NewTenantHandler(HostHandler):
         if self.services.jobs is not None and record.get("admin_email"):
             await self.services.jobs.notify_installer(record, token)
         url = tenant_origin_url(self, record["_id"], f"/install?token={token}")
-        await self._render_detail(record["_id"], installer_url=url)
+        await render_tenant(self, record["_id"], installer_url=url)
 
     def _fail(self, form: dict, message: str) -> None:
         self.set_status(400)
         self.render("host/new_tenant.html", form=form, error=message)
-
-    async def _render_detail(self, slug: str, **extra) -> None:
-        await render_tenant(self, slug, **extra)
 
 
 async def render_tenant(handler: HostHandler, slug: str, installer_url: str | None = None,
@@ -210,22 +207,18 @@ class InstallerLinkHandler(HostHandler):
 class StatusHandler(HostHandler):
     async def post(self, slug: str) -> None:
         self.require_admin()
-        action = self.get_body_argument("action", "")
-        registry = self.services.registry
+        action = {"suspend": provision.suspend_tenant, "resume": provision.resume_tenant}.get(
+            self.get_body_argument("action", "")
+        )
+        if action is None:
+            raise tornado.web.HTTPError(400, "Unknown action.")
         try:
-            record = await registry.get_record(slug)
+            await action(self.services.registry, slug)
         except TenantNotFound:
             raise tornado.web.HTTPError(404, "No such tenant.") from None
-        if action == "suspend" and record["status"] in ("active", "installing"):
-            await registry.host_db.tenants.update_one(
-                {"_id": slug}, {"$set": {"status": "suspended", "status_before": record["status"]}}
-            )
-        elif action == "resume" and record["status"] == "suspended":
-            await registry.set_status(slug, record.get("status_before") or "active")
-        else:
+        except ProvisioningError as exc:
             self.set_status(409)
-            return await render_tenant(self, slug, error=f"Cannot {action or 'do that'} a tenant that is {record['status']}.")
-        registry.forget(slug)
+            return await render_tenant(self, slug, error=str(exc))
         self.redirect(f"/_host/tenants/{slug}")
 
 

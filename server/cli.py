@@ -196,17 +196,8 @@ def cmd_tenant(args) -> None:
                 data = {**_public(record), "usage": await tenant_usage(registry, args.slug)}
                 _print(args, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
             elif args.action in ("suspend", "resume"):
-                record = await registry.get_record(args.slug)
-                if args.action == "suspend":
-                    if record["status"] == "suspended":
-                        raise CommandError(f"tenant {args.slug} is already suspended")
-                    await registry.host_db.tenants.update_one(
-                        {"_id": args.slug}, {"$set": {"status": "suspended", "status_before": record["status"]}})
-                else:
-                    if record["status"] != "suspended":
-                        raise CommandError(f"tenant {args.slug} is not suspended")
-                    await registry.set_status(args.slug, record.get("status_before") or "active")
-                record = await registry.get_record(args.slug)
+                change = provision.suspend_tenant if args.action == "suspend" else provision.resume_tenant
+                record = await change(registry, args.slug)
                 _print(args, _public(record), f"tenant {args.slug} is {record['status']}")
             elif args.action == "installer":
                 token = await provision.new_installer_token(registry, args.slug)

@@ -136,6 +136,26 @@ async def delete_tenant(registry: TenantRegistry, slug: str) -> None:
     log.info("tenant %s deleted", slug)
 
 
+async def suspend_tenant(registry: TenantRegistry, slug: str) -> dict:
+    """Stop serving a tenant (remembering whether it was installed, for resume)."""
+    record = await registry.get_record(slug)
+    if record["status"] not in ("active", "installing"):
+        raise ProvisioningError(f"cannot suspend tenant {slug}: it is {record['status']}")
+    await registry.host_db.tenants.update_one(
+        {"_id": slug}, {"$set": {"status": "suspended", "status_before": record["status"]}}
+    )
+    registry.forget(slug)
+    return await registry.get_record(slug)
+
+
+async def resume_tenant(registry: TenantRegistry, slug: str) -> dict:
+    """Serve a suspended tenant again, in the state it had before."""
+    record = await registry.get_record(slug)
+    if record["status"] != "suspended":
+        raise ProvisioningError(f"cannot resume tenant {slug}: it is {record['status']}, not suspended")
+    return await registry.set_status(slug, record.get("status_before") or "active")
+
+
 async def update_tenant(
     registry: TenantRegistry, slug: str, *, title: str | None = None,
     hostnames: list[str] | None = None, quota_bytes: int | None = None,
