@@ -33,16 +33,18 @@ class SettingsHandler(TenantHandler):
                 continue  # an empty secret field keeps the stored value
             else:
                 submitted[setting.key] = self.get_body_argument(setting.key, "")
-        changed = {k: v for k, v in submitted.items() if str(v) != str(self.settings_values.get(k)) or isinstance(v, bool)}
         try:
+            # Store only what differs, so untouched settings keep following the defaults.
+            clean = gallery_settings.validate(submitted)
+            changed = {k: v for k, v in clean.items() if v != self.settings_values.get(k)}
             values = await gallery_settings.update_settings(self.tenant, changed)
         except Invalid as exc:
             self.set_status(400)
             self._page({**self.settings_values, **submitted}, exc.field_errors, None)
             return
-        keys = [k for k in changed if self.settings_values.get(k) != values.get(k)]
+        keys = sorted(changed)
         if keys:
-            await record_event(self.tenant, "settings", f"Settings changed: {', '.join(sorted(keys))}",
+            await record_event(self.tenant, "settings", f"Settings changed: {', '.join(keys)}",
                                user=self.user, ip=self.client_ip(), url=self.request.path)
         self.settings_values = values
         self.gallery_title = values.get("gallery_title") or self.tenant.title

@@ -101,8 +101,10 @@ class BaseHandler(tornado.web.RequestHandler):
         super()._handle_request_exception(e)
 
     def log_exception(self, typ, value, tb) -> None:
-        if isinstance(value, (GalleryError, TenantNotFound, tornado.web.HTTPError)):
-            return super().log_exception(typ, value, tb) if isinstance(value, tornado.web.HTTPError) else None
+        if isinstance(value, tornado.web.HTTPError):
+            return super().log_exception(typ, value, tb)
+        if isinstance(value, (GalleryError, TenantNotFound)):
+            return None  # expected outcomes, answered with their own status
         self._event_id = secrets.token_hex(4)
         log.error(
             "event %s: %s %s failed\n%s",
