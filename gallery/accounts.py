@@ -264,6 +264,12 @@ async def reset_password(
     await account_event(
         ctx, "account", f"Password of {user['username']} reset by e-mail link", user, ip, user
     )
+    await _mail_password_changed(ctx, user, urls=urls, queue=queue)
+    return user
+
+
+async def _mail_password_changed(ctx, user: dict, *, urls, queue) -> None:
+    """Tell the owner their password changed, with a way back in if it was not them."""
     await queue_mail(
         ctx,
         user["email"],
@@ -271,7 +277,6 @@ async def reset_password(
         {**user_vars(user), "forgot_url": urls.absolute("/forgot")},
         queue=queue,
     )
-    return user
 
 
 def _check_new_password(user: dict, settings: dict, password: str, password2: str) -> None:
@@ -311,13 +316,7 @@ async def change_password(
     await set_password(ctx, user, password, int(settings.get("password_min_length", 10)))
     await end_user_sessions(ctx, user["_id"], keep_sid=keep_sid)
     await account_event(ctx, "account", f"{user['username']} changed their password", user, ip)
-    await queue_mail(
-        ctx,
-        user["email"],
-        "password_changed",
-        {**user_vars(user), "forgot_url": urls.absolute("/forgot")},
-        queue=queue,
-    )
+    await _mail_password_changed(ctx, user, urls=urls, queue=queue)
 
 
 async def change_email(
