@@ -24,7 +24,10 @@ from media.sniff import is_inline_safe
 from storage.root import StorageError
 
 PUBLIC_MAX_AGE = 3600
-_EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "image/png": "png"}
+_EXTENSIONS = {
+    "image/jpeg": "jpg", "image/webp": "webp", "image/png": "png",
+    "video/mp4": "mp4", "audio/mp4": "m4a",
+}
 
 
 def download_name(name: str, fallback: str = "download") -> tuple[str, str]:
@@ -45,7 +48,7 @@ def content_disposition(kind: str, name: str) -> str:
 
 
 class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
-    """GET/HEAD /media/<id>/(thumbnail|optimized|original)[?download=1]"""
+    """GET/HEAD /media/<id>/(thumbnail|optimized|web|original)[?download=1]"""
 
     def initialize(self) -> None:
         self.root = ""
@@ -71,8 +74,10 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
         info = None
         if variant == "thumbnail":
             info = derivatives.get("thumbnail")
-        elif variant == "optimized":
-            info = derivatives.get("optimized")
+        elif variant in ("optimized", "web"):
+            # "web": the browser-playable copy of a video or audio file (the original
+            # when it plays as it is); "optimized": the web-sized image.
+            info = derivatives.get(variant)
             if info and not await self._exists(info.get("path")):
                 info = None
             info = info or original_info
@@ -156,4 +161,4 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
             self.set_header("Content-Security-Policy", "sandbox; default-src 'none'")
 
 
-ROUTES = [(r"/media/([^/]+)/(thumbnail|optimized|original)", MediaFileHandler)]
+ROUTES = [(r"/media/([^/]+)/(thumbnail|optimized|web|original)", MediaFileHandler)]
