@@ -200,5 +200,8 @@ async def update_settings(ctx, values: dict[str, Any]) -> dict[str, Any]:
             },
             upsert=True,
         )
+    from gallery.mail import reseal_legacy_secrets  # old "enc1:" secrets become AES-GCM on save
+
+    await reseal_legacy_secrets(ctx)
     ctx.settings_cache = None
     return await get_settings(ctx)
