@@ -484,8 +484,16 @@ async def delete_album(ctx, viewer: Viewer, album_id: str, *, delete_files: bool
         removed_media.append(m["_id"])
         removed_bytes += int((m.get("original") or {}).get("size") or 0)
         await asyncio.to_thread(shutil.rmtree, derivatives / m["_id"], True)
-    if delete_files:
+    # An album without a directory of its own (dirpath "") shares its parent's: removing
+    # "its" directory would wipe the parent's originals, so its files go one by one.
+    if delete_files and dirpath_of(album):
         await asyncio.to_thread(shutil.rmtree, album_dir(ctx, album), True)
+    elif delete_files:
+        async for m in ctx.db.media.find(contains("album_path", album["_id"]), {"original": 1}):
+            path = (m.get("original") or {}).get("path")
+            if path:
+                with contextlib.suppress(FileNotFoundError):
+                    await asyncio.to_thread(ctx.storage.resolve(path).unlink)
     media_result = await ctx.db.media.delete_many(contains("album_path", album["_id"]))
     albums_result = await ctx.db.albums.delete_many(_in_subtree(album["_id"]))
     if delete_files and removed_bytes:
