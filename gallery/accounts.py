@@ -10,11 +10,12 @@ stored hashed in `tokens`; a reset link lives one hour. Mail goes through galler
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
 from gallery import roles as gallery_roles
-from gallery.albums import album_document, root_album
+from gallery.albums import _sibling_dirnames, album_dir, album_document, root_album, safe_dirname
 from gallery.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from gallery.events import record_event
 from gallery.ids import is_id
@@ -121,6 +122,10 @@ async def register(ctx, settings: dict, form: dict, *, urls, queue=None, ip: str
     """Create a self-registered account; mails the next step. Returns the user."""
     if not settings.get("allow_registration"):
         raise Forbidden("This gallery does not accept new accounts.")
+    from gallery.account_sweep import schedule_sweep, sweep_unverified
+
+    # Stale unverified accounts go first, so an abandoned registration frees its name.
+    await sweep_unverified(ctx, int(settings.get("unverified_account_days", 7)))
     errors: dict[str, str] = {}
     email = username = ""
     try:
@@ -170,6 +175,7 @@ async def register(ctx, settings: dict, form: dict, *, urls, queue=None, ip: str
     await account_event(ctx, "account", f"Account {user['username']} registered", None, ip, user)
     if "verify" in pending:
         await _send_verification(ctx, user, email, urls=urls, queue=queue)
+        await schedule_sweep(ctx, queue, int(settings.get("unverified_account_days", 7)))
     else:
         await _after_verification(ctx, user, settings, urls=urls, queue=queue)
     return user
@@ -377,8 +383,12 @@ async def create_user_album(ctx, user: dict, settings: dict) -> dict | None:
     parent = parent or await root_album(ctx)
     if parent is None:
         return None
-    album = album_document(user["username"][:200], parent, owner_id=user["_id"])
+    title = user["username"][:200]
+    # Its own directory: an album without one would share (and on deletion, lose) the parent's.
+    dirname = safe_dirname(title, await _sibling_dirnames(ctx, parent))
+    album = album_document(title, parent, owner_id=user["_id"], dirname=dirname)
     album["user_album_of"] = user["_id"]
+    await asyncio.to_thread(album_dir(ctx, album).mkdir, parents=True, exist_ok=True)
     await ctx.db.albums.insert_one(album)
     await gallery_roles.give_album(ctx, album, user)
     await ctx.db.users.update_one({"_id": user["_id"]}, {"$set": {"album_id": album["_id"]}})
@@ -386,12 +396,23 @@ async def create_user_album(ctx, user: dict, settings: dict) -> dict | None:
 
 
 async def delete_user_album(ctx, user: dict) -> None:
-    """Remove the user's personal album with everything below it (documents; files go with
-    the album code's storage clean-up when it exists)."""
+    """Remove the user's personal album with everything below it: records, originals,
+    derivatives and the usage they counted (gallery.albums.delete_album does the work)."""
+    from gallery.albums import delete_album
+    from gallery.permissions import Viewer
+
     album = await ctx.db.albums.find_one({"user_album_of": user["_id"]})
     if album is None:
         return
     await gallery_roles.take_album(ctx, album)
-    subtree = {"$or": [{"_id": album["_id"]}, {"ancestors": album["_id"]}]}
-    await ctx.db.media.delete_many({"album_path": album["_id"]})
-    await ctx.db.albums.delete_many(subtree)
+    # The account's removal was already authorized; act as the gallery itself would.
+    system = Viewer(
+        user={"_id": "system", "username": "system"},
+        roles=[
+            {
+                "permissions": ["administer_gallery"],
+                "album_ids": [*album.get("ancestors", []), album["_id"]],
+            }
+        ],
+    )
+    await delete_album(ctx, system, album["_id"], delete_files=True)

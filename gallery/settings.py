@@ -49,6 +49,7 @@ SETTINGS: list[Setting] = [
     Setting("email_as_username", "bool", False, "E-mail as account name", "people sign in with their e-mail address", "Accounts"),
     Setting("allow_account_deletion", "bool", True, "Delete own account", "users may delete their own account", "Accounts"),
     Setting("user_albums", "bool", False, "User albums", "each user gets a personal album", "Accounts"),
+    Setting("unverified_account_days", "int", 7, "Unverified accounts expire", "days after which self-registered accounts whose e-mail was never confirmed are removed", "Accounts", minimum=1, maximum=365),
     # Security
     Setting("password_min_length", "int", 10, "Minimum password length", "shorter passwords are refused", "Security", minimum=8, maximum=128),
     Setting("lockout_attempts", "int", 5, "Failed logins before lockout", "wrong passwords within the window that lock an account", "Security", minimum=1, maximum=100),
@@ -71,12 +72,18 @@ SETTINGS: list[Setting] = [
     Setting("embed_hosts", "list", ["www.youtube.com", "www.youtube-nocookie.com", "player.vimeo.com"], "Embed hosts", "hosts whose https <iframe> embeds may be added as external media (comma separated)", "Media"),
     Setting("sync_dirnames_with_titles", "bool", False, "Directory names follow titles", "renaming an album also renames its directory under originals/", "Media"),
     # Video and audio
-    Setting("video_max_width", "int", 1280, "Web video width", "largest width of transcoded video", "Video and audio", minimum=160, maximum=7680),
-    Setting("video_max_height", "int", 720, "Web video height", "largest height of transcoded video", "Video and audio", minimum=120, maximum=4320),
+    Setting("video_max_width", "int", 1280, "Web video width", "largest long side of transcoded video (portrait clips: their height)", "Video and audio", minimum=160, maximum=7680),
+    Setting("video_max_height", "int", 720, "Web video height", "largest short side of transcoded video (portrait clips: their width)", "Video and audio", minimum=120, maximum=4320),
     Setting("video_crf", "int", 23, "Video quality (CRF)", "lower is better quality and larger files", "Video and audio", minimum=10, maximum=40),
     Setting("video_preset", "choice", "veryfast", "Encoder preset", "slower presets make smaller files", "Video and audio", choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")),
-    Setting("transcode_time_limit", "int", 3600, "Transcode time limit", "seconds before a transcode is stopped", "Video and audio", minimum=10, maximum=86400),
+    # A hung ffmpeg is stopped after this; the job fails with ffmpeg's last error lines.
+    Setting("transcode_time_limit", "int", 3600, "Transcode time limit", "seconds before a transcode is stopped", "Video and audio", minimum=1, maximum=86400),
     Setting("video_autoplay", "bool", False, "Autoplay", "start video and audio when the page opens", "Video and audio"),
+    # The poster is the frame at this many seconds or at 10% of the duration, whichever is earlier.
+    Setting("video_poster_seconds", "int", 3, "Poster frame time", "seconds into a video where its poster frame is taken (at most 10% of its length)", "Video and audio", minimum=0, maximum=3600),
+    Setting("audio_bitrate_kbps", "int", 128, "Web audio bit rate", "AAC bit rate of transcoded audio, in kbit/s", "Video and audio", minimum=32, maximum=320),
+    # Browsers play WAV and FLAC, but the files are large: by default they get an AAC copy.
+    Setting("audio_lossless_as_is", "bool", False, "Serve WAV/FLAC as they are", "play lossless audio from the original instead of a smaller AAC copy", "Video and audio"),
     # Accounts (personal albums)
     Setting("user_album_parent_id", "str", "", "Parent of user albums", "id of the album under which personal albums are made (empty: the root album)", "Accounts", max_length=24),
     Setting("login_ip_attempts", "int", 20, "Failed sign-ins per address", "failed sign-ins one client address may make in 15 minutes before it must wait", "Security", minimum=3, maximum=1000),
