@@ -14,3 +14,6 @@ ROUTE_MODULES_TENANT += [uploads, tus]
 from handlers import account, admin_email, admin_events, admin_roles, admin_users  # noqa: E402
 
 ROUTE_MODULES_TENANT += [account, admin_users, admin_roles, admin_events, admin_email]
+from handlers import upload_page  # noqa: E402
+
+ROUTE_MODULES_TENANT += [upload_page]

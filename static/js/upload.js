@@ -1,0 +1,548 @@
+// The upload page: drop files or a folder, send each one (one request for small files,
+// tus 1.0 for large ones so a lost connection resumes where it stopped), then follow the
+// media object's processing until its thumbnail is there. No library: the tus client is
+// the three requests the protocol needs (POST to create, PATCH to append, HEAD to resume).
+(function () {
+  "use strict";
+  const root = document.getElementById("upload");
+  if (!root) return;
+
+  const api = root.dataset.api;
+  const opts = Object.assign(
+    {
+      tusThreshold: Number(root.dataset.tusThreshold) || 16 << 20,
+      chunkSize: Number(root.dataset.tusChunk) || 8 << 20,
+      parallel: 3,
+      pollMs: 1200,
+      retries: 6,
+    },
+    window.ATRIUM_UPLOAD || {}, // tuning hook (tests use small chunks)
+  );
+  const maxBytes = Number(root.dataset.maxBytes) || Infinity;
+  const allowed = new Set((root.dataset.allowed || "").split(",").filter(Boolean));
+  const ALIASES = { jpeg: "jpg", jpe: "jpg", tiff: "tif", heif: "heic", m4v: "mp4", oga: "ogg", mpeg: "mpg" };
+  const picker = document.getElementById("upload-album");
+  const unzip = document.getElementById("upload-unzip");
+  const list = document.getElementById("upload-list");
+  const queueBox = document.getElementById("upload-queue");
+  const summary = document.getElementById("upload-summary");
+  const totalBar = document.getElementById("upload-total-bar");
+  const dropZone = document.getElementById("drop-zone");
+  const openAlbum = document.getElementById("upload-open-album");
+
+  const items = [];
+  const waiting = [];
+  let running = 0;
+  const processing = new Map(); // media id -> item (or zip entry counter)
+  let pollTimer = null;
+
+  // -- small helpers --------------------------------------------------------------------
+  function xsrf() {
+    const input = document.querySelector("input[name=_xsrf]");
+    if (input && input.value) return input.value;
+    const m = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+  function bytes(n) {
+    if (!isFinite(n)) return "";
+    const units = ["B", "KB", "MB", "GB", "TB"];
+    let i = 0;
+    while (n >= 1000 && i < units.length - 1) { n /= 1024; i++; }
+    return (i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)) + " " + units[i];
+  }
+  function duration(s) {
+    if (!isFinite(s) || s < 0) return "";
+    s = Math.round(s);
+    if (s < 60) return s + " s";
+    if (s < 3600) return Math.floor(s / 60) + " min " + (s % 60) + " s";
+    return Math.floor(s / 3600) + " h " + Math.round((s % 3600) / 60) + " min";
+  }
+  function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+  function b64(text) {
+    let bin = "";
+    new TextEncoder().encode(text).forEach((b) => { bin += String.fromCharCode(b); });
+    return btoa(bin);
+  }
+  function toast(message, kind) {
+    const box = document.getElementById("toasts");
+    if (!box) return;
+    const t = el("div", "toast " + (kind || "ok"), message);
+    t.setAttribute("role", kind === "error" ? "alert" : "status");
+    box.appendChild(t);
+    setTimeout(() => t.classList.add("leaving"), 4000);
+    setTimeout(() => t.remove(), 4600);
+  }
+  class UploadError extends Error {
+    constructor(message, status, retry) { super(message); this.status = status || 0; this.retry = !!retry; }
+  }
+  function errorFrom(status, text) {
+    let message = "";
+    try { message = JSON.parse(text).error.message; } catch (e) { /* not JSON */ }
+    if (!message) {
+      message = status === 413 ? "This file is too large for this gallery."
+        : status === 415 ? "This type of file is not accepted here."
+        : status === 0 ? "The connection was lost."
+        : "The server answered " + status + ".";
+    }
+    // Server errors and lost connections are worth another try; refusals are not.
+    return new UploadError(message, status, status === 0 || status >= 500 || status === 423);
+  }
+
+  // -- the list of items ------------------------------------------------------------------
+  function extensionOf(name) {
+    const dot = name.lastIndexOf(".");
+    return dot > 0 ? name.slice(dot + 1).toLowerCase() : "";
+  }
+  function precheck(file, isZip) {
+    if (file.size === 0) return "This file is empty.";
+    if (file.size > maxBytes) return "Too large: " + bytes(file.size) + " (this gallery takes up to " + bytes(maxBytes) + " per file).";
+    const ext = extensionOf(file.name);
+    if (!isZip && ext && allowed.size && !allowed.has(ext) && !allowed.has(ALIASES[ext])) {
+      return "Wrong type: ." + ext + " files are not accepted here (allowed: " + [...allowed].join(", ") + ").";
+    }
+    return null;
+  }
+
+  function addFile(file, relPath) {
+    const isZip = unzip.checked && /\.zip$/i.test(file.name);
+    const item = {
+      file, isZip, name: relPath || file.name, albumId: picker.value,
+      state: "queued", sent: 0, samples: [], mediaId: null, xhr: null, canceled: false,
+    };
+    item.li = render(item);
+    items.push(item);
+    const problem = precheck(file, isZip);
+    if (problem) fail(item, new UploadError(problem, 400));
+    else { waiting.push(item); pump(); }
+    update();
+  }
+
+  function render(item) {
+    const li = el("li", "upload-item");
+    const thumb = el("div", "upload-thumb");
+    thumb.setAttribute("aria-hidden", "true");
+    thumb.appendChild(el("span", "upload-ext", (extensionOf(item.file.name) || "file").slice(0, 4)));
+    if (/^image\/(jpeg|png|gif|webp)$/.test(item.file.type) && item.file.size < 25 << 20) {
+      const img = el("img");
+      img.alt = "";
+      img.src = URL.createObjectURL(item.file);
+      img.onload = () => URL.revokeObjectURL(img.src);
+      thumb.appendChild(img);
+    }
+    const body = el("div", "upload-body");
+    const line = el("div", "upload-line");
+    const name = el("span", "upload-name", item.name);
+    name.title = item.name;
+    line.append(name, el("span", "upload-size", bytes(item.file.size)));
+    const bar = el("div", "upload-bar");
+    bar.setAttribute("role", "progressbar");
+    bar.setAttribute("aria-label", "Upload of " + item.name);
+    bar.setAttribute("aria-valuemin", "0");
+    bar.setAttribute("aria-valuemax", "100");
+    bar.appendChild(el("span"));
+    const status = el("div", "upload-line upload-meta");
+    status.append(el("span", "upload-status", "Waiting…"), el("span", "upload-badge"));
+    const error = el("p", "upload-error");
+    error.setAttribute("role", "alert");
+    error.hidden = true;
+    const details = el("div", "upload-details");
+    body.append(line, bar, status, error, details);
+    const actions = el("div", "upload-actions");
+    const cancel = el("button", "icon-button", "✕");
+    cancel.type = "button";
+    cancel.title = "Cancel";
+    cancel.setAttribute("aria-label", "Cancel upload of " + item.name);
+    cancel.addEventListener("click", () => cancelItem(item));
+    const retry = el("button", "button small", "Retry");
+    retry.type = "button";
+    retry.hidden = true;
+    retry.addEventListener("click", () => retryItem(item));
+    actions.append(retry, cancel);
+    li.append(thumb, body, actions);
+    Object.assign(item, { thumb, bar, status: status.firstChild, badge: status.lastChild, error, details, retryButton: retry, cancelButton: cancel });
+    list.appendChild(li);
+    queueBox.hidden = false;
+    setState(item, "queued");
+    return li;
+  }
+
+  const LABELS = { queued: "Queued", uploading: "Uploading", importing: "Unpacking", processing: "Processing", ready: "Done", failed: "Failed", canceled: "Canceled" };
+  function setState(item, state, text) {
+    item.state = state;
+    item.li.dataset.state = state;
+    item.badge.textContent = LABELS[state] || state;
+    if (text != null) item.status.textContent = text;
+    item.cancelButton.hidden = !(state === "queued" || state === "uploading");
+    item.retryButton.hidden = !(state === "failed" && item.canRetry);
+    update();
+  }
+  function setProgress(item, sent) {
+    item.sent = sent;
+    const total = item.file.size || 1;
+    const pct = Math.min(100, Math.floor((sent / total) * 100));
+    item.bar.firstChild.style.width = pct + "%";
+    item.bar.setAttribute("aria-valuenow", String(pct));
+    const now = performance.now();
+    item.samples.push([now, sent]);
+    while (item.samples.length > 2 && now - item.samples[0][0] > 4000) item.samples.shift();
+    const [t0, b0] = item.samples[0];
+    const speed = now > t0 ? ((sent - b0) * 1000) / (now - t0) : 0;
+    const parts = [pct + "%"];
+    if (speed > 0 && sent < total) {
+      parts.push(bytes(speed) + "/s", duration((total - sent) / speed) + " left");
+    }
+    if (item.state === "uploading") item.status.textContent = parts.join(" · ");
+    updateTotal();
+  }
+  function fail(item, err) {
+    item.canRetry = err.retry || err.status === 0 || err.status >= 500;
+    item.error.textContent = err.message;
+    item.error.hidden = false;
+    setState(item, "failed", err.status === 413 ? "Too large" : err.status === 415 ? "Not accepted" : "Not uploaded");
+  }
+
+  function update() {
+    const done = items.filter((i) => i.state === "ready").length;
+    const failed = items.filter((i) => i.state === "failed").length;
+    const busy = items.filter((i) => ["queued", "uploading", "importing", "processing"].includes(i.state)).length;
+    const parts = [done + " of " + items.filter((i) => i.state !== "canceled").length + " done"];
+    if (failed) parts.push(failed + " failed");
+    if (busy) parts.push(busy + " in progress");
+    summary.textContent = "· " + parts.join(" · ");
+    updateTotal();
+  }
+  function updateTotal() {
+    const active = items.filter((i) => i.state !== "canceled" && i.state !== "failed");
+    const total = active.reduce((s, i) => s + i.file.size, 0);
+    const sent = active.reduce((s, i) => s + (i.state === "uploading" || i.state === "queued" ? i.sent : i.file.size), 0);
+    totalBar.style.width = (total ? Math.floor((sent / total) * 100) : 0) + "%";
+  }
+
+  // -- sending ----------------------------------------------------------------------------
+  function pump() {
+    while (running < opts.parallel && waiting.length) {
+      const item = waiting.shift();
+      if (item.canceled) continue;
+      running++;
+      send(item).finally(() => { running--; pump(); });
+    }
+  }
+
+  async function send(item) {
+    item.error.hidden = true;
+    item.samples = [];
+    setState(item, "uploading", "Starting…");
+    setProgress(item, 0);
+    try {
+      if (item.isZip) {
+        const result = await sendWhole(item, "?zip=1");
+        showZipResult(item, result);
+      } else if (item.file.size >= opts.tusThreshold) {
+        const mediaId = await sendTus(item);
+        follow(item, mediaId);
+      } else {
+        const media = await sendWhole(item, "");
+        follow(item, media._id || media.id);
+      }
+    } catch (err) {
+      if (item.canceled) return;
+      fail(item, err instanceof UploadError ? err : new UploadError(String(err.message || err), 0, true));
+    }
+  }
+
+  function sendWhole(item, query) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      item.xhr = xhr;
+      xhr.open("POST", api + "/albums/" + item.albumId + "/upload" + query);
+      xhr.setRequestHeader("X-XSRFToken", xsrf());
+      xhr.setRequestHeader("X-File-Name", encodeURIComponent(item.file.name));
+      xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      xhr.upload.onprogress = (e) => setProgress(item, e.loaded);
+      xhr.upload.onload = () => {
+        setProgress(item, item.file.size);
+        if (item.isZip) setState(item, "importing", "Unpacking the archive…");
+      };
+      xhr.onload = () => {
+        item.xhr = null;
+        if (xhr.status >= 200 && xhr.status < 300) {
+          setProgress(item, item.file.size);
+          resolve(JSON.parse(xhr.responseText));
+        } else reject(errorFrom(xhr.status, xhr.responseText));
+      };
+      xhr.onerror = () => { item.xhr = null; reject(errorFrom(0, "")); };
+      xhr.onabort = () => { item.xhr = null; reject(new UploadError("Canceled.", 0)); };
+      xhr.send(item.file);
+    });
+  }
+
+  // tus 1.0: the upload's URL is remembered per file, so even a reloaded page resumes it.
+  function tusKey(item) {
+    const f = item.file;
+    return "atrium-tus:" + [item.albumId, f.name, f.size, f.lastModified].join(":");
+  }
+  async function tusRequest(method, url, headers) {
+    const response = await fetch(url, {
+      method, credentials: "same-origin",
+      headers: Object.assign({ "Tus-Resumable": "1.0.0", "X-XSRFToken": xsrf() }, headers || {}),
+    });
+    if (!response.ok) throw errorFrom(response.status, await response.text());
+    return response;
+  }
+  async function tusOffset(item, url) {
+    const response = await tusRequest("HEAD", url);
+    item.mediaId = response.headers.get("Upload-Media-Id") || item.mediaId;
+    return Number(response.headers.get("Upload-Offset"));
+  }
+  function tusPatch(item, url, offset, blob) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      item.xhr = xhr;
+      xhr.open("PATCH", url);
+      xhr.setRequestHeader("Tus-Resumable", "1.0.0");
+      xhr.setRequestHeader("Upload-Offset", String(offset));
+      xhr.setRequestHeader("Content-Type", "application/offset+octet-stream");
+      xhr.setRequestHeader("X-XSRFToken", xsrf());
+      xhr.upload.onprogress = (e) => setProgress(item, offset + e.loaded);
+      xhr.onload = () => {
+        item.xhr = null;
+        if (xhr.status === 204 || xhr.status === 200) {
+          resolve({ offset: Number(xhr.getResponseHeader("Upload-Offset")), mediaId: xhr.getResponseHeader("Upload-Media-Id") });
+        } else reject(errorFrom(xhr.status, xhr.responseText));
+      };
+      xhr.onerror = () => { item.xhr = null; reject(errorFrom(0, "")); };
+      xhr.onabort = () => { item.xhr = null; reject(new UploadError("Canceled.", 0)); };
+      xhr.send(blob);
+    });
+  }
+  async function sendTus(item) {
+    const key = tusKey(item);
+    const size = item.file.size;
+    let url = localStorage.getItem(key);
+    let offset = 0;
+    if (url) {
+      try { offset = await tusOffset(item, url); }
+      catch (err) { if (err.retry) throw err; url = null; localStorage.removeItem(key); }
+    }
+    if (!url) {
+      const created = await tusRequest("POST", api + "/uploads/", {
+        "Upload-Length": String(size),
+        "Upload-Metadata": "filename " + b64(item.file.name) + ",album_id " + b64(item.albumId),
+      });
+      url = created.headers.get("Location");
+      localStorage.setItem(key, url);
+    }
+    item.tusUrl = url;
+    setProgress(item, offset);
+    let failures = 0;
+    while (offset < size && !item.mediaId) {
+      try {
+        const blob = item.file.slice(offset, Math.min(size, offset + opts.chunkSize));
+        const result = await tusPatch(item, url, offset, blob);
+        offset = result.offset;
+        if (result.mediaId) item.mediaId = result.mediaId;
+        failures = 0;
+      } catch (err) {
+        if (item.canceled) throw err;
+        // 409: another request or an older tab moved the offset; HEAD says where we are.
+        if (!err.retry && err.status !== 409) { localStorage.removeItem(key); throw err; }
+        if (++failures > opts.retries) throw err;
+        const wait = Math.min(30000, 500 * 2 ** failures);
+        item.status.textContent = "Connection lost · resuming in " + duration(wait / 1000) + "…";
+        await sleep(wait);
+        try { offset = await tusOffset(item, url); }
+        catch (headErr) { if (!headErr.retry) throw headErr; continue; }
+        item.resumed = (item.resumed || 0) + 1;
+        item.li.dataset.resumed = String(item.resumed);
+        item.samples = [];
+        setProgress(item, offset);
+      }
+    }
+    localStorage.removeItem(key);
+    setProgress(item, size);
+    return item.mediaId;
+  }
+
+  function cancelItem(item) {
+    item.canceled = true;
+    if (item.xhr) item.xhr.abort();
+    if (item.tusUrl) {
+      localStorage.removeItem(tusKey(item));
+      tusRequest("DELETE", item.tusUrl).catch(() => {});
+    }
+    setState(item, "canceled", "Canceled");
+  }
+  function retryItem(item) {
+    item.canceled = false;
+    item.mediaId = null;
+    waiting.push(item);
+    setState(item, "queued", "Waiting…");
+    pump();
+  }
+
+  // -- processing: poll the media objects until their thumbnails exist ------------------------
+  function follow(item, mediaId) {
+    item.mediaId = mediaId;
+    setState(item, "processing", "Uploaded · making thumbnails…");
+    processing.set(mediaId, item);
+    schedulePoll();
+  }
+  function schedulePoll() {
+    if (!pollTimer && processing.size) pollTimer = setTimeout(poll, opts.pollMs);
+  }
+  async function poll() {
+    pollTimer = null;
+    const ids = [...processing.keys()].slice(0, 200);
+    try {
+      const response = await fetch(api + "/media?fields=state,failure,urls,title&ids=" + ids.join(","), { credentials: "same-origin" });
+      if (response.ok) {
+        const data = await response.json();
+        for (const media of data.items) settle(media);
+      }
+    } catch (e) { /* try again at the next tick */ }
+    schedulePoll();
+  }
+  function settle(media) {
+    const target = processing.get(media.id);
+    if (!target || media.state === "pending") return;
+    processing.delete(media.id);
+    if (target.zip) { zipEntryDone(target, media); return; }
+    if (media.state === "ready") {
+      showThumbnail(target, media);
+      setState(target, "ready", "Ready");
+    } else {
+      target.canRetry = false;
+      target.error.textContent = "Uploaded, but it could not be processed: " + (media.failure || media.state);
+      target.error.hidden = false;
+      setState(target, "failed", "Stored, not processed");
+    }
+  }
+  function showThumbnail(item, media) {
+    const link = el("a");
+    link.href = root.dataset.mediaUrl + media.id;
+    link.className = "upload-thumb-link";
+    const src = media.urls && (media.urls.thumbnail || media.urls.optimized);
+    if (src) {
+      const img = el("img", "upload-final");
+      img.alt = media.title || item.name;
+      img.src = src;
+      link.appendChild(img);
+    }
+    item.thumb.replaceChildren(link);
+    item.li.classList.add("has-thumbnail");
+  }
+
+  function showZipResult(item, result) {
+    const imported = (result.entries || []).filter((e) => e.status === "imported" && e.media_id);
+    const problems = (result.entries || []).filter((e) => e.status !== "imported");
+    item.zip = { total: imported.length, ready: 0, failed: 0 };
+    const text = (result.imported || 0) + " imported · " + (result.skipped || 0) + " skipped · " + (result.failed || 0) + " failed";
+    if (problems.length) {
+      const details = el("details");
+      details.appendChild(el("summary", null, problems.length + " not imported"));
+      const ul = el("ul");
+      problems.slice(0, 200).forEach((e) => ul.appendChild(el("li", null, e.name + ": " + (e.reason || e.status))));
+      details.appendChild(ul);
+      item.details.replaceChildren(details);
+    }
+    if (!imported.length) {
+      if (result.failed || !result.imported) fail(item, new UploadError("Nothing was imported: " + text, 400));
+      else setState(item, "ready", text);
+      return;
+    }
+    setState(item, "processing", text + " · processing…");
+    imported.forEach((e) => processing.set(e.media_id, { zip: item }));
+    schedulePoll();
+  }
+  function zipEntryDone(entry, media) {
+    const item = entry.zip;
+    item.zip[media.state === "ready" ? "ready" : "failed"]++;
+    const z = item.zip;
+    item.status.textContent = z.ready + " of " + z.total + " processed" + (z.failed ? " · " + z.failed + " failed" : "");
+    if (z.ready + z.failed >= z.total) setState(item, "ready");
+  }
+
+  // -- getting files in -------------------------------------------------------------------------
+  function readEntries(reader) {
+    return new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+  }
+  async function walk(entry, prefix, out) {
+    if (entry.isFile) {
+      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+      out.push([file, prefix + file.name]);
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      // readEntries answers in batches (100 in Chromium) until an empty one.
+      for (let batch = await readEntries(reader); batch.length; batch = await readEntries(reader)) {
+        for (const child of batch) await walk(child, prefix + entry.name + "/", out);
+      }
+    }
+  }
+  function isJunk(path) {
+    return path.split("/").some((p) => p === "__MACOSX" || p === ".DS_Store" || p.startsWith("._") || p === "Thumbs.db");
+  }
+  async function takeDrop(dataTransfer) {
+    const entries = [...dataTransfer.items || []]
+      .map((i) => (i.webkitGetAsEntry ? i.webkitGetAsEntry() : null))
+      .filter(Boolean);
+    if (!entries.length) { [...dataTransfer.files].forEach((f) => addFile(f)); return; }
+    const found = [];
+    for (const entry of entries) await walk(entry, "", found);
+    found.filter(([, path]) => !isJunk(path)).forEach(([file, path]) => addFile(file, path));
+  }
+
+  document.getElementById("pick-files-button").addEventListener("click", () => document.getElementById("pick-files").click());
+  document.getElementById("pick-folder-button").addEventListener("click", () => document.getElementById("pick-folder").click());
+  ["pick-files", "pick-folder"].forEach((id) => {
+    const input = document.getElementById(id);
+    input.addEventListener("change", () => {
+      [...input.files].filter((f) => !isJunk(f.webkitRelativePath || f.name))
+        .forEach((f) => addFile(f, f.webkitRelativePath || f.name));
+      input.value = "";
+    });
+  });
+  dropZone.addEventListener("keydown", (e) => {
+    if (e.target === dropZone && (e.key === "Enter" || e.key === " ")) {
+      e.preventDefault();
+      document.getElementById("pick-files").click();
+    }
+  });
+  let depth = 0;
+  document.addEventListener("dragenter", (e) => {
+    if (![...(e.dataTransfer.types || [])].includes("Files")) return;
+    depth++;
+    dropZone.classList.add("dragging");
+  });
+  document.addEventListener("dragleave", () => { if (--depth <= 0) { depth = 0; dropZone.classList.remove("dragging"); } });
+  document.addEventListener("dragover", (e) => { if ([...(e.dataTransfer.types || [])].includes("Files")) e.preventDefault(); });
+  document.addEventListener("drop", (e) => {
+    if (![...(e.dataTransfer.types || [])].includes("Files")) return;
+    e.preventDefault();
+    depth = 0;
+    dropZone.classList.remove("dragging");
+    takeDrop(e.dataTransfer).catch((err) => toast("Could not read the dropped files: " + err.message, "error"));
+  });
+
+  picker.addEventListener("change", () => {
+    openAlbum.href = root.dataset.albumUrl + picker.value;
+    const url = new URL(location.href);
+    url.searchParams.set("album", picker.value);
+    history.replaceState(null, "", url);
+  });
+  document.getElementById("upload-clear").addEventListener("click", () => {
+    for (let i = items.length - 1; i >= 0; i--) {
+      if (["ready", "canceled"].includes(items[i].state)) { items[i].li.remove(); items.splice(i, 1); }
+    }
+    queueBox.hidden = items.length === 0;
+    update();
+  });
+  window.addEventListener("beforeunload", (e) => {
+    if (items.some((i) => i.state === "uploading" || i.state === "queued")) { e.preventDefault(); e.returnValue = ""; }
+  });
+})();
