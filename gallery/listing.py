@@ -1,4 +1,5 @@
-"""One page of an album's media, in the album's order, by offset or by cursor.
+"""One page of an album's media, in the album's order (or one the viewer picks), by offset or
+by cursor, and the cards of an album's sub-albums.
 
 A page reads one page of documents (plus one more to know whether there is a next) and
 one indexed count; nothing loads or counts the whole album per request.
@@ -12,8 +13,12 @@ from datetime import datetime
 
 from gallery.errors import Invalid
 from gallery.ids import is_id
+from gallery.media import media_scope
+from gallery.permissions import Viewer, can, visible_media_query
 
 MAX_PAGE = 500
+MAX_OFFSET = 1_000_000
+MAX_CHILDREN = 500
 
 
 _SORT_KEYS = {
@@ -73,24 +78,72 @@ def _after(field: str, direction: int, value, last_id: str) -> dict:
     return {"$or": branches}
 
 
+def page_order(album: dict, sort=None, direction=None) -> tuple[str, int]:
+    """The (field, direction) of a page: the album's default unless the viewer picks one."""
+    if sort in (None, ""):
+        field = _SORT_KEYS.get(album.get("sort_field"), "position")
+    elif isinstance(sort, str) and sort in _SORT_KEYS:
+        field = _SORT_KEYS[sort]
+    else:
+        raise Invalid(
+            f"Unknown sort field; use one of: {', '.join(_SORT_KEYS)}.",
+            field_errors={"sort": f"must be one of: {', '.join(_SORT_KEYS)}"},
+        )
+    if direction in (None, ""):
+        return field, (-1 if album.get("sort_direction") == -1 else 1)
+    if isinstance(direction, bool) or str(direction).lower() not in ("1", "-1", "asc", "desc"):
+        raise Invalid(
+            "The direction must be 1 (ascending) or -1 (descending).",
+            field_errors={"dir": "must be 1 or -1"},
+        )
+    return field, (-1 if str(direction).lower() in ("-1", "desc") else 1)
+
+
+def _bounded(name: str, value, minimum: int, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise Invalid(f"{name} must be a whole number.", field_errors={name: "must be a whole number"})
+    try:
+        number = int(value)
+    except ValueError:
+        raise Invalid(
+            f"{name} must be a whole number.", field_errors={name: "must be a whole number"}
+        ) from None
+    if not minimum <= number <= maximum:
+        raise Invalid(
+            f"{name} must be between {minimum} and {maximum}.",
+            field_errors={name: f"must be between {minimum} and {maximum}"},
+        )
+    return number
+
+
 async def list_album_media(
-    ctx, album: dict, *, offset: int = 0, limit: int = 60, cursor: str | None = None
+    ctx,
+    album: dict,
+    *,
+    offset: int = 0,
+    limit: int = 60,
+    cursor: str | None = None,
+    sort: str | None = None,
+    direction=None,
 ) -> dict:
-    """One page of an album's media in the album's order, plus the album's media count.
+    """One page of an album's media in the album's order (or `sort`/`direction`), plus the
+    album's media count. Bad values raise Invalid; an offset past the end is an empty page.
 
     Reads one page (and one indexed count), never the whole album.
     """
-    field = _SORT_KEYS.get(album.get("sort_field"), "position")
-    direction = -1 if album.get("sort_direction") == -1 else 1
-    limit = max(1, min(int(limit), MAX_PAGE))
+    field, direction = page_order(album, sort, direction)
+    limit = _bounded("limit", limit, 1, MAX_PAGE)
+    offset = _bounded("offset", offset or 0, 0, MAX_OFFSET)
     query: dict = {"album_id": album["_id"]}
     find = query
     if cursor:
+        if not isinstance(cursor, str) or len(cursor) > 2000:
+            raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})
         value, last_id = decode_cursor(cursor, field, direction)
-        find = {"$and": [query, _after(field, direction, value, last_id)]}
+        find = {**query, **_after(field, direction, value, last_id)}
     found = ctx.db.media.find(find).sort([(field, direction), ("_id", direction)])
     if not cursor and offset:
-        found = found.skip(int(offset))
+        found = found.skip(offset)
     items = await found.limit(limit + 1).to_list()
     more = len(items) > limit
     items = items[:limit]
@@ -100,5 +153,74 @@ async def list_album_media(
         "total": total,
         "offset": None if cursor else offset,
         "limit": limit,
+        "sort": field,
+        "direction": direction,
         "next_cursor": encode_cursor(field, direction, items[-1]) if more and items else None,
     }
+
+
+async def child_album_cards(ctx, viewer: Viewer, album: dict) -> list[dict]:
+    """The sub-albums the viewer may see, each with a cover and counts of what they may see.
+
+    One query for the children, one for their children (album counts), one for the chosen
+    covers, then per child one indexed count and, when its cover is missing or hidden, one
+    indexed lookup of its first media object.
+    """
+    children = (
+        await ctx.db.albums.find({"parent_id": album["_id"]})
+        .sort([("position", 1), ("_id", 1)])
+        .limit(MAX_CHILDREN)
+        .to_list()
+    )
+    children = [c for c in children if can(viewer, "view", c)]
+    if not children:
+        return []
+    ids = [c["_id"] for c in children]
+    grandchildren = await ctx.db.albums.find(
+        {"parent_id": {"$in": ids}}, {"_id": 1, "parent_id": 1, "ancestors": 1, "private": 1}
+    ).to_list()
+    album_counts: dict[str, int] = {}
+    for g in grandchildren:
+        if can(viewer, "view", g):
+            album_counts[g["parent_id"]] = album_counts.get(g["parent_id"], 0) + 1
+    cover_ids = [c["cover_id"] for c in children if c.get("cover_id")]
+    covers = {}
+    if cover_ids:
+        for m in await ctx.db.media.find({"_id": {"$in": cover_ids}}).to_list():
+            covers[m["_id"]] = m
+    cards = []
+    for child in children:
+        cover = covers.get(child.get("cover_id"))
+        if cover is not None and not can(viewer, "view", media_scope(cover)):
+            cover = None
+        if cover is None:
+            cover = await _first_media(ctx, viewer, child)
+        cards.append(
+            {
+                "album": child,
+                "cover": cover,
+                # Whoever sees an album sees every media object directly in it.
+                "media_count": await ctx.db.media.count_documents({"album_id": child["_id"]}),
+                "album_count": album_counts.get(child["_id"], 0),
+            }
+        )
+    return cards
+
+
+async def _first_media(ctx, viewer: Viewer, album: dict) -> dict | None:
+    """The album's first media object, or else the newest visible one further down."""
+    first = (
+        await ctx.db.media.find({"album_id": album["_id"]})
+        .sort([("position", 1), ("_id", 1)])
+        .limit(1)
+        .to_list()
+    )
+    if first:
+        return first[0]
+    visible = visible_media_query(viewer)
+    if visible is None:
+        return None
+    below = {"album_path": {"$in": [album["_id"]]}}
+    query = {**visible, **below} if "album_path" not in visible else {"$and": [visible, below]}
+    found = await ctx.db.media.find(query).sort("date_added", -1).limit(1).to_list()
+    return found[0] if found else None

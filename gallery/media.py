@@ -19,6 +19,7 @@ from gallery.albums import album_dir, dirpath_of, get_album
 from gallery.errors import Invalid, NotFound
 from gallery.filenames import clean_file_name, place_file
 from gallery.ids import is_id, new_id
+from gallery.keywords import keyword_fields
 from gallery.permissions import Viewer, can, require
 from gallery.tags import clean_tags, tag_fields
 from gallery.usage import add_usage
@@ -69,7 +70,7 @@ def media_document(
     state: str = "pending",
 ) -> dict:
     now = datetime.now(UTC)
-    return {
+    doc = {
         "_id": new_id(),
         "album_id": album["_id"],
         "album_path": list(album.get("ancestors", [])) + [album["_id"]],
@@ -98,6 +99,8 @@ def media_document(
         "uploaded_by": uploaded_by or owner_id,
         "version": MEDIA_VERSION,
     }
+    doc.update(keyword_fields(doc))
+    return doc
 
 
 def _sha256(path: Path) -> str:
@@ -245,6 +248,7 @@ async def update_media(ctx, viewer: Viewer, media_id: str, fields: dict) -> dict
     clean = clean_media_fields(fields)
     if clean:
         clean["updated"] = datetime.now(UTC)
+        clean.update(keyword_fields({**media, **clean}))
         await ctx.db.media.update_one({"_id": media["_id"]}, {"$set": clean})
     return await get_media(ctx, media["_id"])
 
@@ -322,6 +326,7 @@ async def copy_media_record(
                 info["path"] = f"derivatives/{new_id_}/" + info["path"].rsplit("/", 1)[-1]
             derivatives[key] = info
     new["derivatives"] = derivatives
+    new.update(keyword_fields(new))
     await ctx.db.media.insert_one(new)
     await count_usage(ctx, int(original.get("size") or 0))
     return new
@@ -457,6 +462,7 @@ async def replace_file(
                 "transform": None,
                 "derivatives": {},
                 "updated": datetime.now(UTC),
+                **keyword_fields({**media, "file_name": safe_filename(file_name)}),
             }
         },
     )

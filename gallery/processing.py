@@ -20,6 +20,7 @@ from functools import partial
 
 from gallery.albums import contains
 from gallery.media import transform_arguments
+from gallery.search import keys_after_update
 from gallery.settings import get_settings
 from gallery.tags import tag_fields
 from server import jobs
@@ -201,6 +202,7 @@ async def process_one(
 
 
 async def _store(ctx, media_id: str, update: dict) -> bool:
+    update.update(await keys_after_update(ctx, media_id, update))  # metadata becomes searchable
     result = await ctx.db.media.update_one({"_id": media_id}, {"$set": update})
     if result.matched_count == 0:
         # Deleted while we worked: leave nothing behind.

@@ -29,6 +29,9 @@ INDEXES = [
     ("media", [("album_id", ASCENDING), ("updated", ASCENDING)], {}),
     ("media", [("album_path", ASCENDING)], {}),
     ("media", [("tag_keys", ASCENDING)], {}),
+    # Search (gallery.search): a multikey index on MongoDB; nx-27017 scans arrays anyway.
+    ("media", [("search_keys", ASCENDING)], {}),
+    ("media", [("date_added", DESCENDING)], {}),
     ("albums", [("cover_id", ASCENDING)], {}),
     ("sessions", [("user_id", ASCENDING)], {}),
     ("tokens", [("user_id", ASCENDING), ("purpose", ASCENDING)], {}),
