@@ -17,3 +17,7 @@ ROUTE_MODULES_TENANT += [account, admin_users, admin_roles, admin_events, admin_
 from handlers import upload_page  # noqa: E402
 
 ROUTE_MODULES_TENANT += [upload_page]
+
+from handlers import api_accounts  # noqa: E402
+
+ROUTE_MODULES_TENANT += [api_accounts]
