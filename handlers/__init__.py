@@ -5,12 +5,12 @@ The order here is the order routes are tried in (server.app joins them).
 
 from handlers import admin_settings, auth, health, home, host, install
 from handlers import api_albums, api_jobs, api_media, media_files, openapi
-from handlers import tus, uploads
+from handlers import pages, pages_media, tus, uploads
 
 ROUTE_MODULES_HOST = [health, host]
 ROUTE_MODULES_TENANT = [health, home, auth, install, admin_settings]
 ROUTE_MODULES_TENANT += [media_files, api_albums, api_media, api_jobs, openapi]
-ROUTE_MODULES_TENANT += [uploads, tus]
+ROUTE_MODULES_TENANT += [uploads, tus, pages, pages_media]
 from handlers import account, admin_email, admin_events, admin_roles, admin_users  # noqa: E402
 
 ROUTE_MODULES_TENANT += [account, admin_users, admin_roles, admin_events, admin_email]

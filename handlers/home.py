@@ -1,21 +1,21 @@
-"""The gallery's home page: its title and the root album."""
+"""The gallery's home page: the root album, on the album page's template.
+
+A gallery that has no root album yet (or nothing in it) shows its empty state.
+"""
 
 from __future__ import annotations
 
-from gallery.albums import child_albums, root_album
-from gallery.permissions import is_administrator, user_roles
-from handlers.base import TenantHandler
+from gallery.albums import root_album
+from handlers.pages import AlbumPage
 
 
-class HomeHandler(TenantHandler):
+class HomeHandler(AlbumPage):
     async def get(self) -> None:
-        if not self.settings_values["allow_anonymous_browsing"] and self.user is None:
-            self.require_user()
-        roles = await user_roles(self.tenant, self.user)
-        self.is_gallery_admin = is_administrator(roles)
         root = await root_album(self.tenant)
-        children = await child_albums(self.tenant, root["_id"]) if root else []
-        self.render("home.html", root=root, children=children)
+        if root is None:
+            self.render("home.html")
+            return
+        await self.render_album(root, is_root=True)
 
 
 ROUTES = [(r"/", HomeHandler)]

@@ -1,0 +1,162 @@
+"""How the gallery pages show a media object: tile sizes and the metadata panel's rows.
+
+Plain values only; the templates escape them. The panel's fields and their order come
+from the tenant setting `metadata_fields`; a field without a value is left out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+SORT_LABELS = {
+    "position": "Custom order",
+    "title": "Title",
+    "date_taken": "Date taken",
+    "date_added": "Date added",
+    "file_name": "File name",
+}
+
+FIELD_LABELS = {
+    "title": "Title",
+    "caption": "Caption",
+    "date_taken": "Taken",
+    "camera": "Camera",
+    "lens": "Lens",
+    "exposure": "Exposure",
+    "iso": "ISO",
+    "focal_length": "Focal length",
+    "dimensions": "Dimensions",
+    "file_size": "File size",
+    "gps": "Location",
+    "tags": "Tags",
+    "file_name": "File name",
+    "date_added": "Added",
+}
+
+
+def tile_size(media: dict) -> tuple[int, int]:
+    """Width and height of the thumbnail (what the <img> reserves before it loads)."""
+    thumb = (media.get("derivatives") or {}).get("thumbnail") or {}
+    w, h = thumb.get("width"), thumb.get("height")
+    if not (w and h):
+        w, h = media.get("width"), media.get("height")
+    if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
+        return 320, 320
+    # Keep panoramas and slivers reasonable in a justified row.
+    ratio = max(0.4, min(w / h, 3.0))
+    return (320, round(320 / ratio)) if ratio >= 1 else (round(320 * ratio), 320)
+
+
+def media_label(media: dict) -> str:
+    """Alt text and tooltip: the title, else the file name."""
+    return (media.get("title") or "").strip() or media.get("file_name") or "Untitled"
+
+
+def file_size(n) -> str:
+    if not isinstance(n, (int, float)) or n < 0:
+        return ""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return ""
+
+
+def duration(seconds) -> str:
+    if not isinstance(seconds, (int, float)) or seconds <= 0:
+        return ""
+    s = round(seconds)
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _number(value, fmt: str) -> str:
+    return fmt.format(value) if isinstance(value, (int, float)) else ""
+
+
+def _date(value) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%d %b %Y, %H:%M")
+    return str(value or "")
+
+
+def map_url(lat: float, lon: float) -> str:
+    query = urlencode({"mlat": f"{lat:.6f}", "mlon": f"{lon:.6f}"})
+    return f"https://www.openstreetmap.org/?{query}#map=15/{lat:.5f}/{lon:.5f}"
+
+
+def metadata_rows(media: dict, fields: list[str], search_url) -> list[dict]:
+    """[{"key", "label", "text", "href"?, "tags"?}] in the order of `fields`.
+
+    `search_url(tag)` gives the link of a tag (the search page).
+    """
+    meta = media.get("metadata") or {}
+    camera = meta.get("camera") or {}
+    rows: list[dict] = []
+    for key in fields:
+        row = {"key": key, "label": FIELD_LABELS.get(key, key.replace("_", " ").title())}
+        text = ""
+        if key == "title":
+            text = media.get("title") or ""
+        elif key == "caption":
+            text = media.get("caption") or ""
+        elif key == "file_name":
+            text = media.get("file_name") or ""
+        elif key == "date_taken":
+            text = _date(media.get("date_taken") or meta.get("date_taken"))
+        elif key == "date_added":
+            text = _date(media.get("date_added"))
+        elif key == "camera":
+            make, model = camera.get("make") or "", camera.get("model") or ""
+            text = model if make and model.lower().startswith(make.lower()) else f"{make} {model}"
+        elif key == "lens":
+            text = camera.get("lens") or ""
+        elif key == "exposure":
+            parts = []
+            if camera.get("exposure_time"):
+                parts.append(f"{camera['exposure_time']} s")
+            if isinstance(camera.get("f_number"), (int, float)):
+                parts.append(f"f/{camera['f_number']:g}")
+            text = " · ".join(parts)
+        elif key == "iso":
+            text = _number(camera.get("iso"), "{:d}") if isinstance(camera.get("iso"), int) else ""
+        elif key == "focal_length":
+            text = _number(camera.get("focal_length"), "{:g} mm")
+        elif key == "dimensions":
+            w, h = media.get("width"), media.get("height")
+            text = f"{w} × {h}" if w and h else ""
+        elif key == "file_size":
+            text = file_size((media.get("original") or {}).get("size"))
+        elif key == "gps":
+            gps = meta.get("gps") or {}
+            lat, lon = gps.get("latitude"), gps.get("longitude")
+            if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
+                text = f"{lat:.5f}, {lon:.5f}"
+                row["href"] = map_url(lat, lon)
+        elif key == "tags":
+            tags = list(media.get("tags") or [])
+            if tags:
+                row["tags"] = [(t, search_url(t)) for t in tags]
+                text = ", ".join(tags)
+        text = " ".join(str(text).split()) if key != "caption" else str(text).strip()
+        if text:
+            row["text"] = text
+            rows.append(row)
+    return rows
+
+
+def probe_rows(media: dict) -> list[dict]:
+    """Duration and codecs of video and audio, when the probe stored them."""
+    if media.get("kind") not in ("video", "audio"):
+        return []
+    probe = media.get("probe") or (media.get("metadata") or {}).get("probe") or {}
+    rows = []
+    length = duration(media.get("duration") or probe.get("duration"))
+    if length:
+        rows.append({"key": "duration", "label": "Duration", "text": length})
+    for key, label in (("video_codec", "Video codec"), ("audio_codec", "Audio codec")):
+        if isinstance(probe.get(key), str) and probe[key]:
+            rows.append({"key": key, "label": label, "text": probe[key]})
+    return rows

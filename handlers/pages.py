@@ -1,0 +1,235 @@
+"""The gallery's pages: an album (the home page is the root album), search and tags.
+
+Every page asks gallery.permissions through a Viewer: an album the viewer may not see is
+a 404, exactly like one that does not exist, and nothing on a page (breadcrumb, child
+album cards, counts, search results, tags) comes from an album the viewer cannot see.
+The media page lives in handlers/pages_media.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+from gallery import listing, search
+from gallery.albums import viewable_album
+from gallery.errors import Invalid
+from gallery.permissions import Viewer, can, viewer_for
+from handlers.base import TenantHandler
+from handlers.page_format import SORT_LABELS, duration, media_label, tile_size
+
+EDIT_PERMISSIONS = ("edit_album", "add_album", "add_media", "edit_media", "delete_media")
+
+
+class GalleryPage(TenantHandler):
+    """A page a visitor browses: the anonymous gate, the viewer, and what tiles need."""
+
+    _viewer: Viewer | None = None
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if not self.settings_values["allow_anonymous_browsing"] and self.user is None:
+            self.require_user()
+        self.is_gallery_admin = (await self.viewer()).is_admin
+
+    async def viewer(self) -> Viewer:
+        if self._viewer is None:
+            self._viewer = await viewer_for(self.tenant, self.user, self.settings_values)
+        return self._viewer
+
+    def get_template_namespace(self) -> dict:
+        ns = super().get_template_namespace()
+        settings = getattr(self, "settings_values", {})
+        ns.update(
+            tile_size=tile_size,
+            media_label=media_label,
+            format_duration=duration,
+            count_label=count_label,
+            page_window=page_window,
+            sort_query={},
+            gallery_config={
+                "mediaBase": self.urls("/media/") if self.urls else "/media/",
+                "slideshowInterval": int(settings.get("slideshow_interval", 4)),
+                "slideshowLoop": bool(settings.get("slideshow_loop", True)),
+            },
+        )
+        return ns
+
+    def choice_argument(self, name: str, allowed, default):
+        raw = self.get_query_argument(name, None)
+        if raw in (None, ""):
+            return default
+        if raw not in allowed:
+            raise Invalid(
+                f"“{raw[:40]}” is not a valid {name}; use one of: {', '.join(map(str, allowed))}.",
+                field_errors={name: "is not valid"},
+            )
+        return raw
+
+    def page_argument(self) -> int:
+        raw = self.get_query_argument("page", None)
+        if raw in (None, ""):
+            return 1
+        if not re.fullmatch(r"[0-9]{1,30}", raw) or int(raw) < 1:
+            raise Invalid(
+                "The page number must be a whole number from 1 up.",
+                field_errors={"page": "must be a whole number from 1 up"},
+            )
+        return int(raw)
+
+    async def breadcrumb(self, album: dict) -> list[dict]:
+        """The album's ancestors the viewer may see, root first (the root links home)."""
+        ids = list(album.get("ancestors") or [])
+        if not ids:
+            return []
+        viewer = await self.viewer()
+        found = await self.tenant.db.albums.find({"_id": {"$in": ids}}).to_list()
+        by_id = {a["_id"]: a for a in found}
+        crumbs = []
+        for i, aid in enumerate(ids):
+            a = by_id.get(aid)
+            if a is None or not can(viewer, "view", a):
+                continue
+            if i == 0:
+                crumbs.append({"title": self.gallery_title or "Home", "url": self.urls("/")})
+            else:
+                crumbs.append(
+                    {"title": a.get("title") or "Untitled", "url": self.urls(f"/albums/{aid}")}
+                )
+        return crumbs
+
+
+class AlbumPage(GalleryPage):
+    """GET /albums/<id>[?sort=&dir=&page=]"""
+
+    async def get(self, album_id: str) -> None:
+        album = await viewable_album(self.tenant, await self.viewer(), album_id)
+        await self.render_album(album)
+
+    async def render_album(self, album: dict, *, is_root: bool = False) -> None:
+        ctx, viewer = self.tenant, await self.viewer()
+        default_sort = album.get("sort_field") or "position"
+        default_dir = "-1" if album.get("sort_direction") == -1 else "1"
+        sort = self.choice_argument("sort", tuple(SORT_LABELS), default_sort)
+        direction = self.choice_argument("dir", ("1", "-1"), default_dir)
+        page = self.page_argument()
+        size = int(self.settings_values.get("page_size", 60))
+        offset = (page - 1) * size
+        if offset > listing.MAX_OFFSET:
+            # Far past any album's end: an empty page, without asking for it.
+            result = await listing.list_album_media(
+                ctx, album, limit=1, sort=sort, direction=direction
+            )
+            result = {**result, "items": [], "next_cursor": None}
+        else:
+            result = await listing.list_album_media(
+                ctx, album, offset=offset, limit=size, sort=sort, direction=direction
+            )
+        total = result["total"]
+        pages = max(1, -(-total // size))
+        cards = await listing.child_album_cards(ctx, viewer, album) if page == 1 else []
+        overridden = (sort, direction) != (default_sort, default_dir)
+        sort_query = {"sort": sort, "dir": direction} if overridden else {}
+        base = "/" if is_root else f"/albums/{album['_id']}"
+        next_api = None
+        if result["next_cursor"]:
+            next_api = self.urls(
+                f"/api/v1/albums/{album['_id']}/media",
+                cursor=result["next_cursor"],
+                limit=size,
+                **sort_query,
+            )
+        can_edit = any(can(viewer, p, album) for p in EDIT_PERMISSIONS)
+        self.render(
+            "album.html",
+            album=album,
+            is_root=is_root,
+            title=self.gallery_title if is_root else (album.get("title") or "Untitled album"),
+            crumbs=await self.breadcrumb(album),
+            cards=cards,
+            items=result["items"],
+            total=total,
+            page=page,
+            pages=pages,
+            size=size,
+            sort=sort,
+            direction=direction,
+            sort_labels=SORT_LABELS,
+            sort_query=sort_query,
+            page_url=lambda **q: self.urls(base, **{**sort_query, **q}),
+            base_url=self.urls(base),
+            next_api=next_api,
+            can_edit=can_edit,
+            may_original=can(viewer, "view_original", album),
+            out_of_range=page > 1 and not result["items"],
+        )
+
+
+class SearchPage(GalleryPage):
+    """GET /search?q=[&cursor=] — results, the tag cloud, and recent items for an empty box."""
+
+    async def get(self) -> None:
+        ctx, viewer = self.tenant, await self.viewer()
+        q = (self.get_query_argument("q", "") or "").strip()[:200]
+        cursor = self.get_query_argument("cursor", None) or None
+        if cursor and len(cursor) > 2000:
+            raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})
+        size = int(self.settings_values.get("page_size", 60))
+        results, next_cursor, recent = [], None, []
+        if q:
+            found = await search.search_media(ctx, viewer, q, limit=size, cursor=cursor)
+            results, next_cursor = found["items"], found["next_cursor"]
+        else:
+            recent = await search.recent_media(ctx, viewer, limit=30)
+        cloud = await search.tag_cloud(ctx, viewer, limit=40)
+        self.render(
+            "search.html",
+            q=q,
+            results=results,
+            recent=recent,
+            cloud=cloud_sizes(cloud),
+            more_url=self.urls("/search", q=q, cursor=next_cursor) if next_cursor else None,
+            next_api=self.urls("/api/v1/search", q=q, cursor=next_cursor, limit=size)
+            if next_cursor
+            else None,
+            continued=bool(cursor),
+        )
+
+
+class TagsPage(GalleryPage):
+    """GET /tags — every tag the viewer can see items of, sized by use."""
+
+    async def get(self) -> None:
+        cloud = await search.tag_cloud(self.tenant, await self.viewer(), limit=500)
+        self.render("tags.html", cloud=cloud_sizes(cloud))
+
+
+def count_label(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def page_window(page: int, pages: int) -> list[int | None]:
+    """Page numbers to link: the first, the last, two either side of `page`; None is a gap."""
+    wanted = {1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)}
+    out: list[int | None] = []
+    for n in sorted(wanted):
+        if out and n - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(n)
+    return out
+
+
+def cloud_sizes(cloud: list[dict]) -> list[dict]:
+    """Each tag with a size step 1..5 (by its count relative to the most used), A→Z."""
+    if not cloud:
+        return []
+    top = max(t["count"] for t in cloud) or 1
+    out = [{**t, "step": 1 + min(4, int(4 * t["count"] / top))} for t in cloud]
+    return sorted(out, key=lambda t: t["tag"].casefold())
+
+
+ID = r"([0-9a-fA-F]{24})"
+ROUTES = [
+    (rf"/albums/{ID}", AlbumPage),
+    (r"/search", SearchPage),
+    (r"/tags", TagsPage),
+]

@@ -1,0 +1,86 @@
+"""The media page: the optimized image (or the player of a video/audio file, or a document
+card), previous/next in the album's order, "view original"/"download" when allowed, and
+the metadata panel whose fields come from the tenant setting `metadata_fields`.
+"""
+
+from __future__ import annotations
+
+from gallery import listing
+from gallery.albums import get_album
+from gallery.errors import NotFound
+from gallery.media import may_view_original, viewable_media
+from gallery.permissions import can
+from handlers.page_format import SORT_LABELS, media_label, metadata_rows, probe_rows
+from handlers.pages import EDIT_PERMISSIONS, GalleryPage
+
+
+class MediaPage(GalleryPage):
+    """GET /media/<id>[?sort=&dir=] — the sort carries over from the album page."""
+
+    async def get(self, media_id: str) -> None:
+        ctx, viewer = self.tenant, await self.viewer()
+        media = await viewable_media(ctx, viewer, media_id)
+        try:
+            album = await get_album(ctx, media["album_id"])
+        except NotFound:
+            raise NotFound("No such album or media object.") from None
+        default_sort = album.get("sort_field") or "position"
+        default_dir = "-1" if album.get("sort_direction") == -1 else "1"
+        sort = self.choice_argument("sort", tuple(SORT_LABELS), default_sort)
+        direction = self.choice_argument("dir", ("1", "-1"), default_dir)
+        overridden = (sort, direction) != (default_sort, default_dir)
+        sort_query = {"sort": sort, "dir": direction} if overridden else {}
+        prev_item = await self.neighbour(album, media, sort, -int(direction))
+        next_item = await self.neighbour(album, media, sort, int(direction))
+
+        viewer_ctx = None
+        if media.get("kind") != "image":
+            from gallery.viewers import viewer_context
+
+            viewer_ctx = await viewer_context(ctx, media, self.settings_values)
+        fields = list(self.settings_values.get("metadata_fields") or [])
+        rows = metadata_rows(media, fields, lambda tag: self.urls("/search", q=tag))
+        is_root_album = not album.get("parent_id")
+        self.render(
+            "media.html",
+            media=media,
+            album=album,
+            album_url=self.urls("/" if is_root_album else f"/albums/{album['_id']}", **sort_query),
+            album_title=self.gallery_title if is_root_album else (album.get("title") or "Album"),
+            label=media_label(media),
+            viewer=viewer_ctx,
+            rows=rows,
+            probe=probe_rows(media),
+            prev_url=self.media_url(prev_item, sort_query),
+            next_url=self.media_url(next_item, sort_query),
+            may_original=may_view_original(viewer, media),
+            can_edit=any(can(viewer, p, album) for p in EDIT_PERMISSIONS),
+            crumbs=await self.crumbs(album),
+        )
+
+    def media_url(self, item: dict | None, sort_query: dict) -> str | None:
+        return self.urls(f"/media/{item['_id']}", **sort_query) if item else None
+
+    async def neighbour(self, album: dict, media: dict, sort: str, direction: int) -> dict | None:
+        """The item after `media` in the order (sort, direction): one indexed read."""
+        cursor = listing.encode_cursor(sort, direction, media)
+        page = await listing.list_album_media(
+            self.tenant, album, cursor=cursor, limit=1, sort=sort, direction=direction
+        )
+        return page["items"][0] if page["items"] else None
+
+    async def crumbs(self, album: dict) -> list[dict]:
+        crumbs = await self.breadcrumb(album)
+        if album.get("parent_id"):
+            crumbs.append(
+                {
+                    "title": album.get("title") or "Untitled",
+                    "url": self.urls(f"/albums/{album['_id']}"),
+                }
+            )
+        elif not crumbs:
+            crumbs.append({"title": self.gallery_title or "Home", "url": self.urls("/")})
+        return crumbs
+
+
+ROUTES = [(r"/media/([0-9a-fA-F]{24})", MediaPage)]
