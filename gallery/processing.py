@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from functools import partial
 
+from gallery import transcoding as _transcoding  # noqa: F401  (registers media.transcode)
 from gallery.albums import contains
 from gallery.media import transform_arguments
 from gallery.search import keys_after_update
@@ -88,7 +89,19 @@ def _parse_date(value):
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _derivative(ctx, media_id: str, path: str | None, width, height, fmt: str) -> dict | None:
+def image_specs(settings: dict):
+    """(thumbnail, optimized) DerivativeSpecs from the tenant's settings."""
+    from media.images import DerivativeSpec
+
+    fmt = settings.get("derivative_format", "jpeg")
+    thumb = DerivativeSpec(int(settings["thumbnail_size"]), fmt, int(settings["thumbnail_quality"]))
+    optimized = DerivativeSpec(
+        int(settings["optimized_size"]), fmt, int(settings["optimized_quality"])
+    )
+    return thumb, optimized
+
+
+def _derivative(media_id: str, path: str | None, width, height, fmt: str) -> dict | None:
     if not path:
         return None
     from pathlib import Path
@@ -117,7 +130,7 @@ async def process_one(
 
     Raises media.errors.MediaError for a file that cannot be processed.
     """
-    from media.images import DerivativeSpec, make_image_derivatives
+    from media.images import make_image_derivatives
     from media.metadata import read_image_metadata
 
     settings = await get_settings(ctx)
@@ -133,19 +146,13 @@ async def process_one(
             args = transform_arguments(media.get("transform"))
         else:
             args = {"rotate": int(rotate or 0) % 360, "flip": flip}
-        thumb = DerivativeSpec(
-            int(settings["thumbnail_size"]), fmt, int(settings["thumbnail_quality"])
-        )
-        optimized = DerivativeSpec(
-            int(settings["optimized_size"]), fmt, int(settings["optimized_quality"])
-        )
+        thumb, optimized = image_specs(settings)
         made = await _in_pool(
             services, make_image_derivatives, str(src), str(out_dir), thumb, optimized, **args
         )
         metadata = await _in_pool(services, read_image_metadata, str(src))
         derivatives = {
             "thumbnail": _derivative(
-                ctx,
                 media["_id"],
                 made.thumbnail_path,
                 made.thumbnail_width,
@@ -154,7 +161,7 @@ async def process_one(
             )
         }
         opt = _derivative(
-            ctx, media["_id"], made.optimized_path, made.optimized_width, made.optimized_height, fmt
+            media["_id"], made.optimized_path, made.optimized_width, made.optimized_height, fmt
         )
         if opt:
             derivatives["optimized"] = opt
@@ -177,27 +184,9 @@ async def process_one(
             if taken:
                 update["date_taken"] = taken
     else:
-        from media.icons import make_icon
+        from gallery.processing_av import process_av
 
-        icon = out_dir / "thumbnail.png"
-        size = int(settings["thumbnail_size"])
-        await _in_pool(
-            services,
-            make_icon,
-            media.get("extension") or media.get("kind") or "file",
-            str(icon),
-            size,
-        )
-        update["derivatives"] = {
-            "thumbnail": {
-                "path": f"derivatives/{media['_id']}/thumbnail.png",
-                "width": size,
-                "height": size,
-                "mime": "image/png",
-                "size": icon.stat().st_size,
-                "icon": True,
-            }
-        }
+        update.update(await process_av(ctx, services, media, src, out_dir, settings))
     return update
 
 
@@ -231,7 +220,12 @@ async def process_media(job: JobContext) -> dict:
         await _mark_failed(ctx, media_id, str(exc))
         raise
     stored = await _store(ctx, media_id, update)
-    return {"media_id": media_id, "state": "ready" if stored else "deleted"}
+    result = {"media_id": media_id, "state": "ready" if stored else "deleted"}
+    if stored and (update.get("transcode") or {}).get("state") == "pending":
+        from gallery.transcoding import enqueue_transcode
+
+        result["transcode_job"] = await enqueue_transcode(ctx, job.queue, media_id)
+    return result
 
 
 @jobs.register("media.regenerate")
@@ -260,7 +254,12 @@ async def regenerate(job: JobContext) -> dict:
             job.check_cancelled()
             try:
                 update = await process_one(ctx, job.services, media)
-                await _store(ctx, media["_id"], update)
+                if await _store(ctx, media["_id"], update) and (
+                    (update.get("transcode") or {}).get("state") == "pending"
+                ):
+                    from gallery.transcoding import enqueue_transcode
+
+                    await enqueue_transcode(ctx, job.queue, media["_id"])
             except (MediaError, JobFailed) as exc:
                 failed += 1
                 await _mark_failed(ctx, media["_id"], getattr(exc, "reason", None) or str(exc))

@@ -95,6 +95,11 @@ def _is_mp4(info: ProbeResult) -> bool:
     return "mp4" in info.container.split(",")
 
 
+def _is_quicktime(info: ProbeResult) -> bool:
+    """A .mov (major brand "qt"): served as video/quicktime, which Firefox does not play."""
+    return _is_mp4(info) and info.container_brand == "qt"
+
+
 def _is_webm(info: ProbeResult) -> bool:
     return info.container.startswith("matroska") and info.container_brand == "webm"
 
@@ -105,6 +110,8 @@ def _h264_ok(info: ProbeResult) -> bool:
 
 def _plays_as_is(info: ProbeResult, lossless_audio_as_is: bool) -> bool:
     if info.kind == "video":
+        if _is_quicktime(info):
+            return False
         if _is_mp4(info):
             return _h264_ok(info) and info.audio_codec in _MP4_VIDEO_AUDIO
         return (
@@ -130,7 +137,7 @@ def _reasons(info: ProbeResult) -> tuple[str, ...]:
         return (f"{info.audio_codec} audio in {info.container_brand or info.container}",)
     mp4, webm = _is_mp4(info), _is_webm(info)
     reasons = []
-    if not (mp4 or webm):
+    if not (mp4 or webm) or _is_quicktime(info):
         reasons.append(f"container {info.container_brand or info.container}")
     if info.video_codec != "h264" and not (webm and info.video_codec in _WEBM_VIDEO):
         reasons.append(f"video codec {info.video_codec}")
@@ -150,7 +157,9 @@ def plan_transcode(
     reasons: tuple[str, ...] = ("requested",),
 ) -> WebCopyPlan:
     """A web-copy plan for any probed file; with `allow_copy`, streams that play are copied."""
-    copy_audio = allow_copy and info.audio_codec in ("aac", "mp3")
+    # Only AAC is copied: MP3 in MP4 plays in most browsers, but the web copy is
+    # promised to be H.264 + AAC, the one pairing every browser and device plays.
+    copy_audio = allow_copy and info.audio_codec == "aac"
     common: dict[str, Any] = {
         "copy_audio": copy_audio,
         "audio_stream": info.audio_stream,
@@ -169,7 +178,9 @@ def plan_transcode(
             height=None,
             **common,
         )
-    copy_video = allow_copy and _h264_ok(info)
+    # A rotated clip is re-encoded upright: players that ignore the display matrix
+    # (and thumbnails made from the copy) then still show it the right way up.
+    copy_video = allow_copy and _h264_ok(info) and not info.rotation
     size = info.display_size or (None, None)
     if not copy_video and info.display_size:
         size = fit_within(*info.display_size, profile.max_width, profile.max_height)
@@ -193,7 +204,8 @@ def needs_web_copy(
 ) -> WebCopyPlan | None:
     """None if browsers play the file as it is, else the web copy to make.
 
-    Played as is: H.264 (8-bit 4:2:0) with AAC, MP3 or no audio in the MP4/MOV family;
+    Played as is: H.264 (8-bit 4:2:0) with AAC, MP3 or no audio in MP4 (a QuickTime
+    .mov gets a copy: Firefox does not play video/quicktime);
     VP8/VP9/AV1 with Opus, Vorbis or no audio in WebM; MP3; AAC or MP3 in M4A/MP4;
     Ogg/WebM Vorbis and Opus; WAV (PCM) and FLAC unless `lossless_audio_as_is` is off.
 

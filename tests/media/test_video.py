@@ -164,11 +164,12 @@ async def test_poster_of_a_corrupt_file_raises_and_leaves_nothing(samples, tmp_p
     ("name", "expected"),
     [
         ("h264_aac.mp4", None),
-        ("phone.mov", None),
+        ("phone.mov", ("encode video", "copy audio")),  # QuickTime, rotated: re-encoded upright
+        ("upright.mov", ("copy video", "copy audio")),  # QuickTime: remuxed into MP4
         ("vp9_opus.webm", None),
         ("h264_aac.mkv", ("copy video", "copy audio")),
         ("hevc.mkv", ("encode video", "copy audio")),
-        ("mpeg4.avi", ("encode video", "copy audio")),
+        ("mpeg4.avi", ("encode video", "encode audio")),  # MP3 becomes AAC
         ("vp9_opus.mkv", ("encode video", "encode audio")),
         ("h264_10bit.mp4", ("encode video", "no audio")),
     ],
