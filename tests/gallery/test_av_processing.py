@@ -4,7 +4,6 @@ poster frames, cover art, PDF pages, web copies with ffmpeg, and every bad input
 
 import asyncio
 import json
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -63,11 +62,13 @@ async def _settled(ctx, media_id, timeout=60.0):
     """The media object once processing ended and any web copy job finished."""
     return await _poll(
         lambda: _media(ctx, media_id),
-        lambda m: m["state"] == "failed"
-        or (
-            m["state"] == "ready"
-            and (m.get("transcode") or {}).get("state", "none")
-            in ("none", "ready", "failed", "cancelled")
+        lambda m: (
+            m["state"] == "failed"
+            or (
+                m["state"] == "ready"
+                and (m.get("transcode") or {}).get("state", "none")
+                in ("none", "ready", "failed", "cancelled")
+            )
         ),
         timeout,
         f"media {media_id} settled",
@@ -156,9 +157,7 @@ async def test_files_browsers_cannot_play_get_an_h264_aac_web_copy(
         with Image.open(poster) as im:
             assert im.size[1] > im.size[0]
         assert colour_at(poster, (90, 40)) == "red" and colour_at(poster, (90, 280)) == "blue"
-        rotation = [
-            sd.get("rotation", 0) for sd in probed["video"].get("side_data_list", []) or []
-        ]
+        rotation = [sd.get("rotation", 0) for sd in probed["video"].get("side_data_list", []) or []]
         assert (probed["video"]["width"], probed["video"]["height"]) == (180, 320)
         assert not any(rotation)
 
@@ -260,8 +259,10 @@ async def test_a_running_transcode_reports_progress_and_can_be_cancelled(gallery
     media = await _add(gallery, slow_avi)
     running = await _poll(
         lambda: _media(ctx, media["_id"]),
-        lambda m: (m.get("transcode") or {}).get("state") == "running"
-        and (m["transcode"].get("progress") or 0) > 0,
+        lambda m: (
+            (m.get("transcode") or {}).get("state") == "running"
+            and (m["transcode"].get("progress") or 0) > 0
+        ),
         60,
         "transcode running with progress",
     )
@@ -282,8 +283,10 @@ async def test_a_running_transcode_reports_progress_and_can_be_cancelled(gallery
     assert done["transcode"]["state"] == "cancelled" and "web" not in done["derivatives"]
     out_dir = ctx.storage.derivatives / media["_id"]
     assert not [p.name for p in out_dir.iterdir() if p.name.startswith("web")]
-    ffmpegs = subprocess.run(["pgrep", "-f", str(ctx.storage.path)], capture_output=True)
-    assert ffmpegs.stdout == b""  # no ffmpeg left running on this tenant's files
+    pgrep = await asyncio.create_subprocess_exec(
+        "pgrep", "-f", str(ctx.storage.path), stdout=asyncio.subprocess.PIPE
+    )
+    assert (await pgrep.communicate())[0] == b""  # no ffmpeg left running on this tenant's files
 
 
 async def test_a_transcode_whose_worker_died_is_claimed_again_cleaned_and_finished(
@@ -334,4 +337,4 @@ async def test_a_transcode_whose_worker_died_is_claimed_again_cleaned_and_finish
     browser = app.browser()
     await browser.login(g["prefix"], "admin", g["password"])
     r = await browser.get(f"{g['prefix']}/media/{media['_id']}/web")
-    assert r.code == 200 and len(r.body) == web["size"] == web["size"]
+    assert r.code == 200 and len(r.body) == web["size"]
