@@ -99,6 +99,8 @@ class ApiHandler(TenantHandler):
             else None,
         }
         urls["download"] = (urls["original"] or urls["optimized"]) + "?download=1"
+        if media.get("kind") in ("video", "audio"):
+            urls["web"] = self.urls(f"/media/{mid}/web")  # the web copy, or the original
         data = {
             "id": mid,
             "album_id": media.get("album_id"),
@@ -120,6 +122,9 @@ class ApiHandler(TenantHandler):
             "failure": media.get("failure"),
             "has_optimized": has_distinct_original(media),
             "metadata": media.get("metadata") or {},
+            # Web copy of a video/audio file: {state: none|pending|running|ready|failed|
+            # cancelled, progress 0..1, job_id, error, reasons} (gallery.transcoding).
+            "transcode": media.get("transcode"),
             "urls": urls,
         }
         if fields:
