@@ -153,6 +153,15 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
             self.set_header(
                 "Content-Disposition", content_disposition("inline", self._download_name)
             )
+            if not self._mime.startswith(("image/", "video/", "audio/")):
+                # A PDF or text file shown in the media page's frame: no scripts, no
+                # requests elsewhere, framed only by our own pages. object-src 'self'
+                # because Chromium's PDF viewer embeds the document into itself.
+                self.set_header(
+                    "Content-Security-Policy",
+                    "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; "
+                    "frame-ancestors 'self'",
+                )
         else:
             self.set_header(
                 "Content-Disposition", content_disposition("attachment", self._download_name)
