@@ -250,6 +250,10 @@ async def update_media(ctx, viewer: Viewer, media_id: str, fields: dict) -> dict
         clean["updated"] = datetime.now(UTC)
         clean.update(keyword_fields({**media, **clean}))
         await ctx.db.media.update_one({"_id": media["_id"]}, {"$set": clean})
+        if "tags" in clean:
+            from gallery.search import forget_tags  # (gallery.search imports this module)
+
+            forget_tags(ctx)
     return await get_media(ctx, media["_id"])
 
 

@@ -24,7 +24,13 @@ class AlbumApi(ApiHandler):
         children = [
             c for c in await child_albums(self.tenant, album["_id"]) if can(viewer, "view", c)
         ]
-        page = await list_album_media(self.tenant, album, **self.page_arguments())
+        page = await list_album_media(
+            self.tenant,
+            album,
+            **self.page_arguments(),
+            sort=self.get_query_argument("sort", None),
+            direction=self.get_query_argument("dir", None),
+        )
         return {
             "album": self.album_json(album, viewer),
             "children": [self.album_json(c, viewer) for c in children],
@@ -34,6 +40,8 @@ class AlbumApi(ApiHandler):
                 "offset": page["offset"],
                 "limit": page["limit"],
                 "next_cursor": page["next_cursor"],
+                "sort": page["sort"],
+                "direction": page["direction"],
             },
         }
 
@@ -198,6 +206,7 @@ _TARGET = {
     "properties": {"parent_id": {"type": "string"}},
 }
 _P = ("album_id",)
+_SORTED_PAGE = (*PAGE_QUERY, "sort", "dir:integer")
 
 OPENAPI = {
     "/api/v1/albums": {
@@ -218,7 +227,7 @@ OPENAPI = {
         "get": operation(
             "An album with its sub-albums and a page of media",
             params=_P,
-            query=PAGE_QUERY,
+            query=_SORTED_PAGE,
             tag="albums",
         ),
         "patch": operation("Edit an album", params=_P, body=_ALBUM_FIELDS, tag="albums"),
@@ -231,9 +240,10 @@ OPENAPI = {
     },
     "/api/v1/albums/{album_id}/media": {
         "get": operation(
-            "A page of an album's media in the album's order",
+            "A page of an album's media in the album's order, or sort "
+            "(position, title, date_taken, date_added, file_name) and dir (1 or -1)",
             params=_P,
-            query=PAGE_QUERY,
+            query=_SORTED_PAGE,
             tag="albums",
         ),
     },

@@ -1,0 +1,68 @@
+"""JSON API for custom order (drag and drop) and bulk actions on selected media."""
+
+from __future__ import annotations
+
+from gallery.bulk import ACTIONS, bulk_action
+from gallery.ordering import order_album
+from handlers.api_base import ApiHandler, operation
+
+ID = r"([^/]+)"
+
+
+class AlbumOrderApi(ApiHandler):
+    async def post(self, album_id: str) -> None:
+        body = self.json_body()
+        viewer = await self.viewer()
+        album = await order_album(
+            self.tenant, viewer, album_id, media=body.get("media"), albums=body.get("albums")
+        )
+        self.write_json({"album": self.album_json(album, viewer)})
+
+
+class BulkApi(ApiHandler):
+    async def post(self) -> None:
+        body = self.json_body()
+        result = await bulk_action(
+            self.tenant,
+            await self.viewer(),
+            body.get("action"),
+            body.get("ids"),
+            album_id=body.get("album_id"),
+            tags=body.get("tags"),
+        )
+        self.write_json(result)
+
+
+ROUTES = [
+    (rf"/api/v1/albums/{ID}/order", AlbumOrderApi),
+    (r"/api/v1/media/bulk", BulkApi),
+]
+
+_IDS = {"type": "array", "items": {"type": "string"}, "maxItems": 1000}
+OPENAPI = {
+    "/api/v1/albums/{album_id}/order": {
+        "post": operation(
+            "Put the listed media (or sub-albums) of an album in this order: they take the "
+            "positions they already occupy; the album's sort becomes position",
+            params=("album_id",),
+            body={"type": "object", "properties": {"media": _IDS, "albums": _IDS}},
+            tag="albums",
+        )
+    },
+    "/api/v1/media/bulk": {
+        "post": operation(
+            'One action on many media; answers {"done": [ids], "failed": [{id, error}]}',
+            body={
+                "type": "object",
+                "required": ["action", "ids"],
+                "properties": {
+                    "action": {"type": "string", "enum": list(ACTIONS)},
+                    "ids": _IDS,
+                    "album_id": {"type": "string"},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            tag="media",
+        )
+    },
+}

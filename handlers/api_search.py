@@ -1,0 +1,80 @@
+"""JSON API for finding media: search, tags (cloud and suggestions), recently added."""
+
+from __future__ import annotations
+
+from gallery import search
+from gallery.errors import Invalid
+from handlers.api_base import ApiHandler, operation
+
+
+class SearchApi(ApiHandler):
+    async def get(self) -> None:
+        viewer = await self.viewer()
+        q = self.get_query_argument("q", "") or ""
+        if len(q) > 500:
+            raise Invalid("The search is too long.", field_errors={"q": "at most 500 characters"})
+        limit = self.int_argument("limit", int(self.settings_values.get("page_size", 60)), 1, 200)
+        cursor = self.get_query_argument("cursor", None) or None
+        found = await search.search_media(self.tenant, viewer, q, limit=limit, cursor=cursor)
+        self.write_json(
+            {
+                "q": q,
+                "words": found["words"],
+                "items": [self.media_json(m, viewer) for m in found["items"]],
+                "next_cursor": found["next_cursor"],
+            }
+        )
+
+
+class TagsApi(ApiHandler):
+    async def get(self) -> None:
+        viewer = await self.viewer()
+        prefix = self.get_query_argument("prefix", None)
+        if prefix is not None:
+            limit = self.int_argument("limit", 10, 1, 100)
+            if len(prefix) > 100:
+                raise Invalid("The prefix is too long.", field_errors={"prefix": "too long"})
+            tags = await search.suggest_tags(self.tenant, viewer, prefix, limit=limit)
+            self.write_json({"tags": tags})
+            return
+        limit = self.int_argument("limit", 100, 1, 5000)
+        self.write_json({"tags": await search.tag_cloud(self.tenant, viewer, limit=limit)})
+
+
+class RecentApi(ApiHandler):
+    async def get(self) -> None:
+        viewer = await self.viewer()
+        limit = self.int_argument("limit", 30, 1, 200)
+        items = await search.recent_media(self.tenant, viewer, limit=limit)
+        self.write_json({"items": [self.media_json(m, viewer) for m in items]})
+
+
+ROUTES = [
+    (r"/api/v1/search", SearchApi),
+    (r"/api/v1/tags", TagsApi),
+    (r"/api/v1/media/recent", RecentApi),
+]
+
+OPENAPI = {
+    "/api/v1/search": {
+        "get": operation(
+            "Media the viewer may see whose title, caption, tags, file name or metadata hold "
+            "every word of q (plain text; prefixes match), newest first",
+            query=("q", "limit:integer", "cursor"),
+            tag="search",
+        )
+    },
+    "/api/v1/tags": {
+        "get": operation(
+            "The tag cloud ([{tag, count}]), or with prefix the matching tags ([str]), "
+            "of media the viewer may see",
+            query=("prefix", "limit:integer"),
+            tag="search",
+        )
+    },
+    "/api/v1/media/recent": {
+        "get": operation(
+            "The newest media the viewer may see", query=("limit:integer",), tag="search"
+        )
+    },
+}
