@@ -28,3 +28,7 @@ ROUTE_MODULES_TENANT += [api_accounts]
 from handlers import api_media_file  # noqa: E402
 
 ROUTE_MODULES_TENANT += [api_media_file]
+
+from handlers import api_media_file  # noqa: E402
+
+ROUTE_MODULES_TENANT += [api_media_file]
