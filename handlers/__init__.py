@@ -24,11 +24,3 @@ ROUTE_MODULES_TENANT += [upload_page]
 from handlers import api_accounts  # noqa: E402
 
 ROUTE_MODULES_TENANT += [api_accounts]
-
-from handlers import api_media_file  # noqa: E402
-
-ROUTE_MODULES_TENANT += [api_media_file]
-
-from handlers import api_media_file  # noqa: E402
-
-ROUTE_MODULES_TENANT += [api_media_file]
