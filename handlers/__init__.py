@@ -24,3 +24,7 @@ ROUTE_MODULES_TENANT += [upload_page]
 from handlers import api_accounts  # noqa: E402
 
 ROUTE_MODULES_TENANT += [api_accounts]
+
+from handlers import api_media_file  # noqa: E402
+
+ROUTE_MODULES_TENANT += [api_media_file]
