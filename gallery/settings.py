@@ -71,6 +71,7 @@ SETTINGS: list[Setting] = [
     Setting("zip_max_ratio", "int", 100, "ZIP import: compression ratio", "entries that unpack to more than this many times their packed size are refused (ZIP bombs)", "Media", minimum=2, maximum=100_000),
     Setting("embed_hosts", "list", ["www.youtube.com", "www.youtube-nocookie.com", "player.vimeo.com"], "Embed hosts", "hosts whose https <iframe> embeds may be added as external media (comma separated)", "Media"),
     Setting("sync_dirnames_with_titles", "bool", False, "Directory names follow titles", "renaming an album also renames its directory under originals/", "Media"),
+    Setting("download_max_items", "int", 10000, "ZIP download: items", "most media objects one ZIP download may hold", "Media", minimum=1, maximum=1_000_000),
     # Video and audio
     Setting("video_max_width", "int", 1280, "Web video width", "largest long side of transcoded video (portrait clips: their height)", "Video and audio", minimum=160, maximum=7680),
     Setting("video_max_height", "int", 720, "Web video height", "largest short side of transcoded video (portrait clips: their width)", "Video and audio", minimum=120, maximum=4320),
