@@ -5,14 +5,14 @@ The order here is the order routes are tried in (server.app joins them).
 
 from handlers import admin_settings, auth, health, home, host, install
 from handlers import api_albums, api_jobs, api_media, media_files, openapi
-from handlers import api_order, api_search
+from handlers import api_order, api_search, downloads
 from handlers import pages, pages_media, tus, uploads
 
 ROUTE_MODULES_HOST = [health, host]
 ROUTE_MODULES_TENANT = [health, home, auth, install, admin_settings]
 # api_search and api_order before api_media: /api/v1/media/(recent|bulk) before /media/<id>.
 ROUTE_MODULES_TENANT += [media_files, api_albums, api_search, api_order, api_media, api_jobs]
-ROUTE_MODULES_TENANT += [openapi]
+ROUTE_MODULES_TENANT += [openapi, downloads]
 ROUTE_MODULES_TENANT += [uploads, tus, pages, pages_media]
 from handlers import account, admin_email, admin_events, admin_roles, admin_users  # noqa: E402
 

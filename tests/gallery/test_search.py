@@ -135,7 +135,9 @@ async def test_results_never_come_from_albums_the_viewer_cannot_see(app, make_ga
     ]
 
 
-@pytest.mark.parametrize("query", [".*", "$where", '{"$gt": ""}', "'; return true", "^(a+)+$", "\\"])
+@pytest.mark.parametrize(
+    "query", [".*", "$where", '{"$gt": ""}', "'; return true", "^(a+)+$", "\\"]
+)
 async def test_regex_and_operators_are_plain_text(app, make_gallery, viewer_of, query):
     ctx, admin, public, _ = await _setup(make_gallery, viewer_of)
     await _media(ctx, public, title="Nothing special")

@@ -1,0 +1,125 @@
+"""ZIP downloads, streamed while they are built (gallery.downloads does the work).
+
+GET /download/album/<id>?sub=1&size=original|optimized
+GET /download/media?ids=<id>,<id>&size=original|optimized
+"""
+
+from __future__ import annotations
+
+import logging
+
+from tornado.iostream import StreamClosedError
+
+from gallery.downloads import ZipStream, plan_album, plan_selection
+from gallery.errors import Invalid
+from gallery.permissions import viewer_for
+from handlers.api_base import operation
+from handlers.base import TenantHandler
+from handlers.media_files import content_disposition
+
+log = logging.getLogger("atrium.downloads")
+MAX_IDS_TEXT = 100_000
+
+
+class DownloadHandler(TenantHandler):
+    def size_argument(self) -> str:
+        size = self.get_query_argument("size", "optimized") or "optimized"
+        if size not in ("original", "optimized"):
+            raise Invalid(
+                "size must be original or optimized.",
+                field_errors={"size": "must be original or optimized"},
+            )
+        return size
+
+    @property
+    def max_items(self) -> int:
+        return int(self.settings_values.get("download_max_items", 10_000))
+
+    async def viewer(self):
+        return await viewer_for(self.tenant, self.user, self.settings_values)
+
+    async def send_zip(self, name: str, entries) -> None:
+        self._transforms = []  # stored JPEGs and videos: gzip would only cost CPU
+        self.set_header("Content-Type", "application/zip")
+        self.set_header("Content-Disposition", content_disposition("attachment", name))
+        self.set_header("Cache-Control", "private, no-store")
+        self.set_header("X-Accel-Buffering", "no")
+        stream = ZipStream(entries)
+        try:
+            async for chunk in stream.chunks():
+                self.write(chunk)
+                await self.flush()
+        except StreamClosedError:
+            log.info("download of %s stopped: the client went away", name)
+            return
+        finally:
+            stream.cancel()
+        if stream.skipped:
+            log.warning("download of %s left out missing files: %s", name, stream.skipped[:10])
+        self.finish()
+
+
+class AlbumDownloadHandler(DownloadHandler):
+    async def get(self, album_id: str) -> None:
+        sub = self.get_query_argument("sub", "0") not in ("", "0", "false", "no")
+        name, entries = await plan_album(
+            self.tenant,
+            await self.viewer(),
+            album_id,
+            sub=sub,
+            size=self.size_argument(),
+            max_items=self.max_items,
+        )
+        await self.send_zip(name, entries)
+
+
+class SelectionDownloadHandler(DownloadHandler):
+    async def get(self) -> None:
+        raw = self.get_query_argument("ids", "") or ""
+        if len(raw) > MAX_IDS_TEXT:
+            raise Invalid("Too many items selected.", field_errors={"ids": "too many"})
+        ids = [i.strip() for i in raw.split(",") if i.strip()]
+        name, entries = await plan_selection(
+            self.tenant,
+            await self.viewer(),
+            ids,
+            size=self.size_argument(),
+            max_items=self.max_items,
+        )
+        await self.send_zip(name, entries)
+
+
+ROUTES = [
+    (r"/download/album/([^/]+)", AlbumDownloadHandler),
+    (r"/download/media", SelectionDownloadHandler),
+]
+
+_ZIP = {
+    "200": {
+        "description": "A ZIP archive, streamed (no Content-Length)",
+        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+    },
+    "400": {"description": "Nothing to download, a bad size or too many items"},
+    "404": {"description": "No such album (or not visible)"},
+}
+OPENAPI = {
+    "/download/album/{album_id}": {
+        "get": operation(
+            "A ZIP of an album's media the viewer may see (sub=1: with sub-albums as folders); "
+            "size=original needs view_original, else the optimized copies are packed",
+            params=("album_id",),
+            query=("sub:integer", "size"),
+            responses=_ZIP,
+            tag="downloads",
+        )
+    },
+    "/download/media": {
+        "get": operation(
+            "A ZIP of the selected media (comma-separated ids); ids the viewer cannot see are "
+            "left out",
+            query=("ids", "size"),
+            responses=_ZIP,
+            tag="downloads",
+        )
+    },
+}
