@@ -58,6 +58,7 @@
   }
   function duration(s) {
     if (!isFinite(s) || s < 0) return "";
+    if (s < 1) return "under 1 s";
     s = Math.round(s);
     if (s < 60) return s + " s";
     if (s < 3600) return Math.floor(s / 60) + " min " + (s % 60) + " s";
@@ -115,7 +116,7 @@
       file, isZip, name: relPath || file.name, albumId: picker.value,
       state: "queued", sent: 0, samples: [], mediaId: null, xhr: null, canceled: false,
     };
-    item.li = render(item);
+    render(item);
     items.push(item);
     const problem = precheck(file, isZip);
     if (problem) fail(item, new UploadError(problem, 400));
@@ -125,6 +126,7 @@
 
   function render(item) {
     const li = el("li", "upload-item");
+    item.li = li;
     const thumb = el("div", "upload-thumb");
     thumb.setAttribute("aria-hidden", "true");
     thumb.appendChild(el("span", "upload-ext", (extensionOf(item.file.name) || "file").slice(0, 4)));
