@@ -24,6 +24,7 @@ from gallery import settings as gallery_settings
 from gallery.albums import create_album
 from gallery.errors import GalleryError, Invalid, NotFound, TooLarge
 from gallery.ingest import ingest_file, upload_limit
+from gallery.usage import current_usage, megabytes, quota_bytes
 
 log = logging.getLogger("atrium.zipimport")
 
@@ -163,12 +164,39 @@ async def _create_album(ctx, viewer, parent: dict, title: str) -> dict:
     return await create_album(ctx, viewer, parent["_id"], {"title": title})
 
 
-async def import_zip(ctx, services, viewer, user, album: dict, zip_path, *, report=None) -> dict:
-    """Import a ZIP into `album`; returns {"album_id", "imported", "skipped", "failed", "entries"}."""
+def _declared_bytes(good: list[zipfile.ZipInfo]) -> int:
+    """What the entries that would be stored say they unpack to (system files excluded)."""
+    total = 0
+    for info in good:
+        parts = [p for p in info.filename.replace("\\", "/").split("/") if p and p != "."]
+        if not info.is_dir() and parts and not _is_system_file(parts):
+            total += info.file_size
+    return total
+
+
+async def check_archive(ctx, zip_path) -> tuple[list[zipfile.ZipInfo], list[dict], dict]:
+    """Read the central directory and refuse the whole ZIP before anything is extracted:
+    unreadable, a bomb, over the limits, or more than the storage quota has room for
+    (judged on the sizes the archive declares; extraction counts real bytes again)."""
     settings = await gallery_settings.get_settings(ctx)
     limits = limits_from(settings)
+    good, refused = await asyncio.to_thread(plan, Path(zip_path), limits)
+    quota = quota_bytes(ctx)
+    if quota:
+        declared = _declared_bytes(good)
+        free = max(0, quota - await current_usage(ctx))
+        if declared > free:
+            raise TooLarge(
+                f"The ZIP unpacks to {megabytes(declared)}, but only {megabytes(free)} of this "
+                f"gallery's storage quota ({megabytes(quota)}) is free; nothing was imported."
+            )
+    return good, refused, limits
+
+
+async def import_zip(ctx, services, viewer, user, album: dict, zip_path, *, report=None) -> dict:
+    """Import a ZIP into `album`; returns {"album_id", "imported", "skipped", "failed", "entries"}."""
     zip_path = Path(zip_path)
-    good, refused = await asyncio.to_thread(plan, zip_path, limits)
+    good, refused, limits = await check_archive(ctx, zip_path)
     entries: list[dict] = list(refused)
     cache: dict = {}
     budget = limits["max_total"]
@@ -221,6 +249,25 @@ async def import_zip(ctx, services, viewer, user, album: dict, zip_path, *, repo
         s: sum(1 for e in entries if e["status"] == s) for s in ("imported", "skipped", "failed")
     }
     return {"album_id": album["_id"], **counts, "entries": entries}
+
+
+async def enqueue_import(ctx, queue, user: dict, album: dict, zip_path) -> str:
+    """Hand a stored ZIP (in tmp/) to the `zip.import` job; returns the job id. The ZIP is
+    checked first (limits, bombs, quota), so a refusal is immediate; the job removes it."""
+    zip_path = Path(zip_path)
+    await check_archive(ctx, zip_path)
+    temp_name = zip_path.relative_to(ctx.storage.tmp).as_posix()
+    return await queue.enqueue(
+        ctx.slug,
+        "zip.import",
+        {
+            "album_id": album["_id"],
+            "user_id": user["_id"],
+            "requested_by": user["_id"],
+            "temp_name": temp_name,
+        },
+        max_attempts=1,  # a half-done import must not run twice (it would duplicate entries)
+    )
 
 
 async def run_import_job(job) -> dict:

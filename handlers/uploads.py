@@ -1,6 +1,9 @@
 """Getting media in over HTTP: a streamed browser upload (optionally a ZIP to import) and
 external media (embed HTML). Resumable tus uploads are in handlers.tus.
 
+A ZIP (`?zip=1`) is imported inline, or as the `zip.import` job when it is large or
+`?background=1` is given (202 with the job's URL; its result lists every entry).
+
 The upload body is the raw file (`stream_request_body`), not multipart: it goes straight
 to tmp/ in 1 MB blocks, hashed on the way, and is refused (413) before it is stored when
 Content-Length says it is too big, or as soon as a chunked body passes the limit.
@@ -19,6 +22,10 @@ from gallery.errors import GalleryError, Invalid, NotFound, TooLarge
 from gallery.ids import is_id
 from gallery.uploads import HashingWriter
 from handlers.base import TenantHandler
+
+# A ZIP larger than this is imported by the `zip.import` job (the request answers 202 with
+# the job at once); smaller ones inline. `?background=1` asks for the job whatever the size.
+ZIP_INLINE_BYTES = 200 * 1024 * 1024
 
 
 class AlbumWriteMixin:
@@ -121,10 +128,33 @@ class AlbumUploadHandler(AlbumWriteMixin, TenantHandler):
             writer, self.writer = self.writer, None
             asyncio.ensure_future(writer.discard())
 
+    def _job_queue(self):
+        if self.services.jobs is not None:
+            return self.services.jobs
+        from server.jobs import JobQueue
+
+        config = self.config
+        return JobQueue(self.services.host_db, config.jobs.lease_seconds, config.jobs.max_attempts)
+
     async def post(self, album_id: str) -> None:
         writer, self.writer = self.writer, None
         self.completed = True
         size, sha256 = await writer.close()
+        if self.is_zip and (
+            self.get_query_argument("background", "") in ("1", "true", "yes")
+            or size > ZIP_INLINE_BYTES
+        ):
+            try:
+                job_id = await zipimport.enqueue_import(
+                    self.tenant, self._job_queue(), self.user, self.album, writer.path
+                )
+            except BaseException:
+                await asyncio.to_thread(_unlink, writer.path)
+                raise
+            job_url = self.urls(f"/api/v1/jobs/{job_id}")
+            self.set_header("Location", job_url)
+            self.write_json({"job": {"id": job_id, "url": job_url}}, status=202)
+            return
         if self.is_zip:
             try:
                 result = await zipimport.import_zip(
