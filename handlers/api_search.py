@@ -13,7 +13,8 @@ class SearchApi(ApiHandler):
         q = self.get_query_argument("q", "") or ""
         if len(q) > 500:
             raise Invalid("The search is too long.", field_errors={"q": "at most 500 characters"})
-        limit = self.int_argument("limit", int(self.settings_values.get("page_size", 60)), 1, 200)
+        default = min(int(self.settings_values.get("page_size", 60)), 200)
+        limit = self.int_argument("limit", default, 1, 200)
         cursor = self.get_query_argument("cursor", None) or None
         found = await search.search_media(self.tenant, viewer, q, limit=limit, cursor=cursor)
         self.write_json(

@@ -173,3 +173,15 @@ async def test_tag_cloud_counts_and_suggestions(app, make_gallery, viewer_of):
     assert [t.casefold() for t in await suggest_tags(ctx, admin, "BE")] == ["beach", "bergen"]
     assert await suggest_tags(ctx, admin, "zz") == []
     assert await suggest_tags(ctx, admin, ".*") == []
+
+
+async def test_metadata_read_by_processing_becomes_searchable(app, make_gallery, viewer_of):
+    from gallery.processing import _store
+
+    ctx, admin, public, _ = await _setup(make_gallery, viewer_of)
+    doc = await _media(ctx, public, "dsc.jpg", title="Untitled")
+    update = {"state": "ready", "metadata": {"camera": {"make": "FUJIFILM", "model": "X-T4"}}}
+    assert await _store(ctx, doc["_id"], update)
+    found = await search_media(ctx, admin, "fujifilm untitled")
+    assert [m["_id"] for m in found["items"]] == [doc["_id"]]
+    assert "search_keys" not in found["items"][0]  # not sent to clients
