@@ -82,3 +82,32 @@ async def test_a_second_process_shares_the_running_server(tmp_path):
         assert guest_uri == uri and guest.process is None
     finally:
         await asyncio.to_thread(owner.stop)
+
+
+async def test_counts_agree_with_the_documents_found(tmp_path):
+    """count_documents takes a SQL shortcut in the embedded server: it must count exactly
+    what find returns, for every filter shape the gallery uses."""
+    db = EmbeddedDatabase(tmp_path)
+    uri = await asyncio.to_thread(db.start)
+    client = AsyncMongoClient(uri)
+    try:
+        things = client.counts.things
+        await things.insert_many([
+            {"album_id": f"a{i % 3}", "position": i, "tags": [f"t{i % 4}", "all"],
+             "private": i % 2 == 0, "parent": None if i % 5 == 0 else "p", "n": {"x": i}}
+            for i in range(40)
+        ])
+        filters = [
+            {}, {"album_id": "a1"}, {"album_id": {"$in": ["a0", "a2"]}},
+            {"album_id": "a1", "position": {"$gte": 10}}, {"tags": {"$in": ["t2"]}},
+            {"private": False}, {"parent": {"$eq": None}}, {"n.x": {"$lt": 7}},
+            {"album_id": "a1", "$or": [{"position": {"$gt": 30}}, {"position": {"$lt": 3}}]},
+            {"$and": [{"album_id": "a0"}, {"position": {"$ne": 3}}]}, {"album_id": "nothing"},
+        ]
+        for query in filters:
+            found = len(await things.find(query).to_list())
+            assert await things.count_documents(query) == found, query
+            assert await things.count_documents(query, skip=2, limit=5) == max(0, min(found - 2, 5)), query
+    finally:
+        await client.close()
+        await asyncio.to_thread(db.stop)

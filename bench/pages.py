@@ -1,0 +1,362 @@
+"""Do album pages stay fast on a 10,000-item album? (`python -m bench.pages`)
+
+Fills one album with 10,000 media records (documents of the shape
+gallery.media.media_document makes, each with a tiny generated thumbnail file on disk)
+and one with 60, starts the real service as a process on the embedded database, and
+measures with 20 concurrent keep-alive clients (wrk when installed, otherwise a
+multi-process Python client): p50/p99 latency and requests per second of
+
+- the album page, first page and a middle page, on both albums (anonymous visitor),
+  and the 10,000 album's first page for a signed-in administrator;
+- the album media API (offset and cursor) on a middle page;
+- the media page;
+- the authorizing thumbnail handler (/media/<id>/thumbnail) and, side by side in the
+  same run, Tornado's plain StaticFileHandler serving the same file from a second
+  tiny Tornado process.
+
+Targets: album page p99 < 60 ms, the 10,000 album within 1.2x of the 60 album, the
+thumbnail handler at least 0.5x the StaticFileHandler's requests per second. The
+machine's load average is printed: on a shared machine compare rows of one run.
+
+    python -m bench.pages [--big 10000] [--small 60] [--duration 5] [--clients 20]
+                          [--client auto|wrk|python]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.tenants import PASSWORD, ROOT, free_port, wait_healthy
+
+SLUG = "bench"
+
+
+# ------------------------------------------------------------------ the data
+
+
+def tiny_jpeg(seed: int) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), ((seed * 37) % 256, (seed * 91) % 256, 120)).save(
+        buf, "JPEG", quality=80
+    )
+    return buf.getvalue()
+
+
+async def fill_album(ctx, album: dict, count: int) -> list[str]:
+    """Insert `count` ready image records (with thumbnail and original files); their ids."""
+    from gallery.albums import album_dir as album_directory
+    from gallery.media import media_document
+
+    thumbs = [tiny_jpeg(i) for i in range(16)]
+    album_dir = album_directory(ctx, album)
+    album_dir.mkdir(parents=True, exist_ok=True)
+    ids: list[str] = []
+    batch: list[dict] = []
+    for i in range(count):
+        name = f"img{i:05d}.jpg"
+        data = thumbs[i % len(thumbs)]
+        rel_original = str((album_dir / name).relative_to(ctx.storage.path))
+        doc = media_document(
+            album, file_name=name, kind="image", mime="image/jpeg", extension="jpg",
+            original_path=rel_original, size=len(data), title=f"Photo {i}",
+            tags=[f"tag{i % 50}"], position=i, state="ready",
+        )
+        thumb_dir = ctx.storage.derivatives / doc["_id"]
+        thumb_dir.mkdir(parents=True, exist_ok=True)
+        (thumb_dir / "thumbnail.jpg").write_bytes(data)
+        (album_dir / name).write_bytes(data)
+        doc.update(width=64, height=48, derivatives={"thumbnail": {
+            "path": f"derivatives/{doc['_id']}/thumbnail.jpg", "width": 64, "height": 48,
+            "mime": "image/jpeg", "size": len(data),
+        }})
+        batch.append(doc)
+        ids.append(doc["_id"])
+        if len(batch) == 100:
+            await _insert(ctx, batch)
+            batch = []
+    await _insert(ctx, batch)
+    return ids
+
+
+async def _insert(ctx, docs: list[dict]) -> None:
+    # One insert_one per document, a few at a time: nx-27017's insert_many refuses
+    # these documents ("JSON path error near '_id'").
+    await asyncio.gather(*(ctx.db.media.insert_one(doc) for doc in docs))
+
+
+async def prepare(data_dir: Path, big: int, small: int) -> dict:
+    from tornado.web import create_signed_value
+
+    from gallery.albums import create_album, root_album
+    from gallery.permissions import viewer_for
+    from gallery.sessions import create_session
+    from gallery.settings import get_settings
+    from handlers.base import SESSION_COOKIE
+    from server.config import load_config
+    from server.services import build_services
+    from tenants.installer import finish_install
+    from tenants.provision import create_tenant
+
+    config = load_config(None, env={}, overrides={"paths.data_dir": str(data_dir)})
+    services = await build_services(config, reuse_embedded=False)
+    try:
+        registry = services.registry
+        _, token = await create_tenant(registry, SLUG, "Bench", [], "")
+        ctx = await registry.context_for_slug(SLUG)
+        await finish_install(registry, ctx, token, {
+            "title": "Bench gallery", "username": "admin", "email": "a@bench.test",
+            "password": PASSWORD, "password2": PASSWORD,
+        })
+        ctx = await registry.context_for_slug(SLUG)
+        admin = await ctx.db.users.find_one({})
+        viewer = await viewer_for(ctx, admin, await get_settings(ctx))
+        root = await root_album(ctx)
+        albums = {}
+        for name, count in (("big", big), ("small", small)):
+            album = await create_album(ctx, viewer, root["_id"], {"title": f"{name} album"})
+            albums[name] = {"id": album["_id"], "media": await fill_album(ctx, album, count)}
+        session = await create_session(ctx, admin, "127.0.0.1", "bench")
+        cookie = create_signed_value(ctx.cookie_key, SESSION_COOKIE, session).decode()
+        return {"albums": albums, "cookie": f"{SESSION_COOKIE}={cookie}",
+                "derivatives": str(ctx.storage.derivatives)}
+    finally:
+        await services.close()
+
+
+# ------------------------------------------------------------------ the processes
+
+STATIC_APP = """
+import asyncio, sys, tornado.web
+async def main():
+    app = tornado.web.Application([(r"/(.*)", tornado.web.StaticFileHandler, {"path": sys.argv[2]})])
+    app.listen(int(sys.argv[1]), "127.0.0.1")
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+def start_service(data_dir: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
+    env.update(ATRIUM_LOGGING_ACCESS_LOG="false", ATRIUM_LOGGING_LEVEL="WARNING",
+               ATRIUM_JOBS_WORKERS="0")
+    return subprocess.Popen(
+        [sys.executable, "-m", "server", "--data-dir", str(data_dir), "run", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def fetch(url: str, headers: dict | None = None) -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {})) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, b""
+
+
+# ------------------------------------------------------------------ load generators
+
+
+def _parse_wrk_time(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip()).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def run_wrk(url: str, clients: int, duration: float, headers: dict) -> dict:
+    args = ["wrk", "-t2", f"-c{clients}", f"-d{max(1, round(duration))}s", "--latency"]
+    for key, value in headers.items():
+        args += ["-H", f"{key}: {value}"]
+    out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    if os.environ.get("BENCH_DEBUG"):
+        print(out, file=sys.stderr)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "p50": _parse_wrk_time(p50.group(1)), "p99": _parse_wrk_time(p99.group(1)),
+        "rps": float(rps.group(1)),
+        "errors": int(errors.group(1)) if errors else 0,
+        "note": socket_errors.group(1) if socket_errors else "",
+    }
+
+
+def _python_worker(url: str, headers: dict, threads: int, deadline: float, queue) -> None:
+    """One client process: `threads` keep-alive connections issuing requests until deadline."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    latencies: list[float] = []
+    errors = [0]
+
+    def loop() -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            conn.request("GET", target, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            latencies.append((time.perf_counter() - start) * 1000)
+            if resp.status >= 400:
+                errors[0] += 1
+        conn.close()
+
+    workers = [threading.Thread(target=loop) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    queue.put((latencies, errors[0]))
+
+
+def run_python(url: str, clients: int, duration: float, headers: dict) -> dict:
+    processes = 2
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    deadline = time.monotonic() + duration
+    procs = [
+        ctx.Process(target=_python_worker,
+                    args=(url, headers, clients // processes + (i < clients % processes), deadline, queue))
+        for i in range(processes)
+    ]
+    for p in procs:
+        p.start()
+    latencies: list[float] = []
+    errors = 0
+    for _ in procs:
+        lat, err = queue.get()
+        latencies += lat
+        errors += err
+    for p in procs:
+        p.join()
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+    return {"p50": pick(0.50), "p99": pick(0.99), "rps": len(latencies) / duration,
+            "errors": errors, "note": ""}
+
+
+# ------------------------------------------------------------------ the run
+
+
+def measure_all(args, data: dict, port: int, static_port: int) -> list[dict]:
+    use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
+    runner = run_wrk if use_wrk else run_python
+    base = f"http://127.0.0.1:{port}/g/{SLUG}"
+    big, small = data["albums"]["big"], data["albums"]["small"]
+    middle = big["media"][len(big["media"]) // 2]
+    page_size = 60
+    middle_page = max(1, len(big["media"]) // page_size // 2)
+    # A cursor in the middle of the big album, as infinite scroll would send it.
+    _, body = fetch(f"{base}/api/v1/albums/{big['id']}/media?offset={len(big['media']) // 2 - 60}&limit=60")
+    cursor = json.loads(body or b"{}").get("next_cursor") or ""
+    signed_in = {"Cookie": data["cookie"]}
+    thumb_path = f"{middle}/thumbnail.jpg"
+    rows = [
+        (f"album page, {len(big['media'])} items, page 1", f"{base}/albums/{big['id']}", {}),
+        (f"album page, {len(big['media'])} items, page {middle_page}",
+         f"{base}/albums/{big['id']}?page={middle_page}", {}),
+        (f"album page, {len(small['media'])} items, page 1", f"{base}/albums/{small['id']}", {}),
+        (f"album page, {len(big['media'])} items, signed in", f"{base}/albums/{big['id']}", signed_in),
+        ("album media API, middle offset",
+         f"{base}/api/v1/albums/{big['id']}/media?offset={len(big['media']) // 2}&limit=60", {}),
+        ("album media API, middle cursor",
+         f"{base}/api/v1/albums/{big['id']}/media?cursor={cursor}&limit=60", {}),
+        ("media page", f"{base}/media/{middle}", {}),
+        ("thumbnail handler", f"{base}/media/{middle}/thumbnail", {}),
+        ("thumbnail handler, signed in", f"{base}/media/{middle}/thumbnail", signed_in),
+        ("tornado StaticFileHandler", f"http://127.0.0.1:{static_port}/{thumb_path}", {}),
+    ]
+    results = []
+    for name, url, headers in rows:
+        status, _ = fetch(url, headers)
+        if status != 200:
+            results.append({"name": name, "status": status})
+            print(f"{name}: HTTP {status}, skipped", file=sys.stderr, flush=True)
+            continue
+        runner(url, args.clients, min(1.0, args.duration), headers)  # warm-up
+        result = runner(url, args.clients, args.duration, headers)
+        result.update(name=name, status=status)
+        results.append(result)
+        print(f"measured {name}", file=sys.stderr, flush=True)
+    return results
+
+
+def print_table(results: list[dict], client: str) -> None:
+    print()
+    print(f"load: {client}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(f"{'':44} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}")
+    by_name = {}
+    for r in results:
+        by_name[r["name"]] = r
+        if "rps" not in r:
+            print(f"{r['name']:44} {'n/a (HTTP ' + str(r['status']) + ')':>34}")
+            continue
+        print(f"{r['name']:44} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['rps']:>8.0f} {r['errors']:>7}")
+    print()
+    albums = [r for r in results if r["name"].startswith("album page") and "rps" in r]
+    if albums:
+        worst = max(r["p99"] for r in albums)
+        print(f"album page p99 (worst row): {worst:.1f} ms (target < 60 ms)")
+    big = next((r for r in albums if r["name"].endswith("page 1") and "60 " not in r["name"]), None)
+    small = next((r for r in albums if " 60 items" in r["name"]), None)
+    if big and small and small["p99"]:
+        print(f"big vs small album page p99: {big['p99'] / small['p99']:.2f}x (target <= 1.2x)")
+    thumb, static = by_name.get("thumbnail handler"), by_name.get("tornado StaticFileHandler")
+    if thumb and static and "rps" in thumb and "rps" in static:
+        print(f"thumbnail handler vs StaticFileHandler req/s: {thumb['rps'] / static['rps']:.2f}x (target >= 0.5x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big", type=int, default=10_000)
+    parser.add_argument("--small", type=int, default=60)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="atrium-bench-pages-"))
+    procs: list[subprocess.Popen] = []
+    try:
+        t0 = time.perf_counter()
+        data = asyncio.run(prepare(data_dir, args.big, args.small))
+        print(f"filled {args.big} + {args.small} media in {time.perf_counter() - t0:.1f}s",
+              file=sys.stderr, flush=True)
+        port, static_port = free_port(), free_port()
+        procs.append(start_service(data_dir, port))
+        procs.append(subprocess.Popen(
+            [sys.executable, "-c", STATIC_APP, str(static_port), data["derivatives"]],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))
+        asyncio.run(wait_healthy(port, procs[0]))
+        results = measure_all(args, data, port, static_port)
+        client = "wrk" if (args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))) else "python"
+        print_table(results, f"{client}, {args.clients} connections, {args.duration:.0f}s per row")
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
