@@ -3,7 +3,8 @@
 `process_av()` is called by gallery.processing.process_one() for every non-image media
 object and returns the part of the media document to store (gallery.processing._store
 writes it). Video and audio are probed with ffprobe and the result kept on the media
-object (`metadata.video` / `metadata.audio`, plus `duration`, `width`, `height`); a
+object (`probe`: codecs, container, frame rate, bit rates, rotation…; plus `duration`,
+`width`, `height` as shown, rotation applied); a
 poster frame (video), the embedded cover art (audio) or page 1 (PDF) becomes the
 thumbnail and the optimized image through the image pipeline in the process pool.
 Everything else gets an icon thumbnail by type.
@@ -170,7 +171,7 @@ async def process_audio_video(ctx, services, media, src: Path, out_dir: Path, se
         "duration": round(info.duration, 3) if info.duration else None,
         "width": size[0],
         "height": size[1],
-        "metadata": {kind: probe_summary(info)},
+        "probe": probe_summary(info),
     }
     if kind == "video" and (media.get("mime") or "").startswith("audio/"):
         update["mime"] = "video/mp4" if "mp4" in info.container.split(",") else media["mime"]

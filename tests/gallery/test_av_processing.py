@@ -105,7 +105,7 @@ async def test_an_h264_aac_mp4_is_probed_gets_a_poster_and_plays_as_it_is(galler
     assert done["state"] == "ready", done.get("failure")
     assert done["kind"] == "video" and (done["width"], done["height"]) == (320, 240)
     assert 2.9 < done["duration"] < 3.1
-    video = done["metadata"]["video"]
+    video = done["probe"]
     assert video["video_codec"] == "h264" and video["audio_codec"] == "aac"
     assert video["frame_rate"] == 25 and video["bit_rate"] > 0 and video["rotation"] == 0
     assert "mp4" in video["container"]
@@ -171,7 +171,7 @@ async def test_audio_plays_as_it_is_or_gets_an_m4a_copy(gallery, samples, name, 
     media = await _add(gallery, samples[name])
     done = await _settled(ctx, media["_id"])
     assert done["state"] == "ready", done.get("failure")
-    assert done["kind"] == "audio" and done["metadata"]["audio"]["audio_codec"]
+    assert done["kind"] == "audio" and done["probe"]["audio_codec"]
     assert 1.9 < done["duration"] < 3.1
     assert done["derivatives"]["thumbnail"]["icon"] is True  # no cover art: an icon
     assert "optimized" not in done["derivatives"]
