@@ -45,6 +45,25 @@
     if (text != null) node.textContent = text;
     return node;
   }
+  // Line icons (24px grid, drawn with the text colour); fixed strings, never user input.
+  const ICONS = {
+    "rotate-left": '<path d="M3 12a9 9 0 1 0 3-6.7L3 8"/><path d="M3 3v5h5"/>',
+    "rotate-right": '<path d="M21 12a9 9 0 1 1-3-6.7L21 8"/><path d="M21 3v5h-5"/>',
+    star: '<path d="M12 3l2.8 5.7 6.2.9-4.5 4.4 1 6.2L12 17.3l-5.5 2.9 1-6.2L3 9.6l6.2-.9z"/>',
+    move: '<path d="M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z"/><path d="M9 13h7m-3-3 3 3-3 3"/>',
+    trash: '<path d="M4 7h16M10 11v6M14 11v6M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12M9 7V4h6v3"/>',
+    plus: '<path d="M12 5v14M5 12h14"/>',
+    upload: '<path d="M12 16V4m-5 5 5-5 5 5M4 20h16"/>',
+    select: '<rect x="3" y="3" width="18" height="18" rx="4"/><path d="m8 12 3 3 5-6"/>',
+    tag: '<path d="M3 12V4a1 1 0 0 1 1-1h8l9 9-9 9z"/><circle cx="7.5" cy="7.5" r="1.5"/>',
+    download: '<path d="M12 4v12m-5-5 5 5 5-5M4 20h16"/>',
+    all: '<rect x="3" y="3" width="7" height="7" rx="1.5"/><rect x="14" y="3" width="7" height="7" rx="1.5"/><rect x="3" y="14" width="7" height="7" rx="1.5"/><rect x="14" y="14" width="7" height="7" rx="1.5"/>',
+  };
+  function icon(name) {
+    const span = el("span", { class: "icon", "aria-hidden": "true" });
+    span.innerHTML = '<svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">' + ICONS[name] + "</svg>";
+    return span;
+  }
   function toasts() {
     let box = document.getElementById("toasts");
     if (!box) {
@@ -248,9 +267,9 @@
     const tagList = media.querySelector(".media-tags");
     if (tagList) tagEditor(tagList);
     const bar = el("div", { class: "edit-actions", role: "toolbar", "aria-label": "Edit" });
-    const button = (label, icon, handler, cls) => {
-      const b = el("button", { type: "button", class: "button small " + (cls || ""), title: label });
-      b.append(el("span", { "aria-hidden": "true" }, icon), el("span", { class: "label" }, label));
+    const button = (label, name, handler, cls) => {
+      const b = el("button", { type: "button", class: "button small " + (cls || ""), title: label, "aria-label": label });
+      b.append(icon(name), el("span", { class: "label" }, label));
       b.addEventListener("click", handler);
       bar.appendChild(b);
       return b;
@@ -270,12 +289,12 @@
       } else if (done) toast("The rotated image could not be made: " + (done.failure || done.state), "error");
     };
     if (media.dataset.kind === "image") {
-      button("Rotate left", "⟲", () => rotate(270));
-      button("Rotate right", "⟳", () => rotate(90));
+      button("Rotate left", "rotate-left", () => rotate(270));
+      button("Rotate right", "rotate-right", () => rotate(90));
     }
-    button("Set as album cover", "★", () => attempt(
+    button("Set as album cover", "star", () => attempt(
       () => api("POST", "/media/" + id + "/cover", { album_id: media.dataset.albumId }), "Set as the album's cover"));
-    button("Move or copy…", "⇄", async () => {
+    button("Move or copy…", "move", async () => {
       const choice = await pickAlbum("Move or copy to another album", media.dataset.albumId);
       if (!choice) return;
       const data = await attempt(() => api("POST", "/media/" + id + "/" + choice.action, { album_id: choice.albumId }));
@@ -283,7 +302,7 @@
       if (choice.action === "move") { toastAfterNavigation("Moved"); location.reload(); }
       else toast("Copied");
     });
-    button("Delete", "🗑", async () => {
+    button("Delete", "trash", async () => {
       if (!(await confirmDialog("Delete this item?", "“" + (title ? title.textContent.trim() : "") + "” and its files are removed for good.", "Delete"))) return;
       if (await attempt(() => api("DELETE", "/media/" + id))) {
         toastAfterNavigation("Deleted");
@@ -302,21 +321,21 @@
     const live = el("p", { class: "sr-only", "aria-live": "assertive" });
     document.body.appendChild(live);
     const group = el("div", { class: "edit-tools" });
-    const tool = (label, icon, handler, cls) => {
+    const tool = (label, name, handler, cls) => {
       const b = el(handler ? "button" : "a", { class: "button small " + (cls || "") });
-      if (handler) { b.type = "button"; b.addEventListener("click", handler); } else b.href = icon[1];
-      b.append(el("span", { "aria-hidden": "true" }, handler ? icon : icon[0]), document.createTextNode(" " + label));
+      if (handler) { b.type = "button"; b.addEventListener("click", handler); } else b.href = name[1];
+      b.append(icon(handler ? name : name[0]), el("span", { class: "label" }, label));
       group.appendChild(b);
       return b;
     };
-    tool("New album", "＋", async () => {
+    tool("New album", "plus", async () => {
       const name = await promptDialog("New album", "Title", "", "It is created inside this album.");
       if (!name) return;
       const data = await attempt(() => api("POST", "/albums", { parent_id: albumId, title: name }));
       if (data) { toastAfterNavigation("Album “" + name + "” created"); location.href = prefix + "/albums/" + data.album.id; }
     });
-    tool("Upload", ["⤒", prefix + "/upload?album=" + albumId], null, "primary");
-    const selectButton = tool("Select", "☑", () => setSelecting(!selecting));
+    tool("Upload", ["upload", prefix + "/upload?album=" + albumId], null, "primary");
+    const selectButton = tool("Select", "select", () => setSelecting(!selecting));
     selectButton.setAttribute("aria-pressed", "false");
     if (toolbar) toolbar.prepend(group);
 
@@ -326,8 +345,10 @@
     const bar = el("div", { class: "selection-bar", role: "toolbar", "aria-label": "Selected items", hidden: "" });
     const count = el("span", { class: "selection-count", "aria-live": "polite" });
     bar.appendChild(count);
-    const bulkButton = (label, handler, cls) => {
-      const b = el("button", { type: "button", class: "button small " + (cls || "") }, label);
+    const bulkButton = (label, handler, cls, name) => {
+      const b = el("button", { type: "button", class: "button small " + (cls || ""), title: label, "aria-label": label });
+      if (name) b.appendChild(icon(name));
+      b.appendChild(el("span", { class: "label" }, label));
       b.addEventListener("click", handler);
       bar.appendChild(b);
       return b;
@@ -365,26 +386,26 @@
       if ((data.done || []).length) toast((data.done.length === 1 ? "1 item " : data.done.length + " items ") + verb);
       refresh();
     };
-    bulkButton("All", () => { tiles().forEach((t) => toggle(t, true)); refresh(); });
+    bulkButton("All", () => { tiles().forEach((t) => toggle(t, true)); refresh(); }, "", "all");
     bulkButton("Move…", async () => {
       const choice = await pickAlbum("Move or copy the selected items", albumId);
       if (choice) bulk(choice.action, { album_id: choice.albumId }, choice.action === "move" ? "moved" : "copied");
-    }).dataset.needs = "1";
+    }, "", "move").dataset.needs = "1";
     bulkButton("Tag…", async () => {
       const text = await promptDialog("Add tags", "Tags", "", "Separate tags with commas.");
       if (text) bulk("tag", { tags: text.split(",").map((t) => t.trim()).filter(Boolean) }, "tagged");
-    }).dataset.needs = "1";
+    }, "", "tag").dataset.needs = "1";
     bulkButton("Download", () => {
       const ids = selected().map((t) => t.dataset.mediaId).join(",");
       const a = el("a", { href: prefix + "/download/media?size=optimized&ids=" + ids, download: "" });
       document.body.appendChild(a);
       a.click();
       a.remove();
-    }).dataset.needs = "1";
+    }, "", "download").dataset.needs = "1";
     bulkButton("Delete…", async () => {
       const n = selected().length;
       if (await confirmDialog(n === 1 ? "Delete 1 item?" : "Delete " + n + " items?", "The selected items and their files are removed for good.", "Delete")) bulk("delete", {}, "deleted");
-    }, "danger-outline").dataset.needs = "1";
+    }, "danger-outline", "trash").dataset.needs = "1";
     bulkButton("Done", () => setSelecting(false), "primary");
     document.body.appendChild(bar);
 

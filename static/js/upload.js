@@ -105,7 +105,7 @@
     if (file.size > maxBytes) return "Too large: " + bytes(file.size) + " (this gallery takes up to " + bytes(maxBytes) + " per file).";
     const ext = extensionOf(file.name);
     if (!isZip && ext && allowed.size && !allowed.has(ext) && !allowed.has(ALIASES[ext])) {
-      return "Wrong type: ." + ext + " files are not accepted here (allowed: " + [...allowed].join(", ") + ").";
+      return "Wrong type: ." + ext + " files are not accepted in this gallery.";
     }
     return null;
   }
