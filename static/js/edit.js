@@ -74,7 +74,9 @@
   }
   function toast(message, kind) {
     const t = el("div", { class: "toast " + (kind || "ok"), role: kind === "error" ? "alert" : "status" }, message);
-    toasts().appendChild(t);
+    const box = toasts();
+    box.appendChild(t);
+    while (box.children.length > 3) box.firstChild.remove(); // the newest say enough
     setTimeout(() => t.classList.add("leaving"), kind === "error" ? 6000 : 3500);
     setTimeout(() => t.remove(), kind === "error" ? 6600 : 4100);
   }
@@ -267,9 +269,9 @@
     const tagList = media.querySelector(".media-tags");
     if (tagList) tagEditor(tagList);
     const bar = el("div", { class: "edit-actions", role: "toolbar", "aria-label": "Edit" });
-    const button = (label, name, handler, cls) => {
+    const button = (label, name, handler, cls, short) => {
       const b = el("button", { type: "button", class: "button small " + (cls || ""), title: label, "aria-label": label });
-      b.append(icon(name), el("span", { class: "label" }, label));
+      b.append(icon(name), el("span", { class: "label", "aria-hidden": "true" }, short || label));
       b.addEventListener("click", handler);
       bar.appendChild(b);
       return b;
@@ -289,11 +291,11 @@
       } else if (done) toast("The rotated image could not be made: " + (done.failure || done.state), "error");
     };
     if (media.dataset.kind === "image") {
-      button("Rotate left", "rotate-left", () => rotate(270));
-      button("Rotate right", "rotate-right", () => rotate(90));
+      button("Rotate left", "rotate-left", () => rotate(270), "", "Left");
+      button("Rotate right", "rotate-right", () => rotate(90), "", "Right");
     }
     button("Set as album cover", "star", () => attempt(
-      () => api("POST", "/media/" + id + "/cover", { album_id: media.dataset.albumId }), "Set as the album's cover"));
+      () => api("POST", "/media/" + id + "/cover", { album_id: media.dataset.albumId }), "Set as the album's cover"), "", "Cover");
     button("Move or copy…", "move", async () => {
       const choice = await pickAlbum("Move or copy to another album", media.dataset.albumId);
       if (!choice) return;
@@ -301,7 +303,7 @@
       if (!data) return;
       if (choice.action === "move") { toastAfterNavigation("Moved"); location.reload(); }
       else toast("Copied");
-    });
+    }, "", "Move/copy");
     button("Delete", "trash", async () => {
       if (!(await confirmDialog("Delete this item?", "“" + (title ? title.textContent.trim() : "") + "” and its files are removed for good.", "Delete"))) return;
       if (await attempt(() => api("DELETE", "/media/" + id))) {

@@ -76,6 +76,7 @@
     const t = el("div", "toast " + (kind || "ok"), message);
     t.setAttribute("role", kind === "error" ? "alert" : "status");
     box.appendChild(t);
+    while (box.children.length > 3) box.firstChild.remove();
     setTimeout(() => t.classList.add("leaving"), 4000);
     setTimeout(() => t.remove(), 4600);
   }
@@ -458,6 +459,7 @@
       else setState(item, "ready", text);
       return;
     }
+    item.zip.text = text;
     setState(item, "processing", text + " · processing…");
     imported.forEach((e) => processing.set(e.media_id, { zip: item }));
     schedulePoll();
@@ -466,7 +468,7 @@
     const item = entry.zip;
     item.zip[media.state === "ready" ? "ready" : "failed"]++;
     const z = item.zip;
-    item.status.textContent = z.ready + " of " + z.total + " processed" + (z.failed ? " · " + z.failed + " failed" : "");
+    item.status.textContent = z.text + " · " + z.ready + " of " + z.total + " processed" + (z.failed ? " (" + z.failed + " could not be)" : "");
     if (z.ready + z.failed >= z.total) setState(item, "ready");
   }
 

@@ -161,7 +161,10 @@ async def test_create_an_album_and_upload_with_live_progress_and_a_tus_resume(
     )
     phone_photos = [make_jpeg(640, 480, name=f"phone-shot-with-a-rather-long-name-{i}.jpg") for i in range(2)]
     await page.set_input_files("#pick-files", [str(p) for p in phone_photos] + [str(page_html)])
-    await page.wait_for_selector(".upload-item[data-state=uploading]")
+    await page.wait_for_function(
+        "() => [...document.querySelectorAll('.upload-item[data-state=uploading] .upload-bar')]"
+        ".some(b => Number(b.getAttribute('aria-valuenow')) > 0)"
+    )
     await shot(page, "upload-in-progress-phone")
     await cdp.send(
         "Network.emulateNetworkConditions",
@@ -301,3 +304,84 @@ async def test_edit_a_caption_reorder_by_drag_and_drop_and_bulk_delete(
         assert (await page.text_content(".media-caption")).strip() == "Fog over the <river> & hills"
         await shot(page, f"edit-media-{name}")
         await context.close()
+
+
+async def test_tags_with_suggestions_cover_rotate_move_and_a_zip_upload(
+    app, make_gallery, browser_page, shot, make_jpeg, tmp_path
+):
+    import json
+    import zipfile
+
+    gallery = await make_gallery("alpha")
+    ctx = gallery["ctx"]
+    album_id, ids = await seed_album(app, gallery, make_jpeg, count=2)
+    api = app.browser()
+    await api.login(gallery["prefix"], gallery["username"], gallery["password"])
+    tagged = await api.api("PATCH", f"{gallery['prefix']}/api/v1/media/{ids[0]}", json_body={"tags": ["harbour"]})
+    assert tagged.code == 200
+    root = await ctx.db.albums.find_one({"parent_id": None})
+    made = await api.api(
+        "POST", f"{gallery['prefix']}/api/v1/albums", json_body={"parent_id": root["_id"], "title": "Harbour"}
+    )
+    harbour_id = json.loads(made.body)["album"]["id"]
+
+    context = await browser_page.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    await sign_in(page, app, gallery)
+    await page.goto(f"{app.base}{gallery['prefix']}/media/{ids[1]}")
+
+    # Tags: suggestions come from the gallery's tags; a hostile tag stays text.
+    await page.fill(".tag-adder input", "har")
+    await page.wait_for_selector('#tag-suggestions option[value="harbour"]', state="attached")
+    await page.fill(".tag-adder input", "harbour")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector('.media-tags li[data-tag="harbour"]')
+    await page.fill(".tag-adder input", "<b>bold</b>")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector('.media-tags li[data-tag="<b>bold</b>"]')
+    assert await page.query_selector(".media-tags b") is None
+    assert (await ctx.db.media.find_one({"_id": ids[1]}))["tags"] == ["harbour", "<b>bold</b>"]
+    await page.click('.media-tags li[data-tag="<b>bold</b>"] .tag-remove')
+    await page.wait_for_selector('.media-tags li[data-tag="<b>bold</b>"]', state="detached")
+    assert (await ctx.db.media.find_one({"_id": ids[1]}))["tags"] == ["harbour"]
+
+    # Cover and rotation.
+    await page.click(".edit-actions button[aria-label='Set as album cover']")
+    await page.wait_for_selector(".toast:has-text('cover')")
+    assert (await ctx.db.albums.find_one({"_id": album_id}))["cover_id"] == ids[1]
+    await page.click(".edit-actions button[aria-label='Rotate right']")
+    await page.wait_for_selector(".toast:text-is('Rotated')", timeout=60_000)
+    rotated = await ctx.db.media.find_one({"_id": ids[1]})
+    assert rotated["state"] == "ready" and rotated["transform"]["rotate"] == 90
+    await page.wait_for_function(
+        "() => { const i = document.querySelector('.media-image'); return i.complete && i.naturalHeight > i.naturalWidth; }"
+    )
+
+    # Move with the album picker: the page reloads in the new album.
+    await page.click(".edit-actions button[aria-label='Move or copy…']")
+    await page.wait_for_selector("dialog[open] .album-choice")
+    assert await page.is_disabled(f"dialog .album-choice input[value='{album_id}']")
+    await page.check(f"dialog .album-choice input[value='{harbour_id}']")
+    await shot(page, "edit-move-dialog-desktop")
+    await page.click("dialog button:has-text('Move here')")
+    await page.wait_for_selector(".toast:has-text('Moved')")
+    assert await page.get_attribute("#media", "data-album-id") == harbour_id
+    assert (await ctx.db.media.find_one({"_id": ids[1]}))["album_id"] == harbour_id
+
+    # A ZIP with a folder is unpacked into an album; refused entries are listed.
+    archive = tmp_path / "trip.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(make_jpeg(300, 200, name="a.jpg"), "Day 1/a.jpg")
+        z.write(make_jpeg(300, 200, name="b.jpg", color=(0, 0, 200)), "Day 1/b.jpg")
+        z.writestr("../escape.jpg", make_jpeg(50, 50, name="c.jpg").read_bytes())
+    await page.goto(f"{app.base}{gallery['prefix']}/upload?album={album_id}")
+    await page.set_input_files("#pick-files", str(archive))
+    item = ".upload-item:has(.upload-name:text-is('trip.zip'))"
+    await page.wait_for_selector(f"{item}[data-state=ready]", timeout=90_000)
+    assert "2 of 2 processed" in await page.text_content(f"{item} .upload-status")
+    assert "escape.jpg" in await page.text_content(f"{item} .upload-details")
+    day = await ctx.db.albums.find_one({"parent_id": album_id, "title": "Day 1"})
+    assert len(await ctx.db.media.find({"album_id": day["_id"]}).to_list()) == 2
+    await page.click(f"{item} details summary")
+    await shot(page, "upload-zip-desktop")
+    await context.close()
