@@ -7,6 +7,35 @@ from gallery.errors import GalleryError
 from gallery.sessions import end_user_sessions
 from handlers.auth import AccountPageHandler
 
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_agent(user_agent: str) -> tuple[str, bool]:
+    """("Firefox on Windows", is_phone) from a User-Agent, so people recognise their sessions."""
+    ua = user_agent or ""
+    browser = next((name for key, name in _BROWSERS if key in ua), "")
+    system = next((name for key, name in _SYSTEMS if key in ua), "")
+    if not browser and not system:
+        return ("Unknown browser" if not ua else ua[:60]), False
+    text = f"{browser or 'A browser'} on {system}" if system else browser
+    return text, "Mobile" in ua or system in ("Android", "iPhone")
+
 
 class AccountHandler(AccountPageHandler):
     async def page(self, notice=None, errors=None, status=200) -> None:
@@ -18,6 +47,7 @@ class AccountHandler(AccountPageHandler):
         self.set_status(status)
         self.render(
             "account/account.html",
+            describe_agent=describe_agent,
             sessions=sessions,
             current_sid=self.session["sid"],
             notice=notice,
