@@ -159,3 +159,47 @@ async def test_a_pdf_is_shown_inline_and_a_text_file_escaped(app, clips, browser
     await page.emulate_media(color_scheme="dark")
     await shot(page, "viewer-text-phone-dark")
     await context.close()
+
+
+async def test_the_page_shows_the_web_copy_being_prepared_then_switches_to_it(
+    app, make_gallery, viewer_of, browser_page, shot, tmp_path
+):
+    from gallery.settings import update_settings
+
+    g = await make_gallery("beta")
+    ctx = g["ctx"]
+    # A slow preset on a longer clip keeps the transcode running while the page is open.
+    await update_settings(ctx, {"video_preset": "slow", "video_crf": "18"})
+    root = await albums.root_album(ctx)
+    clip = tmp_path / "long.avi"
+    await asyncio.to_thread(
+        ffmpeg,
+        *["-f", "lavfi", "-i", "testsrc2=size=480x270:rate=25", "-t", "12"],
+        *["-c:v", "mpeg4", "-q:v", "6"],
+        clip,
+    )
+    media = await add_media_file(ctx, root, clip, clip.name)
+    await enqueue_processing(ctx, app.services.jobs.queue, media["_id"])
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while loop.time() < deadline:
+        doc = await ctx.db.media.find_one({"_id": media["_id"]})
+        if (doc.get("transcode") or {}).get("state") == "running":
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"the transcode never started: {doc.get('transcode')}")
+    context = await browser_page.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    await _login(page, app, g)
+    await page.goto(f"{app.base}{g['prefix']}/media/{media['_id']}")
+    notice = page.locator("#av-preparing")
+    assert await notice.is_visible()
+    assert re.fullmatch(r"\d{1,3}%", await page.text_content("#av-percent"))
+    await shot(page, "playback-preparing-desktop")
+    await page.wait_for_function(
+        "document.querySelector('#av-viewer').dataset.state === 'ready'", timeout=120_000
+    )
+    assert await notice.is_hidden()
+    assert "?v=ready" in await page.evaluate("document.querySelector('video.player').src")
+    await context.close()
