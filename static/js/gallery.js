@@ -1,0 +1,230 @@
+// Gallery pages: sort menu, infinite scroll of the media grid, keyboard and swipe on the
+// media page. The pages work without it (links and forms); this only makes them nicer.
+// Exposes window.AtriumGallery = {config, loadMore(), hasMore(), tiles(), tileItem(tile)}.
+(function () {
+  "use strict";
+
+  const configNode = document.getElementById("gallery-config");
+  const config = configNode ? JSON.parse(configNode.textContent) : {};
+  const grid = document.getElementById("media-grid");
+
+  // -- sort menu: apply on change ---------------------------------------------------------
+  document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
+    select.addEventListener("change", () => select.form.submit());
+  });
+
+  // -- tiles ------------------------------------------------------------------------------
+  // The sort the viewer chose travels with the links (the media page's prev/next follow it).
+  const params = new URLSearchParams(location.search);
+  const sortQuery = new URLSearchParams();
+  ["sort", "dir"].forEach((k) => params.get(k) && sortQuery.set(k, params.get(k)));
+  const sortSuffix = sortQuery.toString() ? "?" + sortQuery.toString() : "";
+
+  function tileSize(item) {
+    const w = item.width, h = item.height;
+    if (!(w > 0 && h > 0) || !["image", "video"].includes(item.kind)) return [320, 320];
+    const ratio = Math.max(0.4, Math.min(w / h, 3));
+    return ratio >= 1 ? [320, Math.round(320 / ratio)] : [Math.round(320 * ratio), 320];
+  }
+
+  function formatDuration(seconds) {
+    if (!(seconds > 0)) return "";
+    const s = Math.round(seconds), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    const ss = String(s % 60).padStart(2, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+  }
+
+  // Built with DOM calls (textContent, setAttribute): nothing from the server is parsed as HTML.
+  function buildTile(item) {
+    const [w, h] = tileSize(item);
+    const label = (item.title || "").trim() || item.file_name || "Untitled";
+    const li = document.createElement("li");
+    li.className = "media-tile";
+    li.dataset.mediaId = item.id;
+    li.dataset.kind = item.kind || "other";
+    li.dataset.state = item.state || "";
+    if (item.caption) li.dataset.caption = item.caption;
+    li.style.setProperty("--w", w);
+    li.style.setProperty("--h", h);
+    const a = document.createElement("a");
+    a.href = (config.mediaBase || "/media/") + encodeURIComponent(item.id) + sortSuffix;
+    a.title = label;
+    if (item.urls && item.urls.thumbnail) {
+      const img = document.createElement("img");
+      img.src = item.urls.thumbnail;
+      img.width = w;
+      img.height = h;
+      img.loading = "lazy";
+      img.decoding = "async";
+      img.alt = label;
+      a.appendChild(img);
+    } else {
+      const pending = document.createElement("span");
+      pending.className = "tile-pending";
+      pending.setAttribute("role", "img");
+      pending.setAttribute("aria-label", label + " (still processing)");
+      a.appendChild(pending);
+    }
+    if (item.kind === "video" || item.kind === "audio") {
+      const badge = document.createElement("span");
+      badge.className = "tile-badge";
+      badge.setAttribute("aria-hidden", "true");
+      const length = formatDuration(item.duration);
+      badge.textContent = (item.kind === "video" ? "▶" : "♪") + (length ? " " + length : "");
+      a.appendChild(badge);
+    }
+    const caption = document.createElement("span");
+    caption.className = "tile-caption";
+    caption.setAttribute("aria-hidden", "true");
+    caption.textContent = label;
+    a.appendChild(caption);
+    li.appendChild(a);
+    return li;
+  }
+
+  function tiles() {
+    return grid ? Array.from(grid.querySelectorAll(".media-tile")) : [];
+  }
+
+  // What the lightbox needs of a tile; everything comes from the tile's own link and image.
+  function tileItem(tile) {
+    const a = tile.querySelector("a");
+    const img = tile.querySelector("img");
+    const page = a.getAttribute("href");
+    const base = page.split("?")[0];
+    return {
+      id: tile.dataset.mediaId,
+      kind: tile.dataset.kind,
+      page: page,
+      label: a.title || (img && img.alt) || "",
+      optimized: base + "/optimized",
+      web: base + "/web",
+      thumbnail: img ? img.currentSrc || img.src : null,
+      link: a,
+    };
+  }
+
+  // -- infinite scroll --------------------------------------------------------------------
+  let loading = null;
+  let failed = false;
+  const status = document.querySelector(".scroll-status");
+  const pager = document.querySelector("[data-pager]");
+
+  function hasMore() {
+    return Boolean(grid && grid.dataset.next);
+  }
+
+  function say(text) {
+    if (!status) return;
+    status.hidden = !text;
+    status.textContent = text || "";
+  }
+
+  function nextUrl(next, cursor) {
+    const url = new URL(next, location.href);
+    url.searchParams.set("cursor", cursor);
+    return url.pathname + url.search;
+  }
+
+  function loadMore() {
+    if (!hasMore()) return Promise.resolve([]);
+    if (loading) return loading;
+    const next = grid.dataset.next;
+    say("Loading more…");
+    loading = fetch(next, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((response) => {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then((data) => {
+        const added = (data.items || []).map(buildTile);
+        added.forEach((li) => grid.appendChild(li));
+        grid.dataset.next = data.next_cursor ? nextUrl(next, data.next_cursor) : "";
+        say(grid.dataset.next ? "" : "Everything is shown.");
+        if (added.length) {
+          document.dispatchEvent(new CustomEvent("atrium:tiles-added", { detail: { tiles: added } }));
+        }
+        return added;
+      })
+      .catch(() => {
+        failed = true;
+        say("Could not load more. Use the page links below.");
+        if (pager) pager.hidden = false;
+        if (moreButton) moreButton.hidden = true;
+        return [];
+      })
+      .finally(() => {
+        loading = null;
+      });
+    return loading;
+  }
+
+  let moreButton = null;
+  if (grid && hasMore() && pager) {
+    pager.hidden = true; // with scripts, the pages come to the reader
+    const holder = document.createElement("div");
+    holder.className = "scroll-more";
+    moreButton = document.createElement("button");
+    moreButton.type = "button";
+    moreButton.className = "button small";
+    moreButton.textContent = "Load more";
+    moreButton.addEventListener("click", () => loadMore());
+    holder.appendChild(moreButton);
+    grid.after(holder);
+    if ("IntersectionObserver" in window) {
+      const observer = new IntersectionObserver(
+        (entries) => {
+          if (entries.some((e) => e.isIntersecting) && !failed) {
+            loadMore().then(() => {
+              if (!hasMore()) {
+                observer.disconnect();
+                holder.remove();
+              }
+            });
+          }
+        },
+        { rootMargin: "800px 0px" }
+      );
+      observer.observe(holder);
+    }
+  }
+
+  // -- media page: arrows and swipe -------------------------------------------------------
+  function typing(event) {
+    const t = event.target;
+    return t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+  }
+
+  const mediaPage = document.getElementById("media");
+  if (mediaPage) {
+    const go = (which) => {
+      const link = document.querySelector(`.stage-nav[data-nav="${which}"]`);
+      if (link) location.href = link.href;
+    };
+    document.addEventListener("keydown", (event) => {
+      if (typing(event) || event.altKey || event.ctrlKey || event.metaKey) return;
+      if (event.key === "ArrowLeft") go("prev");
+      else if (event.key === "ArrowRight") go("next");
+    });
+    const stage = mediaPage.querySelector("[data-swipe]");
+    if (stage) onSwipe(stage, (dir) => go(dir > 0 ? "prev" : "next"));
+  }
+
+  // Calls back with +1 (swipe right) or -1 (swipe left) for a mostly horizontal swipe.
+  function onSwipe(element, callback) {
+    let x0 = null, y0 = null;
+    element.addEventListener("touchstart", (e) => {
+      if (e.touches.length !== 1) return;
+      x0 = e.touches[0].clientX;
+      y0 = e.touches[0].clientY;
+    }, { passive: true });
+    element.addEventListener("touchend", (e) => {
+      if (x0 === null) return;
+      const dx = e.changedTouches[0].clientX - x0, dy = e.changedTouches[0].clientY - y0;
+      x0 = null;
+      if (Math.abs(dx) > 50 && Math.abs(dx) > 1.5 * Math.abs(dy)) callback(dx > 0 ? 1 : -1);
+    });
+  }
+
+  window.AtriumGallery = { config, loadMore, hasMore, tiles, tileItem, onSwipe, typing };
+})();
