@@ -140,9 +140,12 @@
     }
     const body = el("div", "upload-body");
     const line = el("div", "upload-line");
-    const name = el("span", "upload-name", item.name);
+    // A file from a folder shows its own name first; the folder goes with the size.
+    const slash = item.name.lastIndexOf("/");
+    const name = el("span", "upload-name", item.name.slice(slash + 1));
     name.title = item.name;
-    line.append(name, el("span", "upload-size", bytes(item.file.size)));
+    const folder = slash > 0 ? item.name.slice(0, slash) + " · " : "";
+    line.append(name, el("span", "upload-size", folder + bytes(item.file.size)));
     const bar = el("div", "upload-bar");
     bar.setAttribute("role", "progressbar");
     bar.setAttribute("aria-label", "Upload of " + item.name);
@@ -181,7 +184,10 @@
     item.li.dataset.state = state;
     item.badge.textContent = LABELS[state] || state;
     if (text != null) item.status.textContent = text;
-    item.cancelButton.hidden = !(state === "queued" || state === "uploading");
+    item.cancelButton.hidden = !["queued", "uploading", "failed"].includes(state);
+    const label = state === "failed" ? "Remove " : "Cancel upload of ";
+    item.cancelButton.setAttribute("aria-label", label + item.name);
+    item.cancelButton.title = state === "failed" ? "Remove from the list" : "Cancel";
     item.retryButton.hidden = !(state === "failed" && item.canRetry);
     update();
   }
@@ -373,6 +379,13 @@
   }
 
   function cancelItem(item) {
+    if (item.state === "failed") {
+      items.splice(items.indexOf(item), 1);
+      item.li.remove();
+      queueBox.hidden = items.length === 0;
+      update();
+      return;
+    }
     item.canceled = true;
     if (item.xhr) item.xhr.abort();
     if (item.tusUrl) {

@@ -147,8 +147,8 @@ async def test_create_an_album_and_upload_with_live_progress_and_a_tus_resume(
     assert await ctx.db.media.count_documents({"album_id": album_id}) == 4
     await context.close()
 
-    # Phone width: the same page, in progress and done.
-    context = await browser_page.new_context(viewport=PHONE)
+    # Phone width, dark theme: a whole folder (its junk files left out), in progress and done.
+    context = await browser_page.new_context(viewport=PHONE, color_scheme="dark")
     page = await context.new_page()
     await sign_in(page, app, gallery)
     await page.goto(f"{app.base}{gallery['prefix']}/upload?album={album_id}")
@@ -159,8 +159,15 @@ async def test_create_an_album_and_upload_with_live_progress_and_a_tus_resume(
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 40 * 1024},
     )
-    phone_photos = [make_jpeg(640, 480, name=f"phone-shot-with-a-rather-long-name-{i}.jpg") for i in range(2)]
-    await page.set_input_files("#pick-files", [str(p) for p in phone_photos] + [str(page_html)])
+    folder = tmp_path / "Beach day"
+    folder.mkdir()
+    for i in range(2):
+        make_jpeg(640, 480, name=f"phone-shot-with-a-rather-long-name-{i}.jpg").rename(
+            folder / f"phone-shot-with-a-rather-long-name-{i}.jpg"
+        )
+    (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    await page.set_input_files("#pick-folder", str(folder))
+    await page.set_input_files("#pick-files", str(page_html))
     await page.wait_for_function(
         "() => [...document.querySelectorAll('.upload-item[data-state=uploading] .upload-bar')]"
         ".some(b => Number(b.getAttribute('aria-valuenow')) > 0)"
@@ -174,8 +181,17 @@ async def test_create_an_album_and_upload_with_live_progress_and_a_tus_resume(
         "() => document.querySelectorAll('.upload-item[data-state=ready] img.upload-final').length === 2",
         timeout=90_000,
     )
+    names = await page.eval_on_selector_all(".upload-name", "ns => ns.map(n => n.title)")
+    assert sorted(names) == [
+        "Beach day/phone-shot-with-a-rather-long-name-0.jpg",
+        "Beach day/phone-shot-with-a-rather-long-name-1.jpg",
+        "notes.exe",
+    ]
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], "the upload page scrolls sideways at phone width"
+    # A refused file can be taken off the list.
+    await page.click(".upload-item[data-state=failed] button[aria-label='Remove notes.exe']")
+    await page.wait_for_selector(".upload-item[data-state=failed]", state="detached")
     await shot(page, "upload-done-phone")
     await context.close()
 
