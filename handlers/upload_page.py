@@ -78,7 +78,9 @@ class UploadPageHandler(TenantHandler):
         album_id = self.get_query_argument("album", "") or ""
         selected = None
         if album_id:
-            album = await self.tenant.db.albums.find_one({"_id": album_id}) if is_id(album_id) else None
+            album = (
+                await self.tenant.db.albums.find_one({"_id": album_id}) if is_id(album_id) else None
+            )
             if album is None or not can(viewer, "view", album):
                 raise NotFound("No such album or media object.")
             if not can(viewer, "add_media", album):
@@ -91,8 +93,15 @@ class UploadPageHandler(TenantHandler):
             selected = albums[0]["id"]
         elif selected not in {a["id"] for a in albums}:
             # Past the picker's limit: still offer the album that was asked for.
-            albums.insert(0, {"id": selected, "title": album.get("title", ""),
-                              "label": album.get("title", ""), "depth": 0})
+            albums.insert(
+                0,
+                {
+                    "id": selected,
+                    "title": album.get("title", ""),
+                    "label": album.get("title", ""),
+                    "depth": 0,
+                },
+            )
         self.render(
             "upload.html",
             albums=albums,

@@ -27,7 +27,9 @@ def config(make_config):
 
 def noisy_jpeg(path, width=900, height=700) -> bytes:
     """A JPEG that does not compress well (about 1 MB): larger than one tus chunk."""
-    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(path, "JPEG", quality=95)
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(
+        path, "JPEG", quality=95
+    )
     return path.read_bytes()
 
 
@@ -116,7 +118,11 @@ async def test_create_an_album_and_upload_with_live_progress_and_a_tus_resume(
 
     async def drop_one_patch(route):
         request = route.request
-        if request.method == "PATCH" and request.headers.get("upload-offset") != "0" and not dropped:
+        if (
+            request.method == "PATCH"
+            and request.headers.get("upload-offset") != "0"
+            and not dropped
+        ):
             dropped.append(request.headers.get("upload-offset"))
             await route.abort("connectionreset")
         else:
@@ -202,7 +208,9 @@ async def seed_album(app, gallery, make_jpeg, count=4):
     await browser.login(gallery["prefix"], gallery["username"], gallery["password"])
     root = await gallery["ctx"].db.albums.find_one({"parent_id": None})
     created = await browser.api(
-        "POST", f"{gallery['prefix']}/api/v1/albums", json_body={"parent_id": root["_id"], "title": "Walks"}
+        "POST",
+        f"{gallery['prefix']}/api/v1/albums",
+        json_body={"parent_id": root["_id"], "title": "Walks"},
     )
     assert created.code == 201, created.body
     import json
@@ -310,7 +318,9 @@ async def test_edit_a_caption_reorder_by_drag_and_drop_and_bulk_delete(
         await page.fill(".media-caption textarea", "Fog over the <river> & hills")
         await page.keyboard.press("Enter")
         await page.wait_for_selector(".toast:has-text('Caption saved')")
-        assert (await ctx.db.media.find_one({"_id": ids[2]}))["caption"] == "Fog over the <river> & hills"
+        assert (await ctx.db.media.find_one({"_id": ids[2]}))[
+            "caption"
+        ] == "Fog over the <river> & hills"
         # Escape cancels an edit.
         await page.click(".media-title")
         await page.fill(".media-title input", "Not this")
@@ -333,17 +343,39 @@ async def test_tags_with_suggestions_cover_rotate_move_and_a_zip_upload(
     album_id, ids = await seed_album(app, gallery, make_jpeg, count=2)
     api = app.browser()
     await api.login(gallery["prefix"], gallery["username"], gallery["password"])
-    tagged = await api.api("PATCH", f"{gallery['prefix']}/api/v1/media/{ids[0]}", json_body={"tags": ["harbour"]})
+    tagged = await api.api(
+        "PATCH", f"{gallery['prefix']}/api/v1/media/{ids[0]}", json_body={"tags": ["harbour"]}
+    )
     assert tagged.code == 200
     root = await ctx.db.albums.find_one({"parent_id": None})
     made = await api.api(
-        "POST", f"{gallery['prefix']}/api/v1/albums", json_body={"parent_id": root["_id"], "title": "Harbour"}
+        "POST",
+        f"{gallery['prefix']}/api/v1/albums",
+        json_body={"parent_id": root["_id"], "title": "Harbour"},
     )
     harbour_id = json.loads(made.body)["album"]["id"]
 
     context = await browser_page.new_context(viewport=DESKTOP)
     page = await context.new_page()
     await sign_in(page, app, gallery)
+
+    # Child albums are reordered the same way (here with the keyboard) and it is kept.
+    order = "ts => ts.map(t => t.dataset.albumId)"
+    assert await page.eval_on_selector_all("#child-albums .album-tile", order) == [
+        album_id,
+        harbour_id,
+    ]
+    await page.focus(f'.album-tile[data-album-id="{album_id}"] a')
+    await page.keyboard.press("Alt+ArrowRight")
+    await page.wait_for_function(
+        "() => /^\\d+$/.test(document.getElementById('child-albums').dataset.orderSaved || '')"
+    )
+    await page.reload()
+    assert await page.eval_on_selector_all("#child-albums .album-tile", order) == [
+        harbour_id,
+        album_id,
+    ]
+
     await page.goto(f"{app.base}{gallery['prefix']}/media/{ids[1]}")
 
     # Tags: suggestions come from the gallery's tags; a hostile tag stays text.

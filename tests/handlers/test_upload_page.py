@@ -63,7 +63,9 @@ async def test_a_user_without_upload_permission_is_refused(app, make_gallery, vi
     shared = await create_album(ctx, admin, root["_id"], {"title": "Shared"})
     drop = await create_album(ctx, admin, root["_id"], {"title": "Drop box"})
     viewers = await create_role(ctx, "Viewers", ["view"], [root["_id"]])
-    await create_user(ctx, "vera", "vera@alpha.test", "Velvet-Orchid-Lamp-31", role_ids=[viewers["_id"]])
+    await create_user(
+        ctx, "vera", "vera@alpha.test", "Velvet-Orchid-Lamp-31", role_ids=[viewers["_id"]]
+    )
     vera = app.browser()
     assert (await vera.login(gallery["prefix"], "vera", "Velvet-Orchid-Lamp-31")).code == 302
     assert (await vera.get(f"{gallery['prefix']}/upload")).code == 403
