@@ -189,6 +189,64 @@
     }
   }
 
+  // -- justified rows --------------------------------------------------------------------
+  // CSS alone lets a short row grow tall; here each row is scaled to fill the width
+  // exactly (the last row keeps the target height). Re-run when tiles come, go or move.
+  function justify() {
+    if (!grid) return;
+    const style = getComputedStyle(grid);
+    const width = grid.clientWidth;
+    const gap = parseFloat(style.columnGap) || 0;
+    const target = parseFloat(style.getPropertyValue("--row")) || 210;
+    if (!width) return;
+    const place = (row, h) => row.forEach(([tile, r]) => {
+      tile.style.width = Math.floor(r * h * 100) / 100 + "px";
+    });
+    // Greedy rows; a row ends at the tile count whose height comes closest to the target.
+    let row = [], sum = 0, lastHeight = target;
+    const close = (items, total) => {
+      lastHeight = (width - gap * (items.length - 1)) / total;
+      place(items, lastHeight);
+    };
+    tiles().forEach((tile) => {
+      const r = parseFloat(tile.style.getPropertyValue("--w")) / parseFloat(tile.style.getPropertyValue("--h")) || 1;
+      const h = (width - gap * row.length) / (sum + r);
+      if (row.length && h < target) {
+        const without = (width - gap * (row.length - 1)) / sum;
+        if (without - target < target - h) {
+          close(row, sum);
+          row = [[tile, r]];
+          sum = r;
+          return;
+        }
+        row.push([tile, r]);
+        close(row, sum + r);
+        row = [];
+        sum = 0;
+        return;
+      }
+      row.push([tile, r]);
+      sum += r;
+    });
+    if (row.length) place(row, Math.min(lastHeight, (width - gap * (row.length - 1)) / sum));
+    grid.classList.add("justified");
+  }
+  if (grid) {
+    let queued = false, lastWidth = 0;
+    const soon = () => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => { queued = false; justify(); });
+    };
+    justify();
+    new MutationObserver(soon).observe(grid, { childList: true });
+    if ("ResizeObserver" in window) {
+      new ResizeObserver(() => {
+        if (grid.clientWidth !== lastWidth) { lastWidth = grid.clientWidth; soon(); }
+      }).observe(grid);
+    }
+  }
+
   // -- media page: arrows and swipe -------------------------------------------------------
   function typing(event) {
     const t = event.target;

@@ -20,9 +20,9 @@
   const counter = el("span", { class: "lb-counter", "aria-live": "polite" });
   const title = el("span", { class: "lb-title" });
   const details = el("a", { class: "lb-button lb-details", title: "Details and download" });
-  details.append(el("span", { "aria-hidden": "true" }, "ⓘ"), el("span", { class: "lb-label" }, " Details"));
+  details.textContent = "Details";
   const play = el("button", { class: "lb-button lb-play", type: "button", title: "Slideshow (space)" });
-  play.append(el("span", { class: "lb-play-icon", "aria-hidden": "true" }, "▶"), el("span", { class: "lb-label" }, " Slideshow"));
+  play.append(el("span", { class: "lb-play-icon", "aria-hidden": "true" }, "▶"), el("span", { class: "lb-label" }, "Slideshow"));
   const closeButton = el("button", { class: "lb-button lb-close", type: "button", "aria-label": "Close", title: "Close (Esc)" }, "✕");
   bar.append(counter, title, details, play, closeButton);
   const stage = el("div", { class: "lb-stage" });

@@ -11,6 +11,7 @@ import pytest
 from gallery import albums
 from gallery.media import add_media_file, update_media
 from gallery.settings import update_settings
+from tests.browser.conftest import SHOTS
 from tests.handlers.test_pages import _process
 
 pytestmark = pytest.mark.browser
@@ -83,7 +84,7 @@ async def test_album_lightbox_slideshow_and_search(app, make_gallery, viewer_of,
     await page.wait_for_function(f"document.querySelector('.lightbox').dataset.mediaId === '{items[3]['_id']}'")
     assert "The old light at dusk" in await page.text_content(".lb-caption")
     await page.wait_for_function("document.querySelector('.lb-media').complete")
-    await shot(page, "gallery-lightbox-desktop")
+    await page.screenshot(path=str(SHOTS / "gallery-lightbox-desktop.png"))
     await page.keyboard.press("ArrowLeft")
     await page.keyboard.press("ArrowLeft")
     await page.wait_for_function(f"document.querySelector('.lightbox').dataset.mediaId === '{items[1]['_id']}'")
@@ -157,7 +158,7 @@ async def test_phone_width_and_anonymous_visitor(app, make_gallery, viewer_of, m
     await page.click(f'.media-tile[data-media-id="{items[0]["_id"]}"] a')
     await page.locator(".lightbox").wait_for(state="visible")
     await page.wait_for_function("document.querySelector('.lb-media').complete")
-    await shot(page, "gallery-lightbox-phone")
+    await page.screenshot(path=str(SHOTS / "gallery-lightbox-phone.png"))
     response = await page.goto(f"{base}/albums/{secret['_id']}")
     assert response.status == 404
     await context.close()
