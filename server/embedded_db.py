@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -199,6 +200,9 @@ def _run_child(argv: list[str]) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     _patch_neosqlite()
     _patch_count_pipeline()
+    _patch_or_queries()
+    _patch_scalar_equality()
+    _log_slow_commands(float(os.environ.get("ATRIUM_DB_SLOW_MS", "250")))
     _allow_open_databases(args.max_open_databases)
     from nx_27017 import nx_27017 as nx
 
@@ -298,6 +302,147 @@ def count_pipeline(pipeline) -> tuple[dict, int, int] | None:
         else:
             return None
     return first["$match"], skip, limit
+
+
+_PLAIN = (str, int, float, bool, type(None))
+_SQL_OPS = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in"}
+
+
+def _plain_or_filter(query) -> bool:
+    """A filter of plain fields compared with plain values ($eq/$ne/$gt/$gte/$lt/$lte/$in
+    on strings, numbers, booleans, null) joined by $and/$or: what keyset pagination sends."""
+    if not isinstance(query, dict):
+        return False
+    for key, value in query.items():
+        if key in ("$and", "$or"):
+            if not (isinstance(value, list) and value and all(_plain_or_filter(v) for v in value)):
+                return False
+        elif key.startswith("$"):
+            return False
+        elif isinstance(value, dict):
+            if not value or not set(value) <= _SQL_OPS:
+                return False
+            for op, operand in value.items():
+                if op == "$in":
+                    if not (isinstance(operand, list) and all(isinstance(v, _PLAIN) for v in operand)):
+                        return False
+                elif not isinstance(operand, _PLAIN):
+                    return False
+        elif not isinstance(value, _PLAIN):
+            return False
+    return True
+
+
+def _patch_or_queries() -> None:
+    """neosqlite's find gives every filter with $or to its Python fallback, which decodes
+    and sorts the whole collection: "the 60 items after this cursor" in a 10,000-item album
+    took most of a second. Its SQL translator does handle $or, but without parentheses
+    around it ("a AND x OR y"); with each top-level condition made its own $and clause the
+    parentheses are right. Only plain filters (see _plain_or_filter) take this path.
+    """
+    from neosqlite.collection.query_helper._sql_query_builder import SqlQueryBuilderMixin
+
+    original = SqlQueryBuilderMixin._build_simple_where_clause
+
+    def build(self, query, *args, **kwargs):
+        found = original(self, query, *args, **kwargs)
+        if found is not None or not _has_or(query) or not _plain_or_filter(query):
+            return found
+        clauses = [{key: value} for key, value in query.items()]
+        where, params = self.collection.query_engine.sql_translator.translate_match(
+            {"$and": clauses}
+        )
+        if where is None:
+            return None
+        return where, list(params), []
+
+    SqlQueryBuilderMixin._build_simple_where_clause = build
+
+
+# Fields Atrium only ever stores as one value (never an array): see docs/data-model.md.
+SCALAR_FIELDS = frozenset({
+    "album_id", "parent_id", "user_id", "owner_id", "media_id", "upload_id", "state",
+    "status", "kind", "builtin", "username_key", "email_key", "name_key", "sid", "tenant",
+    "slug", "dedupe",
+})
+_ARRAY_ARM = re.compile(
+    r" OR EXISTS \(SELECT 1 FROM \w+\(CASE WHEN json_type\((\w+), '\$\.(\w+)'\) = 'array' "
+    r"THEN \w+\(\1, '\$\.\2'\) END\) WHERE value = \?\)"
+)
+
+
+def drop_scalar_array_arms(where: str, params: list) -> tuple[str, list]:
+    """Remove the "or an array containing it" arm of equality tests on SCALAR_FIELDS.
+
+    MongoDB's `{field: v}` also matches arrays holding v, so neosqlite writes
+    `(json_extract(data,'$.f') = ? OR EXISTS (SELECT 1 FROM json_each(...) ...))`, and that
+    OR keeps SQLite from using the field's index: every album page scanned the whole
+    media table. For fields never stored as arrays the arm can never match.
+    """
+    if " OR EXISTS (SELECT 1 FROM " not in where:
+        return where, params
+    params = list(params)
+    for match in reversed(list(_ARRAY_ARM.finditer(where))):
+        if match.group(2) not in SCALAR_FIELDS:
+            continue
+        index = where.count("?", 0, match.start())
+        del params[index]
+        where = where[: match.start()] + where[match.end():]
+    return where, params
+
+
+def _patch_scalar_equality() -> None:
+    from neosqlite.collection.query_helper._sql_query_builder import SqlQueryBuilderMixin
+    from neosqlite.collection.sql_translator_unified import SQLTranslator
+
+    translate = SQLTranslator.translate_match
+
+    def translate_match(self, *args, **kwargs):
+        where, params = translate(self, *args, **kwargs)
+        if where is None:
+            return where, params
+        return drop_scalar_array_arms(where, params)
+
+    SQLTranslator.translate_match = translate_match
+    build = SqlQueryBuilderMixin._build_simple_where_clause
+
+    def build_where(self, *args, **kwargs):
+        found = build(self, *args, **kwargs)
+        if found is None:
+            return None
+        where, params, tables = found
+        where, params = drop_scalar_array_arms(where, params)
+        return where, params, tables
+
+    SqlQueryBuilderMixin._build_simple_where_clause = build_where
+
+
+def _log_slow_commands(threshold_ms: float) -> None:
+    """Log each command slower than `threshold_ms` (with its filter and sort) to the
+    embedded database's log: the queries the SQLite translation could not take are the
+    ones that scan a whole collection in Python. 0 turns it off."""
+    if threshold_ms <= 0:
+        return
+    from nx_27017.handler import NeoSQLiteHandler
+
+    original = NeoSQLiteHandler.handle_command
+    slow = logging.getLogger("atrium.db.slow")
+
+    def handle_command(self, msg, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(self, msg, *args, **kwargs)
+        finally:
+            took = (time.perf_counter() - start) * 1000
+            if took > threshold_ms:
+                try:
+                    body = msg["sections"][0] if isinstance(msg, dict) and msg.get("sections") else msg
+                    text = repr(body)
+                except Exception:  # the log line must never break the command
+                    text = "?"
+                slow.warning("slow command (%.0f ms): %s", took, text[:1000])
+
+    NeoSQLiteHandler.handle_command = handle_command
 
 
 def _has_or(value) -> bool:

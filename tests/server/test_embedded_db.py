@@ -111,3 +111,48 @@ async def test_counts_agree_with_the_documents_found(tmp_path):
     finally:
         await client.close()
         await asyncio.to_thread(db.stop)
+
+
+async def test_keyset_pages_and_equality_queries_find_the_same_documents(tmp_path):
+    """$or filters and equality on scalar fields run as SQL in the embedded server; the
+    pages they return must be the pages MongoDB's rules give (computed here in Python)."""
+    db = EmbeddedDatabase(tmp_path)
+    uri = await asyncio.to_thread(db.start)
+    client = AsyncMongoClient(uri)
+    try:
+        media = client.pages.media
+        docs = [
+            {"_id": f"{i:04d}", "album_id": f"a{i % 2}", "position": i // 3 if i % 7 else None,
+             "title": f"T{(i * 7) % 10}", "tags": [f"t{i % 3}"]}
+            for i in range(60)
+        ]
+        await media.insert_many(docs)
+
+        def key(d, field):
+            value = d[field]
+            return (value is not None, value if value is not None else 0, d["_id"])
+
+        for field in ("position", "title"):
+            for direction in (1, -1):
+                mine = sorted((d for d in docs if d["album_id"] == "a1"),
+                              key=lambda d: key(d, field), reverse=direction == -1)
+                pivot = mine[10]
+                op = "$gt" if direction == 1 else "$lt"
+                after = {"$or": [{field: {op: pivot[field]}},
+                                 {"$and": [{field: {"$eq": pivot[field]}}, {"_id": {op: pivot["_id"]}}]}]}
+                if direction == -1 and pivot[field] is not None:
+                    after["$or"].append({field: {"$eq": None}})
+                if pivot[field] is None:
+                    after = ({"$or": [{"$and": [{field: {"$eq": None}}, {"_id": {op: pivot["_id"]}}]},
+                                      {field: {"$ne": None}}]} if direction == 1 else
+                             {"$and": [{field: {"$eq": None}}, {"_id": {op: pivot["_id"]}}]})
+                page = await media.find({"album_id": "a1", **after}).sort(
+                    [(field, direction), ("_id", direction)]).limit(5).to_list()
+                assert [d["_id"] for d in page] == [d["_id"] for d in mine[11:16]], (field, direction)
+        assert len(await media.find({"album_id": "a0"}).to_list()) == 30
+        assert await media.count_documents({"album_id": "a0"}) == 30
+        # Equality on a field that holds arrays still matches elements (MongoDB's rule).
+        assert len(await media.find({"tags": "t1"}).to_list()) == 20
+    finally:
+        await client.close()
+        await asyncio.to_thread(db.stop)
