@@ -161,20 +161,27 @@
   }
 
   // -- the media page ------------------------------------------------------------------------
-  function editable(node, field, multiline) {
+  // `stored` resolves to the media object from the API: the page may show a label (the file
+  // name for an untitled item) or hide the caption by setting, and editing must start from
+  // what is really stored, never from what happens to be displayed.
+  function editable(node, field, multiline, stored) {
     node.classList.add("editable");
     node.tabIndex = 0;
     node.setAttribute("role", "button");
     node.setAttribute("aria-label", "Edit " + field + ": " + (node.textContent.trim() || "empty"));
     node.dataset.placeholder = field === "caption" ? "Add a caption…" : "Add a title…";
-    const start = () => {
-      if (node.querySelector(".inline-editor")) return;
-      const original = node.textContent.trim();
+    const fallback = field === "title" ? node.textContent.trim() : "";
+    const start = async () => {
+      if (node.querySelector(".inline-editor") || node.classList.contains("editing")) return;
+      node.classList.add("editing");
+      const current = await stored;
+      const shown = node.textContent;
+      const original = current ? current[field] || "" : shown.trim();
       const input = el(multiline ? "textarea" : "input", { class: "inline-editor", "aria-label": field, maxlength: multiline ? "10000" : "500" });
       input.value = original;
+      if (fallback) input.placeholder = fallback;
       if (multiline) input.rows = Math.min(8, Math.max(2, original.split("\n").length + 1));
       node.replaceChildren(input);
-      node.classList.add("editing");
       input.focus();
       input.select();
       let done = false;
@@ -183,11 +190,14 @@
         done = true;
         const value = input.value.trim();
         node.classList.remove("editing");
-        node.textContent = save ? value : original;
+        node.textContent = save && value !== original ? value || fallback : shown;
         if (!save || value === original) return;
         const ok = await attempt(() => api("PATCH", "/media/" + media.dataset.mediaId, { [field]: value }), field === "title" ? "Title saved" : "Caption saved");
-        if (!ok) node.textContent = original;
-        else if (field === "title") document.title = value + " · " + document.title.split(" · ").slice(1).join(" · ");
+        if (!ok) node.textContent = shown;
+        else {
+          if (current) current[field] = value;
+          if (field === "title") document.title = (value || fallback) + " · " + document.title.split(" · ").slice(1).join(" · ");
+        }
         node.setAttribute("aria-label", "Edit " + field + ": " + (node.textContent || "empty"));
       };
       input.addEventListener("keydown", (e) => {
@@ -264,8 +274,9 @@
     const id = media.dataset.mediaId;
     const title = media.querySelector(".media-title");
     const caption = media.querySelector(".media-caption");
-    if (title) editable(title, "title", false);
-    if (caption) editable(caption, "caption", true);
+    const stored = api("GET", "/media/" + id).then((d) => d.media, () => null);
+    if (title) editable(title, "title", false, stored);
+    if (caption) editable(caption, "caption", true, stored);
     const tagList = media.querySelector(".media-tags");
     if (tagList) tagEditor(tagList);
     const bar = el("div", { class: "edit-actions", role: "toolbar", "aria-label": "Edit" });

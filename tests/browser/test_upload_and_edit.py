@@ -66,6 +66,7 @@ async def test_create_an_album_and_upload_with_live_progress_and_a_tus_resume(
     # New album from the album page's toolbar.
     await page.click("#album-toolbar button:has-text('New album')")
     await page.fill("dialog input[name=value]", "Summer <b>2026</b>")
+    await shot(page, "edit-new-album-desktop")
     await page.click("dialog button:has-text('Save')")
     await page.wait_for_url(re.compile(r".*/albums/[0-9a-f]{24}$"))
     album_id = await page.get_attribute("#album", "data-album-id")
@@ -375,6 +376,22 @@ async def test_tags_with_suggestions_cover_rotate_move_and_a_zip_upload(
         harbour_id,
         album_id,
     ]
+
+    # A caption hidden by the metadata setting is still edited from what is stored.
+    from gallery.settings import defaults, update_settings
+
+    fields = [f for f in defaults()["metadata_fields"] if f != "caption"]
+    await ctx.db.media.update_one({"_id": ids[0]}, {"$set": {"caption": "Stored caption"}})
+    await update_settings(ctx, {"metadata_fields": fields})
+    await page.goto(f"{app.base}{gallery['prefix']}/media/{ids[0]}")
+    assert (await page.text_content(".media-caption")).strip() == ""
+    await page.click(".media-caption")
+    assert await page.input_value(".media-caption textarea") == "Stored caption"
+    await page.keyboard.press("Escape")
+    await page.click(".media-title")
+    await page.keyboard.press("Enter")  # unchanged: nothing is written
+    assert (await ctx.db.media.find_one({"_id": ids[0]}))["caption"] == "Stored caption"
+    await update_settings(ctx, {"metadata_fields": defaults()["metadata_fields"]})
 
     await page.goto(f"{app.base}{gallery['prefix']}/media/{ids[1]}")
 
