@@ -6,13 +6,17 @@ A gallery that has no root album yet (or nothing in it) shows its empty state.
 from __future__ import annotations
 
 from gallery.albums import root_album
+from gallery.permissions import can
 from handlers.pages import AlbumPage
 
 
 class HomeHandler(AlbumPage):
     async def get(self) -> None:
         root = await root_album(self.tenant)
-        if root is None:
+        viewer = await self.viewer()
+        if root is not None and not can(viewer, "view", root) and viewer.anonymous:
+            self.require_user()  # a private root: nothing to see without signing in
+        if root is None or not can(viewer, "view", root):
             self.render("home.html")
             return
         await self.render_album(root, is_root=True)

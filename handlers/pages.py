@@ -219,11 +219,14 @@ def page_window(page: int, pages: int) -> list[int | None]:
 
 
 def cloud_sizes(cloud: list[dict]) -> list[dict]:
-    """Each tag with a size step 1..5 (by its count relative to the most used), A→Z."""
+    """Each tag with a size step 1..5 (by its count between the least and most used), A→Z."""
     if not cloud:
         return []
-    top = max(t["count"] for t in cloud) or 1
-    out = [{**t, "step": 1 + min(4, int(4 * t["count"] / top))} for t in cloud]
+    low, high = min(t["count"] for t in cloud), max(t["count"] for t in cloud)
+    out = [
+        {**t, "step": 1 + round(4 * (t["count"] - low) / (high - low)) if high > low else 3}
+        for t in cloud
+    ]
     return sorted(out, key=lambda t: t["tag"].casefold())
 
 

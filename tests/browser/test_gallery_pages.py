@@ -40,18 +40,31 @@ async def _world(app, make_gallery, viewer_of, make_jpeg):
         path = make_jpeg(w, h, name=f"trip-{i}.jpg", color=COLORS[i % len(COLORS)])
         m = await add_media_file(ctx, trips, path, f"trip-{i:02d}.jpg", title=f"Trip {i:02d}")
         items.append(await _process(app, ctx, m))
-    await update_media(ctx, admin, items[3]["_id"], {"tags": ["lighthouse", "sea"], "caption": "The old light at dusk"})
-    for album, color in ((beaches, (60, 140, 200)), (hills, (90, 170, 90)), (secret, (200, 60, 60))):
+    await update_media(
+        ctx,
+        admin,
+        items[3]["_id"],
+        {"tags": ["lighthouse", "sea"], "caption": "The old light at dusk"},
+    )
+    for album, color in (
+        (beaches, (60, 140, 200)),
+        (hills, (90, 170, 90)),
+        (secret, (200, 60, 60)),
+    ):
         path = make_jpeg(640, 427, name=f"{album['_id']}.jpg", color=color)
         await _process(app, ctx, await add_media_file(ctx, album, path, "cover.jpg"))
     return g, ctx, trips, secret, items
 
 
 async def _ids(page):
-    return await page.eval_on_selector_all("#media-grid .media-tile", "els => els.map(e => e.dataset.mediaId)")
+    return await page.eval_on_selector_all(
+        "#media-grid .media-tile", "els => els.map(e => e.dataset.mediaId)"
+    )
 
 
-async def test_album_lightbox_slideshow_and_search(app, make_gallery, viewer_of, make_jpeg, browser_page, shot):
+async def test_album_lightbox_slideshow_and_search(
+    app, make_gallery, viewer_of, make_jpeg, browser_page, shot
+):
     g, ctx, trips, secret, items = await _world(app, make_gallery, viewer_of, make_jpeg)
     base = app.base + g["prefix"]
     context = await browser_page.new_context(viewport=DESKTOP)
@@ -68,7 +81,9 @@ async def test_album_lightbox_slideshow_and_search(app, make_gallery, viewer_of,
     await page.wait_for_selector("#media-grid .media-tile")
     # infinite scroll: the first page has 10, scrolling brings the other 2 from the API
     await page.locator("#media-grid .media-tile").last.scroll_into_view_if_needed()
-    await page.wait_for_function("document.querySelectorAll('#media-grid .media-tile').length === 12")
+    await page.wait_for_function(
+        "document.querySelectorAll('#media-grid .media-tile').length === 12"
+    )
     assert await _ids(page) == [m["_id"] for m in items]
     await page.evaluate("window.scrollTo(0, 0)")
     await shot(page, "gallery-album-desktop")
@@ -81,13 +96,17 @@ async def test_album_lightbox_slideshow_and_search(app, make_gallery, viewer_of,
     assert await box.get_attribute("data-media-id") == items[2]["_id"]
     assert page.url.endswith(f"/media/{items[2]['_id']}")
     await page.keyboard.press("ArrowRight")
-    await page.wait_for_function(f"document.querySelector('.lightbox').dataset.mediaId === '{items[3]['_id']}'")
+    await page.wait_for_function(
+        f"document.querySelector('.lightbox').dataset.mediaId === '{items[3]['_id']}'"
+    )
     assert "The old light at dusk" in await page.text_content(".lb-caption")
     await page.wait_for_function("document.querySelector('.lb-media').complete")
     await page.screenshot(path=str(SHOTS / "gallery-lightbox-desktop.png"))
     await page.keyboard.press("ArrowLeft")
     await page.keyboard.press("ArrowLeft")
-    await page.wait_for_function(f"document.querySelector('.lightbox').dataset.mediaId === '{items[1]['_id']}'")
+    await page.wait_for_function(
+        f"document.querySelector('.lightbox').dataset.mediaId === '{items[1]['_id']}'"
+    )
     assert page.url.endswith(f"/media/{items[1]['_id']}")
     await page.keyboard.press("Escape")
     await box.wait_for(state="hidden")
@@ -116,9 +135,13 @@ async def test_album_lightbox_slideshow_and_search(app, make_gallery, viewer_of,
         timeout=15000,
     )
     await page.keyboard.press(" ")
-    await page.wait_for_function("document.querySelector('.lightbox').dataset.playing === '0'", polling=100)
+    await page.wait_for_function(
+        "document.querySelector('.lightbox').dataset.playing === '0'", polling=100
+    )
     await page.keyboard.press(" ")
-    await page.wait_for_function("document.querySelector('.lightbox').dataset.playing === '1'", polling=100)
+    await page.wait_for_function(
+        "document.querySelector('.lightbox').dataset.playing === '1'", polling=100
+    )
     assert await box.is_visible()
     await page.keyboard.press("Escape")
     await box.wait_for(state="hidden")
@@ -135,7 +158,9 @@ async def test_album_lightbox_slideshow_and_search(app, make_gallery, viewer_of,
     await context.close()
 
 
-async def test_phone_width_and_anonymous_visitor(app, make_gallery, viewer_of, make_jpeg, browser_page, shot):
+async def test_phone_width_and_anonymous_visitor(
+    app, make_gallery, viewer_of, make_jpeg, browser_page, shot
+):
     g, ctx, trips, secret, items = await _world(app, make_gallery, viewer_of, make_jpeg)
     base = app.base + g["prefix"]
     context = await browser_page.new_context(viewport=PHONE, has_touch=True)

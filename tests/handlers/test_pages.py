@@ -286,3 +286,24 @@ async def test_search_and_tags_pages(app, make_gallery, viewer_of, make_jpeg):
         assert "Nothing found" in _body(response), hostile
     tags = _body(await b.get(f"{g['prefix']}/tags"))
     assert f'href="{g["prefix"]}/search?q=beach"' in tags and "2 tags" in tags
+
+
+async def test_a_user_with_one_inner_album_sees_only_that(app, make_gallery, viewer_of, make_jpeg):
+    from gallery.roles import create_role
+    from gallery.users import create_user
+
+    g, ctx, admin, root, public, secret, inner = await _gallery(app, make_gallery, viewer_of)
+    (photo,) = await _fill(app, ctx, inner, make_jpeg, 1, prefix="lake")
+    role = await create_role(ctx, "Lake friends", ["view"], [inner["_id"]])
+    await create_user(
+        ctx, "friend", "friend@alpha.test", "Quiet-Lantern-Harbour-42", role_ids=[role["_id"]]
+    )
+    b = app.browser()
+    await b.login(g["prefix"], "friend", "Quiet-Lantern-Harbour-42")
+    album = _body(await b.get(f"{g['prefix']}/albums/{inner['_id']}"))
+    assert "Hidden Lake" in album and photo["_id"] in album
+    # its private parent is out of reach: not in the breadcrumb, not as a page
+    assert "Secret Garden" not in album and secret["_id"] not in album
+    media = _body(await b.get(f"{g['prefix']}/media/{photo['_id']}"))
+    assert "Secret Garden" not in media and "Hidden Lake" in media
+    assert (await b.get(f"{g['prefix']}/albums/{secret['_id']}")).code == 404
