@@ -65,7 +65,7 @@ async def _ids(page):
 async def test_album_lightbox_slideshow_and_search(
     app, make_gallery, viewer_of, make_jpeg, browser_page, shot
 ):
-    g, ctx, trips, secret, items = await _world(app, make_gallery, viewer_of, make_jpeg)
+    g, _ctx, _trips, _secret, items = await _world(app, make_gallery, viewer_of, make_jpeg)
     base = app.base + g["prefix"]
     context = await browser_page.new_context(viewport=DESKTOP)
     page = await context.new_page()
@@ -161,7 +161,7 @@ async def test_album_lightbox_slideshow_and_search(
 async def test_phone_width_and_anonymous_visitor(
     app, make_gallery, viewer_of, make_jpeg, browser_page, shot
 ):
-    g, ctx, trips, secret, items = await _world(app, make_gallery, viewer_of, make_jpeg)
+    g, _ctx, trips, secret, items = await _world(app, make_gallery, viewer_of, make_jpeg)
     base = app.base + g["prefix"]
     context = await browser_page.new_context(viewport=PHONE, has_touch=True)
     page = await context.new_page()
@@ -194,7 +194,7 @@ async def test_download_zip_from_the_toolbar(app, make_gallery, viewer_of, make_
 
     if not any("download" in m.__name__ for m in ROUTE_MODULES_TENANT):
         pytest.skip("the ZIP download route (helper B) is not registered yet")
-    g, ctx, trips, secret, items = await _world(app, make_gallery, viewer_of, make_jpeg)
+    g, _ctx, trips, _secret, _items = await _world(app, make_gallery, viewer_of, make_jpeg)
     context = await browser_page.new_context(viewport=DESKTOP, accept_downloads=True)
     page = await context.new_page()
     await page.goto(f"{app.base}{g['prefix']}/albums/{trips['_id']}")

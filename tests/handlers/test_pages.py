@@ -292,7 +292,7 @@ async def test_a_user_with_one_inner_album_sees_only_that(app, make_gallery, vie
     from gallery.roles import create_role
     from gallery.users import create_user
 
-    g, ctx, admin, root, public, secret, inner = await _gallery(app, make_gallery, viewer_of)
+    g, ctx, _admin, _root, _public, secret, inner = await _gallery(app, make_gallery, viewer_of)
     (photo,) = await _fill(app, ctx, inner, make_jpeg, 1, prefix="lake")
     role = await create_role(ctx, "Lake friends", ["view"], [inner["_id"]])
     await create_user(
