@@ -213,7 +213,9 @@
     item.canRetry = err.retry || err.status === 0 || err.status >= 500;
     item.error.textContent = err.message;
     item.error.hidden = false;
-    setState(item, "failed", err.status === 413 ? "Too large" : err.status === 415 ? "Not accepted" : "Not uploaded");
+    const label = err.status === 413 ? (/quota/i.test(err.message) ? "Over the storage quota" : "Too large")
+      : err.status === 415 ? "Not accepted" : err.status === 409 ? "Already in this album" : "Not uploaded";
+    setState(item, "failed", label);
   }
 
   function update() {

@@ -152,6 +152,19 @@ async def test_create_an_album_and_upload_with_live_progress_and_a_tus_resume(
     await page.wait_for_selector(f"{refused}[data-state=failed]")
     assert "not accepted" in await page.text_content(f"{refused} .upload-error")
     assert await ctx.db.media.count_documents({"album_id": album_id}) == 4
+    # Over the tenant's quota: the server's refusal is shown on the file.
+    from gallery.ingest import current_usage
+    from tenants.provision import update_tenant
+
+    used = await current_usage(ctx)
+    await update_tenant(app.services.registry, gallery["slug"], quota_bytes=used + 1000)
+    await page.set_input_files("#pick-files", str(make_jpeg(800, 600, name="over-quota.jpg")))
+    over = ".upload-item:has(.upload-name:text-is('over-quota.jpg'))"
+    await page.wait_for_selector(f"{over}[data-state=failed]")
+    assert "quota" in await page.text_content(f"{over} .upload-error")
+    await shot(page, "upload-refusals-desktop")
+    await update_tenant(app.services.registry, gallery["slug"], quota_bytes=0)
+    assert await ctx.db.media.count_documents({"album_id": album_id}) == 4
     await context.close()
 
     # Phone width, dark theme: a whole folder (its junk files left out), in progress and done.
@@ -250,7 +263,9 @@ async def test_edit_a_caption_reorder_by_drag_and_drop_and_bulk_delete(
     ctx = gallery["ctx"]
     album_id, ids = await seed_album(app, gallery, make_jpeg)
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        context = await browser_page.new_context(viewport=viewport)
+        context = await browser_page.new_context(
+            viewport=viewport, color_scheme="dark" if name == "phone" else "light"
+        )
         page = await context.new_page()
         await sign_in(page, app, gallery)
         album_url = f"{app.base}{gallery['prefix']}/albums/{album_id}"
