@@ -9,7 +9,7 @@ from gallery.errors import Invalid, NotFound
 from gallery.lockout import locked_until
 from gallery.passwords import password_problem
 from gallery.permissions import is_administrator, require_administrator, user_roles
-from gallery.roles import list_roles
+from gallery.roles import ensure_admin_remains, list_roles
 from gallery.sessions import end_user_sessions
 from gallery.users import clean_email, get_user, list_users
 from handlers.api_base import ApiHandler, operation
@@ -251,6 +251,9 @@ class UserHandler(AdminApiHandler):
             )
             if problem:
                 raise Invalid(problem, field_errors={"password": problem})
+        if disabled is True or role_ids is not None:
+            # The whole change must leave an active administrator, checked before any part.
+            await ensure_admin_remains(ctx, users={user_id: None if disabled else role_ids})
         if role_ids is not None:
             await account_admin.admin_set_roles(ctx, admin, user_id, role_ids, ip=ip)
         if email is not None:

@@ -193,8 +193,10 @@ async def test_the_last_administrator_cannot_be_disabled_or_deleted(app, make_ga
     for method, path, body in (
         ("PATCH", f"{api}/users/{me['id']}", {"disabled": True}),
         ("PATCH", f"{api}/users/{me['id']}", {"role_ids": []}),
+        ("PATCH", f"{api}/users/{me['id']}", {"email": "new@alpha.test", "disabled": True}),
         ("DELETE", f"{api}/users/{me['id']}", None),
     ):
         response = await b.api(method, path, body)
         assert response.code == 409, (method, body)
-    assert _json(await b.get(f"{api}/me"))["user"]["status"] == "active"
+    after = _json(await b.get(f"{api}/me"))["user"]
+    assert after["status"] == "active" and after["email"] == me["email"]
