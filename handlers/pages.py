@@ -17,6 +17,7 @@ from gallery.permissions import Viewer, can, viewer_for
 from handlers.base import TenantHandler
 from handlers.page_format import SORT_LABELS, duration, media_label, tile_size
 
+SEARCH_PAGE = 200  # the search API's largest page
 EDIT_PERMISSIONS = ("edit_album", "add_album", "add_media", "edit_media", "delete_media")
 
 
@@ -173,7 +174,7 @@ class SearchPage(GalleryPage):
         cursor = self.get_query_argument("cursor", None) or None
         if cursor and len(cursor) > 2000:
             raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})
-        size = int(self.settings_values.get("page_size", 60))
+        size = min(int(self.settings_values.get("page_size", 60)), SEARCH_PAGE)
         results, next_cursor, recent = [], None, []
         if q:
             found = await search.search_media(ctx, viewer, q, limit=size, cursor=cursor)

@@ -87,6 +87,14 @@ async def test_album_lightbox_slideshow_and_search(
     assert await _ids(page) == [m["_id"] for m in items]
     await page.evaluate("window.scrollTo(0, 0)")
     await shot(page, "gallery-album-desktop")
+    # the viewer's sort carries into the pages infinite scroll loads
+    await page.goto(page.url + "?sort=title&dir=-1")
+    await page.locator("#media-grid .media-tile").last.scroll_into_view_if_needed()
+    await page.wait_for_function(
+        "document.querySelectorAll('#media-grid .media-tile').length === 12"
+    )
+    assert await _ids(page) == [m["_id"] for m in reversed(items)]
+    await page.go_back()
 
     # lightbox: opens on click, arrows move, the address is the media page's, Escape closes
     album_url = page.url
@@ -154,6 +162,15 @@ async def test_album_lightbox_slideshow_and_search(
     await page.wait_for_selector("#media-grid .media-tile")
     assert await _ids(page) == [items[3]["_id"]]
     await shot(page, "gallery-search-desktop")
+
+    # the dark theme (following the system)
+    await page.emulate_media(color_scheme="dark")
+    await page.goto(album_url)
+    bg = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert bg == "rgb(15, 17, 21)", bg
+    await shot(page, "gallery-album-dark-desktop")
+    await page.goto(f"{base}/media/{items[3]['_id']}")
+    await shot(page, "gallery-media-dark-desktop")
     assert errors == []
     await context.close()
 
