@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Bench-Marking-Tenants-1"
 
 
-async def provision(data_dir: Path, count: int) -> None:
+async def provision(data_dir: Path, count: int, concurrency: int = 24) -> None:
     from server.config import load_config
     from server.services import build_services
     from tenants.installer import finish_install
@@ -50,10 +50,14 @@ async def provision(data_dir: Path, count: int) -> None:
                 "password": PASSWORD, "password2": PASSWORD,
             })
 
-        pending = list(range(count))
-        while pending:
-            batch, pending = pending[:8], pending[8:]
-            await asyncio.gather(*(one(i) for i in batch))
+        # A pool of workers rather than batches: a slow tenant does not hold up the rest.
+        pending = iter(range(count))
+
+        async def worker() -> None:
+            for i in pending:
+                await one(i)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
     finally:
         await services.close()
 
