@@ -7,6 +7,7 @@ one indexed count; nothing loads or counts the whole album per request.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import datetime
@@ -188,23 +189,23 @@ async def child_album_cards(ctx, viewer: Viewer, album: dict) -> list[dict]:
     if cover_ids:
         for m in await ctx.db.media.find({"_id": {"$in": cover_ids}}).to_list():
             covers[m["_id"]] = m
-    cards = []
-    for child in children:
+
+    async def card(child: dict) -> dict:
         cover = covers.get(child.get("cover_id"))
         if cover is not None and not can(viewer, "view", media_scope(cover)):
             cover = None
         if cover is None:
             cover = await _first_media(ctx, viewer, child)
-        cards.append(
-            {
-                "album": child,
-                "cover": cover,
-                # Whoever sees an album sees every media object directly in it.
-                "media_count": await ctx.db.media.count_documents({"album_id": child["_id"]}),
-                "album_count": album_counts.get(child["_id"], 0),
-            }
-        )
-    return cards
+        return {
+            "album": child,
+            "cover": cover,
+            # Whoever sees an album sees every media object directly in it.
+            "media_count": await ctx.db.media.count_documents({"album_id": child["_id"]}),
+            "album_count": album_counts.get(child["_id"], 0),
+        }
+
+    # Independent indexed look-ups: sent together, so round trips overlap.
+    return list(await asyncio.gather(*(card(child) for child in children)))
 
 
 async def _first_media(ctx, viewer: Viewer, album: dict) -> dict | None:
