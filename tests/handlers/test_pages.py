@@ -307,3 +307,23 @@ async def test_a_user_with_one_inner_album_sees_only_that(app, make_gallery, vie
     media = _body(await b.get(f"{g['prefix']}/media/{photo['_id']}"))
     assert "Secret Garden" not in media and "Hidden Lake" in media
     assert (await b.get(f"{g['prefix']}/albums/{secret['_id']}")).code == 404
+
+
+async def test_media_page_of_a_document_uses_the_viewer_template(
+    app, make_gallery, viewer_of, tmp_path
+):
+    g, ctx, _admin, _root, public, _secret, _inner = await _gallery(app, make_gallery, viewer_of)
+    path = tmp_path / "notes.txt"
+    path.write_text("<b>plain notes</b>\n")
+    doc = await _process(
+        app, ctx, await add_media_file(ctx, public, path, "notes.txt", title="<i>memo</i>")
+    )
+    assert doc["kind"] != "image"
+    b = app.browser()
+    response = await b.get(f"{g['prefix']}/media/{doc['_id']}")
+    html = _body(response)
+    assert response.code == 200 and 'class="media-player"' in html
+    assert f'data-kind="{doc["kind"]}">' in html and "&lt;i&gt;memo&lt;/i&gt;" in html
+    assert "<i>memo" not in html
+    album = _body(await b.get(f"{g['prefix']}/albums/{public['_id']}"))
+    assert f'data-media-id="{doc["_id"]}" data-kind="{doc["kind"]}"' in album
