@@ -350,6 +350,7 @@
     tool("Upload", ["upload", prefix + "/upload?album=" + albumId], null, "primary");
     const selectButton = tool("Select", "select", () => setSelecting(!selecting));
     selectButton.setAttribute("aria-pressed", "false");
+    selectButton.title = "Select items: click or Space, Shift for a range, Escape to stop";
     if (toolbar) toolbar.prepend(group);
 
     // Selection: a bar of bulk actions while selecting; click/space toggles, shift extends.
@@ -464,9 +465,13 @@
     // Ordering by drag and drop: the tile follows the pointer inside its own list.
     let dragged = null;
     let before = null;
+    const help = el("p", { id: "reorder-help", class: "sr-only" }, "Drag to reorder, or press Alt with an arrow key to move this item.");
+    document.body.appendChild(help);
     const prepare = (list) => list.forEach((t) => {
       t.draggable = true;
       t.querySelectorAll("a, img").forEach((n) => { n.draggable = false; });
+      const link = t.querySelector("a");
+      if (link) link.setAttribute("aria-describedby", "reorder-help");
     });
     const lists = () => [document.getElementById("child-albums"), grid()].filter(Boolean);
     lists().forEach((l) => prepare([...l.children]));

@@ -1,7 +1,7 @@
 // The upload page: drop files or a folder, send each one (one request for small files,
 // tus 1.0 for large ones so a lost connection resumes where it stopped), then follow the
-// media object's processing until its thumbnail is there. No library: the tus client is
-// the three requests the protocol needs (POST to create, PATCH to append, HEAD to resume).
+// media object's processing until its thumbnail is there. No library: the tus client
+// (static/js/tus.js) is the three requests the protocol needs.
 (function () {
   "use strict";
   const root = document.getElementById("upload");
@@ -63,12 +63,6 @@
     if (s < 60) return s + " s";
     if (s < 3600) return Math.floor(s / 60) + " min " + (s % 60) + " s";
     return Math.floor(s / 3600) + " h " + Math.round((s % 3600) / 60) + " min";
-  }
-  function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
-  function b64(text) {
-    let bin = "";
-    new TextEncoder().encode(text).forEach((b) => { bin += String.fromCharCode(b); });
-    return btoa(bin);
   }
   function toast(message, kind) {
     const box = document.getElementById("toasts");
@@ -293,91 +287,26 @@
     });
   }
 
-  // tus 1.0: the upload's URL is remembered per file, so even a reloaded page resumes it.
-  function tusKey(item) {
+  // Large files: tus (static/js/tus.js); the upload is remembered per album and file.
+  function sendTus(item) {
     const f = item.file;
-    return "atrium-tus:" + [item.albumId, f.name, f.size, f.lastModified].join(":");
-  }
-  async function tusRequest(method, url, headers) {
-    const response = await fetch(url, {
-      method, credentials: "same-origin",
-      headers: Object.assign({ "Tus-Resumable": "1.0.0", "X-XSRFToken": xsrf() }, headers || {}),
-    });
-    if (!response.ok) throw errorFrom(response.status, await response.text());
-    return response;
-  }
-  async function tusOffset(item, url) {
-    const response = await tusRequest("HEAD", url);
-    item.mediaId = response.headers.get("Upload-Media-Id") || item.mediaId;
-    return Number(response.headers.get("Upload-Offset"));
-  }
-  function tusPatch(item, url, offset, blob) {
-    return new Promise((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      item.xhr = xhr;
-      xhr.open("PATCH", url);
-      xhr.setRequestHeader("Tus-Resumable", "1.0.0");
-      xhr.setRequestHeader("Upload-Offset", String(offset));
-      xhr.setRequestHeader("Content-Type", "application/offset+octet-stream");
-      xhr.setRequestHeader("X-XSRFToken", xsrf());
-      xhr.upload.onprogress = (e) => setProgress(item, offset + e.loaded);
-      xhr.onload = () => {
-        item.xhr = null;
-        if (xhr.status === 204 || xhr.status === 200) {
-          resolve({ offset: Number(xhr.getResponseHeader("Upload-Offset")), mediaId: xhr.getResponseHeader("Upload-Media-Id") });
-        } else reject(errorFrom(xhr.status, xhr.responseText));
-      };
-      xhr.onerror = () => { item.xhr = null; reject(errorFrom(0, "")); };
-      xhr.onabort = () => { item.xhr = null; reject(new UploadError("Canceled.", 0)); };
-      xhr.send(blob);
-    });
-  }
-  async function sendTus(item) {
-    const key = tusKey(item);
-    const size = item.file.size;
-    let url = localStorage.getItem(key);
-    let offset = 0;
-    if (url) {
-      try { offset = await tusOffset(item, url); }
-      catch (err) { if (err.retry) throw err; url = null; localStorage.removeItem(key); }
-    }
-    if (!url) {
-      const created = await tusRequest("POST", api + "/uploads/", {
-        "Upload-Length": String(size),
-        "Upload-Metadata": "filename " + b64(item.file.name) + ",album_id " + b64(item.albumId),
-      });
-      url = created.headers.get("Location");
-      localStorage.setItem(key, url);
-    }
-    item.tusUrl = url;
-    setProgress(item, offset);
-    let failures = 0;
-    while (offset < size && !item.mediaId) {
-      try {
-        const blob = item.file.slice(offset, Math.min(size, offset + opts.chunkSize));
-        const result = await tusPatch(item, url, offset, blob);
-        offset = result.offset;
-        if (result.mediaId) item.mediaId = result.mediaId;
-        failures = 0;
-      } catch (err) {
-        if (item.canceled) throw err;
-        // 409: another request or an older tab moved the offset; HEAD says where we are.
-        if (!err.retry && err.status !== 409) { localStorage.removeItem(key); throw err; }
-        if (++failures > opts.retries) throw err;
-        const wait = Math.min(30000, 500 * 2 ** failures);
-        item.status.textContent = "Connection lost · resuming in " + duration(wait / 1000) + "…";
-        await sleep(wait);
-        try { offset = await tusOffset(item, url); }
-        catch (headErr) { if (!headErr.retry) throw headErr; continue; }
-        item.resumed = (item.resumed || 0) + 1;
-        item.li.dataset.resumed = String(item.resumed);
+    item.tus = window.AtriumTus.upload(f, {
+      endpoint: api + "/uploads/",
+      metadata: { filename: f.name, album_id: item.albumId },
+      key: "atrium-tus:" + [item.albumId, f.name, f.size, f.lastModified].join(":"),
+      headers: () => ({ "X-XSRFToken": xsrf() }),
+      makeError: errorFrom,
+      chunkSize: opts.chunkSize,
+      retries: opts.retries,
+      onProgress: (sent) => setProgress(item, sent),
+      onWait: (ms) => { item.status.textContent = "Connection lost · resuming in " + duration(ms / 1000) + "…"; },
+      onResume: (offset, count) => {
+        item.li.dataset.resumed = String(count);
         item.samples = [];
         setProgress(item, offset);
-      }
-    }
-    localStorage.removeItem(key);
-    setProgress(item, size);
-    return item.mediaId;
+      },
+    });
+    return item.tus.start();
   }
 
   function cancelItem(item) {
@@ -390,15 +319,13 @@
     }
     item.canceled = true;
     if (item.xhr) item.xhr.abort();
-    if (item.tusUrl) {
-      localStorage.removeItem(tusKey(item));
-      tusRequest("DELETE", item.tusUrl).catch(() => {});
-    }
+    if (item.tus) item.tus.abort();
     setState(item, "canceled", "Canceled");
   }
   function retryItem(item) {
     item.canceled = false;
     item.mediaId = null;
+    item.tus = null;
     waiting.push(item);
     setState(item, "queued", "Waiting…");
     pump();
@@ -487,66 +414,8 @@
     if (z.ready + z.failed >= z.total) setState(item, "ready");
   }
 
-  // -- getting files in -------------------------------------------------------------------------
-  function readEntries(reader) {
-    return new Promise((resolve, reject) => reader.readEntries(resolve, reject));
-  }
-  async function walk(entry, prefix, out) {
-    if (entry.isFile) {
-      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
-      out.push([file, prefix + file.name]);
-    } else if (entry.isDirectory) {
-      const reader = entry.createReader();
-      // readEntries answers in batches (100 in Chromium) until an empty one.
-      for (let batch = await readEntries(reader); batch.length; batch = await readEntries(reader)) {
-        for (const child of batch) await walk(child, prefix + entry.name + "/", out);
-      }
-    }
-  }
-  function isJunk(path) {
-    return path.split("/").some((p) => p === "__MACOSX" || p === ".DS_Store" || p.startsWith("._") || p === "Thumbs.db");
-  }
-  async function takeDrop(dataTransfer) {
-    const entries = [...dataTransfer.items || []]
-      .map((i) => (i.webkitGetAsEntry ? i.webkitGetAsEntry() : null))
-      .filter(Boolean);
-    if (!entries.length) { [...dataTransfer.files].forEach((f) => addFile(f)); return; }
-    const found = [];
-    for (const entry of entries) await walk(entry, "", found);
-    found.filter(([, path]) => !isJunk(path)).forEach(([file, path]) => addFile(file, path));
-  }
-
-  document.getElementById("pick-files-button").addEventListener("click", () => document.getElementById("pick-files").click());
-  document.getElementById("pick-folder-button").addEventListener("click", () => document.getElementById("pick-folder").click());
-  ["pick-files", "pick-folder"].forEach((id) => {
-    const input = document.getElementById(id);
-    input.addEventListener("change", () => {
-      [...input.files].filter((f) => !isJunk(f.webkitRelativePath || f.name))
-        .forEach((f) => addFile(f, f.webkitRelativePath || f.name));
-      input.value = "";
-    });
-  });
-  dropZone.addEventListener("keydown", (e) => {
-    if (e.target === dropZone && (e.key === "Enter" || e.key === " ")) {
-      e.preventDefault();
-      document.getElementById("pick-files").click();
-    }
-  });
-  let depth = 0;
-  document.addEventListener("dragenter", (e) => {
-    if (![...(e.dataTransfer.types || [])].includes("Files")) return;
-    depth++;
-    dropZone.classList.add("dragging");
-  });
-  document.addEventListener("dragleave", () => { if (--depth <= 0) { depth = 0; dropZone.classList.remove("dragging"); } });
-  document.addEventListener("dragover", (e) => { if ([...(e.dataTransfer.types || [])].includes("Files")) e.preventDefault(); });
-  document.addEventListener("drop", (e) => {
-    if (![...(e.dataTransfer.types || [])].includes("Files")) return;
-    e.preventDefault();
-    depth = 0;
-    dropZone.classList.remove("dragging");
-    takeDrop(e.dataTransfer).catch((err) => toast("Could not read the dropped files: " + err.message, "error"));
-  });
+  // -- getting files in: static/js/upload-intake.js (drop zone, pickers, folders) ---------------
+  window.AtriumUploadIntake.bind(dropZone, addFile, (err) => toast("Could not read the dropped files: " + err.message, "error"));
 
   picker.addEventListener("change", () => {
     openAlbum.href = root.dataset.albumUrl + picker.value;
