@@ -258,7 +258,24 @@ def run_python(url: str, clients: int, duration: float, headers: dict) -> dict:
 # ------------------------------------------------------------------ the run
 
 
-def measure_all(args, data: dict, port: int, static_port: int) -> list[dict]:
+def _cpu_seconds(proc) -> float:
+    """User + system CPU of a process and its children (the embedded database)."""
+    import psutil
+
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            times = p.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def measure_all(args, data: dict, port: int, static_port: int, pids: tuple[int, int]) -> list[dict]:
+    import psutil
+
+    service, static = psutil.Process(pids[0]), psutil.Process(pids[1])
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
     runner = run_wrk if use_wrk else run_python
     base = f"http://127.0.0.1:{port}/g/{SLUG}"
@@ -294,7 +311,13 @@ def measure_all(args, data: dict, port: int, static_port: int) -> list[dict]:
             print(f"{name}: HTTP {status}, skipped", file=sys.stderr, flush=True)
             continue
         runner(url, args.clients, min(1.0, args.duration), headers)  # warm-up
+        server = service if "StaticFileHandler" not in name else static
+        cpu_before = _cpu_seconds(server)
         result = runner(url, args.clients, args.duration, headers)
+        # CPU time of the server processes per request: far less disturbed than latency
+        # by other work on a shared machine.
+        requests = max(1.0, result["rps"] * args.duration)
+        result["cpu_ms"] = (_cpu_seconds(server) - cpu_before) * 1000 / requests
         result.update(name=name, status=status)
         results.append(result)
         print(f"measured {name}", file=sys.stderr, flush=True)
@@ -304,14 +327,14 @@ def measure_all(args, data: dict, port: int, static_port: int) -> list[dict]:
 def print_table(results: list[dict], client: str) -> None:
     print()
     print(f"load: {client}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    print(f"{'':44} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}")
+    print(f"{'':44} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7} {'CPU ms/req':>11}")
     by_name = {}
     for r in results:
         by_name[r["name"]] = r
         if "rps" not in r:
             print(f"{r['name']:44} {'n/a (HTTP ' + str(r['status']) + ')':>34}")
             continue
-        print(f"{r['name']:44} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['rps']:>8.0f} {r['errors']:>7}")
+        print(f"{r['name']:44} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['rps']:>8.0f} {r['errors']:>7} {r['cpu_ms']:>11.2f}")
     print()
     albums = [r for r in results if r["name"].startswith("album page") and "rps" in r]
     if albums:
@@ -320,10 +343,12 @@ def print_table(results: list[dict], client: str) -> None:
     big = next((r for r in albums if r["name"].endswith("page 1") and "60 " not in r["name"]), None)
     small = next((r for r in albums if " 60 items" in r["name"]), None)
     if big and small and small["p99"]:
-        print(f"big vs small album page p99: {big['p99'] / small['p99']:.2f}x (target <= 1.2x)")
+        print(f"big vs small album page p99: {big['p99'] / small['p99']:.2f}x (target <= 1.2x); "
+              f"CPU per request {big['cpu_ms'] / max(small['cpu_ms'], 1e-9):.2f}x")
     thumb, static = by_name.get("thumbnail handler"), by_name.get("tornado StaticFileHandler")
     if thumb and static and "rps" in thumb and "rps" in static:
-        print(f"thumbnail handler vs StaticFileHandler req/s: {thumb['rps'] / static['rps']:.2f}x (target >= 0.5x)")
+        print(f"thumbnail handler vs StaticFileHandler req/s: {thumb['rps'] / static['rps']:.2f}x (target >= 0.5x); "
+              f"CPU per request {thumb['cpu_ms']:.2f} vs {static['cpu_ms']:.2f} ms")
 
 
 def main() -> None:
@@ -348,7 +373,7 @@ def main() -> None:
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ))
         asyncio.run(wait_healthy(port, procs[0]))
-        results = measure_all(args, data, port, static_port)
+        results = measure_all(args, data, port, static_port, (procs[0].pid, procs[1].pid))
         client = "wrk" if (args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))) else "python"
         print_table(results, f"{client}, {args.clients} connections, {args.duration:.0f}s per row")
     finally:

@@ -10,6 +10,7 @@ albums that are not private, only while anonymous browsing is on.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from gallery.errors import Forbidden, NotAuthenticated, NotFound
@@ -48,9 +49,19 @@ class Viewer:
 
 
 async def user_roles(ctx, user: dict | None) -> list[dict]:
+    """The user's roles; cached on the context until the tenant's next write (ctx.cached)."""
     if not user or not user.get("role_ids"):
         return []
-    return await ctx.db.roles.find({"_id": {"$in": list(user["role_ids"])}}).to_list()
+    role_ids = list(user["role_ids"])
+    key = ("roles", tuple(role_ids))
+    roles = ctx.cached(key)
+    if roles is None:
+        generation = ctx.generation
+        roles = await ctx.db.roles.find({"_id": {"$in": role_ids}}).to_list()
+        ctx.remember(key, roles, generation)
+    # Each caller gets its own list of its own dicts: a caller that edits one in place
+    # (role admin pages do) cannot change what the next request sees.
+    return copy.deepcopy(roles)
 
 
 async def viewer_for(ctx, user: dict | None, settings: dict) -> Viewer:

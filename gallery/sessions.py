@@ -5,6 +5,7 @@ The cookie carries a random session token; the database stores only its hash.
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 
 from gallery.ids import new_id
@@ -37,11 +38,21 @@ async def user_for_session(ctx, token: str) -> tuple[dict, dict] | None:
     """(session, user) for a live session token, or None."""
     if not token or len(token) > 200:
         return None
-    session = await ctx.db.sessions.find_one({"_id": hash_token(token)})
+    token_hash = hash_token(token)
     now = datetime.now(UTC)
+    # Cached on the context until any write to the tenant's database (a revoked session,
+    # a disabled user, a role change) or a few seconds pass; callers get their own copies.
+    key = ("session", token_hash)
+    found = ctx.cached(key)
+    if found is None:
+        generation = ctx.generation
+        session = await ctx.db.sessions.find_one({"_id": token_hash})
+        user = await ctx.db.users.find_one({"_id": session["user_id"]}) if session else None
+        found = (session, user)
+        ctx.remember(key, found, generation)
+    session, user = copy.deepcopy(found)
     if session is None or session["expires"] < now:
         return None
-    user = await ctx.db.users.find_one({"_id": session["user_id"]})
     if user is None or user.get("status") != "active":
         return None
     if (now - session["last_seen"]).total_seconds() > TOUCH_SECONDS:

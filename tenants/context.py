@@ -3,6 +3,13 @@
 Every database access of the gallery layer goes through `ctx.db`, the tenant's own
 database, and every file through `ctx.storage`: code that holds a context cannot reach
 another tenant's data by accident.
+
+`ctx.db` also counts writes: each write through it moves the tenant's *generation*
+(one counter per tenant database, shared by every context of that tenant in this
+process). Per-request lookups that rarely change (a session and its user, a user's
+roles, a media object's scope) are cached on the context together with the generation
+they were read at, and a cached value is used only while no write has happened since
+and for at most `CACHE_SECONDS` (the bound for writes made by other processes).
 """
 
 from __future__ import annotations
@@ -13,18 +20,164 @@ from typing import Any
 
 from storage.root import StorageRoot
 
+# Writes made by another process (a second service process, the CLI) are seen after this.
+CACHE_SECONDS = 5.0
+# Entries per context; past it the cache starts over (tenants are many, hot keys few).
+CACHE_ENTRIES = 512
+
+_WRITES = frozenset({
+    "insert_one", "insert_many", "update_one", "update_many", "replace_one",
+    "delete_one", "delete_many", "find_one_and_update", "find_one_and_replace",
+    "find_one_and_delete", "bulk_write", "drop", "rename", "create_index", "drop_index",
+})
+
+# Database name -> write generation. Module-wide so that two contexts of one tenant
+# (a job's older one, a request's newer one) see each other's writes.
+_generations: dict[str, int] = {}
+_MISS = object()
+
+
+def generation(db_name: str) -> int:
+    return _generations.get(db_name, 0)
+
+
+def _bump(db_name: str) -> None:
+    _generations[db_name] = _generations.get(db_name, 0) + 1
+
+
+class TrackedCollection:
+    """A collection whose writes move the tenant's generation (before and after the write,
+    so a read that overlapped the write is never cached as current)."""
+
+    __slots__ = ("_collection", "_db_name")
+
+    def __init__(self, collection, db_name: str):
+        self._collection = collection
+        self._db_name = db_name
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._collection, name)
+        if name not in _WRITES:
+            return attr
+        db_name = self._db_name
+
+        async def write(*args, **kwargs):
+            _bump(db_name)
+            try:
+                return await attr(*args, **kwargs)
+            finally:
+                _bump(db_name)
+
+        return write
+
+    def __getitem__(self, name: str):
+        return TrackedCollection(self._collection[name], self._db_name)
+
+    def __eq__(self, other) -> bool:
+        return self._collection == getattr(other, "_collection", other)
+
+    def __hash__(self) -> int:
+        return hash(self._collection)
+
+    def __repr__(self) -> str:
+        return f"Tracked({self._collection!r})"
+
+
+class TrackedDatabase:
+    """The tenant's database; every collection taken from it is a TrackedCollection."""
+
+    __slots__ = ("_db", "_collections")
+
+    def __init__(self, db):
+        self._db = db
+        self._collections: dict[str, TrackedCollection] = {}
+
+    def _wrap(self, name: str) -> TrackedCollection:
+        wrapped = self._collections.get(name)
+        if wrapped is None:
+            wrapped = self._collections[name] = TrackedCollection(self._db[name], self._db.name)
+        return wrapped
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            return getattr(self._db, name)
+        attr = getattr(self._db, name)
+        if type(attr).__name__ == "AsyncCollection":
+            return self._wrap(name)
+        if name in ("drop_collection", "create_collection"):
+            db_name = self._db.name
+
+            async def write(*args, **kwargs):
+                _bump(db_name)
+                try:
+                    return await attr(*args, **kwargs)
+                finally:
+                    _bump(db_name)
+
+            return write
+        return attr
+
+    def __getitem__(self, name: str) -> TrackedCollection:
+        return self._wrap(name)
+
+    def get_collection(self, name: str, *args, **kwargs) -> TrackedCollection:
+        if args or kwargs:
+            return TrackedCollection(self._db.get_collection(name, *args, **kwargs), self._db.name)
+        return self._wrap(name)
+
+    def __eq__(self, other) -> bool:
+        return self._db == getattr(other, "_db", other)
+
+    def __hash__(self) -> int:
+        return hash(self._db)
+
+    def __repr__(self) -> str:
+        return f"Tracked({self._db!r})"
+
 
 @dataclass
 class TenantContext:
     slug: str
     record: dict
-    db: Any  # pymongo AsyncDatabase of <prefix>t_<slug>
+    db: Any  # pymongo AsyncDatabase of <prefix>t_<slug> (wrapped in a TrackedDatabase)
     storage: StorageRoot
     cookie_key: bytes
     fetched_at: float = field(default_factory=time.monotonic)
     # Cached gallery settings (gallery.settings fills and invalidates these).
     settings_cache: dict | None = None
     settings_fetched_at: float = 0.0
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.db, TrackedDatabase):
+            self.db = TrackedDatabase(self.db)
+
+    # -- the per-tenant read cache ----------------------------------------------------
+    @property
+    def generation(self) -> int:
+        """Read this *before* loading a value to cache, and pass it to `remember`."""
+        return _generations.get(self.db.name, 0)
+
+    def cached(self, key, default=None):
+        """The value remembered under `key` if no write happened since it was read."""
+        entry = self._cache.get(key, _MISS)
+        if entry is _MISS:
+            return default
+        gen, at, value = entry
+        if gen != _generations.get(self.db.name, 0) or time.monotonic() - at > CACHE_SECONDS:
+            self._cache.pop(key, None)
+            return default
+        return value
+
+    def remember(self, key, value, generation: int) -> None:
+        if generation != _generations.get(self.db.name, 0):
+            return  # something was written while it was read: don't keep it
+        if len(self._cache) >= CACHE_ENTRIES:
+            self._cache.clear()
+        self._cache[key] = (generation, time.monotonic(), value)
+
+    def forget_cached(self) -> None:
+        self._cache.clear()
 
     @property
     def title(self) -> str:
