@@ -1,19 +1,21 @@
 """Video processing timings on a generated 60 s 1080p clip: `python -m bench.video`.
 
 Prints one table: ffprobe time, poster time (ours: input seek decoding key frames
-only, next to an accurate seek for comparison) and the transcode's real-time factor
-(seconds of media per second of work) for the default profile, 1080p → 720p.
+only, next to an accurate seek for comparison), the transcode's real-time factor
+(seconds of media per second of work) for the default profile, 1080p → 720p, and the
+album page's p50/p99 latency under 20 concurrent clients with and without a transcode.
 
 Each measurement is an async function taking a `Bench` and returning rows; `main`
 runs those in MEASUREMENTS in order. `start_transcode` runs the default transcode as a
-task so a measurement can do something else while it runs, which is what the
-album-page latency measurement needs (see the marked place in MEASUREMENTS).
+task so a measurement can do something else while it runs: `measure_album_latency`
+loads the album page with 20 concurrent clients without and during a transcode.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import tempfile
@@ -47,10 +49,12 @@ class Bench:
 
     def start_transcode(self, name: str = "web.mp4") -> asyncio.Task[TranscodeResult]:
         """The default 1080p → 720p transcode as a task (under nice, as the job runner runs it)."""
+        from gallery.transcoding import TRANSCODE_NICE
+
         plan = plan_transcode(self.info, self.profile)
         dest = self.workdir / name
         return asyncio.ensure_future(
-            transcode(self.clip, dest, plan, self.profile, timeout=900, nice=10)
+            transcode(self.clip, dest, plan, self.profile, timeout=900, nice=TRANSCODE_NICE)
         )
 
 
@@ -117,15 +121,170 @@ async def measure_transcode(bench: Bench) -> list[Row]:
     ]
 
 
+LATENCY_CLIENTS = 20
+LATENCY_SECONDS = 8.0
+ALBUM_ITEMS = 60
+
+
+async def _album_with_media(data_dir: Path) -> str:
+    """Provision the bench tenant with an album of ALBUM_ITEMS small photos; its id."""
+    from PIL import Image
+
+    from bench.upload import SLUG, provision
+    from gallery import albums
+    from gallery.media import add_media_file
+    from gallery.processing import enqueue_processing
+    from server.config import load_config
+    from server.jobs import JobQueue
+    from server.services import build_services
+
+    await provision(data_dir)
+    config = load_config(None, env={}, overrides={"paths.data_dir": str(data_dir)})
+    services = await build_services(config, reuse_embedded=False)
+    try:
+        ctx = await services.registry.context_for_slug(SLUG)
+        root = await albums.root_album(ctx)
+        admin = await albums_viewer(ctx)
+        album = await albums.create_album(ctx, admin, root["_id"], {"title": "Latency"})
+        queue = JobQueue(services.host_db)
+        photo = data_dir / "photo.jpg"
+        for i in range(ALBUM_ITEMS):
+            Image.new("RGB", (800, 600), (i * 4 % 256, 90, 160)).save(photo, "JPEG")
+            media = await add_media_file(ctx, album, photo, f"photo-{i:02d}.jpg", copy=True)
+            await enqueue_processing(ctx, queue, media["_id"])
+        return album["_id"]
+    finally:
+        await services.close()
+
+
+async def albums_viewer(ctx):
+    from gallery.permissions import viewer_for
+
+    user = await ctx.db.users.find_one({"username": "admin"})
+    return await viewer_for(ctx, user, {})
+
+
+async def _load(url: str, seconds: float, clients: int) -> list[float]:
+    """`clients` loops GETting `url` for `seconds`; every request's latency in seconds."""
+    from tornado.httpclient import AsyncHTTPClient
+
+    http = AsyncHTTPClient(force_instance=True, max_clients=clients)
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+
+    async def client() -> None:
+        nonlocal errors
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            response = await http.fetch(url, raise_error=False, request_timeout=60)
+            latencies.append(time.perf_counter() - started)
+            errors += response.code != 200
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    http.close()
+    if errors:
+        raise RuntimeError(f"{errors} of {len(latencies)} album page requests failed")
+    return latencies
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def measure_album_latency(bench: Bench) -> list[Row]:
+    """Album page p50/p99 under 20 concurrent clients, without and during a transcode.
+
+    The service runs as its own process (as in production); the transcode runs here
+    under the job runner's niceness, exactly as it starts ffmpeg, so both compete for
+    the same cores. The album holds ALBUM_ITEMS processed photos.
+    """
+    import shutil
+    import subprocess
+    import sys
+
+    from tornado.httpclient import AsyncHTTPClient
+
+    from bench.tenants import free_port, wait_healthy
+    from bench.upload import ROOT, SLUG
+
+    data_dir = Path(tempfile.mkdtemp(prefix="latency-", dir=bench.workdir))
+    proc = None
+    try:
+        album_id = await _album_with_media(data_dir)
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
+        env.update(ATRIUM_LOGGING_ACCESS_LOG="false", ATRIUM_LOGGING_LEVEL="WARNING")
+        env.update(ATRIUM_JOBS_WORKERS="2", ATRIUM_LIMITS_IMAGE_WORKERS="2")
+        args = [sys.executable, "-m", "server", "--data-dir", str(data_dir), "run"]
+        proc = subprocess.Popen(  # noqa: ASYNC220 - starts at once, like bench.upload
+            [*args, "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        await wait_healthy(port, proc)
+        base = f"http://127.0.0.1:{port}/g/{SLUG}"
+        api = AsyncHTTPClient()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:  # the photos' thumbnails are made first
+            page = await api.fetch(f"{base}/api/v1/albums/{album_id}/media?limit=100")
+            items = json.loads(page.body)["items"]
+            if items and all(m["state"] != "pending" for m in items):
+                break
+            await asyncio.sleep(0.5)
+        url = f"{base}/albums/{album_id}"
+        probe_page = await api.fetch(url, raise_error=False)
+        if probe_page.code != 200:  # no album page yet: the JSON listing it is made from
+            url = f"{base}/api/v1/albums/{album_id}/media"
+        await _load(url, 2.0, LATENCY_CLIENTS)  # warm-up
+        idle = await _load(url, LATENCY_SECONDS, LATENCY_CLIENTS)
+        task = bench.start_transcode("latency-web.mp4")
+        await asyncio.sleep(1.0)  # let ffmpeg get going
+        busy = await _load(url, LATENCY_SECONDS, LATENCY_CLIENTS)
+        still_running = not task.done()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            await asyncio.to_thread(proc.wait, 30)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    path = url.split(f"/g/{SLUG}", 1)[1].replace(album_id, "<id>")
+    note = f"GET {path}, {LATENCY_CLIENTS} clients × {LATENCY_SECONDS:g} s"
+    during = "" if still_running else " (the transcode ended before the load did)"
+    ratio = _p(busy, 0.99) / _p(idle, 0.99)
+    return [
+        Row(
+            "album page p50, no transcode",
+            _p(idle, 0.5) * 1000,
+            "ms",
+            f"{note}, {len(idle)} requests",
+        ),
+        Row("album page p99, no transcode", _p(idle, 0.99) * 1000, "ms", note),
+        Row(
+            "album page p50, during a transcode",
+            _p(busy, 0.5) * 1000,
+            "ms",
+            f"{len(busy)} requests{during}",
+        ),
+        Row(
+            "album page p99, during a transcode",
+            _p(busy, 0.99) * 1000,
+            "ms",
+            "ffmpeg under nice 19",
+        ),
+        Row("album page p99 ratio (target ≤ 1.5)", ratio, "×", "during / without"),
+    ]
+
+
 MEASUREMENTS: list[Callable[[Bench], Awaitable[list[Row]]]] = [
     measure_probe,
     measure_poster,
     measure_transcode,
-    # ── HOOK: measure_album_latency(bench) goes here once the web service exists ──
-    # "Album page p99 under 20 concurrent clients while a transcode runs vs without":
-    # start the app on a temporary storage root, load an album page with 20
-    # concurrent clients for N seconds (p50/p99), then again while
-    # `bench.start_transcode()` runs, and return both as rows.
+    measure_album_latency,
 ]
 
 

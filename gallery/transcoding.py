@@ -1,7 +1,7 @@
 """The `media.transcode` job: a browser-playable web copy of a video or audio file.
 
 Runs in the job group "transcode", so at most `limits.transcodes` run at once in a
-process; ffmpeg runs under `nice`. The encoder settings are the tenant's (see
+process; ffmpeg runs under `nice -n 19`. The encoder settings are the tenant's (see
 gallery.processing_av.encoder_profile). Progress read from ffmpeg's `-progress` output
 goes to the job (GET /api/v1/jobs/<id>) and to the media object's `transcode` field
 ({state: pending|running|ready|failed|cancelled, progress, job_id, error, reasons}),
@@ -31,6 +31,9 @@ log = logging.getLogger("atrium.transcoding")
 
 #: How often progress is written to the job and the media object (seconds).
 REPORT_SECONDS = 0.5
+#: ffmpeg's niceness: the lowest priority, so page requests (nice 0) take the CPU first
+#: while an idle machine still gives the transcode every core.
+TRANSCODE_NICE = 19
 
 
 async def enqueue_transcode(ctx, queue, media_id: str) -> str:
@@ -115,7 +118,7 @@ async def transcode_media(job: JobContext) -> dict:
             timeout=time_limit,
             on_progress=lambda fraction: latest.__setitem__(0, fraction),
             cancel=job.cancelled,
-            nice=10,
+            nice=TRANSCODE_NICE,
         )
     except Cancelled as exc:
         await _set(ctx, media_id, state="cancelled", progress=None, error="Cancelled.")

@@ -130,12 +130,17 @@ async def _finish(tasks: list[asyncio.Future]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _failure(args: list[str], returncode: int, tail: deque[str]) -> ToolFailed:
-    status = f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
-    detail = "\n".join(line for line in tail if line.strip()) or "(no error output)"
+def _tail_text(args: list[str], tail: deque[str]) -> str:
+    detail = "\n".join(line for line in tail if line.strip())
     # Reasons are shown to people: name files, but do not reveal where storage lives.
     for arg in sorted({a for a in args[1:] if os.path.isabs(a)}, key=len, reverse=True):
         detail = detail.replace(arg, os.path.basename(arg))
+    return detail
+
+
+def _failure(args: list[str], returncode: int, tail: deque[str]) -> ToolFailed:
+    status = f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
+    detail = _tail_text(args, tail) or "(no error output)"
     return ToolFailed(f"{_tool_name(args)} failed ({status}): {detail}")
 
 
@@ -219,6 +224,13 @@ async def run_tool_with_progress(
         asyncio.ensure_future(_read_lines(proc.stderr, tail.append)),
         asyncio.ensure_future(proc.wait()),
     ]
-    await _supervise(proc, work, name=name, timeout=timeout, cancel=cancel)
+    try:
+        await _supervise(proc, work, name=name, timeout=timeout, cancel=cancel)
+    except ToolTimedOut as exc:
+        # What the tool said before it hung is often why (a stalled input, a bad stream).
+        said = _tail_text(args, tail)
+        if not said:
+            raise
+        raise ToolTimedOut(f"{exc.reason}; its last output: {said}") from None
     if proc.returncode != 0:
         raise _failure(args, proc.returncode, tail)
