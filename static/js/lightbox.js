@@ -164,7 +164,7 @@
     const a = event.target.closest(".media-tile > a");
     if (!a || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
     const tile = a.parentElement;
-    if (tile.closest("[data-selecting]") || tile.classList.contains("selected")) return; // edit.js selection
+    if (tile.closest(".selecting")) return; // edit.js is selecting tiles
     event.preventDefault();
     open(items().indexOf(tile));
   });

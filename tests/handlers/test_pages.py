@@ -2,6 +2,7 @@
 may see (never a private album's title or count), escaping of hostile text, bad paging and
 sorting parameters, and ids of another tenant."""
 
+import json
 import re
 
 from gallery import albums
@@ -327,3 +328,24 @@ async def test_media_page_of_a_document_uses_the_viewer_template(
     assert "<i>memo" not in html
     album = _body(await b.get(f"{g['prefix']}/albums/{public['_id']}"))
     assert f'data-media-id="{doc["_id"]}" data-kind="{doc["kind"]}"' in album
+
+
+async def test_search_results_come_in_pages(app, make_gallery, viewer_of, make_jpeg):
+    g, ctx, admin, _root, public, _secret, _inner = await _gallery(app, make_gallery, viewer_of)
+    await update_settings(ctx, {"page_size": 10})
+    items = await _fill(app, ctx, public, make_jpeg, 12, process=False)
+    for m in items:
+        await update_media(ctx, admin, m["_id"], {"tags": ["harbour"]})
+    b = app.browser()
+    first = _body(await b.get(f"{g['prefix']}/search?q=harbour"))
+    shown = re.findall(r'class="media-tile" data-media-id="([0-9a-f]{24})"', first)
+    assert len(shown) == 10
+    api = re.search(r'data-next="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert api.startswith(f"{g['prefix']}/api/v1/search?") and "cursor=" in api
+    more = re.search(r'<a class="button small" rel="next" href="([^"]+)"', first).group(1)
+    rest = _body(await b.get(more.replace("&amp;", "&")))
+    later = re.findall(r'class="media-tile" data-media-id="([0-9a-f]{24})"', rest)
+    assert len(later) == 2 and not set(later) & set(shown)
+    # the API the infinite scroll calls gives the same next items
+    page = json.loads((await b.get(api)).body)
+    assert [m["id"] for m in page["items"]] == later
