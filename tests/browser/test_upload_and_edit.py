@@ -41,6 +41,11 @@ async def sign_in(page, app, gallery) -> None:
     await page.wait_for_url(re.compile(rf".*{gallery['prefix']}/$"))
 
 
+async def edit_ready(page) -> None:
+    """edit.js loads the page's part (edit-album.js / edit-media.js); wait until it is wired."""
+    await page.wait_for_selector("html[data-edit-ready]", state="attached")
+
+
 async def eventually(check, timeout=60.0, what="condition"):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -270,6 +275,7 @@ async def test_edit_a_caption_reorder_by_drag_and_drop_and_bulk_delete(
         await sign_in(page, app, gallery)
         album_url = f"{app.base}{gallery['prefix']}/albums/{album_id}"
         await page.goto(album_url)
+        await edit_ready(page)
         await page.wait_for_selector("#album-toolbar button:has-text('Select')")
         await shot(page, f"edit-album-{name}")
         if name == "phone":
@@ -280,6 +286,7 @@ async def test_edit_a_caption_reorder_by_drag_and_drop_and_bulk_delete(
             assert await page.text_content(".selection-count") == "3 selected"
             await shot(page, f"edit-selecting-{name}")
             await page.goto(f"{app.base}{gallery['prefix']}/media/{ids[0]}")
+            await edit_ready(page)
             await page.wait_for_selector(".edit-actions")
             await shot(page, f"edit-media-{name}")
             await context.close()
@@ -301,6 +308,7 @@ async def test_edit_a_caption_reorder_by_drag_and_drop_and_bulk_delete(
             "() => /^\\d+$/.test(document.getElementById('media-grid').dataset.orderSaved || '')"
         )
         await page.reload()
+        await edit_ready(page)
         assert await tile_ids(page) == expected
 
         # The keyboard does the same: alt+arrow moves the focused tile.
@@ -312,6 +320,7 @@ async def test_edit_a_caption_reorder_by_drag_and_drop_and_bulk_delete(
             "() => /^\\d+$/.test(document.getElementById('media-grid').dataset.orderSaved || '')"
         )
         await page.reload()
+        await edit_ready(page)
         assert await tile_ids(page) == expected
 
         # Select one and delete it, after confirming.
@@ -326,10 +335,12 @@ async def test_edit_a_caption_reorder_by_drag_and_drop_and_bulk_delete(
         await page.wait_for_selector(f'.media-tile[data-media-id="{ids[1]}"]', state="detached")
         assert await ctx.db.media.find_one({"_id": ids[1]}) is None
         await page.reload()
+        await edit_ready(page)
         assert await tile_ids(page) == [ids[2], ids[3], ids[0]]
 
         # Edit a caption in place on the media page: Enter saves, it is kept after reload.
         await page.goto(f"{app.base}{gallery['prefix']}/media/{ids[2]}")
+        await edit_ready(page)
         await page.click(".media-caption")
         await page.fill(".media-caption textarea", "Fog over the <river> & hills")
         await page.keyboard.press("Enter")
@@ -343,6 +354,7 @@ async def test_edit_a_caption_reorder_by_drag_and_drop_and_bulk_delete(
         await page.keyboard.press("Escape")
         assert await page.text_content(".media-title") != "Not this"
         await page.reload()
+        await edit_ready(page)
         assert (await page.text_content(".media-caption")).strip() == "Fog over the <river> & hills"
         await shot(page, f"edit-media-{name}")
         await context.close()
@@ -374,6 +386,7 @@ async def test_tags_with_suggestions_cover_rotate_move_and_a_zip_upload(
     context = await browser_page.new_context(viewport=DESKTOP)
     page = await context.new_page()
     await sign_in(page, app, gallery)
+    await edit_ready(page)
 
     # Child albums are reordered the same way (here with the keyboard) and it is kept.
     order = "ts => ts.map(t => t.dataset.albumId)"
@@ -387,6 +400,7 @@ async def test_tags_with_suggestions_cover_rotate_move_and_a_zip_upload(
         "() => /^\\d+$/.test(document.getElementById('child-albums').dataset.orderSaved || '')"
     )
     await page.reload()
+    await edit_ready(page)
     assert await page.eval_on_selector_all("#child-albums .album-tile", order) == [
         harbour_id,
         album_id,
@@ -399,6 +413,7 @@ async def test_tags_with_suggestions_cover_rotate_move_and_a_zip_upload(
     await ctx.db.media.update_one({"_id": ids[0]}, {"$set": {"caption": "Stored caption"}})
     await update_settings(ctx, {"metadata_fields": fields})
     await page.goto(f"{app.base}{gallery['prefix']}/media/{ids[0]}")
+    await edit_ready(page)
     assert (await page.text_content(".media-caption")).strip() == ""
     await page.click(".media-caption")
     assert await page.input_value(".media-caption textarea") == "Stored caption"
@@ -409,6 +424,7 @@ async def test_tags_with_suggestions_cover_rotate_move_and_a_zip_upload(
     await update_settings(ctx, {"metadata_fields": defaults()["metadata_fields"]})
 
     await page.goto(f"{app.base}{gallery['prefix']}/media/{ids[1]}")
+    await edit_ready(page)
 
     # Tags: suggestions come from the gallery's tags; a hostile tag stays text.
     await page.fill(".tag-adder input", "har")

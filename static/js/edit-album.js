@@ -1,0 +1,207 @@
+// Editing on the album page (loaded by edit.js, whose helpers it uses): the toolbar's New
+// album / Upload / Select, multi-select with bulk actions, and ordering of media and child
+// albums by drag and drop or Alt+arrow keys, saved with POST /api/v1/albums/<id>/order.
+(function (E) {
+  "use strict";
+  const { album, prefix, api, el, icon, toast, toastAfterNavigation, attempt, confirmDialog, promptDialog, pickAlbum } = E;
+
+  function albumPage() {
+    const albumId = album.dataset.albumId;
+    const toolbar = document.getElementById("album-toolbar");
+    const grid = () => document.getElementById("media-grid");
+    const live = el("p", { class: "sr-only", "aria-live": "assertive" });
+    document.body.appendChild(live);
+    const group = el("div", { class: "edit-tools" });
+    const tool = (label, name, handler, cls) => {
+      const b = el(handler ? "button" : "a", { class: "button small " + (cls || "") });
+      if (handler) { b.type = "button"; b.addEventListener("click", handler); } else b.href = name[1];
+      b.append(icon(handler ? name : name[0]), el("span", { class: "label" }, label));
+      group.appendChild(b);
+      return b;
+    };
+    tool("New album", "plus", async () => {
+      const name = await promptDialog("New album", "Title", "", "It is created inside this album.");
+      if (!name) return;
+      const data = await attempt(() => api("POST", "/albums", { parent_id: albumId, title: name }));
+      if (data) { toastAfterNavigation("Album “" + name + "” created"); location.href = prefix + "/albums/" + data.album.id; }
+    });
+    tool("Upload", ["upload", prefix + "/upload?album=" + albumId], null, "primary");
+    const selectButton = tool("Select", "select", () => setSelecting(!selecting));
+    selectButton.setAttribute("aria-pressed", "false");
+    selectButton.title = "Select items: click or Space, Shift for a range, Escape to stop";
+    if (toolbar) toolbar.prepend(group);
+
+    // Selection: a bar of bulk actions while selecting; click/space toggles, shift extends.
+    let selecting = false;
+    let anchor = null;
+    const bar = el("div", { class: "selection-bar", role: "toolbar", "aria-label": "Selected items", hidden: "" });
+    const count = el("span", { class: "selection-count", "aria-live": "polite" });
+    bar.appendChild(count);
+    const bulkButton = (label, handler, cls, name) => {
+      const b = el("button", { type: "button", class: "button small " + (cls || ""), title: label, "aria-label": label });
+      if (name) b.appendChild(icon(name));
+      b.appendChild(el("span", { class: "label" }, label));
+      b.addEventListener("click", handler);
+      bar.appendChild(b);
+      return b;
+    };
+    const tiles = () => [...document.querySelectorAll("#media-grid .media-tile")];
+    const selected = () => tiles().filter((t) => t.classList.contains("selected"));
+    const refresh = () => {
+      const n = selected().length;
+      count.textContent = n === 1 ? "1 selected" : n + " selected";
+      bar.querySelectorAll("button[data-needs]").forEach((b) => { b.disabled = n === 0; });
+    };
+    const toggle = (tile, on) => {
+      tile.classList.toggle("selected", on);
+      tile.setAttribute("aria-selected", on ? "true" : "false");
+    };
+    function setSelecting(on) {
+      selecting = on;
+      album.classList.toggle("selecting", on);
+      bar.hidden = !on;
+      selectButton.setAttribute("aria-pressed", String(on));
+      selectButton.classList.toggle("active", on);
+      tiles().forEach((t) => { if (on) t.setAttribute("aria-selected", "false"); else { t.removeAttribute("aria-selected"); t.classList.remove("selected"); } });
+      anchor = null;
+      refresh();
+    }
+    const bulk = async (action, extra, verb) => {
+      const ids = selected().map((t) => t.dataset.mediaId);
+      const data = await attempt(() => api("POST", "/media/bulk", Object.assign({ action, ids }, extra)));
+      if (!data) return;
+      const failed = data.failed || [];
+      if (action === "delete" || action === "move") {
+        (data.done || []).forEach((id) => { const t = document.querySelector('.media-tile[data-media-id="' + id + '"]'); if (t) t.remove(); });
+      }
+      if (failed.length) toast(failed.length + " not " + verb + ": " + failed[0].error, "error");
+      if ((data.done || []).length) toast((data.done.length === 1 ? "1 item " : data.done.length + " items ") + verb);
+      refresh();
+    };
+    bulkButton("All", () => { tiles().forEach((t) => toggle(t, true)); refresh(); }, "", "all");
+    bulkButton("Move…", async () => {
+      const choice = await pickAlbum("Move or copy the selected items", albumId);
+      if (choice) bulk(choice.action, { album_id: choice.albumId }, choice.action === "move" ? "moved" : "copied");
+    }, "", "move").dataset.needs = "1";
+    bulkButton("Tag…", async () => {
+      const text = await promptDialog("Add tags", "Tags", "", "Separate tags with commas.");
+      if (text) bulk("tag", { tags: text.split(",").map((t) => t.trim()).filter(Boolean) }, "tagged");
+    }, "", "tag").dataset.needs = "1";
+    bulkButton("Download", () => {
+      const ids = selected().map((t) => t.dataset.mediaId).join(",");
+      const a = el("a", { href: prefix + "/download/media?size=optimized&ids=" + ids, download: "" });
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+    }, "", "download").dataset.needs = "1";
+    bulkButton("Delete…", async () => {
+      const n = selected().length;
+      if (await confirmDialog(n === 1 ? "Delete 1 item?" : "Delete " + n + " items?", "The selected items and their files are removed for good.", "Delete")) bulk("delete", {}, "deleted");
+    }, "danger-outline", "trash").dataset.needs = "1";
+    bulkButton("Done", () => setSelecting(false), "primary");
+    document.body.appendChild(bar);
+
+    const pick = (tile, shift) => {
+      const all = tiles();
+      if (shift && anchor && all.includes(anchor)) {
+        const [a, b] = [all.indexOf(anchor), all.indexOf(tile)].sort((x, y) => x - y);
+        all.slice(a, b + 1).forEach((t) => toggle(t, true));
+      } else {
+        toggle(tile, !tile.classList.contains("selected"));
+        anchor = tile;
+      }
+      refresh();
+    };
+    document.addEventListener("click", (e) => {
+      const tile = e.target.closest("#media-grid .media-tile");
+      if (!selecting || !tile) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      pick(tile, e.shiftKey);
+    }, true);
+    document.addEventListener("keydown", (e) => {
+      const tile = e.target.closest && e.target.closest(".media-tile, .album-tile");
+      if (selecting && e.key === "Escape" && !document.querySelector("dialog[open]")) { setSelecting(false); return; }
+      if (!tile) return;
+      if (selecting && tile.classList.contains("media-tile") && (e.key === " " || e.key === "Enter")) {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+        pick(tile, e.shiftKey);
+      } else if (e.altKey && ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].includes(e.key)) {
+        e.preventDefault();
+        const back = e.key === "ArrowLeft" || e.key === "ArrowUp";
+        const sibling = back ? tile.previousElementSibling : tile.nextElementSibling;
+        if (!sibling) return;
+        if (back) sibling.before(tile); else sibling.after(tile);
+        (tile.querySelector("a") || tile).focus();
+        const list = [...tile.parentElement.children];
+        live.textContent = "Moved to position " + (list.indexOf(tile) + 1) + " of " + list.length;
+        saveOrderSoon(tile.parentElement, 700);
+      }
+    }, true);
+
+    // Ordering by drag and drop: the tile follows the pointer inside its own list.
+    let dragged = null;
+    let before = null;
+    const help = el("p", { id: "reorder-help", class: "sr-only" }, "Drag to reorder, or press Alt with an arrow key to move this item.");
+    document.body.appendChild(help);
+    const prepare = (list) => list.forEach((t) => {
+      t.draggable = true;
+      t.querySelectorAll("a, img").forEach((n) => { n.draggable = false; });
+      const link = t.querySelector("a");
+      if (link) link.setAttribute("aria-describedby", "reorder-help");
+    });
+    const lists = () => [document.getElementById("child-albums"), grid()].filter(Boolean);
+    lists().forEach((l) => prepare([...l.children]));
+    document.addEventListener("atrium:tiles-added", (e) => {
+      const added = (e.detail && e.detail.tiles) || [];
+      prepare([...added]);
+      if (selecting) added.forEach((t) => t.setAttribute("aria-selected", "false"));
+    });
+    document.addEventListener("dragstart", (e) => {
+      const tile = e.target.closest && e.target.closest("#media-grid > .media-tile, #child-albums > .album-tile");
+      if (!tile) return;
+      dragged = tile;
+      before = [...tile.parentElement.children];
+      e.dataTransfer.effectAllowed = "move";
+      e.dataTransfer.setData("text/plain", tile.dataset.mediaId || tile.dataset.albumId);
+      requestAnimationFrame(() => tile.classList.add("dragging"));
+    });
+    document.addEventListener("dragover", (e) => {
+      if (!dragged) return;
+      const over = e.target.closest && e.target.closest(".media-tile, .album-tile");
+      if (!over || over.parentElement !== dragged.parentElement) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "move";
+      if (over === dragged) return;
+      const box = over.getBoundingClientRect();
+      const after = e.clientX > box.left + box.width / 2;
+      if (after) over.after(dragged); else over.before(dragged);
+    });
+    document.addEventListener("drop", (e) => { if (dragged) e.preventDefault(); });
+    document.addEventListener("dragend", () => {
+      if (!dragged) return;
+      const list = dragged.parentElement;
+      dragged.classList.remove("dragging");
+      const changed = [...list.children].some((t, i) => t !== before[i]);
+      dragged = null;
+      if (changed) saveOrderSoon(list, 0);
+    });
+
+    const timers = new Map();
+    function saveOrderSoon(list, delay) {
+      clearTimeout(timers.get(list));
+      timers.set(list, setTimeout(() => saveOrder(list), delay));
+    }
+    async function saveOrder(list) {
+      const isMedia = list.id === "media-grid";
+      const ids = [...list.children].map((t) => (isMedia ? t.dataset.mediaId : t.dataset.albumId)).filter(Boolean);
+      const body = isMedia ? { media: ids } : { albums: ids };
+      const ok = await attempt(() => api("POST", "/albums/" + albumId + "/order", body), "Order saved");
+      list.dataset.orderSaved = ok ? String(Date.now()) : "failed";
+    }
+  }
+
+  albumPage();
+  E.ready();
+})(window.AtriumEdit);

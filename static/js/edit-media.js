@@ -1,0 +1,174 @@
+// Editing in place on the media page (loaded by edit.js, whose helpers it uses): title and
+// caption by click, tags with suggestions, rotate, album cover, move/copy, delete.
+(function (E) {
+  "use strict";
+  const { media, prefix, api, el, icon, toast, toastAfterNavigation, attempt, confirmDialog, pickAlbum } = E;
+
+  // `stored` resolves to the media object from the API: the page may show a label (the file
+  // name for an untitled item) or hide the caption by setting, and editing must start from
+  // what is really stored, never from what happens to be displayed.
+  function editable(node, field, multiline, stored) {
+    node.classList.add("editable");
+    node.tabIndex = 0;
+    node.setAttribute("role", "button");
+    node.setAttribute("aria-label", "Edit " + field + ": " + (node.textContent.trim() || "empty"));
+    node.dataset.placeholder = field === "caption" ? "Add a caption…" : "Add a title…";
+    const fallback = field === "title" ? node.textContent.trim() : "";
+    const start = async () => {
+      if (node.querySelector(".inline-editor") || node.classList.contains("editing")) return;
+      node.classList.add("editing");
+      const current = await stored;
+      const shown = node.textContent;
+      const original = current ? current[field] || "" : shown.trim();
+      const input = el(multiline ? "textarea" : "input", { class: "inline-editor", "aria-label": field, maxlength: multiline ? "10000" : "500" });
+      input.value = original;
+      if (fallback) input.placeholder = fallback;
+      if (multiline) input.rows = Math.min(8, Math.max(2, original.split("\n").length + 1));
+      node.replaceChildren(input);
+      input.focus();
+      input.select();
+      let done = false;
+      const finish = async (save) => {
+        if (done) return;
+        done = true;
+        const value = input.value.trim();
+        node.classList.remove("editing");
+        node.textContent = save && value !== original ? value || fallback : shown;
+        if (!save || value === original) return;
+        const ok = await attempt(() => api("PATCH", "/media/" + media.dataset.mediaId, { [field]: value }), field === "title" ? "Title saved" : "Caption saved");
+        if (!ok) node.textContent = shown;
+        else {
+          if (current) current[field] = value;
+          if (field === "title") document.title = (value || fallback) + " · " + document.title.split(" · ").slice(1).join(" · ");
+        }
+        node.setAttribute("aria-label", "Edit " + field + ": " + (node.textContent || "empty"));
+      };
+      input.addEventListener("keydown", (e) => {
+        if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); finish(false); node.focus(); }
+        else if (e.key === "Enter" && !(multiline && e.shiftKey)) { e.preventDefault(); finish(true); node.focus(); }
+      });
+      input.addEventListener("blur", () => finish(true));
+    };
+    node.addEventListener("click", (e) => { if (!e.target.closest("a")) start(); });
+    node.addEventListener("keydown", (e) => { if (e.target === node && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); start(); } });
+  }
+
+  function tagEditor(list) {
+    const id = media.dataset.mediaId;
+    const tags = () => [...list.querySelectorAll("li[data-tag]")].map((li) => li.dataset.tag);
+    const render = (values) => {
+      list.querySelectorAll("li[data-tag]").forEach((li) => li.remove());
+      values.forEach((t) => {
+        const li = el("li", { "data-tag": t });
+        li.appendChild(el("a", { href: prefix + "/search?q=" + encodeURIComponent(t) }, t));
+        const x = el("button", { type: "button", class: "tag-remove", "aria-label": "Remove tag " + t, title: "Remove" }, "×");
+        x.addEventListener("click", () => save(tags().filter((v) => v !== t)));
+        li.appendChild(x);
+        list.insertBefore(li, adder);
+      });
+    };
+    const save = async (values) => {
+      const data = await attempt(() => api("PATCH", "/media/" + id, { tags: values }), "Tags saved");
+      if (data) render(data.media.tags);
+    };
+    const adder = el("li", { class: "tag-adder" });
+    const input = el("input", { type: "text", list: "tag-suggestions", placeholder: "Add tag…", "aria-label": "Add a tag", maxlength: "100" });
+    const datalist = el("datalist", { id: "tag-suggestions" });
+    adder.append(input, datalist);
+    const initial = [...list.querySelectorAll("li")].map((li) => li.textContent.trim()).filter(Boolean);
+    list.replaceChildren(adder);
+    render(initial);
+    list.classList.add("editing-tags");
+    let timer = null;
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      const q = input.value.trim();
+      if (!q) return;
+      timer = setTimeout(async () => {
+        try {
+          const data = await api("GET", "/tags?limit=10&prefix=" + encodeURIComponent(q));
+          const found = (data.tags || data.items || []).map((t) => (typeof t === "string" ? t : t.tag));
+          datalist.replaceChildren(...found.filter((t) => !tags().includes(t)).map((t) => el("option", { value: t })));
+        } catch (e) { /* suggestions are a nicety */ }
+      }, 150);
+    });
+    input.addEventListener("keydown", (e) => {
+      if ((e.key === "Enter" || e.key === ",") && input.value.trim()) {
+        e.preventDefault();
+        const fresh = input.value.split(",").map((t) => t.trim()).filter(Boolean);
+        input.value = "";
+        save([...new Set([...tags(), ...fresh])]);
+      } else if (e.key === "Backspace" && !input.value && tags().length) {
+        save(tags().slice(0, -1));
+      }
+    });
+  }
+
+  async function waitUntilProcessed(id) {
+    for (let i = 0; i < 120; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const data = await api("GET", "/media/" + id);
+      if (data.media.state !== "pending") return data.media;
+    }
+    return null;
+  }
+
+  function mediaPage() {
+    const id = media.dataset.mediaId;
+    const title = media.querySelector(".media-title");
+    const caption = media.querySelector(".media-caption");
+    const stored = api("GET", "/media/" + id).then((d) => d.media, () => null);
+    if (title) editable(title, "title", false, stored);
+    if (caption) editable(caption, "caption", true, stored);
+    const tagList = media.querySelector(".media-tags");
+    if (tagList) tagEditor(tagList);
+    const bar = el("div", { class: "edit-actions", role: "toolbar", "aria-label": "Edit" });
+    const button = (label, name, handler, cls, short) => {
+      const b = el("button", { type: "button", class: "button small " + (cls || ""), title: label, "aria-label": label });
+      b.append(icon(name), el("span", { class: "label", "aria-hidden": "true" }, short || label));
+      b.addEventListener("click", handler);
+      bar.appendChild(b);
+      return b;
+    };
+    const rotate = async (degrees) => {
+      const data = await attempt(() => api("POST", "/media/" + id + "/rotate", { rotate: degrees }), "Rotating…");
+      if (!data) return;
+      const img = media.querySelector(".media-image");
+      if (img) img.style.transform = "rotate(" + (degrees === 90 ? 90 : -90) + "deg)";
+      const done = await waitUntilProcessed(id).catch(() => null);
+      if (done && done.state === "ready" && img) {
+        const stamp = "?v=" + Date.now();
+        img.removeAttribute("srcset");
+        img.src = img.src.split("?")[0] + stamp;
+        img.onload = () => { img.style.transform = ""; };
+        toast("Rotated");
+      } else if (done) toast("The rotated image could not be made: " + (done.failure || done.state), "error");
+    };
+    if (media.dataset.kind === "image") {
+      button("Rotate left", "rotate-left", () => rotate(270), "", "Left");
+      button("Rotate right", "rotate-right", () => rotate(90), "", "Right");
+    }
+    button("Set as album cover", "star", () => attempt(
+      () => api("POST", "/media/" + id + "/cover", { album_id: media.dataset.albumId }), "Set as the album's cover"), "", "Cover");
+    button("Move or copy…", "move", async () => {
+      const choice = await pickAlbum("Move or copy to another album", media.dataset.albumId);
+      if (!choice) return;
+      const data = await attempt(() => api("POST", "/media/" + id + "/" + choice.action, { album_id: choice.albumId }));
+      if (!data) return;
+      if (choice.action === "move") { toastAfterNavigation("Moved"); location.reload(); }
+      else toast("Copied");
+    }, "", "Move/copy");
+    button("Delete", "trash", async () => {
+      if (!(await confirmDialog("Delete this item?", "“" + (title ? title.textContent.trim() : "") + "” and its files are removed for good.", "Delete"))) return;
+      if (await attempt(() => api("DELETE", "/media/" + id))) {
+        toastAfterNavigation("Deleted");
+        location.href = prefix + "/albums/" + media.dataset.albumId;
+      }
+    }, "danger-outline");
+    const actions = media.querySelector(".media-actions") || media;
+    actions.after(bar);
+  }
+
+  mediaPage();
+  E.ready();
+})(window.AtriumEdit);
