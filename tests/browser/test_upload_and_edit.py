@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import os
 import re
+import zipfile
 from urllib.parse import quote
 
 import pytest
@@ -323,6 +324,20 @@ async def test_edit_a_caption_reorder_by_drag_and_drop_and_bulk_delete(
         await edit_ready(page)
         assert await tile_ids(page) == expected
 
+        # Tiles that infinite scroll adds get the same behaviour (the atrium:tiles-added contract).
+        wired = await page.evaluate(
+            """() => {
+                const li = document.querySelector('#media-grid .media-tile').cloneNode(true);
+                li.removeAttribute('draggable');
+                document.getElementById('media-grid').appendChild(li);
+                document.dispatchEvent(new CustomEvent('atrium:tiles-added', {detail: {tiles: [li]}}));
+                const wired = li.draggable && li.querySelector('a').draggable === false;
+                li.remove();
+                return wired;
+            }"""
+        )
+        assert wired
+
         # Select one and delete it, after confirming.
         await page.click("#album-toolbar button:has-text('Select')")
         await page.click(f'.media-tile[data-media-id="{ids[1]}"] a')
@@ -337,6 +352,26 @@ async def test_edit_a_caption_reorder_by_drag_and_drop_and_bulk_delete(
         await page.reload()
         await edit_ready(page)
         assert await tile_ids(page) == [ids[2], ids[3], ids[0]]
+
+        # Select all, tag them, and download the selection as a ZIP.
+        await page.click("#album-toolbar button:has-text('Select')")
+        await page.click(".selection-bar button[aria-label='All']")
+        assert await page.text_content(".selection-count") == "3 selected"
+        await page.click(".selection-bar button[aria-label='Tag…']")
+        await page.fill("dialog input[name=value]", "sea, <i>mist</i>")
+        await page.click("dialog button:has-text('Save')")
+        await page.wait_for_selector(".toast:has-text('3 items tagged')")
+        for mid in (ids[0], ids[2], ids[3]):
+            tags = (await ctx.db.media.find_one({"_id": mid}))["tags"]
+            assert "sea" in tags and "<i>mist</i>" in tags
+        async with page.expect_download() as download_info:
+            await page.click(".selection-bar button[aria-label='Download']")
+        download = await download_info.value
+        archive = await download.path()
+        with zipfile.ZipFile(archive) as z:
+            assert len([n for n in z.namelist() if not n.endswith("/")]) == 3
+        await page.keyboard.press("Escape")
+        assert await page.is_hidden(".selection-bar")
 
         # Edit a caption in place on the media page: Enter saves, it is kept after reload.
         await page.goto(f"{app.base}{gallery['prefix']}/media/{ids[2]}")
@@ -364,7 +399,6 @@ async def test_tags_with_suggestions_cover_rotate_move_and_a_zip_upload(
     app, make_gallery, browser_page, shot, make_jpeg, tmp_path
 ):
     import json
-    import zipfile
 
     gallery = await make_gallery("alpha")
     ctx = gallery["ctx"]
