@@ -3,7 +3,7 @@
 // The upload's URL is remembered in localStorage under `key`, so a reloaded page resumes it.
 //
 //   const upload = AtriumTus.upload(file, {endpoint, metadata, key, headers, makeError,
-//                                          chunkSize, retries, onProgress, onWait, onResume});
+//                            chunkSize, retries, onStart, onProgress, onWait, onResume});
 //   const mediaId = await upload.start();   upload.abort();
 //
 // `makeError(status, responseText)` builds the errors thrown; an error with `retry` set
@@ -67,6 +67,7 @@ window.AtriumTus = (function () {
         state.url = created.headers.get("Location");
         if (o.key) localStorage.setItem(o.key, state.url);
       }
+      if (o.onStart) o.onStart(offset);
       if (o.onProgress) o.onProgress(offset);
       let failures = 0;
       while (offset < size && !state.mediaId) {

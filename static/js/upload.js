@@ -298,6 +298,7 @@
       makeError: errorFrom,
       chunkSize: opts.chunkSize,
       retries: opts.retries,
+      onStart: (offset) => { item.li.dataset.startOffset = String(offset); },
       onProgress: (sent) => setProgress(item, sent),
       onWait: (ms) => { item.status.textContent = "Connection lost · resuming in " + duration(ms / 1000) + "…"; },
       onResume: (offset, count) => {

@@ -515,3 +515,46 @@ async def test_tags_with_suggestions_cover_rotate_move_and_a_zip_upload(
     await page.click(f"{item} details summary")
     await shot(page, "upload-zip-desktop")
     await context.close()
+
+
+async def test_a_large_upload_resumes_after_the_page_is_reloaded(
+    app, make_gallery, browser_page, tmp_path
+):
+    gallery = await make_gallery("alpha")
+    ctx = gallery["ctx"]
+    root = await ctx.db.albums.find_one({"parent_id": None})
+    context = await browser_page.new_context(viewport=DESKTOP)
+    await context.add_init_script(SMALL_CHUNKS)
+    page = await context.new_page()
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await sign_in(page, app, gallery)
+    await page.goto(f"{app.base}{gallery['prefix']}/upload?album={root['_id']}")
+    cdp = await context.new_cdp_session(page)
+    await cdp.send("Network.enable")
+    await cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 150 * 1024},
+    )
+    big = tmp_path / "panorama.jpg"
+    content = noisy_jpeg(big)
+    await page.set_input_files("#pick-files", str(big))
+
+    async def some_chunks_stored():
+        record = await ctx.db.uploads.find_one({"file_name": "panorama.jpg"})
+        return record if record and record["offset"] >= 2 * 192 * 1024 else None
+
+    first = await eventually(some_chunks_stored, what="two stored chunks")
+    await page.reload()
+    await cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    await page.set_input_files("#pick-files", str(big))
+    item = ".upload-item:has(.upload-name:text-is('panorama.jpg'))"
+    await page.wait_for_selector(f"{item}[data-state=ready]", timeout=90_000)
+    assert int(await page.get_attribute(item, "data-start-offset")) >= first["offset"]
+    records = await ctx.db.uploads.find({}).to_list()
+    assert [r["_id"] for r in records] == [first["_id"]] and records[0]["state"] == "done"
+    doc = await ctx.db.media.find_one({"_id": records[0]["media_id"]})
+    assert doc["original"]["sha256"] == hashlib.sha256(content).hexdigest()
+    await context.close()
