@@ -12,7 +12,7 @@ import unicodedata
 
 PREFIX_MIN = 2
 MAX_WORD = 40
-MAX_KEYS = 1500
+MAX_KEYS = 800  # every listing query reads whole documents: keep them lean
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)  # words and numbers; "_" separates
 # Metadata entries that are not words people search for.
 _SKIP_METADATA = frozenset({"map_url", "orientation", "width", "height", "date_taken"})
@@ -44,9 +44,12 @@ def _strings(value, key: str = ""):
 
 def search_keys(media: dict) -> list[str]:
     """The keys a media object is found by (its words and their prefixes)."""
-    texts = [media.get("title") or "", media.get("file_name") or "", media.get("caption") or ""]
+    # Most telling first: past MAX_KEYS, the tail of a long caption is what gets dropped.
+    texts = [media.get("title") or ""]
     texts += [t for t in media.get("tags") or [] if isinstance(t, str)]
+    texts += [media.get("file_name") or ""]
     texts += list(_strings(media.get("metadata") or {}))
+    texts += [media.get("caption") or ""]
     keys: dict[str, None] = {}
     for text in texts:
         for word in words(text):

@@ -21,7 +21,7 @@ from gallery.tags import tag_key
 
 MAX_QUERY_WORDS = 10
 MAX_LIMIT = 200
-_CLOUD_SECONDS = 30.0
+_CLOUD_SECONDS = 60.0
 _cloud_cache: dict[tuple, tuple[float, list[dict]]] = {}
 
 
@@ -100,11 +100,12 @@ async def _all_tags(ctx, viewer: Viewer) -> list[dict]:
     now = time.monotonic()
     if hit and now - hit[0] < _CLOUD_SECONDS:
         return hit[1]
-    match = {**visible, "tag_keys": {"$exists": True, "$ne": []}}
+    # nx-27017 runs a $match on a plain scalar condition in SQL; an empty one, or extra
+    # array conditions, send the whole pipeline to its (several times slower) Python tier.
+    match = visible or {"private": {"$ne": None}}
     cursor = await ctx.db.media.aggregate(
         [
             {"$match": match},
-            {"$project": {"tags": 1}},
             {"$unwind": "$tags"},
             {"$group": {"_id": "$tags", "count": {"$sum": 1}}},
         ]
