@@ -306,6 +306,12 @@ async def main(argv: list[str] | None = None) -> None:
         default=Path(tempfile.gettempdir()) / "atrium-bench-video",
         help="where the clip is generated (and kept for the next run) and outputs go",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[m.__name__.removeprefix("measure_") for m in MEASUREMENTS],
+        help="run only this measurement (repeatable)",
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     clip_path = args.workdir / f"testsrc2-1080p30-{args.seconds}s.mp4"
@@ -321,7 +327,8 @@ async def main(argv: list[str] | None = None) -> None:
     load_before = os.getloadavg()[0]
     rows: list[Row] = []
     for measure in MEASUREMENTS:
-        rows += await measure(bench)
+        if not args.only or measure.__name__.removeprefix("measure_") in args.only:
+            rows += await measure(bench)
     print_table(rows)
     # Other work on the machine skews every number here; say how busy it was.
     print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
