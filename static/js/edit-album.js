@@ -12,6 +12,10 @@
     const live = el("p", { class: "sr-only", "aria-live": "assertive" });
     document.body.appendChild(live);
     const group = el("div", { class: "edit-tools" });
+    // The page only says "may edit"; the album's API answer says what exactly, and what the
+    // server would refuse is hidden (until it answers, everything is offered).
+    const perms = { add_album: true, add_media: true, edit_album: true, edit_media: true, delete_media: true };
+    const needs = [];
     const tool = (label, name, handler, cls) => {
       const b = el(handler ? "button" : "a", { class: "button small " + (cls || "") });
       if (handler) { b.type = "button"; b.addEventListener("click", handler); } else b.href = name[1];
@@ -19,13 +23,14 @@
       group.appendChild(b);
       return b;
     };
-    tool("New album", "plus", async () => {
+    const newAlbum = tool("New album", "plus", async () => {
       const name = await promptDialog("New album", "Title", "", "It is created inside this album.");
       if (!name) return;
       const data = await attempt(() => api("POST", "/albums", { parent_id: albumId, title: name }));
       if (data) { toastAfterNavigation("Album “" + name + "” created"); location.href = prefix + "/albums/" + data.album.id; }
     });
-    tool("Upload", ["upload", prefix + "/upload?album=" + albumId], null, "primary");
+    const upload = tool("Upload", ["upload", prefix + "/upload?album=" + albumId], null, "primary");
+    needs.push([newAlbum, "add_album"], [upload, "add_media"]);
     const selectButton = tool("Select", "select", () => setSelecting(!selecting));
     selectButton.setAttribute("aria-pressed", "false");
     selectButton.title = "Select items: click or Space, Shift for a range, Escape to stop";
@@ -83,10 +88,11 @@
       const choice = await pickAlbum("Move or copy the selected items", albumId);
       if (choice) bulk(choice.action, { album_id: choice.albumId }, choice.action === "move" ? "moved" : "copied");
     }, "", "move").dataset.needs = "1";
-    bulkButton("Tag…", async () => {
+    const tagButton = bulkButton("Tag…", async () => {
       const text = await promptDialog("Add tags", "Tags", "", "Separate tags with commas.");
       if (text) bulk("tag", { tags: text.split(",").map((t) => t.trim()).filter(Boolean) }, "tagged");
-    }, "", "tag").dataset.needs = "1";
+    }, "", "tag");
+    tagButton.dataset.needs = "1";
     bulkButton("Download", () => {
       const ids = selected().map((t) => t.dataset.mediaId).join(",");
       const a = el("a", { href: prefix + "/download/media?size=optimized&ids=" + ids, download: "" });
@@ -94,10 +100,12 @@
       a.click();
       a.remove();
     }, "", "download").dataset.needs = "1";
-    bulkButton("Delete…", async () => {
+    const deleteButton = bulkButton("Delete…", async () => {
       const n = selected().length;
       if (await confirmDialog(n === 1 ? "Delete 1 item?" : "Delete " + n + " items?", "The selected items and their files are removed for good.", "Delete")) bulk("delete", {}, "deleted");
-    }, "danger-outline", "trash").dataset.needs = "1";
+    }, "danger-outline", "trash");
+    deleteButton.dataset.needs = "1";
+    needs.push([tagButton, "edit_media"], [deleteButton, "delete_media"]);
     bulkButton("Done", () => setSelecting(false), "primary");
     document.body.appendChild(bar);
 
@@ -127,7 +135,7 @@
         e.preventDefault();
         e.stopImmediatePropagation();
         pick(tile, e.shiftKey);
-      } else if (e.altKey && ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].includes(e.key)) {
+      } else if (perms.edit_album && e.altKey && ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].includes(e.key)) {
         e.preventDefault();
         const back = e.key === "ArrowLeft" || e.key === "ArrowUp";
         const sibling = back ? tile.previousElementSibling : tile.nextElementSibling;
@@ -146,13 +154,20 @@
     const help = el("p", { id: "reorder-help", class: "sr-only" }, "Drag to reorder, or press Alt with an arrow key to move this item.");
     document.body.appendChild(help);
     const prepare = (list) => list.forEach((t) => {
-      t.draggable = true;
+      t.draggable = perms.edit_album;
       t.querySelectorAll("a, img").forEach((n) => { n.draggable = false; });
       const link = t.querySelector("a");
-      if (link) link.setAttribute("aria-describedby", "reorder-help");
+      if (link && perms.edit_album) link.setAttribute("aria-describedby", "reorder-help");
+      else if (link) link.removeAttribute("aria-describedby");
     });
     const lists = () => [document.getElementById("child-albums"), grid()].filter(Boolean);
     lists().forEach((l) => prepare([...l.children]));
+    api("GET", "/albums/" + albumId + "?limit=1").then((data) => {
+      Object.assign(perms, data.album.can || {});
+      needs.forEach(([node, permission]) => { node.hidden = !perms[permission]; });
+      lists().forEach((l) => prepare([...l.children]));
+      album.dataset.permsLoaded = "1";
+    }, () => {});
     document.addEventListener("atrium:tiles-added", (e) => {
       const added = (e.detail && e.detail.tiles) || [];
       prepare([...added]);

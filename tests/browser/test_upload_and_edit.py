@@ -558,3 +558,36 @@ async def test_a_large_upload_resumes_after_the_page_is_reloaded(
     doc = await ctx.db.media.find_one({"_id": records[0]["media_id"]})
     assert doc["original"]["sha256"] == hashlib.sha256(content).hexdigest()
     await context.close()
+
+
+async def test_an_editor_is_offered_only_what_their_role_allows(
+    app, make_gallery, browser_page, make_jpeg
+):
+    from gallery.roles import create_role
+    from gallery.users import create_user
+
+    gallery = await make_gallery("alpha")
+    ctx = gallery["ctx"]
+    album_id, ids = await seed_album(app, gallery, make_jpeg, count=2)
+    role = await create_role(ctx, "Captioners", ["view", "add_media", "edit_media"], [album_id])
+    await create_user(
+        ctx, "cara", "cara@alpha.test", "Copper-Kettle-Moon-58", role_ids=[role["_id"]]
+    )
+    context = await browser_page.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    await sign_in(page, app, {**gallery, "username": "cara", "password": "Copper-Kettle-Moon-58"})
+    await page.goto(f"{app.base}{gallery['prefix']}/albums/{album_id}")
+    await edit_ready(page)
+    await page.wait_for_selector("#album[data-perms-loaded]", state="attached")
+    assert await page.is_visible("#album-toolbar a:has-text('Upload')")
+    assert await page.is_hidden("#album-toolbar button:has-text('New album')")
+    assert await page.eval_on_selector_all(
+        "#media-grid .media-tile", "ts => ts.every(t => !t.draggable)"
+    )
+    await page.focus(f'.media-tile[data-media-id="{ids[0]}"] a')
+    await page.keyboard.press("Alt+ArrowRight")
+    assert await tile_ids(page) == ids
+    await page.click("#album-toolbar button:has-text('Select')")
+    assert await page.is_visible(".selection-bar button[aria-label='Tag…']")
+    assert await page.is_hidden(".selection-bar button[aria-label='Delete…']")
+    await context.close()
