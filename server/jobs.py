@@ -262,10 +262,23 @@ class JobRunner:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
+    def claimable_kinds(self) -> list[str]:
+        """Job kinds this process may take now: none of a group that is at its limit.
+
+        A worker that claimed a job of a full group would sit waiting for the group
+        instead of running the uploads' processing queued behind it.
+        """
+        return [
+            kind
+            for kind, handler in HANDLERS.items()
+            if not (handler.group in self.groups and self.groups[handler.group].locked())
+        ]
+
     async def _loop(self, worker: str) -> None:
         while not self._stopping.is_set():
             try:
-                job = await self.queue.claim(worker, list(HANDLERS))
+                kinds = self.claimable_kinds()
+                job = await self.queue.claim(worker, kinds) if kinds else None
             except Exception:
                 log.exception("claiming a job failed")
                 job = None
@@ -293,8 +306,11 @@ class JobRunner:
         group = self.groups.get(handler.group) if handler.group else None
         try:
             if group is not None:
-                async with group:
-                    result = await handler.fn(ctx)
+                try:
+                    async with group:
+                        result = await handler.fn(ctx)
+                finally:
+                    self.queue.wakeup.set()  # the group has room again: look for its jobs
             else:
                 result = await handler.fn(ctx)
         except JobCancelled:

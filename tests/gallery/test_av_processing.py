@@ -289,6 +289,34 @@ async def test_a_running_transcode_reports_progress_and_can_be_cancelled(gallery
     assert (await pgrep.communicate())[0] == b""  # no ffmpeg left running on this tenant's files
 
 
+async def test_uploads_are_processed_while_one_transcode_runs_and_another_waits(
+    gallery, slow_avi, make_jpeg
+):
+    ctx, _, queue, _ = gallery
+    await _slow_transcode_settings(ctx)
+    clips = [await _add(gallery, slow_avi, f"clip{i}.avi") for i in range(2)]
+
+    async def transcodes():
+        return [(await _media(ctx, c["_id"])).get("transcode") or {} for c in clips]
+
+    states = await _poll(
+        transcodes,
+        lambda ts: sorted(str(t.get("state")) for t in ts) == ["pending", "running"],
+        60,
+        "one transcode running, one waiting",
+    )
+    # Two workers, a transcode limit of 1: the second worker must not sit waiting for
+    # the transcode group while a photo is queued.
+    photo = await _add(gallery, make_jpeg(400, 300), "photo.jpg")
+    done = await _poll(
+        lambda: _media(ctx, photo["_id"]), lambda m: m["state"] != "pending", 30, "photo"
+    )
+    assert done["state"] == "ready"
+    assert sorted(str(t.get("state")) for t in await transcodes()) == ["pending", "running"]
+    for t in states:
+        await queue.cancel("alpha", t["job_id"])
+
+
 async def test_a_transcode_whose_worker_died_is_claimed_again_cleaned_and_finished(
     gallery, samples, app
 ):
