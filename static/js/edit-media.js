@@ -113,15 +113,29 @@
     return null;
   }
 
-  function mediaPage() {
+  // The page only says "may edit"; the album's `can` says what exactly (roles differ), so
+  // only what the server would allow is offered. Unknown (request failed): offer everything.
+  async function permissions() {
+    try {
+      return (await api("GET", "/albums/" + media.dataset.albumId + "?limit=1")).album.can || {};
+    } catch (e) {
+      return {};
+    }
+  }
+
+  async function mediaPage() {
     const id = media.dataset.mediaId;
+    const can = await permissions();
+    const may = (permission) => can[permission] !== false;
     const title = media.querySelector(".media-title");
     const caption = media.querySelector(".media-caption");
     const stored = api("GET", "/media/" + id).then((d) => d.media, () => null);
-    if (title) editable(title, "title", false, stored);
-    if (caption) editable(caption, "caption", true, stored);
-    const tagList = media.querySelector(".media-tags");
-    if (tagList) tagEditor(tagList);
+    if (may("edit_media")) {
+      if (title) editable(title, "title", false, stored);
+      if (caption) editable(caption, "caption", true, stored);
+      const tagList = media.querySelector(".media-tags");
+      if (tagList) tagEditor(tagList);
+    }
     const bar = el("div", { class: "edit-actions", role: "toolbar", "aria-label": "Edit" });
     const button = (label, name, handler, cls, short) => {
       const b = el("button", { type: "button", class: "button small " + (cls || ""), title: label, "aria-label": label });
@@ -144,12 +158,14 @@
         toast("Rotated");
       } else if (done) toast("The rotated image could not be made: " + (done.failure || done.state), "error");
     };
-    if (media.dataset.kind === "image") {
+    if (media.dataset.kind === "image" && may("edit_media")) {
       button("Rotate left", "rotate-left", () => rotate(270), "", "Left");
       button("Rotate right", "rotate-right", () => rotate(90), "", "Right");
     }
-    button("Set as album cover", "star", () => attempt(
-      () => api("POST", "/media/" + id + "/cover", { album_id: media.dataset.albumId }), "Set as the album's cover"), "", "Cover");
+    if (may("edit_album")) {
+      button("Set as album cover", "star", () => attempt(
+        () => api("POST", "/media/" + id + "/cover", { album_id: media.dataset.albumId }), "Set as the album's cover"), "", "Cover");
+    }
     button("Move or copy…", "move", async () => {
       const choice = await pickAlbum("Move or copy to another album", media.dataset.albumId);
       if (!choice) return;
@@ -158,7 +174,7 @@
       if (choice.action === "move") { toastAfterNavigation("Moved"); location.reload(); }
       else toast("Copied");
     }, "", "Move/copy");
-    button("Delete", "trash", async () => {
+    if (may("delete_media")) button("Delete", "trash", async () => {
       if (!(await confirmDialog("Delete this item?", "“" + (title ? title.textContent.trim() : "") + "” and its files are removed for good.", "Delete"))) return;
       if (await attempt(() => api("DELETE", "/media/" + id))) {
         toastAfterNavigation("Deleted");
@@ -169,6 +185,5 @@
     actions.after(bar);
   }
 
-  mediaPage();
-  E.ready();
+  mediaPage().finally(E.ready);
 })(window.AtriumEdit);

@@ -590,4 +590,17 @@ async def test_an_editor_is_offered_only_what_their_role_allows(
     await page.click("#album-toolbar button:has-text('Select')")
     assert await page.is_visible(".selection-bar button[aria-label='Tag…']")
     assert await page.is_hidden(".selection-bar button[aria-label='Delete…']")
+    # On the media page: caption and tags yes; cover (edit_album) and delete no.
+    await page.goto(f"{app.base}{gallery['prefix']}/media/{ids[0]}")
+    await edit_ready(page)
+    assert await page.is_visible(".edit-actions button[aria-label='Rotate left']")
+    assert await page.query_selector(".edit-actions button[aria-label='Delete']") is None
+    assert (
+        await page.query_selector(".edit-actions button[aria-label='Set as album cover']") is None
+    )
+    await page.click(".media-caption")
+    await page.fill(".media-caption textarea", "By Cara")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector(".toast:has-text('Caption saved')")
+    assert (await ctx.db.media.find_one({"_id": ids[0]}))["caption"] == "By Cara"
     await context.close()
