@@ -34,6 +34,7 @@
     const selectButton = tool("Select", "select", () => setSelecting(!selecting));
     selectButton.setAttribute("aria-pressed", "false");
     selectButton.title = "Select items: click or Space, Shift for a range, Escape to stop";
+    selectButton.hidden = !grid(); // nothing to select in an album without media
     if (toolbar) toolbar.prepend(group);
 
     // Selection: a bar of bulk actions while selecting; click/space toggles, shift extends.
