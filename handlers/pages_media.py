@@ -53,6 +53,9 @@ class MediaPage(GalleryPage):
             probe=probe_rows(media),
             prev_url=self.media_url(prev_item, sort_query),
             next_url=self.media_url(next_item, sort_query),
+            next_image=self.urls(f"/media/{next_item['_id']}/optimized")
+            if next_item and next_item.get("kind") == "image"
+            else None,
             may_original=may_view_original(viewer, media),
             can_edit=any(can(viewer, p, album) for p in EDIT_PERMISSIONS),
             crumbs=await self.crumbs(album),

@@ -39,6 +39,7 @@
   let opener = null;
   let pushed = false;
   let media = null;
+  let pageTitle = document.title;
   const listeners = [];
 
   const items = () => G.tiles();
@@ -80,6 +81,7 @@
     const item = G.tileItem(all[index]);
     const shown = render(item);
     title.textContent = item.label;
+    document.title = item.label + " · " + pageTitle;
     counter.textContent = `${index + 1} / ${all.length}${G.hasMore() ? "+" : ""}`;
     details.href = item.page;
     const tileCaption = all[index].dataset.caption || "";
@@ -135,6 +137,7 @@
   function open(i, options) {
     opener = document.activeElement;
     const wasHidden = box.hidden;
+    if (wasHidden) pageTitle = document.title;
     box.hidden = false;
     document.body.classList.add("lightbox-open");
     if (wasHidden && !(options && options.noHistory)) {
@@ -150,6 +153,7 @@
     if (box.hidden) return;
     if (window.AtriumSlideshow) window.AtriumSlideshow.stop();
     box.hidden = true;
+    document.title = pageTitle;
     document.body.classList.remove("lightbox-open");
     if (media) { media.remove(); media = null; }
     const wasPushed = pushed;

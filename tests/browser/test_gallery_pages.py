@@ -203,6 +203,17 @@ async def test_phone_width_and_anonymous_visitor(
     await page.screenshot(path=str(SHOTS / "gallery-lightbox-phone.png"))
     response = await page.goto(f"{base}/albums/{secret['_id']}")
     assert response.status == 404
+    # signed in as the admin, the header still fits the phone on one line
+    await page.goto(f"{base}/login")
+    await page.fill("input[name=login]", "admin")
+    await page.fill("input[name=password]", g["password"])
+    await page.click("main button[type=submit]")
+    await page.wait_for_load_state()
+    await page.goto(f"{base}/albums/{trips['_id']}")
+    assert "Family only" not in await page.content()  # a sibling, not an ancestor
+    header = await page.evaluate("document.querySelector('.topbar').getBoundingClientRect().height")
+    assert header < 70, header
+    await shot(page, "gallery-album-admin-phone")
     await context.close()
 
 
