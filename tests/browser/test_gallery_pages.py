@@ -120,6 +120,18 @@ async def test_album_lightbox_slideshow_and_search(
     await box.wait_for(state="hidden")
     await page.wait_for_function(f"location.href === {album_url!r}")
 
+    # by keyboard: Enter on a focused tile opens it, Escape gives the focus back to the tile
+    tile_link = page.locator(f'.media-tile[data-media-id="{items[5]["_id"]}"] a')
+    await tile_link.focus()
+    await page.keyboard.press("Enter")
+    await box.wait_for(state="visible")
+    assert await box.get_attribute("data-media-id") == items[5]["_id"]
+    assert await page.evaluate("document.activeElement.classList.contains('lb-close')")
+    await page.keyboard.press("Escape")
+    await box.wait_for(state="hidden")
+    focused = await page.evaluate("document.activeElement.closest('.media-tile').dataset.mediaId")
+    assert focused == items[5]["_id"]
+
     # reload on a lightbox address lands on the media page
     await page.click(f'.media-tile[data-media-id="{items[3]["_id"]}"] a')
     await box.wait_for(state="visible")
@@ -201,6 +213,21 @@ async def test_phone_width_and_anonymous_visitor(
     await page.locator(".lightbox").wait_for(state="visible")
     await page.wait_for_function("document.querySelector('.lb-media').complete")
     await page.screenshot(path=str(SHOTS / "gallery-lightbox-phone.png"))
+    # a swipe to the left shows the next item, to the right the previous one
+    swipe = """([x0, x1]) => {
+      const stage = document.querySelector('.lb-stage');
+      const touch = (x) => new Touch({identifier: 1, target: stage, clientX: x, clientY: 400});
+      stage.dispatchEvent(new TouchEvent('touchstart', {touches: [touch(x0)], changedTouches: [touch(x0)], bubbles: true}));
+      stage.dispatchEvent(new TouchEvent('touchend', {touches: [], changedTouches: [touch(x1)], bubbles: true}));
+    }"""
+    await page.evaluate(swipe, [300, 80])
+    await page.wait_for_function(
+        f"document.querySelector('.lightbox').dataset.mediaId === '{items[1]['_id']}'"
+    )
+    await page.evaluate(swipe, [80, 300])
+    await page.wait_for_function(
+        f"document.querySelector('.lightbox').dataset.mediaId === '{items[0]['_id']}'"
+    )
     response = await page.goto(f"{base}/albums/{secret['_id']}")
     assert response.status == 404
     # signed in as the admin, the header still fits the phone on one line
