@@ -148,15 +148,33 @@ def metadata_rows(media: dict, fields: list[str], search_url) -> list[dict]:
 
 
 def probe_rows(media: dict) -> list[dict]:
-    """Duration and codecs of video and audio, when the probe stored them."""
+    """Duration, container and codecs of video and audio, from the stored probe."""
     if media.get("kind") not in ("video", "audio"):
         return []
-    probe = media.get("probe") or (media.get("metadata") or {}).get("probe") or {}
+    probe = media.get("probe") or {}
     rows = []
-    length = duration(media.get("duration") or probe.get("duration"))
-    if length:
-        rows.append({"key": "duration", "label": "Duration", "text": length})
-    for key, label in (("video_codec", "Video codec"), ("audio_codec", "Audio codec")):
-        if isinstance(probe.get(key), str) and probe[key]:
-            rows.append({"key": key, "label": label, "text": probe[key]})
+
+    def add(key: str, label: str, text) -> None:
+        if text:
+            rows.append({"key": key, "label": label, "text": str(text)})
+
+    add("duration", "Duration", duration(media.get("duration") or probe.get("duration")))
+    add("container", "Format", probe.get("container_brand") or probe.get("container"))
+    if isinstance(probe.get("video_codec"), str):
+        rate = probe.get("frame_rate")
+        fps = f", {rate:g} fps" if isinstance(rate, (int, float)) and rate > 0 else ""
+        add("video_codec", "Video", probe["video_codec"] + fps)
+    if isinstance(probe.get("audio_codec"), str):
+        extra = []
+        if isinstance(probe.get("audio_channels"), int):
+            extra.append(
+                {1: "mono", 2: "stereo"}.get(
+                    probe["audio_channels"], f"{probe['audio_channels']} ch"
+                )
+            )
+        if isinstance(probe.get("sample_rate"), (int, float)) and probe["sample_rate"] > 0:
+            extra.append(f"{probe['sample_rate'] / 1000:g} kHz")
+        add("audio_codec", "Audio", ", ".join([probe["audio_codec"], *extra]))
+    if isinstance(probe.get("bit_rate"), (int, float)) and probe["bit_rate"] > 0:
+        add("bit_rate", "Bit rate", f"{probe['bit_rate'] / 1000:.0f} kbit/s")
     return rows

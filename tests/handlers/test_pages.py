@@ -349,3 +349,28 @@ async def test_search_results_come_in_pages(app, make_gallery, viewer_of, make_j
     # the API the infinite scroll calls gives the same next items
     page = json.loads((await b.get(api)).body)
     assert [m["id"] for m in page["items"]] == later
+
+
+async def test_media_page_of_a_video_shows_the_probe(app, make_gallery, viewer_of, tmp_path):
+    g, ctx, _admin, _root, public, _secret, _inner = await _gallery(app, make_gallery, viewer_of)
+    path = tmp_path / "clip.txt"
+    path.write_text("stand-in bytes")
+    clip = await add_media_file(ctx, public, path, "clip.txt", title="Harbour <clip>")
+    probe = {
+        "container": "mov,mp4",
+        "container_brand": "isom",
+        "video_codec": "h264",
+        "audio_codec": "aac",
+        "frame_rate": 25.0,
+        "audio_channels": 2,
+        "sample_rate": 48000,
+        "bit_rate": 1_250_000,
+        "duration": 83.4,
+    }
+    await ctx.db.media.update_one(
+        {"_id": clip["_id"]}, {"$set": {"kind": "video", "duration": 83.4, "probe": probe}}
+    )
+    html = _body(await app.browser().get(f"{g['prefix']}/media/{clip['_id']}"))
+    assert '<video class="player"' in html and "Harbour &lt;clip&gt;" in html
+    for text in ("1:23", "isom", "h264, 25 fps", "aac, stereo, 48 kHz", "1250 kbit/s"):
+        assert text in html, text
