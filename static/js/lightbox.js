@@ -172,8 +172,15 @@
     event.preventDefault();
     open(items().indexOf(tile));
   });
-  window.addEventListener("popstate", () => {
-    if (!box.hidden) close(true);
+  window.addEventListener("popstate", (event) => {
+    const id = event.state && event.state.lightbox;
+    if (!box.hidden) { close(true); return; }
+    // Forward again onto a lightbox address: open that item without a new history entry.
+    const at = id ? items().findIndex((t) => t.dataset.mediaId === id) : -1;
+    if (at >= 0) {
+      open(at, { noHistory: true });
+      pushed = true;
+    }
   });
   document.addEventListener("keydown", onKey);
   closeButton.addEventListener("click", () => close());

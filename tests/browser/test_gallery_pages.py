@@ -119,6 +119,13 @@ async def test_album_lightbox_slideshow_and_search(
     await page.keyboard.press("Escape")
     await box.wait_for(state="hidden")
     await page.wait_for_function(f"location.href === {album_url!r}")
+    # the browser's forward button reopens it, back closes it again
+    await page.go_forward()
+    await box.wait_for(state="visible")
+    assert await box.get_attribute("data-media-id") == items[1]["_id"]
+    await page.go_back()
+    await box.wait_for(state="hidden")
+    assert page.url == album_url
 
     # by keyboard: Enter on a focused tile opens it, Escape gives the focus back to the tile
     tile_link = page.locator(f'.media-tile[data-media-id="{items[5]["_id"]}"] a')
