@@ -143,7 +143,12 @@ async def test_files_browsers_cannot_play_get_an_h264_aac_web_copy(
     path = ctx.storage.resolve(web["path"])
     assert top_level_atoms(path).index("moov") < top_level_atoms(path).index("mdat")  # faststart
     assert not list(path.parent.glob("*.part.*"))
-    job = await queue.get("alpha", done["transcode"]["job_id"])
+    job = await _poll(  # the job is marked done just after the media object
+        lambda: queue.get("alpha", done["transcode"]["job_id"]),
+        lambda j: j["state"] != "running",
+        10,
+        "job finished",
+    )
     assert job["state"] == "done" and job["progress"] == 1.0
     # The file handler serves the web copy, not the original.
     browser = app.browser()
@@ -227,7 +232,10 @@ async def test_bad_video_ends_failed_with_a_reason(gallery, samples, name, reaso
     media = await _add(gallery, samples[name], sniffed=VIDEO_MP4)
     done = await _settled(ctx, media["_id"])
     assert done["state"] == "failed" and reason in done["failure"], done["failure"]
-    job = (await queue.list("alpha"))[0]
+    job = await _poll(
+        lambda: queue.list("alpha"), lambda js: js[0]["state"] != "running", 10, "job ended"
+    )
+    job = job[0]
     assert job["state"] == "failed" and job["attempts"] == 1
 
 
@@ -247,7 +255,12 @@ async def test_a_hung_transcode_is_stopped_by_the_time_limit_and_fails_with_the_
     transcode = done["transcode"]
     assert transcode["state"] == "failed" and "longer than 1 s" in transcode["error"]
     assert "web" not in done["derivatives"]
-    job = await queue.get("alpha", transcode["job_id"])
+    job = await _poll(
+        lambda: queue.get("alpha", transcode["job_id"]),
+        lambda j: j["state"] != "running",
+        10,
+        "job ended",
+    )
     assert job["state"] == "failed" and "longer than 1 s" in job["error"]
     out_dir = ctx.storage.derivatives / media["_id"]
     assert not [p.name for p in out_dir.iterdir() if p.name.startswith("web")]
