@@ -10,11 +10,11 @@ albums that are not private, only while anonymous browsing is on.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 
 from gallery.errors import Forbidden, NotAuthenticated, NotFound
 from gallery.roles import PERMISSIONS
+from tenants.context import fresh_copy
 
 ALL_BUT_WATERMARK = tuple(p for p in PERMISSIONS if p != "hide_watermark")
 
@@ -61,7 +61,7 @@ async def user_roles(ctx, user: dict | None) -> list[dict]:
         ctx.remember(key, roles, generation)
     # Each caller gets its own list of its own dicts: a caller that edits one in place
     # (role admin pages do) cannot change what the next request sees.
-    return copy.deepcopy(roles)
+    return fresh_copy(roles)
 
 
 async def viewer_for(ctx, user: dict | None, settings: dict) -> Viewer:

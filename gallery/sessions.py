@@ -5,10 +5,10 @@ The cookie carries a random session token; the database stores only its hash.
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime, timedelta
 
 from gallery.ids import new_id
+from tenants.context import fresh_copy
 from tenants.tokens import hash_token, new_token
 
 SESSION_DAYS = 30
@@ -50,7 +50,7 @@ async def user_for_session(ctx, token: str) -> tuple[dict, dict] | None:
         user = await ctx.db.users.find_one({"_id": session["user_id"]}) if session else None
         found = (session, user)
         ctx.remember(key, found, generation)
-    session, user = copy.deepcopy(found)
+    session, user = fresh_copy(found)
     if session is None or session["expires"] < now:
         return None
     if user is None or user.get("status") != "active":

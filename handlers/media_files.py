@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import unicodedata
 from urllib.parse import quote
 
@@ -23,6 +24,7 @@ from media.sniff import is_inline_safe
 from storage.root import StorageError
 
 PUBLIC_MAX_AGE = 3600
+_MISSING = "This file is not available (yet)."
 _EXTENSIONS = {
     "image/jpeg": "jpg", "image/webp": "webp", "image/png": "png",
     "video/mp4": "mp4", "audio/mp4": "m4a",
@@ -54,9 +56,16 @@ async def _cached_media(ctx, media_id: str) -> dict:
     media = ctx.cached(key)
     if media is None:
         generation = ctx.generation
-        media = await get_media(ctx, media_id)
+        full = await get_media(ctx, media_id)
+        # Only what serving a file needs: metadata (EXIF…) would make entries 10x larger.
+        media = {k: full[k] for k in _FILE_FIELDS if k in full}
         ctx.remember(key, media, generation)
     return media
+
+
+_FILE_FIELDS = (
+    "_id", "album_id", "album_path", "private", "mime", "file_name", "original", "derivatives",
+)
 
 
 class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
@@ -97,9 +106,11 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
             if has_distinct_original(media):
                 require(viewer, "view_original", scope)
             info = original_info
-        path = await self._exists((info or {}).get("path"))
+        # The file's existence is checked by validate_absolute_path with the one stat
+        # StaticFileHandler keeps for its headers.
+        path = self._resolved((info or {}).get("path"))
         if not path:
-            raise tornado.web.HTTPError(404, "This file is not available (yet).")
+            raise tornado.web.HTTPError(404, _MISSING)
         self._file = path
         self._mime = info.get("mime") or "application/octet-stream"
         download = self.get_query_argument("download", "") not in ("", "0", "false")
@@ -120,24 +131,44 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
         )
         await super().get(path, include_body)
 
+    def _resolved(self, relative: str | None) -> str | None:
+        """The stored relative path resolved inside the storage root (None if it leaves
+        it); remembered briefly, resolving costs a syscall per path component."""
+        if not relative:
+            return None
+        ctx = self.tenant
+        key = ("path", relative)
+        found = ctx.cached(key, _MISSING)
+        if found is _MISSING:
+            generation = ctx.generation
+            try:
+                found = str(ctx.storage.resolve(relative))
+            except StorageError:
+                found = None
+            ctx.remember(key, found, generation)
+        return found
+
     async def _exists(self, relative: str | None) -> str | None:
         # One stat of a local file: cheaper inline than the thread hop of to_thread
         # (StaticFileHandler stats the file inline too).
-        if not relative:
-            return None
-        try:
-            path = self.tenant.storage.resolve(relative)
-        except StorageError:
-            return None
-        return str(path) if path.is_file() else None
+        path = self._resolved(relative)
+        return path if path and os.path.isfile(path) else None
 
     # -- StaticFileHandler hooks: the file comes from the database, not the URL -----------
     def get_absolute_path(self, root: str, path: str) -> str:  # type: ignore[override]
         return self._file or ""
 
     def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
-        if not self._file or not os.path.isfile(absolute_path):
+        if not self._file:
             raise tornado.web.HTTPError(404)
+        try:
+            # StaticFileHandler._stat() reuses this result for its headers: one stat.
+            self._stat_result = os.stat(absolute_path)
+            regular = stat.S_ISREG(self._stat_result.st_mode)
+        except OSError:
+            regular = False
+        if not regular:
+            raise tornado.web.HTTPError(404, _MISSING)
         return absolute_path
 
     def compute_etag(self) -> str | None:
