@@ -59,9 +59,13 @@ async def clips(app, make_gallery, viewer_of, tmp_path):
         audio,
     )
     pdf, txt = tmp_path / "notes.pdf", tmp_path / "readme.txt"
-    from PIL import Image
+    from PIL import Image, ImageDraw
 
-    Image.new("RGB", (288, 216), "white").save(pdf, "PDF", resolution=72)
+    page = Image.new("RGB", (288, 216), "white")
+    draw = ImageDraw.Draw(page)
+    draw.rectangle([0, 0, 288, 40], fill=(51, 85, 221))
+    draw.text((20, 100), "Meeting notes, page 1", fill="black")
+    page.save(pdf, "PDF", resolution=72)
     txt.write_text("Shopping list\n- eggs & milk\n- if a < b then <b>bold</b> stays text\n")
     ids = {}
     for key, path in (("video", video), ("audio", audio), ("pdf", pdf), ("text", txt)):
@@ -151,6 +155,16 @@ async def test_a_pdf_is_shown_inline_and_a_text_file_escaped(app, clips, browser
     assert "default-src 'none'" in r.headers["Content-Security-Policy"]
     assert await page.is_visible("#av-viewer a:has-text('Download original')")
     await shot(page, "viewer-pdf-desktop")
+    # A visitor who may not have the original sees page 1 as an image, and no download.
+    visitor = await browser_page.new_context(viewport=PHONE)
+    anonymous = await visitor.new_page()
+    await anonymous.goto(f"{app.base}{g['prefix']}/media/{ids['pdf']}")
+    assert await anonymous.locator("#av-viewer iframe").count() == 0
+    page_one = anonymous.locator("#av-viewer img")
+    assert (await page_one.get_attribute("src")).endswith(f"/media/{ids['pdf']}/optimized")
+    assert await anonymous.locator("#av-viewer a:has-text('Download')").count() == 0
+    await shot(anonymous, "viewer-pdf-anonymous-phone")
+    await visitor.close()
     await page.goto(f"{app.base}{g['prefix']}/media/{ids['text']}")
     text = await page.text_content("#av-viewer pre.av-text")
     assert "- if a < b then <b>bold</b> stays text" in text and "eggs & milk" in text
