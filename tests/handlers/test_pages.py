@@ -71,6 +71,8 @@ async def test_album_page_shows_cards_grid_and_breadcrumb(app, make_gallery, vie
     ), thumb
     assert '<nav class="breadcrumb"' in html and "Alpha Gallery" in html
     assert f"/download/album/{public['_id']}?size=optimized" in html
+    assert f"/download/album/{public['_id']}?size=optimized&amp;sub=1" in html
+    assert "size=original" not in html  # visitors may not download originals here
     # the admin sees the edit hooks
     admin_b = app.browser()
     await admin_b.login(g["prefix"], "admin", g["password"])
