@@ -305,12 +305,15 @@ def count_pipeline(pipeline) -> tuple[dict, int, int] | None:
 
 
 _PLAIN = (str, int, float, bool, type(None))
-_SQL_OPS = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in"}
+_SQL_OPS = {"$eq", "$gt", "$gte", "$lt", "$lte"}
 
 
 def _plain_or_filter(query) -> bool:
-    """A filter of plain fields compared with plain values ($eq/$ne/$gt/$gte/$lt/$lte/$in
-    on strings, numbers, booleans, null) joined by $and/$or: what keyset pagination sends."""
+    """A filter of plain values joined by $and/$or: equality on any field, and
+    $eq/$gt/$gte/$lt/$lte only on fields Atrium never stores as arrays (SCALAR_FIELDS and
+    the sort keys), whose SQL comparison means what MongoDB's does. What keyset
+    pagination sends. ($ne and $in stay on the library's own path: its SQL for them is
+    wrong for missing fields and arrays.)"""
     if not isinstance(query, dict):
         return False
     for key, value in query.items():
@@ -320,14 +323,10 @@ def _plain_or_filter(query) -> bool:
         elif key.startswith("$"):
             return False
         elif isinstance(value, dict):
-            if not value or not set(value) <= _SQL_OPS:
+            if key not in ORDERED_FIELDS or not value or not set(value) <= _SQL_OPS:
                 return False
-            for op, operand in value.items():
-                if op == "$in":
-                    if not (isinstance(operand, list) and all(isinstance(v, _PLAIN) for v in operand)):
-                        return False
-                elif not isinstance(operand, _PLAIN):
-                    return False
+            if not all(isinstance(operand, _PLAIN) for operand in value.values()):
+                return False
         elif not isinstance(value, _PLAIN):
             return False
     return True
@@ -365,6 +364,11 @@ SCALAR_FIELDS = frozenset({
     "status", "kind", "builtin", "username_key", "email_key", "name_key", "sid", "tenant",
     "slug", "dedupe",
 })
+# Scalar fields that pages are sorted by (gallery.listing's sort keys and the like).
+ORDERED_FIELDS = SCALAR_FIELDS | {
+    "_id", "position", "title", "file_name", "date_taken", "date_added", "updated",
+    "created", "name",
+}
 _ARRAY_ARM = re.compile(
     r" OR EXISTS \(SELECT 1 FROM \w+\(CASE WHEN json_type\((\w+), '\$\.(\w+)'\) = 'array' "
     r"THEN \w+\(\1, '\$\.\2'\) END\) WHERE value = \?\)"

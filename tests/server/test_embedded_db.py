@@ -151,8 +151,21 @@ async def test_keyset_pages_and_equality_queries_find_the_same_documents(tmp_pat
                 assert [d["_id"] for d in page] == [d["_id"] for d in mine[11:16]], (field, direction)
         assert len(await media.find({"album_id": "a0"}).to_list()) == 30
         assert await media.count_documents({"album_id": "a0"}) == 30
-        # Equality on a field that holds arrays still matches elements (MongoDB's rule).
+        # Equality on a field that holds arrays still matches elements (MongoDB's rule),
+        # inside $or too, and $ne on an array means "no element equals".
         assert len(await media.find({"tags": "t1"}).to_list()) == 20
+        cases = {
+            "tags t1 or position > 18": (
+                {"$or": [{"tags": "t1"}, {"position": {"$gt": 18}}]},
+                lambda d: "t1" in d["tags"] or (d["position"] is not None and d["position"] > 18)),
+            "tags not t1 or album a9": (
+                {"$or": [{"tags": {"$ne": "t1"}}, {"album_id": "a9"}]}, lambda d: "t1" not in d["tags"]),
+            "position not 3 or nothing": (
+                {"$or": [{"position": {"$ne": 3}}, {"album_id": "a9"}]}, lambda d: d["position"] != 3),
+        }
+        for name, (query, rule) in cases.items():
+            found = sorted(d["_id"] for d in await media.find(query).to_list())
+            assert found == sorted(d["_id"] for d in docs if rule(d)), name
     finally:
         await client.close()
         await asyncio.to_thread(db.stop)
