@@ -112,6 +112,13 @@ async def test_a_value_read_across_a_write_is_not_kept(make_gallery):
     generation = ctx.generation
     ctx.remember(("album", before["_id"]), before, generation)
     assert ctx.cached(("album", before["_id"])) is before
+    # Every way of reaching a collection counts its writes.
+    for collection in (ctx.db["albums"], ctx.db.get_collection("albums")):
+        generation = ctx.generation
+        ctx.remember(("album", before["_id"]), before, generation)
+        await collection.update_one({"_id": before["_id"]}, {"$set": {"title": "Again"}})
+        assert ctx.cached(("album", before["_id"])) is None
+    ctx.remember(("album", before["_id"]), before, ctx.generation)
     # A write through another context of the same tenant counts too.
     other = await app_context(g)
     await other.db.albums.update_one({"_id": before["_id"]}, {"$set": {"title": "Again"}})
