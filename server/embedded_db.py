@@ -332,6 +332,35 @@ def _plain_or_filter(query) -> bool:
     return True
 
 
+def _keyset_bound(branches) -> dict | None:
+    """For a keyset "after (v, id)" filter, `[{f: {$gt: v}}, {$and: [{f: {$eq: v}},
+    {_id: {$gt: id}}]}]` (or $lt), the implied range `{f: {$gte: v}}` (or $lte). Added as
+    one more AND clause it changes nothing in the result but lets SQLite walk the
+    (album_id, f) index from v instead of sorting every document of the album."""
+    if not isinstance(branches, list) or len(branches) != 2:
+        return None
+    first, second = branches
+    if not (isinstance(first, dict) and len(first) == 1):
+        return None
+    (field, cond), = first.items()
+    if field.startswith("$") or not isinstance(cond, dict) or len(cond) != 1:
+        return None
+    (op, value), = cond.items()
+    if op not in ("$gt", "$lt") or value is None:
+        return None
+    same = {"$and": [{field: {"$eq": value}}, {"_id": {op: _branch_id(second)}}]}
+    if second != same:
+        return None
+    return {field: {"$gte" if op == "$gt" else "$lte": value}}
+
+
+def _branch_id(branch):
+    try:
+        return next(iter(branch["$and"][1]["_id"].values()))
+    except (KeyError, IndexError, TypeError, AttributeError, StopIteration):
+        return object()
+
+
 def _patch_or_queries() -> None:
     """neosqlite's find gives every filter with $or to its Python fallback, which decodes
     and sorts the whole collection: "the 60 items after this cursor" in a 10,000-item album
@@ -348,6 +377,9 @@ def _patch_or_queries() -> None:
         if found is not None or not _has_or(query) or not _plain_or_filter(query):
             return found
         clauses = [{key: value} for key, value in query.items()]
+        bound = _keyset_bound(query.get("$or"))
+        if bound is not None:
+            clauses.append(bound)
         where, params = self.collection.query_engine.sql_translator.translate_match(
             {"$and": clauses}
         )
