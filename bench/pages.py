@@ -185,8 +185,8 @@ def run_wrk(url: str, clients: int, duration: float, headers: dict) -> dict:
     out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
     if os.environ.get("BENCH_DEBUG"):
         print(out, file=sys.stderr)
-    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
-    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
@@ -250,7 +250,7 @@ def run_python(url: str, clients: int, duration: float, headers: dict) -> dict:
     for p in procs:
         p.join()
     latencies.sort()
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
     return {"p50": pick(0.50), "p99": pick(0.99), "rps": len(latencies) / duration,
             "errors": errors, "note": ""}
 

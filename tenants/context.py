@@ -99,7 +99,7 @@ class TrackedCollection:
 class TrackedDatabase:
     """The tenant's database; every collection taken from it is a TrackedCollection."""
 
-    __slots__ = ("_db", "_collections")
+    __slots__ = ("_collections", "_db")
 
     def __init__(self, db):
         self._db = db

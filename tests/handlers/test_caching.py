@@ -51,7 +51,7 @@ async def test_a_private_album_hides_a_thumbnail_seen_a_moment_ago(app, make_gal
 
 
 async def test_a_deleted_media_object_is_gone_on_the_next_request(app, make_gallery, viewer_of, make_jpeg):
-    g, ctx, album, media = await _setup(make_gallery, viewer_of, make_jpeg)
+    g, ctx, _, media = await _setup(make_gallery, viewer_of, make_jpeg)
     visitor = app.browser()
     url = f"{g['prefix']}/media/{media['_id']}/thumbnail"
     assert (await visitor.get(url)).code == 200
@@ -76,7 +76,7 @@ async def test_a_role_losing_view_is_seen_on_the_next_request(app, make_gallery,
 
 
 async def test_revoked_sessions_and_disabled_users_stop_at_once(app, make_gallery, viewer_of, make_jpeg):
-    g, ctx, album, media = await _setup(make_gallery, viewer_of, make_jpeg)
+    g, ctx, _, _ = await _setup(make_gallery, viewer_of, make_jpeg)
     role = await ctx.db.roles.find_one({"builtin": "authenticated"})
     user = await create_user(ctx, "walker", "walker@example.test", PASSWORD, role_ids=[role["_id"]])
     walker = app.browser()
@@ -93,7 +93,7 @@ async def test_revoked_sessions_and_disabled_users_stop_at_once(app, make_galler
 
 
 async def test_turning_off_anonymous_browsing_applies_to_the_next_request(app, make_gallery, viewer_of, make_jpeg):
-    g, ctx, album, media = await _setup(make_gallery, viewer_of, make_jpeg)
+    g, ctx, _, media = await _setup(make_gallery, viewer_of, make_jpeg)
     visitor = app.browser()
     url = f"{g['prefix']}/media/{media['_id']}/thumbnail"
     assert (await visitor.get(url)).code == 200
