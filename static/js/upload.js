@@ -246,7 +246,9 @@
     setProgress(item, 0);
     try {
       if (item.isZip) {
-        const result = await sendWhole(item, "?zip=1");
+        let result = await sendWhole(item, "?zip=1");
+        // A large archive is imported by a job (202): follow it until it has a result.
+        if (result.job) result = await followImportJob(item, result.job.url);
         showZipResult(item, result);
       } else if (item.file.size >= opts.tusThreshold) {
         const mediaId = await sendTus(item);
@@ -382,6 +384,20 @@
     }
     item.thumb.replaceChildren(link);
     item.li.classList.add("has-thumbnail");
+  }
+
+  async function followImportJob(item, url) {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok) throw new UploadError("Could not follow the import (" + response.status + ").", response.status);
+      const job = await response.json();
+      if (job.state === "done") return job.result || {};
+      if (job.state === "failed" || job.state === "cancelled") {
+        throw new UploadError("The import " + job.state + ": " + (job.error || "no reason given"), 0);
+      }
+      setState(item, "importing", "Unpacking the archive… " + Math.round(100 * (job.progress || 0)) + "%" + (job.message ? " · " + job.message : ""));
+    }
   }
 
   function showZipResult(item, result) {
