@@ -334,15 +334,30 @@
     pump();
   }
 
-  // -- processing: poll the media objects until their thumbnails exist ------------------------
+  // -- processing: follow the media objects until their thumbnails exist ----------------------
+  // The album's server-sent events bring each state change as it happens; a slower poll of
+  // the media API stays as the safety net (items in ZIP sub-albums, a dropped stream).
+  const streams = new Map(); // album id -> EventSource
   function follow(item, mediaId) {
     item.mediaId = mediaId;
     setState(item, "processing", "Uploaded · making thumbnails…");
     processing.set(mediaId, item);
+    watchAlbum(item.albumId);
     schedulePoll();
   }
+  function watchAlbum(albumId) {
+    if (!window.EventSource || !albumId || streams.has(albumId)) return;
+    const source = new EventSource(api + "/albums/" + albumId + "/events");
+    const stop = () => { source.close(); streams.delete(albumId); schedulePoll(); };
+    streams.set(albumId, source);
+    source.addEventListener("media", (e) => {
+      try { settle(JSON.parse(e.data)); } catch (err) { /* the poll will catch it */ }
+    });
+    source.addEventListener("done", stop);
+    source.onerror = stop;
+  }
   function schedulePoll() {
-    if (!pollTimer && processing.size) pollTimer = setTimeout(poll, opts.pollMs);
+    if (!pollTimer && processing.size) pollTimer = setTimeout(poll, streams.size ? opts.pollMs * 4 : opts.pollMs);
   }
   async function poll() {
     pollTimer = null;

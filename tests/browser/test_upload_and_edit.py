@@ -89,6 +89,8 @@ async def test_create_an_album_and_upload_with_live_progress_and_a_tus_resume(
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 60 * 1024},
     )
+    streams = []
+    page.on("request", lambda r: streams.append(r.url) if r.url.endswith("/events") else None)
     await page.set_input_files("#pick-files", [str(p) for p in photos])
     await page.wait_for_function(
         "() => [...document.querySelectorAll('.upload-item[data-state=uploading] .upload-bar')]"
@@ -112,6 +114,8 @@ async def test_create_an_album_and_upload_with_live_progress_and_a_tus_resume(
     await page.wait_for_function(
         "() => [...document.querySelectorAll('img.upload-final')].every(i => i.complete && i.naturalWidth > 0)"
     )
+    # The page followed processing through the album's server-sent events.
+    assert any(f"/api/v1/albums/{album_id}/events" in url for url in streams)
     stored = await ctx.db.media.find({"album_id": album_id}).to_list()
     assert sorted(m["file_name"] for m in stored) == ["photo-0.jpg", "photo-1.jpg", "photo-2.jpg"]
     assert all(m["state"] == "ready" for m in stored)
