@@ -115,7 +115,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-async def measure(count: int, requests: int, clients: int) -> dict:
+async def measure(count: int, requests: int, clients: int, extra_env: dict | None = None) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix=f"atrium-bench-{count}-"))
     try:
         t0 = time.perf_counter()
@@ -124,6 +124,7 @@ async def measure(count: int, requests: int, clients: int) -> dict:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
         env.update(ATRIUM_LOGGING_ACCESS_LOG="false", ATRIUM_LOGGING_LEVEL="WARNING", ATRIUM_JOBS_WORKERS="0")
+        env.update(extra_env or {})
         start = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "server", "--data-dir", str(data_dir), "run", "--port", str(port)],
@@ -162,10 +163,13 @@ def main() -> None:
     parser.add_argument("--counts", default="1,100,1000")
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--env", action="append", default=[], metavar="ATRIUM_KEY=VALUE",
+                        help="configuration for the measured service (repeatable)")
     args = parser.parse_args()
+    extra_env = dict(item.split("=", 1) for item in args.env)
     rows = []
     for count in [int(c) for c in args.counts.split(",")]:
-        rows.append(asyncio.run(measure(count, args.requests, args.clients)))
+        rows.append(asyncio.run(measure(count, args.requests, args.clients, extra_env)))
         print(f"measured {count} tenants", file=sys.stderr, flush=True)
     print()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; 'first p99': each tenant's first visit after start")
