@@ -12,6 +12,10 @@ from handlers.pages import AlbumPage
 
 class HomeHandler(AlbumPage):
     async def get(self) -> None:
+        # The root album's page is cached like any album's (see AlbumPage); only a page
+        # that was rendered for this visibility class is ever served from there.
+        if await self.serve_cached_album("root"):
+            return
         root = await root_album(self.tenant)
         viewer = await self.viewer()
         if root is not None and not can(viewer, "view", root) and viewer.anonymous:

@@ -178,3 +178,29 @@ def probe_rows(media: dict) -> list[dict]:
     if isinstance(probe.get("bit_rate"), (int, float)) and probe["bit_rate"] > 0:
         add("bit_rate", "Bit rate", f"{probe['bit_rate'] / 1000:.0f} kbit/s")
     return rows
+
+
+def tile_view(media: dict, urls, sort_query: dict) -> dict:
+    """Everything one grid tile shows, worked out once (the album page keeps these in its
+    cached body; templates/partials/media_tile_markup.html only escapes and places them)."""
+    mid = media["_id"]
+    w, h = tile_size(media)
+    kind = media.get("kind") or "other"
+    badge = ""
+    if kind in ("video", "audio"):
+        badge = "▶" if kind == "video" else "♪"
+        if media.get("duration"):
+            badge += " " + duration(media.get("duration"))
+    has_thumb = bool((media.get("derivatives") or {}).get("thumbnail"))
+    return {
+        "id": mid,
+        "kind": kind,
+        "state": media.get("state") or "",
+        "caption": (media.get("caption") or "")[:500],
+        "w": w,
+        "h": h,
+        "label": media_label(media),
+        "href": urls(f"/media/{mid}", **sort_query),
+        "thumb": urls(f"/media/{mid}/thumbnail") if has_thumb else None,
+        "badge": badge,
+    }

@@ -15,7 +15,7 @@ from gallery.albums import viewable_album
 from gallery.errors import Invalid
 from gallery.permissions import Viewer, can, viewer_for
 from handlers.base import TenantHandler
-from handlers.page_format import SORT_LABELS, duration, media_label, tile_size
+from handlers.page_format import SORT_LABELS, duration, media_label, tile_size, tile_view
 
 SEARCH_PAGE = 200  # the search API's largest page
 EDIT_PERMISSIONS = ("edit_album", "add_album", "add_media", "edit_media", "delete_media")
@@ -42,6 +42,7 @@ class GalleryPage(TenantHandler):
         settings = getattr(self, "settings_values", {})
         ns.update(
             tile_size=tile_size,
+            tile_view=tile_view,
             media_label=media_label,
             format_duration=duration,
             count_label=count_label,
@@ -100,13 +101,55 @@ class GalleryPage(TenantHandler):
 
 
 class AlbumPage(GalleryPage):
-    """GET /albums/<id>[?sort=&dir=&page=]"""
+    """GET /albums/<id>[?sort=&dir=&page=]
+
+    The page's body (everything inside <main>) is kept in the tenant's page cache, keyed
+    by what decides its content: the album, the query, the page size, the routing prefix
+    and the viewer's visibility class (anonymous, or the exact set of roles). It is used
+    only while nothing was written to the tenant's database since it was built (and for
+    at most a few seconds, the bound for other processes' writes), so an upload, an edit,
+    a deletion, a privacy or a role change shows on the next request. The layout around
+    it (the visitor's name, the XSRF token of the sign-out form) is rendered per request.
+    """
+
+    _page_key = None
+    _page_generation = 0
 
     async def get(self, album_id: str) -> None:
+        if await self.serve_cached_album(album_id):
+            return
         album = await viewable_album(self.tenant, await self.viewer(), album_id)
         await self.render_album(album)
 
+    async def serve_cached_album(self, which: str) -> bool:
+        """Answer from the page cache if this view is there; else remember where to keep it."""
+        viewer = await self.viewer()
+        self._page_key = (
+            "album-page",
+            which,
+            self.choice_argument("sort", tuple(SORT_LABELS), None),
+            self.choice_argument("dir", ("1", "-1"), None),
+            self.page_argument(),
+            int(self.settings_values.get("page_size", 60)),
+            visibility_class(viewer),
+            self.urls.prefix,
+            self.gallery_title,
+        )
+        self._page_generation = self.tenant.generation
+        view = self.tenant.cached_page(self._page_key)
+        if view is None:
+            return False
+        self.render("album.html", **view)
+        return True
+
     async def render_album(self, album: dict, *, is_root: bool = False) -> None:
+        view = await self.album_view(album, is_root=is_root)
+        if self._page_key is not None:
+            self.tenant.remember_page(self._page_key, view, self._page_generation)
+        self.render("album.html", **view)
+
+    async def album_view(self, album: dict, *, is_root: bool) -> dict:
+        """What album.html needs: a few layout values and the rendered body."""
         ctx, viewer = self.tenant, await self.viewer()
         default_sort = album.get("sort_field") or "position"
         default_dir = "-1" if album.get("sort_direction") == -1 else "1"
@@ -140,14 +183,15 @@ class AlbumPage(GalleryPage):
                 **sort_query,
             )
         can_edit = any(can(viewer, p, album) for p in EDIT_PERMISSIONS)
-        self.render(
-            "album.html",
+        title = self.gallery_title if is_root else (album.get("title") or "Untitled album")
+        body = self.render_string(
+            "partials/album_body.html",
             album=album,
             is_root=is_root,
-            title=self.gallery_title if is_root else (album.get("title") or "Untitled album"),
+            title=title,
             crumbs=await self.breadcrumb(album),
             cards=cards,
-            items=result["items"],
+            tiles=[tile_view(m, self.urls, sort_query) for m in result["items"]],
             total=total,
             page=page,
             pages=pages,
@@ -162,7 +206,28 @@ class AlbumPage(GalleryPage):
             can_edit=can_edit,
             may_original=can(viewer, "view_original", album),
             out_of_range=page > 1 and not result["items"],
+            signed_in=not viewer.anonymous,
         )
+        return {
+            "album_id": album["_id"],
+            "title": title,
+            "is_root": is_root,
+            "can_edit": can_edit,
+            "page_url": self.urls(base, **sort_query),
+            "body": body,
+        }
+
+
+def visibility_class(viewer: Viewer) -> tuple:
+    """What decides what a viewer sees: two viewers of one class see the same album page.
+
+    Anonymous visitors are one class (with the tenant's anonymous settings); a signed-in
+    user is the exact, sorted set of their roles (the admin flag follows from them, and is
+    in the key anyway so a change of meaning can never merge two classes).
+    """
+    if viewer.anonymous:
+        return ("anonymous", viewer.allow_anonymous, viewer.allow_anonymous_original)
+    return ("roles", tuple(sorted(str(r.get("_id")) for r in viewer.roles)), viewer.is_admin)
 
 
 class SearchPage(GalleryPage):

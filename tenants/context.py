@@ -24,6 +24,9 @@ from storage.root import StorageRoot
 CACHE_SECONDS = 5.0
 # Entries per context; past it the cache starts over (tenants are many, hot keys few).
 CACHE_ENTRIES = 512
+# Rendered page parts (tens of KB each) are kept apart, fewer of them, so that a crawl
+# through an album's pages neither grows memory nor pushes sessions and roles out.
+PAGE_ENTRIES = 64
 
 _WRITES = frozenset({
     "insert_one", "insert_many", "update_one", "update_many", "replace_one",
@@ -160,6 +163,7 @@ class TenantContext:
     settings_cache: dict | None = None
     settings_fetched_at: float = 0.0
     _cache: dict = field(default_factory=dict, repr=False)
+    _pages: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.db, TrackedDatabase):
@@ -191,6 +195,30 @@ class TenantContext:
 
     def forget_cached(self) -> None:
         self._cache.clear()
+        self._pages.clear()
+
+    def cached_page(self, key, default=None):
+        """Like `cached`, for rendered page parts (a smaller store of its own)."""
+        entry = self._pages.get(key, _MISS)
+        if entry is _MISS:
+            return default
+        gen, at, value = entry
+        if gen != _generations.get(self.db.name, 0) or time.monotonic() - at > CACHE_SECONDS:
+            self._pages.pop(key, None)
+            return default
+        return value
+
+    def remember_page(self, key, value, generation: int) -> None:
+        if generation != _generations.get(self.db.name, 0):
+            return  # something was written while the page was built: don't keep it
+        if len(self._pages) >= PAGE_ENTRIES:
+            # Entries of older generations are dead weight; drop them first, then the oldest.
+            current = _generations.get(self.db.name, 0)
+            for k in [k for k, (g, _, _) in self._pages.items() if g != current]:
+                del self._pages[k]
+            while len(self._pages) >= PAGE_ENTRIES:
+                del self._pages[next(iter(self._pages))]
+        self._pages[key] = (generation, time.monotonic(), value)
 
     @property
     def title(self) -> str:
