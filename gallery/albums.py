@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from pymongo import UpdateOne
 
+from gallery import tagcounts
 from gallery.errors import Invalid, NotFound
 from gallery.ids import is_id, new_id
 from gallery.permissions import Viewer, require
@@ -360,9 +361,10 @@ async def _relocate(ctx, album: dict, new_parent: dict, new_dirname: str) -> Non
         await _rewrite_prefix(
             ctx.db.albums, contains("ancestors", album["_id"]), "ancestors", old_prefix, new_prefix
         )
-        await _rewrite_prefix(
-            ctx.db.media, contains("album_path", album["_id"]), "album_path", old_prefix, new_prefix
-        )
+        subtree = contains("album_path", album["_id"])
+        for collection in (ctx.db.media, ctx.db.tag_counts):  # tag counts carry the path too
+            await _rewrite_prefix(collection, subtree, "album_path", old_prefix, new_prefix)
+        tagcounts.forget(ctx)
         await _rewrite_paths(ctx, album["_id"], old_dir, new_dir)
     except BaseException:
         if dst.is_dir() and not src.exists():
@@ -495,6 +497,7 @@ async def delete_album(ctx, viewer: Viewer, album_id: str, *, delete_files: bool
                 with contextlib.suppress(FileNotFoundError):
                     await asyncio.to_thread(ctx.storage.resolve(path).unlink)
     media_result = await ctx.db.media.delete_many(contains("album_path", album["_id"]))
+    await tagcounts.album_deleted(ctx, album["_id"])
     albums_result = await ctx.db.albums.delete_many(_in_subtree(album["_id"]))
     if delete_files and removed_bytes:
         await add_usage(ctx, -removed_bytes)

@@ -74,10 +74,6 @@ async def bulk_action(ctx, viewer: Viewer, action, ids, *, album_id=None, tags=N
             failed.append({"id": media_id, "error": _reason(exc)})
         else:
             done.append(media_id)
-    if action in ("tag", "untag", "delete", "move", "copy"):
-        from gallery.search import forget_tags
-
-        forget_tags(ctx)
     return {"done": done, "failed": failed}
 
 

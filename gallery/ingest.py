@@ -13,7 +13,7 @@ import logging
 import os
 from pathlib import Path
 
-from gallery import processing
+from gallery import processing, tagcounts
 from gallery import settings as gallery_settings
 from gallery.albums import album_dir
 from gallery.errors import Conflict, Invalid, TooLarge, Unsupported
@@ -147,6 +147,7 @@ async def ingest_file(
             position=await next_position(ctx, album["_id"]),
         )
         await ctx.db.media.insert_one(doc)
+        await tagcounts.media_added(ctx, doc)
     except BaseException:
         await asyncio.to_thread(_unlink, placed)
         await add_usage(ctx, -size)

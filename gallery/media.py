@@ -15,6 +15,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gallery import tagcounts
 from gallery.albums import album_dir, dirpath_of, get_album
 from gallery.errors import Invalid, NotFound
 from gallery.filenames import clean_file_name, place_file
@@ -188,6 +189,7 @@ async def add_media_file(
         position=await next_position(ctx, album["_id"]),
     )
     await ctx.db.media.insert_one(doc)
+    await tagcounts.media_added(ctx, doc)
     await count_usage(ctx, size)
     return doc
 
@@ -251,9 +253,7 @@ async def update_media(ctx, viewer: Viewer, media_id: str, fields: dict) -> dict
         clean.update(keyword_fields({**media, **clean}))
         await ctx.db.media.update_one({"_id": media["_id"]}, {"$set": clean})
         if "tags" in clean:
-            from gallery.search import forget_tags  # (gallery.search imports this module)
-
-            forget_tags(ctx)
+            await tagcounts.media_retagged(ctx, media, clean["tags"])
     return await get_media(ctx, media["_id"])
 
 
@@ -288,6 +288,7 @@ async def move_media(ctx, viewer: Viewer, media_id: str, album_id: str) -> dict:
             name = await asyncio.to_thread(_place, ctx, album_dir(ctx, album), src.name, src, False)
             update["original.path"] = _original_rel(album, name)
     await ctx.db.media.update_one({"_id": media["_id"]}, {"$set": update})
+    await tagcounts.media_moved(ctx, media, album)
     await _clear_covers(ctx, media["_id"], keep_album_ids=update["album_path"])
     return await get_media(ctx, media["_id"])
 
@@ -332,6 +333,7 @@ async def copy_media_record(
     new["derivatives"] = derivatives
     new.update(keyword_fields(new))
     await ctx.db.media.insert_one(new)
+    await tagcounts.media_added(ctx, new)
     await count_usage(ctx, int(original.get("size") or 0))
     return new
 
@@ -363,7 +365,8 @@ async def remove_media_files(ctx, media: dict) -> None:
 async def delete_media(ctx, viewer: Viewer, media_id: str) -> None:
     """Delete a media object, its original and its derivatives (needs delete_media)."""
     media = await viewable_media(ctx, viewer, media_id, "delete_media")
-    await ctx.db.media.delete_one({"_id": media["_id"]})
+    if (await ctx.db.media.delete_one({"_id": media["_id"]})).deleted_count:
+        await tagcounts.media_removed(ctx, media)
     await remove_media_files(ctx, media)
     await count_usage(ctx, -int((media.get("original") or {}).get("size") or 0))
     await _clear_covers(ctx, media["_id"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from gallery import tagcounts
 from gallery.errors import Invalid
 
 
@@ -33,6 +34,7 @@ async def apply_private(ctx, album: dict, private: bool) -> dict:
     media = await ctx.db.media.update_many(
         {"album_path": album["_id"]}, {"$set": {"private": private}}
     )
+    await tagcounts.album_privacy(ctx, album["_id"], private)
     album["private"] = private
     return {"albums": albums.modified_count, "media": media.modified_count}
 

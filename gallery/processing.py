@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from functools import partial
 
+from gallery import tagcounts
 from gallery import transcoding as _transcoding  # noqa: F401  (registers media.transcode)
 from gallery.albums import contains
 from gallery.media import transform_arguments
@@ -192,6 +193,7 @@ async def process_one(
 
 async def _store(ctx, media_id: str, update: dict) -> bool:
     update.update(await keys_after_update(ctx, media_id, update))  # metadata becomes searchable
+    await tagcounts.before_store(ctx, media_id, update)  # keywords that became tags are counted
     result = await ctx.db.media.update_one({"_id": media_id}, {"$set": update})
     if result.matched_count == 0:
         # Deleted while we worked: leave nothing behind.

@@ -33,6 +33,9 @@ INDEXES = [
     ("media", [("search_keys", ASCENDING)], {}),
     ("media", [("date_added", DESCENDING)], {}),
     ("albums", [("cover_id", ASCENDING)], {}),
+    # Maintained tag counts (gallery.tagcounts), filtered like media by visibility.
+    ("tag_counts", [("private", ASCENDING)], {}),
+    ("tag_counts", [("album_path", ASCENDING)], {}),
     ("sessions", [("user_id", ASCENDING)], {}),
     ("tokens", [("user_id", ASCENDING), ("purpose", ASCENDING)], {}),
     ("events", [("time", DESCENDING)], {}),

@@ -17,11 +17,11 @@ from gallery.errors import Invalid
 from gallery.keywords import fold, keyword_fields, search_keys, words
 from gallery.listing import _after, decode_cursor, encode_cursor
 from gallery.permissions import Viewer, visible_media_query
-from gallery.tags import tag_key
+from gallery.tagcounts import rebuild_tag_counts, visible_counts
 
 MAX_QUERY_WORDS = 10
 MAX_LIMIT = 200
-_CLOUD_SECONDS = 60.0
+_CLOUD_SECONDS = 5.0
 _cloud_cache: dict[tuple, tuple[float, list[dict]]] = {}
 
 
@@ -89,8 +89,10 @@ async def recent_media(ctx, viewer: Viewer, *, limit: int = 30) -> list[dict]:
 async def _all_tags(ctx, viewer: Viewer) -> list[dict]:
     """Every tag on media the viewer may see with its use count, most used first.
 
-    One aggregation over tagged media; kept for a few seconds per (tenant, visibility),
-    since every search page shows the cloud.
+    Read from the maintained per-album counts (gallery.tagcounts), filtered by the same
+    visibility query as media. Kept a few seconds per (tenant, visibility): every write
+    that changes counts drops this process's copy, the short lifetime bounds how stale
+    another process's copy (a separate job worker) can be.
     """
     visible = visible_media_query(viewer)
     if visible is None:
@@ -100,28 +102,8 @@ async def _all_tags(ctx, viewer: Viewer) -> list[dict]:
     now = time.monotonic()
     if hit and now - hit[0] < _CLOUD_SECONDS:
         return hit[1]
-    # nx-27017 runs a $match on a plain scalar condition in SQL; an empty one, or extra
-    # array conditions, send the whole pipeline to its (several times slower) Python tier.
-    match = visible or {"private": {"$ne": None}}
-    cursor = await ctx.db.media.aggregate(
-        [
-            {"$match": match},
-            {"$unwind": "$tags"},
-            {"$group": {"_id": "$tags", "count": {"$sum": 1}}},
-        ]
-    )
-    merged: dict[str, dict] = {}
-    for row in await cursor.to_list():
-        tag = row["_id"]
-        if not isinstance(tag, str) or not tag:
-            continue
-        entry = merged.setdefault(tag_key(tag), {"tag": tag, "count": 0, "best": 0})
-        entry["count"] += int(row["count"])
-        if row["count"] > entry["best"]:  # the spelling most people used
-            entry.update(tag=tag, best=row["count"])
     cloud = sorted(
-        ({"tag": e["tag"], "count": e["count"]} for e in merged.values()),
-        key=lambda e: (-e["count"], e["tag"].casefold()),
+        await visible_counts(ctx, visible), key=lambda e: (-e["count"], e["tag"].casefold())
     )
     if len(_cloud_cache) > 1000:
         _cloud_cache.clear()
@@ -180,6 +162,7 @@ async def reindex(ctx, batch: int = 500) -> int:
 
 
 __all__ = [
-    "fold", "keyword_fields", "recent_media", "reindex", "search_keys", "search_media",
+    "fold", "keyword_fields", "rebuild_tag_counts", "recent_media", "reindex", "search_keys",
+    "search_media",
     "suggest_tags", "tag_cloud", "words",
 ]
