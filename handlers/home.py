@@ -16,14 +16,17 @@ class HomeHandler(AlbumPage):
         # that was rendered for this visibility class is ever served from there.
         if await self.serve_cached_album("root"):
             return
-        root = await root_album(self.tenant)
-        viewer = await self.viewer()
-        if root is not None and not can(viewer, "view", root) and viewer.anonymous:
-            self.require_user()  # a private root: nothing to see without signing in
-        if root is None or not can(viewer, "view", root):
-            self.render("home.html")
-            return
-        await self.render_album(root, is_root=True)
+        try:
+            root = await root_album(self.tenant)
+            viewer = await self.viewer()
+            if root is not None and not can(viewer, "view", root) and viewer.anonymous:
+                self.require_user()  # a private root: nothing to see without signing in
+            if root is None or not can(viewer, "view", root):
+                self.render("home.html")
+                return
+            await self.render_album(root, is_root=True)
+        finally:
+            self.end_flight(None)  # visitors waiting for a page that was not built build their own
 
 
 ROUTES = [(r"/", HomeHandler)]

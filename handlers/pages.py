@@ -8,6 +8,7 @@ The media page lives in handlers/pages_media.py.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from gallery import listing, search
@@ -18,6 +19,8 @@ from handlers.base import TenantHandler
 from handlers.page_format import SORT_LABELS, duration, media_label, tile_size, tile_view
 
 SEARCH_PAGE = 200  # the search API's largest page
+# (tenant database, page cache key, generation) -> the album page view being built.
+_BUILDING: dict[tuple, asyncio.Future] = {}
 EDIT_PERMISSIONS = ("edit_album", "add_album", "add_media", "edit_media", "delete_media")
 
 
@@ -114,12 +117,16 @@ class AlbumPage(GalleryPage):
 
     _page_key = None
     _page_generation = 0
+    _flight: asyncio.Future | None = None
 
     async def get(self, album_id: str) -> None:
         if await self.serve_cached_album(album_id):
             return
-        album = await viewable_album(self.tenant, await self.viewer(), album_id)
-        await self.render_album(album)
+        try:
+            album = await viewable_album(self.tenant, await self.viewer(), album_id)
+            await self.render_album(album)
+        finally:
+            self.end_flight(None)
 
     async def serve_cached_album(self, which: str) -> bool:
         """Answer from the page cache if this view is there; else remember where to keep it."""
@@ -138,14 +145,36 @@ class AlbumPage(GalleryPage):
         self._page_generation = self.tenant.generation
         view = self.tenant.cached_page(self._page_key)
         if view is None:
-            return False
+            # When an entry lapses, the concurrent visitors of that page would all build it
+            # at once (each one slower for the others: p99 in the hundreds of ms). The first
+            # one builds; the others of the same class, arriving with no write since it
+            # started, wait for its result. If it finds nothing to cache, they build.
+            flight_key = (self.tenant.db.name, self._page_key, self._page_generation)
+            flight = _BUILDING.get(flight_key)
+            if flight is not None:
+                view = await asyncio.shield(flight)
+            if view is None:
+                if flight is None:
+                    self._flight = _BUILDING[flight_key] = asyncio.get_running_loop().create_future()
+                    self._flight_key = flight_key
+                return False
         self.render("album.html", **view)
         return True
+
+    def end_flight(self, view: dict | None) -> None:
+        """Hand the built view (None: nothing to share) to the visitors waiting for it."""
+        flight, self._flight = self._flight, None
+        if flight is not None:
+            if _BUILDING.get(self._flight_key) is flight:
+                del _BUILDING[self._flight_key]
+            if not flight.done():
+                flight.set_result(view)
 
     async def render_album(self, album: dict, *, is_root: bool = False) -> None:
         view = await self.album_view(album, is_root=is_root)
         if self._page_key is not None:
             self.tenant.remember_page(self._page_key, view, self._page_generation)
+            self.end_flight(view)
         self.render("album.html", **view)
 
     async def album_view(self, album: dict, *, is_root: bool) -> dict:
