@@ -16,7 +16,7 @@ from gallery.albums import viewable_album
 from gallery.errors import Invalid
 from gallery.permissions import Viewer, can, viewer_for
 from handlers.base import TenantHandler
-from handlers.page_format import SORT_LABELS, duration, media_label, tile_size, tile_view
+from handlers.page_format import SORT_LABELS, duration, media_label, tile_html, tile_size
 
 SEARCH_PAGE = 200  # the search API's largest page
 # (tenant database, page cache key, generation) -> the album page view being built.
@@ -45,7 +45,7 @@ class GalleryPage(TenantHandler):
         settings = getattr(self, "settings_values", {})
         ns.update(
             tile_size=tile_size,
-            tile_view=tile_view,
+            tile_html=tile_html,
             media_label=media_label,
             format_duration=duration,
             count_label=count_label,
@@ -220,7 +220,7 @@ class AlbumPage(GalleryPage):
             title=title,
             crumbs=await self.breadcrumb(album),
             cards=cards,
-            tiles=[tile_view(m, self.urls, sort_query) for m in result["items"]],
+            tiles=[tile_html(m, self.urls, sort_query) for m in result["items"]],
             total=total,
             page=page,
             pages=pages,
