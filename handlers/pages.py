@@ -81,6 +81,59 @@ class GalleryPage(TenantHandler):
             )
         return int(raw)
 
+    # -- the page cache -----------------------------------------------------------------
+    # A page's body (everything inside <main>) is kept in the tenant's page cache
+    # (ctx.cached_page), keyed by what decides its content: the page and its query, the
+    # routing prefix, the gallery title and the viewer's visibility class (anonymous, or
+    # the exact set of roles). It is used only while nothing was written to the tenant's
+    # database since it was built (and for at most a few seconds, the bound for other
+    # processes' writes), so an upload, an edit, a deletion, a privacy or a role change
+    # shows on the next request. The layout around it (the visitor's name, the XSRF token
+    # of the sign-out form) is rendered per request and never cached.
+
+    _page_key = None
+    _page_generation = 0
+    _flight: asyncio.Future | None = None
+    _flight_key = None
+
+    async def page_from_cache(self, *key) -> dict | None:
+        """The cached view under `key` (+ this viewer's class); None: build it, then
+        `keep_page` it, and call `end_flight(None)` in a finally."""
+        viewer = await self.viewer()
+        self._page_key = (*key, visibility_class(viewer), self.urls.prefix, self.gallery_title)
+        self._page_generation = self.tenant.generation
+        view = self.tenant.cached_page(self._page_key)
+        if view is not None:
+            return view
+        # When an entry lapses, the concurrent visitors of that page would all build it at
+        # once (each one slower for the others: p99 in the hundreds of ms). The first one
+        # builds; the others of the same class, arriving with no write since it started,
+        # wait for its result. If it ends without one, they build their own.
+        flight_key = (self.tenant.db.name, self._page_key, self._page_generation)
+        flight = _BUILDING.get(flight_key)
+        if flight is not None:
+            view = await asyncio.shield(flight)
+            if view is not None:
+                return view
+        else:
+            self._flight = _BUILDING[flight_key] = asyncio.get_running_loop().create_future()
+            self._flight_key = flight_key
+        return None
+
+    def keep_page(self, view: dict) -> None:
+        if self._page_key is not None:
+            self.tenant.remember_page(self._page_key, view, self._page_generation)
+            self.end_flight(view)
+
+    def end_flight(self, view: dict | None) -> None:
+        """Hand the built view (None: nothing to share) to the visitors waiting for it."""
+        flight, self._flight = self._flight, None
+        if flight is not None:
+            if _BUILDING.get(self._flight_key) is flight:
+                del _BUILDING[self._flight_key]
+            if not flight.done():
+                flight.set_result(view)
+
     async def breadcrumb(self, album: dict) -> list[dict]:
         """The album's ancestors the viewer may see, root first (the root links home)."""
         ids = list(album.get("ancestors") or [])
@@ -104,20 +157,7 @@ class GalleryPage(TenantHandler):
 
 
 class AlbumPage(GalleryPage):
-    """GET /albums/<id>[?sort=&dir=&page=]
-
-    The page's body (everything inside <main>) is kept in the tenant's page cache, keyed
-    by what decides its content: the album, the query, the page size, the routing prefix
-    and the viewer's visibility class (anonymous, or the exact set of roles). It is used
-    only while nothing was written to the tenant's database since it was built (and for
-    at most a few seconds, the bound for other processes' writes), so an upload, an edit,
-    a deletion, a privacy or a role change shows on the next request. The layout around
-    it (the visitor's name, the XSRF token of the sign-out form) is rendered per request.
-    """
-
-    _page_key = None
-    _page_generation = 0
-    _flight: asyncio.Future | None = None
+    """GET /albums/<id>[?sort=&dir=&page=] — its body from the page cache (see GalleryPage)."""
 
     async def get(self, album_id: str) -> None:
         if await self.serve_cached_album(album_id):
@@ -130,51 +170,22 @@ class AlbumPage(GalleryPage):
 
     async def serve_cached_album(self, which: str) -> bool:
         """Answer from the page cache if this view is there; else remember where to keep it."""
-        viewer = await self.viewer()
-        self._page_key = (
+        view = await self.page_from_cache(
             "album-page",
             which,
             self.choice_argument("sort", tuple(SORT_LABELS), None),
             self.choice_argument("dir", ("1", "-1"), None),
             self.page_argument(),
             int(self.settings_values.get("page_size", 60)),
-            visibility_class(viewer),
-            self.urls.prefix,
-            self.gallery_title,
         )
-        self._page_generation = self.tenant.generation
-        view = self.tenant.cached_page(self._page_key)
         if view is None:
-            # When an entry lapses, the concurrent visitors of that page would all build it
-            # at once (each one slower for the others: p99 in the hundreds of ms). The first
-            # one builds; the others of the same class, arriving with no write since it
-            # started, wait for its result. If it finds nothing to cache, they build.
-            flight_key = (self.tenant.db.name, self._page_key, self._page_generation)
-            flight = _BUILDING.get(flight_key)
-            if flight is not None:
-                view = await asyncio.shield(flight)
-            if view is None:
-                if flight is None:
-                    self._flight = _BUILDING[flight_key] = asyncio.get_running_loop().create_future()
-                    self._flight_key = flight_key
-                return False
+            return False
         self.render("album.html", **view)
         return True
 
-    def end_flight(self, view: dict | None) -> None:
-        """Hand the built view (None: nothing to share) to the visitors waiting for it."""
-        flight, self._flight = self._flight, None
-        if flight is not None:
-            if _BUILDING.get(self._flight_key) is flight:
-                del _BUILDING[self._flight_key]
-            if not flight.done():
-                flight.set_result(view)
-
     async def render_album(self, album: dict, *, is_root: bool = False) -> None:
         view = await self.album_view(album, is_root=is_root)
-        if self._page_key is not None:
-            self.tenant.remember_page(self._page_key, view, self._page_generation)
-            self.end_flight(view)
+        self.keep_page(view)
         self.render("album.html", **view)
 
     async def album_view(self, album: dict, *, is_root: bool) -> dict:

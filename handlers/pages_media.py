@@ -15,9 +15,27 @@ from handlers.pages import EDIT_PERMISSIONS, GalleryPage
 
 
 class MediaPage(GalleryPage):
-    """GET /media/<id>[?sort=&dir=] — the sort carries over from the album page."""
+    """GET /media/<id>[?sort=&dir=] — the sort carries over from the album page; the body
+    is cached per visibility class until the tenant's next write (see GalleryPage)."""
 
     async def get(self, media_id: str) -> None:
+        # The body comes from the page cache like the album page's (see GalleryPage).
+        view = await self.page_from_cache(
+            "media-page",
+            media_id,
+            self.choice_argument("sort", tuple(SORT_LABELS), None),
+            self.choice_argument("dir", ("1", "-1"), None),
+        )
+        if view is None:
+            try:
+                view = await self.media_view(media_id)
+                self.keep_page(view)
+            finally:
+                self.end_flight(None)
+        self.render("media.html", **view)
+
+    async def media_view(self, media_id: str) -> dict:
+        """What media.html needs: a few layout values and the rendered body."""
         ctx, viewer = self.tenant, await self.viewer()
         media = await viewable_media(ctx, viewer, media_id)
         try:
@@ -41,25 +59,32 @@ class MediaPage(GalleryPage):
         fields = list(self.settings_values.get("metadata_fields") or [])
         rows = metadata_rows(media, fields, lambda tag: self.urls("/search", q=tag))
         is_root_album = not album.get("parent_id")
-        self.render(
-            "media.html",
+        label = media_label(media)
+        can_edit = any(can(viewer, p, album) for p in EDIT_PERMISSIONS)
+        body = self.render_string(
+            "partials/media_body.html",
             media=media,
             album=album,
             album_url=self.urls("/" if is_root_album else f"/albums/{album['_id']}", **sort_query),
             album_title=self.gallery_title if is_root_album else (album.get("title") or "Album"),
-            label=media_label(media),
+            label=label,
             viewer=viewer_ctx,
             rows=rows,
             probe=probe_rows(media),
             prev_url=self.media_url(prev_item, sort_query),
             next_url=self.media_url(next_item, sort_query),
-            next_image=self.urls(f"/media/{next_item['_id']}/optimized")
-            if next_item and next_item.get("kind") == "image"
-            else None,
             may_original=may_view_original(viewer, media),
-            can_edit=any(can(viewer, p, album) for p in EDIT_PERMISSIONS),
+            can_edit=can_edit,
             crumbs=await self.crumbs(album),
         )
+        return {
+            "label": label,
+            "can_edit": can_edit,
+            "next_image": self.urls(f"/media/{next_item['_id']}/optimized")
+            if next_item and next_item.get("kind") == "image"
+            else None,
+            "body": body,
+        }
 
     def media_url(self, item: dict | None, sort_query: dict) -> str | None:
         return self.urls(f"/media/{item['_id']}", **sort_query) if item else None

@@ -206,3 +206,31 @@ async def test_tenants_never_share_a_cached_page(app, make_gallery, viewer_of, m
     page1 = _html(await visitor.get(f"{g1['prefix']}/albums/{album1['_id']}"))
     assert set(_tiles(page1)) == set(ids1)
     assert (await visitor.get(f"{g2['prefix']}/albums/{album1['_id']}")).code == 404
+
+
+async def test_the_media_page_is_cached_and_follows_changes(app, make_gallery, viewer_of, make_jpeg):
+    g, ctx, album, admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
+    url = f"{g['prefix']}/media/{ids[0]}"
+    visitor = app.browser()
+    await _prove_cached(app, g, visitor, f"{g['prefix']}/albums/{album['_id']}", ids[1])
+    server_ctx = await _server_ctx(app, g["slug"])
+    _html(await visitor.get(url))
+    await server_ctx.db._db.media.update_one({"_id": ids[0]}, {"$set": {"title": "Untracked"}})
+    assert "Untracked" not in _html(await visitor.get(url))  # served from the cache
+
+    response = await admin.api(
+        "PATCH", f"{g['prefix']}/api/v1/media/{ids[0]}", json_body={"caption": "Fresh caption"}
+    )
+    assert response.code == 200, response.body
+    html = _html(await visitor.get(url))
+    assert "Fresh caption" in html and 'data-can-edit="0"' in html and "Sign in" in html
+    admin_html = _html(await admin.get(url))
+    assert 'data-can-edit="1"' in admin_html and "Sign out" in admin_html
+    assert "js/edit.js" in admin_html and "js/edit.js" not in _html(await visitor.get(url))
+
+    response = await admin.api(
+        "PATCH", f"{g['prefix']}/api/v1/albums/{album['_id']}", json_body={"private": True}
+    )
+    assert response.code == 200, response.body
+    assert (await visitor.get(url)).code == 404
+    assert (await admin.get(url)).code == 200
