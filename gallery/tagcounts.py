@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 
 from pymongo import DeleteOne, UpdateOne
+from pymongo.errors import BulkWriteError
 
 from gallery.tags import tag_key
 
@@ -52,17 +53,23 @@ async def _adjust(ctx, scope: dict, tags: dict[str, str], delta: int) -> None:
     if not tags or not delta:
         return
     ids = {key: _doc_id(scope["album_id"], key) for key in tags}
-    await ctx.db.tag_counts.bulk_write(
-        [
-            UpdateOne(
-                {"_id": ids[key]},
-                {"$inc": {"count": delta}, "$setOnInsert": {**scope, "tag": tag, "tag_key": key}},
-                upsert=True,
-            )
-            for key, tag in tags.items()
-        ],
-        ordered=False,
-    )
+    ops = [
+        UpdateOne(
+            {"_id": ids[key]},
+            {"$inc": {"count": delta}, "$setOnInsert": {**scope, "tag": tag, "tag_key": key}},
+            upsert=True,
+        )
+        for key, tag in tags.items()
+    ]
+    try:
+        await ctx.db.tag_counts.bulk_write(ops, ordered=False)
+    except BulkWriteError as exc:
+        # Two first uses of a tag in one album at once: MongoDB lets one upsert insert and
+        # fails the other with a duplicate key; run again, it is now a plain increment.
+        errors = exc.details.get("writeErrors") or []
+        if not errors or any(e.get("code") != 11000 for e in errors):
+            raise
+        await ctx.db.tag_counts.bulk_write([ops[e["index"]] for e in errors], ordered=False)
     if delta < 0:
         await ctx.db.tag_counts.bulk_write(
             [DeleteOne({"_id": i, "count": {"$lte": 0}}) for i in ids.values()], ordered=False

@@ -154,7 +154,7 @@ async def test_album_privacy_move_copy_and_delete_carry_the_counts(
 async def test_a_tag_only_in_a_private_album_never_reaches_a_visitor(
     app, make_gallery, viewer_of, make_jpeg
 ):
-    ctx, admin, root, trips, home = await _setup(make_gallery, viewer_of)
+    ctx, admin, root, _, home = await _setup(make_gallery, viewer_of)
     secret = await albums.create_album(ctx, admin, root["_id"], {"title": "Secret"})
     await apply_private(ctx, secret, True)
     secret = await albums.get_album(ctx, secret["_id"])
@@ -186,3 +186,31 @@ async def test_a_gallery_without_counts_builds_them_on_first_read(app, make_gall
     await ctx.db.meta.delete_one({"_id": "tag_counts"})
     assert _cloud(await tag_cloud(ctx, admin)) == {"old": 2, "tag": 1}
     assert await ctx.db.meta.find_one({"_id": "tag_counts"}) is not None
+
+
+async def test_concurrent_uploads_and_imports_with_one_new_tag_all_count(
+    app, make_gallery, viewer_of, make_jpeg
+):
+    import asyncio
+    import hashlib
+
+    from gallery import ingest
+
+    ctx, _, _, trips, _ = await _setup(make_gallery, viewer_of)
+    user = await ctx.db.users.find_one({"username": "admin"})
+
+    async def imported(i: int) -> dict:
+        path = make_jpeg(name=f"in{i}.jpg")
+        data = path.read_bytes()
+        tmp = ctx.storage.temp_path()
+        tmp.write_bytes(data)
+        return await ingest.ingest_file(
+            ctx, None, user, trips, tmp, f"in{i}.jpg", size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(), tags="Crowd, Imported",
+        )
+
+    uploads = [add_media_file(ctx, trips, make_jpeg(), f"u{i}.jpg", tags=["crowd"]) for i in range(8)]
+    await asyncio.gather(*uploads, *(imported(i) for i in range(4)))
+    counts = await _assert_equals_rebuild(ctx)
+    assert counts[(trips["_id"], "crowd")]["count"] == 12
+    assert counts[(trips["_id"], "imported")]["count"] == 4
