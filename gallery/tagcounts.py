@@ -18,6 +18,7 @@ cloud builds it; after a crash between a media write and its count write it repa
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 from pymongo import DeleteOne, UpdateOne
@@ -27,6 +28,7 @@ from gallery.tags import tag_key
 
 _BUILT_ID = "tag_counts"  # meta document: the counts of this database have been built
 _BATCH = 500
+_build_locks: dict[str, asyncio.Lock] = {}
 
 
 def _doc_id(album_id: str, key: str) -> str:
@@ -151,10 +153,14 @@ async def ensure_built(ctx) -> None:
     """Build the counts once per database (databases made before tag counts existed).
 
     Asked of the database each time (one lookup by id): a process-wide "done" flag would
-    outlive a database dropped and made again under the same name.
+    outlive a database dropped and made again under the same name. The lock keeps two
+    first clouds of one process from rebuilding over each other.
     """
-    if await ctx.db.meta.find_one({"_id": _BUILT_ID}, {"_id": 1}) is None:
-        await rebuild_tag_counts(ctx)
+    if await ctx.db.meta.find_one({"_id": _BUILT_ID}, {"_id": 1}) is not None:
+        return
+    async with _build_locks.setdefault(ctx.db.name, asyncio.Lock()):
+        if await ctx.db.meta.find_one({"_id": _BUILT_ID}, {"_id": 1}) is None:
+            await rebuild_tag_counts(ctx)
 
 
 async def rebuild_tag_counts(ctx) -> int:

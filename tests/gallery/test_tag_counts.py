@@ -214,3 +214,23 @@ async def test_concurrent_uploads_and_imports_with_one_new_tag_all_count(
     counts = await _assert_equals_rebuild(ctx)
     assert counts[(trips["_id"], "crowd")]["count"] == 12
     assert counts[(trips["_id"], "imported")]["count"] == 4
+
+
+async def test_tags_that_look_like_paths_or_operators_are_plain_counts(
+    app, make_gallery, viewer_of, make_jpeg
+):
+    import asyncio
+
+    ctx, admin, _, trips, home = await _setup(make_gallery, viewer_of)
+    hostile = ["$where", "a.b.c", "../x/y", '{"$gt": ""}', "tag/with/slashes", "ÉTÉ"]
+    media = await add_media_file(ctx, trips, make_jpeg(), "h.jpg", tags=hostile)
+    await move_media(ctx, admin, media["_id"], home["_id"])
+    await update_media(ctx, admin, media["_id"], {"tags": [*hostile[:3], "été"]})
+    assert _cloud(await tag_cloud(ctx, admin)) == {"$where": 1, "a.b.c": 1, "../x/y": 1, "été": 1}
+    assert await suggest_tags(ctx, admin, "$") == ["$where"]
+    assert await suggest_tags(ctx, admin, ".*") == []
+    await _assert_equals_rebuild(ctx)
+    # Two first clouds at once on a database without counts build them once, correctly.
+    await ctx.db.meta.delete_one({"_id": "tag_counts"})
+    clouds = await asyncio.gather(*(tag_cloud(ctx, admin) for _ in range(3)))
+    assert all(_cloud(c) == _cloud(clouds[0]) for c in clouds) and len(clouds[0]) == 4
