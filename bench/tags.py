@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -125,6 +126,7 @@ async def run(args) -> None:
         print("anonymous top 3:", cloud)
     finally:
         await services.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main() -> None:
