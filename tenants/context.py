@@ -197,16 +197,18 @@ class TenantContext:
         self._cache.clear()
         self._pages.clear()
 
-    def cached_page(self, key, default=None):
-        """Like `cached`, for rendered page parts (a smaller store of its own)."""
+    def page_entry(self, key):
+        """(value, fresh) for `key`: value None when missing or written since it was read;
+        fresh False when older than CACHE_SECONDS though nothing was written here since.
+        An aged value may stand in while one request reads the new one (a few ms)."""
         entry = self._pages.get(key, _MISS)
         if entry is _MISS:
-            return default
+            return None, False
         gen, at, value = entry
-        if gen != _generations.get(self.db.name, 0) or time.monotonic() - at > CACHE_SECONDS:
+        if gen != _generations.get(self.db.name, 0):
             self._pages.pop(key, None)
-            return default
-        return value
+            return None, False
+        return value, time.monotonic() - at <= CACHE_SECONDS
 
     def remember_page(self, key, value, generation: int) -> None:
         if generation != _generations.get(self.db.name, 0):

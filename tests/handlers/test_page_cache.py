@@ -1,4 +1,4 @@
-"""The album page's cached body (handlers/pages.py, ctx.cached_page) never outlives a change
+"""The album page's cached body (handlers/pages.py, ctx.page_entry) never outlives a change
 and is never shared between visitors who may see different things.
 
 Each test first proves the cache is really in use (a write that bypasses ctx.db, and so
@@ -234,3 +234,20 @@ async def test_the_media_page_is_cached_and_follows_changes(app, make_gallery, v
     assert response.code == 200, response.body
     assert (await visitor.get(url)).code == 404
     assert (await admin.get(url)).code == 200
+
+
+async def test_writes_of_other_processes_show_once_the_page_has_aged(
+    app, make_gallery, viewer_of, make_jpeg, monkeypatch
+):
+    """A write the generation cannot see (another process's) shows once the page is older
+    than CACHE_SECONDS: an aged body only stands in while a concurrent request rebuilds it."""
+    import tenants.context
+
+    g, ctx, album, admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
+    url = f"{g['prefix']}/albums/{album['_id']}"
+    visitor = app.browser()
+    await _prove_cached(app, g, visitor, url, ids[0])
+    monkeypatch.setattr(tenants.context, "CACHE_SECONDS", 0.0)  # every entry is aged now
+    server_ctx = await _server_ctx(app, g["slug"])
+    await server_ctx.db._db.media.update_one({"_id": ids[0]}, {"$set": {"title": "From afar"}})
+    assert "From afar" in _html(await visitor.get(url))
