@@ -182,7 +182,6 @@ def probe_rows(media: dict) -> list[dict]:
     return rows
 
 
-
 def tile_html(media: dict, urls, sort_query: dict) -> str:
     """One grid tile's markup (templates/partials/media_tile.html places it raw).
 
@@ -204,7 +203,9 @@ def tile_html(media: dict, urls, sort_query: dict) -> str:
             f' alt="{label}">'
         )
     else:
-        picture = f'<span class="tile-pending" role="img" aria-label="{label} (still processing)"></span>'
+        picture = (
+            f'<span class="tile-pending" role="img" aria-label="{label} (still processing)"></span>'
+        )
     badge = ""
     if media.get("kind") in ("video", "audio"):
         text = "▶" if media.get("kind") == "video" else "♪"

@@ -80,8 +80,10 @@ async def _prove_cached(app, g, browser, url, media_id):
         return before
 
 
-async def test_upload_edit_and_delete_show_on_the_next_request(app, make_gallery, viewer_of, make_jpeg):
-    g, ctx, album, admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
+async def test_upload_edit_and_delete_show_on_the_next_request(
+    app, make_gallery, viewer_of, make_jpeg
+):
+    g, _ctx, album, admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
     url = f"{g['prefix']}/albums/{album['_id']}"
     visitor = app.browser()
     await _prove_cached(app, g, visitor, url, ids[0])
@@ -101,8 +103,10 @@ async def test_upload_edit_and_delete_show_on_the_next_request(app, make_gallery
     assert ids[1] not in _tiles(html) and "Renamed Sunset" not in html
 
 
-async def test_an_album_made_private_is_gone_for_visitors_at_once(app, make_gallery, viewer_of, make_jpeg):
-    g, ctx, album, admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
+async def test_an_album_made_private_is_gone_for_visitors_at_once(
+    app, make_gallery, viewer_of, make_jpeg
+):
+    g, _ctx, album, admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
     url = f"{g['prefix']}/albums/{album['_id']}"
     visitor = app.browser()
     await _prove_cached(app, g, visitor, url, ids[0])
@@ -120,7 +124,7 @@ async def test_an_album_made_private_is_gone_for_visitors_at_once(app, make_gall
 
 
 async def test_a_role_change_shows_on_the_next_request(app, make_gallery, viewer_of, make_jpeg):
-    g, ctx, album, admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
+    g, ctx, album, _admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
     await albums.set_private(ctx, await albums.get_album(ctx, album["_id"]), True)
     role = await ctx.db.roles.find_one({"builtin": "authenticated"})
     await create_user(ctx, "reader", "reader@example.test", PASSWORD, role_ids=[role["_id"]])
@@ -135,8 +139,10 @@ async def test_a_role_change_shows_on_the_next_request(app, make_gallery, viewer
     assert ids[0] in _tiles(_html(await reader.get(url)))
 
 
-async def test_viewers_of_different_roles_never_share_a_cached_page(app, make_gallery, viewer_of, make_jpeg):
-    g, ctx, album, admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
+async def test_viewers_of_different_roles_never_share_a_cached_page(
+    app, make_gallery, viewer_of, make_jpeg
+):
+    g, ctx, album, admin, _ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
     url = f"{g['prefix']}/albums/{album['_id']}"
     secret = await albums.create_album(
         ctx, await viewer_of(ctx), album["_id"], {"title": "Staff Only Party"}
@@ -145,7 +151,9 @@ async def test_viewers_of_different_roles_never_share_a_cached_page(app, make_ga
     # reader: the built-in role (view and originals everywhere); looker: view only, here.
     authenticated = await ctx.db.roles.find_one({"builtin": "authenticated"})
     looking = await roles.create_role(ctx, "Lookers", ["view"], [album["_id"]])
-    await create_user(ctx, "reader", "reader@example.test", PASSWORD, role_ids=[authenticated["_id"]])
+    await create_user(
+        ctx, "reader", "reader@example.test", PASSWORD, role_ids=[authenticated["_id"]]
+    )
     await create_user(ctx, "looker", "looker@example.test", PASSWORD, role_ids=[looking["_id"]])
     reader, looker, visitor = app.browser(), app.browser(), app.browser()
     await reader.login(g["prefix"], "reader", PASSWORD)
@@ -173,8 +181,10 @@ async def test_viewers_of_different_roles_never_share_a_cached_page(app, make_ga
     assert "Staff Only Party" in html and 'data-can-edit="1"' in html
 
 
-async def test_layout_name_and_xsrf_token_are_each_visitors_own(app, make_gallery, viewer_of, make_jpeg):
-    g, ctx, album, admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
+async def test_layout_name_and_xsrf_token_are_each_visitors_own(
+    app, make_gallery, viewer_of, make_jpeg
+):
+    g, ctx, album, admin, _ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
     role = await ctx.db.roles.find_one({"builtin": "authenticated"})
     for name in ("alice", "bob"):
         await create_user(ctx, name, f"{name}@example.test", PASSWORD, role_ids=[role["_id"]])
@@ -197,7 +207,7 @@ async def test_layout_name_and_xsrf_token_are_each_visitors_own(app, make_galler
 
 async def test_tenants_never_share_a_cached_page(app, make_gallery, viewer_of, make_jpeg):
     g1, _, album1, _, ids1 = await _setup(app, make_gallery, viewer_of, make_jpeg, slug="pc-one")
-    g2, _, album2, _, ids2 = await _setup(app, make_gallery, viewer_of, make_jpeg, slug="pc-two")
+    g2, _, album2, _, _ids2 = await _setup(app, make_gallery, viewer_of, make_jpeg, slug="pc-two")
     visitor = app.browser()
     home1 = _html(await visitor.get(f"{g1['prefix']}/"))
     home2 = _html(await visitor.get(f"{g2['prefix']}/"))
@@ -208,8 +218,10 @@ async def test_tenants_never_share_a_cached_page(app, make_gallery, viewer_of, m
     assert (await visitor.get(f"{g2['prefix']}/albums/{album1['_id']}")).code == 404
 
 
-async def test_the_media_page_is_cached_and_follows_changes(app, make_gallery, viewer_of, make_jpeg):
-    g, ctx, album, admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
+async def test_the_media_page_is_cached_and_follows_changes(
+    app, make_gallery, viewer_of, make_jpeg
+):
+    g, _ctx, album, admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
     url = f"{g['prefix']}/media/{ids[0]}"
     visitor = app.browser()
     await _prove_cached(app, g, visitor, f"{g['prefix']}/albums/{album['_id']}", ids[1])
@@ -243,7 +255,7 @@ async def test_writes_of_other_processes_show_once_the_page_has_aged(
     than CACHE_SECONDS: an aged body only stands in while a concurrent request rebuilds it."""
     import tenants.context
 
-    g, ctx, album, admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
+    g, _ctx, album, _admin, ids = await _setup(app, make_gallery, viewer_of, make_jpeg)
     url = f"{g['prefix']}/albums/{album['_id']}"
     visitor = app.browser()
     await _prove_cached(app, g, visitor, url, ids[0])
