@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from gallery import settings as gallery_settings
+from gallery.albums import root_album
 from gallery.errors import Invalid
 from gallery.events import record_event
 from gallery.permissions import require_administrator
 from handlers.base import TenantHandler
+
+# Changing one of these leaves existing thumbnails and optimized copies as they were made:
+# the page then offers to regenerate them (the media.regenerate job, with progress).
+DERIVATIVE_SETTINGS = frozenset({
+    "thumbnail_size", "thumbnail_quality", "optimized_size", "optimized_quality",
+    "derivative_format",
+})
 
 
 class SettingsHandler(TenantHandler):
@@ -15,13 +23,17 @@ class SettingsHandler(TenantHandler):
         await require_administrator(self.tenant, self.user)
         self.is_gallery_admin = True
 
-    def _page(self, values: dict, errors: dict, notice: str | None) -> None:
+    async def _page(self, values: dict, errors: dict, notice: str | None,
+                    derivatives_changed: bool = False) -> None:
+        root = await root_album(self.tenant)
         self.render("admin/settings.html", schema=gallery_settings.SETTINGS,
-                    groups=gallery_settings.GROUPS, values=values, errors=errors, notice=notice)
+                    groups=gallery_settings.GROUPS, values=values, errors=errors, notice=notice,
+                    root_id=root["_id"] if root else None,
+                    derivatives_changed=derivatives_changed)
 
     async def get(self) -> None:
         await self._admin()
-        self._page(self.settings_values, {}, None)
+        await self._page(self.settings_values, {}, None)
 
     async def post(self) -> None:
         await self._admin()
@@ -40,7 +52,7 @@ class SettingsHandler(TenantHandler):
             values = await gallery_settings.update_settings(self.tenant, changed)
         except Invalid as exc:
             self.set_status(400)
-            self._page({**self.settings_values, **submitted}, exc.field_errors, None)
+            await self._page({**self.settings_values, **submitted}, exc.field_errors, None)
             return
         keys = sorted(changed)
         if keys:
@@ -48,7 +60,8 @@ class SettingsHandler(TenantHandler):
                                user=self.user, ip=self.client_ip(), url=self.request.path)
         self.settings_values = values
         self.gallery_title = values.get("gallery_title") or self.tenant.title
-        self._page(values, {}, "Settings saved.")
+        await self._page(values, {}, "Settings saved.",
+                         derivatives_changed=bool(DERIVATIVE_SETTINGS & set(keys)))
 
 
 ROUTES = [(r"/admin/settings", SettingsHandler)]

@@ -518,6 +518,28 @@ async def test_tags_with_suggestions_cover_rotate_move_and_a_zip_upload(
     assert len(await ctx.db.media.find({"album_id": day["_id"]}).to_list()) == 2
     await page.click(f"{item} details summary")
     await shot(page, "upload-zip-desktop")
+
+    # A large archive is imported by the zip.import job (202): the page follows the job
+    # until its result, then the thumbnails. `background=1` takes that path with a small one.
+    archive2 = tmp_path / "later.zip"
+    with zipfile.ZipFile(archive2, "w") as z:
+        z.write(make_jpeg(300, 200, name="d.jpg"), "Day 2/d.jpg")
+        z.write(make_jpeg(300, 200, name="e.jpg", color=(0, 120, 0)), "Day 2/e.jpg")
+    await page.add_init_script(
+        "window.ATRIUM_UPLOAD = Object.assign(window.ATRIUM_UPLOAD || {},"
+        " {zipQuery: '?zip=1&background=1'});"
+    )
+    await page.goto(f"{app.base}{gallery['prefix']}/upload?album={album_id}")
+    await page.set_input_files("#pick-files", str(archive2))
+    item2 = ".upload-item:has(.upload-name:text-is('later.zip'))"
+    await page.wait_for_selector(f"{item2}[data-state=ready]", timeout=90_000)
+    assert "2 of 2 processed" in await page.text_content(f"{item2} .upload-status")
+    jobs = await app.services.host_db.jobs.find(
+        {"tenant": gallery["slug"], "kind": "zip.import"}
+    ).to_list()
+    assert [j["state"] for j in jobs] == ["done"]
+    day2 = await ctx.db.albums.find_one({"parent_id": album_id, "title": "Day 2"})
+    assert len(await ctx.db.media.find({"album_id": day2["_id"]}).to_list()) == 2
     await context.close()
 
 

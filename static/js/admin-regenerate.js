@@ -1,0 +1,57 @@
+// Settings page: regenerate every derivative as the media.regenerate job and follow its
+// progress through the jobs API until it ends.
+(function () {
+  "use strict";
+  const box = document.getElementById("regenerate");
+  if (!box) return;
+  const button = box.querySelector("[data-regenerate]");
+  const wrap = box.querySelector(".regenerate-progress");
+  const bar = wrap.querySelector("progress");
+  const status = wrap.querySelector(".regenerate-status");
+  const api = box.dataset.api;
+
+  function xsrf() {
+    const m = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  function show(fraction, text) {
+    wrap.hidden = false;
+    bar.value = Math.round(100 * fraction);
+    status.textContent = text;
+  }
+  async function follow(jobId) {
+    for (;;) {
+      const response = await fetch(api + "/jobs/" + jobId, { credentials: "same-origin" });
+      if (!response.ok) throw new Error("the job could not be read (" + response.status + ")");
+      const job = (await response.json()).job || {};
+      if (job.state === "done") {
+        const r = job.result || {};
+        show(1, "Done" + (r.processed !== undefined ? ": " + r.processed + " remade" : "") + (r.failed ? ", " + r.failed + " could not be" : "") + ".");
+        return;
+      }
+      if (job.state === "failed" || job.state === "cancelled") {
+        show(job.progress || 0, "The job " + job.state + (job.error ? ": " + job.error : "."));
+        return;
+      }
+      show(job.progress || 0, (job.state === "queued" ? "Waiting to start…" : "Regenerating… " + Math.round(100 * (job.progress || 0)) + "%") + (job.message ? " · " + job.message : ""));
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    show(0, "Starting…");
+    try {
+      const response = await fetch(api + "/albums/" + box.dataset.albumId + "/regenerate", {
+        method: "POST", credentials: "same-origin",
+        headers: { "X-XSRFToken": xsrf(), "Content-Type": "application/json" }, body: "{}",
+      });
+      const data = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error((data.error && data.error.message) || "status " + response.status);
+      await follow(data.job_id);
+    } catch (err) {
+      show(0, "Could not regenerate: " + err.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
+})();
