@@ -176,20 +176,26 @@ def validate(values: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-CACHE_SECONDS = 5.0
-
-
 async def get_settings(ctx) -> dict[str, Any]:
-    """The tenant's settings merged over the defaults (cached briefly per process)."""
+    """The tenant's settings merged over the defaults, cached on the context until the
+    tenant's database is written to (tenants.context: generations and CACHE_SECONDS)."""
+    from tenants import context
+
     now = time.monotonic()
-    if ctx.settings_cache is not None and now - ctx.settings_fetched_at < CACHE_SECONDS:
+    if (
+        ctx.settings_cache is not None
+        and ctx.settings_generation == ctx.generation
+        and now - ctx.settings_fetched_at < context.CACHE_SECONDS
+    ):
         return ctx.settings_cache
+    generation = ctx.generation
     doc = await ctx.db.settings.find_one({"_id": "gallery"}) or {}
     merged = defaults()
     for key, value in (doc.get("values") or {}).items():
         if key in BY_KEY:
             merged[key] = value
     ctx.settings_cache, ctx.settings_fetched_at = merged, now
+    ctx.settings_generation = generation
     return merged
 
 

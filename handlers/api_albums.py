@@ -153,6 +153,11 @@ class AlbumEventsHandler(AlbumApi):
         await self.flush()
         deadline = time.monotonic() + self.MAX_SECONDS
         while not self._closed and time.monotonic() < deadline:
+            # Whether anything is still pending is read *before* the changes: a state that
+            # changes in between is then in `changed`, and "done" never skips it.
+            pending = await db.media.find_one(
+                {"album_id": album["_id"], "state": "pending"}, {"_id": 1}
+            )
             changed = (
                 await db.media.find({"album_id": album["_id"], "updated": {"$gte": since}})
                 .sort("updated", 1)
@@ -165,9 +170,6 @@ class AlbumEventsHandler(AlbumApi):
                     self._event("media", self.media_json(m, viewer, self.FIELDS))
                     if m.get("updated") and m["updated"] - timedelta(seconds=2) > since:
                         since = m["updated"] - timedelta(seconds=2)
-            pending = await db.media.find_one(
-                {"album_id": album["_id"], "state": "pending"}, {"_id": 1}
-            )
             if pending is None:
                 self._event("done", {"album_id": album["_id"]})
                 break

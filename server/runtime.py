@@ -1,4 +1,5 @@
-"""Background work that runs beside the web server in the same process (job workers)."""
+"""Background work that runs beside the web server in the same process: the write feed
+(other processes' writes reach this one's caches) and the job workers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ log = logging.getLogger("atrium")
 
 
 async def start_background(services) -> None:
-    """Start the job workers when the job runner exists and workers are configured."""
+    """Start the write feed, and the job workers when workers are configured."""
+    if services.feed is not None:
+        await services.feed.start()
     try:
         from server.jobs import JobRunner
     except ImportError:
@@ -24,3 +27,5 @@ async def stop_background(services) -> None:
     if services.jobs is not None:
         await services.jobs.stop()
         services.jobs = None
+    if services.feed is not None:
+        await services.feed.stop()

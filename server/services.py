@@ -11,6 +11,7 @@ from typing import Any
 from server.config import Config, ensure_host_secret
 from server.database import connect
 from tenants.registry import TenantRegistry
+from tenants.writefeed import WriteFeed
 
 log = logging.getLogger("atrium")
 
@@ -27,6 +28,9 @@ class Services:
     # Filled by later layers (job runner, process pool); None when not running.
     jobs: Any = None
     pool: Any = None
+    # tenants.writefeed.WriteFeed: publishes this process's tenant writes (every process)
+    # and, in a running service, brings other processes' writes to its caches.
+    feed: Any = None
     _closers: list = field(default_factory=list)
 
     @property
@@ -37,6 +41,11 @@ class Services:
         self._closers.append(fn)
 
     async def close(self) -> None:
+        if self.feed is not None:
+            try:
+                await self.feed.flush()  # a CLI's writes reach the running service's caches
+            except Exception:  # closing must go on; caches age out anyway
+                log.warning("could not publish the last tenant writes", exc_info=True)
         for fn in reversed(self._closers):
             result = fn()
             if asyncio.iscoroutine(result):
@@ -52,6 +61,7 @@ async def build_services(config: Config, reuse_embedded: bool = True) -> Service
     client, embedded = await connect(config, reuse_embedded=reuse_embedded)
     registry = TenantRegistry(config, client)
     services = Services(config=config, client=client, registry=registry, embedded=embedded)
+    services.feed = WriteFeed(registry.host_db)
     try:
         host = registry.host_db
         await host.jobs.create_index([("state", 1), ("run_after", 1)])

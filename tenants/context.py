@@ -20,8 +20,11 @@ from typing import Any
 
 from storage.root import StorageRoot
 
-# Writes made by another process (a second service process, the CLI) are seen after this.
+# How long a cached value is trusted without news of other processes' writes (a second
+# service process, a worker, the CLI). tenants.writefeed raises it while it runs, since
+# it then brings those writes within about two seconds.
 CACHE_SECONDS = 5.0
+DEFAULT_CACHE_SECONDS = CACHE_SECONDS
 # Entries per context; past it the cache starts over (tenants are many, hot keys few).
 CACHE_ENTRIES = 512
 # Rendered page parts (tens of KB each) are kept apart, fewer of them, so that a crawl
@@ -46,6 +49,27 @@ def generation(db_name: str) -> int:
 
 def _bump(db_name: str) -> None:
     _generations[db_name] = _generations.get(db_name, 0) + 1
+
+
+# Tenant databases written by this process since tenants.writefeed last published them.
+_written: set[str] = set()
+
+
+def _wrote(db_name: str) -> None:
+    _bump(db_name)
+    _written.add(db_name)
+
+
+def take_written() -> set[str]:
+    """The databases written since the last call (for tenants.writefeed to publish)."""
+    names = set(_written)
+    _written.clear()
+    return names
+
+
+def written_elsewhere(db_name: str) -> None:
+    """Another process wrote to this tenant's database: what was cached from it is stale."""
+    _bump(db_name)
 
 
 def fresh_copy(value):
@@ -82,7 +106,7 @@ class TrackedCollection:
             try:
                 return await attr(*args, **kwargs)
             finally:
-                _bump(db_name)
+                _wrote(db_name)
 
         return write
 
@@ -128,7 +152,7 @@ class TrackedDatabase:
                 try:
                     return await attr(*args, **kwargs)
                 finally:
-                    _bump(db_name)
+                    _wrote(db_name)
 
             return write
         return attr
@@ -162,6 +186,7 @@ class TenantContext:
     # Cached gallery settings (gallery.settings fills and invalidates these).
     settings_cache: dict | None = None
     settings_fetched_at: float = 0.0
+    settings_generation: int = -1
     _cache: dict = field(default_factory=dict, repr=False)
     _pages: dict = field(default_factory=dict, repr=False)
 
@@ -181,7 +206,8 @@ class TenantContext:
         if entry is _MISS:
             return default
         gen, at, value = entry
-        if gen != _generations.get(self.db.name, 0) or time.monotonic() - at > CACHE_SECONDS:
+        stale = time.monotonic() - at > CACHE_SECONDS
+        if gen != _generations.get(self.db.name, 0) or stale:
             self._cache.pop(key, None)
             return default
         return value
