@@ -11,13 +11,13 @@ from urllib.parse import unquote
 import tornado.web
 
 from gallery import ingest
-from gallery.errors import GalleryError, TooLarge
+from gallery.errors import TooLarge
 from gallery.media import viewable_media
 from gallery.media_replace import boundary_of, extract_file_part, replace_original
 from gallery.permissions import viewer_for
 from gallery.uploads import HashingWriter
 from handlers.api_base import ApiHandler, operation
-from handlers.uploads import _declared_length
+from handlers.uploads import StreamedFileBody, _declared_length
 
 # A multipart body carries a little more than the file: boundaries and part headers.
 MULTIPART_SLACK = 64 * 1024
@@ -33,11 +33,7 @@ def _unlink(path) -> None:
 
 
 @tornado.web.stream_request_body
-class MediaFileReplaceHandler(ApiHandler):
-    writer: HashingWriter | None = None
-    refused = False
-    completed = False
-
+class MediaFileReplaceHandler(StreamedFileBody, ApiHandler):
     async def prepare(self) -> None:
         await super().prepare()
         if self.request.method != "POST":
@@ -62,35 +58,14 @@ class MediaFileReplaceHandler(ApiHandler):
         if self.refused or self.writer is None:
             return
         if self.writer.received + len(chunk) > self.limit:
-            self.refused = True
-            writer, self.writer = self.writer, None
-            await writer.discard()
-            self._handle_request_exception(
+            await self.refuse(
                 TooLarge(
                     f"The file is larger than this gallery's limit of "
                     f"{self.settings_values.get('max_upload_mb')} MB."
                 )
             )
             return
-        try:
-            await self.writer.write(chunk)
-        except GalleryError as exc:
-            self.refused = True
-            writer, self.writer = self.writer, None
-            await writer.discard()
-            self._handle_request_exception(exc)
-
-    def on_connection_close(self) -> None:
-        super().on_connection_close()
-        self._cleanup_soon()
-
-    def on_finish(self) -> None:
-        self._cleanup_soon()
-
-    def _cleanup_soon(self) -> None:
-        if self.writer is not None and not self.completed:
-            writer, self.writer = self.writer, None
-            asyncio.ensure_future(writer.discard())
+        await self.store_chunk(chunk)
 
     async def post(self, media_id: str) -> None:
         writer, self.writer = self.writer, None

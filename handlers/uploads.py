@@ -57,13 +57,46 @@ def _declared_length(handler: tornado.web.RequestHandler) -> int | None:
     return value
 
 
-@tornado.web.stream_request_body
-class AlbumUploadHandler(AlbumWriteMixin, TenantHandler):
-    """POST /api/v1/albums/<id>/upload: the raw file as the body; X-File-Name or ?name=."""
+class StreamedFileBody:
+    """A request body streamed into a HashingWriter under tmp/ (`self.writer`, opened in
+    prepare): refused part-way with a clear error, and discarded whenever the request ends
+    without `completed` being set (a refusal, an error, a client that went away)."""
 
     writer: HashingWriter | None = None
     refused = False
     completed = False
+
+    async def refuse(self, exc: GalleryError) -> None:
+        self.refused = True
+        writer, self.writer = self.writer, None
+        await writer.discard()
+        try:
+            raise exc  # error pages read the error from sys.exc_info()
+        except GalleryError as raised:
+            self._handle_request_exception(raised)
+
+    async def store_chunk(self, chunk: bytes) -> None:
+        try:
+            await self.writer.write(chunk)
+        except GalleryError as exc:
+            await self.refuse(exc)
+
+    def on_connection_close(self) -> None:
+        super().on_connection_close()
+        self._cleanup_soon()
+
+    def on_finish(self) -> None:
+        self._cleanup_soon()
+
+    def _cleanup_soon(self) -> None:
+        if self.writer is not None and not self.completed:
+            writer, self.writer = self.writer, None
+            asyncio.ensure_future(writer.discard())
+
+
+@tornado.web.stream_request_body
+class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
+    """POST /api/v1/albums/<id>/upload: the raw file as the body; X-File-Name or ?name=."""
 
     async def prepare(self) -> None:
         await super().prepare()
@@ -95,38 +128,19 @@ class AlbumUploadHandler(AlbumWriteMixin, TenantHandler):
         if self.quota_left is not None and not self.is_zip:
             limit = min(limit, self.quota_left)
         if total > limit:
-            self.refused = True
-            writer, self.writer = self.writer, None
-            await writer.discard()
-            try:
-                if total > self.limit:
-                    raise TooLarge(
+            if total > self.limit:
+                await self.refuse(
+                    TooLarge(
                         f"The file is larger than this gallery's limit of "
                         f"{self.settings_values.get('max_upload_mb')} MB."
                     )
-                raise TooLarge("This gallery's storage quota is used up; the file does not fit.")
-            except TooLarge as exc:
-                self._handle_request_exception(exc)
+                )
+            else:
+                await self.refuse(
+                    TooLarge("This gallery's storage quota is used up; the file does not fit.")
+                )
             return
-        try:
-            await self.writer.write(chunk)
-        except GalleryError as exc:
-            self.refused = True
-            writer, self.writer = self.writer, None
-            await writer.discard()
-            self._handle_request_exception(exc)
-
-    def on_connection_close(self) -> None:
-        super().on_connection_close()
-        self._cleanup_soon()
-
-    def on_finish(self) -> None:
-        self._cleanup_soon()
-
-    def _cleanup_soon(self) -> None:
-        if self.writer is not None and not self.completed:
-            writer, self.writer = self.writer, None
-            asyncio.ensure_future(writer.discard())
+        await self.store_chunk(chunk)
 
     def _job_queue(self):
         if self.services.jobs is not None:
