@@ -178,8 +178,10 @@ def _parse_wrk_time(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(url: str, clients: int, duration: float, headers: dict) -> dict:
+def run_wrk(url: str, clients: int, duration: float, headers: dict, script: str | None = None) -> dict:
     args = ["wrk", "-t2", f"-c{clients}", f"-d{max(1, round(duration))}s", "--latency"]
+    if script:
+        args += ["-s", script]
     for key, value in headers.items():
         args += ["-H", f"{key}: {value}"]
     out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
