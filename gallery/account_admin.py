@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from gallery import roles as gallery_roles
 from gallery.accounts import (
-    RESET_HOURS,
     account_event,
     became_active,
-    issue_token,
+    mail_reset_link,
     remove_user,
     save_state,
     user_vars,
@@ -195,14 +194,7 @@ async def admin_send_reset(
     user = await get_user(ctx, user_id)
     if not user.get("email"):
         raise Invalid("This account has no e-mail address.")
-    token = await issue_token(ctx, user, "reset", RESET_HOURS)
-    await queue_mail(
-        ctx,
-        user["email"],
-        "reset",
-        {**user_vars(user), "reset_url": urls.absolute("/reset", token=token)},
-        queue=queue,
-    )
+    await mail_reset_link(ctx, user, urls=urls, queue=queue)
     await account_event(
         ctx,
         "account",

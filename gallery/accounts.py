@@ -225,6 +225,18 @@ async def verify_email(ctx, settings: dict, token: str, *, urls, queue=None) -> 
 # -- password reset and change ------------------------------------------------------------
 
 
+async def mail_reset_link(ctx, user: dict, *, urls, queue=None) -> None:
+    """Issue a single-use reset token for the user and queue the mail carrying its link."""
+    token = await issue_token(ctx, user, "reset", RESET_HOURS)
+    await queue_mail(
+        ctx,
+        user["email"],
+        "reset",
+        {**user_vars(user), "reset_url": urls.absolute("/reset", token=token)},
+        queue=queue,
+    )
+
+
 async def request_reset(ctx, login: str, *, urls, queue=None, ip: str = "") -> None:
     """Mail a reset link to the account(s) of this address or name. Says nothing about them."""
     users = []
@@ -236,14 +248,7 @@ async def request_reset(ctx, login: str, *, urls, queue=None, ip: str = "") -> N
     for user in users:
         if user.get("disabled") or not user.get("email"):
             continue
-        token = await issue_token(ctx, user, "reset", RESET_HOURS)
-        await queue_mail(
-            ctx,
-            user["email"],
-            "reset",
-            {**user_vars(user), "reset_url": urls.absolute("/reset", token=token)},
-            queue=queue,
-        )
+        await mail_reset_link(ctx, user, urls=urls, queue=queue)
 
 
 async def reset_password(

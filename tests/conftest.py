@@ -157,3 +157,14 @@ def viewer_of():
         return await viewer_for(ctx, user, await get_settings(ctx))
 
     return make
+
+
+@pytest.fixture
+def mail_sink():
+    """A real SMTP server (aiosmtpd) that keeps the messages it receives."""
+    from tests.mail_server import MailSink
+
+    sink = MailSink()
+    sink.start()
+    yield sink
+    sink.stop()

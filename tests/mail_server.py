@@ -68,3 +68,16 @@ def link_in(message, path: str) -> str:
         if path in url:
             return "/" + url.split("://", 1)[1].split("/", 1)[1]
     raise AssertionError(f"no link with {path} in:\n{body_text(message)}")
+
+
+def mail_config(make_config, sink: MailSink, **overrides):
+    """A test config whose SMTP goes to `sink`, with one job worker to deliver the outbox."""
+    return make_config(
+        **{
+            "jobs.workers": 1,
+            "smtp.host": "127.0.0.1",
+            "smtp.port": sink.port,
+            "smtp.from_address": "gallery@atrium.test",
+            **overrides,
+        }
+    )

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from gallery.settings import update_settings
-from tests.mail_server import MailSink, link_in
+from tests.mail_server import link_in, mail_config
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -19,23 +19,8 @@ NEW_PASSWORD = "Amber-Kettle-Harbour-77"
 
 
 @pytest.fixture
-def mail_sink():
-    sink = MailSink()
-    sink.start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
 def config(make_config, mail_sink):
-    return make_config(
-        **{
-            "jobs.workers": 1,
-            "smtp.host": "127.0.0.1",
-            "smtp.port": mail_sink.port,
-            "smtp.from_address": "gallery@atrium.test",
-        }
-    )
+    return mail_config(make_config, mail_sink)
 
 
 async def _sign_in(page, base: str, login: str, password: str) -> None:

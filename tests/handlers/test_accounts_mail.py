@@ -8,29 +8,14 @@ import pytest
 
 from gallery.settings import update_settings
 from tests.client import text
-from tests.mail_server import MailSink, body_html, body_text, link_in
+from tests.mail_server import body_html, body_text, link_in, mail_config
 
 PASSWORD = "Violet-Tuba-Lantern-42"
 
 
 @pytest.fixture
-def mail_sink():
-    sink = MailSink()
-    sink.start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
 def config(make_config, mail_sink):
-    return make_config(
-        **{
-            "jobs.workers": 1,
-            "smtp.host": "127.0.0.1",
-            "smtp.port": mail_sink.port,
-            "smtp.from_address": "gallery@atrium.test",
-        }
-    )
+    return mail_config(make_config, mail_sink)
 
 
 async def _settings(gallery, **values):
