@@ -100,7 +100,8 @@ def page_order(album: dict, sort=None, direction=None) -> tuple[str, int]:
     return field, (-1 if str(direction).lower() in ("-1", "desc") else 1)
 
 
-def _bounded(name: str, value, minimum: int, maximum: int) -> int:
+def bounded_int(name: str, value, minimum: int, maximum: int) -> int:
+    """A whole number (int or its text) within [minimum, maximum], or Invalid naming `name`."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise Invalid(f"{name} must be a whole number.", field_errors={name: "must be a whole number"})
     try:
@@ -133,8 +134,8 @@ async def list_album_media(
     Reads one page (and one indexed count), never the whole album.
     """
     field, direction = page_order(album, sort, direction)
-    limit = _bounded("limit", limit, 1, MAX_PAGE)
-    offset = _bounded("offset", offset or 0, 0, MAX_OFFSET)
+    limit = bounded_int("limit", limit, 1, MAX_PAGE)
+    offset = bounded_int("offset", offset or 0, 0, MAX_OFFSET)
     query: dict = {"album_id": album["_id"]}
     find = query
     if cursor:

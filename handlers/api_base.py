@@ -5,6 +5,7 @@ and `operation()` for the OpenAPI description each API module declares next to i
 from __future__ import annotations
 
 from gallery.errors import Invalid
+from gallery.listing import bounded_int
 from gallery.media import has_distinct_original, may_view_original
 from gallery.permissions import Viewer, can, viewer_for
 from handlers.base import TenantHandler
@@ -37,18 +38,7 @@ class ApiHandler(TenantHandler):
         raw = self.get_query_argument(name, None)
         if raw is None or raw == "":
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise Invalid(
-                f"{name} must be a whole number.", field_errors={name: "must be a whole number"}
-            ) from None
-        if not minimum <= value <= maximum:
-            raise Invalid(
-                f"{name} must be between {minimum} and {maximum}.",
-                field_errors={name: f"must be between {minimum} and {maximum}"},
-            )
-        return value
+        return bounded_int(name, raw, minimum, maximum)
 
     def page_arguments(self) -> dict:
         """offset/limit (bounded; out of range is a 400) and an optional cursor."""
