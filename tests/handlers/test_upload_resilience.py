@@ -68,6 +68,18 @@ def _receiving(ctx, suffix: str):
     return check
 
 
+async def _plain_upload(b, gallery, root, body: bytes, name: str):
+    """A whole upload into the root album that must succeed (201)."""
+    response = await b.api(
+        "POST",
+        f"{gallery['prefix']}/api/v1/albums/{root['_id']}/upload",
+        body=body,
+        headers={"X-File-Name": name},
+    )
+    assert response.code == 201, text(response)
+    return response
+
+
 def _files(root) -> list[str]:
     return sorted(p.name for p in root.rglob("*") if p.is_file())
 
@@ -77,13 +89,7 @@ async def test_a_plain_upload_cut_off_midway_leaves_nothing_behind(app, make_gal
     gallery, tus, root = await signed_in(app, make_gallery)
     ctx, b = gallery["ctx"], tus.browser
     kept = payload(200_000)
-    first = await b.api(
-        "POST",
-        f"{gallery['prefix']}/api/v1/albums/{root['_id']}/upload",
-        body=kept,
-        headers={"X-File-Name": "kept.txt"},
-    )
-    assert first.code == 201, text(first)
+    await _plain_upload(b, gallery, root, kept, "kept.txt")
     usage = await current_usage(ctx)
     stored_before = _files(ctx.storage.originals)
     data = payload(8 * MB)
@@ -107,13 +113,7 @@ async def test_a_plain_upload_cut_off_midway_leaves_nothing_behind(app, make_gal
     assert await ctx.db.media.count_documents({}) == 1
     assert await current_usage(ctx) == usage
     # The service still serves, and the same upload, sent whole, works.
-    again = await b.api(
-        "POST",
-        f"{gallery['prefix']}/api/v1/albums/{root['_id']}/upload",
-        body=data,
-        headers={"X-File-Name": "cut.txt"},
-    )
-    assert again.code == 201, text(again)
+    await _plain_upload(b, gallery, root, data, "cut.txt")
     assert (
         hashlib.sha256(data).hexdigest()
         == (await ctx.db.media.find_one({"file_name": "cut.txt"}))["original"]["sha256"]
@@ -188,13 +188,7 @@ async def test_a_file_replacement_cut_off_midway_keeps_the_old_file(app, make_ga
     gallery, tus, root = await signed_in(app, make_gallery)
     ctx, b = gallery["ctx"], tus.browser
     old = payload(100_000)
-    first = await b.api(
-        "POST",
-        f"{gallery['prefix']}/api/v1/albums/{root['_id']}/upload",
-        body=old,
-        headers={"X-File-Name": "notes.txt"},
-    )
-    assert first.code == 201, text(first)
+    first = await _plain_upload(b, gallery, root, old, "notes.txt")
     media = json.loads(first.body)
     data = payload(4 * MB)
     await _cut(
