@@ -23,6 +23,7 @@ from gallery.ids import is_id, new_id
 from gallery.keywords import keyword_fields
 from gallery.permissions import Viewer, can, require
 from gallery.tags import clean_tags, tag_fields
+from gallery.transforms import combine_transform, transform_arguments
 from gallery.usage import add_usage
 
 MEDIA_VERSION = 1
@@ -373,42 +374,6 @@ async def delete_media(ctx, viewer: Viewer, media_id: str) -> None:
 
 
 # -- processing requests ---------------------------------------------------------------------
-
-
-def combine_transform(current: dict | None, rotate: int = 0, flip: str | None = None) -> dict:
-    """Add a clockwise rotation and/or a flip to a stored transform.
-
-    A transform is "rotate clockwise, then mirror horizontally if `mirror`"; a vertical
-    flip is a horizontal one plus half a turn; a rotation after a mirror turns the other way.
-    """
-    r = int((current or {}).get("rotate", 0)) % 360
-    mirror = bool((current or {}).get("mirror", False))
-    if rotate % 90:
-        raise Invalid(
-            "Rotation must be a multiple of 90 degrees.",
-            field_errors={"rotate": "must be 0, 90, 180 or 270"},
-        )
-    r = (r - rotate) % 360 if mirror else (r + rotate) % 360
-    if flip == "horizontal":
-        mirror = not mirror
-    elif flip == "vertical":
-        mirror = not mirror
-        r = (r + 180) % 360
-    elif flip is not None:
-        raise Invalid(
-            "Flip must be horizontal or vertical.",
-            field_errors={"flip": "must be horizontal or vertical"},
-        )
-    return {"rotate": r, "mirror": mirror}
-
-
-def transform_arguments(transform: dict | None) -> dict:
-    """make_image_derivatives keyword arguments for a stored transform."""
-    transform = transform or {}
-    return {
-        "rotate": int(transform.get("rotate", 0)) % 360,
-        "flip": "horizontal" if transform.get("mirror") else None,
-    }
 
 
 async def rotate_media(

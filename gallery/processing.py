@@ -21,10 +21,10 @@ from functools import partial
 from gallery import tagcounts
 from gallery import transcoding as _transcoding  # noqa: F401  (registers media.transcode)
 from gallery.albums import contains
-from gallery.media import transform_arguments
 from gallery.search import keys_after_update
 from gallery.settings import get_settings
 from gallery.tags import tag_fields
+from gallery.transforms import transform_arguments
 from server import jobs
 from server.jobs import JobContext, JobFailed
 

@@ -9,7 +9,6 @@ from gallery.errors import Invalid, NotAuthenticated, NotFound
 from gallery.listing import list_album_media
 from gallery.media import (
     add_media_file,
-    combine_transform,
     copy_media,
     delete_media,
     get_media,
@@ -18,6 +17,7 @@ from gallery.media import (
     set_cover,
     update_media,
 )
+from gallery.transforms import combine_transform
 
 
 async def _setup(make_gallery, viewer_of):
