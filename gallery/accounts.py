@@ -15,7 +15,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from gallery import roles as gallery_roles
-from gallery.albums import _sibling_dirnames, album_dir, album_document, root_album, safe_dirname
+from gallery.albums import album_dir, album_document, root_album, safe_dirname, sibling_dirnames
 from gallery.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from gallery.events import record_event
 from gallery.ids import is_id
@@ -390,7 +390,7 @@ async def create_user_album(ctx, user: dict, settings: dict) -> dict | None:
         return None
     title = user["username"][:200]
     # Its own directory: an album without one would share (and on deletion, lose) the parent's.
-    dirname = safe_dirname(title, await _sibling_dirnames(ctx, parent))
+    dirname = safe_dirname(title, await sibling_dirnames(ctx, parent))
     album = album_document(title, parent, owner_id=user["_id"], dirname=dirname)
     album["user_album_of"] = user["_id"]
     await asyncio.to_thread(album_dir(ctx, album).mkdir, parents=True, exist_ok=True)

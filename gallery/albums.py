@@ -13,13 +13,13 @@ import asyncio
 import contextlib
 import os
 import shutil
-import unicodedata
 from datetime import UTC, datetime
 
 from pymongo import UpdateOne
 
 from gallery import tagcounts
 from gallery.errors import Invalid, NotFound
+from gallery.filenames import safe_dirname
 from gallery.ids import is_id, new_id
 from gallery.permissions import Viewer, require
 from gallery.privacy import apply_private
@@ -29,7 +29,6 @@ ALBUM_VERSION = 1
 SORT_FIELDS = ("position", "title", "date_taken", "date_added", "file_name")
 MAX_TITLE = 200
 MAX_SUMMARY = 4000
-MAX_DIRNAME = 80
 _BULK = 500
 
 
@@ -80,30 +79,7 @@ def _join(parent: str, name: str) -> str:
     return f"{parent}/{name}" if parent else name
 
 
-def safe_dirname(title: str, siblings=()) -> str:
-    """A directory name for an album title: no separators, control characters or dot-only
-    names, at most MAX_DIRNAME characters, different (ignoring case) from `siblings`."""
-    text = "".join(" " if ch.isspace() else ch for ch in unicodedata.normalize("NFC", title or ""))
-    text = "".join(
-        "-" if ch in "/\\" else ("_" if ch in '<>:"|?*' else ch)
-        for ch in text
-        if unicodedata.category(ch)[0] != "C"
-    )
-    text = " ".join(text.split()).strip(" .")
-    base = text[:MAX_DIRNAME].rstrip(" .") or "album"
-    # Some filesystems count bytes: keep well under 255.
-    while len(base.encode()) > 200:
-        base = base[:-1]
-    taken = {s.casefold() for s in siblings}
-    name, n = base, 2
-    while name.casefold() in taken:
-        suffix = f" ({n})"
-        name = base[: MAX_DIRNAME - len(suffix)].rstrip(" .") + suffix
-        n += 1
-    return name
-
-
-async def _sibling_dirnames(ctx, parent: dict, exclude_id: str | None = None) -> set[str]:
+async def sibling_dirnames(ctx, parent: dict, exclude_id: str | None = None) -> set[str]:
     query: dict = {"parent_id": parent["_id"]}
     if exclude_id:
         query["_id"] = {"$ne": exclude_id}
@@ -216,7 +192,7 @@ async def create_album(ctx, viewer: Viewer, parent_id: str, fields: dict) -> dic
     require(viewer, "add_album", parent)
     clean = clean_album_fields(fields, creating=True)
     clean.pop("cover_id", None)
-    dirname = safe_dirname(clean["title"], await _sibling_dirnames(ctx, parent))
+    dirname = safe_dirname(clean["title"], await sibling_dirnames(ctx, parent))
     doc = album_document(
         clean["title"], parent, owner_id=(viewer.user or {}).get("_id"), dirname=dirname
     )
@@ -256,7 +232,7 @@ async def update_album(
     renaming = "title" in clean and clean["title"] != album["title"] and album.get("parent_id")
     if renaming and (settings or {}).get("sync_dirnames_with_titles"):
         parent = await get_album(ctx, album["parent_id"])
-        siblings = await _sibling_dirnames(ctx, parent, exclude_id=album["_id"])
+        siblings = await sibling_dirnames(ctx, parent, exclude_id=album["_id"])
         siblings.discard(album.get("dirname", ""))
         new_name = safe_dirname(clean["title"], siblings)
         if new_name != album.get("dirname"):
@@ -394,7 +370,7 @@ async def move_album(ctx, viewer: Viewer, album_id: str, new_parent_id: str) -> 
     if new_parent["_id"] == parent["_id"]:
         return album
     name = safe_dirname(
-        album.get("dirname") or album["title"], await _sibling_dirnames(ctx, new_parent)
+        album.get("dirname") or album["title"], await sibling_dirnames(ctx, new_parent)
     )
     await _relocate(ctx, album, new_parent, name)
     position = await _next_position(ctx.db.albums, {"parent_id": new_parent["_id"]})
@@ -430,7 +406,7 @@ async def copy_album(ctx, viewer: Viewer, album_id: str, dest_parent_id: str) ->
         parent = dest if src is album else new_albums[src["parent_id"]]
         if src is album:
             name = safe_dirname(
-                src.get("dirname") or src["title"], await _sibling_dirnames(ctx, parent)
+                src.get("dirname") or src["title"], await sibling_dirnames(ctx, parent)
             )
         else:
             name = src.get("dirname") or safe_dirname(src["title"])

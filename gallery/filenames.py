@@ -1,4 +1,5 @@
-"""Safe file names for originals, and placing a file under one without overwriting."""
+"""Safe file names for originals and directory names for albums, and placing a file under
+one without overwriting."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from media.sniff import MIME_TYPES
 
 MAX_NAME = 200
 MAX_NAME_BYTES = 240
+MAX_DIRNAME = 80
 
 # Extensions people use for a type whose canonical extension (media.sniff) differs.
 _ALIASES = {
@@ -94,3 +96,26 @@ def place_file(src: Path, directory: Path, name: str) -> Path:
         os.unlink(src)
         return candidate
     raise Conflict("Too many files with this name in the album.")
+
+
+def safe_dirname(title: str, siblings=()) -> str:
+    """A directory name for an album title: no separators, control characters or dot-only
+    names, at most MAX_DIRNAME characters, different (ignoring case) from `siblings`."""
+    text = "".join(" " if ch.isspace() else ch for ch in unicodedata.normalize("NFC", title or ""))
+    text = "".join(
+        "-" if ch in "/\\" else ("_" if ch in '<>:"|?*' else ch)
+        for ch in text
+        if unicodedata.category(ch)[0] != "C"
+    )
+    text = " ".join(text.split()).strip(" .")
+    base = text[:MAX_DIRNAME].rstrip(" .") or "album"
+    # Some filesystems count bytes: keep well under 255.
+    while len(base.encode()) > 200:
+        base = base[:-1]
+    taken = {s.casefold() for s in siblings}
+    name, n = base, 2
+    while name.casefold() in taken:
+        suffix = f" ({n})"
+        name = base[: MAX_DIRNAME - len(suffix)].rstrip(" .") + suffix
+        n += 1
+    return name

@@ -2,19 +2,19 @@
 
 import pytest
 
-from gallery import albums
+from gallery import albums, filenames
 from gallery.errors import Invalid, NotAuthenticated, NotFound
 from gallery.media import add_media_file
 
 
 def test_safe_dirname_strips_separators_control_characters_and_dots():
-    assert albums.safe_dirname("a/b\\c") == "a-b-c"
-    assert albums.safe_dirname("..") == "album"
-    assert albums.safe_dirname(".hidden.") == "hidden"
-    assert albums.safe_dirname("tab\there\x00\x1f new\nline") == "tab here new line"
-    assert len(albums.safe_dirname("x" * 500)) == albums.MAX_DIRNAME
-    assert albums.safe_dirname("Trip", ["trip", "Trip (2)"]) == "Trip (3)"
-    assert albums.safe_dirname("x" * 500, ["x" * albums.MAX_DIRNAME]).endswith(" (2)")
+    assert filenames.safe_dirname("a/b\\c") == "a-b-c"
+    assert filenames.safe_dirname("..") == "album"
+    assert filenames.safe_dirname(".hidden.") == "hidden"
+    assert filenames.safe_dirname("tab\there\x00\x1f new\nline") == "tab here new line"
+    assert len(filenames.safe_dirname("x" * 500)) == filenames.MAX_DIRNAME
+    assert filenames.safe_dirname("Trip", ["trip", "Trip (2)"]) == "Trip (3)"
+    assert filenames.safe_dirname("x" * 500, ["x" * filenames.MAX_DIRNAME]).endswith(" (2)")
 
 
 async def _setup(make_gallery, viewer_of, slug="alpha"):
