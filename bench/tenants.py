@@ -142,11 +142,18 @@ def wrk_random_tenants(port: int, slugs: list[str], clients: int, duration: floa
 
 
 async def measure(count: int, requests: int, clients: int, extra_env: dict | None = None,
-                  use_wrk: bool = False) -> dict:
-    data_dir = Path(tempfile.mkdtemp(prefix=f"atrium-bench-{count}-"))
+                  use_wrk: bool = False, keep: Path | None = None) -> dict:
+    if keep is not None:
+        data_dir = keep / f"{count}-tenants"
+        data_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        data_dir = Path(tempfile.mkdtemp(prefix=f"atrium-bench-{count}-"))
     try:
         t0 = time.perf_counter()
-        await provision(data_dir, count)
+        done = data_dir / "provisioned"
+        if not done.exists():
+            await provision(data_dir, count)
+            done.touch()
         provision_s = time.perf_counter() - t0
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
@@ -191,7 +198,8 @@ async def measure(count: int, requests: int, clients: int, extra_env: dict | Non
             )
         return row
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main() -> None:
@@ -203,12 +211,14 @@ def main() -> None:
                         help="configuration for the measured service (repeatable)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
                         help="load generator for the steady state (auto: wrk when installed)")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="provision into DIR and reuse it on the next run (to compare changes)")
     args = parser.parse_args()
     extra_env = dict(item.split("=", 1) for item in args.env)
     use_wrk = args.client == "wrk" or (args.client == "auto" and bool(shutil.which("wrk")))
     rows = []
     for count in [int(c) for c in args.counts.split(",")]:
-        rows.append(asyncio.run(measure(count, args.requests, args.clients, extra_env, use_wrk)))
+        rows.append(asyncio.run(measure(count, args.requests, args.clients, extra_env, use_wrk, args.keep)))
         print(f"measured {count} tenants", file=sys.stderr, flush=True)
     print()
     client = "wrk, 8 s" if use_wrk else f"Python client, {args.requests} requests"

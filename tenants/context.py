@@ -25,6 +25,11 @@ from storage.root import StorageRoot
 # it then brings those writes within about two seconds.
 CACHE_SECONDS = 5.0
 DEFAULT_CACHE_SECONDS = CACHE_SECONDS
+
+
+def feed_live() -> bool:
+    """True while tenants.writefeed brings other processes' writes (it raises CACHE_SECONDS)."""
+    return CACHE_SECONDS > DEFAULT_CACHE_SECONDS
 # Entries per context; past it the cache starts over (tenants are many, hot keys few).
 CACHE_ENTRIES = 512
 # Rendered page parts (tens of KB each) are kept apart, fewer of them, so that a crawl
@@ -124,15 +129,22 @@ class TrackedCollection:
 
 
 class TrackedDatabase:
-    """The tenant's database; every collection taken from it is a TrackedCollection."""
+    """The tenant's database; every collection taken from it is a TrackedCollection.
 
-    __slots__ = ("_collections", "_db")
+    With `only`, just those collections are tracked and the rest are handed out as they
+    are: the host database tracks its tenant records this way (tenants.registry), not the
+    busy collections beside them."""
 
-    def __init__(self, db):
+    __slots__ = ("_collections", "_db", "_only")
+
+    def __init__(self, db, only: frozenset[str] | None = None):
         self._db = db
+        self._only = only
         self._collections: dict[str, TrackedCollection] = {}
 
-    def _wrap(self, name: str) -> TrackedCollection:
+    def _wrap(self, name: str):
+        if self._only is not None and name not in self._only:
+            return self._db[name]
         wrapped = self._collections.get(name)
         if wrapped is None:
             wrapped = self._collections[name] = TrackedCollection(self._db[name], self._db.name)
@@ -144,7 +156,7 @@ class TrackedDatabase:
         attr = getattr(self._db, name)
         if type(attr).__name__ == "AsyncCollection":
             return self._wrap(name)
-        if name in ("drop_collection", "create_collection"):
+        if name in ("drop_collection", "create_collection") and self._only is None:
             db_name = self._db.name
 
             async def write(*args, **kwargs):
@@ -160,10 +172,13 @@ class TrackedDatabase:
     def __getitem__(self, name: str) -> TrackedCollection:
         return self._wrap(name)
 
-    def get_collection(self, name: str, *args, **kwargs) -> TrackedCollection:
-        if args or kwargs:
-            return TrackedCollection(self._db.get_collection(name, *args, **kwargs), self._db.name)
-        return self._wrap(name)
+    def get_collection(self, name: str, *args, **kwargs):
+        if not (args or kwargs):
+            return self._wrap(name)
+        collection = self._db.get_collection(name, *args, **kwargs)
+        if self._only is not None and name not in self._only:
+            return collection
+        return TrackedCollection(collection, self._db.name)
 
     def __eq__(self, other) -> bool:
         return self._db == getattr(other, "_db", other)
@@ -183,6 +198,8 @@ class TenantContext:
     storage: StorageRoot
     cookie_key: bytes
     fetched_at: float = field(default_factory=time.monotonic)
+    # Generation of the host's tenant records when `record` was read (tenants.registry).
+    record_generation: int = -1
     # Cached gallery settings (gallery.settings fills and invalidates these).
     settings_cache: dict | None = None
     settings_fetched_at: float = 0.0

@@ -1,9 +1,15 @@
 """The tenant registry: tenant records in the host database and a per-process cache of contexts.
 
 Contexts are made lazily on a tenant's first request and kept in a bounded LRU cache,
-so start-up time and memory do not grow with the number of tenants. A cached record is
-trusted for `tenants.cache_seconds`; after that it is re-read (one indexed lookup), so a
-tenant suspended through another process stops being served within that time.
+so start-up time and memory do not grow with the number of tenants.
+
+A cached record is dropped at the next request after any write to the host's `tenants`
+or `hostnames` collections (they are tracked like a tenant database, tenants.context),
+and by age: after `tenants.cache_seconds` when this process has no write feed, so a
+tenant suspended through another process stops being served within that time. While
+the feed runs, other processes' record changes arrive through it (about two seconds),
+and a record is re-read only after the feed's safety-net age: re-reading a thousand
+tenants' records every few seconds was a large part of their tail latency.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from collections import OrderedDict
 from pathlib import Path
 
 from storage.root import StorageRoot
-from tenants.context import TenantContext
+from tenants import context as tenant_context
+from tenants.context import TenantContext, TrackedDatabase
 from tenants.names import InvalidName, check_slug
 from tenants.tokens import derive_key
 
@@ -22,15 +29,19 @@ class TenantNotFound(Exception):
     """No tenant answers to this slug or hostname."""
 
 
+RECORD_COLLECTIONS = frozenset({"tenants", "hostnames"})
+
+
 class TenantRegistry:
     def __init__(self, config, client):
         self.config = config
         self.client = client
         self.prefix = config.database.prefix
-        self.host_db = client[f"{self.prefix}host"]
+        # Writes to these two move the records' generation (see the module's docstring).
+        self.host_db = TrackedDatabase(client[f"{self.prefix}host"], only=RECORD_COLLECTIONS)
         self.tenants_dir = Path(config.data_dir) / "tenants"
         self._contexts: OrderedDict[str, TenantContext] = OrderedDict()
-        self._hostnames: dict[str, tuple[str, float]] = {}
+        self._hostnames: dict[str, tuple[str, float, int]] = {}  # name -> slug, read at, generation
 
     # -- names of a tenant's resources ------------------------------------------------
     def database_name(self, slug: str) -> str:
@@ -77,6 +88,14 @@ class TenantRegistry:
             cookie_key=derive_key(secret, f"tenant-cookie:{slug}:{record.get('key_salt', '')}"),
         )
 
+    def _records_generation(self) -> int:
+        return tenant_context.generation(self.host_db.name)
+
+    def _trust_seconds(self) -> float:
+        if tenant_context.feed_live():
+            return tenant_context.CACHE_SECONDS
+        return self.config.tenants.cache_seconds
+
     async def context_for_slug(self, slug: str) -> TenantContext:
         try:
             check_slug(slug)
@@ -84,7 +103,9 @@ class TenantRegistry:
             raise TenantNotFound(slug) from None
         ctx = self._contexts.get(slug)
         now = time.monotonic()
-        if ctx is not None and now - ctx.fetched_at < self.config.tenants.cache_seconds:
+        generation = self._records_generation()
+        if (ctx is not None and ctx.record_generation == generation
+                and now - ctx.fetched_at < self._trust_seconds()):
             self._contexts.move_to_end(slug)
             return ctx
         record = await self.host_db.tenants.find_one({"_id": slug})
@@ -95,6 +116,8 @@ class TenantRegistry:
             ctx.record, ctx.fetched_at = record, now
         else:
             ctx = self._make_context(record)
+        # Read before the lookup: a write that overlapped it leaves the record stale.
+        ctx.record_generation = generation
         self._contexts[slug] = ctx
         self._contexts.move_to_end(slug)
         while len(self._contexts) > self.config.tenants.cache_size:
@@ -104,7 +127,8 @@ class TenantRegistry:
     async def context_for_hostname(self, hostname: str) -> TenantContext:
         cached = self._hostnames.get(hostname)
         now = time.monotonic()
-        if cached and now - cached[1] < self.config.tenants.cache_seconds:
+        generation = self._records_generation()
+        if cached and cached[2] == generation and now - cached[1] < self._trust_seconds():
             slug = cached[0]
         else:
             doc = await self.host_db.hostnames.find_one({"_id": hostname})
@@ -114,12 +138,12 @@ class TenantRegistry:
             slug = doc["slug"]
             if len(self._hostnames) > self.config.tenants.cache_size:
                 self._hostnames.clear()
-            self._hostnames[hostname] = (slug, now)
+            self._hostnames[hostname] = (slug, now, generation)
         return await self.context_for_slug(slug)
 
     def forget(self, slug: str) -> None:
         """Drop cached state of a tenant (after a change made by this process)."""
         self._contexts.pop(slug, None)
-        for name, (cached_slug, _) in list(self._hostnames.items()):
+        for name, (cached_slug, *_) in list(self._hostnames.items()):
             if cached_slug == slug:
                 self._hostnames.pop(name, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +106,37 @@ async def test_the_feed_publishes_only_what_was_written(app, make_gallery):
     generation = ctx.generation
     assert await feed.poll() == 0
     assert ctx.generation == generation
+
+
+async def test_a_tenant_suspended_by_the_cli_stops_being_served(app, make_gallery, monkeypatch):
+    """Tenant records are trusted until changed while the feed runs; a change made by
+    another process (the CLI here) arrives through the feed, not by the record ageing."""
+    gallery = await make_gallery("gamma")
+    # The record would never age out during this test: only the feed can bring the news.
+    monkeypatch.setattr(app.services.config.tenants, "cache_seconds", 3600)
+    await app.services.feed.start()
+    try:
+        visitor = app.browser()
+        assert (await visitor.get(f"{gallery['prefix']}/")).code == 200
+        values = _config_values(app.services.config)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
+        env.update({
+            "ATRIUM_DATABASE_URI": values["database.uri"],
+            "ATRIUM_DATABASE_PREFIX": values["database.prefix"],
+            "ATRIUM_SECURITY_HOST_SECRET": values["security.host_secret"],
+        })
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "server", "--data-dir", values["paths.data_dir"],
+             "tenant", "suspend", gallery["slug"]],
+            cwd=ROOT, capture_output=True, text=True, timeout=60, env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10 * writefeed.INTERVAL_SECONDS
+        while (response := await visitor.get(f"{gallery['prefix']}/")).code != 503:
+            assert response.code == 200
+            assert loop.time() < deadline, "the suspension never reached the running service"
+            await asyncio.sleep(0.2)
+    finally:
+        await app.services.feed.stop()
