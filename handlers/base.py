@@ -74,6 +74,15 @@ class BaseHandler(tornado.web.RequestHandler):
     def client_ip(self) -> str:
         return self.request.remote_ip or ""
 
+    def finish(self, chunk=None):
+        try:
+            return super().finish(chunk)
+        finally:
+            # Tornado keeps each `{% module %}` it rendered (which points back at the
+            # handler) for the handler's whole life; dropping them with the response lets
+            # reference counting free the request at once (server/templating.py: why).
+            self.__dict__.pop("_active_modules", None)
+
     def json_body(self) -> dict:
         try:
             body = json.loads(self.request.body or b"{}")

@@ -26,6 +26,7 @@ import tornado.web
 from handlers import ROUTE_MODULES_HOST, ROUTE_MODULES_TENANT
 from handlers.errors import BadHostHandler, HostNotFoundHandler, TenantNotFoundHandler
 from server.services import Services
+from server.templating import Loader
 from tenants.names import SLUG_RE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,8 @@ class AtriumApplication(tornado.web.Application):
         common = dict(
             services=services,
             template_path=str(ROOT / "templates"),
+            # Same templates, rendered without leaving a reference cycle (server.templating).
+            template_loader=Loader(str(ROOT / "templates"), autoescape="xhtml_escape"),
             static_path=str(ROOT / "static"),
             cookie_secret=config.security.host_secret,
             xsrf_cookies=True,

@@ -36,10 +36,13 @@ CACHE_ENTRIES = 512
 # through an album's pages neither grows memory nor pushes sessions and roles out.
 PAGE_ENTRIES = 64
 
+# Calls that change what a read returns. Index changes do not, and are made at every
+# start-up: counting them would throw away every cache (and, through the write feed,
+# every other process's) each time a process starts.
 _WRITES = frozenset({
     "insert_one", "insert_many", "update_one", "update_many", "replace_one",
     "delete_one", "delete_many", "find_one_and_update", "find_one_and_replace",
-    "find_one_and_delete", "bulk_write", "drop", "rename", "create_index", "drop_index",
+    "find_one_and_delete", "bulk_write", "drop", "rename",
 })
 
 # Database name -> write generation. Module-wide so that two contexts of one tenant

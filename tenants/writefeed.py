@@ -45,29 +45,38 @@ class WriteFeed:
     def __init__(self, host_db):
         self.collection = host_db.tenant_writes
         self.me = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._since = datetime.now(UTC) - OVERLAP
-        self._seen: dict[str, int] = {}
+        self._started = datetime.now(UTC) - OVERLAP
+        self._since = self._started
+        self._seen: dict[str, int] = {}  # entry -> the counter we last saw
         self._task: asyncio.Task | None = None
 
     async def flush(self) -> None:
         """Publish the tenant databases this process wrote to since the last flush."""
         now = datetime.now(UTC)
         for name in sorted(context.take_written()):
-            entry = await self.collection.find_one_and_update(
+            before = await self.collection.find_one_and_update(
                 {"_id": name},
                 {"$set": {"at": now, "by": self.me}, "$inc": {"seq": 1}},
                 upsert=True,
-                return_document=ReturnDocument.AFTER,
+                return_document=ReturnDocument.BEFORE,
             )
-            self._note(name, entry.get("seq", 0), own=True)
+            seq_before = (before or {}).get("seq", 0)
+            if name in self._seen:
+                news = self._seen[name] != seq_before  # someone counted since we last looked
+            else:
+                # Not seen since we started: news only if another process wrote it after
+                # our start and we have not polled it yet; older writes are history.
+                news = before is not None and before.get("by") != self.me and _at(before) >= self._started
+            self._seen[name] = seq_before + 1
+            if news:
+                context.written_elsewhere(name)
 
-    def _note(self, name: str, seq: int, *, own: bool = False) -> bool:
-        """Record the entry's counter; True (and the generation moved) when someone else
-        counted since we last looked. Our own publish counts exactly one."""
-        expected = self._seen.get(name)
-        self._seen[name] = seq
-        if expected == (seq - 1 if own else seq):
+    def _note(self, name: str, seq: int) -> bool:
+        """Record a polled entry's counter; True (and the generation moved) when it is not
+        the counter we last saw, our own publishes included."""
+        if self._seen.get(name) == seq:
             return False
+        self._seen[name] = seq
         context.written_elsewhere(name)
         return True
 
@@ -78,10 +87,7 @@ class WriteFeed:
         for entry in found:
             if self._note(entry["_id"], entry.get("seq", 0)):
                 moved += 1
-            at = entry.get("at")
-            if at is not None:
-                at = at if at.tzinfo else at.replace(tzinfo=UTC)
-                self._since = max(self._since, at - OVERLAP)
+            self._since = max(self._since, _at(entry) - OVERLAP)
         return moved
 
     async def start(self) -> None:
@@ -116,3 +122,11 @@ class WriteFeed:
             else:
                 if failing:
                     failing, context.CACHE_SECONDS = False, TRUST_SECONDS
+
+
+def _at(entry: dict) -> datetime:
+    """When the entry was last published (stored times may come back without a zone)."""
+    at = entry.get("at")
+    if at is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gallery import albums
@@ -140,3 +141,32 @@ async def test_a_tenant_suspended_by_the_cli_stops_being_served(app, make_galler
             await asyncio.sleep(0.2)
     finally:
         await app.services.feed.stop()
+
+
+async def test_a_starting_process_throws_away_no_caches(app, make_gallery):
+    """Index builds at start-up are not writes, and an entry last published before this
+    process started is history: its first own publish moves nothing more than the write."""
+    gallery = await make_gallery("delta")
+    ctx = gallery["ctx"]
+    generation = ctx.generation
+    await ctx.db.albums.create_index([("title", 1)])
+    assert ctx.generation == generation
+
+    writes = app.services.host_db.tenant_writes
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    await writes.update_one({"_id": ctx.db.name}, {"$set": {"seq": 41, "at": long_ago, "by": "gone"}}, upsert=True)
+    feed = writefeed.WriteFeed(app.services.host_db)
+    context.take_written()
+    await ctx.db.albums.update_one({"_id": "nothing"}, {"$set": {"title": "x"}})
+    after_write = ctx.generation
+    await feed.flush()
+    assert ctx.generation == after_write
+    assert (await writes.find_one({"_id": ctx.db.name}))["seq"] == 42
+
+    # Another process published after this one started and it was not polled yet: news.
+    fresh = writefeed.WriteFeed(app.services.host_db)
+    await writes.update_one({"_id": ctx.db.name}, {"$set": {"at": datetime.now(UTC), "by": "other"}, "$inc": {"seq": 1}})
+    await ctx.db.albums.update_one({"_id": "nothing"}, {"$set": {"title": "y"}})
+    after_write = ctx.generation
+    await fresh.flush()
+    assert ctx.generation == after_write + 1
