@@ -83,7 +83,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "tenants": {
         "cache_seconds": Key(
-            int, 5, "seconds a process trusts its cached tenant record (status, hostnames)", minimum=0
+            int, 5,
+            "seconds a cached tenant record (status, hostnames) is trusted while the write feed is down",
+            minimum=0,
         ),
         "cache_size": Key(int, 5000, "tenant contexts kept in memory per process", minimum=10),
     },

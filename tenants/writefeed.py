@@ -13,6 +13,9 @@ that gap with one small host collection, `tenant_writes` ({_id: database name, s
   whatever the number of tenants) and moves the generation of every tenant whose counter
   moved since it last saw it.
 
+The host database's tenant records (`tenants`, `hostnames`) are tracked and published
+the same way, under the host database's name (tenants.registry).
+
 So another process's write shows within about two seconds, and caches can be trusted for
 TRUST_SECONDS instead of a few, which is what keeps a thousand tenants as fast as one. A
 process that only publishes (the CLI) calls `flush()` before it exits.
