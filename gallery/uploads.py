@@ -134,8 +134,10 @@ async def create_upload(
     file_name: str,
     length: int,
     expire_hours: int = DEFAULT_EXPIRE_HOURS,
+    folder: list[str] | None = None,
 ) -> dict:
-    """Make the record and an empty temp file for a new resumable upload."""
+    """Make the record and an empty temp file for a new resumable upload (`folder`: the
+    levels of the album below `album` it goes into, gallery.album_paths)."""
     now = _now()
     upload_id = new_id()
     record = {
@@ -144,6 +146,7 @@ async def create_upload(
         "user_id": user["_id"],
         "album_id": album["_id"],
         "file_name": file_name,
+        "folder": list(folder or []),
         "length": int(length),
         "offset": 0,
         "temp_name": f"tus-{upload_id}",

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from gallery import permissions as gallery_permissions
 from gallery import settings as gallery_settings
-from gallery.albums import create_album
+from gallery.album_paths import album_for_folder
 from gallery.errors import GalleryError, Invalid, NotFound, TooLarge
 from gallery.ingest import ingest_file, upload_limit
 from gallery.usage import current_usage, megabytes, quota_bytes
@@ -143,27 +143,6 @@ def extract_entry(path: Path, info: zipfile.ZipInfo, dest: Path, budget: int) ->
     return size, hasher.hexdigest()
 
 
-async def _album_for_dir(ctx, viewer, user, target: dict, parts: list[str], cache: dict) -> dict:
-    """The album for a folder path under `target`: same-titled children are reused, others made."""
-    album = target
-    for depth in range(1, len(parts) + 1):
-        key = tuple(parts[:depth])
-        if key in cache:
-            album = cache[key]
-            continue
-        title = parts[depth - 1].strip()[:200] or "Untitled"
-        child = await ctx.db.albums.find_one({"parent_id": album["_id"], "title": title})
-        if child is None:
-            child = await _create_album(ctx, viewer, album, title)
-        cache[key] = album = child
-    return album
-
-
-async def _create_album(ctx, viewer, parent: dict, title: str) -> dict:
-    """A child album made the albums module's way (permission, unique safe directory)."""
-    return await create_album(ctx, viewer, parent["_id"], {"title": title})
-
-
 def _declared_bytes(good: list[zipfile.ZipInfo]) -> int:
     """What the entries that would be stored say they unpack to (system files excluded)."""
     total = 0
@@ -206,7 +185,7 @@ async def import_zip(ctx, services, viewer, user, album: dict, zip_path, *, repo
             parts = [p for p in info.filename.replace("\\", "/").split("/") if p and p != "."]
             if parts and not _is_system_file(parts):
                 try:
-                    await _album_for_dir(ctx, viewer, user, album, parts, cache)
+                    await album_for_folder(ctx, viewer, album, parts, cache)
                 except GalleryError as exc:
                     entries.append(
                         {"name": info.filename, "status": "skipped", "reason": exc.message}
@@ -221,7 +200,7 @@ async def import_zip(ctx, services, viewer, user, album: dict, zip_path, *, repo
             entry.update(status="skipped", reason="system or metadata file")
             continue
         try:
-            target = await _album_for_dir(ctx, viewer, user, album, parts[:-1], cache)
+            target = await album_for_folder(ctx, viewer, album, parts[:-1], cache)
             gallery_permissions.require(viewer, "add_media", target, hide=False)
             tmp = ctx.storage.temp_path(".zipentry")
             size, sha256 = await asyncio.to_thread(extract_entry, zip_path, info, tmp, budget)

@@ -19,7 +19,8 @@ from email.utils import format_datetime
 
 import tornado.web
 
-from gallery import ingest, uploads
+from gallery import album_paths, ingest, uploads
+from gallery import permissions as gallery_permissions
 from gallery.errors import Conflict, GalleryError, Invalid, NotFound, TooLarge, Unsupported
 from gallery.ids import is_id
 from handlers.base import TenantHandler
@@ -117,12 +118,16 @@ class TusCollectionHandler(TusMixin, AlbumWriteMixin, TenantHandler):
         meta = parse_metadata(self.request.headers.get("Upload-Metadata", ""))
         album_id = meta.get("album_id", "")
         album = await self.album_for(album_id)
+        folder = album_paths.folder_parts(meta.get("folder"))
+        if folder:  # the file goes into an album of that name below (handlers.uploads)
+            gallery_permissions.require(self.viewer, "add_album", album)
         file_name = (meta.get("filename") or meta.get("name") or "")[:4096]
         ingest.check_size(self.settings_values, length)
         await ingest.check_quota(self.tenant, length)
         await uploads.expire_uploads(self.tenant)
         record = await uploads.create_upload(
-            self.tenant, self.user, album, file_name, length, expire_hours=self.expire_hours
+            self.tenant, self.user, album, file_name, length,
+            expire_hours=self.expire_hours, folder=folder,
         )
         self.upload_headers(record)
         self.set_header("Location", self.urls.absolute(f"/api/v1/uploads/{record['_id']}"))
@@ -313,6 +318,13 @@ class TusUploadHandler(TusMixin, TenantHandler):
         try:
             if album is None:
                 raise NotFound("The album of this upload no longer exists.")
+            if record.get("folder"):
+                viewer = await gallery_permissions.viewer_for(
+                    self.tenant, self.user, self.settings_values
+                )
+                album = await album_paths.album_for_folder(
+                    self.tenant, viewer, album, record["folder"]
+                )
             media = await ingest.ingest_file(
                 self.tenant,
                 self.services,
@@ -369,7 +381,8 @@ OPENAPI = {
                     "in": "header",
                     "required": True,
                     "schema": {"type": "string"},
-                    "description": "base64 pairs: filename, album_id",
+                    "description": "base64 pairs: filename, album_id, and folder (a/b) for a "
+                    "file of a dropped folder: stored in the album of that name below",
                 },
             ],
             "responses": {

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 import tornado.web
 
-from gallery import embeds, ingest, zipimport
+from gallery import album_paths, embeds, ingest, zipimport
 from gallery import permissions as gallery_permissions
 from gallery.errors import GalleryError, Invalid, NotFound, TooLarge
 from gallery.ids import is_id
@@ -104,6 +104,11 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
             return
         self.require_user()
         self.album = await self.album_for(self.path_args[0])
+        # A file from a dropped folder names its folder: it goes into an album of that
+        # name below this one (made if missing), which needs add_album before any byte.
+        self.folder = album_paths.folder_parts(self.get_query_argument("folder", None))
+        if self.folder:
+            gallery_permissions.require(self.viewer, "add_album", self.album)
         raw_name = self.request.headers.get("X-File-Name") or self.get_query_argument("name", "")
         self.file_name = unquote(raw_name)[:4096]
         self.is_zip = self.get_query_argument("zip", "") in ("1", "true", "yes")
@@ -154,6 +159,14 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
         writer, self.writer = self.writer, None
         self.completed = True
         size, sha256 = await writer.close()
+        if self.folder:
+            try:
+                self.album = await album_paths.album_for_folder(
+                    self.tenant, self.viewer, self.album, self.folder
+                )
+            except BaseException:
+                await asyncio.to_thread(_unlink, writer.path)
+                raise
         if self.is_zip and (
             self.get_query_argument("background", "") in ("1", "true", "yes")
             or size > ZIP_INLINE_BYTES
@@ -276,6 +289,13 @@ OPENAPI = {
                     "in": "query",
                     "schema": {"type": "string", "enum": ["1"]},
                     "description": "the body is a ZIP: folders become albums, every entry is reported",
+                },
+                {
+                    "name": "folder",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "the file's folder in a dropped folder (a/b): stored in the "
+                    "album of that name below this one, made if missing (needs add_album)",
                 },
                 {"name": "title", "in": "query", "schema": {"type": "string"}},
                 {"name": "caption", "in": "query", "schema": {"type": "string"}},

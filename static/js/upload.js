@@ -24,6 +24,7 @@
   const ALIASES = { jpeg: "jpg", jpe: "jpg", tiff: "tif", heif: "heic", m4v: "mp4", oga: "ogg", mpeg: "mpg" };
   const picker = document.getElementById("upload-album");
   const unzip = document.getElementById("upload-unzip");
+  const folders = document.getElementById("upload-folders");
   const list = document.getElementById("upload-list");
   const queueBox = document.getElementById("upload-queue");
   const summary = document.getElementById("upload-summary");
@@ -108,8 +109,13 @@
 
   function addFile(file, relPath) {
     const isZip = unzip.checked && /\.zip$/i.test(file.name);
+    const name = relPath || file.name;
+    // A file of a dropped folder goes into an album named after its folder (made by the
+    // server below the chosen album) unless the visitor turned that off.
+    const slash = name.lastIndexOf("/");
     const item = {
-      file, isZip, name: relPath || file.name, albumId: picker.value,
+      file, isZip, name, albumId: picker.value,
+      folder: folders && folders.checked && slash > 0 ? name.slice(0, slash) : "",
       state: "queued", sent: 0, samples: [], mediaId: null, xhr: null, canceled: false,
     };
     render(item);
@@ -247,7 +253,7 @@
     setProgress(item, 0);
     try {
       if (item.isZip) {
-        let result = await sendWhole(item, opts.zipQuery);
+        let result = await sendWhole(item, withFolder(opts.zipQuery, item));
         // A large archive is imported by a job (202): follow it until it has a result.
         if (result.job) result = await followImportJob(item, result.job.url);
         showZipResult(item, result);
@@ -255,13 +261,18 @@
         const mediaId = await sendTus(item);
         follow(item, mediaId);
       } else {
-        const media = await sendWhole(item, "");
-        follow(item, media._id || media.id);
+        const media = await sendWhole(item, withFolder("", item));
+        follow(item, media._id || media.id, media.album_id);
       }
     } catch (err) {
       if (item.canceled) return;
       fail(item, err instanceof UploadError ? err : new UploadError(String(err.message || err), 0, true));
     }
+  }
+
+  function withFolder(query, item) {
+    if (!item.folder) return query;
+    return query + (query ? "&" : "?") + "folder=" + encodeURIComponent(item.folder);
   }
 
   function sendWhole(item, query) {
@@ -295,8 +306,8 @@
     const f = item.file;
     item.tus = window.AtriumTus.upload(f, {
       endpoint: api + "/uploads/",
-      metadata: { filename: f.name, album_id: item.albumId },
-      key: "atrium-tus:" + [item.albumId, f.name, f.size, f.lastModified].join(":"),
+      metadata: Object.assign({ filename: f.name, album_id: item.albumId }, item.folder ? { folder: item.folder } : {}),
+      key: "atrium-tus:" + [item.albumId, item.folder, f.name, f.size, f.lastModified].join(":"),
       headers: () => ({ "X-XSRFToken": xsrf() }),
       makeError: errorFrom,
       chunkSize: opts.chunkSize,
@@ -339,11 +350,11 @@
   // The album's server-sent events bring each state change as it happens; a slower poll of
   // the media API stays as the safety net (items in ZIP sub-albums, a dropped stream).
   const streams = new Map(); // album id -> EventSource
-  function follow(item, mediaId) {
+  function follow(item, mediaId, albumId) {
     item.mediaId = mediaId;
     setState(item, "processing", "Uploaded · making thumbnails…");
     processing.set(mediaId, item);
-    watchAlbum(item.albumId);
+    watchAlbum(albumId || item.albumId);
     schedulePoll();
   }
   function watchAlbum(albumId) {

@@ -145,7 +145,8 @@ async def test_create_an_album_and_upload_with_live_progress_and_a_tus_resume(
     assert await ctx.db.media.count_documents({"album_id": album_id}) == 4
     await context.close()
 
-    # Phone width, dark theme: a whole folder (its junk files left out), in progress and done.
+    # Phone width, dark theme: a whole folder (its junk files left out) becomes an album,
+    # in progress and done.
     context = await browser_page.new_context(viewport=PHONE, color_scheme="dark")
     page = await context.new_page()
     await sign_in(page, app, gallery)
@@ -185,6 +186,10 @@ async def test_create_an_album_and_upload_with_live_progress_and_a_tus_resume(
         "Beach day/phone-shot-with-a-rather-long-name-1.jpg",
         "notes.exe",
     ]
+    # The folder became an album below the chosen one, holding its two photos.
+    beach = await ctx.db.albums.find({"parent_id": album_id, "title": "Beach day"}).to_list()
+    assert len(beach) == 1
+    assert await ctx.db.media.count_documents({"album_id": beach[0]["_id"]}) == 2
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], "the upload page scrolls sideways at phone width"
     # A refused file can be taken off the list.
