@@ -3,7 +3,57 @@
 // albums by drag and drop or Alt+arrow keys, saved with POST /api/v1/albums/<id>/order.
 (function (E) {
   "use strict";
-  const { album, prefix, api, el, icon, toast, toastAfterNavigation, attempt, confirmDialog, promptDialog, pickAlbum } = E;
+  const { album, prefix, api, el, icon, toast, toastAfterNavigation, attempt, dialog, confirmDialog, promptDialog, pickAlbum } = E;
+
+  // Title, summary and privacy of the album, in a dialog; title and summary change in place,
+  // a privacy change reloads (what the page shows, and to whom, follows from it). The home
+  // page's heading is the gallery's title (a setting), so there only the summary is offered.
+  async function editDetails(current) {
+    const isRoot = album.dataset.root === "1";
+    const heading = album.querySelector(".album-heading h1");
+    const summaryNode = album.querySelector(".album-heading .summary");
+    const before = {
+      title: current ? current.title : heading.textContent,
+      summary: current ? current.summary : (summaryNode ? summaryNode.textContent : ""),
+      private: current ? !!current.private : !!album.querySelector(".album-meta .private-badge"),
+    };
+    const values = await dialog(isRoot ? "Edit the home page" : "Edit album", (body) => {
+      const title = el("input", { type: "text", name: "title", value: before.title, maxlength: "200", required: "" });
+      const summary = el("textarea", { name: "summary", rows: "4", maxlength: "4000" });
+      summary.value = before.summary || "";
+      const priv = el("input", { type: "checkbox", name: "private" });
+      priv.checked = before.private;
+      const check = el("label", { class: "dialog-check" });
+      check.append(priv, el("span", {}, "Private"), el("span", { class: "hint" }, "Hidden from visitors who are not signed in; albums inside it follow."));
+      const titleField = el("label", { class: "dialog-field" }, "Title");
+      const summaryField = el("label", { class: "dialog-field" }, isRoot ? "Welcome text" : "Summary");
+      titleField.appendChild(title);
+      summaryField.appendChild(summary);
+      if (isRoot) body.append(summaryField, el("p", {}, "The gallery's title is changed in Settings."));
+      else body.append(titleField, summaryField, check);
+      return () => isRoot ? { summary: summary.value.trim() }
+        : { title: title.value.trim(), summary: summary.value.trim(), private: priv.checked };
+    }, [["ok", "Save"]]);
+    if (!values || (!isRoot && !values.title)) return;
+    const changes = {};
+    Object.keys(values).forEach((k) => { if (values[k] !== before[k]) changes[k] = values[k]; });
+    if (!Object.keys(changes).length) return;
+    const data = await attempt(() => api("PATCH", "/albums/" + album.dataset.albumId, changes));
+    if (!data) return;
+    if ("private" in changes) { toastAfterNavigation("Album saved"); location.reload(); return; }
+    Object.assign(current || {}, data.album);
+    if (!isRoot) {
+      heading.textContent = data.album.title;
+      document.title = document.title.replace(before.title, data.album.title);
+    }
+    let node = summaryNode;
+    if (data.album.summary && !node) {
+      node = el("p", { class: "summary" });
+      heading.after(node);
+    }
+    if (node) { node.textContent = data.album.summary; node.hidden = !data.album.summary; }
+    toast("Album saved");
+  }
 
   function albumPage() {
     const albumId = album.dataset.albumId;
@@ -29,8 +79,10 @@
       const data = await attempt(() => api("POST", "/albums", { parent_id: albumId, title: name }));
       if (data) { toastAfterNavigation("Album “" + name + "” created"); location.href = prefix + "/albums/" + data.album.id; }
     });
+    let current = null; // the album as the API answered (fresh title, summary, privacy)
+    const editAlbum = tool(album.dataset.root === "1" ? "Edit" : "Edit album", "pencil", () => editDetails(current));
     const upload = tool("Upload", ["upload", prefix + "/upload?album=" + albumId], null, "primary");
-    needs.push([newAlbum, "add_album"], [upload, "add_media"]);
+    needs.push([newAlbum, "add_album"], [editAlbum, "edit_album"], [upload, "add_media"]);
     const selectButton = tool("Select", "select", () => setSelecting(!selecting));
     selectButton.setAttribute("aria-pressed", "false");
     selectButton.title = "Select items: click or Space, Shift for a range, Escape to stop";
@@ -164,6 +216,7 @@
     const lists = () => [document.getElementById("child-albums"), grid()].filter(Boolean);
     lists().forEach((l) => prepare([...l.children]));
     api("GET", "/albums/" + albumId + "?limit=1").then((data) => {
+      current = data.album;
       Object.assign(perms, data.album.can || {});
       needs.forEach(([node, permission]) => { node.hidden = !perms[permission]; });
       lists().forEach((l) => prepare([...l.children]));

@@ -323,6 +323,7 @@ async def test_an_editor_is_offered_only_what_their_role_allows(
     await page.wait_for_selector("#album[data-perms-loaded]", state="attached")
     assert await page.is_visible("#album-toolbar a:has-text('Upload')")
     assert await page.is_hidden("#album-toolbar button:has-text('New album')")
+    assert await page.is_hidden("#album-toolbar button:has-text('Edit album')")
     assert await page.eval_on_selector_all(
         "#media-grid .media-tile", "ts => ts.every(t => !t.draggable)"
     )
@@ -345,4 +346,45 @@ async def test_an_editor_is_offered_only_what_their_role_allows(
     await page.keyboard.press("Enter")
     await page.wait_for_selector(".toast:has-text('Caption saved')")
     assert (await ctx.db.media.find_one({"_id": ids[0]}))["caption"] == "By Cara"
+    await context.close()
+
+
+async def test_album_title_summary_and_privacy_are_edited_in_place(
+    app, make_gallery, browser_page, shot, make_jpeg
+):
+    gallery = await make_gallery("alpha")
+    ctx = gallery["ctx"]
+    album_id, _ = await seed_album(app, gallery, make_jpeg, count=1)
+    context = await browser_page.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    await sign_in(page, app, gallery)
+    await page.goto(f"{app.base}{gallery['prefix']}/albums/{album_id}")
+    await edit_ready(page)
+    await page.wait_for_selector("#album[data-perms-loaded]", state="attached")
+    await page.click("#album-toolbar button:has-text('Edit album')")
+    await page.fill(".edit-dialog input[name=title]", "Harbour at dusk")
+    hostile = "<img src=x onerror=alert(1)> Boats & nets"
+    await page.fill(".edit-dialog textarea[name=summary]", hostile)
+    await shot(page, "edit-album-details-desktop")
+    await page.click(".edit-dialog button:has-text('Save')")
+    await page.wait_for_selector(".toast:has-text('Album saved')")
+    # Shown at once, as text, without a reload; kept on the server.
+    assert await page.text_content(".album-heading h1") == "Harbour at dusk"
+    assert await page.text_content(".album-heading .summary") == hostile
+    assert await page.query_selector(".album-heading img") is None
+    saved = await ctx.db.albums.find_one({"_id": album_id})
+    assert (saved["title"], saved["summary"]) == ("Harbour at dusk", hostile)
+    await page.reload()
+    assert await page.text_content(".album-heading h1") == "Harbour at dusk"
+
+    # Privacy: the page reloads with the badge, and a visitor no longer sees the album.
+    await edit_ready(page)
+    await page.wait_for_selector("#album[data-perms-loaded]", state="attached")
+    await page.click("#album-toolbar button:has-text('Edit album')")
+    await page.check(".edit-dialog input[name=private]")
+    await page.click(".edit-dialog button:has-text('Save')")
+    await page.wait_for_selector(".album-meta .private-badge")
+    assert (await ctx.db.albums.find_one({"_id": album_id}))["private"] is True
+    visitor = app.browser()
+    assert (await visitor.get(f"{gallery['prefix']}/albums/{album_id}")).code == 404
     await context.close()
