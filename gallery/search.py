@@ -21,6 +21,8 @@ from gallery.tagcounts import rebuild_tag_counts, visible_counts
 
 MAX_QUERY_WORDS = 10
 MAX_LIMIT = 200
+# Result counts stop here ("more than 1,000 results"): counting is a pass over the matches.
+COUNT_CAP = 1000
 _CLOUD_SECONDS = 5.0
 _cloud_cache: dict[tuple, tuple[float, list[dict]]] = {}
 
@@ -47,7 +49,7 @@ async def search_media(
         )
     wanted = list(dict.fromkeys(words(query[:500])))[:MAX_QUERY_WORDS]
     if not wanted:
-        return {"items": [], "next_cursor": None, "words": []}
+        return {"items": [], "next_cursor": None, "words": [], "total": 0, "total_capped": False}
     extra: dict = {"search_keys": {"$all": wanted}}
     if cursor:
         if not isinstance(cursor, str) or len(cursor) > 2000:
@@ -56,7 +58,7 @@ async def search_media(
         extra.update(_after("date_added", -1, value, last_id))
     find = _visible_filter(viewer, extra)
     if find is None:
-        return {"items": [], "next_cursor": None, "words": wanted}
+        return {"items": [], "next_cursor": None, "words": wanted, "total": 0, "total_capped": False}
     items = (
         await ctx.db.media.find(find, {"search_keys": 0})
         .sort([("date_added", -1), ("_id", -1)])
@@ -65,10 +67,17 @@ async def search_media(
     )
     more = len(items) > limit
     items = items[:limit]
+    total = None  # only the first page counts (a count is a second pass over the matches)
+    if not cursor:
+        total = len(items)
+        if more:
+            total = await ctx.db.media.count_documents(find, limit=COUNT_CAP + 1)
     return {
         "items": items,
         "next_cursor": encode_cursor("date_added", -1, items[-1]) if more and items else None,
         "words": wanted,
+        "total": total,
+        "total_capped": total is not None and total > COUNT_CAP,
     }
 
 

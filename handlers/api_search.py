@@ -23,6 +23,9 @@ class SearchApi(ApiHandler):
                 "words": found["words"],
                 "items": [self.media_json(m, viewer) for m in found["items"]],
                 "next_cursor": found["next_cursor"],
+                # first page only (null after): how many match, counted up to COUNT_CAP + 1
+                "total": found["total"],
+                "total_capped": found["total_capped"],
             }
         )
 

@@ -284,10 +284,13 @@ class SearchPage(GalleryPage):
         if cursor and len(cursor) > 2000:
             raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})
         size = min(int(self.settings_values.get("page_size", 60)), SEARCH_PAGE)
-        results, next_cursor, recent = [], None, []
+        results, next_cursor, recent, total = [], None, [], None
         if q:
             found = await search.search_media(ctx, viewer, q, limit=size, cursor=cursor)
             results, next_cursor = found["items"], found["next_cursor"]
+            if found["total"] is not None:
+                total = (f"More than {search.COUNT_CAP:,} results" if found["total_capped"]
+                         else count_label(found["total"], "result"))
         else:
             recent = await search.recent_media(ctx, viewer, limit=30)
         cloud = await search.tag_cloud(ctx, viewer, limit=40)
@@ -302,6 +305,7 @@ class SearchPage(GalleryPage):
             if next_cursor
             else None,
             continued=bool(cursor),
+            total=total,
         )
 
 

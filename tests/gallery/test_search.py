@@ -154,6 +154,9 @@ async def test_paging_by_cursor_and_bad_cursors(app, make_gallery, viewer_of):
     third = await search_media(ctx, admin, "lake", limit=2, cursor=second["next_cursor"])
     got = [m["_id"] for page in (first, second, third) for m in page["items"]]
     assert got == [m["_id"] for m in reversed(made)] and third["next_cursor"] is None
+    # The first page says how many match; later pages do not count again.
+    assert (first["total"], first["total_capped"]) == (5, False)
+    assert second["total"] is None and third["total"] is None
     for bad in ("zz", "eyJ4IjoxfQ", "W10"):
         with pytest.raises(Invalid):
             await search_media(ctx, admin, "lake", cursor=bad)
@@ -185,3 +188,21 @@ async def test_metadata_read_by_processing_becomes_searchable(app, make_gallery,
     found = await search_media(ctx, admin, "fujifilm untitled")
     assert [m["_id"] for m in found["items"]] == [doc["_id"]]
     assert "search_keys" not in found["items"][0]  # not sent to clients
+
+
+async def test_result_counts_stop_at_the_cap_and_follow_permissions(
+    app, make_gallery, viewer_of, monkeypatch
+):
+    import gallery.search
+
+    ctx, admin, public, secret = await _setup(make_gallery, viewer_of)
+    for i in range(4):
+        await _media(ctx, public, title=f"Pier {i}")
+    await _media(ctx, secret, title="Pier hidden")
+    anonymous = Viewer(user=None, allow_anonymous=True)
+    assert (await search_media(ctx, admin, "pier", limit=2))["total"] == 5
+    seen = await search_media(ctx, anonymous, "pier", limit=2)
+    assert (seen["total"], seen["total_capped"]) == (4, False)
+    monkeypatch.setattr(gallery.search, "COUNT_CAP", 3)
+    capped = await search_media(ctx, admin, "pier", limit=2)
+    assert capped["total_capped"] is True and capped["total"] > 3

@@ -281,6 +281,7 @@ async def test_search_and_tags_pages(app, make_gallery, viewer_of, make_jpeg):
     assert "Recently added" in empty and all(m["_id"] in empty for m in items)
     found = _body(await b.get(f"{g['prefix']}/search?q=sunset"))
     assert items[0]["_id"] in found and items[1]["_id"] in found and items[2]["_id"] not in found
+    assert '<p class="muted result-count">2 results</p>' in found
     for hostile in (".*", "$where", '{"$gt": ""}', "(", "\\"):
         response = await b.get(
             f"{g['prefix']}/search?" + __import__("urllib.parse").parse.urlencode({"q": hostile})
