@@ -4,7 +4,9 @@ For 1, 100 and 1,000 tenants (each provisioned and installed, so its home page i
 gallery page) this starts the real service as a process on the embedded database and
 prints: start time (until /_health answers), resident memory of the service after the
 load (and of the embedded database child), and p50/p99 latency of a tenant home page
-requested on random tenants by 20 concurrent clients.
+requested on random tenants by 20 concurrent clients (wrk when installed: three rounds of
+5 s after a warm-up, each row reporting its median round and the rounds' p99 spread).
+`--keep DIR` provisions into DIR once and reuses it, to compare changes quickly.
 
 Targets: start time flat, memory growth under 50 MB per 1,000 tenants, p99 at 1,000
 tenants within 1.3x of 1 tenant.
