@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 import re
 
-from gallery.albums import create_album
+from gallery.albums import MAX_TITLE, create_album
 from gallery.errors import Invalid
 
 MAX_DEPTH = 16
-MAX_TITLE = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # (database, parent id, title) -> [lock, callers holding or waiting for it].
@@ -51,7 +50,9 @@ def folder_parts(raw) -> list[str]:
     return parts
 
 
-async def album_for_folder(ctx, viewer, target: dict, parts: list[str], cache: dict | None = None) -> dict:
+async def album_for_folder(
+    ctx, viewer, target: dict, parts: list[str], cache: dict | None = None
+) -> dict:
     """The album for `parts` below `target`, made where missing (needs add_album there).
 
     `cache` (folder tuple -> album) saves lookups across the entries of one import."""
@@ -62,7 +63,8 @@ async def album_for_folder(ctx, viewer, target: dict, parts: list[str], cache: d
         if key in cache:
             album = cache[key]
             continue
-        title = parts[depth - 1].strip()[:MAX_TITLE] or "Untitled"
+        # The title as create_album would store it, so the lookup finds what it made.
+        title = " ".join(parts[depth - 1].split())[:MAX_TITLE] or "Untitled"
         album = cache[key] = await _child(ctx, viewer, album, title)
     return album
 

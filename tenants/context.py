@@ -25,11 +25,6 @@ from storage.root import StorageRoot
 # it then brings those writes within about two seconds.
 CACHE_SECONDS = 5.0
 DEFAULT_CACHE_SECONDS = CACHE_SECONDS
-
-
-def feed_live() -> bool:
-    """True while tenants.writefeed brings other processes' writes (it raises CACHE_SECONDS)."""
-    return CACHE_SECONDS > DEFAULT_CACHE_SECONDS
 # Entries per context; past it the cache starts over (tenants are many, hot keys few).
 CACHE_ENTRIES = 512
 # Rendered page parts (tens of KB each) are kept apart, fewer of them, so that a crawl
@@ -44,6 +39,12 @@ _WRITES = frozenset({
     "delete_one", "delete_many", "find_one_and_update", "find_one_and_replace",
     "find_one_and_delete", "bulk_write", "drop", "rename",
 })
+
+
+def feed_live() -> bool:
+    """True while tenants.writefeed brings other processes' writes (it raises CACHE_SECONDS)."""
+    return CACHE_SECONDS > DEFAULT_CACHE_SECONDS
+
 
 # Database name -> write generation. Module-wide so that two contexts of one tenant
 # (a job's older one, a request's newer one) see each other's writes.

@@ -39,11 +39,17 @@ async def test_files_of_a_folder_land_in_albums_made_once(app, make_gallery):
     assert by_album == {holidays[0]["_id"], beach[0]["_id"]}
     assert await ctx.db.media.count_documents({"album_id": beach[0]["_id"]}) == 4
 
-    # The same folder dropped again fills the same albums.
+    # The same folder dropped again fills the same albums (spacing as titles store it).
     again = await upload(browser, gallery, root["_id"], jpeg_bytes((1, 2, 3)), "b9.jpg",
-                         "?folder=Holidays/Beach")
+                         f"?folder={quote(' Holidays / Beach  ')}")
     assert again.code == 201 and json.loads(again.body)["album_id"] == beach[0]["_id"]
     assert len(await _children(ctx, root["_id"])) == 1
+    # A folder name with doubled spaces is one album, titled as albums are.
+    for i in range(2):
+        spaced = await upload(browser, gallery, root["_id"], jpeg_bytes((i, 9, 9)), f"w{i}.jpg",
+                              f"?folder={quote('Long  Walk')}")
+        assert spaced.code == 201
+    assert [a["title"] for a in await _children(ctx, root["_id"])] == ["Holidays", "Long Walk"]
 
 
 async def test_hostile_folder_paths_are_refused_before_anything_is_stored(app, make_gallery):
