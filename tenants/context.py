@@ -94,6 +94,20 @@ def fresh_copy(value):
     return value
 
 
+def _tracked(write, db_name: str):
+    """`write` moving the database's generation before and after it runs (so a read that
+    overlapped the write is never cached as current)."""
+
+    async def tracked(*args, **kwargs):
+        _bump(db_name)
+        try:
+            return await write(*args, **kwargs)
+        finally:
+            _wrote(db_name)
+
+    return tracked
+
+
 class TrackedCollection:
     """A collection whose writes move the tenant's generation (before and after the write,
     so a read that overlapped the write is never cached as current)."""
@@ -106,18 +120,7 @@ class TrackedCollection:
 
     def __getattr__(self, name: str):
         attr = getattr(self._collection, name)
-        if name not in _WRITES:
-            return attr
-        db_name = self._db_name
-
-        async def write(*args, **kwargs):
-            _bump(db_name)
-            try:
-                return await attr(*args, **kwargs)
-            finally:
-                _wrote(db_name)
-
-        return write
+        return _tracked(attr, self._db_name) if name in _WRITES else attr
 
     def __getitem__(self, name: str):
         return TrackedCollection(self._collection[name], self._db_name)
@@ -161,16 +164,7 @@ class TrackedDatabase:
         if type(attr).__name__ == "AsyncCollection":
             return self._wrap(name)
         if name in ("drop_collection", "create_collection") and self._only is None:
-            db_name = self._db.name
-
-            async def write(*args, **kwargs):
-                _bump(db_name)
-                try:
-                    return await attr(*args, **kwargs)
-                finally:
-                    _wrote(db_name)
-
-            return write
+            return _tracked(attr, self._db.name)
         return attr
 
     def __getitem__(self, name: str) -> TrackedCollection:
