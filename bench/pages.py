@@ -38,7 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.tenants import PASSWORD, ROOT, free_port, wait_healthy
+from bench.tenants import ROOT, free_port, install_tenant, wait_healthy
 
 SLUG = "bench"
 
@@ -108,20 +108,12 @@ async def prepare(data_dir: Path, big: int, small: int) -> dict:
     from handlers.base import SESSION_COOKIE
     from server.config import load_config
     from server.services import build_services
-    from tenants.installer import finish_install
-    from tenants.provision import create_tenant
 
     config = load_config(None, env={}, overrides={"paths.data_dir": str(data_dir)})
     services = await build_services(config, reuse_embedded=False)
     try:
         registry = services.registry
-        _, token = await create_tenant(registry, SLUG, "Bench", [], "")
-        ctx = await registry.context_for_slug(SLUG)
-        await finish_install(registry, ctx, token, {
-            "title": "Bench gallery", "username": "admin", "email": "a@bench.test",
-            "password": PASSWORD, "password2": PASSWORD,
-        })
-        ctx = await registry.context_for_slug(SLUG)
+        ctx = await install_tenant(registry, SLUG, "Bench gallery")
         admin = await ctx.db.users.find_one({})
         viewer = await viewer_for(ctx, admin, await get_settings(ctx))
         root = await root_album(ctx)

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.tenants import install_tenant
+
 SLUG = "tagbench"
 PASSWORD = "Bench-Marking-Tags-1"
 
@@ -77,21 +79,13 @@ async def run(args) -> None:
     from gallery.settings import get_settings
     from server.config import load_config
     from server.services import build_services
-    from tenants.installer import finish_install
-    from tenants.provision import create_tenant
 
     data_dir = Path(tempfile.mkdtemp(prefix="atrium-bench-tags-"))
     config = load_config(None, env={}, overrides={"paths.data_dir": str(data_dir)})
     services = await build_services(config, reuse_embedded=False)
     try:
         registry = services.registry
-        _, token = await create_tenant(registry, SLUG, "Tag bench", [], "")
-        ctx = await registry.context_for_slug(SLUG)
-        await finish_install(registry, ctx, token, {
-            "title": "Tag bench", "username": "admin", "email": "a@bench.test",
-            "password": PASSWORD, "password2": PASSWORD,
-        })
-        ctx = await registry.context_for_slug(SLUG)
+        ctx = await install_tenant(registry, SLUG, "Tag bench", PASSWORD)
         settings = await get_settings(ctx)
         admin = await viewer_for(ctx, await ctx.db.users.find_one({}), settings)
         start = time.perf_counter()

@@ -33,11 +33,23 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Bench-Marking-Tenants-1"
 
 
+async def install_tenant(registry, slug: str, title: str, password: str = PASSWORD):
+    """Create and install a tenant (admin user `admin`); return its fresh context."""
+    from tenants.installer import finish_install
+    from tenants.provision import create_tenant
+
+    _, token = await create_tenant(registry, slug, title, [], "")
+    ctx = await registry.context_for_slug(slug)
+    await finish_install(registry, ctx, token, {
+        "title": title, "username": "admin", "email": f"a@{slug}.test",
+        "password": password, "password2": password,
+    })
+    return await registry.context_for_slug(slug)
+
+
 async def provision(data_dir: Path, count: int, concurrency: int = 24) -> None:
     from server.config import load_config
     from server.services import build_services
-    from tenants.installer import finish_install
-    from tenants.provision import create_tenant
 
     config = load_config(None, env={}, overrides={"paths.data_dir": str(data_dir)})
     services = await build_services(config, reuse_embedded=False)
@@ -45,13 +57,7 @@ async def provision(data_dir: Path, count: int, concurrency: int = 24) -> None:
         registry = services.registry
 
         async def one(i: int) -> None:
-            slug = f"t{i:04d}"
-            _, token = await create_tenant(registry, slug, f"Tenant {i}", [], "")
-            ctx = await registry.context_for_slug(slug)
-            await finish_install(registry, ctx, token, {
-                "title": f"Gallery {i}", "username": "admin", "email": f"a@{slug}.test",
-                "password": PASSWORD, "password2": PASSWORD,
-            })
+            await install_tenant(registry, f"t{i:04d}", f"Gallery {i}")
 
         # A pool of workers rather than batches: a slow tenant does not hold up the rest.
         pending = iter(range(count))

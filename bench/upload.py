@@ -31,7 +31,7 @@ from urllib.parse import quote, urlencode
 
 import psutil
 
-from bench.tenants import free_port, wait_healthy
+from bench.tenants import free_port, install_tenant, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
@@ -43,28 +43,12 @@ async def provision(data_dir: Path) -> None:
     from gallery.settings import update_settings
     from server.config import load_config
     from server.services import build_services
-    from tenants.installer import finish_install
-    from tenants.provision import create_tenant
 
     config = load_config(None, env={}, overrides={"paths.data_dir": str(data_dir)})
     services = await build_services(config, reuse_embedded=False)
     try:
         registry = services.registry
-        _, token = await create_tenant(registry, SLUG, "Bench", [], "")
-        ctx = await registry.context_for_slug(SLUG)
-        await finish_install(
-            registry,
-            ctx,
-            token,
-            {
-                "title": "Bench",
-                "username": "admin",
-                "email": "a@bench.test",
-                "password": PASSWORD,
-                "password2": PASSWORD,
-            },
-        )
-        ctx = await registry.context_for_slug(SLUG)
+        ctx = await install_tenant(registry, SLUG, "Bench", PASSWORD)
         await update_settings(ctx, {"max_upload_mb": 1_000_000})
     finally:
         await services.close()
