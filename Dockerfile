@@ -20,6 +20,7 @@ COPY tenants ./tenants
 COPY gallery ./gallery
 COPY media ./media
 COPY storage ./storage
+COPY jobs ./jobs
 COPY handlers ./handlers
 COPY bench ./bench
 COPY templates ./templates

@@ -135,7 +135,7 @@ async def _album_with_media(data_dir: Path) -> str:
     from gallery.media import add_media_file
     from gallery.processing import enqueue_processing
     from server.config import load_config
-    from server.jobs import JobQueue
+    from jobs.queue import JobQueue
     from server.services import build_services
 
     await provision(data_dir)

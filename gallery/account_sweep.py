@@ -84,7 +84,7 @@ async def run_sweep_job(job) -> dict:
 
 
 def _register() -> None:
-    from server.jobs import register
+    from jobs.queue import register
 
     register(SWEEP_KIND, run_sweep_job)
 

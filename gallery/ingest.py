@@ -23,7 +23,7 @@ from gallery.tags import clean_tags
 from gallery.usage import add_usage, check_quota, current_usage, megabytes, quota_bytes, reserve
 from media.errors import MediaError, UnsupportedMedia
 from media.sniff import Sniffed, check_allowed, sniff
-from server.jobs import JobQueue
+from jobs.queue import JobQueue
 
 # Re-exported: callers and tests reach the quota and naming rules through ingest.
 __all__ = [

@@ -167,7 +167,7 @@ async def reseal_legacy_secrets(ctx) -> int:
 
 
 def _host_queue(ctx):
-    from server.jobs import JobQueue
+    from jobs.queue import JobQueue
 
     # The host database sits beside the tenant's: "<prefix>t_<slug>" -> "<prefix>host".
     name = ctx.db.name
@@ -330,7 +330,7 @@ def job_urls(ctx, config):
 async def send_job(job) -> dict:
     """The `email.send` job: deliver one outbox message."""
     from gallery.events import record_event
-    from server.jobs import JobFailed
+    from jobs.queue import JobFailed
 
     ctx = job.tenant
     config = job.services.config
@@ -410,7 +410,7 @@ async def recent_outbox(ctx, limit: int = 20) -> list[dict]:
 
 
 def _register() -> None:
-    from server.jobs import register
+    from jobs.queue import register
 
     register("email.send", send_job)
     register("email.installer", installer_job)

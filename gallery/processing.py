@@ -25,8 +25,8 @@ from gallery.search import keys_after_update
 from gallery.settings import get_settings
 from gallery.tags import tag_fields
 from gallery.transforms import transform_arguments
-from server import jobs
-from server.jobs import JobContext, JobFailed
+from jobs import queue as jobs
+from jobs.queue import JobContext, JobFailed
 
 log = logging.getLogger("atrium.processing")
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from gallery.processing_av import encoder_profile, web_copy_plan
 from gallery.settings import get_settings
-from server import jobs
-from server.jobs import JobCancelled, JobContext, JobFailed
+from jobs import queue as jobs
+from jobs.queue import JobCancelled, JobContext, JobFailed
 
 log = logging.getLogger("atrium.transcoding")
 

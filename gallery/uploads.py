@@ -293,7 +293,7 @@ async def run_expire_job(job) -> dict:
 
 
 def _register() -> None:
-    from server.jobs import register
+    from jobs.queue import register
 
     register("uploads.expire", run_expire_job)
 

@@ -251,7 +251,7 @@ async def enqueue_import(ctx, queue, user: dict, album: dict, zip_path) -> str:
 
 async def run_import_job(job) -> dict:
     """Job `zip.import` {album_id, user_id, temp_name}: the ZIP lies in tmp/ and is removed after."""
-    from server.jobs import JobFailed
+    from jobs.queue import JobFailed
 
     ctx = job.tenant
     payload = job.payload
@@ -277,7 +277,7 @@ async def run_import_job(job) -> dict:
 
 def _register() -> None:
     try:
-        from server.jobs import register
+        from jobs.queue import register
     except ImportError:  # pragma: no cover
         return
     register("zip.import", run_import_job)

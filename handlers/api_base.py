@@ -29,7 +29,7 @@ class ApiHandler(TenantHandler):
         """The job queue (this process's runner, or the shared queue when it runs no workers)."""
         if self.services.jobs is not None:
             return self.services.jobs.queue
-        from server.jobs import JobQueue
+        from jobs.queue import JobQueue
 
         config = self.config
         return JobQueue(self.services.host_db, config.jobs.lease_seconds, config.jobs.max_attempts)

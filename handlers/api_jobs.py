@@ -9,7 +9,7 @@ from __future__ import annotations
 from gallery.errors import Invalid, NotFound
 from gallery.ids import is_id
 from handlers.api_base import ApiHandler, operation
-from server.jobs import STATES
+from jobs.queue import STATES
 
 ID = r"([^/]+)"
 

@@ -150,7 +150,7 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
     def _job_queue(self):
         if self.services.jobs is not None:
             return self.services.jobs
-        from server.jobs import JobQueue
+        from jobs.queue import JobQueue
 
         config = self.config
         return JobQueue(self.services.host_db, config.jobs.lease_seconds, config.jobs.max_attempts)

@@ -3,9 +3,20 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 log = logging.getLogger("atrium")
+
+# Modules that register job handlers (the queue knows kinds, not galleries): imported when
+# workers start.
+HANDLER_MODULES: list[str] = ["gallery.processing", "gallery.zipimport", "gallery.uploads", "gallery.mail",
+                               "gallery.account_sweep"]
+
+
+def load_handlers() -> None:
+    for name in HANDLER_MODULES:
+        importlib.import_module(name)
 
 
 async def start_background(services) -> None:
@@ -13,11 +24,12 @@ async def start_background(services) -> None:
     if services.feed is not None:
         await services.feed.start()
     try:
-        from server.jobs import JobRunner
+        from jobs.queue import JobRunner
     except ImportError:
         return
     if services.config.jobs.workers <= 0:
         return
+    load_handlers()
     runner = JobRunner(services)
     services.jobs = runner
     await runner.start()

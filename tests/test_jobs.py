@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from server import jobs
-from server.jobs import JobFailed, JobQueue, JobRunner
+from jobs import queue as jobs
+from jobs.queue import JobFailed, JobQueue, JobRunner
 
 
 @pytest.fixture

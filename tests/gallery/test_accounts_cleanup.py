@@ -12,7 +12,7 @@ from gallery.account_sweep import SWEEP_KIND, run_sweep_job, sweep_unverified
 from gallery.media import add_media_file
 from gallery.settings import get_settings, update_settings
 from gallery.usage import current_usage
-from server.jobs import JobContext, JobQueue
+from jobs.queue import JobContext, JobQueue
 from tenants.urls import TenantUrls
 
 PASSWORD = "Violet-Tuba-Lantern-42"

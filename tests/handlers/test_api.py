@@ -143,7 +143,7 @@ async def test_another_tenants_ids_answer_404_everywhere(app, make_gallery, make
     ctx = g["ctx"]
     root = await albums.root_album(ctx)
     media = await add_media_file(ctx, root, make_jpeg(20, 20), "x.jpg")
-    from server.jobs import JobQueue
+    from jobs.queue import JobQueue
 
     job_id = await JobQueue(app.services.host_db).enqueue(
         "alpha", "media.process", {"media_id": media["_id"]}

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bson import ObjectId
 from pymongo import ReturnDocument
-
-from gallery.ids import new_id
 
 log = logging.getLogger("atrium.jobs")
 
@@ -57,6 +56,11 @@ def register(kind: str, fn=None, *, group: str | None = None):
         return f
 
     return wrap(fn) if fn is not None else wrap
+
+
+def new_id() -> str:
+    # The same 24-hex ids as the gallery's documents, made here: the queue sits below gallery/.
+    return str(ObjectId())
 
 
 def _now() -> datetime:
@@ -249,7 +253,6 @@ class JobRunner:
             await self.enqueue(record["_id"], "email.installer", {"token": token})
 
     async def start(self) -> None:
-        _load_handlers()
         for i in range(self.workers):
             self._tasks.append(asyncio.create_task(self._loop(f"{self.name}/{i}")))
         log.info("%d job workers started", self.workers)
@@ -355,15 +358,3 @@ async def _on_failure(ctx: JobContext, reason: str) -> None:
             await hook(ctx, reason)
         except Exception:
             log.exception("failure hook failed")
-
-
-# Modules that register job handlers; imported when workers start.
-HANDLER_MODULES: list[str] = ["gallery.processing", "gallery.zipimport", "gallery.uploads", "gallery.mail",
-                               "gallery.account_sweep"]
-
-
-def _load_handlers() -> None:
-    import importlib
-
-    for name in HANDLER_MODULES:
-        importlib.import_module(name)
