@@ -32,7 +32,7 @@ from gallery.users import (
     set_password,
     user_status,
 )
-from tenants.tokens import hash_token, new_token
+from keys.tokens import hash_token, new_token
 
 log = logging.getLogger("atrium.accounts")
 

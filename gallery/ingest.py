@@ -21,9 +21,9 @@ from gallery.filenames import clean_file_name, place_file
 from gallery.media import MEDIA_VERSION, media_document, next_position
 from gallery.tags import clean_tags
 from gallery.usage import add_usage, check_quota, current_usage, megabytes, quota_bytes, reserve
+from jobs.queue import JobQueue
 from media.errors import MediaError, UnsupportedMedia
 from media.sniff import Sniffed, check_allowed, sniff
-from jobs.queue import JobQueue
 
 # Re-exported: callers and tests reach the quota and naming rules through ingest.
 __all__ = [

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from gallery.ids import new_id
+from keys.tokens import hash_token, new_token
 from tenants.context import fresh_copy
-from tenants.tokens import hash_token, new_token
 
 SESSION_DAYS = 30
 # last_seen is written at most this often, so browsing costs no write per request.

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gallery.errors import Invalid
+from keys.sealed import encrypt_secret, is_legacy
 
 SETTINGS_VERSION = 1
 
@@ -199,13 +200,25 @@ async def get_settings(ctx) -> dict[str, Any]:
     return merged
 
 
+async def reseal_legacy_secrets(ctx) -> int:
+    """Re-encrypt stored "enc1:" settings as "enc2:" (called whenever settings are saved)."""
+    doc = await ctx.db.settings.find_one({"_id": "gallery"}) or {}
+    values = doc.get("values") or {}
+    stale = {
+        f"values.{k}": encrypt_secret(ctx, v)
+        for k, v in values.items()
+        if k in BY_KEY and BY_KEY[k].secret and is_legacy(v)
+    }
+    if stale:
+        await ctx.db.settings.update_one({"_id": "gallery"}, {"$set": stale})
+    return len(stale)
+
+
 async def update_settings(ctx, values: dict[str, Any]) -> dict[str, Any]:
     """Validate and store changed settings; return the full, new settings."""
     clean = validate(values)
     for key in [k for k in clean if BY_KEY[k].secret and clean[k]]:
-        from gallery.mail import encrypt_secret  # secrets are stored encrypted
-
-        clean[key] = encrypt_secret(ctx, clean[key])
+        clean[key] = encrypt_secret(ctx, clean[key])  # secrets are stored encrypted
     if clean:
         await ctx.db.settings.update_one(
             {"_id": "gallery"},
@@ -214,8 +227,6 @@ async def update_settings(ctx, values: dict[str, Any]) -> dict[str, Any]:
             },
             upsert=True,
         )
-    from gallery.mail import reseal_legacy_secrets  # old "enc1:" secrets become AES-GCM on save
-
-    await reseal_legacy_secrets(ctx)
+    await reseal_legacy_secrets(ctx)  # old "enc1:" secrets become AES-GCM on save
     ctx.settings_cache = None
     return await get_settings(ctx)

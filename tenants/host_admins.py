@@ -8,7 +8,7 @@ from pymongo.errors import DuplicateKeyError
 
 from gallery.passwords import hash_password, password_problem, verify_password
 from gallery.users import username_key
-from tenants.tokens import hash_token, new_token, token_matches
+from keys.tokens import hash_token, new_token, token_matches
 
 HOST_PASSWORD_MIN = 12
 SESSION_HOURS = 12

@@ -16,7 +16,7 @@ from gallery.errors import Forbidden, Gone, Invalid
 from gallery.passwords import password_problem
 from gallery.settings import update_settings
 from gallery.users import clean_email, clean_username, create_user
-from tenants.tokens import hash_token, token_matches
+from keys.tokens import hash_token, token_matches
 
 log = logging.getLogger("atrium.install")
 

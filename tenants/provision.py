@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pymongo.errors import DuplicateKeyError
 
 from gallery import schema
+from keys.tokens import new_token
 from storage.root import StorageError
 from tenants.names import InvalidName, check_slug, normalize_hostname
 from tenants.registry import TenantNotFound, TenantRegistry
-from tenants.tokens import new_token
 
 log = logging.getLogger("atrium.tenants")
 

@@ -18,11 +18,11 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
+from keys.tokens import derive_key
 from storage.root import StorageRoot
 from tenants import context as tenant_context
 from tenants.context import TenantContext, TrackedDatabase
 from tenants.names import InvalidName, check_slug
-from tenants.tokens import derive_key
 
 
 class TenantNotFound(Exception):

@@ -10,10 +10,10 @@ import pytest
 from gallery import account_admin, accounts, lockout
 from gallery.errors import Conflict, Invalid
 from gallery.events import list_events, record_event
-from gallery.mail import decrypt_secret, encrypt_secret
 from gallery.roles import create_role, delete_role, update_role
 from gallery.settings import get_settings, update_settings
 from gallery.users import create_user
+from keys.sealed import decrypt_secret, encrypt_secret
 from tenants.urls import TenantUrls
 
 PASSWORD = "Violet-Tuba-Lantern-42"

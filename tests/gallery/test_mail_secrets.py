@@ -3,8 +3,9 @@ re-encrypted the next time settings are saved."""
 
 from __future__ import annotations
 
-from gallery.mail import decrypt_secret, encrypt_secret, legacy_encrypt_secret, smtp_options
+from gallery.mail import smtp_options
 from gallery.settings import get_settings, update_settings
+from keys.sealed import decrypt_secret, encrypt_secret, legacy_encrypt_secret
 
 
 async def test_new_secrets_are_aes_gcm_bound_to_their_gallery(app, make_gallery):

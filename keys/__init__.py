@@ -1,0 +1,1 @@
+"""Keys and tokens: ground floor, shared by tenants and galleries; no project imports."""
