@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from gallery.ids import new_id
 
@@ -14,6 +16,9 @@ EVENT_VERSION = 1
 # Keys whose values must never reach the log, whatever a caller passes in `details`.
 _SECRET_WORDS = ("password", "token", "cookie", "secret")
 _pending: set[asyncio.Task] = set()
+# Who reacts to a recorded error (gallery.mail mails the administrators): the log records,
+# the notifier subscribes, so the log never imports mail.
+ERROR_HOOKS: list[Callable[[Any, dict], Awaitable[Any]]] = []
 
 
 async def record_event(
@@ -47,12 +52,11 @@ async def record_event(
     await ctx.db.events.insert_one(event)
     await _trim(ctx)
     if kind == "error":
-        try:
-            from gallery.mail import notify_error
-
-            await notify_error(ctx, event)
-        except Exception:  # telling the admins must not hide the error itself
-            log.exception("could not queue the error notice")
+        for hook in ERROR_HOOKS:
+            try:
+                await hook(ctx, event)
+            except Exception:  # telling the admins must not hide the error itself
+                log.exception("could not queue the error notice")
     return event
 
 

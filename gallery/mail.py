@@ -23,7 +23,10 @@ import aiosmtplib
 import tornado.template
 from pymongo.errors import DuplicateKeyError
 
+from gallery import events
+from gallery.events import record_event
 from gallery.ids import is_id, new_id
+from jobs.queue import JobFailed, JobQueue, register
 from keys.sealed import decrypt_secret
 
 log = logging.getLogger("atrium.mail")
@@ -54,8 +57,6 @@ SUBJECTS = {
 
 
 def _host_queue(ctx):
-    from jobs.queue import JobQueue
-
     # The host database sits beside the tenant's: "<prefix>t_<slug>" -> "<prefix>host".
     name = ctx.db.name
     host_name = name[: len(name) - len(f"t_{ctx.slug}")] + "host"
@@ -207,7 +208,7 @@ async def deliver(ctx, config, to: list[str], template: str, variables: dict, ur
 
 
 def job_urls(ctx, config):
-    from tenants.urls import canonical_urls
+    from gallery.urls import canonical_urls
 
     server = config.server
     public = server.public_url or f"http://localhost:{server.port}"
@@ -216,9 +217,6 @@ def job_urls(ctx, config):
 
 async def send_job(job) -> dict:
     """The `email.send` job: deliver one outbox message."""
-    from gallery.events import record_event
-    from jobs.queue import JobFailed
-
     ctx = job.tenant
     config = job.services.config
     outbox_id = job.payload.get("outbox_id")
@@ -275,7 +273,7 @@ async def installer_job(job) -> dict:
     address = record.get("admin_email")
     if not token or not address or record.get("status") != "installing":
         return {"skipped": True}
-    from tenants.urls import canonical_urls
+    from gallery.urls import canonical_urls
 
     server = config.server
     urls = canonical_urls(
@@ -297,10 +295,10 @@ async def recent_outbox(ctx, limit: int = 20) -> list[dict]:
 
 
 def _register() -> None:
-    from jobs.queue import register
-
     register("email.send", send_job)
     register("email.installer", installer_job)
+    if notify_error not in events.ERROR_HOOKS:
+        events.ERROR_HOOKS.append(notify_error)
 
 
 _register()

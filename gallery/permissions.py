@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gallery.cached import fresh_copy
 from gallery.errors import Forbidden, NotAuthenticated, NotFound
 from gallery.roles import PERMISSIONS
-from tenants.context import fresh_copy
 
 ALL_BUT_WATERMARK = tuple(p for p in PERMISSIONS if p != "hide_watermark")
 

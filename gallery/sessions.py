@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from gallery.cached import fresh_copy
 from gallery.ids import new_id
 from keys.tokens import hash_token, new_token
-from tenants.context import fresh_copy
 
 SESSION_DAYS = 30
 # last_seen is written at most this often, so browsing costs no write per request.

@@ -180,13 +180,11 @@ def validate(values: dict[str, Any]) -> dict[str, Any]:
 async def get_settings(ctx) -> dict[str, Any]:
     """The tenant's settings merged over the defaults, cached on the context until the
     tenant's database is written to (tenants.context: generations and CACHE_SECONDS)."""
-    from tenants import context
-
     now = time.monotonic()
     if (
         ctx.settings_cache is not None
         and ctx.settings_generation == ctx.generation
-        and now - ctx.settings_fetched_at < context.CACHE_SECONDS
+        and now - ctx.settings_fetched_at < ctx.cache_seconds
     ):
         return ctx.settings_cache
     generation = ctx.generation

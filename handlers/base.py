@@ -22,10 +22,10 @@ from tornado.web import create_signed_value, decode_signed_value
 from gallery import settings as gallery_settings
 from gallery.errors import GalleryError, NotAuthenticated
 from gallery.sessions import user_for_session
+from gallery.urls import TenantUrls
 from server.services import Services
 from tenants.context import TenantContext
 from tenants.registry import TenantNotFound
-from tenants.urls import TenantUrls
 
 log = logging.getLogger("atrium.web")
 

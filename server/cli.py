@@ -152,7 +152,7 @@ def _public(record: dict) -> dict:
 
 
 def _installer_link(config, slug: str, token: str) -> str:
-    from tenants.urls import canonical_urls
+    from gallery.urls import canonical_urls
 
     public = config.server.public_url or f"http://{_display_host(config)}:{config.server.port}"
     urls = canonical_urls({"_id": slug}, config.server.base_domain, public, config.server.path_prefix_routing)

@@ -81,19 +81,6 @@ def written_elsewhere(db_name: str) -> None:
     _bump(db_name)
 
 
-def fresh_copy(value):
-    """A copy of a cached document for a caller that may change it: dicts and lists are
-    copied all the way down, everything else (str, int, datetime, bytes) is immutable.
-    Several times faster than copy.deepcopy, which matters once per request."""
-    if isinstance(value, dict):
-        return {k: fresh_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [fresh_copy(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(fresh_copy(v) for v in value)
-    return value
-
-
 def _tracked(write, db_name: str):
     """`write` moving the database's generation before and after it runs (so a read that
     overlapped the write is never cached as current)."""
@@ -210,6 +197,12 @@ class TenantContext:
             self.db = TrackedDatabase(self.db)
 
     # -- the per-tenant read cache ----------------------------------------------------
+    @property
+    def cache_seconds(self) -> float:
+        """CACHE_SECONDS now (tenants.writefeed raises it), for gallery code caching on a
+        context (gallery.settings) without importing this layer above it."""
+        return CACHE_SECONDS
+
     @property
     def generation(self) -> int:
         """Read this *before* loading a value to cache, and pass it to `remember`."""

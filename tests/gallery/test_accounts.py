@@ -12,9 +12,9 @@ from gallery.errors import Conflict, Invalid
 from gallery.events import list_events, record_event
 from gallery.roles import create_role, delete_role, update_role
 from gallery.settings import get_settings, update_settings
+from gallery.urls import TenantUrls
 from gallery.users import create_user
 from keys.sealed import decrypt_secret, encrypt_secret
-from tenants.urls import TenantUrls
 
 PASSWORD = "Violet-Tuba-Lantern-42"
 URLS = TenantUrls(prefix="/g/alpha", origin="http://127.0.0.1")

@@ -11,9 +11,9 @@ from gallery import account_admin, accounts
 from gallery.account_sweep import SWEEP_KIND, run_sweep_job, sweep_unverified
 from gallery.media import add_media_file
 from gallery.settings import get_settings, update_settings
+from gallery.urls import TenantUrls
 from gallery.usage import current_usage
 from jobs.queue import JobContext, JobQueue
-from tenants.urls import TenantUrls
 
 PASSWORD = "Violet-Tuba-Lantern-42"
 URLS = TenantUrls(prefix="/g/alpha", origin="http://127.0.0.1")
