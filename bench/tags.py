@@ -60,7 +60,7 @@ async def _fill(ctx, admin, n_media: int, n_albums: int, n_tags: int) -> list[di
 
 
 async def _time(fn, repeat: int, cold: bool, ctx) -> list[float]:
-    from gallery.search import forget_tags
+    from gallery.tagcounts import forget as forget_tags
 
     out = []
     for _ in range(repeat):

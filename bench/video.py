@@ -132,10 +132,9 @@ async def _album_with_media(data_dir: Path) -> str:
 
     from bench.upload import SLUG, provision
     from gallery import albums
-    from gallery.media import add_media_file
-    from gallery.processing import enqueue_processing
-    from server.config import load_config
+    from gallery.media import add_media_file, enqueue_processing
     from jobs.queue import JobQueue
+    from server.config import load_config
     from server.services import build_services
 
     await provision(data_dir)

@@ -13,8 +13,9 @@ import logging
 import os
 from pathlib import Path
 
-from gallery import processing, tagcounts
+from gallery import media as gallery_media
 from gallery import settings as gallery_settings
+from gallery import tagcounts
 from gallery.albums import album_dir
 from gallery.errors import Conflict, Invalid, TooLarge, Unsupported
 from gallery.filenames import clean_file_name, place_file
@@ -60,7 +61,7 @@ async def enqueue_processing(ctx, services, media_id: str) -> None:
     if queue is None:
         config = services.config
         queue = JobQueue(services.host_db, config.jobs.lease_seconds, config.jobs.max_attempts)
-    await processing.enqueue_processing(ctx, queue, media_id)
+    await gallery_media.enqueue_processing(ctx, queue, media_id)
 
 
 def _unlink(path) -> None:

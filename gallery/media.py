@@ -162,7 +162,7 @@ async def add_media_file(
     """Store a file in the album's directory and insert a pending media object for it.
 
     The type is decided by content (media.sniff) unless the caller already sniffed it.
-    The caller enqueues processing (gallery.processing.enqueue_processing).
+    The caller enqueues processing (enqueue_processing).
     """
     source = Path(source)
     if sniffed is None:
@@ -376,12 +376,17 @@ async def delete_media(ctx, viewer: Viewer, media_id: str) -> None:
 # -- processing requests ---------------------------------------------------------------------
 
 
+async def enqueue_processing(ctx, queue, media_id: str, **extra) -> str:
+    """Queue "media.process" for a media object (queue: a JobQueue or JobRunner).
+    By job kind: gallery.processing registers the handler and sits above this module."""
+    payload = {"media_id": media_id, **{k: v for k, v in extra.items() if v}}
+    return await queue.enqueue(ctx.slug, "media.process", payload)
+
+
 async def rotate_media(
     ctx, viewer: Viewer, media_id: str, queue, *, rotate: int = 0, flip: str | None = None
 ) -> dict:
     """Rotate/flip an image's derivatives (the original stays as it is); re-processes it."""
-    from gallery.processing import enqueue_processing
-
     media = await viewable_media(ctx, viewer, media_id, "edit_media")
     if media.get("kind") != "image":
         raise Invalid("Only images can be rotated or flipped.")
@@ -405,8 +410,6 @@ async def replace_file(
     ctx, viewer: Viewer, media_id: str, source, file_name: str, queue, *, sniffed=None
 ) -> dict:
     """Replace a media object's original file, keeping its record; re-processes it."""
-    from gallery.processing import enqueue_processing
-
     media = await viewable_media(ctx, viewer, media_id, "edit_media")
     album = await get_album(ctx, media["album_id"])
     source = Path(source)

@@ -14,13 +14,12 @@ import asyncio
 import contextlib
 import logging
 import shutil
-from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
-from functools import partial
 
 from gallery import tagcounts
 from gallery import transcoding as _transcoding  # noqa: F401  (registers media.transcode)
 from gallery.albums import contains
+from gallery.derivatives import _derivative, _in_pool, image_specs
 from gallery.search import keys_after_update
 from gallery.settings import get_settings
 from gallery.tags import tag_fields
@@ -29,51 +28,6 @@ from jobs import queue as jobs
 from jobs.queue import JobContext, JobFailed
 
 log = logging.getLogger("atrium.processing")
-
-_MIME = {"jpeg": "image/jpeg", "webp": "image/webp", "png": "image/png"}
-
-
-# -- the process pool --------------------------------------------------------------------------
-
-
-def get_pool(services):
-    """The media process pool, made on first use and shut down when services close."""
-    if services.pool is None:
-        from media.pool import make_process_pool
-
-        limits = services.config.limits
-        services.pool = make_process_pool(limits.image_workers, limits.max_image_pixels)
-
-        def close() -> None:
-            pool, services.pool = services.pool, None
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-
-        services.on_close(close)
-    return services.pool
-
-
-async def _in_pool(services, fn, *args, **kwargs):
-    loop = asyncio.get_running_loop()
-    try:
-        return await loop.run_in_executor(get_pool(services), partial(fn, *args, **kwargs))
-    except BrokenProcessPool:
-        # A worker died (out of memory, killed): start a fresh pool; the job retries.
-        broken, services.pool = services.pool, None
-        if broken is not None:
-            broken.shutdown(wait=False, cancel_futures=True)
-        get_pool(services)
-        raise
-
-
-# -- enqueueing ------------------------------------------------------------------------------------
-
-
-async def enqueue_processing(ctx, queue, media_id: str, **extra) -> str:
-    """Queue "media.process" for a media object (queue: a JobQueue or JobRunner)."""
-    payload = {"media_id": media_id, **{k: v for k, v in extra.items() if v}}
-    return await queue.enqueue(ctx.slug, "media.process", payload)
-
 
 # -- the work --------------------------------------------------------------------------------------
 
@@ -88,33 +42,6 @@ def _parse_date(value):
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def image_specs(settings: dict):
-    """(thumbnail, optimized) DerivativeSpecs from the tenant's settings."""
-    from media.images import DerivativeSpec
-
-    fmt = settings.get("derivative_format", "jpeg")
-    thumb = DerivativeSpec(int(settings["thumbnail_size"]), fmt, int(settings["thumbnail_quality"]))
-    optimized = DerivativeSpec(
-        int(settings["optimized_size"]), fmt, int(settings["optimized_quality"])
-    )
-    return thumb, optimized
-
-
-def _derivative(media_id: str, path: str | None, width, height, fmt: str) -> dict | None:
-    if not path:
-        return None
-    from pathlib import Path
-
-    p = Path(path)
-    return {
-        "path": f"derivatives/{media_id}/{p.name}",
-        "width": width,
-        "height": height,
-        "mime": _MIME.get(fmt, "image/jpeg"),
-        "size": p.stat().st_size,
-    }
 
 
 async def _mark_failed(ctx, media_id: str, reason: str) -> None:

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+from gallery.derivatives import _derivative, _in_pool, image_specs
 from media.errors import CorruptMedia, MediaError
 
 #: Probe fields kept on the media object for the metadata panel.
@@ -80,7 +81,6 @@ def web_copy_plan(info, settings: dict):
 
 async def _image_derivatives(services, preview: Path, out_dir: Path, media_id: str, settings):
     """Thumbnail and optimized image from a preview JPEG (poster, cover art, PDF page)."""
-    from gallery.processing import _derivative, _in_pool, image_specs
     from media.images import make_image_derivatives
 
     thumb, optimized = image_specs(settings)
@@ -108,7 +108,6 @@ async def _image_derivatives(services, preview: Path, out_dir: Path, media_id: s
 
 async def icon_derivatives(services, media: dict, out_dir: Path, settings: dict) -> dict:
     """An icon thumbnail drawn for the file's type."""
-    from gallery.processing import _in_pool
     from media.icons import make_icon
 
     icon = out_dir / "thumbnail.png"

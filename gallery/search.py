@@ -17,14 +17,14 @@ from gallery.errors import Invalid
 from gallery.keywords import fold, keyword_fields, search_keys, words
 from gallery.listing import _after, decode_cursor, encode_cursor
 from gallery.permissions import Viewer, visible_media_query
+from gallery.tagcounts import CLOUD_SECONDS as _CLOUD_SECONDS
+from gallery.tagcounts import cloud_cache as _cloud_cache
 from gallery.tagcounts import rebuild_tag_counts, visible_counts
 
 MAX_QUERY_WORDS = 10
 MAX_LIMIT = 200
 # Result counts stop here ("more than 1,000 results"): counting is a pass over the matches.
 COUNT_CAP = 1000
-_CLOUD_SECONDS = 5.0
-_cloud_cache: dict[tuple, tuple[float, list[dict]]] = {}
 
 
 def _visible_filter(viewer: Viewer, extra: dict) -> dict | None:
@@ -118,12 +118,6 @@ async def _all_tags(ctx, viewer: Viewer) -> list[dict]:
         _cloud_cache.clear()
     _cloud_cache[cache_key] = (now, cloud)
     return cloud
-
-
-def forget_tags(ctx) -> None:
-    """Drop the cached tag clouds of a tenant (after tags change)."""
-    for key in [k for k in _cloud_cache if k[1] == ctx.db.name]:
-        _cloud_cache.pop(key, None)
 
 
 async def tag_cloud(ctx, viewer: Viewer, *, limit: int = 100) -> list[dict]:

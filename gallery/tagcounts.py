@@ -28,6 +28,10 @@ from gallery.tags import tag_key
 
 _BUILT_ID = "tag_counts"  # meta document: the counts of this database have been built
 _BATCH = 500
+# Tag clouds per (tenant, visibility) that gallery.search keeps a few seconds; they live
+# here so that every write that changes counts drops them without importing search.
+CLOUD_SECONDS = 5.0
+cloud_cache: dict[tuple, tuple[float, list[dict]]] = {}
 _build_locks: dict[str, asyncio.Lock] = {}
 
 
@@ -80,9 +84,9 @@ async def _adjust(ctx, scope: dict, tags: dict[str, str], delta: int) -> None:
 
 
 def forget(ctx) -> None:
-    from gallery.search import forget_tags  # (gallery.search imports this module)
-
-    forget_tags(ctx)
+    """Drop the cached tag clouds of a tenant (after tags change)."""
+    for key in [k for k in cloud_cache if k[1] == ctx.db.name]:
+        cloud_cache.pop(key, None)
 
 
 # -- hooks: one call per media write ------------------------------------------------------------

@@ -8,6 +8,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+from gallery import album_copy
 from gallery import albums as gallery_albums
 from gallery.albums import child_albums, root_album, viewable_album
 from gallery.errors import Invalid, NotFound
@@ -101,7 +102,7 @@ class AlbumMoveHandler(AlbumApi):
 class AlbumCopyHandler(AlbumApi):
     async def post(self, album_id: str) -> None:
         body = self.json_body()
-        album = await gallery_albums.copy_album(
+        album = await album_copy.copy_album(
             self.tenant, await self.viewer(), album_id, body.get("parent_id")
         )
         self.write_json({"album": self.album_json(album, await self.viewer())}, status=201)

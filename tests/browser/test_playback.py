@@ -8,8 +8,7 @@ import re
 import pytest
 
 from gallery import albums
-from gallery.media import add_media_file
-from gallery.processing import enqueue_processing
+from gallery.media import add_media_file, enqueue_processing
 from tests.media.av_samples import ffmpeg
 
 pytestmark = pytest.mark.browser

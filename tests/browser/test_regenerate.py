@@ -9,8 +9,7 @@ import re
 import pytest
 
 from gallery.albums import root_album
-from gallery.media import add_media_file
-from gallery.processing import enqueue_processing
+from gallery.media import add_media_file, enqueue_processing
 from media.sniff import Sniffed
 
 pytestmark = pytest.mark.browser

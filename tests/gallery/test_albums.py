@@ -2,7 +2,7 @@
 
 import pytest
 
-from gallery import albums, filenames
+from gallery import album_copy, albums, filenames
 from gallery.errors import Invalid, NotAuthenticated, NotFound
 from gallery.media import add_media_file
 
@@ -106,7 +106,7 @@ async def test_copying_a_subtree_copies_records_and_files(make_gallery, viewer_o
     p1 = await add_media_file(ctx, a, make_jpeg(), "one.jpg")
     await add_media_file(ctx, b, make_jpeg(), "two.jpg")
     await albums.update_album(ctx, admin, a["_id"], {"cover_id": p1["_id"]})
-    copy = await albums.copy_album(ctx, admin, a["_id"], root["_id"])
+    copy = await album_copy.copy_album(ctx, admin, a["_id"], root["_id"])
     assert copy["_id"] != a["_id"] and copy["dirname"] == "A (2)" and copy["title"] == "A"
     copied_children = await albums.child_albums(ctx, copy["_id"])
     assert [c["title"] for c in copied_children] == ["B"]
@@ -119,7 +119,7 @@ async def test_copying_a_subtree_copies_records_and_files(make_gallery, viewer_o
     # The source is untouched.
     assert await ctx.db.media.count_documents({"album_path": a["_id"]}) == 2
     with pytest.raises(Invalid):
-        await albums.copy_album(ctx, admin, a["_id"], b["_id"])
+        await album_copy.copy_album(ctx, admin, a["_id"], b["_id"])
 
 
 async def test_deleting_a_subtree_with_and_without_files(make_gallery, viewer_of, make_jpeg):

@@ -12,8 +12,7 @@ from PIL import Image
 
 from gallery import albums
 from gallery.ids import new_id
-from gallery.media import add_media_file
-from gallery.processing import enqueue_processing
+from gallery.media import add_media_file, enqueue_processing
 from gallery.settings import update_settings
 from media.sniff import Sniffed
 from tests.media.av_samples import AVSamples, colour_at, ffmpeg, ffprobe_json, top_level_atoms

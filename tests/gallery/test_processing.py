@@ -8,8 +8,7 @@ import pytest
 from PIL import Image
 
 from gallery import albums
-from gallery.media import add_media_file, rotate_media
-from gallery.processing import enqueue_processing
+from gallery.media import add_media_file, enqueue_processing, rotate_media
 from media.sniff import Sniffed
 
 CANON = "/work/shared/testdata/camera-samples/jpg/Canon_40D.jpg"

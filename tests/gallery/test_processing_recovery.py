@@ -11,8 +11,7 @@ import pytest
 from PIL import Image
 
 from gallery import albums
-from gallery.media import add_media_file
-from gallery.processing import enqueue_processing
+from gallery.media import add_media_file, enqueue_processing
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ read from them never shows a visitor a tag that lives only in a private album.""
 
 from __future__ import annotations
 
-from gallery import albums
+from gallery import album_copy, albums
 from gallery.bulk import bulk_action
 from gallery.ids import new_id
 from gallery.media import add_media_file, copy_media, delete_media, move_media, update_media
@@ -141,7 +141,7 @@ async def test_album_privacy_move_copy_and_delete_carry_the_counts(
     assert _cloud(await tag_cloud(ctx, ANONYMOUS)) == {"opera": 1, "shared": 2}
 
     # Copying an album copies its counts; deleting one removes them with its media.
-    copied = await albums.copy_album(ctx, admin, home["_id"], trips["_id"])
+    copied = await album_copy.copy_album(ctx, admin, home["_id"], trips["_id"])
     assert _cloud(await tag_cloud(ctx, admin)) == {"opera": 2, "shared": 4}
     await _assert_equals_rebuild(ctx)
     await albums.delete_album(ctx, admin, copied["_id"])
