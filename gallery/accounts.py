@@ -1,5 +1,6 @@
 """Account life cycle: registration, e-mail verification, approval, password reset and change,
-and the personal album. Administrators' actions on accounts are in gallery.account_admin.
+and the personal album. Administrators' actions on accounts are in gallery.account_admin;
+`register` itself is in gallery.registration (above the unverified-account sweep).
 
 An account signs in only when every enabled step is done: `pending` lists the steps still
 open ("verify", "approve"), `disabled` is the admin's switch, and `status` (what sessions
@@ -25,8 +26,6 @@ from gallery.passwords import password_problem, verify_password
 from gallery.sessions import end_user_sessions
 from gallery.users import (
     clean_email,
-    clean_username,
-    create_user,
     find_by_login,
     get_user,
     set_password,
@@ -115,70 +114,7 @@ async def became_active(ctx, user: dict, settings: dict) -> None:
         await create_user_album(ctx, user, settings)
 
 
-# -- registration -------------------------------------------------------------------------
-
-
-async def register(ctx, settings: dict, form: dict, *, urls, queue=None, ip: str = "") -> dict:
-    """Create a self-registered account; mails the next step. Returns the user."""
-    if not settings.get("allow_registration"):
-        raise Forbidden("This gallery does not accept new accounts.")
-    from gallery.account_sweep import schedule_sweep, sweep_unverified
-
-    # Stale unverified accounts go first, so an abandoned registration frees its name.
-    await sweep_unverified(ctx, int(settings.get("unverified_account_days", 7)))
-    errors: dict[str, str] = {}
-    email = username = ""
-    try:
-        email = clean_email(form.get("email"))
-    except Invalid as exc:
-        errors.update(exc.field_errors)
-    if settings.get("email_as_username"):
-        username = email
-    else:
-        try:
-            username = clean_username(form.get("username"))
-        except Invalid as exc:
-            errors.update(exc.field_errors)
-    password = form.get("password") or ""
-    problem = password_problem(
-        password, int(settings.get("password_min_length", 10)), username=username, email=email
-    )
-    if problem:
-        errors["password"] = problem
-    elif password != form.get("password2"):
-        errors["password2"] = "does not match the password"
-    if (
-        email
-        and not errors.get("email")
-        and await ctx.db.users.find_one({"email_key": email.lower()}, {"_id": 1})
-    ):
-        errors["email"] = "is already used by an account"
-    if errors:
-        raise Invalid("Please correct the marked fields.", field_errors=errors)
-    pending = []
-    if settings.get("require_email_verification"):
-        pending.append("verify")
-    if settings.get("require_approval"):
-        pending.append("approve")
-    builtin = await ctx.db.roles.find_one({"builtin": "authenticated"}, {"_id": 1})
-    user = await create_user(
-        ctx,
-        username,
-        email,
-        password,
-        role_ids=[builtin["_id"]] if builtin else [],
-        status=user_status({"pending": pending}),
-        email_verified=False,
-        min_length=int(settings.get("password_min_length", 10)),
-        extra={"pending": pending, "disabled": False, "registered": True},
-    )
-    await account_event(ctx, "account", f"Account {user['username']} registered", None, ip, user)
-    if "verify" in pending:
-        await _send_verification(ctx, user, email, urls=urls, queue=queue)
-        await schedule_sweep(ctx, queue, int(settings.get("unverified_account_days", 7)))
-    else:
-        await _after_verification(ctx, user, settings, urls=urls, queue=queue)
-    return user
+# -- verification (registration itself: gallery.registration) ----------------------------
 
 
 async def _send_verification(ctx, user: dict, address: str, *, urls, queue) -> None:

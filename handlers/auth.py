@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gallery import accounts
+from gallery import accounts, registration
 from gallery.errors import Gone, Invalid
 from gallery.events import record_event
 from gallery.lockout import (
@@ -137,7 +137,7 @@ class RegisterHandler(AccountPageHandler):
     async def post(self) -> None:
         form = self.form_values(*self.FIELDS)
         try:
-            user = await accounts.register(
+            user = await registration.register(
                 self.tenant,
                 self.settings_values,
                 form,

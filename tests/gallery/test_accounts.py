@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from gallery import account_admin, accounts, lockout
+from gallery import account_admin, lockout, registration
 from gallery.errors import Conflict, Invalid
 from gallery.events import list_events, record_event
 from gallery.roles import create_role, delete_role, update_role
@@ -104,7 +104,7 @@ async def test_bad_registrations_are_refused_and_nothing_is_created(
         form["password2"] = value
     settings = {**await get_settings(gallery["ctx"]), "allow_registration": True}
     with pytest.raises(Invalid) as err:
-        await accounts.register(gallery["ctx"], settings, form, urls=URLS)
+        await registration.register(gallery["ctx"], settings, form, urls=URLS)
     assert field in err.value.field_errors
     assert await gallery["ctx"].db.users.count_documents({}) == 1
     assert await gallery["ctx"].db.outbox.count_documents({}) == 0
@@ -125,7 +125,7 @@ async def test_concurrent_registrations_of_one_name_make_exactly_one_account(app
             "password": PASSWORD,
             "password2": PASSWORD,
         }
-        return await accounts.register(gallery["ctx"], settings, form, urls=URLS)
+        return await registration.register(gallery["ctx"], settings, form, urls=URLS)
 
     results = await asyncio.gather(*(attempt(i) for i in range(4)), return_exceptions=True)
     assert sum(isinstance(r, dict) for r in results) == 1

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gallery import account_admin, accounts
+from gallery import account_admin, registration
 from gallery.account_sweep import SWEEP_KIND, run_sweep_job, sweep_unverified
 from gallery.media import add_media_file
 from gallery.settings import get_settings, update_settings
@@ -26,7 +26,7 @@ async def _register(ctx, settings, name: str) -> dict:
         "password": PASSWORD,
         "password2": PASSWORD,
     }
-    return await accounts.register(ctx, settings, form, urls=URLS)
+    return await registration.register(ctx, settings, form, urls=URLS)
 
 
 async def _age(ctx, user: dict, days: float) -> None:
