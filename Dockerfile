@@ -21,6 +21,7 @@ COPY gallery ./gallery
 COPY media ./media
 COPY storage ./storage
 COPY jobs ./jobs
+COPY keys ./keys
 COPY handlers ./handlers
 COPY bench ./bench
 COPY templates ./templates

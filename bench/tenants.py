@@ -29,6 +29,8 @@ from pathlib import Path
 import psutil
 from tornado.httpclient import AsyncHTTPClient
 
+from bench.wrk import run_wrk
+
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Bench-Marking-Tenants-1"
 
@@ -139,8 +141,6 @@ end
 def wrk_random_tenants(port: int, slugs: list[str], clients: int, duration: float) -> dict:
     """p50/p99/req/s from wrk (a separate C process, so the load generator does not take
     the service's CPU the way an in-process Python client does)."""
-    from bench.pages import run_wrk
-
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_WRK_SCRIPT % ", ".join(f'"/g/{slug}/"' for slug in slugs))
     try:
