@@ -23,7 +23,6 @@ from gallery import settings as gallery_settings
 from gallery.errors import GalleryError, NotAuthenticated
 from gallery.sessions import user_for_session
 from gallery.urls import TenantUrls
-from server.services import Services
 from tenants.context import TenantContext
 from tenants.registry import TenantNotFound
 
@@ -55,7 +54,8 @@ class BaseHandler(tornado.web.RequestHandler):
     current_admin: dict | None = None
 
     @property
-    def services(self) -> Services:
+    def services(self):
+        """server.services.Services (server/ wires the application above this layer)."""
         return self.application.settings["services"]
 
     @property

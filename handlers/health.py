@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from handlers.base import BaseHandler
-from server.services import VERSION
 from storage.root import StorageRoot
+
+VERSION = "0.1.0"  # the service's version, as in pyproject.toml (also in /api/v1/openapi.json)
 
 
 class HealthHandler(BaseHandler):

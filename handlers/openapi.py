@@ -4,7 +4,7 @@ module declares next to its ROUTES (so a new module describes itself where it is
 from __future__ import annotations
 
 from handlers.api_base import ApiHandler, operation
-from server.services import VERSION
+from handlers.health import VERSION
 
 
 def api_modules() -> list:

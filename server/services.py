@@ -15,8 +15,6 @@ from tenants.writefeed import WriteFeed
 
 log = logging.getLogger("atrium")
 
-VERSION = "0.1.0"
-
 
 @dataclass
 class Services:
