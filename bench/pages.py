@@ -1,7 +1,7 @@
 """Do album pages stay fast on a 10,000-item album? (`python -m bench.pages`)
 
 Fills one album with 10,000 media records (documents of the shape
-gallery.media.media_document makes, each with a tiny generated thumbnail file on disk)
+gallery.library.media.media_document makes, each with a tiny generated thumbnail file on disk)
 and one with 60, starts the real service as a process on the embedded database, and
 measures with 20 concurrent keep-alive clients (wrk when installed, otherwise a
 multi-process Python client): p50/p99 latency and requests per second of
@@ -58,8 +58,8 @@ def tiny_jpeg(seed: int) -> bytes:
 
 async def fill_album(ctx, album: dict, count: int) -> list[str]:
     """Insert `count` ready image records (with thumbnail and original files); their ids."""
-    from gallery.albums import album_dir as album_directory
-    from gallery.media import media_document
+    from gallery.library.albums import album_dir as album_directory
+    from gallery.library.media import media_document
 
     thumbs = [tiny_jpeg(i) for i in range(16)]
     album_dir = album_directory(ctx, album)
@@ -101,9 +101,9 @@ async def _insert(ctx, docs: list[dict]) -> None:
 async def prepare(data_dir: Path, big: int, small: int) -> dict:
     from tornado.web import create_signed_value
 
-    from gallery.albums import create_album, root_album
-    from gallery.permissions import viewer_for
-    from gallery.sessions import create_session
+    from gallery.library.albums import create_album, root_album
+    from gallery.people.permissions import viewer_for
+    from gallery.people.sessions import create_session
     from gallery.settings import get_settings
     from handlers.base import SESSION_COOKIE
     from server.config import load_config

@@ -2,7 +2,7 @@
 
 One tenant on the embedded database: 50 albums (every fifth private), 10,000 media records
 inserted directly, each with 0-6 tags drawn (skewed, like real galleries) from ~300 tags.
-Times gallery.search.tag_cloud and suggest_tags for an anonymous visitor, an administrator
+Times gallery.library.search.tag_cloud and suggest_tags for an anonymous visitor, an administrator
 and a signed-in user whose role sees 10 albums, cold (the per-process cache dropped before
 each call) and warm. Prints a table of p50 / max milliseconds. The machine is shared:
 compare rows of one run, and read the load average printed with it.
@@ -29,9 +29,9 @@ PASSWORD = "Bench-Marking-Tags-1"
 
 
 async def _fill(ctx, admin, n_media: int, n_albums: int, n_tags: int) -> list[dict]:
-    from gallery.albums import create_album, get_album, root_album
-    from gallery.media import media_document
-    from gallery.privacy import apply_private
+    from gallery.library.albums import create_album, get_album, root_album
+    from gallery.library.media import media_document
+    from gallery.library.privacy import apply_private
 
     rng = random.Random(27017)
     root = await root_album(ctx)
@@ -60,7 +60,7 @@ async def _fill(ctx, admin, n_media: int, n_albums: int, n_tags: int) -> list[di
 
 
 async def _time(fn, repeat: int, cold: bool, ctx) -> list[float]:
-    from gallery.tagcounts import forget as forget_tags
+    from gallery.library.tagcounts import forget as forget_tags
 
     out = []
     for _ in range(repeat):
@@ -73,9 +73,9 @@ async def _time(fn, repeat: int, cold: bool, ctx) -> list[float]:
 
 
 async def run(args) -> None:
-    from gallery.permissions import Viewer, viewer_for
-    from gallery.roles import create_role
-    from gallery.search import suggest_tags, tag_cloud
+    from gallery.library.search import suggest_tags, tag_cloud
+    from gallery.people.permissions import Viewer, viewer_for
+    from gallery.people.roles import create_role
     from gallery.settings import get_settings
     from server.config import load_config
     from server.services import build_services
@@ -91,8 +91,8 @@ async def run(args) -> None:
         start = time.perf_counter()
         albums = await _fill(ctx, admin, args.media, args.albums, args.tags)
         fill_s = time.perf_counter() - start
-        if hasattr(__import__("gallery.search", fromlist=["x"]), "rebuild_tag_counts"):
-            from gallery.search import rebuild_tag_counts
+        if hasattr(__import__("gallery.library.search", fromlist=["x"]), "rebuild_tag_counts"):
+            from gallery.library.search import rebuild_tag_counts
 
             start = time.perf_counter()
             await rebuild_tag_counts(ctx)

@@ -49,7 +49,7 @@ class Bench:
 
     def start_transcode(self, name: str = "web.mp4") -> asyncio.Task[TranscodeResult]:
         """The default 1080p → 720p transcode as a task (under nice, as the job runner runs it)."""
-        from gallery.transcoding import TRANSCODE_NICE
+        from gallery.processing.transcoding import TRANSCODE_NICE
 
         plan = plan_transcode(self.info, self.profile)
         dest = self.workdir / name
@@ -131,8 +131,8 @@ async def _album_with_media(data_dir: Path) -> str:
     from PIL import Image
 
     from bench.upload import SLUG, provision
-    from gallery import albums
-    from gallery.media import add_media_file, enqueue_processing
+    from gallery.library import albums
+    from gallery.library.media import add_media_file, enqueue_processing
     from jobs.queue import JobQueue
     from server.config import load_config
     from server.services import build_services
@@ -157,7 +157,7 @@ async def _album_with_media(data_dir: Path) -> str:
 
 
 async def albums_viewer(ctx):
-    from gallery.permissions import viewer_for
+    from gallery.people.permissions import viewer_for
 
     user = await ctx.db.users.find_one({"username": "admin"})
     return await viewer_for(ctx, user, {})

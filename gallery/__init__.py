@@ -1,0 +1,2 @@
+"""One tenant's gallery, in wings (people, library, intake, processing, notices) over
+settings, schema, usage, errors, ids, urls and cached at the root; see docs/ARCHITECTURE.md."""

@@ -29,11 +29,11 @@ INDEXES = [
     ("media", [("album_id", ASCENDING), ("updated", ASCENDING)], {}),
     ("media", [("album_path", ASCENDING)], {}),
     ("media", [("tag_keys", ASCENDING)], {}),
-    # Search (gallery.search): a multikey index on MongoDB; nx-27017 scans arrays anyway.
+    # Search (gallery.library.search): a multikey index on MongoDB; nx-27017 scans arrays anyway.
     ("media", [("search_keys", ASCENDING)], {}),
     ("media", [("date_added", DESCENDING)], {}),
     ("albums", [("cover_id", ASCENDING)], {}),
-    # Maintained tag counts (gallery.tagcounts), filtered like media by visibility.
+    # Maintained tag counts (gallery.library.tagcounts), filtered like media by visibility.
     ("tag_counts", [("private", ASCENDING)], {}),
     ("tag_counts", [("album_path", ASCENDING)], {}),
     ("sessions", [("user_id", ASCENDING)], {}),

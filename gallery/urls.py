@@ -3,7 +3,7 @@
 Host mode: the tenant owns the whole host (`photos.example.com/albums/1`).
 Prefix mode: the tenant lives under `/g/<slug>/` of the base domain.
 Templates, redirects and e-mails all call this; nothing hard-codes a path. It lives in
-gallery/ (not tenants/) because gallery.mail builds absolute links from jobs.
+gallery/ (not tenants/) because gallery.notices.mail builds absolute links from jobs.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gallery import accounts
 from gallery.errors import GalleryError
-from gallery.sessions import end_user_sessions
+from gallery.people import accounts
+from gallery.people.sessions import end_user_sessions
 from handlers.auth import AccountPageHandler
 
 _BROWSERS = (

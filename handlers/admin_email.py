@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gallery import mail
 from gallery.errors import GalleryError
 from gallery.ids import is_id
+from gallery.notices import mail
 from handlers.admin_users import AdminPage
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gallery.events import clear_events, event_kinds, list_events, record_event
+from gallery.notices.events import clear_events, event_kinds, list_events, record_event
 from handlers.admin_users import AdminPage
 
 PAGE = 100

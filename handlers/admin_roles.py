@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gallery import roles as gallery_roles
 from gallery.errors import GalleryError
-from gallery.events import record_event
+from gallery.notices.events import record_event
+from gallery.people import roles as gallery_roles
 from handlers.admin_users import AdminPage
 
 PERMISSION_LABELS = {

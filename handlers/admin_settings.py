@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from gallery import settings as gallery_settings
-from gallery.albums import root_album
 from gallery.errors import Invalid
-from gallery.events import record_event
-from gallery.permissions import require_administrator
+from gallery.library.albums import root_album
+from gallery.notices.events import record_event
+from gallery.people.permissions import require_administrator
 from handlers.base import TenantHandler
 
 # Changing one of these leaves existing thumbnails and optimized copies as they were made:

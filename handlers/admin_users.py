@@ -1,14 +1,14 @@
 """The tenant admin's user pages: list and search, create, edit, enable/disable, unlock,
-approve, roles, reset links, delete. Every action is written to the event log (gallery.accounts)."""
+approve, roles, reset links, delete. Every action is written to the event log (gallery.people.accounts)."""
 
 from __future__ import annotations
 
-from gallery import account_admin
 from gallery.errors import GalleryError
-from gallery.lockout import locked_until
-from gallery.permissions import require_administrator
-from gallery.roles import list_roles
-from gallery.users import get_user, list_users
+from gallery.people import account_admin
+from gallery.people.lockout import locked_until
+from gallery.people.permissions import require_administrator
+from gallery.people.roles import list_roles
+from gallery.people.users import get_user, list_users
 from handlers.auth import AccountPageHandler
 
 PAGE = 50

@@ -1,17 +1,17 @@
 """JSON API for accounts: the signed-in user's own account and sessions (/api/v1/me) and the
-administrators' user management (/api/v1/users). The rules live in gallery.accounts and
-gallery.account_admin (which write the event log); this module only maps JSON to them."""
+administrators' user management (/api/v1/users). The rules live in gallery.people.accounts and
+gallery.people.account_admin (which write the event log); this module only maps JSON to them."""
 
 from __future__ import annotations
 
-from gallery import account_admin, accounts
 from gallery.errors import Invalid, NotFound
-from gallery.lockout import locked_until
-from gallery.passwords import password_problem
-from gallery.permissions import is_administrator, require_administrator, user_roles
-from gallery.roles import ensure_admin_remains, list_roles
-from gallery.sessions import end_user_sessions
-from gallery.users import clean_email, get_user, list_users
+from gallery.people import account_admin, accounts
+from gallery.people.lockout import locked_until
+from gallery.people.passwords import password_problem
+from gallery.people.permissions import is_administrator, require_administrator, user_roles
+from gallery.people.roles import ensure_admin_remains, list_roles
+from gallery.people.sessions import end_user_sessions
+from gallery.people.users import clean_email, get_user, list_users
 from handlers.api_base import ApiHandler, operation
 
 ID = r"([^/]+)"
@@ -75,7 +75,7 @@ def _role_ids(body: dict) -> list[str]:
 class AccountApiHandler(ApiHandler):
     @property
     def job_queue(self):
-        return self.services.jobs  # None: gallery.mail enqueues straight into the host queue
+        return self.services.jobs  # None: gallery.notices.mail enqueues straight into the host queue
 
 
 # -- the signed-in user -------------------------------------------------------------------

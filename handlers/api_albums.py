@@ -8,12 +8,12 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
-from gallery import album_copy
-from gallery import albums as gallery_albums
-from gallery.albums import child_albums, root_album, viewable_album
 from gallery.errors import Invalid, NotFound
-from gallery.listing import list_album_media
-from gallery.permissions import can, require
+from gallery.library import album_copy
+from gallery.library import albums as gallery_albums
+from gallery.library.albums import child_albums, root_album, viewable_album
+from gallery.library.listing import list_album_media
+from gallery.people.permissions import can, require
 from handlers.api_base import PAGE_QUERY, ApiHandler, operation
 
 ID = r"([^/]+)"

@@ -5,9 +5,9 @@ and `operation()` for the OpenAPI description each API module declares next to i
 from __future__ import annotations
 
 from gallery.errors import Invalid
-from gallery.listing import bounded_int
-from gallery.media import has_distinct_original, may_view_original
-from gallery.permissions import Viewer, can, viewer_for
+from gallery.library.listing import bounded_int
+from gallery.library.media import has_distinct_original, may_view_original
+from gallery.people.permissions import Viewer, can, viewer_for
 from handlers.base import TenantHandler
 
 MAX_LIMIT = 500
@@ -113,7 +113,7 @@ class ApiHandler(TenantHandler):
             "has_optimized": has_distinct_original(media),
             "metadata": media.get("metadata") or {},
             # Web copy of a video/audio file: {state: none|pending|running|ready|failed|
-            # cancelled, progress 0..1, job_id, error, reasons} (gallery.transcoding).
+            # cancelled, progress 0..1, job_id, error, reasons} (gallery.processing.transcoding).
             "transcode": media.get("transcode"),
             "urls": urls,
         }

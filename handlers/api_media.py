@@ -3,11 +3,11 @@ and a polling-friendly batch read (`?ids=...&fields=state`) for pending items.""
 
 from __future__ import annotations
 
-from gallery import media as gallery_media
 from gallery.errors import Invalid
 from gallery.ids import is_id
-from gallery.media import viewable_media
-from gallery.permissions import visible_media_query
+from gallery.library import media as gallery_media
+from gallery.library.media import viewable_media
+from gallery.people.permissions import visible_media_query
 from handlers.api_base import ApiHandler, operation
 
 ID = r"([^/]+)"

@@ -10,12 +10,12 @@ from urllib.parse import unquote
 
 import tornado.web
 
-from gallery import ingest
 from gallery.errors import TooLarge
-from gallery.media import viewable_media
-from gallery.media_replace import boundary_of, extract_file_part, replace_original
-from gallery.permissions import viewer_for
-from gallery.uploads import HashingWriter
+from gallery.intake import ingest
+from gallery.intake.media_replace import boundary_of, extract_file_part, replace_original
+from gallery.intake.uploads import HashingWriter
+from gallery.library.media import viewable_media
+from gallery.people.permissions import viewer_for
 from handlers.api_base import ApiHandler, operation
 from handlers.uploads import StreamedFileBody, _declared_length
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gallery.bulk import ACTIONS, bulk_action
-from gallery.ordering import order_album
+from gallery.library.bulk import ACTIONS, bulk_action
+from gallery.library.ordering import order_album
 from handlers.api_base import ApiHandler, operation
 
 ID = r"([^/]+)"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gallery import search
 from gallery.errors import Invalid
+from gallery.library import search
 from handlers.api_base import ApiHandler, operation
 
 

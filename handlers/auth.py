@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from gallery import accounts, registration
 from gallery.errors import Gone, Invalid
-from gallery.events import record_event
-from gallery.lockout import (
+from gallery.notices.events import record_event
+from gallery.people import accounts, registration
+from gallery.people.lockout import (
     address_blocked,
     clear_failures,
     locked_until,
     record_address_failure,
     record_failure,
 )
-from gallery.passwords import verify_password
-from gallery.sessions import create_session, end_session
-from gallery.users import find_by_login
+from gallery.people.passwords import verify_password
+from gallery.people.sessions import create_session, end_session
+from gallery.people.users import find_by_login
 from handlers.base import TenantHandler
 
 STATUS_MESSAGES = {
@@ -29,7 +29,7 @@ class AccountPageHandler(TenantHandler):
 
     @property
     def job_queue(self):
-        return self.services.jobs  # None: gallery.mail enqueues straight into the host queue
+        return self.services.jobs  # None: gallery.notices.mail enqueues straight into the host queue
 
     def form_values(self, *names: str) -> dict:
         return {n: self.get_body_argument(n, "") for n in names}

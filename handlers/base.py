@@ -21,7 +21,7 @@ from tornado.web import create_signed_value, decode_signed_value
 
 from gallery import settings as gallery_settings
 from gallery.errors import GalleryError, NotAuthenticated
-from gallery.sessions import user_for_session
+from gallery.people.sessions import user_for_session
 from gallery.urls import TenantUrls
 from tenants.context import TenantContext
 from tenants.registry import TenantNotFound
@@ -262,7 +262,7 @@ class TenantHandler(BaseHandler):
     def record_error(self, exc: BaseException) -> None:
         if self.tenant is None:
             return
-        from gallery.events import record_event_soon
+        from gallery.notices.events import record_event_soon
 
         record_event_soon(
             self.tenant, "error", f"{type(exc).__name__}: {exc}"[:1000],

@@ -1,4 +1,4 @@
-"""ZIP downloads, streamed while they are built (gallery.downloads does the work).
+"""ZIP downloads, streamed while they are built (gallery.library.downloads does the work).
 
 GET /download/album/<id>?sub=1&size=original|optimized
 GET /download/media?ids=<id>,<id>&size=original|optimized
@@ -10,9 +10,9 @@ import logging
 
 from tornado.iostream import StreamClosedError
 
-from gallery.downloads import ZipStream, plan_album, plan_selection
 from gallery.errors import Invalid
-from gallery.permissions import viewer_for
+from gallery.library.downloads import ZipStream, plan_album, plan_selection
+from gallery.people.permissions import viewer_for
 from handlers.api_base import operation
 from handlers.base import TenantHandler
 from handlers.media_files import content_disposition

@@ -5,8 +5,8 @@ A gallery that has no root album yet (or nothing in it) shows its empty state.
 
 from __future__ import annotations
 
-from gallery.albums import root_album
-from gallery.permissions import can
+from gallery.library.albums import root_album
+from gallery.people.permissions import can
 from handlers.pages import AlbumPage
 
 

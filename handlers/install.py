@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gallery.errors import Invalid
-from gallery.sessions import create_session
+from gallery.people.sessions import create_session
 from handlers.base import TenantHandler
 from tenants.installer import check_token, finish_install
 

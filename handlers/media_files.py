@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 import tornado.web
 
-from gallery.media import get_media, has_distinct_original, media_scope
-from gallery.permissions import require, viewer_for
+from gallery.library.media import get_media, has_distinct_original, media_scope
+from gallery.people.permissions import require, viewer_for
 from handlers.base import TenantHandler
 from media.sniff import is_inline_safe
 from storage.root import StorageError

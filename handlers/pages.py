@@ -1,6 +1,6 @@
 """The gallery's pages: an album (the home page is the root album), search and tags.
 
-Every page asks gallery.permissions through a Viewer: an album the viewer may not see is
+Every page asks gallery.people.permissions through a Viewer: an album the viewer may not see is
 a 404, exactly like one that does not exist, and nothing on a page (breadcrumb, child
 album cards, counts, search results, tags) comes from an album the viewer cannot see.
 The media page lives in handlers/pages_media.py.
@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import re
 
-from gallery import listing, search
-from gallery.albums import viewable_album
 from gallery.errors import Invalid
-from gallery.permissions import Viewer, can, viewer_for
+from gallery.library import listing, search
+from gallery.library.albums import viewable_album
+from gallery.people.permissions import Viewer, can, viewer_for
 from handlers.base import TenantHandler
 from handlers.page_format import SORT_LABELS, duration, media_label, tile_html, tile_size
 

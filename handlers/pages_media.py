@@ -5,11 +5,11 @@ the metadata panel whose fields come from the tenant setting `metadata_fields`.
 
 from __future__ import annotations
 
-from gallery import listing
-from gallery.albums import get_album
 from gallery.errors import NotFound
-from gallery.media import may_view_original, viewable_media
-from gallery.permissions import can
+from gallery.library import listing
+from gallery.library.albums import get_album
+from gallery.library.media import may_view_original, viewable_media
+from gallery.people.permissions import can
 from handlers.page_format import SORT_LABELS, media_label, metadata_rows, probe_rows
 from handlers.pages import EDIT_PERMISSIONS, GalleryPage
 
@@ -53,7 +53,7 @@ class MediaPage(GalleryPage):
 
         viewer_ctx = None
         if media.get("kind") != "image":
-            from gallery.viewers import viewer_context
+            from gallery.processing.viewers import viewer_context
 
             viewer_ctx = await viewer_context(ctx, media, self.settings_values)
         fields = list(self.settings_values.get("metadata_fields") or [])

@@ -4,7 +4,7 @@ POST creates an upload (album and file name in Upload-Metadata; permission, size
 are checked here, once); PATCH appends at Upload-Offset, streamed to tmp/ and hashed on the
 way; the offset is stored as blocks reach the disk, so after a dropped connection or a
 restart HEAD tells the client where to go on. The last PATCH turns the file into a media
-object (gallery.ingest) and answers with its id in `Upload-Media-Id`. Uploads belong to
+object (gallery.intake.ingest) and answers with its id in `Upload-Media-Id`. Uploads belong to
 the user who made them: anyone else gets 404.
 """
 
@@ -19,10 +19,11 @@ from email.utils import format_datetime
 
 import tornado.web
 
-from gallery import album_paths, ingest, uploads
-from gallery import permissions as gallery_permissions
 from gallery.errors import Conflict, GalleryError, Invalid, NotFound, TooLarge, Unsupported
 from gallery.ids import is_id
+from gallery.intake import ingest, uploads
+from gallery.library import album_paths
+from gallery.people import permissions as gallery_permissions
 from handlers.base import TenantHandler
 from handlers.uploads import AlbumWriteMixin
 

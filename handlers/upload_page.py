@@ -3,16 +3,16 @@
 The page itself only renders the picker and the drop zone; static/js/upload.js sends the
 files to the upload API (raw body for small files, tus for large ones) and follows each
 media object's processing until its thumbnail exists. The picker lists only albums the
-signed-in user may add media to (`add_media` through gallery.permissions), labelled with
+signed-in user may add media to (`add_media` through gallery.people.permissions), labelled with
 their path of titles, so a move/copy dialog can use the same list.
 """
 
 from __future__ import annotations
 
-from gallery import ingest
 from gallery.errors import Forbidden, Invalid, NotFound
 from gallery.ids import is_id
-from gallery.permissions import Viewer, can, is_administrator, viewer_for
+from gallery.intake import ingest
+from gallery.people.permissions import Viewer, can, is_administrator, viewer_for
 from handlers.api_base import ApiHandler, operation
 from handlers.base import TenantHandler
 

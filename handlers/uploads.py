@@ -16,11 +16,12 @@ from urllib.parse import unquote
 
 import tornado.web
 
-from gallery import album_paths, embeds, ingest, zipimport
-from gallery import permissions as gallery_permissions
 from gallery.errors import GalleryError, Invalid, NotFound, TooLarge
 from gallery.ids import is_id
-from gallery.uploads import HashingWriter
+from gallery.intake import ingest, zipimport
+from gallery.intake.uploads import HashingWriter
+from gallery.library import album_paths, embeds
+from gallery.people import permissions as gallery_permissions
 from handlers.base import TenantHandler
 
 # A ZIP larger than this is imported by the `zip.import` job (the request answers 202 with

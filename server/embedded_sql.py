@@ -145,7 +145,7 @@ SCALAR_FIELDS = frozenset({
     "status", "kind", "builtin", "username_key", "email_key", "name_key", "sid", "tenant",
     "slug", "dedupe",
 })
-# Scalar fields that pages are sorted by (gallery.listing's sort keys and the like).
+# Scalar fields that pages are sorted by (gallery.library.listing's sort keys and the like).
 ORDERED_FIELDS = SCALAR_FIELDS | {
     "_id", "position", "title", "file_name", "date_taken", "date_added", "updated",
     "created", "name",

@@ -10,8 +10,8 @@ log = logging.getLogger("atrium")
 
 # Modules that register job handlers (the queue knows kinds, not galleries): imported when
 # workers start.
-HANDLER_MODULES: list[str] = ["gallery.processing", "gallery.zipimport", "gallery.uploads", "gallery.mail",
-                               "gallery.account_sweep"]
+HANDLER_MODULES: list[str] = ["gallery.processing.process", "gallery.intake.zipimport", "gallery.intake.uploads", "gallery.notices.mail",
+                               "gallery.people.account_sweep"]
 
 
 def load_handlers() -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from pymongo.errors import DuplicateKeyError
 
-from gallery.passwords import hash_password, password_problem, verify_password
-from gallery.users import username_key
+from gallery.people.passwords import hash_password, password_problem, verify_password
+from gallery.people.users import username_key
 from keys.tokens import hash_token, new_token, token_matches
 
 HOST_PASSWORD_MIN = 12

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from gallery import roles as gallery_roles
-from gallery.albums import album_document
 from gallery.errors import Forbidden, Gone, Invalid
-from gallery.passwords import password_problem
+from gallery.library.albums import album_document
+from gallery.people import roles as gallery_roles
+from gallery.people.passwords import password_problem
+from gallery.people.users import clean_email, clean_username, create_user
 from gallery.settings import update_settings
-from gallery.users import clean_email, clean_username, create_user
 from keys.tokens import hash_token, token_matches
 
 log = logging.getLogger("atrium.install")

@@ -149,7 +149,7 @@ def make_jpeg(tmp_path):
 @pytest.fixture
 def viewer_of():
     """The permission viewer of a user (by name) or of an anonymous visitor (None)."""
-    from gallery.permissions import viewer_for
+    from gallery.people.permissions import viewer_for
     from gallery.settings import get_settings
 
     async def make(ctx, username: str | None = "admin"):

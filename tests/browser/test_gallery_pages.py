@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from gallery import albums
-from gallery.media import add_media_file, update_media
+from gallery.library import albums
+from gallery.library.media import add_media_file, update_media
 from gallery.settings import update_settings
 from tests.browser.conftest import SHOTS
 from tests.handlers.test_pages import _process

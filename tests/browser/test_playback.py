@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from gallery import albums
-from gallery.media import add_media_file, enqueue_processing
+from gallery.library import albums
+from gallery.library.media import add_media_file, enqueue_processing
 from tests.media.av_samples import ffmpeg
 
 pytestmark = pytest.mark.browser

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from gallery.albums import root_album
-from gallery.media import add_media_file, enqueue_processing
+from gallery.library.albums import root_album
+from gallery.library.media import add_media_file, enqueue_processing
 from media.sniff import Sniffed
 
 pytestmark = pytest.mark.browser

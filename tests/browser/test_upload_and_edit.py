@@ -305,8 +305,8 @@ async def test_tags_with_suggestions_cover_rotate_move_and_a_zip_upload(
 async def test_an_editor_is_offered_only_what_their_role_allows(
     app, make_gallery, browser_page, make_jpeg
 ):
-    from gallery.roles import create_role
-    from gallery.users import create_user
+    from gallery.people.roles import create_role
+    from gallery.people.users import create_user
 
     gallery = await make_gallery("alpha")
     ctx = gallery["ctx"]

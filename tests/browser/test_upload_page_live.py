@@ -131,7 +131,7 @@ async def test_create_an_album_and_upload_with_live_progress_and_a_tus_resume(
     assert "not accepted" in await page.text_content(f"{refused} .upload-error")
     assert await ctx.db.media.count_documents({"album_id": album_id}) == 4
     # Over the tenant's quota: the server's refusal is shown on the file.
-    from gallery.ingest import current_usage
+    from gallery.intake.ingest import current_usage
     from tenants.provision import update_tenant
 
     used = await current_usage(ctx)

@@ -202,7 +202,7 @@ async def test_undeliverable_mail_is_reported_and_logged(app, make_gallery, mail
 async def test_error_notices_reach_the_admins_at_most_once_per_ten_minutes(
     app, make_gallery, mail_sink
 ):
-    from gallery.events import record_event
+    from gallery.notices.events import record_event
 
     gallery = await make_gallery("alpha")
     await _settings(gallery, admin_notify_emails=["boss@alpha.test", "deputy@alpha.test"])

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from gallery import albums
-from gallery.media import add_media_file
+from gallery.library import albums
+from gallery.library.media import add_media_file
 from server.app import make_app
 
 JSON_ID = "0123456789abcdef01234567"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from gallery.events import list_events
+from gallery.notices.events import list_events
 
 PASSWORD = "Violet-Tuba-Lantern-42"
 NEW_PASSWORD = "Amber-Kettle-Harbour-77"

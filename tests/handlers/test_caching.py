@@ -4,11 +4,12 @@ Every write through a tenant's `ctx.db` moves the tenant's generation, and a cac
 read before that write is not used again: the request after a change sees the change.
 """
 
-from gallery import albums, roles
-from gallery.media import add_media_file
-from gallery.sessions import end_user_sessions
+from gallery.library import albums
+from gallery.library.media import add_media_file
+from gallery.people import roles
+from gallery.people.sessions import end_user_sessions
+from gallery.people.users import create_user
 from gallery.settings import update_settings
-from gallery.users import create_user
 from media.sniff import Sniffed
 
 JPEG = Sniffed(mime="image/jpeg", kind="image", extension="jpg", description="JPEG")

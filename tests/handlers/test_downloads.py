@@ -10,12 +10,12 @@ import zipfile
 
 import pytest
 
-from gallery import albums
-from gallery.downloads import Entry, ZipStream, clean_part
 from gallery.ids import new_id
-from gallery.media import add_media_file
-from gallery.permissions import viewer_for
-from gallery.privacy import apply_private
+from gallery.library import albums
+from gallery.library.downloads import Entry, ZipStream, clean_part
+from gallery.library.media import add_media_file
+from gallery.library.privacy import apply_private
+from gallery.people.permissions import viewer_for
 from gallery.settings import get_settings, update_settings
 
 

@@ -8,9 +8,9 @@ import asyncio
 import json
 from urllib.parse import quote
 
-from gallery.albums import create_album
-from gallery.roles import create_role
-from gallery.users import create_user
+from gallery.library.albums import create_album
+from gallery.people.roles import create_role
+from gallery.people.users import create_user
 from tests.client import text
 from tests.handlers.test_tus import Tus, metadata
 from tests.handlers.test_uploads import jpeg_bytes, signed_in, tmp_files, upload

@@ -2,8 +2,8 @@
 
 import pytest
 
-from gallery import albums
-from gallery.media import add_media_file
+from gallery.library import albums
+from gallery.library.media import add_media_file
 from gallery.settings import update_settings
 from media.sniff import Sniffed
 

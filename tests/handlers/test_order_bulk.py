@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from gallery import albums
 from gallery.ids import new_id
-from gallery.media import add_media_file
-from gallery.privacy import apply_private
-from gallery.roles import create_role
-from gallery.users import create_user
+from gallery.library import albums
+from gallery.library.media import add_media_file
+from gallery.library.privacy import apply_private
+from gallery.people.roles import create_role
+from gallery.people.users import create_user
 
 
 def _json(response):
@@ -80,7 +80,7 @@ async def test_reordering_refuses_foreign_invisible_or_repeated_ids_and_changes_
 
 
 async def _admin(ctx):
-    from gallery.permissions import viewer_for
+    from gallery.people.permissions import viewer_for
     from gallery.settings import get_settings
 
     user = await ctx.db.users.find_one({"username_key": "admin"})

@@ -12,8 +12,9 @@ import json
 import re
 from urllib.parse import quote
 
-from gallery import albums, roles
-from gallery.users import create_user
+from gallery.library import albums
+from gallery.people import roles
+from gallery.people.users import create_user
 
 PASSWORD = "Another-Horse-Battery-7"
 

@@ -5,9 +5,9 @@ sorting parameters, and ids of another tenant."""
 import json
 import re
 
-from gallery import albums
-from gallery.media import add_media_file, update_media
-from gallery.processing import process_one
+from gallery.library import albums
+from gallery.library.media import add_media_file, update_media
+from gallery.processing.process import process_one
 from gallery.settings import update_settings
 
 XSS = '<script>alert("x")</script>"\'><img src=x onerror=alert(1)>'
@@ -293,8 +293,8 @@ async def test_search_and_tags_pages(app, make_gallery, viewer_of, make_jpeg):
 
 
 async def test_a_user_with_one_inner_album_sees_only_that(app, make_gallery, viewer_of, make_jpeg):
-    from gallery.roles import create_role
-    from gallery.users import create_user
+    from gallery.people.roles import create_role
+    from gallery.people.users import create_user
 
     g, ctx, _admin, _root, _public, secret, inner = await _gallery(app, make_gallery, viewer_of)
     (photo,) = await _fill(app, ctx, inner, make_jpeg, 1, prefix="lake")

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from tornado.httpserver import HTTPServer
 
+from gallery.people.users import create_user
 from gallery.settings import update_settings
-from gallery.users import create_user
 from tests.client import text
 
 MB = 1024 * 1024

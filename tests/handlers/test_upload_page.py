@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from gallery.albums import create_album
-from gallery.roles import create_role
-from gallery.users import create_user
+from gallery.library.albums import create_album
+from gallery.people.roles import create_role
+from gallery.people.users import create_user
 from tests.client import text
 
 

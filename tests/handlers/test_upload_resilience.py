@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from gallery.uploads import lock_for
+from gallery.intake.uploads import lock_for
 from gallery.usage import current_usage
 from tests.client import text
 from tests.handlers.test_tus import MB, payload, signed_in, wait_until

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from PIL import Image
 from tornado.httpclient import AsyncHTTPClient
 
-from gallery import ingest
+from gallery.intake import ingest
 from gallery.settings import update_settings
 from tenants.provision import update_tenant
 from tests.client import text

@@ -13,7 +13,7 @@ from gallery.usage import current_usage
 from handlers import uploads as upload_handlers
 from tenants.provision import update_tenant
 from tests.client import text
-from tests.gallery.test_zipimport import jpeg_bytes, make_zip
+from tests.gallery.intake.test_zipimport import jpeg_bytes, make_zip
 
 
 @pytest.fixture

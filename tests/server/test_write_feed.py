@@ -11,8 +11,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gallery import albums
-from gallery.albums import root_album
+from gallery.library import albums
+from gallery.library.albums import root_album
 from tenants import context, writefeed
 
 ROOT = Path(__file__).resolve().parents[2]

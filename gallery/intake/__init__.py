@@ -1,0 +1,1 @@
+"""Every way media comes in: ingest, upload records, ZIP import and file replacement."""

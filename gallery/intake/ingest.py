@@ -1,0 +1,160 @@
+"""Getting a file into an album: type by content, limits, a clean name, an atomic move, a record.
+
+Every way in (browser upload, tus, ZIP import, synchronization) ends here with a complete
+file under `tmp/` and its size and SHA-256. `ingest_file` either moves that file into
+`originals/<album dirpath>/` and inserts a pending media object, or deletes it and raises:
+the temp file is always consumed, so callers never leak bytes in `tmp/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+from gallery import settings as gallery_settings
+from gallery.errors import Conflict, Invalid, TooLarge, Unsupported
+from gallery.library import media as gallery_media
+from gallery.library import tagcounts
+from gallery.library.albums import album_dir
+from gallery.library.filenames import clean_file_name, place_file
+from gallery.library.media import MEDIA_VERSION, media_document, next_position
+from gallery.library.tags import clean_tags
+from gallery.usage import add_usage, check_quota, current_usage, megabytes, quota_bytes, reserve
+from jobs.queue import JobQueue
+from media.errors import MediaError, UnsupportedMedia
+from media.sniff import Sniffed, check_allowed, sniff
+
+# Re-exported: callers and tests reach the quota and naming rules through ingest.
+__all__ = [
+    "MEDIA_VERSION",
+    "add_usage",
+    "check_quota",
+    "clean_file_name",
+    "current_usage",
+    "ingest_file",
+    "quota_bytes",
+]
+
+log = logging.getLogger("atrium.ingest")
+
+
+def upload_limit(settings: dict) -> int:
+    """The largest file one upload may carry, in bytes."""
+    return int(settings.get("max_upload_mb", 2048)) * 1024 * 1024
+
+
+def check_size(settings: dict, size: int) -> None:
+    limit = upload_limit(settings)
+    if size > limit:
+        raise TooLarge(
+            f"The file is {megabytes(size)}; this gallery accepts files of at most {megabytes(limit)}."
+        )
+
+
+async def enqueue_processing(ctx, services, media_id: str) -> None:
+    """Queue `media.process`; a web-only process (no workers here) still queues it for others."""
+    if services is None:
+        return
+    queue = services.jobs
+    if queue is None:
+        config = services.config
+        queue = JobQueue(services.host_db, config.jobs.lease_seconds, config.jobs.max_attempts)
+    await gallery_media.enqueue_processing(ctx, queue, media_id)
+
+
+def _unlink(path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+# -- ingest -------------------------------------------------------------------------------
+async def sniff_file(path) -> Sniffed:
+    try:
+        return await asyncio.to_thread(sniff, path)
+    except MediaError as exc:
+        raise Unsupported(exc.reason) from None
+
+
+async def ingest_file(
+    ctx,
+    services,
+    viewer_user,
+    album,
+    tmp_path,
+    original_name,
+    *,
+    size,
+    sha256,
+    title=None,
+    caption=None,
+    tags=None,
+) -> dict:
+    """Turn a complete temp file into a pending media object of `album`; returns its document.
+
+    The caller has checked permissions. Raises Invalid (empty), Unsupported (type not
+    allowed; the message names the detected type), TooLarge (size or quota) or Conflict
+    (duplicates=skip and the same content is in the album). The temp file is consumed.
+    """
+    tmp_path = Path(tmp_path)
+    reserved = 0
+    try:
+        settings = await gallery_settings.get_settings(ctx)
+        if size == 0:
+            raise Invalid("This file is empty.")
+        check_size(settings, size)
+        tag_list = clean_tags(tags)
+        sniffed = await sniff_file(tmp_path)
+        try:
+            check_allowed(sniffed, settings.get("allowed_extensions") or ())
+        except UnsupportedMedia as exc:
+            raise Unsupported(exc.reason) from None
+        if settings.get("duplicates") == "skip":
+            existing = await ctx.db.media.find_one(
+                {"album_id": album["_id"], "content_hash": sha256}
+            )
+            if existing:
+                raise Conflict(
+                    f"This file is already in the album as \u201c{existing.get('file_name')}\u201d "
+                    f"(media {existing['_id']}); duplicates are skipped."
+                )
+        await reserve(ctx, size)
+        reserved = size
+        name = clean_file_name(original_name, sniffed.extension)
+        placed = await asyncio.to_thread(place_file, tmp_path, album_dir(ctx, album), name)
+        relative = placed.relative_to(ctx.storage.path.resolve()).as_posix()
+    except BaseException:
+        await asyncio.to_thread(_unlink, tmp_path)
+        if reserved:
+            await add_usage(ctx, -reserved)
+        raise
+    try:
+        doc = media_document(
+            album,
+            kind=sniffed.kind,
+            mime=sniffed.mime,
+            extension=sniffed.extension,
+            file_name=placed.name,
+            original_path=relative,
+            size=size,
+            sha256=sha256,
+            owner_id=viewer_user["_id"] if viewer_user else None,
+            title=(title or "").strip()[:500] or placed.name.rsplit(".", 1)[0],
+            caption=(caption or "")[:10_000],
+            tags=tag_list,
+            position=await next_position(ctx, album["_id"]),
+        )
+        await ctx.db.media.insert_one(doc)
+        await tagcounts.media_added(ctx, doc)
+    except BaseException:
+        await asyncio.to_thread(_unlink, placed)
+        await add_usage(ctx, -size)
+        raise
+    try:
+        await enqueue_processing(ctx, services, doc["_id"])
+    except Exception:
+        log.exception("could not queue processing of media %s", doc["_id"])
+    return doc

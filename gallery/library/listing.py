@@ -1,0 +1,228 @@
+"""One page of an album's media, in the album's order (or one the viewer picks), by offset or
+by cursor, and the cards of an album's sub-albums.
+
+A page reads one page of documents (plus one more to know whether there is a next) and
+one indexed count; nothing loads or counts the whole album per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from datetime import datetime
+
+from gallery.errors import Invalid
+from gallery.ids import is_id
+from gallery.library.media import media_scope
+from gallery.people.permissions import Viewer, can, visible_media_query
+
+MAX_PAGE = 500
+MAX_OFFSET = 1_000_000
+MAX_CHILDREN = 500
+
+
+_SORT_KEYS = {
+    "position": "position",
+    "title": "title",
+    "date_taken": "date_taken",
+    "date_added": "date_added",
+    "file_name": "file_name",
+}
+
+
+def _encode_value(value):
+    return {"$d": value.isoformat()} if isinstance(value, datetime) else value
+
+
+def _decode_value(value):
+    if isinstance(value, dict) and set(value) == {"$d"}:
+        return datetime.fromisoformat(value["$d"])
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    raise ValueError("bad cursor value")
+
+
+def encode_cursor(field: str, direction: int, doc: dict) -> str:
+    raw = json.dumps([field, direction, _encode_value(doc.get(field)), doc["_id"]])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, field: str, direction: int):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        c_field, c_dir, value, last_id = json.loads(raw)
+        value = _decode_value(value)
+        if c_field != field or c_dir != direction or not is_id(last_id):
+            raise ValueError("cursor of another order")
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise Invalid(
+            "The cursor is not valid (the album's order may have changed).",
+            field_errors={"cursor": "is not valid"},
+        ) from None
+    return value, last_id
+
+
+def _after(field: str, direction: int, value, last_id: str) -> dict:
+    """Documents after (value, last_id) in the order (field, direction), (_id, direction).
+
+    MongoDB sorts null first, so a null value needs its own branches. Written with `$eq`
+    inside `$and` lists: nx-27017 mis-reads `{field: None, "_id": ...}` in one dict.
+    """
+    op = "$gt" if direction == 1 else "$lt"
+    same = {"$and": [{field: {"$eq": value}}, {"_id": {op: last_id}}]}
+    if value is None:
+        return {"$or": [same, {field: {"$ne": None}}]} if direction == 1 else same
+    branches = [{field: {op: value}}, same]
+    if direction == -1:
+        branches.append({field: {"$eq": None}})
+    return {"$or": branches}
+
+
+def page_order(album: dict, sort=None, direction=None) -> tuple[str, int]:
+    """The (field, direction) of a page: the album's default unless the viewer picks one."""
+    if sort in (None, ""):
+        field = _SORT_KEYS.get(album.get("sort_field"), "position")
+    elif isinstance(sort, str) and sort in _SORT_KEYS:
+        field = _SORT_KEYS[sort]
+    else:
+        raise Invalid(
+            f"Unknown sort field; use one of: {', '.join(_SORT_KEYS)}.",
+            field_errors={"sort": f"must be one of: {', '.join(_SORT_KEYS)}"},
+        )
+    if direction in (None, ""):
+        return field, (-1 if album.get("sort_direction") == -1 else 1)
+    if isinstance(direction, bool) or str(direction).lower() not in ("1", "-1", "asc", "desc"):
+        raise Invalid(
+            "The direction must be 1 (ascending) or -1 (descending).",
+            field_errors={"dir": "must be 1 or -1"},
+        )
+    return field, (-1 if str(direction).lower() in ("-1", "desc") else 1)
+
+
+def bounded_int(name: str, value, minimum: int, maximum: int) -> int:
+    """A whole number (int or its text) within [minimum, maximum], or Invalid naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise Invalid(f"{name} must be a whole number.", field_errors={name: "must be a whole number"})
+    try:
+        number = int(value)
+    except ValueError:
+        raise Invalid(
+            f"{name} must be a whole number.", field_errors={name: "must be a whole number"}
+        ) from None
+    if not minimum <= number <= maximum:
+        raise Invalid(
+            f"{name} must be between {minimum} and {maximum}.",
+            field_errors={name: f"must be between {minimum} and {maximum}"},
+        )
+    return number
+
+
+async def list_album_media(
+    ctx,
+    album: dict,
+    *,
+    offset: int = 0,
+    limit: int = 60,
+    cursor: str | None = None,
+    sort: str | None = None,
+    direction=None,
+) -> dict:
+    """One page of an album's media in the album's order (or `sort`/`direction`), plus the
+    album's media count. Bad values raise Invalid; an offset past the end is an empty page.
+
+    Reads one page (and one indexed count), never the whole album.
+    """
+    field, direction = page_order(album, sort, direction)
+    limit = bounded_int("limit", limit, 1, MAX_PAGE)
+    offset = bounded_int("offset", offset or 0, 0, MAX_OFFSET)
+    query: dict = {"album_id": album["_id"]}
+    find = query
+    if cursor:
+        if not isinstance(cursor, str) or len(cursor) > 2000:
+            raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})
+        value, last_id = decode_cursor(cursor, field, direction)
+        find = {**query, **_after(field, direction, value, last_id)}
+    found = ctx.db.media.find(find).sort([(field, direction), ("_id", direction)])
+    if not cursor and offset:
+        found = found.skip(offset)
+    items = await found.limit(limit + 1).to_list()
+    more = len(items) > limit
+    items = items[:limit]
+    total = await ctx.db.media.count_documents(query)
+    return {
+        "items": items,
+        "total": total,
+        "offset": None if cursor else offset,
+        "limit": limit,
+        "sort": field,
+        "direction": direction,
+        "next_cursor": encode_cursor(field, direction, items[-1]) if more and items else None,
+    }
+
+
+async def child_album_cards(ctx, viewer: Viewer, album: dict) -> list[dict]:
+    """The sub-albums the viewer may see, each with a cover and counts of what they may see.
+
+    One query for the children, one for their children (album counts), one for the chosen
+    covers, then per child one indexed count and, when its cover is missing or hidden, one
+    indexed lookup of its first media object.
+    """
+    children = (
+        await ctx.db.albums.find({"parent_id": album["_id"]})
+        .sort([("position", 1), ("_id", 1)])
+        .limit(MAX_CHILDREN)
+        .to_list()
+    )
+    children = [c for c in children if can(viewer, "view", c)]
+    if not children:
+        return []
+    ids = [c["_id"] for c in children]
+    grandchildren = await ctx.db.albums.find(
+        {"parent_id": {"$in": ids}}, {"_id": 1, "parent_id": 1, "ancestors": 1, "private": 1}
+    ).to_list()
+    album_counts: dict[str, int] = {}
+    for g in grandchildren:
+        if can(viewer, "view", g):
+            album_counts[g["parent_id"]] = album_counts.get(g["parent_id"], 0) + 1
+    cover_ids = [c["cover_id"] for c in children if c.get("cover_id")]
+    covers = {}
+    if cover_ids:
+        for m in await ctx.db.media.find({"_id": {"$in": cover_ids}}).to_list():
+            covers[m["_id"]] = m
+
+    async def card(child: dict) -> dict:
+        cover = covers.get(child.get("cover_id"))
+        if cover is not None and not can(viewer, "view", media_scope(cover)):
+            cover = None
+        if cover is None:
+            cover = await _first_media(ctx, viewer, child)
+        return {
+            "album": child,
+            "cover": cover,
+            # Whoever sees an album sees every media object directly in it.
+            "media_count": await ctx.db.media.count_documents({"album_id": child["_id"]}),
+            "album_count": album_counts.get(child["_id"], 0),
+        }
+
+    # Independent indexed look-ups: sent together, so round trips overlap.
+    return list(await asyncio.gather(*(card(child) for child in children)))
+
+
+async def _first_media(ctx, viewer: Viewer, album: dict) -> dict | None:
+    """The album's first media object, or else the newest visible one further down."""
+    first = (
+        await ctx.db.media.find({"album_id": album["_id"]})
+        .sort([("position", 1), ("_id", 1)])
+        .limit(1)
+        .to_list()
+    )
+    if first:
+        return first[0]
+    visible = visible_media_query(viewer)
+    if visible is None:
+        return None
+    below = {"album_path": {"$in": [album["_id"]]}}
+    query = {**visible, **below} if "album_path" not in visible else {"$and": [visible, below]}
+    found = await ctx.db.media.find(query).sort("date_added", -1).limit(1).to_list()
+    return found[0] if found else None

@@ -1,0 +1,1 @@
+"""Notices: the event log, and mail that reacts to it."""

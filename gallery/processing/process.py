@@ -1,0 +1,220 @@
+"""Processing jobs: derivatives and metadata of media objects, run by the job workers.
+
+"media.process" {"media_id", optional "rotate", "flip"} makes the derivatives of one
+media object; "media.regenerate" {"album_id" or nothing} remakes them for an album's
+subtree or the whole gallery, reporting progress. Decoding happens in the process pool
+(services.pool), never on the event loop. A media object never stays pending forever: a
+failure the job cannot retry marks it failed at once, and a failure hook marks it failed
+when its job has used up its retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+from datetime import UTC, datetime
+
+from gallery.library import tagcounts
+from gallery.library.albums import contains
+from gallery.library.search import keys_after_update
+from gallery.library.tags import tag_fields
+from gallery.library.transforms import transform_arguments
+from gallery.processing import transcoding as _transcoding  # noqa: F401  (registers media.transcode)
+from gallery.processing.derivatives import _derivative, _in_pool, image_specs
+from gallery.settings import get_settings
+from jobs import queue as jobs
+from jobs.queue import JobContext, JobFailed
+
+log = logging.getLogger("atrium.processing")
+
+# -- the work --------------------------------------------------------------------------------------
+
+
+def _parse_date(value):
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def _mark_failed(ctx, media_id: str, reason: str) -> None:
+    await ctx.db.media.update_one(
+        {"_id": media_id},
+        {"$set": {"state": "failed", "failure": reason[:1000], "updated": datetime.now(UTC)}},
+    )
+
+
+async def process_one(
+    ctx, services, media: dict, *, rotate: int | None = None, flip: str | None = None
+) -> dict:
+    """Make the derivatives (and read the metadata) of one media object; return its update.
+
+    Raises media.errors.MediaError for a file that cannot be processed.
+    """
+    from media.images import make_image_derivatives
+    from media.metadata import read_image_metadata
+
+    settings = await get_settings(ctx)
+    src = ctx.storage.resolve((media.get("original") or {}).get("path") or "")
+    if not await asyncio.to_thread(src.is_file):
+        raise JobFailed("The original file is missing.")
+    out_dir = ctx.storage.derivatives / media["_id"]
+    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    fmt = settings.get("derivative_format", "jpeg")
+    update: dict = {"state": "ready", "failure": None, "updated": datetime.now(UTC)}
+    if media.get("kind") == "image":
+        if rotate is None and flip is None:
+            args = transform_arguments(media.get("transform"))
+        else:
+            args = {"rotate": int(rotate or 0) % 360, "flip": flip}
+        thumb, optimized = image_specs(settings)
+        made = await _in_pool(
+            services, make_image_derivatives, str(src), str(out_dir), thumb, optimized, **args
+        )
+        metadata = await _in_pool(services, read_image_metadata, str(src))
+        derivatives = {
+            "thumbnail": _derivative(
+                media["_id"],
+                made.thumbnail_path,
+                made.thumbnail_width,
+                made.thumbnail_height,
+                fmt,
+            )
+        }
+        opt = _derivative(
+            media["_id"], made.optimized_path, made.optimized_width, made.optimized_height, fmt
+        )
+        if opt:
+            derivatives["optimized"] = opt
+        update.update(
+            derivatives=derivatives,
+            width=made.width,
+            height=made.height,
+            metadata=metadata.to_dict(),
+        )
+        # Uploads without a title get the file's name as one: metadata may replace that.
+        stem = (media.get("file_name") or "").rsplit(".", 1)[0]
+        if media.get("title") in (None, "", stem) and metadata.title:
+            update["title"] = metadata.title[:200]
+        if not media.get("caption") and metadata.caption:
+            update["caption"] = metadata.caption[:10_000]
+        if not media.get("tags") and metadata.keywords:
+            update.update(tag_fields(metadata.keywords))
+        if not media.get("date_taken"):
+            taken = _parse_date(metadata.date_taken)
+            if taken:
+                update["date_taken"] = taken
+    else:
+        from gallery.processing.av import process_av
+
+        update.update(await process_av(ctx, services, media, src, out_dir, settings))
+    return update
+
+
+async def _store(ctx, media_id: str, update: dict) -> bool:
+    update.update(await keys_after_update(ctx, media_id, update))  # metadata becomes searchable
+    await tagcounts.before_store(ctx, media_id, update)  # keywords that became tags are counted
+    result = await ctx.db.media.update_one({"_id": media_id}, {"$set": update})
+    if result.matched_count == 0:
+        # Deleted while we worked: leave nothing behind.
+        await asyncio.to_thread(shutil.rmtree, ctx.storage.derivatives / media_id, True)
+        return False
+    return True
+
+
+@jobs.register("media.process")
+async def process_media(job: JobContext) -> dict:
+    from media.errors import MediaError
+
+    ctx = job.tenant
+    media_id = job.payload.get("media_id")
+    media = await ctx.db.media.find_one({"_id": media_id})
+    if media is None:
+        return {"skipped": "the media object no longer exists"}
+    try:
+        update = await process_one(
+            ctx, job.services, media, rotate=job.payload.get("rotate"), flip=job.payload.get("flip")
+        )
+    except MediaError as exc:
+        await _mark_failed(ctx, media_id, exc.reason)
+        raise JobFailed(exc.reason) from exc
+    except JobFailed as exc:
+        await _mark_failed(ctx, media_id, str(exc))
+        raise
+    stored = await _store(ctx, media_id, update)
+    result = {"media_id": media_id, "state": "ready" if stored else "deleted"}
+    if stored and (update.get("transcode") or {}).get("state") == "pending":
+        from gallery.processing.transcoding import enqueue_transcode
+
+        result["transcode_job"] = await enqueue_transcode(ctx, job.queue, media_id)
+    return result
+
+
+@jobs.register("media.regenerate")
+async def regenerate(job: JobContext) -> dict:
+    """Remake derivatives for an album's subtree or the whole gallery, with progress."""
+    from media.errors import MediaError
+
+    ctx = job.tenant
+    album_id = job.payload.get("album_id")
+    query = contains("album_path", album_id) if album_id else {}
+    total = await ctx.db.media.count_documents(query)
+    done = failed = 0
+    last_id = ""
+    await job.report(0.0, f"0 of {total}", force=True)
+    while True:
+        batch = (
+            await ctx.db.media.find({**query, "_id": {"$gt": last_id}})
+            .sort("_id", 1)
+            .limit(50)
+            .to_list()
+        )
+        if not batch:
+            break
+        for media in batch:
+            last_id = media["_id"]
+            job.check_cancelled()
+            try:
+                update = await process_one(ctx, job.services, media)
+                if await _store(ctx, media["_id"], update) and (
+                    (update.get("transcode") or {}).get("state") == "pending"
+                ):
+                    from gallery.processing.transcoding import enqueue_transcode
+
+                    await enqueue_transcode(ctx, job.queue, media["_id"])
+            except (MediaError, JobFailed) as exc:
+                failed += 1
+                await _mark_failed(ctx, media["_id"], getattr(exc, "reason", None) or str(exc))
+            done += 1
+            await job.report(done / max(total, 1), f"{done} of {total}")
+    return {"processed": done, "failed": failed}
+
+
+async def _media_failed(job: JobContext, reason: str) -> None:
+    """A media.process job failed for good: its media object must not stay pending."""
+    if job.job.get("kind") != "media.process":
+        return
+    media_id = job.payload.get("media_id")
+    if media_id:
+        with contextlib.suppress(Exception):
+            await job.tenant.db.media.update_one(
+                {"_id": media_id, "state": "pending"},
+                {
+                    "$set": {
+                        "state": "failed",
+                        "failure": f"Processing failed: {reason}"[:1000],
+                        "updated": datetime.now(UTC),
+                    }
+                },
+            )
+
+
+if _media_failed not in jobs.FAILURE_HOOKS:
+    jobs.FAILURE_HOOKS.append(_media_failed)
