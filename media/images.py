@@ -226,10 +226,20 @@ def read_exif(im: Image.Image) -> Image.Exif:
             return Image.Exif()
 
 
+# Decoders that already return upright pixels (and report the upright size at open), so
+# the orientation is decided per format, never applied a second time:
+# - HEIF: libheif applies the container's irot/imir (pillow-heif resets EXIF to 1);
+# - TIFF: Pillow's reader swaps the size in _setup() and runs ImageOps.exif_transpose at
+#   the end of load() (tag 274 is gone from getexif() afterwards).
+# JPEG/MPO, PNG, WebP, GIF, BMP and AVIF (whose reader writes irot/imir into the EXIF tag)
+# return the pixels as stored: the tag is still to be applied.
+DECODER_ORIENTS = frozenset({"HEIF", "TIFF"})
+
+
 def image_orientation(im: Image.Image) -> int:
     """EXIF orientation 1-8 still to be applied to the decoded pixels (1 = upright)."""
-    if im.format == "HEIF":
-        return 1  # libheif applies the container's rotation and mirroring itself
+    if im.format in DECODER_ORIENTS:
+        return 1
     try:
         value = int(read_exif(im).get(ORIENTATION_TAG) or 1)
     except (TypeError, ValueError):
