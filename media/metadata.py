@@ -265,14 +265,15 @@ def _read_camera(exif: Image.Exif, metadata: ImageMetadata) -> None:
     if seconds is not None and 0 < seconds < 100_000:
         camera.exposure_time_seconds = seconds
         camera.exposure_time = _exposure_text(seconds)
+    # Checked after rounding: a damaged 0.004 would otherwise show as "f/0.0".
     f_number = _number(get(_T.FNumber))
-    if f_number is not None and 0 < f_number < 1000:
+    if f_number is not None and 0 < round(f_number, 2) < 1000:
         camera.f_number = round(f_number, 2)
     iso = _number(get(_T.ISOSpeedRatings))
     if iso is not None and 0 < iso < 10_000_000:
         camera.iso = int(iso)
     focal = _number(get(_T.FocalLength))
-    if focal is not None and 0 < focal < 100_000:
+    if focal is not None and 0 < round(focal, 2) < 100_000:
         camera.focal_length = round(focal, 2)
     flash = get(_T.Flash)
     if isinstance(flash, int) and 0 <= flash <= 0xFFFF:

@@ -10,6 +10,17 @@ from urllib.parse import urlencode
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
 _XSRF_RE = re.compile(r'name="_xsrf" value="([^"]+)"')
+# Tornado's own words when it refuses a write for its XSRF token (shown on the error page
+# or in the JSON error), HTML-escaped or not.
+_XSRF_REFUSAL = re.compile(
+    r"XSRF cookie does not match|(?:'|&#39;|&#x27;|\\u0027)_xsrf(?:'|&#39;|&#x27;|\\u0027) argument"
+)
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class XsrfRefused(AssertionError):
+    """A write was refused for its XSRF token although the test did not expect it: whatever
+    the test meant to check was never reached."""
 
 
 class Browser:
@@ -45,7 +56,10 @@ class Browser:
         return None
 
     async def request(self, method: str, path: str, *, body=None, headers=None, form=None,
-                      json_body=None, follow=False, **kwargs) -> HTTPResponse:
+                      json_body=None, follow=False, expect_xsrf_refusal=False,
+                      **kwargs) -> HTTPResponse:
+        """One request. A write refused for its XSRF token fails the test unless it says
+        `expect_xsrf_refusal=True`, so a refusal never passes for the wrong reason."""
         headers = dict(headers or {})
         if self.host:
             headers["Host"] = self.host
@@ -58,13 +72,23 @@ class Browser:
         if json_body is not None:
             body = json.dumps(json_body)
             headers.setdefault("Content-Type", "application/json")
-        if method in ("POST", "PUT", "PATCH", "DELETE") and body is None:
+        if method in _WRITES and body is None:
             body = b"" if method != "DELETE" else None
         response = await self.client.fetch(
             self.base + path, method=method, body=body, headers=headers,
             follow_redirects=False, raise_error=False, allow_nonstandard_methods=True, **kwargs,
         )
         self._store(response)
+        refused = (
+            method in _WRITES and response.code == 403
+            and _XSRF_REFUSAL.search((response.body or b"").decode("utf-8", "replace"))
+        )
+        if refused and not expect_xsrf_refusal:
+            raise XsrfRefused(f"{method} {path} was refused for its XSRF token: {text(response)[:300]}")
+        if expect_xsrf_refusal and not refused:
+            raise AssertionError(
+                f"{method} {path} expected an XSRF refusal, got {response.code}: {text(response)[:300]}"
+            )
         if follow and response.code in (301, 302, 303) and "Location" in response.headers:
             location = response.headers["Location"]
             return await self.get(location, follow=True)
