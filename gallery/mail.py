@@ -320,11 +320,12 @@ async def deliver(ctx, config, to: list[str], template: str, variables: dict, ur
 
 
 def job_urls(ctx, config):
-    from tenants.urls import canonical_urls
+    from tenants.urls import canonical_urls, public_origin
 
     server = config.server
-    public = server.public_url or f"http://localhost:{server.port}"
-    return canonical_urls(ctx.record, server.base_domain, public, server.path_prefix_routing)
+    return canonical_urls(
+        ctx.record, server.base_domain, public_origin(server), server.path_prefix_routing
+    )
 
 
 async def send_job(job) -> dict:
@@ -388,14 +389,12 @@ async def installer_job(job) -> dict:
     address = record.get("admin_email")
     if not token or not address or record.get("status") != "installing":
         return {"skipped": True}
-    from tenants.urls import canonical_urls
+    from tenants.urls import canonical_urls, public_origin
 
+    # Built from the configuration alone: no request (and no Host header) is involved.
     server = config.server
     urls = canonical_urls(
-        record,
-        server.base_domain,
-        server.public_url or f"http://localhost:{server.port}",
-        server.path_prefix_routing,
+        record, server.base_domain, public_origin(server), server.path_prefix_routing
     )
     answer = await deliver(
         ctx, config, [address], "installer", {"install_url": urls.absolute("/install", token=token)}

@@ -141,7 +141,7 @@ class RegisterHandler(AccountPageHandler):
                 self.tenant,
                 self.settings_values,
                 form,
-                urls=self.urls,
+                urls=self.mail_urls,
                 queue=self.job_queue,
                 ip=self.client_ip(),
             )
@@ -166,7 +166,7 @@ class VerifyHandler(AccountPageHandler):
                 self.tenant,
                 self.settings_values,
                 self.get_argument("token", ""),
-                urls=self.urls,
+                urls=self.mail_urls,
                 queue=self.job_queue,
             )
         except Gone as exc:
@@ -188,7 +188,7 @@ class ForgotHandler(AccountPageHandler):
     async def post(self) -> None:
         login = self.get_body_argument("login", "")[:254]
         await accounts.request_reset(
-            self.tenant, login, urls=self.urls, queue=self.job_queue, ip=self.client_ip()
+            self.tenant, login, urls=self.mail_urls, queue=self.job_queue, ip=self.client_ip()
         )
         # The same answer whether or not such an account exists.
         self.render("account/forgot.html", sent=True)
@@ -216,7 +216,7 @@ class ResetHandler(AccountPageHandler):
                 self._token(),
                 self.get_body_argument("password", ""),
                 self.get_body_argument("password2", ""),
-                urls=self.urls,
+                urls=self.mail_urls,
                 queue=self.job_queue,
                 ip=self.client_ip(),
             )

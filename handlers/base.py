@@ -26,6 +26,7 @@ from server.services import Services
 from tenants.context import TenantContext
 from tenants.registry import TenantNotFound
 from tenants.urls import TenantUrls
+from tenants.urls import mail_urls as trusted_mail_urls
 
 log = logging.getLogger("atrium.web")
 
@@ -213,6 +214,17 @@ class TenantHandler(BaseHandler):
             found = await user_for_session(ctx, token)
             if found:
                 self.session, self.user = found
+
+    @property
+    def mail_urls(self) -> TenantUrls:
+        """URLs for e-mailed links: a trusted origin, never the client's Host header
+        (tenants.urls.mail_urls says which)."""
+        target = self.request.atrium_target
+        return trusted_mail_urls(
+            self.tenant.record, self.config.server, prefix=target.prefix,
+            hostname=target.hostname or (None if target.prefix else self.request.host_name),
+            scheme=self.request.protocol,
+        )
 
     # -- cookies signed with the tenant's own key -------------------------------------
     @property

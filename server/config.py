@@ -46,7 +46,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "path_prefix_routing": Key(bool, True, "also serve tenants at /g/<slug>/ on the base domain"),
         "xheaders": Key(bool, False, "trust X-Forwarded-For/Proto from a reverse proxy"),
         "public_url": Key(
-            str, "", "scheme://host[:port] used in e-mailed links; empty derives it from host/port"
+            str, "", "scheme://host[:port] of e-mailed links (never the request Host); empty: from host/port"
         ),
     },
     "paths": {
