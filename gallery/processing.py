@@ -25,6 +25,7 @@ from gallery.search import keys_after_update
 from gallery.settings import get_settings
 from gallery.tags import tag_fields
 from gallery.transforms import transform_arguments
+from media.dates import taken_fields
 from server import jobs
 from server.jobs import JobContext, JobFailed
 
@@ -45,9 +46,11 @@ def get_pool(services):
         services.pool = make_process_pool(limits.image_workers, limits.max_image_pixels)
 
         def close() -> None:
+            from media.pool import stop_pool
+
             pool, services.pool = services.pool, None
             if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+                stop_pool(pool)  # bounded: a busy worker is killed after a grace
 
         services.on_close(close)
     return services.pool
@@ -76,18 +79,6 @@ async def enqueue_processing(ctx, queue, media_id: str, **extra) -> str:
 
 
 # -- the work --------------------------------------------------------------------------------------
-
-
-def _parse_date(value):
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def image_specs(settings: dict):
@@ -180,10 +171,9 @@ async def process_one(
             update["caption"] = metadata.caption[:10_000]
         if not media.get("tags") and metadata.keywords:
             update.update(tag_fields(metadata.keywords))
-        if not media.get("date_taken"):
-            taken = _parse_date(metadata.date_taken)
-            if taken:
-                update["date_taken"] = taken
+        # The file's date on every run (a replaced file brings its own); a file without
+        # one leaves the stored date alone. See media/dates.py.
+        update.update(taken_fields(metadata.date_taken))
     else:
         from gallery.processing_av import process_av
 

@@ -9,6 +9,7 @@ from gallery.listing import bounded_int
 from gallery.media import has_distinct_original, may_view_original
 from gallery.permissions import Viewer, can, viewer_for
 from handlers.base import TenantHandler
+from media.dates import taken_of
 
 MAX_LIMIT = 500
 MAX_OFFSET = 1_000_000
@@ -104,7 +105,8 @@ class ApiHandler(TenantHandler):
             "width": media.get("width"),
             "height": media.get("height"),
             "duration": media.get("duration"),
-            "date_taken": media.get("date_taken"),
+            "date_taken": media.get("date_taken"),  # the UTC instant albums sort by
+            "taken": taken.to_dict() if (taken := taken_of(media)) else None,  # as shown
             "date_added": media.get("date_added"),
             "position": media.get("position", 0),
             "private": bool(media.get("private")),

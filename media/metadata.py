@@ -14,6 +14,7 @@ from datetime import datetime
 
 from PIL import ExifTags, Image, IptcImagePlugin
 
+from media.dates import best_taken
 from media.images import image_orientation, open_image, quiet_pillow, read_exif
 
 MAX_TEXT = 2000  # characters kept of any one string
@@ -139,7 +140,8 @@ class ImageMetadata:
 
     @property
     def date_taken(self) -> str | None:
-        return self.camera.date_taken or self.xmp.date_created or self.iptc.date_created
+        """Local time as taken, ISO 8601, with the offset when any source gives one."""
+        return best_taken([self.camera.date_taken, self.xmp.date_created, self.iptc.date_created])
 
     def to_dict(self) -> dict:
         """JSON-ready: only str, int, float, bool, None, lists and dicts."""
@@ -279,14 +281,16 @@ def _read_camera(exif: Image.Exif, metadata: ImageMetadata) -> None:
     if isinstance(flash, int) and 0 <= flash <= 0xFFFF:
         camera.flash = _flash_text(flash)
 
-    for date_tag, offset_tag in (
-        (_T.DateTimeOriginal, _T.OffsetTimeOriginal),
-        (_T.DateTimeDigitized, _T.OffsetTimeDigitized),
-        (_T.DateTime, _T.OffsetTime),
-    ):
-        camera.date_taken = _exif_date(get(date_tag), get(offset_tag))
-        if camera.date_taken:
-            break
+    # The first date that reads; its offset may come from another pair with the same
+    # wall-clock time (cameras that write OffsetTime but not OffsetTimeOriginal).
+    camera.date_taken = best_taken(
+        _exif_date(get(date_tag), get(offset_tag))
+        for date_tag, offset_tag in (
+            (_T.DateTimeOriginal, _T.OffsetTimeOriginal),
+            (_T.DateTimeDigitized, _T.OffsetTimeDigitized),
+            (_T.DateTime, _T.OffsetTime),
+        )
+    )
 
     description = _text(get(_T.ImageDescription), nul_ends=True)
     junk = {(camera.make or "").casefold(), (camera.model or "").casefold()}
