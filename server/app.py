@@ -25,6 +25,8 @@ import tornado.web
 
 from handlers import ROUTE_MODULES_HOST, ROUTE_MODULES_TENANT
 from handlers.errors import BadHostHandler, HostNotFoundHandler, TenantNotFoundHandler
+from server.body_limits import SETTING as MAX_FORM_BYTES
+from server.body_limits import BoundedBodies
 from server.services import Services
 from server.templating import Loader
 from tenants.names import SLUG_RE
@@ -53,7 +55,11 @@ def _is_ip(host: str) -> bool:
         return False
 
 
-class AtriumApplication(tornado.web.Application):
+class TenantApplication(BoundedBodies, tornado.web.Application):
+    """The tenant routes (behind AtriumApplication's router)."""
+
+
+class AtriumApplication(BoundedBodies, tornado.web.Application):
     def __init__(self, services: Services, **settings):
         self.services = services
         config = services.config
@@ -69,11 +75,13 @@ class AtriumApplication(tornado.web.Application):
             autoescape="xhtml_escape",
             compress_response=True,
             log_function=self._log_request,
+            # Bodies of handlers that do not stream are refused over this (server.body_limits).
+            **{MAX_FORM_BYTES: config.limits.max_form_kb * 1024},
         )
         common.update(settings)
         host_routes = [r for module in ROUTE_MODULES_HOST for r in module.ROUTES]
         tenant_routes = [r for module in ROUTE_MODULES_TENANT for r in module.ROUTES]
-        self.tenant_app = tornado.web.Application(
+        self.tenant_app = TenantApplication(
             tenant_routes, default_handler_class=TenantNotFoundHandler, **common
         )
         super().__init__(host_routes, default_handler_class=HostNotFoundHandler, **common)

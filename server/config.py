@@ -78,7 +78,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_image_pixels": Key(
             int, 178_956_970, "images with more pixels are refused (decompression bombs)", minimum=1
         ),
-        "max_request_mb": Key(int, 10_240, "largest request body the server accepts, in MB", minimum=1),
+        "max_request_mb": Key(
+            int, 10_240, "largest request body the server accepts (uploads stream it), in MB", minimum=1
+        ),
+        "max_form_kb": Key(
+            int, 1024,
+            "largest body of a form or JSON request, in KB; larger ones get 413 before being read",
+            minimum=1,
+        ),
         "transcodes": Key(int, 1, "video/audio transcodes that run at once", minimum=1),
     },
     "tenants": {
@@ -203,7 +210,8 @@ def load_config(
 
 
 # Environment variables of ours that are not config keys.
-_NON_CONFIG_ENV = {"ATRIUM_CONFIG", "ATRIUM_VENV"}
+_NON_CONFIG_ENV = {"ATRIUM_CONFIG", "ATRIUM_VENV", "ATRIUM_SERVICE_OWNER"}  # the last: server/children.py
+_NON_CONFIG_ENV.add("ATRIUM_FAILPOINT")  # tests freeze the service there: gallery/failpoints.py
 
 
 def ensure_host_secret(config: Config) -> str:
