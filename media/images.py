@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from media.errors import CorruptMedia, MediaError, MediaTooLarge, UnsupportedMedia
+from media.integrity import check_isobmff_complete, decode_jpeg
 
 # Formats Pillow may use to open a user's file. Naming them keeps Pillow's rarer
 # decoders (and their attack surface) out, and stops random bytes from "opening" as TGA.
@@ -422,14 +423,22 @@ def make_image_derivatives(
         target = _fit(raw_size, largest)
         try:
             with quiet_pillow():
-                if target != raw_size:
-                    # JPEG: decode at 1/2, 1/4 or 1/8 scale, never below target; HEIF: use
-                    # an embedded thumbnail if one is large enough; other formats: no-op.
-                    im.draft("RGB", target)
                 icc = im.info.get("icc_profile")
-                im.load()
+                decoded = None
+                if im.format in ("HEIF", "AVIF"):
+                    check_isobmff_complete(src_path)  # libheif would invent what is missing
+                elif im.format in ("JPEG", "MPO"):
+                    # libjpeg-turbo at DCT scale with its warnings heard (media.integrity).
+                    decoded = decode_jpeg(src_path, im.mode, target)
+                if decoded is None:
+                    if target != raw_size:
+                        # JPEG: decode at 1/2, 1/4 or 1/8 scale, never below target; HEIF:
+                        # an embedded thumbnail if one is large enough; others: no-op.
+                        im.draft("RGB", target)
+                    im.load()
+                    decoded = im
                 # Resize first, then colour-convert and turn the (smaller) result upright.
-                big = _resize(_normalize_mode(im), target)
+                big = _resize(_normalize_mode(decoded), target)
                 if big is im:
                     big = im.copy()  # closing the file below would discard im's pixels
             big = _apply_transforms(_to_srgb(big, icc), orientation, rotate, flip)
