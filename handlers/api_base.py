@@ -5,7 +5,7 @@ and `operation()` for the OpenAPI description each API module declares next to i
 from __future__ import annotations
 
 from gallery.errors import Invalid
-from gallery.listing import bounded_int
+from gallery.numbers import bounded_int
 from gallery.media import has_distinct_original, may_view_original
 from gallery.permissions import Viewer, can, viewer_for
 from handlers.base import TenantHandler

@@ -89,12 +89,17 @@ class BaseHandler(tornado.web.RequestHandler):
             body = json.loads(self.request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
             raise GalleryError("The request body is not valid JSON.") from None
+        """The request's JSON object, checked once for every JSON write: valid, an object,
+        nested at most MAX_JSON_DEPTH deep, and text the database can store."""
         if not isinstance(body, dict):
             raise GalleryError("The request body must be a JSON object.")
         return body
 
+        except RecursionError:  # `[` x 100,000: deeper than the parser goes
+            raise GalleryError(_TOO_DEEP) from None
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
+        _check_json(body)
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps(data, default=_json_default, ensure_ascii=False))
 
@@ -187,6 +192,32 @@ def _code_for(status: int) -> str:
 
 class TenantHandler(BaseHandler):
     """A handler inside one gallery."""
+MAX_JSON_DEPTH = 32
+_TOO_DEEP = f"The request body is nested more than {MAX_JSON_DEPTH} levels deep."
+
+
+def _check_json(body: dict) -> None:
+    """Refuse nesting deeper than MAX_JSON_DEPTH (later code recurses over values) and lone
+    surrogates (`"\\ud800"` is valid JSON but not UTF-8, and the database would fail on it)."""
+    stack = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise GalleryError(_TOO_DEEP)
+        if isinstance(value, dict):
+            stack.extend((key, depth) for key in value)
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise GalleryError(
+                    "The request body contains text that is not valid Unicode (a lone surrogate)."
+                ) from None
+
+
 
     user: dict | None = None
     session: dict | None = None

@@ -23,6 +23,7 @@ from gallery import album_paths, ingest, uploads
 from gallery import permissions as gallery_permissions
 from gallery.errors import Conflict, GalleryError, Invalid, NotFound, TooLarge, Unsupported
 from gallery.ids import is_id
+from gallery.numbers import whole_number
 from handlers.base import TenantHandler
 from handlers.uploads import AlbumWriteMixin
 
@@ -59,7 +60,7 @@ def parse_metadata(raw: str) -> dict[str, str]:
 
 def _int_header(handler, name: str) -> int:
     raw = handler.request.headers.get(name)
-    if raw is None or not raw.strip().isdigit():
+    if raw is None or whole_number(name, raw) < 0:
         raise Invalid(f"{name} must be a non-negative whole number.")
     return int(raw)
 
@@ -180,7 +181,7 @@ class TusUploadHandler(TusMixin, TenantHandler):
                 f"Upload-Offset {offset} does not match the stored offset {record['offset']}."
             )
         length = self.request.headers.get("Content-Length")
-        if length is not None and length.isdigit() and offset + int(length) > record["length"]:
+        if length is not None and offset + whole_number("Content-Length", length) > record["length"]:
             raise TooLarge("The body goes past the Upload-Length given at creation.")
         self.writer = await uploads.resume_writer(self.tenant, record)
         self.persisted = record["offset"]

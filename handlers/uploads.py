@@ -24,6 +24,7 @@ from gallery.uploads import HashingWriter
 from handlers.base import TenantHandler
 
 # A ZIP larger than this is imported by the `zip.import` job (the request answers 202 with
+from gallery.numbers import whole_number
 # the job at once); smaller ones inline. `?background=1` asks for the job whatever the size.
 ZIP_INLINE_BYTES = 200 * 1024 * 1024
 
@@ -48,10 +49,7 @@ def _declared_length(handler: tornado.web.RequestHandler) -> int | None:
     raw = handler.request.headers.get("Content-Length")
     if raw is None:
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Invalid("Content-Length is not a number.") from None
+    value = whole_number("Content-Length", raw)
     if value < 0:
         raise Invalid("Content-Length is not a number.")
     return value
