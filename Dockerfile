@@ -21,6 +21,7 @@ COPY gallery ./gallery
 COPY media ./media
 COPY storage ./storage
 COPY handlers ./handlers
+COPY xmlcompat ./xmlcompat
 COPY bench ./bench
 COPY templates ./templates
 COPY static ./static
