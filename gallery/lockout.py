@@ -84,9 +84,13 @@ def address_key(ip: str) -> str:
     return f"address:{ip or '-'}"
 
 
-async def _take_slot(db, key: str, window: timedelta, now: datetime) -> dict:
-    """Count one attempt; the counter as it is after this attempt's `$inc`."""
-    coll = db.login_attempts
+async def count_attempt(
+    db, key: str, window: timedelta, now: datetime | None = None, *, collection: str = "login_attempts"
+) -> dict:
+    """Count one attempt; the counter as it is after this attempt's `$inc` (its `count` is
+    this attempt's place in the window: decide on it, not on a separate read)."""
+    now = now or _now()
+    coll = db[collection]
     # A window that ended (and no lock running) starts again from zero. Two requests may
     # both reset it; the filter stops a reset once either has moved `since` on.
     await coll.update_one(
@@ -147,10 +151,10 @@ async def begin_attempt(db, account: str, ip: str, limits: Limits) -> Attempt:
     """Take a slot for one attempt; AddressThrottled or AccountLocked instead of a check."""
     now = _now()
     address = address_key(ip)
-    by_address = await _take_slot(db, address, IP_WINDOW, now)
+    by_address = await count_attempt(db, address, IP_WINDOW, now)
     if by_address["count"] > limits.address_attempts:
         raise AddressThrottled(ADDRESS_MESSAGE)
-    by_account = await _take_slot(db, account, limits.window, now)
+    by_account = await count_attempt(db, account, limits.window, now)
     if _locked(by_account, now) or by_account["count"] > limits.attempts:
         raise AccountLocked(LOCKED_MESSAGE)
     return Attempt(db, account, address, by_account["count"], limits)

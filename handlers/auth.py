@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gallery import accounts
-from gallery.errors import Gone, Invalid
+from gallery.errors import Gone, Invalid, TooManyRequests
 from gallery.events import record_event
 from gallery.lockout import (
     AccountLocked,
@@ -192,9 +192,13 @@ class ForgotHandler(AccountPageHandler):
 
     async def post(self) -> None:
         login = self.get_body_argument("login", "")[:254]
-        await accounts.request_reset(
-            self.tenant, login, urls=self.mail_urls, queue=self.job_queue, ip=self.client_ip()
-        )
+        try:
+            await accounts.request_reset(
+                self.tenant, login, urls=self.mail_urls, queue=self.job_queue, ip=self.client_ip()
+            )
+        except TooManyRequests as exc:
+            self.set_status(exc.status)
+            return self.render("account/message.html", heading="Please wait", message=exc.message)
         # The same answer whether or not such an account exists.
         self.render("account/forgot.html", sent=True)
 
