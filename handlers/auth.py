@@ -39,8 +39,7 @@ class AccountPageHandler(TenantHandler):
 
 class LoginHandler(AccountPageHandler):
     def _next(self) -> str:
-        target = self.get_argument("next", "")
-        return target if self.urls.is_local(target) else self.urls("/")
+        return self.urls.local_or_home(self.get_argument("next", ""))
 
     def _page(self, error=None, login="", status=200, notice=None) -> None:
         self.set_status(status)
@@ -111,8 +110,7 @@ class LoginHandler(AccountPageHandler):
             )
         token = await create_session(ctx, user, ip, self.request.headers.get("User-Agent", ""))
         self.set_session_cookie(token)
-        target = self.get_body_argument("next", "")
-        self.redirect(target if self.urls.is_local(target) else self.urls("/"))
+        self.redirect(self.urls.local_or_home(self.get_body_argument("next", "")))
 
 
 class LogoutHandler(TenantHandler):

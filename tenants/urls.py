@@ -7,8 +7,12 @@ Templates, redirects and e-mails all call this; nothing hard-codes a path.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode, urlsplit
+
+# Visible ASCII: no controls, no spaces, nothing a header could not carry as is.
+_PRINTABLE = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -29,10 +33,32 @@ class TenantUrls:
         return self.origin + self(path, **query)
 
     def is_local(self, url: str) -> bool:
-        """True for a same-tenant path: only these are followed after login (`next=`)."""
-        if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        """True for a same-tenant path: only these are followed after login (`next=`).
+
+        Browsers read a Location leniently: they drop tabs and newlines (`/\t/evil.example`
+        becomes `//evil.example`, another host), take `\\` for `/`, and resolve `..`. So a
+        path qualifies only if it is printable ASCII without spaces or backslashes (what a
+        browser sends; also what a header may carry), has no scheme or host, does not start
+        with `//`, has no dot segments, all of it also once percent-decoded, and lies under
+        the tenant's prefix."""
+        if not url or len(url) > 2000:
+            return False
+        # Checked as sent and once decoded, should anything downstream decode it again.
+        for form in (url, unquote(url)):
+            if not _PRINTABLE.fullmatch(form) or "\\" in form:
+                return False
+            if not form.startswith("/") or form.startswith("//"):
+                return False
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc:
+            return False
+        if any(unquote(segment) in (".", "..") for segment in parts.path.split("/")):
             return False
         return url == self.prefix or url.startswith(self.prefix + "/") if self.prefix else True
+
+    def local_or_home(self, url: str) -> str:
+        """`url` if it is a local path (is_local), else the gallery's home."""
+        return url if self.is_local(url) else self("/")
 
 
 def public_origin(server) -> str:
