@@ -26,6 +26,7 @@ from gallery.settings import get_settings
 from gallery.tags import tag_fields
 from gallery.transforms import transform_arguments
 from media.dates import taken_fields
+from media.errors import clip
 from server import jobs
 from server.jobs import JobContext, JobFailed
 
@@ -108,10 +109,13 @@ def _derivative(media_id: str, path: str | None, width, height, fmt: str) -> dic
     }
 
 
-async def _mark_failed(ctx, media_id: str, reason: str) -> None:
+async def _mark_failed(ctx, media_id: str, reason: str, job_id=None) -> None:
+    # Logged with the media id: the reason on the media object is what its viewers see,
+    # the log line is how an operator finds which file of which gallery failed.
+    log.warning("media %s of %s failed (job %s): %s", media_id, ctx.slug, job_id, reason)
     await ctx.db.media.update_one(
         {"_id": media_id},
-        {"$set": {"state": "failed", "failure": reason[:1000], "updated": datetime.now(UTC)}},
+        {"$set": {"state": "failed", "failure": clip(reason, 1000), "updated": datetime.now(UTC)}},
     )
 
 
@@ -206,10 +210,10 @@ async def process_media(job: JobContext) -> dict:
             ctx, job.services, media, rotate=job.payload.get("rotate"), flip=job.payload.get("flip")
         )
     except MediaError as exc:
-        await _mark_failed(ctx, media_id, exc.reason)
+        await _mark_failed(ctx, media_id, exc.reason, job.job.get("_id"))
         raise JobFailed(exc.reason) from exc
     except JobFailed as exc:
-        await _mark_failed(ctx, media_id, str(exc))
+        await _mark_failed(ctx, media_id, str(exc), job.job.get("_id"))
         raise
     stored = await _store(ctx, media_id, update)
     result = {"media_id": media_id, "state": "ready" if stored else "deleted"}
@@ -254,7 +258,8 @@ async def regenerate(job: JobContext) -> dict:
                     await enqueue_transcode(ctx, job.queue, media["_id"])
             except (MediaError, JobFailed) as exc:
                 failed += 1
-                await _mark_failed(ctx, media["_id"], getattr(exc, "reason", None) or str(exc))
+                reason = getattr(exc, "reason", None) or str(exc)
+                await _mark_failed(ctx, media["_id"], reason, job.job.get("_id"))
             done += 1
             await job.report(done / max(total, 1), f"{done} of {total}")
     return {"processed": done, "failed": failed}
@@ -266,13 +271,17 @@ async def _media_failed(job: JobContext, reason: str) -> None:
         return
     media_id = job.payload.get("media_id")
     if media_id:
+        log.warning(
+            "media %s of %s: processing job %s gave up: %s",
+            media_id, job.tenant.slug, job.job.get("_id"), reason,
+        )
         with contextlib.suppress(Exception):
             await job.tenant.db.media.update_one(
                 {"_id": media_id, "state": "pending"},
                 {
                     "$set": {
                         "state": "failed",
-                        "failure": f"Processing failed: {reason}"[:1000],
+                        "failure": clip(f"Processing failed: {reason}", 1000),
                         "updated": datetime.now(UTC),
                     }
                 },

@@ -201,11 +201,14 @@ def tile_html(media: dict, urls, sort_query: dict) -> str:
     href = escape(urls(f"/media/{media['_id']}", **sort_query))
     caption = media.get("caption")
     caption_attr = f' data-caption="{escape(str(caption)[:500])}"' if caption else ""
-    if (media.get("derivatives") or {}).get("thumbnail"):
+    failed = media.get("state") == "failed"
+    if (media.get("derivatives") or {}).get("thumbnail") or failed:
+        # A failed item's thumbnail route answers with a placeholder picture.
         thumb = escape(urls(f"/media/{media['_id']}/thumbnail"))
+        alt = f"{label} (could not be processed)" if failed else label
         picture = (
             f'<img src="{thumb}" width="{w}" height="{h}" loading="lazy" decoding="async"'
-            f' alt="{label}">'
+            f' alt="{alt}">'
         )
     else:
         picture = (

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from media.errors import CorruptMedia, MediaError, MediaTooLarge, UnsupportedMedia
+from media.errors import CorruptMedia, MediaError, MediaTooLarge, UnsupportedMedia, clip
 from media.integrity import check_isobmff_complete, decode_jpeg
 
 # Formats Pillow may use to open a user's file. Naming them keeps Pillow's rarer
@@ -105,8 +105,7 @@ def _formats() -> tuple[str, ...]:
 
 
 def _why(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:200]
-    return text or type(exc).__name__
+    return clip(str(exc), 200) or type(exc).__name__
 
 
 def _is_filesystem_error(exc: BaseException) -> bool:
@@ -124,9 +123,9 @@ def _not_an_image(path: str) -> MediaError:
         return CorruptMedia("The file is not an image this gallery can read.")
     if found.kind == "image" and found.mime != "image/svg+xml":
         return CorruptMedia(
-            f"The file looks like {found.mime} ({found.description}) but cannot be decoded."
+            f"The file looks like {found.mime} ({found.summary}) but cannot be decoded."
         )
-    return UnsupportedMedia(f"This file is {found.mime} ({found.description}), not an image.")
+    return UnsupportedMedia(f"This file is {found.mime} ({found.summary}), not an image.")
 
 
 def _too_large(exc: Exception) -> MediaTooLarge:

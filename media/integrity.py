@@ -23,7 +23,7 @@ import struct
 
 from PIL import Image
 
-from media.errors import CorruptMedia
+from media.errors import CorruptMedia, clip
 
 MAX_META_BYTES = 16 << 20  # a HEIF's meta box: item tables, EXIF, XMP; never this big
 _MAX_BOXES = 10_000
@@ -186,7 +186,7 @@ def _strict_decode(data, colorspace: str, size: tuple[int, int]):
             data, colorspace=colorspace, min_width=size[0], min_height=size[1], strict=True
         )
     except ValueError as exc:
-        message = " ".join(str(exc).split())[:200]
+        message = clip(str(exc), 200)
         if any(sign in message.lower() for sign in _DATA_LOST):
             raise CorruptMedia(
                 f"The image is damaged or incomplete: its compressed data ends early or "
