@@ -67,12 +67,15 @@ def _source(viewer: Viewer, media: dict, size: str) -> tuple[str, str, str] | No
     """(relative path, file name, mime) of the file to pack for this media object, if any.
 
     The original only at size "original" and with view_original; otherwise the optimized
-    copy (which is what people see), or the original when there is no other copy.
+    copy (which is what people see), or the original when it is the viewing copy
+    (gallery.media.original_is_viewing_copy: not while pending or failed).
     """
     if not can(viewer, "view", media_scope(media)):
         return None
     optimized = (media.get("derivatives") or {}).get("optimized")
     name = media.get("file_name") or "file"
+    if not optimized and not may_view_original(viewer, media):
+        return None
     if not optimized or (size == "original" and may_view_original(viewer, media)):
         original = media.get("original") or {}
         return original.get("path"), name, media.get("mime") or ""

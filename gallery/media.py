@@ -48,6 +48,23 @@ def has_distinct_original(media: dict) -> bool:
     return bool((media.get("derivatives") or {}).get("optimized"))
 
 
+def original_is_viewing_copy(media: dict, variant: str = "optimized") -> bool:
+    """May `view` alone have the original's bytes in place of the `variant` copy?
+
+    Only once processing decided the original is what people see: a ready object with
+    no web-size copy ("optimized"), or ready video/audio that plays as it is ("web").
+    While pending (no copy made yet), failed, or while a web copy is being made, the
+    original is the original: it needs view_original, on every route that returns it.
+    """
+    if media.get("state") != "ready":
+        return False
+    if variant == "web":
+        return media.get("kind") in ("video", "audio") and (
+            (media.get("transcode") or {}).get("state") in (None, "none")
+        )
+    return not has_distinct_original(media)
+
+
 def safe_filename(name: str) -> str:
     """The clean name a media object's file keeps (gallery.filenames rules, shorter cap)."""
     return clean_file_name(name, max_length=MAX_FILE_NAME)
@@ -465,5 +482,5 @@ async def set_cover(ctx, viewer: Viewer, media_id: str, album_id: str | None = N
 def may_view_original(viewer: Viewer, media: dict) -> bool:
     scope = media_scope(media)
     return can(viewer, "view", scope) and (
-        not has_distinct_original(media) or can(viewer, "view_original", scope)
+        original_is_viewing_copy(media) or can(viewer, "view_original", scope)
     )
