@@ -81,8 +81,9 @@ class ApiHandler(TenantHandler):
         mid = media["_id"]
         derivatives = media.get("derivatives") or {}
         urls = {
+            # A failed item's thumbnail route answers with a placeholder picture.
             "thumbnail": self.urls(f"/media/{mid}/thumbnail")
-            if derivatives.get("thumbnail")
+            if derivatives.get("thumbnail") or media.get("state") == "failed"
             else None,
             "optimized": self.urls(f"/media/{mid}/optimized"),
             "original": self.urls(f"/media/{mid}/original")

@@ -108,6 +108,8 @@ async def test_a_failed_item_shows_a_placeholder_never_a_404_or_a_tiff(app, make
     media_id = await _upload(b, prefix, root["_id"], hostile_tiff(), "scan.tif")
     media = await _settled(b, prefix, media_id)
     assert media["state"] == "failed" and media["mime"] == "image/tiff"
+    # The API's grid pages point at the placeholder as well.
+    assert media["urls"]["thumbnail"].endswith(f"/media/{media_id}/thumbnail")
 
     for variant in ("thumbnail", "optimized"):
         response = await b.get(f"{prefix}/media/{media_id}/{variant}")
