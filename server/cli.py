@@ -281,10 +281,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     template = sub.add_parser("config-template", help="print the documented default config.yaml")
     template.set_defaults(fn=cmd_config_template)
+
+    # Listed here for --help; main() hands its arguments to xmlcompat's own parser.
+    sub.add_parser("schema-check", add_help=False,
+                   help="compatibility of two XML language versions (xmlcompat: exit 0/1/3, 2 bad input)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["schema-check"]:
+        from xmlcompat.cli import main as schema_check   # its own options and exit statuses
+
+        return schema_check(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         args.fn(args)

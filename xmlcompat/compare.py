@@ -89,22 +89,23 @@ def _as_language(spec, rules) -> Language:
     return load_language(spec, rules)
 
 
-def decide_direction(lang_a, lang_b, ns_map, witness_dir: Path, stem: str) -> DirectionResult:
+def decide_direction(lang_a, lang_b, ns_map, witness_dir: Path, stem: str) -> tuple:
+    """(DirectionResult, the counterexample or None)."""
     decider = Decider(lang_a, lang_b, ns_map)
     fail = decider.decide()
     if fail is None:
         if decider.unknown:
-            return DirectionResult("unknown", reasons=list(decider.unknown))
-        return DirectionResult("compatible")
+            return DirectionResult("unknown", reasons=list(decider.unknown)), None
+        return DirectionResult("compatible"), None
     leaf = fail.leaf()
     reason = f"{fail.path()}: {leaf.message}"
     try:
         tree, error = confirm(lang_a, lang_b, fail, ns_map)
     except WitnessError as exc:
-        return DirectionResult("unknown", reasons=[reason, str(exc)], path=fail.path(), rule=leaf.rule)
+        return DirectionResult("unknown", reasons=[reason, str(exc)], path=fail.path(), rule=leaf.rule), None
     path = write(tree, witness_dir, f"{stem}.xml")
     return DirectionResult("incompatible", path, error, [reason] + decider.unknown,
-                           path=fail.path(), rule=leaf.rule)
+                           path=fail.path(), rule=leaf.rule), fail
 
 
 def check(old, new, *, rules_old=None, rules_new=None, ns_map: dict | None = None,
@@ -122,27 +123,50 @@ def check(old, new, *, rules_old=None, rules_new=None, ns_map: dict | None = Non
     witness_dir = Path(witness_dir)
     stem = f"{_stem(lang_a)}--{_stem(lang_b)}"
     backward = forward = None
+    fails = {}
     if direction in ("backward", "both"):
-        backward = decide_direction(lang_a, lang_b, ns_map, witness_dir, f"{stem}.backward")
+        backward, fails["backward"] = decide_direction(lang_a, lang_b, ns_map, witness_dir, f"{stem}.backward")
     if direction in ("forward", "both"):
-        forward = decide_direction(lang_b, lang_a, inverse, witness_dir, f"{stem}.forward")
+        forward, fails["forward"] = decide_direction(lang_b, lang_a, inverse, witness_dir, f"{stem}.forward")
     changes = diff(lang_a, lang_b, ns_map)
     report = Report(lang_a.name, lang_b.name, ns_map, backward, forward, changes)
+    reconcile(report, lang_a, lang_b, fails)
     if lang_a.rules is not None or lang_b.rules is not None:
-        _check_rules(report, lang_a, lang_b)
-    reconcile(report, lang_a, lang_b)
+        _check_rules(report, lang_a, lang_b, witness_dir)
     return report
 
 
-def _check_rules(report: Report, lang_a, lang_b) -> None:
-    """Static semantics (Defs. 3–5): xmlcompat/schematron.py compares the rule sets."""
-    from xmlcompat import generate, schematron
+def _check_rules(report: Report, lang_a, lang_b, witness_dir: Path) -> None:
+    """Static semantics (Defs. 3–5): xmlcompat/schematron.py compares the rule sets; a rule
+    finding that is incompatible makes its direction incompatible (with the finding's
+    witness) unless the grammar already did, an undecided one makes a compatible direction
+    unknown. The forward direction is the same comparison with the versions swapped."""
+    from xmlcompat import schematron
+    from xmlcompat.generate import generate_documents
 
-    empty = schematron.empty_rules() if hasattr(schematron, "empty_rules") else None
-    old_rules = lang_a.rules if lang_a.rules is not None else empty
-    new_rules = lang_b.rules if lang_b.rules is not None else empty
-    findings = schematron.compare_rules(old_rules, new_rules, lang_a, lang_b, generate)
-    report.rule_findings = list(findings)
+    inverse = {v: k for k, v in report.ns_map.items()}
+    runs = {"backward": (lang_a, lang_b, report.ns_map), "forward": (lang_b, lang_a, inverse)}
+    for direction, (a, b, mapping) in runs.items():
+        result = getattr(report, direction)
+        if result is None:
+            continue
+        findings = schematron.compare_rules(a.rules, b.rules, a, b, generate=generate_documents,
+                                            witness_dir=witness_dir, ns_map=mapping)
+        if direction == "backward":
+            report.rule_findings = list(findings)
+        for f in findings:
+            if f.backward is False and result.verdict != "incompatible":
+                if f.witness is not None:
+                    result.verdict, result.witness = "incompatible", Path(f.witness)
+                    result.witness_error = f.detail
+                    result.rule = f.rule
+                    result.reasons.insert(0, f"{f.location}: {f.rule} {f.detail}")
+                else:
+                    result.verdict = "unknown"
+                    result.reasons.append(f"{f.location}: {f.rule} without a witness: {f.detail}")
+            elif f.backward is None and f.rule != "RULE_REMOVED" and result.verdict == "compatible":
+                result.verdict = "unknown"
+                result.reasons.append(f"{f.location}: {f.rule} not decided: {f.detail}")
 
 
 def _stem(lang: Language) -> str:

@@ -234,7 +234,12 @@ def _fixed_equal(st, value: str, fixed: str) -> bool:
 
 def _sample_witness(a, b) -> str | None:
     """The shortest candidate value A accepts and B rejects (short witnesses read best)."""
-    found = [v for v in candidates(a) if is_valid(a, v) and not is_valid(b, v)]
+    values = candidates(a)
+    if variety(b) == "atomic":
+        # B's own boundaries give the shortest values just outside it
+        fb = facets(b)
+        values = values + _lengths(fb) + (_numbers(fb) if _is_num(fb) else [])
+    found = [v for v in values if is_valid(a, v) and not is_valid(b, v)]
     return min(found, key=len) if found else None
 
 
