@@ -10,6 +10,7 @@ test that opens the page or sends the mail.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
 
@@ -48,7 +49,9 @@ def covered() -> set[str]:
         if name in seen:
             continue
         seen.add(name)
-        todo.extend(_REFERENCES.findall((TEMPLATES / name).read_text(encoding="utf-8")))
+        for ref in _REFERENCES.findall((TEMPLATES / name).read_text(encoding="utf-8")):
+            # Resolved as tornado.template.Loader does: relative to the including template.
+            todo.append(posixpath.normpath(posixpath.join(posixpath.dirname(name), ref)))
     return seen
 
 
