@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import tornado.web
+from tornado.httputil import parse_cookie
 from tornado.web import create_signed_value, decode_signed_value
 
 from gallery import settings as gallery_settings
@@ -31,6 +32,7 @@ from tenants.urls import mail_urls as trusted_mail_urls
 log = logging.getLogger("atrium.web")
 
 SESSION_COOKIE = "atrium_session"
+XSRF_COOKIE = "_xsrf"  # Tornado's default name, which static/js reads
 
 STATUS_TITLES = {
     400: "Bad request",
@@ -71,6 +73,30 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Referrer-Policy", "same-origin")
         self.set_header("X-Frame-Options", "SAMEORIGIN")
+
+    # -- the XSRF cookie ------------------------------------------------------------------
+    def xsrf_cookie_path(self) -> str:
+        """Where this handler's XSRF cookie applies (galleries and the console narrow it)."""
+        return "/"
+
+    def set_cookie(self, name: str, value, **kwargs) -> None:
+        if name == XSRF_COOKIE:
+            # Tornado sets its XSRF cookie for the whole host: in prefix mode every gallery
+            # would share one. It is scoped like the session cookie, and Secure under TLS.
+            kwargs["path"] = self.xsrf_cookie_path()
+            kwargs["secure"] = self.request.protocol == "https"
+        super().set_cookie(name, value, **kwargs)
+
+    def get_cookie(self, name: str, default: str | None = None) -> str | None:
+        if name == XSRF_COOKIE:
+            # A browser sends every cookie whose path matches, the most specific first (the
+            # one the page's script reads too); Tornado's parser would keep the last.
+            for part in self.request.headers.get("Cookie", "").split(";"):
+                found = parse_cookie(part).get(name)
+                if found is not None:
+                    return found
+            return default
+        return super().get_cookie(name, default)
 
     def client_ip(self) -> str:
         return self.request.remote_ip or ""
@@ -272,6 +298,11 @@ def _check_json(body: dict) -> None:
     def clear_session_cookie(self) -> None:
         self.clear_cookie(SESSION_COOKIE, path=self.cookie_path)
 
+    def xsrf_cookie_path(self) -> str:
+        # From the router's target: an error page may render before prepare() made self.urls.
+        target = getattr(self.request, "atrium_target", None)
+        return (target.prefix + "/") if target is not None and target.prefix else "/"
+
     def get_session_token(self) -> str | None:
         raw = self.get_cookie(SESSION_COOKIE)
         if not raw:
@@ -318,6 +349,9 @@ class HostHandler(BaseHandler):
     """A page of the host console (`/_host/`), for the hosting provider's admins."""
 
     HOST_COOKIE = "atrium_host"
+
+    def xsrf_cookie_path(self) -> str:
+        return "/_host/"  # never sent to the galleries under /g/<slug>/
 
     async def prepare(self) -> None:
         token = self.get_signed_cookie(self.HOST_COOKIE, max_age_days=1)

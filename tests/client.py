@@ -30,13 +30,16 @@ class Browser:
         self.cookies: dict[tuple[str, str], str] = {}  # (name, path) -> value
         self.client = AsyncHTTPClient()
 
-    def _cookie_header(self, path: str) -> str:
+    def _cookies_for(self, path: str) -> dict[str, str]:
         pairs = {}
         # Longer paths first, like browsers, so /g/a/ beats / for the same name.
         for (name, cpath), value in sorted(self.cookies.items(), key=lambda kv: -len(kv[0][1])):
             if path.startswith(cpath) or path + "/" == cpath:
                 pairs.setdefault(name, value)
-        return "; ".join(f"{k}={v}" for k, v in pairs.items())
+        return pairs
+
+    def _cookie_header(self, path: str) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self._cookies_for(path).items())
 
     def _store(self, response: HTTPResponse) -> None:
         for header in response.headers.get_list("Set-Cookie"):
@@ -49,7 +52,11 @@ class Browser:
                 else:
                     self.cookies[key] = morsel.value
 
-    def xsrf(self) -> str | None:
+    def xsrf(self, path: str | None = None) -> str | None:
+        """The XSRF cookie a browser would send to `path` (XSRF cookies are scoped per
+        gallery in prefix mode), or without a path the first one there is."""
+        if path is not None:
+            return self._cookies_for(path.split("?")[0]).get("_xsrf")
         for (name, _path), value in self.cookies.items():
             if name == "_xsrf":
                 return value
@@ -101,17 +108,19 @@ class Browser:
         """Post a form the way a browser would: load the page's XSRF cookie first."""
         form = dict(form)
         if with_xsrf:
-            if self.xsrf() is None:
+            if self.xsrf(path) is None:
                 await self.get(path.split("?")[0])
-            form["_xsrf"] = self.xsrf()
+            form["_xsrf"] = self.xsrf(path)
         return await self.request("POST", path, form=form, **kwargs)
 
     async def api(self, method: str, path: str, json_body=None, **kwargs) -> HTTPResponse:
         headers = kwargs.pop("headers", {})
         if method != "GET":
-            if self.xsrf() is None:
-                await self.get("/_health")
-            headers["X-XSRFToken"] = self.xsrf()
+            if self.xsrf(path) is None:
+                # A page of the same scope sets its XSRF cookie: the gallery's sign-in page.
+                prefix = re.match(r"/g/[^/]+", path)
+                await self.get((prefix.group(0) if prefix else "") + "/login")
+            headers["X-XSRFToken"] = self.xsrf(path)
         return await self.request(method, path, json_body=json_body, headers=headers, **kwargs)
 
     async def login(self, prefix: str, username: str, password: str) -> HTTPResponse:
