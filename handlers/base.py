@@ -111,21 +111,21 @@ class BaseHandler(tornado.web.RequestHandler):
             self.__dict__.pop("_active_modules", None)
 
     def json_body(self) -> dict:
+        """The request's JSON object, checked once for every JSON write: valid, an object,
+        nested at most MAX_JSON_DEPTH deep, and text the database can store."""
         try:
             body = json.loads(self.request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
             raise GalleryError("The request body is not valid JSON.") from None
-        """The request's JSON object, checked once for every JSON write: valid, an object,
-        nested at most MAX_JSON_DEPTH deep, and text the database can store."""
-        if not isinstance(body, dict):
-            raise GalleryError("The request body must be a JSON object.")
-        return body
-
         except RecursionError:  # `[` x 100,000: deeper than the parser goes
             raise GalleryError(_TOO_DEEP) from None
+        if not isinstance(body, dict):
+            raise GalleryError("The request body must be a JSON object.")
+        _check_json(body)
+        return body
+
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
-        _check_json(body)
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps(data, default=_json_default, ensure_ascii=False))
 
