@@ -7,7 +7,7 @@ XSD allows it, every incompatibility proved by a witness document. Knows nothing
 from xmlcompat.errors import CompatError
 from xmlcompat.loader import Language, load_language
 
-__all__ = ["CompatError", "Language", "load_language", "check", "check_history"]
+__all__ = ["CompatError", "Language", "check", "check_history", "load_language"]
 
 
 def __getattr__(name):

@@ -60,11 +60,11 @@ class _Glushkov:
             return True, set(), set()
         parts = [self._once(p) for _ in range(max(lo, 1))]
         if lo == 0:                       # the first copy is optional
-            n, f, la = parts[0]
+            _, f, la = parts[0]
             parts[0] = (True, f, la)
         if hi is None:
             # the last copy repeats: its last positions are followed by its first ones
-            n, f, la = parts[-1]
+            _, f, la = parts[-1]
             for q in la:
                 self.follow[q] |= f
         elif hi > max(lo, 1):
@@ -72,9 +72,9 @@ class _Glushkov:
             # nested optionals: each extra copy may follow only the previous one
             nested = None
             for part in reversed(extra):
-                n, f, la = part
+                _, f, la = part
                 if nested is not None:
-                    nn, nf, nl = nested
+                    _, nf, nl = nested
                     for q in la:
                         self.follow[q] |= nf
                     la = la | nl

@@ -11,10 +11,11 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from xmlcompat.changes import Change, diff, reconcile
+from xmlcompat.changes import diff
 from xmlcompat.decide import Decider
 from xmlcompat.errors import CompatError
 from xmlcompat.loader import Language, load_language
+from xmlcompat.reconcile import reconcile
 from xmlcompat.witness import WitnessError, confirm, write
 
 DIRECTIONS = ("backward", "forward", "both")

@@ -125,7 +125,7 @@ class Decider:
         return fail
 
     def _elements_uncached(self, da, db, qname) -> Fail | None:
-        base = dict(decl=da, qname=qname, loc_a=getattr(da, "location", ""), loc_b=getattr(db, "location", ""))
+        base = {"decl": da, "qname": qname, "loc_a": getattr(da, "location", ""), "loc_b": getattr(db, "location", "")}
         if db is ANY_ELEMENT:
             return None
         if da is ANY_ELEMENT:

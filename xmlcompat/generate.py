@@ -222,7 +222,6 @@ class Generator:
                 if rest is None:
                     raise GenerationError(f"type {t.name or 'anonymous'}: no finite content")
                 return out + rest
-            leaves, wildcards = auto.symbols(state)
             options = []
             for leaf in auto._next(state):
                 c = self._leaf_cost(leaf)

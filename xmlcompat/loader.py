@@ -238,7 +238,7 @@ def load_schema_set(spec) -> Language:
     label = str(given[0]) if len(given) == 1 else str(given[0].parent)
     try:
         xs = xmlschema.XMLSchema(str(main), allow="local", defuse="always")
-    except Exception as exc:  # xmlschema raises many types; all mean "this schema set is unusable"
+    except Exception as exc:  # noqa: BLE001 - xmlschema raises many types; all mean "unusable"
         raise CompatError(f"{label}: invalid schema: {_first_line(exc)}") from None
     try:
         if main in files:
@@ -256,7 +256,7 @@ def load_language(xsd_paths, rules: Path | None = None) -> Language:
     Schematron rule file."""
     lang = load_schema_set(xsd_paths)
     if rules is not None:
-        from xmlcompat import schematron   # the rule side, xmlcompat/schematron.py
+        from xmlcompat import schematron  # the rule side, xmlcompat/schematron.py
 
         lang.rules_path = Path(rules)
         lang.rules = schematron.load_rules(Path(rules))

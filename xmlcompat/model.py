@@ -116,9 +116,7 @@ class Model:
 
 def _wildcard(xs_wc) -> Wildcard:
     names = xs_wc.namespace
-    if names is None or "##any" in names:
-        spaces = None
-    elif "##other" in names:
+    if names is None or "##any" in names or "##other" in names:
         spaces = None
     else:
         spaces = frozenset(n for n in names)

@@ -11,6 +11,7 @@ document built from it is then checked by lxml.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -131,7 +132,7 @@ def _tighter(a, b, is_lower: bool):
 def is_valid(st, text: str) -> bool:
     try:
         return bool(st.is_valid(text))
-    except Exception:  # xmlschema raises on values it cannot even decode
+    except Exception:  # noqa: BLE001 - xmlschema raises on values it cannot even decode
         return False
 
 
@@ -150,8 +151,8 @@ def candidates(st, limit: int = 60) -> list[str]:
             for regex in step:
                 try:
                     raw += strings_for(regex, 6)
-                except Exception:  # an XSD regex construct the generator does not handle
-                    pass
+                except (ValueError, re.error, OverflowError, RecursionError):
+                    pass            # an XSD regex construct the generator does not handle
         chain = builtin_chain(st)
         if "decimal" in chain or "float" in chain or "double" in chain:
             raw += _numbers(f)
@@ -228,7 +229,7 @@ def _fixed_equal(st, value: str, fixed: str) -> bool:
         return True
     try:
         return st.decode(value) == st.decode(fixed)
-    except Exception:  # values the type cannot decode are not equal to its fixed value
+    except Exception:  # noqa: BLE001 - a value the type cannot decode is not its fixed value
         return False
 
 
@@ -292,9 +293,9 @@ def _prove(a, b) -> Inclusion:
         # finite: every value was tried by _sample_witness (candidates lists them first)
         return Inclusion(True)
     reasons = []
-    if fb.builtin not in builtin_chain(a) and not (fa.builtin == "float" and fb.builtin == "double"):
-        if not (_is_num(fa) and _is_num(fb)):
-            reasons.append(f"built-in type {fa.builtin} against {fb.builtin}")
+    widened = fa.builtin == "float" and fb.builtin == "double"
+    if fb.builtin not in builtin_chain(a) and not widened and not (_is_num(fa) and _is_num(fb)):
+        reasons.append(f"built-in type {fa.builtin} against {fb.builtin}")
     if fb.enumeration is not None:
         reasons.append("enumeration in the new type, none in the old")
     for step in fb.patterns:
@@ -307,9 +308,9 @@ def _prove(a, b) -> Inclusion:
         reasons.append("length facets")
     if not _range_in(fa, fb):
         reasons.append("value bounds")
-    if fb.total_digits is not None and (fa.total_digits is None or fa.total_digits > fb.total_digits):
-        if not _bounded_digits(fa, fb.total_digits):
-            reasons.append("totalDigits")
+    more_digits = fb.total_digits is not None and (fa.total_digits is None or fa.total_digits > fb.total_digits)
+    if more_digits and not _bounded_digits(fa, fb.total_digits):
+        reasons.append("totalDigits")
     if fb.fraction_digits is not None and (fa.fraction_digits is None or fa.fraction_digits > fb.fraction_digits):
         reasons.append("fractionDigits")
     if fb.builtin in ID_TYPES and fa.builtin != fb.builtin:
@@ -351,12 +352,12 @@ def _range_in(fa: Facets, fb: Facets) -> bool:
     alo, ahi = implicit(fa)
     blo, bhi = implicit(fb)
     try:
-        if blo is not None:
-            if alo is None or alo[0] < blo[0] or (alo[0] == blo[0] and alo[1] and not blo[1]):
-                return False
-        if bhi is not None:
-            if ahi is None or ahi[0] > bhi[0] or (ahi[0] == bhi[0] and ahi[1] and not bhi[1]):
-                return False
+        if blo is not None and (alo is None or alo[0] < blo[0]
+                                or (alo[0] == blo[0] and alo[1] and not blo[1])):
+            return False
+        if bhi is not None and (ahi is None or ahi[0] > bhi[0]
+                                or (ahi[0] == bhi[0] and ahi[1] and not bhi[1])):
+            return False
     except TypeError:
         return False
     return True

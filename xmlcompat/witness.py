@@ -120,7 +120,7 @@ def map_namespaces(tree, ns_map: dict[str, str]):
     for old, new in ns_map.items():
         if old and new:
             text = re.sub(r'(xmlns(?::[\w.-]+)?=")' + re.escape(old) + '"',
-                          lambda m: m.group(1) + new + '"', text)
+                          lambda m, new=new: m.group(1) + new + '"', text)
     return etree.ElementTree(etree.fromstring(text))
 
 

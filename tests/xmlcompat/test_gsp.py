@@ -3,8 +3,8 @@ treated these versions as incompatible; so must the checker, with witnesses and 
 
 from __future__ import annotations
 
-from xmlcompat import check, check_history
 from tests.xmlcompat.helpers import GSP, verify_witnesses
+from xmlcompat import check, check_history
 
 V25 = GSP / "GalleryServerProSchema-2.5.xml"
 V321 = GSP / "GalleryServerSchema-3.2.1.xml"
