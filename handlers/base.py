@@ -204,20 +204,6 @@ class BaseHandler(tornado.web.RequestHandler):
         return ns
 
 
-def _json_default(value):
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, set):
-        return sorted(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _code_for(status: int) -> str:
-    return STATUS_TITLES.get(status, "error").lower().replace(" ", "_")
-
-
-class TenantHandler(BaseHandler):
-    """A handler inside one gallery."""
 MAX_JSON_DEPTH = 32
 _TOO_DEEP = f"The request body is nested more than {MAX_JSON_DEPTH} levels deep."
 
@@ -244,6 +230,20 @@ def _check_json(body: dict) -> None:
                 ) from None
 
 
+def _json_default(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _code_for(status: int) -> str:
+    return STATUS_TITLES.get(status, "error").lower().replace(" ", "_")
+
+
+class TenantHandler(BaseHandler):
+    """A handler inside one gallery."""
 
     user: dict | None = None
     session: dict | None = None
