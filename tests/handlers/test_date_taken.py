@@ -105,3 +105,24 @@ async def test_local_time_is_shown_and_the_instant_sorts(app, make_gallery):
     assert "01 May 2024, 15:47 (UTC-05:00)" in _taken_row(page)
     old = json.loads((await b.get(f"{prefix}/api/v1/media/{ids['newyork.jpg']}")).body)["media"]
     assert old["taken"] == {"local": "2024-05-01T15:47:00", "offset": "-05:00"}
+
+
+async def test_a_phone_video_keeps_its_quicktime_local_time(app, make_gallery, tmp_path):
+    g = await make_gallery("alpha")
+    prefix = g["prefix"]
+    b = app.browser()
+    await b.login(prefix, "admin", g["password"])
+    root = await g["ctx"].db.albums.find_one({"parent_id": None})
+    clip = tmp_path / "clip.mov"
+    ffmpeg = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", "color=c=blue:s=64x48:d=0.5", "-c:v", "mpeg4",
+        "-metadata", "com.apple.quicktime.creationdate=2024-05-01T15:47:00-0500",
+        "-movflags", "use_metadata_tags", str(clip),
+    )  # fmt: skip
+    assert await ffmpeg.wait() == 0
+    media_id = await _upload(b, prefix, root["_id"], clip.read_bytes(), "clip.mov")
+    shown = await _ready(b, prefix, media_id)
+    assert shown["kind"] == "video"
+    assert shown["taken"] == {"local": "2024-05-01T15:47:00", "offset": "-05:00"}
+    assert shown["date_taken"].startswith("2024-05-01T20:47:00")
