@@ -27,6 +27,7 @@ from media.errors import CorruptMedia, clip
 
 MAX_META_BYTES = 16 << 20  # a HEIF's meta box: item tables, EXIF, XMP; never this big
 _MAX_BOXES = 10_000
+_MAX_EXTENTS = 100_000  # a phone's HEIC has a few hundred (one per grid tile)
 
 # libjpeg warnings (jerror.h) after which the decoded pixels are partly made up. Others
 # (extraneous bytes before a marker, an unknown JFIF revision, odd progression or SOS
@@ -87,6 +88,7 @@ def _iloc_extents(data, start: int, end: int):
     count_size = 4 if version == 2 else 2
     items = _uint(data, at, count_size)
     at += count_size
+    seen = 0
     for _ in range(items):
         if at > end:
             break
@@ -101,6 +103,9 @@ def _iloc_extents(data, start: int, end: int):
         at += base_size
         extents = _uint(data, at, 2)
         at += 2
+        seen += extents
+        if seen > _MAX_EXTENTS:  # with zero-sized fields nothing else would stop the loop
+            raise CorruptMedia("The image file is damaged (its item table is implausibly long).")
         for _ in range(extents):
             at += index_size
             offset = _uint(data, at, offset_size)

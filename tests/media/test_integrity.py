@@ -169,3 +169,17 @@ def test_hostile_heif_headers_only_ever_raise_media_errors(heic, tmp_path):
         source.write_bytes(blob)
         with pytest.raises(CorruptMedia):
             check_isobmff_complete(source)
+
+
+@pytest.mark.timeout(10)
+def test_an_item_table_that_never_advances_is_refused_quickly(tmp_path):
+    """iloc with every field size 0 and 20,000 items of 65,535 extents each: 1.3 billion
+    loop turns that read nothing, unless the number of extents is bounded."""
+    items = struct.pack(">IHHH", 1, 0, 0, 0xFFFF) * 20_000  # id, method, dref, extents
+    payload = struct.pack(">B3xBBI", 2, 0, 0, 20_000) + items
+    iloc = struct.pack(">I4s", 8 + len(payload), b"iloc") + payload
+    meta = struct.pack(">I4s", 12 + len(iloc), b"meta") + b"\0" * 4 + iloc
+    source = tmp_path / "slow.heic"
+    source.write_bytes(struct.pack(">I4s4s", 12, b"ftyp", b"heic") + meta)
+    with pytest.raises(CorruptMedia, match="implausibly long"):
+        check_isobmff_complete(source)
