@@ -58,6 +58,9 @@ async def _tree(app, make_gallery, make_jpeg, slug="alpha"):
         "c": await add_media_file(ctx, rome, make_jpeg(30, 20), "../../colosseum.jpg"),
         "s": await add_media_file(ctx, secret, make_jpeg(30, 20), "hidden.jpg"),
     }
+    # Processed, as the job would leave them (30x20 needs no web-size copy, so their
+    # originals are what visitors see); a pending original needs view_original.
+    await ctx.db.media.update_many({}, {"$set": {"state": "ready"}})
     await _with_optimized(ctx, made["a"], b"optimized-a")
     return g, ctx, {"root": root, "trips": trips, "rome": rome, "secret": secret}, made
 
@@ -179,6 +182,7 @@ async def test_a_client_that_disconnects_mid_download_stops_the_writer(
     big.write_bytes(b"\xff\xd8" + b"x" * (40 * 1024 * 1024))
     for i in range(3):
         await add_media_file(ctx, tree["rome"], big, f"big{i}.jpg", copy=True)
+    await ctx.db.media.update_many({}, {"$set": {"state": "ready"}})  # as in _tree
     url = f"{app.base}{g['prefix']}/download/album/{tree['rome']['_id']}"
     reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
     path = url.split(str(app.port), 1)[1]
