@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from xmlcompat.decide import Decider
 from xmlcompat.generate import root_declarations
 from xmlcompat.model import ComplexType, Element, Particle, split, substitutes
-from xmlcompat.values import builtin_chain, facets, included, signature, variety
+from xmlcompat.values import facets, included, signature, variety
 
 
 @dataclass
@@ -129,7 +129,7 @@ class _Differ:
         added = [d for n, d in roots_b.items() if n not in inv]
         for da, db in self._renames(removed, added):
             self.add("ROOT_ELEMENT_RENAMED", "/" + _local(da.name), False, False,
-                     f"{_local(da.name)} → {_local(db.name)}", da.location)
+                     _renamed(da.name, db.name), da.location)
             self.element(da, db, "/" + _local(da.name))
         for d in removed:
             self.add("ROOT_ELEMENT_REMOVED", "/" + _local(d.name), False, True, "", d.location)
@@ -250,7 +250,7 @@ class _Differ:
         added = [kids_b[n] for n in occ_b if n not in occ_a and occ_b[n][1] != 0]
         for da, db in self._renames(removed, added):
             self.add("ELEMENT_RENAMED", f"{path}/{_local(da.name)}", False, False,
-                     f"{_local(da.name)} → {_local(db.name)}", db.location, pair)
+                     _renamed(da.name, db.name), db.location, pair)
             self.element(da, db, f"{path}/{_local(da.name)}")
         for d in removed:
             lo = occ_a[self.to_b(d.name)][0]
@@ -368,7 +368,8 @@ class _Differ:
             self.add("TYPE_CHANGED", path, back, fwd, f"{variety(sa)} → {variety(sb)}", "", pair)
             return
         fa, fb = facets(sa), facets(sb)
-        if fa.builtin != fb.builtin and fb.builtin not in builtin_chain(sa) and fa.builtin not in builtin_chain(sb):
+        if fa.builtin != fb.builtin:
+            # facets the built-in types imply (int's bounds…) are part of this one change
             self.add("TYPE_CHANGED", path, back, fwd, f"{fa.builtin} → {fb.builtin}", "", pair)
             return
         if fa.enumeration is not None or fb.enumeration is not None:
@@ -390,8 +391,6 @@ class _Differ:
                 if label == "pattern" or label == "whiteSpace":
                     rule = "FACET_CHANGED" if back is None and fwd is None else rule
                 self.add(rule, path, back, fwd, f"{label}: {_fmt(x)} → {_fmt(y)}", "", pair)
-        if fa.builtin != fb.builtin and not any(c.path == path and c.pair is pair for c in self.changes[-1:]):
-            self.add("TYPE_CHANGED", path, back, fwd, f"{fa.builtin} → {fb.builtin}", "", pair)
 
     def _moves(self) -> None:
         removed = {c.path.rsplit("/", 1)[-1]: c for c in self.changes if c.rule == "ELEMENT_REMOVED"}
@@ -404,6 +403,13 @@ class _Differ:
                     self.changes.remove(c)
                     self.changes.append(Change("ELEMENT_MOVED", r.location, False, False,
                                                f"{r.path} → {c.path}", path=r.path, pair=r.pair))
+
+
+def _renamed(a: str, b: str) -> str:
+    """'old → new' with local names, or with namespaces when only the namespace changed."""
+    if _local(a) == _local(b):
+        return f"{a} → {b}"
+    return f"{_local(a)} → {_local(b)}"
 
 
 def _fmt(x) -> str:

@@ -208,6 +208,8 @@ def included(a, b, a_fixed: str | None = None, b_fixed: str | None = None) -> In
     """Is every lexical value the (fixed-constrained) type `a` accepts also accepted by `b`?"""
     if b_fixed is not None:
         values = [a_fixed] if a_fixed is not None else valid_values(a, 40)
+        # an empty element takes the fixed value as its default, so "" proves nothing
+        values = [v for v in values if v.strip() or a_fixed is not None]
         for v in values:
             if is_valid(a, v) and not _fixed_equal(b, v, b_fixed):
                 return Inclusion(False, v, f"value must be the fixed {b_fixed!r}")
@@ -284,6 +286,8 @@ def _prove(a, b) -> Inclusion:
         if ka != kb:
             return Inclusion(None, None, "list type against an atomic type")
         item = included(a.item_type, b.item_type)
+        if item.ok is False:
+            return Inclusion(False, item.value, f"list item {item.value!r} rejected")
         fa, fb = facets(a), facets(b)
         if item.ok and _len_in(fa.lengths, fb.lengths) and not fb.patterns and not fb.enumeration:
             return Inclusion(True)
@@ -302,7 +306,11 @@ def _prove(a, b) -> Inclusion:
         if step not in fa.patterns:
             reasons.append(f"pattern {' | '.join(step)!r} not among the old type's patterns "
                            "(regular-language inclusion of patterns not decided)")
-    if fb.white_space != fa.white_space and (fb.lengths != (0, None) or fb.patterns):
+    # B normalising more than A only shortens values: harmless unless B has a minimum
+    # length or patterns (which see the normalised value)
+    strength = {"preserve": 0, "replace": 1, "collapse": 2, None: 0}
+    shorter_only = strength[fb.white_space] >= strength[fa.white_space] and fb.lengths[0] == 0
+    if fb.white_space != fa.white_space and (fb.patterns or (fb.lengths != (0, None) and not shorter_only)):
         reasons.append(f"whiteSpace {fa.white_space} against {fb.white_space} with length or pattern facets")
     if not _len_in(fa.lengths, fb.lengths):
         reasons.append("length facets")
