@@ -27,6 +27,7 @@ from handlers import ROUTE_MODULES_HOST, ROUTE_MODULES_TENANT
 from handlers.errors import BadHostHandler, HostNotFoundHandler, TenantNotFoundHandler
 from server.body_limits import SETTING as MAX_FORM_BYTES
 from server.body_limits import BoundedBodies
+from server.forwarded import apply_forwarded, parse_proxies
 from server.services import Services
 from server.templating import Loader
 from tenants.names import SLUG_RE
@@ -87,11 +88,15 @@ class AtriumApplication(BoundedBodies, tornado.web.Application):
         super().__init__(host_routes, default_handler_class=HostNotFoundHandler, **common)
         self.base_domain = config.server.base_domain.lower()
         self.prefix_routing = config.server.path_prefix_routing
+        # Proxies whose X-Forwarded-* headers are believed (none unless server.xheaders).
+        self.trusted_proxies = parse_proxies(config.server.trusted_proxies) if config.server.xheaders else ()
 
     def _is_base_host(self, host: str) -> bool:
         return host in (self.base_domain, "localhost") or _is_ip(host)
 
     def find_handler(self, request, **kwargs):
+        if self.trusted_proxies:
+            apply_forwarded(request, self.trusted_proxies)
         host = (request.host_name or "").lower().rstrip(".")
         if not (_HOST_CHARS.match(host) or (host.startswith("[") and _is_ip(host))):
             return self.get_handler_delegate(request, BadHostHandler)

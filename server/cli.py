@@ -72,7 +72,8 @@ async def serve(config, ready: asyncio.Event | None = None, stop: asyncio.Event 
         app = make_app(services)
         try:
             server = app.listen(
-                config.server.port, address=config.server.host, xheaders=config.server.xheaders,
+                # xheaders: the router believes them, from trusted proxies only (server.forwarded).
+                config.server.port, address=config.server.host, xheaders=False,
                 max_body_size=config.limits.max_request_mb * 1024 * 1024,
                 idle_connection_timeout=120,
             )

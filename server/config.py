@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from server.forwarded import parse_proxies
+
 
 class ConfigError(Exception):
     """A configuration value is missing, unknown or of the wrong type."""
@@ -44,7 +46,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
             str, "localhost", "host console domain; tenants live at <slug>.<base_domain>"
         ),
         "path_prefix_routing": Key(bool, True, "also serve tenants at /g/<slug>/ on the base domain"),
-        "xheaders": Key(bool, False, "trust X-Forwarded-For/Proto from a reverse proxy"),
+        "xheaders": Key(
+            bool, False, "take client address and scheme from X-Forwarded-For/X-Real-IP/-Proto of trusted_proxies"
+        ),
+        "trusted_proxies": Key(
+            str, "127.0.0.1, ::1",
+            "addresses or networks (comma separated) of the reverse proxies whose X-Forwarded-* headers count",
+        ),
         "public_url": Key(
             str, "", "scheme://host[:port] of e-mailed links (never the request Host); empty: from host/port"
         ),
@@ -204,6 +212,10 @@ def load_config(
             "config key security.host_secret: required in production mode "
             "(set ATRIUM_SECURITY_HOST_SECRET or security.host_secret)"
         )
+    try:
+        parse_proxies(config.server.trusted_proxies)
+    except ValueError as exc:
+        raise ConfigError(f"config key server.trusted_proxies: {exc}") from None
     if config.security.host_secret and len(config.security.host_secret) < 32:
         raise ConfigError("config key security.host_secret: must be at least 32 characters")
     return config
