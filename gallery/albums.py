@@ -21,7 +21,7 @@ from gallery import tagcounts
 from gallery.errors import Invalid, NotFound
 from gallery.filenames import safe_dirname
 from gallery.ids import is_id, new_id
-from gallery.permissions import Viewer, require
+from gallery.permissions import Viewer, require, require_copy
 from gallery.privacy import apply_private
 from gallery.usage import add_usage
 
@@ -388,9 +388,10 @@ async def copy_album(ctx, viewer: Viewer, album_id: str, dest_parent_id: str) ->
     from gallery.media import copy_media_record
 
     album = await get_album(ctx, album_id)
-    require(viewer, "view", album)
     dest = await get_album(ctx, dest_parent_id)
-    require(viewer, "add_album", dest)
+    # The same rule as copying media (gallery.permissions.require_copy): the subtree's
+    # originals are duplicated, so view_original on the album, add_album and add_media here.
+    require_copy(viewer, album, dest, what="album")
     require(viewer, "add_media", dest)
     if dest["_id"] == album["_id"] or album["_id"] in dest.get("ancestors", []):
         raise Invalid(
@@ -399,6 +400,8 @@ async def copy_album(ctx, viewer: Viewer, album_id: str, dest_parent_id: str) ->
         )
     sources = await ctx.db.albums.find(contains("ancestors", album["_id"])).to_list()
     sources.sort(key=lambda a: len(a.get("ancestors", [])))
+    for src in sources:  # roles hold below their albums: this only guards that rule
+        require(viewer, "view_original", src)
     new_albums: dict[str, dict] = {}
     now = datetime.now(UTC)
     owner = (viewer.user or {}).get("_id")

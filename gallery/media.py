@@ -21,7 +21,7 @@ from gallery.errors import Invalid, NotFound
 from gallery.filenames import clean_file_name, place_file
 from gallery.ids import is_id, new_id
 from gallery.keywords import keyword_fields
-from gallery.permissions import Viewer, can, require
+from gallery.permissions import Viewer, can, require, require_copy
 from gallery.tags import clean_tags, tag_fields
 from gallery.transforms import combine_transform, transform_arguments
 from gallery.usage import add_usage
@@ -358,9 +358,9 @@ async def copy_media_record(
 
 async def copy_media(ctx, viewer: Viewer, media_id: str, album_id: str) -> dict:
     """Copy a media object into another album (needs view_original here, add_media there)."""
-    media = await viewable_media(ctx, viewer, media_id, "view_original")
+    media = await viewable_media(ctx, viewer, media_id)
     album = await get_album(ctx, album_id)
-    require(viewer, "add_media", album)
+    require_copy(viewer, media_scope(media), album, what="media")
     return await copy_media_record(ctx, media, album, owner_id=(viewer.user or {}).get("_id"))
 
 
