@@ -14,7 +14,7 @@ from datetime import datetime
 
 from PIL import ExifTags, Image, IptcImagePlugin
 
-from media.dates import best_taken
+from media.dates import best_taken, parse_taken
 from media.images import image_orientation, open_image, quiet_pillow, read_exif
 
 MAX_TEXT = 2000  # characters kept of any one string
@@ -30,7 +30,7 @@ _CAMERA_JUNK = re.compile(
     re.IGNORECASE,
 )
 _EXIF_DATE = re.compile(r"^(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?")
-_OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
+_OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$", re.ASCII)
 _ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?$"
 )
@@ -238,7 +238,8 @@ def _exif_date(value, offset) -> str | None:
         return None
     iso = taken.isoformat()
     offset = _text(offset, nul_ends=True)
-    if offset and _OFFSET.match(offset):
+    # An impossible offset ("+99:00", other digits) is dropped, not the date with it.
+    if offset and _OFFSET.match(offset) and parse_taken(iso + offset) is not None:
         iso += offset
     return iso
 

@@ -135,3 +135,10 @@ async def test_a_video_keeps_quicktime_local_time_and_offset(tmp_path):
     plain = tmp_path / "plain.mp4"
     _video(plain)
     assert (await probe(plain)).date_taken is None
+
+
+@pytest.mark.parametrize("offset", ["+99:00", "+05:75", "+０５:００", "05:00", "-05:00\x00junk"])
+def test_a_hostile_offset_is_dropped_but_the_date_is_kept(offset, tmp_path):
+    path = photo(tmp_path / "h.jpg", "2024:05:01 15:47:00", offset)
+    expected = "2024-05-01T15:47:00-05:00" if offset.startswith("-05:00") else "2024-05-01T15:47:00"
+    assert read_image_metadata(path).date_taken == expected
