@@ -24,6 +24,7 @@ from gallery.errors import Invalid
 from gallery.ids import is_id
 from gallery.media import may_view_original, media_scope
 from gallery.permissions import Viewer, can
+from media.dates import taken_of
 from storage.root import StorageError
 
 SIZES = ("original", "optimized")
@@ -101,7 +102,8 @@ def _entries_for(ctx, viewer, docs, size, folder: str, taken: set[str]) -> list[
                 f"{folder}/{name}" if folder else name,
                 path,
                 mime.startswith(_DEFLATE_MIMES),
-                media.get("date_taken") or media.get("date_added"),
+                # ZIP times are wall-clock times: the local time the photo was taken.
+                _taken_local(media) or media.get("date_added"),
             )
         )
     return entries
@@ -308,6 +310,11 @@ class ZipStream:
                 yield item
         finally:
             self.cancel()
+
+
+def _taken_local(media: dict) -> datetime | None:
+    taken = taken_of(media)
+    return taken.local if taken else None
 
 
 def _zip_time(when: datetime | None, source) -> tuple:

@@ -205,3 +205,16 @@ async def test_openapi_describes_the_downloads(app, make_gallery, size):
     g = await make_gallery("alpha")
     doc = (await app.browser().get(f"{g['prefix']}/api/v1/openapi.json")).body.decode()
     assert "/download/album/{album_id}" in doc and "/download/media" in doc and size in doc
+
+
+async def test_zip_entries_carry_the_local_time_the_photo_was_taken(app, make_gallery, make_jpeg):
+    g, ctx, tree, made = await _tree(app, make_gallery, make_jpeg)
+    # Taken at 15:47 in New York (20:47 UTC): a ZIP's times are wall-clock times.
+    await ctx.db.media.update_one(
+        {"_id": made["c"]["_id"]},
+        {"$set": {"taken": {"local": "2024-05-01T15:47:00", "offset": "-05:00"}}},
+    )
+    admin = app.browser()
+    await admin.login(g["prefix"], "admin", g["password"])
+    archive = _zip(await admin.get(f"{g['prefix']}/download/album/{tree['rome']['_id']}"))
+    assert archive.getinfo("colosseum.jpg").date_time == (2024, 5, 1, 15, 47, 0)
