@@ -25,6 +25,7 @@ _ISO = re.compile(
 )
 _ZONE = re.compile(r"([+-])(\d{2}):?(\d{2})", re.ASCII)
 _MIN_YEAR = 1800  # older "dates" are a camera's unset clock or a zero timestamp
+_MAX_YEAR = 9000  # later ones are junk, and 9999 plus an offset overflows datetime
 _MAX_OFFSET = timedelta(hours=14)  # UTC-12:00 .. UTC+14:00 are the real zones
 
 
@@ -87,7 +88,7 @@ def parse_taken(text) -> TakenDate | None:
     if not m:
         return None
     year, month, day, hour, minute, second = (int(g or 0) for g in m.groups()[:6])
-    if year < _MIN_YEAR:
+    if not _MIN_YEAR <= year <= _MAX_YEAR:
         return None
     try:
         local = datetime(year, month, day, hour, minute, second)

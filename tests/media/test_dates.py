@@ -79,6 +79,7 @@ def test_an_offset_from_xmp_or_another_exif_pair_with_the_same_wall_time(tmp_pat
         "2024-05-01T15:47:00+05:75",
         "0000-00-00T00:00:00",  # an unset camera clock
         "2024-02-30T10:00:00",
+        "9999-12-31T23:59:59-12:00",  # its instant would overflow datetime
         "2024-05-01T15:47:00-05:00" + "0" * 100,
         "２０２４-05-01",  # full-width digits are not digits here
         None,
