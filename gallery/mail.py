@@ -16,6 +16,7 @@ HMAC-SHA256 stream cipher ("enc1:") still decrypt; `encrypt_secret` turns them i
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -31,6 +32,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pymongo.errors import DuplicateKeyError
 
+from gallery import mail_destination
+from gallery.errors import GalleryError
 from gallery.ids import is_id, new_id
 from tenants.tokens import derive_key
 
@@ -315,8 +318,50 @@ async def deliver(ctx, config, to: list[str], template: str, variables: dict, ur
     title = settings.get("gallery_title") or ctx.title
     subject, text, html = render(template, variables, title=title, urls=urls)
     message = build_message(settings, config, title, to, subject, text, html)
-    _errors, answer = await aiosmtplib.send(message, **smtp_options(settings, config, ctx))
+    options = smtp_options(settings, config, ctx)
+    sock = None
+    if settings.get("smtp_host"):
+        # The tenant's own server: only on a public address (unless the host allows
+        # private ones), connected here to the address that was checked.
+        sock = await mail_destination.connect(
+            options["hostname"], options["port"], options["timeout"],
+            allow_private=config.smtp.allow_private_tenant_servers,
+        )
+        options.update(sock=sock, port=None)
+    client = aiosmtplib.SMTP(**options)
+    try:
+        try:
+            await client.connect()  # greeting, EHLO, STARTTLS, login
+        except aiosmtplib.SMTPAuthenticationError:
+            raise mail_destination.MailServerUnreachable(mail_destination.LOGIN_REFUSED) from None
+        except Exception as exc:
+            # One answer however the server was not reached: refused, silent, hanging up,
+            # speaking HTTP. Different errors per port would map the network behind it.
+            log.warning("SMTP server %s not reached: %s: %s", options["hostname"], type(exc).__name__, exc)
+            raise mail_destination.MailServerUnreachable(mail_destination.NOT_REACHED) from None
+        try:
+            _errors, answer = await client.send_message(message)
+        except _NOT_REACHED as exc:
+            log.warning("SMTP server %s lost: %s: %s", options["hostname"], type(exc).__name__, exc)
+            raise mail_destination.MailServerUnreachable(mail_destination.NOT_REACHED) from None
+        with contextlib.suppress(Exception):
+            await client.quit()
+    finally:
+        client.close()
+        if sock is not None:
+            sock.close()  # the transport has its own reference; a failed one leaves none
     return answer
+
+
+_NOT_REACHED = (
+    OSError,
+    TimeoutError,
+    aiosmtplib.SMTPConnectError,
+    aiosmtplib.SMTPConnectResponseError,
+    aiosmtplib.SMTPHeloError,
+    aiosmtplib.SMTPServerDisconnected,
+    aiosmtplib.SMTPTimeoutError,
+)
 
 
 def job_urls(ctx, config):
@@ -349,7 +394,7 @@ async def send_job(job) -> dict:
             urls=job_urls(ctx, config),
         )
     except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}"[:1000]
+        reason = (exc.message if isinstance(exc, GalleryError) else f"{type(exc).__name__}: {exc}")[:1000]
         last = job.job.get("attempts", 1) >= job.job.get("max_attempts", 1)
         update = {"attempts": job.job.get("attempts", 1), "error": reason}
         if last:

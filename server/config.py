@@ -80,6 +80,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "from_address": Key(str, "atrium@localhost", "sender address of outgoing mail"),
         "from_name": Key(str, "Atrium", "sender name of outgoing mail"),
         "timeout": Key(int, 30, "seconds before an SMTP conversation is abandoned", minimum=1),
+        "allow_private_tenant_servers": Key(
+            bool, False,
+            "let galleries send through their own SMTP server on loopback, link-local or private addresses",
+        ),
     },
     "limits": {
         "image_workers": Key(int, 2, "processes that decode and resize images", minimum=1),
