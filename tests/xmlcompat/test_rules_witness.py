@@ -80,3 +80,22 @@ def test_no_witness_for_a_rule_the_old_rules_already_impose(tmp_path):
     )
     assert all(f.backward is True for f in findings), findings
     assert not (tmp_path / "w").exists()
+
+
+def test_check_folds_rule_verdicts_into_each_direction(tmp_path):
+    """Same grammar, rules strengthened: backward incompatible (witness from the rules), forward
+    compatible (B's documents satisfy the weaker old rule)."""
+    from xmlcompat import check
+
+    xsd = write(tmp_path, "album.xsd", ALBUM_XSD)
+    old = write(
+        tmp_path, "old.sch", sch(("photo", '<sch:assert test="@size &gt; 0">positive</sch:assert>'))
+    )
+    new = write(
+        tmp_path, "new.sch", sch(("photo", '<sch:assert test="@size &gt; 99">big</sch:assert>'))
+    )
+    report = check(xsd, xsd, rules_old=old, rules_new=new, witness_dir=tmp_path / "w")
+    assert report.backward.verdict == "incompatible", report.backward
+    assert_rule_witness(report.backward.witness, xsd, old, new)
+    assert report.forward.verdict == "compatible", report.forward
+    assert [f.rule for f in report.rule_findings] == ["RULE_STRENGTHENED"]
