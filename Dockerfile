@@ -23,6 +23,7 @@ COPY storage ./storage
 COPY jobs ./jobs
 COPY keys ./keys
 COPY handlers ./handlers
+COPY xmlcompat ./xmlcompat
 COPY bench ./bench
 COPY templates ./templates
 COPY static ./static

@@ -291,7 +291,7 @@ def measure_all(args, data: dict, port: int, static_port: int, pids: tuple[int, 
     return results
 
 
-def print_table(results: list[dict], client: str) -> None:
+def print_table(results: list[dict], client: str, big_count: int, small_count: int) -> None:
     print()
     print(f"load: {client}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print(f"{'':44} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7} {'CPU ms/req':>11}")
@@ -307,8 +307,9 @@ def print_table(results: list[dict], client: str) -> None:
     if albums:
         worst = max(r["p99"] for r in albums)
         print(f"album page p99 (worst row): {worst:.1f} ms (target < 60 ms)")
-    big = next((r for r in albums if r["name"].endswith("page 1") and "60 " not in r["name"]), None)
-    small = next((r for r in albums if " 60 items" in r["name"]), None)
+    # The rows are named after the album sizes asked for (--big, --small).
+    big = by_name.get(f"album page, {big_count} items, page 1")
+    small = by_name.get(f"album page, {small_count} items, page 1")
     if big and small and small["p99"]:
         print(f"big vs small album page p99: {big['p99'] / small['p99']:.2f}x (target <= 1.2x); "
               f"CPU per request {big['cpu_ms'] / max(small['cpu_ms'], 1e-9):.2f}x")
@@ -342,7 +343,8 @@ def main() -> None:
         asyncio.run(wait_healthy(port, procs[0]))
         results = measure_all(args, data, port, static_port, (procs[0].pid, procs[1].pid))
         client = "wrk" if (args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))) else "python"
-        print_table(results, f"{client}, {args.clients} connections, {args.duration:.0f}s per row")
+        print_table(results, f"{client}, {args.clients} connections, {args.duration:.0f}s per row",
+                    args.big, args.small)
     finally:
         for proc in procs:
             proc.terminate()

@@ -183,7 +183,7 @@ async def _load(url: str, seconds: float, clients: int) -> list[float]:
     await asyncio.gather(*(client() for _ in range(clients)))
     http.close()
     if errors:
-        raise RuntimeError(f"{errors} of {len(latencies)} album page requests failed")
+        raise RuntimeError(f"{errors} of {len(latencies)} requests to {url} failed")
     return latencies
 
 
@@ -234,10 +234,10 @@ async def measure_album_latency(bench: Bench) -> list[Row]:
             if items and all(m["state"] != "pending" for m in items):
                 break
             await asyncio.sleep(0.5)
-        url = f"{base}/albums/{album_id}"
+        url, measured = f"{base}/albums/{album_id}", "album page"
         probe_page = await api.fetch(url, raise_error=False)
         if probe_page.code != 200:  # no album page yet: the JSON listing it is made from
-            url = f"{base}/api/v1/albums/{album_id}/media"
+            url, measured = f"{base}/api/v1/albums/{album_id}/media", "album media API"
         await _load(url, 2.0, LATENCY_CLIENTS)  # warm-up
         idle = await _load(url, LATENCY_SECONDS, LATENCY_CLIENTS)
         task = bench.start_transcode("latency-web.mp4")
@@ -257,25 +257,25 @@ async def measure_album_latency(bench: Bench) -> list[Row]:
     ratio = _p(busy, 0.99) / _p(idle, 0.99)
     return [
         Row(
-            "album page p50, no transcode",
+            f"{measured} p50, no transcode",
             _p(idle, 0.5) * 1000,
             "ms",
             f"{note}, {len(idle)} requests",
         ),
-        Row("album page p99, no transcode", _p(idle, 0.99) * 1000, "ms", note),
+        Row(f"{measured} p99, no transcode", _p(idle, 0.99) * 1000, "ms", note),
         Row(
-            "album page p50, during a transcode",
+            f"{measured} p50, during a transcode",
             _p(busy, 0.5) * 1000,
             "ms",
             f"{len(busy)} requests{during}",
         ),
         Row(
-            "album page p99, during a transcode",
+            f"{measured} p99, during a transcode",
             _p(busy, 0.99) * 1000,
             "ms",
             "ffmpeg under nice 19",
         ),
-        Row("album page p99 ratio (target ≤ 1.5)", ratio, "×", "during / without"),
+        Row(f"{measured} p99 ratio (target ≤ 1.5)", ratio, "×", "during / without"),
     ]
 
 

@@ -1,2 +1,3 @@
 """One tenant's gallery, in wings (people, library, intake, processing, notices) over
-settings, schema, usage, errors, ids, urls and cached at the root; see docs/ARCHITECTURE.md."""
+settings, schema, usage, errors, ids, numbers, failpoints, urls and cached at the root;
+see docs/ARCHITECTURE.md."""

@@ -42,6 +42,7 @@ INDEXES = [
     ("outbox", [("state", ASCENDING), ("created", ASCENDING)], {}),
     ("uploads", [("user_id", ASCENDING)], {}),
     ("uploads", [("state", ASCENDING), ("expires", ASCENDING)], {}),
+    ("zip_entries", [("job_id", ASCENDING)], {}),  # gallery/intake/zipimport.py EntryLog
 ]
 
 

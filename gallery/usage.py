@@ -1,7 +1,9 @@
 """A tenant's storage usage: a counter of original bytes kept in `meta`, and the quota.
 
 Kept as a counter (updated whenever originals arrive or go) so that an upload's quota
-check is one atomic update, not a walk of the storage root.
+check is one atomic update, not a walk of the storage root. Beside it, `tmp_bytes`: what
+interrupted work left in tmp/ and no live process owns, as the last sweep found it
+(gallery/intake/tmpsweep.py); it counts against the quota until the sweep removes it.
 """
 
 from __future__ import annotations
@@ -14,20 +16,33 @@ USAGE_ID = "usage"
 
 
 async def current_usage(ctx) -> int:
-    """Bytes of originals this tenant stores (a counter kept by add_usage, not a disk walk)."""
+    """Bytes this tenant stores: originals (a counter kept by add_usage, not a disk walk)
+    and leftover temp files."""
     doc = await ctx.db.meta.find_one({"_id": USAGE_ID})
-    return int(doc.get("bytes", 0)) if doc else 0
+    return _total(doc) if doc else 0
+
+
+def _total(doc: dict) -> int:
+    return int(doc.get("bytes", 0)) + int(doc.get("tmp_bytes", 0))
+
+
+async def set_tmp_bytes(ctx, size: int) -> None:
+    """Record the leftover temp bytes the tmp/ sweep found."""
+    await ctx.db.meta.update_one(
+        {"_id": USAGE_ID}, {"$set": {"tmp_bytes": int(size), "version": 1}}, upsert=True
+    )
 
 
 async def add_usage(ctx, delta: int) -> int:
-    """Change the usage counter by `delta` bytes (negative when files go away); returns it."""
+    """Change the usage counter by `delta` bytes (negative when files go away); returns
+    the usage (leftover temp bytes included)."""
     doc = await ctx.db.meta.find_one_and_update(
         {"_id": USAGE_ID},
         {"$inc": {"bytes": int(delta)}, "$set": {"version": 1}},
         upsert=True,
         return_document=ReturnDocument.AFTER,
     )
-    return int(doc.get("bytes", 0))
+    return _total(doc)
 
 
 def quota_bytes(ctx) -> int:

@@ -70,7 +70,7 @@ class AccountHandler(AccountPageHandler):
                     self.user,
                     self.get_body_argument("current", ""),
                     self.get_body_argument("email", ""),
-                    urls=self.urls,
+                    urls=self.mail_urls,
                     queue=self.job_queue,
                     ip=ip,
                 )
@@ -85,7 +85,7 @@ class AccountHandler(AccountPageHandler):
                     self.get_body_argument("password", ""),
                     self.get_body_argument("password2", ""),
                     keep_sid=self.session["sid"],
-                    urls=self.urls,
+                    urls=self.mail_urls,
                     queue=self.job_queue,
                     ip=ip,
                 )

@@ -61,7 +61,7 @@ class UsersHandler(AdminPage):
                 self.settings_values,
                 admin,
                 form,
-                urls=self.urls,
+                urls=self.mail_urls,
                 queue=self.job_queue,
                 ip=self.client_ip(),
             )
@@ -118,7 +118,7 @@ class UserHandler(AdminPage):
                 await account_admin.admin_unlock(ctx, admin, user_id, ip=ip)
             elif action == "approve":
                 await account_admin.admin_approve(
-                    ctx, settings, admin, user_id, urls=self.urls, queue=q, ip=ip
+                    ctx, settings, admin, user_id, urls=self.mail_urls, queue=q, ip=ip
                 )
             elif action == "roles":
                 await account_admin.admin_set_roles(
@@ -130,7 +130,7 @@ class UserHandler(AdminPage):
                 )
             elif action == "reset":
                 await account_admin.admin_send_reset(
-                    ctx, admin, user_id, urls=self.urls, queue=q, ip=ip
+                    ctx, admin, user_id, urls=self.mail_urls, queue=q, ip=ip
                 )
             elif action == "email":
                 await account_admin.admin_set_email(
@@ -143,7 +143,7 @@ class UserHandler(AdminPage):
                     admin,
                     user_id,
                     self.get_body_argument("password", ""),
-                    urls=self.urls,
+                    urls=self.mail_urls,
                     queue=q,
                     ip=ip,
                 )

@@ -99,7 +99,7 @@ class MeHandler(AccountApiHandler):
             user,
             _string(body, "current"),
             _string(body, "email", 400),
-            urls=self.urls,
+            urls=self.mail_urls,
             queue=self.job_queue,
             ip=self.client_ip(),
         )
@@ -130,7 +130,7 @@ class MePasswordHandler(AccountApiHandler):
             _string(body, "password"),
             _string(body, "password2"),
             keep_sid=self.session["sid"],
-            urls=self.urls,
+            urls=self.mail_urls,
             queue=self.job_queue,
             ip=self.client_ip(),
         )
@@ -205,7 +205,7 @@ class UsersHandler(AdminApiHandler):
             self.settings_values,
             admin,
             form,
-            urls=self.urls,
+            urls=self.mail_urls,
             queue=self.job_queue,
             ip=self.client_ip(),
         )
@@ -265,7 +265,7 @@ class UserHandler(AdminApiHandler):
                 admin,
                 user_id,
                 password,
-                urls=self.urls,
+                urls=self.mail_urls,
                 queue=self.job_queue,
                 ip=ip,
             )
@@ -290,11 +290,11 @@ class UserActionHandler(AdminApiHandler):
             await account_admin.admin_unlock(ctx, admin, user_id, ip=ip)
         elif action == "approve":
             await account_admin.admin_approve(
-                ctx, self.settings_values, admin, user_id, urls=self.urls, queue=q, ip=ip
+                ctx, self.settings_values, admin, user_id, urls=self.mail_urls, queue=q, ip=ip
             )
         elif action == "reset-link":
             await account_admin.admin_send_reset(
-                ctx, admin, user_id, urls=self.urls, queue=q, ip=ip
+                ctx, admin, user_id, urls=self.mail_urls, queue=q, ip=ip
             )
         else:
             raise NotFound("No such action.")

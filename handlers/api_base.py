@@ -5,10 +5,11 @@ and `operation()` for the OpenAPI description each API module declares next to i
 from __future__ import annotations
 
 from gallery.errors import Invalid
-from gallery.library.listing import bounded_int
 from gallery.library.media import has_distinct_original, may_view_original
+from gallery.numbers import bounded_int
 from gallery.people.permissions import Viewer, can, viewer_for
 from handlers.base import TenantHandler
+from media.dates import taken_of
 
 MAX_LIMIT = 500
 MAX_OFFSET = 1_000_000
@@ -80,8 +81,9 @@ class ApiHandler(TenantHandler):
         mid = media["_id"]
         derivatives = media.get("derivatives") or {}
         urls = {
+            # A failed item's thumbnail route answers with a placeholder picture.
             "thumbnail": self.urls(f"/media/{mid}/thumbnail")
-            if derivatives.get("thumbnail")
+            if derivatives.get("thumbnail") or media.get("state") == "failed"
             else None,
             "optimized": self.urls(f"/media/{mid}/optimized"),
             "original": self.urls(f"/media/{mid}/original")
@@ -104,7 +106,8 @@ class ApiHandler(TenantHandler):
             "width": media.get("width"),
             "height": media.get("height"),
             "duration": media.get("duration"),
-            "date_taken": media.get("date_taken"),
+            "date_taken": media.get("date_taken"),  # the UTC instant albums sort by
+            "taken": taken.to_dict() if (taken := taken_of(media)) else None,  # as shown
             "date_added": media.get("date_added"),
             "position": media.get("position", 0),
             "private": bool(media.get("private")),

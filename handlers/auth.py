@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from gallery.errors import Gone, Invalid
+from gallery.errors import Gone, Invalid, TooManyRequests
 from gallery.notices.events import record_event
 from gallery.people import accounts, registration
 from gallery.people.lockout import (
-    address_blocked,
-    clear_failures,
-    locked_until,
-    record_address_failure,
-    record_failure,
+    AccountLocked,
+    AddressThrottled,
+    Limits,
+    account_key,
+    begin_attempt,
+    clear_user_failures,
+    note_user_failure,
 )
 from gallery.people.passwords import verify_password
 from gallery.people.sessions import create_session, end_session
@@ -37,8 +39,7 @@ class AccountPageHandler(TenantHandler):
 
 class LoginHandler(AccountPageHandler):
     def _next(self) -> str:
-        target = self.get_argument("next", "")
-        return target if self.urls.is_local(target) else self.urls("/")
+        return self.urls.local_or_home(self.get_argument("next", ""))
 
     def _page(self, error=None, login="", status=200, notice=None) -> None:
         self.set_status(status)
@@ -63,51 +64,53 @@ class LoginHandler(AccountPageHandler):
         ctx, ip = self.tenant, self.client_ip()
         login = self.get_body_argument("login", "")[:254]
         password = self.get_body_argument("password", "")
-        if await address_blocked(ctx, ip, int(self.settings_values.get("login_ip_attempts", 20))):
+        user = await find_by_login(ctx, login)
+        # The slot is taken (and the decision made) before the password is checked, so
+        # parallel guesses cannot all pass a limit none of them has yet recorded.
+        try:
+            attempt = await begin_attempt(
+                ctx.db, account_key(user, login), ip, Limits.from_settings(self.settings_values)
+            )
+        except AddressThrottled as exc:
             await record_event(
                 ctx, "login_throttled", f"Sign-in refused: too many failures from {ip}", ip=ip
             )
-            return self._page(
-                "Too many failed sign-ins from your address. Try again in a few minutes.",
-                login,
-                429,
-            )
-        user = await find_by_login(ctx, login)
-        if user is not None and locked_until(user):
+            return self._page(exc.message, login, 429)
+        except AccountLocked as exc:
+            # Unknown names lock and answer exactly like accounts (no enumeration).
+            name = user["username"] if user else repr(login[:100])
             await record_event(
                 ctx,
                 "login_locked",
-                f"Sign-in to locked account {user['username']}",
+                f"Sign-in to locked account {name}",
                 ip=ip,
-                details={"target_id": user["_id"]},
+                details={"target_id": user["_id"]} if user else None,
             )
-            return self._page(
-                "This account is locked after too many failed sign-ins. Try again later "
-                "or ask an administrator to unlock it.",
-                login,
-                403,
-            )
+            return self._page(exc.message, login, 403)
         if not await verify_password(password, user.get("password_hash") if user else None):
-            await record_address_failure(ctx, ip)
-            if user is not None and await record_failure(ctx, user, self.settings_values):
+            until = await attempt.failed()
+            if user is not None:
+                await note_user_failure(ctx, user, attempt.count, until)
+            if until is not None:
+                name = user["username"] if user else repr(login[:100])
                 await record_event(
                     ctx,
                     "account_locked",
-                    f"Account {user['username']} locked after failed sign-ins",
+                    f"Account {name} locked after failed sign-ins",
                     ip=ip,
-                    details={"target_id": user["_id"]},
+                    details={"target_id": user["_id"]} if user else None,
                 )
             await record_event(ctx, "login_failed", f"Failed sign-in as {login[:100]!r}", ip=ip)
             return self._page("Wrong user name or password.", login, 401)
+        await attempt.succeeded()
+        await clear_user_failures(ctx, user)
         if user.get("status") != "active":
             return self._page(
                 STATUS_MESSAGES.get(user.get("status"), STATUS_MESSAGES["disabled"]), login, 403
             )
-        await clear_failures(ctx, user)
         token = await create_session(ctx, user, ip, self.request.headers.get("User-Agent", ""))
         self.set_session_cookie(token)
-        target = self.get_body_argument("next", "")
-        self.redirect(target if self.urls.is_local(target) else self.urls("/"))
+        self.redirect(self.urls.local_or_home(self.get_body_argument("next", "")))
 
 
 class LogoutHandler(TenantHandler):
@@ -141,7 +144,7 @@ class RegisterHandler(AccountPageHandler):
                 self.tenant,
                 self.settings_values,
                 form,
-                urls=self.urls,
+                urls=self.mail_urls,
                 queue=self.job_queue,
                 ip=self.client_ip(),
             )
@@ -166,7 +169,7 @@ class VerifyHandler(AccountPageHandler):
                 self.tenant,
                 self.settings_values,
                 self.get_argument("token", ""),
-                urls=self.urls,
+                urls=self.mail_urls,
                 queue=self.job_queue,
             )
         except Gone as exc:
@@ -187,9 +190,13 @@ class ForgotHandler(AccountPageHandler):
 
     async def post(self) -> None:
         login = self.get_body_argument("login", "")[:254]
-        await accounts.request_reset(
-            self.tenant, login, urls=self.urls, queue=self.job_queue, ip=self.client_ip()
-        )
+        try:
+            await accounts.request_reset(
+                self.tenant, login, urls=self.mail_urls, queue=self.job_queue, ip=self.client_ip()
+            )
+        except TooManyRequests as exc:
+            self.set_status(exc.status)
+            return self.render("account/message.html", heading="Please wait", message=exc.message)
         # The same answer whether or not such an account exists.
         self.render("account/forgot.html", sent=True)
 
@@ -216,7 +223,7 @@ class ResetHandler(AccountPageHandler):
                 self._token(),
                 self.get_body_argument("password", ""),
                 self.get_body_argument("password2", ""),
-                urls=self.urls,
+                urls=self.mail_urls,
                 queue=self.job_queue,
                 ip=self.client_ip(),
             )

@@ -17,18 +17,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import tornado.web
+from tornado.httputil import parse_cookie
 from tornado.web import create_signed_value, decode_signed_value
 
 from gallery import settings as gallery_settings
 from gallery.errors import GalleryError, NotAuthenticated
 from gallery.people.sessions import user_for_session
 from gallery.urls import TenantUrls
+from gallery.urls import mail_urls as trusted_mail_urls
 from tenants.context import TenantContext
 from tenants.registry import TenantNotFound
 
 log = logging.getLogger("atrium.web")
 
 SESSION_COOKIE = "atrium_session"
+XSRF_COOKIE = "_xsrf"  # Tornado's default name, which static/js reads
 
 STATUS_TITLES = {
     400: "Bad request",
@@ -71,6 +74,30 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("Referrer-Policy", "same-origin")
         self.set_header("X-Frame-Options", "SAMEORIGIN")
 
+    # -- the XSRF cookie ------------------------------------------------------------------
+    def xsrf_cookie_path(self) -> str:
+        """Where this handler's XSRF cookie applies (galleries and the console narrow it)."""
+        return "/"
+
+    def set_cookie(self, name: str, value, **kwargs) -> None:
+        if name == XSRF_COOKIE:
+            # Tornado sets its XSRF cookie for the whole host: in prefix mode every gallery
+            # would share one. It is scoped like the session cookie, and Secure under TLS.
+            kwargs["path"] = self.xsrf_cookie_path()
+            kwargs["secure"] = self.request.protocol == "https"
+        super().set_cookie(name, value, **kwargs)
+
+    def get_cookie(self, name: str, default: str | None = None) -> str | None:
+        if name == XSRF_COOKIE:
+            # A browser sends every cookie whose path matches, the most specific first (the
+            # one the page's script reads too); Tornado's parser would keep the last.
+            for part in self.request.headers.get("Cookie", "").split(";"):
+                found = parse_cookie(part).get(name)
+                if found is not None:
+                    return found
+            return default
+        return super().get_cookie(name, default)
+
     def client_ip(self) -> str:
         return self.request.remote_ip or ""
 
@@ -84,12 +111,17 @@ class BaseHandler(tornado.web.RequestHandler):
             self.__dict__.pop("_active_modules", None)
 
     def json_body(self) -> dict:
+        """The request's JSON object, checked once for every JSON write: valid, an object,
+        nested at most MAX_JSON_DEPTH deep, and text the database can store."""
         try:
             body = json.loads(self.request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
             raise GalleryError("The request body is not valid JSON.") from None
+        except RecursionError:  # `[` x 100,000: deeper than the parser goes
+            raise GalleryError(_TOO_DEEP) from None
         if not isinstance(body, dict):
             raise GalleryError("The request body must be a JSON object.")
+        _check_json(body)
         return body
 
     def write_json(self, data: Any, status: int = 200) -> None:
@@ -172,6 +204,32 @@ class BaseHandler(tornado.web.RequestHandler):
         return ns
 
 
+MAX_JSON_DEPTH = 32
+_TOO_DEEP = f"The request body is nested more than {MAX_JSON_DEPTH} levels deep."
+
+
+def _check_json(body: dict) -> None:
+    """Refuse nesting deeper than MAX_JSON_DEPTH (later code recurses over values) and lone
+    surrogates (`"\\ud800"` is valid JSON but not UTF-8, and the database would fail on it)."""
+    stack = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise GalleryError(_TOO_DEEP)
+        if isinstance(value, dict):
+            stack.extend((key, depth) for key in value)
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise GalleryError(
+                    "The request body contains text that is not valid Unicode (a lone surrogate)."
+                ) from None
+
+
 def _json_default(value):
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
@@ -214,6 +272,17 @@ class TenantHandler(BaseHandler):
             if found:
                 self.session, self.user = found
 
+    @property
+    def mail_urls(self) -> TenantUrls:
+        """URLs for e-mailed links: a trusted origin, never the client's Host header
+        (gallery.urls.mail_urls says which)."""
+        target = self.request.atrium_target
+        return trusted_mail_urls(
+            self.tenant.record, self.config.server, prefix=target.prefix,
+            hostname=target.hostname or (None if target.prefix else self.request.host_name),
+            scheme=self.request.protocol,
+        )
+
     # -- cookies signed with the tenant's own key -------------------------------------
     @property
     def cookie_path(self) -> str:
@@ -228,6 +297,11 @@ class TenantHandler(BaseHandler):
 
     def clear_session_cookie(self) -> None:
         self.clear_cookie(SESSION_COOKIE, path=self.cookie_path)
+
+    def xsrf_cookie_path(self) -> str:
+        # From the router's target: an error page may render before prepare() made self.urls.
+        target = getattr(self.request, "atrium_target", None)
+        return (target.prefix + "/") if target is not None and target.prefix else "/"
 
     def get_session_token(self) -> str | None:
         raw = self.get_cookie(SESSION_COOKIE)
@@ -275,6 +349,9 @@ class HostHandler(BaseHandler):
     """A page of the host console (`/_host/`), for the hosting provider's admins."""
 
     HOST_COOKIE = "atrium_host"
+
+    def xsrf_cookie_path(self) -> str:
+        return "/_host/"  # never sent to the galleries under /g/<slug>/
 
     async def prepare(self) -> None:
         token = self.get_signed_cookie(self.HOST_COOKIE, max_age_days=1)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import tornado.web
 
+from gallery.people.lockout import AccountLocked, AddressThrottled
 from handlers.base import HostHandler
 from tenants import host_admins, provision
 from tenants.names import InvalidName, split_hostnames
 from tenants.provision import ProvisioningError
 from tenants.registry import TenantNotFound
 from tenants.usage import tenant_usage
+
+log = logging.getLogger("atrium.host")
 
 PAGE_SIZE = 50
 MB = 1024 * 1024
@@ -54,9 +58,17 @@ class LoginHandler(HostHandler):
 
     async def post(self) -> None:
         username = self.get_body_argument("username", "")
-        admin = await host_admins.check_admin(
-            self.services.host_db, username, self.get_body_argument("password", "")
-        )
+        try:
+            admin = await host_admins.sign_in(
+                self.services.host_db, username, self.get_body_argument("password", ""),
+                self.client_ip(),
+            )
+        except (AccountLocked, AddressThrottled) as exc:
+            log.warning("host console sign-in refused for %r from %s: %s",
+                        username[:100], self.client_ip(), type(exc).__name__)
+            self.set_status(exc.status)
+            self.render("host/login.html", error=exc.message, username=username)
+            return
         if admin is None:
             self.set_status(401)
             self.render("host/login.html", error="Wrong user name or password.", username=username)

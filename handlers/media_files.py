@@ -17,9 +17,11 @@ from urllib.parse import quote
 
 import tornado.web
 
-from gallery.library.media import get_media, has_distinct_original, media_scope
-from gallery.people.permissions import require, viewer_for
+from gallery.library.media import get_media, media_scope, original_is_viewing_copy
+from gallery.people.permissions import can, require, viewer_for
 from handlers.base import TenantHandler
+from handlers.media_placeholder import MIME as PLACEHOLDER_MIME
+from handlers.media_placeholder import original_stands_in, placeholder_for
 from media.sniff import is_inline_safe
 from storage.root import StorageError
 
@@ -65,6 +67,7 @@ async def _cached_media(ctx, media_id: str) -> dict:
 
 _FILE_FIELDS = (
     "_id", "album_id", "album_path", "private", "mime", "file_name", "original", "derivatives",
+    "state", "kind", "transcode",
 )
 
 
@@ -101,14 +104,27 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
             info = derivatives.get(variant)
             if info and not await self._exists(info.get("path")):
                 info = None
-            info = info or original_info
+            if not info and original_stands_in(media, variant):
+                info = original_info
         else:
-            if has_distinct_original(media):
+            if not original_is_viewing_copy(media):
                 require(viewer, "view_original", scope)
             info = original_info
+        if (
+            info is original_info
+            and variant != "original"
+            and not original_is_viewing_copy(media, variant)
+            and not can(viewer, "view_original", scope)
+        ):
+            # The original would stand in for a copy that is not there (yet, or for this
+            # kind): its bytes need view_original as on /original; others get a 404.
+            info = None
         # The file's existence is checked by validate_absolute_path with the one stat
         # StaticFileHandler keeps for its headers.
         path = self._resolved((info or {}).get("path"))
+        placeholder = placeholder_for(media, variant)  # None unless failed: no extra stat
+        if placeholder is not None and not (path and await self._exists(info.get("path"))):
+            return self._send_placeholder(placeholder, include_body)
         if not path:
             raise tornado.web.HTTPError(404, _MISSING)
         self._file = path
@@ -125,11 +141,23 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
             and bool(self.settings_values.get("allow_anonymous_browsing", True))
             and (
                 info is not original_info
-                or not has_distinct_original(media)
+                or original_is_viewing_copy(media, variant)
                 or bool(self.settings_values.get("allow_anonymous_original"))
             )
         )
         await super().get(path, include_body)
+
+    def _send_placeholder(self, body: bytes, include_body: bool) -> None:
+        """Our own constant picture (handlers/media_placeholder.py), never cached: the
+        real one may be made at any time."""
+        self.absolute_path = None  # no file: compute_etag has nothing to hash
+        self.set_header("Content-Type", PLACEHOLDER_MIME)
+        self.set_header("Content-Length", str(len(body)))
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+        self.set_header("X-Atrium-Placeholder", "failed")
+        self.finish(body if include_body else None)
 
     def _resolved(self, relative: str | None) -> str | None:
         """The stored relative path resolved inside the storage root (None if it leaves

@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 
 from tornado.escape import xhtml_escape as escape
 
+from media.dates import taken_of
+
 SORT_LABELS = {
     "position": "Custom order",
     "title": "Title",
@@ -107,7 +109,10 @@ def metadata_rows(media: dict, fields: list[str], search_url) -> list[dict]:
         elif key == "file_name":
             text = media.get("file_name") or ""
         elif key == "date_taken":
-            text = _date(media.get("date_taken") or meta.get("date_taken"))
+            # The local time the photo was taken, with its offset when the file has one
+            # (date_taken itself is the UTC instant the album sorts by).
+            taken = taken_of(media)
+            text = taken.display() if taken else ""
         elif key == "date_added":
             text = _date(media.get("date_added"))
         elif key == "camera":
@@ -196,11 +201,14 @@ def tile_html(media: dict, urls, sort_query: dict) -> str:
     href = escape(urls(f"/media/{media['_id']}", **sort_query))
     caption = media.get("caption")
     caption_attr = f' data-caption="{escape(str(caption)[:500])}"' if caption else ""
-    if (media.get("derivatives") or {}).get("thumbnail"):
+    failed = media.get("state") == "failed"
+    if (media.get("derivatives") or {}).get("thumbnail") or failed:
+        # A failed item's thumbnail route answers with a placeholder picture.
         thumb = escape(urls(f"/media/{media['_id']}/thumbnail"))
+        alt = f"{label} (could not be processed)" if failed else label
         picture = (
             f'<img src="{thumb}" width="{w}" height="{h}" loading="lazy" decoding="async"'
-            f' alt="{label}">'
+            f' alt="{alt}">'
         )
     else:
         picture = (

@@ -23,6 +23,7 @@ from gallery.errors import Conflict, GalleryError, Invalid, NotFound, TooLarge, 
 from gallery.ids import is_id
 from gallery.intake import ingest, uploads
 from gallery.library import album_paths
+from gallery.numbers import whole_number
 from gallery.people import permissions as gallery_permissions
 from handlers.base import TenantHandler
 from handlers.uploads import AlbumWriteMixin
@@ -60,7 +61,7 @@ def parse_metadata(raw: str) -> dict[str, str]:
 
 def _int_header(handler, name: str) -> int:
     raw = handler.request.headers.get(name)
-    if raw is None or not raw.strip().isdigit():
+    if raw is None or whole_number(name, raw) < 0:
         raise Invalid(f"{name} must be a non-negative whole number.")
     return int(raw)
 
@@ -84,16 +85,17 @@ class TusMixin:
         return int(self.settings_values.get("upload_expire_hours", uploads.DEFAULT_EXPIRE_HOURS))
 
     def upload_headers(self, record: dict) -> None:
+        # A completing upload has all its bytes (its offset may lag: docs/uploads.md).
         self.set_header(
             "Upload-Offset",
-            str(record["length"] if record["state"] == "done" else record["offset"]),
+            str(record["length"] if record["state"] in ("done", "completing") else record["offset"]),
         )
         self.set_header("Upload-Length", str(record["length"]))
         if record["state"] == "uploading":
             self.set_header(
                 "Upload-Expires", format_datetime(uploads._aware(record["expires"]), usegmt=True)
             )
-        if record.get("media_id"):
+        if record["state"] == "done" and record.get("media_id"):
             self.set_header("Upload-Media-Id", record["media_id"])
 
 
@@ -116,7 +118,9 @@ class TusCollectionHandler(TusMixin, AlbumWriteMixin, TenantHandler):
         if self.request.headers.get("Upload-Defer-Length"):
             raise Invalid("Upload-Defer-Length is not supported; send Upload-Length.")
         length = _int_header(self, "Upload-Length")
-        meta = parse_metadata(self.request.headers.get("Upload-Metadata", ""))
+        if "Upload-Metadata" not in self.request.headers:
+            raise Invalid("Upload-Metadata is required (filename and album_id).")
+        meta = parse_metadata(self.request.headers["Upload-Metadata"])
         album_id = meta.get("album_id", "")
         album = await self.album_for(album_id)
         folder = album_paths.folder_parts(meta.get("folder"))
@@ -158,6 +162,16 @@ class TusUploadHandler(TusMixin, TenantHandler):
         if self.request.method != "PATCH":
             return
         record = await self.upload()
+        if record["state"] == "done" and self._repeats_the_end(record):
+            # The last PATCH again (its answer was lost): the same answer, media id included.
+            self.upload_headers(record)
+            self.set_status(204)
+            self.finish()
+            return
+        if record["state"] == "completing":
+            raise Conflict("This upload is being stored; ask HEAD for its media id.")
+        if record["state"] == "failed":
+            raise Conflict(record.get("failure") or "This upload failed.")
         if record["state"] != "uploading":
             raise Conflict("This upload is already complete.")
         if (
@@ -181,7 +195,7 @@ class TusUploadHandler(TusMixin, TenantHandler):
                 f"Upload-Offset {offset} does not match the stored offset {record['offset']}."
             )
         length = self.request.headers.get("Content-Length")
-        if length is not None and length.isdigit() and offset + int(length) > record["length"]:
+        if length is not None and offset + whole_number("Content-Length", length) > record["length"]:
             raise TooLarge("The body goes past the Upload-Length given at creation.")
         self.writer = await uploads.resume_writer(self.tenant, record)
         self.persisted = record["offset"]
@@ -197,8 +211,13 @@ class TusUploadHandler(TusMixin, TenantHandler):
         )
         if record is None:
             raise NotFound("No such upload.")
-        self.record = record
+        self.record = record = await uploads.settle_upload(self.tenant, self.services, record)
         return record
+
+    def _repeats_the_end(self, record: dict) -> bool:
+        offset = self.request.headers.get("Upload-Offset", "")
+        body = self.request.headers.get("Content-Length", "0")
+        return offset.strip() == str(record["length"]) and body.strip() in ("", "0")
 
     # -- tus ------------------------------------------------------------------------------
     async def head(self, upload_id: str) -> None:
@@ -302,6 +321,8 @@ class TusUploadHandler(TusMixin, TenantHandler):
         self._release_soon()
 
     async def patch(self, upload_id: str) -> None:
+        if self._finished:
+            return  # answered in prepare (a repeated last PATCH)
         self.body_done = True
         writer = self.writer
         await self._end_request()
@@ -315,31 +336,10 @@ class TusUploadHandler(TusMixin, TenantHandler):
 
     async def _complete(self, writer: uploads.HashingWriter) -> None:
         record = self.record
-        album = await self.tenant.db.albums.find_one({"_id": record["album_id"]})
-        try:
-            if album is None:
-                raise NotFound("The album of this upload no longer exists.")
-            if record.get("folder"):
-                viewer = await gallery_permissions.viewer_for(
-                    self.tenant, self.user, self.settings_values
-                )
-                album = await album_paths.album_for_folder(
-                    self.tenant, viewer, album, record["folder"]
-                )
-            media = await ingest.ingest_file(
-                self.tenant,
-                self.services,
-                self.user,
-                album,
-                writer.path,
-                record["file_name"],
-                size=writer.written,
-                sha256=writer.hasher.hexdigest(),
-            )
-        except GalleryError as exc:
-            await uploads.finish_upload(self.tenant, record, failure=exc.message)
-            raise
-        await uploads.finish_upload(self.tenant, record, media_id=media["_id"])
+        await uploads.complete_upload(
+            self.tenant, self.services, self.user, record, writer.path,
+            size=writer.written, sha256=writer.hasher.hexdigest(),
+        )
         self.upload_headers(record)
         self.set_status(204)
         self.finish()
@@ -358,6 +358,8 @@ _TUS = {
 }
 _ID = {"name": "upload_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _NOT_FOUND = {"description": "no such upload (or not yours, or expired)"}
+_WRONG_TUS = {"description": "Tus-Resumable missing or not 1.0.0 (Tus-Version says which)"}
+_BAD_HEADERS = {"description": "a header missing or not what tus allows (e.g. not a whole number)"}
 
 OPENAPI = {
     "/api/v1/uploads/": {
@@ -375,7 +377,7 @@ OPENAPI = {
                     "name": "Upload-Length",
                     "in": "header",
                     "required": True,
-                    "schema": {"type": "integer"},
+                    "schema": {"type": "integer", "minimum": 0},
                 },
                 {
                     "name": "Upload-Metadata",
@@ -388,8 +390,11 @@ OPENAPI = {
             ],
             "responses": {
                 "201": {"description": "created; Location is the upload's URL"},
+                "400": _BAD_HEADERS,
+                "401": {"description": "not signed in"},
+                "403": {"description": "may not add media to the album"},
                 "404": {"description": "no such album"},
-                "412": {"description": "wrong Tus-Resumable"},
+                "412": _WRONG_TUS,
                 "413": {"description": "larger than max_upload_mb or the quota"},
             },
         },
@@ -399,7 +404,9 @@ OPENAPI = {
             "summary": "Where to resume: Upload-Offset, Upload-Length, Upload-Expires",
             "tags": ["uploads"],
             "parameters": [_TUS, _ID],
-            "responses": {"200": {"description": "offsets in headers"}, "404": _NOT_FOUND},
+            "responses": {
+                "200": {"description": "offsets in headers"}, "404": _NOT_FOUND, "412": _WRONG_TUS
+            },
         },
         "patch": {
             "summary": "Append bytes at Upload-Offset (application/offset+octet-stream)",
@@ -411,7 +418,7 @@ OPENAPI = {
                     "name": "Upload-Offset",
                     "in": "header",
                     "required": True,
-                    "schema": {"type": "integer"},
+                    "schema": {"type": "integer", "minimum": 0},
                 },
             ],
             "requestBody": {
@@ -423,7 +430,9 @@ OPENAPI = {
             },
             "responses": {
                 "204": {"description": "stored; the last one carries Upload-Media-Id"},
+                "400": _BAD_HEADERS,
                 "404": _NOT_FOUND,
+                "412": _WRONG_TUS,
                 "409": {"description": "Upload-Offset does not match"},
                 "413": {"description": "past Upload-Length"},
                 "415": {"description": "wrong Content-Type, or the file's type is not allowed"},
@@ -433,7 +442,7 @@ OPENAPI = {
             "summary": "Terminate: remove the upload and its bytes",
             "tags": ["uploads"],
             "parameters": [_TUS, _ID],
-            "responses": {"204": {"description": "removed"}, "404": _NOT_FOUND},
+            "responses": {"204": {"description": "removed"}, "404": _NOT_FOUND, "412": _WRONG_TUS},
         },
         "get": {
             "summary": "The upload's state and, once complete, its media id",

@@ -4,7 +4,8 @@ The page itself only renders the picker and the drop zone; static/js/upload.js s
 files to the upload API (raw body for small files, tus for large ones) and follows each
 media object's processing until its thumbnail exists. The picker lists only albums the
 signed-in user may add media to (`add_media` through gallery.people.permissions), labelled with
-their path of titles, so a move/copy dialog can use the same list.
+their path of titles (only the albums of it the user may see), so a move/copy dialog can
+use the same list.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ async def writable_albums(ctx, viewer: Viewer, permission: str, root_title: str)
         query = {"$or": [{"_id": {"$in": ids}}, {"ancestors": {"$in": ids}}]}
     fields = {"title": 1, "ancestors": 1, "parent_id": 1, "private": 1, "position": 1}
     found = await ctx.db.albums.find(query, fields).limit(PICKER_LIMIT).to_list()
-    albums = [a for a in found if can(viewer, permission, a)]
+    albums = [a for a in found if can(viewer, permission, a) and can(viewer, "view", a)]
     titles = {a["_id"]: a.get("title") or "" for a in found}
     missing = {i for a in albums for i in a.get("ancestors", ()) if i not in titles}
     if missing:
@@ -48,17 +49,30 @@ async def writable_albums(ctx, viewer: Viewer, permission: str, root_title: str)
         # The root album is the gallery itself: call it by the gallery's title.
         return (titles.get(album_id) or "") if ancestors else root_title
 
+    # Only albums the viewer may see are named: roles hold on an album and below it, so
+    # the visible part of a path starts at the first album a `view` role reaches, and a
+    # private ancestor above it ("Secret" over the "Inner" one may see) stays unnamed.
+    seen = None if viewer.is_admin else viewer.albums_with("view")
+
+    def visible(path_ids: list[str]) -> list[int]:
+        if seen is None:
+            return list(range(len(path_ids)))
+        for n, album_id in enumerate(path_ids):
+            if album_id in seen:
+                return list(range(n, len(path_ids)))
+        return [len(path_ids) - 1]
+
     result = []
     for a in albums:
         ancestors = a.get("ancestors", [])
-        path = [name(i, ancestors[:n]) for n, i in enumerate(ancestors)]
-        path.append(name(a["_id"], ancestors))
+        ids = [*ancestors, a["_id"]]
+        path = [name(ids[n], ancestors[:n]) for n in visible(ids)]
         result.append(
             {
                 "id": a["_id"],
                 "title": path[-1],
                 "label": " / ".join(path),
-                "depth": len(ancestors),
+                "depth": len(path) - 1,  # of what is shown: hidden ancestors are not counted
                 "_sort": [p.casefold() for p in path],
             }
         )

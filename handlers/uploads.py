@@ -1,8 +1,12 @@
 """Getting media in over HTTP: a streamed browser upload (optionally a ZIP to import) and
 external media (embed HTML). Resumable tus uploads are in handlers.tus.
 
-A ZIP (`?zip=1`) is imported inline, or as the `zip.import` job when it is large or
-`?background=1` is given (202 with the job's URL; its result lists every entry).
+A ZIP (`?zip=1`) is always imported by a `zip.import` job (gallery.intake.zipimport): when it is
+large or `?background=1` is given the request answers 202 with the job's URL at once; else
+the request runs the job itself and answers with its result (200, the job's URL in
+`Location` and `job`). Either way the report stays fetchable at the job's URL (also listed
+at /api/v1/jobs) if the connection drops, the import goes on (or, if the service dies,
+resumes after a restart), and sending the same ZIP again answers with that job.
 
 The upload body is the raw file (`stream_request_body`), not multipart: it goes straight
 to tmp/ in 1 MB blocks, hashed on the way, and is refused (413) before it is stored when
@@ -21,6 +25,7 @@ from gallery.ids import is_id
 from gallery.intake import ingest, zipimport
 from gallery.intake.uploads import HashingWriter
 from gallery.library import album_paths, embeds
+from gallery.numbers import whole_number
 from gallery.people import permissions as gallery_permissions
 from handlers.base import TenantHandler
 
@@ -49,10 +54,7 @@ def _declared_length(handler: tornado.web.RequestHandler) -> int | None:
     raw = handler.request.headers.get("Content-Length")
     if raw is None:
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Invalid("Content-Length is not a number.") from None
+    value = whole_number("Content-Length", raw)
     if value < 0:
         raise Invalid("Content-Length is not a number.")
     return value
@@ -148,13 +150,11 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
             return
         await self.store_chunk(chunk)
 
-    def _job_queue(self):
-        if self.services.jobs is not None:
-            return self.services.jobs
-        from jobs.queue import JobQueue
+    def _job_runner(self):
+        """This process's job runner; a web-only process makes one just to run this job."""
+        from jobs.queue import JobRunner
 
-        config = self.config
-        return JobQueue(self.services.host_db, config.jobs.lease_seconds, config.jobs.max_attempts)
+        return self.services.jobs or JobRunner(self.services, workers=0)
 
     async def post(self, album_id: str) -> None:
         writer, self.writer = self.writer, None
@@ -168,34 +168,8 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
             except BaseException:
                 await asyncio.to_thread(_unlink, writer.path)
                 raise
-        if self.is_zip and (
-            self.get_query_argument("background", "") in ("1", "true", "yes")
-            or size > ZIP_INLINE_BYTES
-        ):
-            try:
-                job_id = await zipimport.enqueue_import(
-                    self.tenant, self._job_queue(), self.user, self.album, writer.path
-                )
-            except BaseException:
-                await asyncio.to_thread(_unlink, writer.path)
-                raise
-            job_url = self.urls(f"/api/v1/jobs/{job_id}")
-            self.set_header("Location", job_url)
-            self.write_json({"job": {"id": job_id, "url": job_url}}, status=202)
-            return
         if self.is_zip:
-            try:
-                result = await zipimport.import_zip(
-                    self.tenant,
-                    self.services,
-                    self.viewer,
-                    self.user,
-                    self.album,
-                    writer.path,
-                )
-            finally:
-                await asyncio.to_thread(_unlink, writer.path)
-            self.write_json(result, status=200)
+            await self._import_zip(writer.path, size, sha256)
             return
         media = await ingest.ingest_file(
             self.tenant,
@@ -212,6 +186,49 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
         )
         self.set_header("Location", self.urls(f"/api/v1/media/{media['_id']}"))
         self.write_json(media, status=201)
+
+
+    async def _import_zip(self, path, size: int, sha256: str) -> None:
+        background = (
+            self.get_query_argument("background", "") in ("1", "true", "yes")
+            or size > ZIP_INLINE_BYTES
+        )
+        runner = self._job_runner()
+        try:
+            job_id = await zipimport.enqueue_import(
+                self.tenant, runner.queue, self.user, self.album, path,
+                sha256=sha256, name=self.file_name, hold=not background,
+            )
+        except BaseException:
+            await asyncio.to_thread(_unlink, path)
+            raise
+        job_url = self.urls(f"/api/v1/jobs/{job_id}")
+        self.set_header("Location", job_url)
+        job = None if background else await _finished_job(runner, job_id)
+        if job is None:  # in the background, or still running elsewhere
+            self.write_json({"job": {"id": job_id, "url": job_url}}, status=202)
+            return
+        if job["state"] != "done":
+            raise Invalid(job.get("error") or f"The import ended {job['state']}.")
+        self.write_json({**job["result"], "job": {"id": job_id, "url": job_url}}, status=200)
+
+
+# How long a request waits for an import that another request (or, after a restart, a
+# worker) is running before it answers 202 with the job's URL.
+ZIP_WAIT_SECONDS = 600
+
+
+async def _finished_job(runner, job_id: str) -> dict | None:
+    """Run the job here if it is still queued, else wait for whoever runs it."""
+    job = await runner.run_now(job_id)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ZIP_WAIT_SECONDS
+    while job is None or job["state"] in ("queued", "running"):
+        if loop.time() > deadline:
+            return None
+        await asyncio.sleep(0.25)
+        job = await runner.queue.jobs.find_one({"_id": job_id})
+    return job
 
 
 def _unlink(path) -> None:
@@ -315,7 +332,10 @@ OPENAPI = {
             },
             "responses": {
                 "201": {"description": "the media object (state pending)"},
-                "200": {"description": "ZIP import result: entries imported, skipped and failed"},
+                "200": {"description": "ZIP import result: entries imported, skipped and failed, "
+                        "and the import's job {id, url}"},
+                "202": {"description": "ZIP import queued as a job (large, or ?background=1): "
+                        "job {id, url}; the result is the job's"},
                 **_ERRORS,
             },
         }

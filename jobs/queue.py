@@ -2,8 +2,17 @@
 
 A worker claims a job atomically (`find_one_and_update`) and holds a lease that it renews
 while the job runs. A worker that dies stops renewing; when the lease runs out any other
-worker may claim the job again. Failures are retried with exponential backoff up to
+worker may claim the job again. The lease names its holder (`lease_instance`: host, pid and
+start time, storage.instance), so a process starting on the same host takes back at once
+the jobs of an earlier process that died there, without waiting for their leases. Every
+claim counts an attempt, a reclaim after a crash too, and a job past its `max_attempts` is
+failed instead of run again. Failures are retried with exponential backoff up to
 `jobs.max_attempts`; progress is written to the job so pages and the API can show it.
+
+A job can be enqueued *held* (`hold=True`): it is not due before a lease's length, so
+code can create a job together with the record it works on (job first, record second,
+then `release`); if the process dies between the two, the job still runs when the hold
+runs out, or at once when the next process on the host starts.
 
 Job handlers register by kind (`register("media.process", fn)`); a handler is
 `async fn(job: JobContext) -> dict | None` and raises `JobFailed` for a failure that
@@ -24,6 +33,8 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
+
+from storage import instance
 
 log = logging.getLogger("atrium.jobs")
 
@@ -80,8 +91,9 @@ class JobQueue:
 
     async def enqueue(self, tenant: str, kind: str, payload: dict | None = None, *,
                       delay: float = 0, max_attempts: int | None = None,
-                      dedupe: str | None = None) -> str:
-        """Add a job; with `dedupe`, an unfinished job with the same key is reused."""
+                      dedupe: str | None = None, hold: bool = False) -> str:
+        """Add a job; with `dedupe`, an unfinished job with the same key is reused. A held
+        job waits for `release` (or a lease's length, or a restart on this host)."""
         if dedupe:
             existing = await self.jobs.find_one(
                 {"tenant": tenant, "dedupe": dedupe, "state": {"$in": ["queued", "running"]}}
@@ -89,6 +101,8 @@ class JobQueue:
             if existing:
                 return existing["_id"]
         now = _now()
+        if hold:
+            delay = max(delay, self.lease_seconds)
         job = {
             "_id": new_id(),
             "tenant": tenant,
@@ -106,9 +120,49 @@ class JobQueue:
             "cancel_requested": False,
             "version": JOB_VERSION,
         }
+        if hold:
+            job["held_by"] = instance.current()
         await self.jobs.insert_one(job)
-        self.wakeup.set()
+        if not hold:
+            self.wakeup.set()
         return job["_id"]
+
+    async def release(self, job_id: str) -> None:
+        """Make a held job due now."""
+        await self.jobs.update_one(
+            {"_id": job_id, "state": "queued", "held_by": {"$exists": True}},
+            {"$set": {"run_after": _now()}, "$unset": {"held_by": ""}},
+        )
+        self.wakeup.set()
+
+    async def reclaim_abandoned(self) -> int:
+        """Make due now the jobs that a process of this host which no longer runs was
+        running or holding; returns how many. Their next claim counts an attempt."""
+        now = _now()
+        host = instance.host()
+        found = 0
+        running = await self.jobs.find(
+            {"state": "running", "lease_host": host}, {"lease_instance": 1}
+        ).to_list()
+        for job in running:
+            if instance.is_gone(job.get("lease_instance", "")):
+                done = await self.jobs.update_one(
+                    {"_id": job["_id"], "state": "running",
+                     "lease_instance": job["lease_instance"]},
+                    {"$set": {"lease_until": now - timedelta(seconds=1)}},
+                )
+                found += done.modified_count
+        held = await self.jobs.find(
+            {"state": "queued", "held_by": {"$exists": True}}, {"held_by": 1}
+        ).to_list()
+        for job in held:
+            if instance.is_gone(job.get("held_by", "")):
+                await self.release(job["_id"])
+                found += 1
+        if found:
+            log.info("took back %d jobs of a process of this host that stopped", found)
+            self.wakeup.set()
+        return found
 
     async def claim(self, worker: str, kinds: list[str]) -> dict | None:
         now = _now()
@@ -123,10 +177,33 @@ class JobQueue:
                 ],
             },
             {"$set": {"state": "running", "worker": worker, "lease_until": lease,
-                      "started": now, "updated": now}, "$inc": {"attempts": 1}},
+                      **self._holder(), "started": now, "updated": now},
+             "$inc": {"attempts": 1}},
             sort=[("run_after", 1)],
             return_document=ReturnDocument.AFTER,
         )
+
+    async def claim_job(self, job_id: str, worker: str) -> dict | None:
+        """Claim one queued job by id, due or held (the code that made it runs it now)."""
+        now = _now()
+        return await self.jobs.find_one_and_update(
+            {"_id": job_id, "state": "queued"},
+            {"$set": {"state": "running", "worker": worker,
+                      "lease_until": now + timedelta(seconds=self.lease_seconds),
+                      **self._holder(), "started": now, "updated": now},
+             "$inc": {"attempts": 1}, "$unset": {"held_by": ""}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    @staticmethod
+    def _holder() -> dict:
+        me = instance.current()
+        _host, pid, _start = instance.parse(me)
+        return {"lease_instance": me, "lease_host": instance.host(), "lease_pid": pid}
+
+    def exhausted(self, job: dict) -> bool:
+        """Claimed more times than allowed: a job whose earlier runs died with their process."""
+        return job.get("attempts", 1) > job.get("max_attempts", self.max_attempts)
 
     async def renew(self, job_id: str, worker: str) -> bool:
         result = await self.jobs.update_one(
@@ -253,6 +330,10 @@ class JobRunner:
             await self.enqueue(record["_id"], "email.installer", {"token": token})
 
     async def start(self) -> None:
+        try:
+            await self.queue.reclaim_abandoned()
+        except Exception:  # the leases still run out; starting must not fail for this
+            log.exception("could not take back the jobs of a stopped process")
         for i in range(self.workers):
             self._tasks.append(asyncio.create_task(self._loop(f"{self.name}/{i}")))
         log.info("%d job workers started", self.workers)
@@ -294,6 +375,17 @@ class JobRunner:
                 continue
             await self.run_job(job, worker)
 
+    async def run_now(self, job_id: str) -> dict | None:
+        """Claim a queued (or held) job by id and run it in the caller's task; returns the
+        job as it ended, or None when someone else has it. A request that runs its own job
+        this way leaves it to the queue if its process dies: the job is resumed there."""
+        worker = f"{self.name}/now"
+        job = await self.queue.claim_job(job_id, worker)
+        if job is None:
+            return None
+        await self.run_job(job, worker)
+        return await self.queue.jobs.find_one({"_id": job_id})
+
     async def run_job(self, job: dict, worker: str) -> None:
         handler = HANDLERS.get(job["kind"])
         if job.get("cancel_requested"):
@@ -305,6 +397,15 @@ class JobRunner:
             await self.queue.fail(job, worker, "the tenant no longer exists", retry=False)
             return
         ctx = JobContext(job=job, tenant=tenant, services=self.services, queue=self.queue, worker=worker)
+        if self.queue.exhausted(job):
+            # Its earlier attempts ended with their process (killed mid-job): running it
+            # again and again would repeat whatever it does before it dies.
+            reason = (f"stopped after {job.get('max_attempts', self.queue.max_attempts)} attempts "
+                      "(the process running it stopped)")
+            await self.queue.fail(job, worker, reason, retry=False)
+            log.warning("job %s (%s) failed: %s", job["_id"], job["kind"], reason)
+            await _on_failure(ctx, reason)
+            return
         renewer = asyncio.create_task(self._renew(ctx))
         group = self.groups.get(handler.group) if handler.group else None
         try:

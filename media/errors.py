@@ -35,3 +35,16 @@ class ToolTimedOut(MediaError):
 
 class Cancelled(MediaError):
     """The work was cancelled by a person (e.g. a transcode stopped from the UI)."""
+
+
+def clip(text: str, limit: int = 300) -> str:
+    """`text` on one line, at most `limit` characters, shortened at a word boundary with
+    "…": reasons are read by people, and a word cut in half reads as a different word."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:(-") + "…"

@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass
 
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from media.errors import CorruptMedia, MediaError, MediaTooLarge, UnsupportedMedia
+from media.errors import CorruptMedia, MediaError, MediaTooLarge, UnsupportedMedia, clip
+from media.integrity import check_isobmff_complete, decode_jpeg
 
 # Formats Pillow may use to open a user's file. Naming them keeps Pillow's rarer
 # decoders (and their attack surface) out, and stops random bytes from "opening" as TGA.
@@ -104,8 +105,7 @@ def _formats() -> tuple[str, ...]:
 
 
 def _why(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:200]
-    return text or type(exc).__name__
+    return clip(str(exc), 200) or type(exc).__name__
 
 
 def _is_filesystem_error(exc: BaseException) -> bool:
@@ -123,9 +123,9 @@ def _not_an_image(path: str) -> MediaError:
         return CorruptMedia("The file is not an image this gallery can read.")
     if found.kind == "image" and found.mime != "image/svg+xml":
         return CorruptMedia(
-            f"The file looks like {found.mime} ({found.description}) but cannot be decoded."
+            f"The file looks like {found.mime} ({found.summary}) but cannot be decoded."
         )
-    return UnsupportedMedia(f"This file is {found.mime} ({found.description}), not an image.")
+    return UnsupportedMedia(f"This file is {found.mime} ({found.summary}), not an image.")
 
 
 def _too_large(exc: Exception) -> MediaTooLarge:
@@ -226,10 +226,20 @@ def read_exif(im: Image.Image) -> Image.Exif:
             return Image.Exif()
 
 
+# Decoders that already return upright pixels (and report the upright size at open), so
+# the orientation is decided per format, never applied a second time:
+# - HEIF: libheif applies the container's irot/imir (pillow-heif resets EXIF to 1);
+# - TIFF: Pillow's reader swaps the size in _setup() and runs ImageOps.exif_transpose at
+#   the end of load() (tag 274 is gone from getexif() afterwards).
+# JPEG/MPO, PNG, WebP, GIF, BMP and AVIF (whose reader writes irot/imir into the EXIF tag)
+# return the pixels as stored: the tag is still to be applied.
+DECODER_ORIENTS = frozenset({"HEIF", "TIFF"})
+
+
 def image_orientation(im: Image.Image) -> int:
     """EXIF orientation 1-8 still to be applied to the decoded pixels (1 = upright)."""
-    if im.format == "HEIF":
-        return 1  # libheif applies the container's rotation and mirroring itself
+    if im.format in DECODER_ORIENTS:
+        return 1
     try:
         value = int(read_exif(im).get(ORIENTATION_TAG) or 1)
     except (TypeError, ValueError):
@@ -412,14 +422,22 @@ def make_image_derivatives(
         target = _fit(raw_size, largest)
         try:
             with quiet_pillow():
-                if target != raw_size:
-                    # JPEG: decode at 1/2, 1/4 or 1/8 scale, never below target; HEIF: use
-                    # an embedded thumbnail if one is large enough; other formats: no-op.
-                    im.draft("RGB", target)
                 icc = im.info.get("icc_profile")
-                im.load()
+                decoded = None
+                if im.format in ("HEIF", "AVIF"):
+                    check_isobmff_complete(src_path)  # libheif would invent what is missing
+                elif im.format in ("JPEG", "MPO"):
+                    # libjpeg-turbo at DCT scale with its warnings heard (media.integrity).
+                    decoded = decode_jpeg(src_path, im.mode, target)
+                if decoded is None:
+                    if target != raw_size:
+                        # JPEG: decode at 1/2, 1/4 or 1/8 scale, never below target; HEIF:
+                        # an embedded thumbnail if one is large enough; others: no-op.
+                        im.draft("RGB", target)
+                    im.load()
+                    decoded = im
                 # Resize first, then colour-convert and turn the (smaller) result upright.
-                big = _resize(_normalize_mode(im), target)
+                big = _resize(_normalize_mode(decoded), target)
                 if big is im:
                     big = im.copy()  # closing the file below would discard im's pixels
             big = _apply_transforms(_to_srgb(big, icc), orientation, rotate, flip)

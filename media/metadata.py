@@ -14,6 +14,7 @@ from datetime import datetime
 
 from PIL import ExifTags, Image, IptcImagePlugin
 
+from media.dates import best_taken, parse_taken
 from media.images import image_orientation, open_image, quiet_pillow, read_exif
 
 MAX_TEXT = 2000  # characters kept of any one string
@@ -29,7 +30,7 @@ _CAMERA_JUNK = re.compile(
     re.IGNORECASE,
 )
 _EXIF_DATE = re.compile(r"^(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?")
-_OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
+_OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$", re.ASCII)
 _ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?$"
 )
@@ -139,7 +140,8 @@ class ImageMetadata:
 
     @property
     def date_taken(self) -> str | None:
-        return self.camera.date_taken or self.xmp.date_created or self.iptc.date_created
+        """Local time as taken, ISO 8601, with the offset when any source gives one."""
+        return best_taken([self.camera.date_taken, self.xmp.date_created, self.iptc.date_created])
 
     def to_dict(self) -> dict:
         """JSON-ready: only str, int, float, bool, None, lists and dicts."""
@@ -236,7 +238,8 @@ def _exif_date(value, offset) -> str | None:
         return None
     iso = taken.isoformat()
     offset = _text(offset, nul_ends=True)
-    if offset and _OFFSET.match(offset):
+    # An impossible offset ("+99:00", other digits) is dropped, not the date with it.
+    if offset and _OFFSET.match(offset) and parse_taken(iso + offset) is not None:
         iso += offset
     return iso
 
@@ -265,27 +268,30 @@ def _read_camera(exif: Image.Exif, metadata: ImageMetadata) -> None:
     if seconds is not None and 0 < seconds < 100_000:
         camera.exposure_time_seconds = seconds
         camera.exposure_time = _exposure_text(seconds)
+    # Checked after rounding: a damaged 0.004 would otherwise show as "f/0.0".
     f_number = _number(get(_T.FNumber))
-    if f_number is not None and 0 < f_number < 1000:
+    if f_number is not None and 0 < round(f_number, 2) < 1000:
         camera.f_number = round(f_number, 2)
     iso = _number(get(_T.ISOSpeedRatings))
     if iso is not None and 0 < iso < 10_000_000:
         camera.iso = int(iso)
     focal = _number(get(_T.FocalLength))
-    if focal is not None and 0 < focal < 100_000:
+    if focal is not None and 0 < round(focal, 2) < 100_000:
         camera.focal_length = round(focal, 2)
     flash = get(_T.Flash)
     if isinstance(flash, int) and 0 <= flash <= 0xFFFF:
         camera.flash = _flash_text(flash)
 
-    for date_tag, offset_tag in (
-        (_T.DateTimeOriginal, _T.OffsetTimeOriginal),
-        (_T.DateTimeDigitized, _T.OffsetTimeDigitized),
-        (_T.DateTime, _T.OffsetTime),
-    ):
-        camera.date_taken = _exif_date(get(date_tag), get(offset_tag))
-        if camera.date_taken:
-            break
+    # The first date that reads; its offset may come from another pair with the same
+    # wall-clock time (cameras that write OffsetTime but not OffsetTimeOriginal).
+    camera.date_taken = best_taken(
+        _exif_date(get(date_tag), get(offset_tag))
+        for date_tag, offset_tag in (
+            (_T.DateTimeOriginal, _T.OffsetTimeOriginal),
+            (_T.DateTimeDigitized, _T.OffsetTimeDigitized),
+            (_T.DateTime, _T.OffsetTime),
+        )
+    )
 
     description = _text(get(_T.ImageDescription), nul_ends=True)
     junk = {(camera.make or "").casefold(), (camera.model or "").casefold()}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from media.dates import quicktime_taken
 from media.errors import CorruptMedia, MediaTooLarge, ToolFailed, UnsupportedMedia
 from media.tools import run_tool
 
@@ -55,6 +56,8 @@ class ProbeResult:
     video_stream: int | None  # stream indexes, for `-map 0:N`
     audio_stream: int | None
     cover_art_stream: int | None  # an attached_pic stream (album art in MP3/M4A/FLAC)
+    #: when it was recorded, ISO 8601 local time with offset (media.dates.quicktime_taken)
+    date_taken: str | None = None
 
     @property
     def kind(self) -> Literal["video", "audio"]:
@@ -170,6 +173,7 @@ def _parse_probe(data: dict[str, Any], path: Path) -> ProbeResult:
         video_stream=_int(video.get("index")) if video else None,
         audio_stream=_int(audio.get("index")) if audio else None,
         cover_art_stream=_int(cover.get("index")) if cover else None,
+        date_taken=quicktime_taken(fmt.get("tags")) or quicktime_taken(v.get("tags")),
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 import magic
 
-from media.errors import CorruptMedia, UnsupportedMedia
+from media.errors import CorruptMedia, UnsupportedMedia, clip
 
 KINDS = ("image", "video", "audio", "document", "other")
 
@@ -96,6 +96,7 @@ _INLINE_SAFE_EXTRA = frozenset({"application/pdf", "text/plain"})
 _NEVER_INLINE = frozenset({"image/svg+xml"})
 
 _MAX_DESCRIPTION = 200
+_MAX_SUMMARY = 60
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,13 @@ class Sniffed:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def summary(self) -> str:
+        """What a person needs of libmagic's text in a reason: its first clause, whole
+        words only ("TIFF image data" of "TIFF image data, big-endian, direntries=17, …")."""
+        first = self.description.split(",", 1)[0]
+        return clip(first, _MAX_SUMMARY) or self.mime
 
 
 def _normalize(mime: str) -> str:
@@ -135,7 +143,7 @@ def sniff(path: str | os.PathLike) -> Sniffed:
         mime = _normalize(magic.from_file(path, mime=True))
         description = magic.from_file(path)
     except magic.MagicException as exc:
-        raise CorruptMedia(f"The file's type could not be determined ({exc}).") from exc
+        raise CorruptMedia(f"The file's type could not be determined ({clip(exc, 200)}).") from exc
     description = " ".join(description.split())[:_MAX_DESCRIPTION]
     kind, extension = classify(mime)
     return Sniffed(mime=mime, kind=kind, extension=extension, description=description)
@@ -149,7 +157,7 @@ def check_allowed(sniffed: Sniffed, allowed_extensions) -> None:
     if sniffed.mime == "inode/x-empty":
         raise UnsupportedMedia("This file is empty.")
     raise UnsupportedMedia(
-        f"This file is {sniffed.mime} ({sniffed.description}), which this gallery does not accept."
+        f"This file is {sniffed.mime} ({sniffed.summary}), which this gallery does not accept."
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -64,13 +65,23 @@ def partial_output(dest: str | os.PathLike[str], suffix: str) -> Iterator[Path]:
         raise
 
 
+#: util-linux's setpriv sets the parent-death signal and execs the tool: a service
+#: killed with SIGKILL takes its ffmpeg along instead of leaving it transcoding for
+#: nobody. (prctl in preexec_fn would do the same, but preexec_fn is unsafe in a process
+#: with threads.) The signal follows the thread that spawned the tool: the event loop's.
+SETPRIV = shutil.which("setpriv")
+
+
 def _command(args: list[str], nice: int | None) -> list[str]:
     # `nice -n N tool` rather than os.setpriority in preexec_fn: preexec_fn is unsafe
     # when the process has threads (the job runner does), and nice execs the tool, so
     # the pid we hold is the tool's own and killing it needs no process group.
     if not args:
         raise ValueError("empty argument list")
-    return ["nice", "-n", str(nice), *args] if nice is not None else list(args)
+    command = ["nice", "-n", str(nice), *args] if nice is not None else list(args)
+    if SETPRIV:
+        command = [SETPRIV, "--pdeathsig", "KILL", *command]
+    return command
 
 
 def _tool_name(args: list[str]) -> str:
@@ -78,6 +89,9 @@ def _tool_name(args: list[str]) -> str:
 
 
 async def _spawn(args: list[str], nice: int | None) -> asyncio.subprocess.Process:
+    if SETPRIV and shutil.which(args[0]) is None:
+        # Behind setpriv a missing tool would be setpriv's exit status 127: say it plainly.
+        raise ToolFailed(f"{_tool_name(args)} could not be started: No such file or directory")
     try:
         return await asyncio.create_subprocess_exec(
             *_command(args, nice),

@@ -25,6 +25,9 @@ import tornado.web
 
 from handlers import ROUTE_MODULES_HOST, ROUTE_MODULES_TENANT
 from handlers.errors import BadHostHandler, HostNotFoundHandler, TenantNotFoundHandler
+from server.body_limits import SETTING as MAX_FORM_BYTES
+from server.body_limits import BoundedBodies
+from server.forwarded import apply_forwarded, parse_proxies
 from server.services import Services
 from server.templating import Loader
 from tenants.names import SLUG_RE
@@ -53,7 +56,11 @@ def _is_ip(host: str) -> bool:
         return False
 
 
-class AtriumApplication(tornado.web.Application):
+class TenantApplication(BoundedBodies, tornado.web.Application):
+    """The tenant routes (behind AtriumApplication's router)."""
+
+
+class AtriumApplication(BoundedBodies, tornado.web.Application):
     def __init__(self, services: Services, **settings):
         self.services = services
         config = services.config
@@ -69,21 +76,27 @@ class AtriumApplication(tornado.web.Application):
             autoescape="xhtml_escape",
             compress_response=True,
             log_function=self._log_request,
+            # Bodies of handlers that do not stream are refused over this (server.body_limits).
+            **{MAX_FORM_BYTES: config.limits.max_form_kb * 1024},
         )
         common.update(settings)
         host_routes = [r for module in ROUTE_MODULES_HOST for r in module.ROUTES]
         tenant_routes = [r for module in ROUTE_MODULES_TENANT for r in module.ROUTES]
-        self.tenant_app = tornado.web.Application(
+        self.tenant_app = TenantApplication(
             tenant_routes, default_handler_class=TenantNotFoundHandler, **common
         )
         super().__init__(host_routes, default_handler_class=HostNotFoundHandler, **common)
         self.base_domain = config.server.base_domain.lower()
         self.prefix_routing = config.server.path_prefix_routing
+        # Proxies whose X-Forwarded-* headers are believed (none unless server.xheaders).
+        self.trusted_proxies = parse_proxies(config.server.trusted_proxies) if config.server.xheaders else ()
 
     def _is_base_host(self, host: str) -> bool:
         return host in (self.base_domain, "localhost") or _is_ip(host)
 
     def find_handler(self, request, **kwargs):
+        if self.trusted_proxies:
+            apply_forwarded(request, self.trusted_proxies)
         host = (request.host_name or "").lower().rstrip(".")
         if not (_HOST_CHARS.match(host) or (host.startswith("[") and _is_ip(host))):
             return self.get_handler_delegate(request, BadHostHandler)

@@ -14,12 +14,16 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from server import children
 from server.config import ConfigError, load_config, render_template
 from server.database import DatabaseUnavailable
 from server.embedded_db import EmbeddedDatabaseError
 
 log = logging.getLogger("atrium")
 ROOT = Path(__file__).resolve().parent.parent
+#: Job workers are cancelled at shutdown; their cleanup (a tool's SIGTERM, a lease
+#: note) gets this long.
+STOP_BACKGROUND_SECONDS = 8.0
 
 
 class CommandError(Exception):
@@ -60,19 +64,30 @@ def _setup_logging(level: str) -> None:
 # -- run --------------------------------------------------------------------------------
 async def serve(config, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
     """Run the service until `stop` is set (or SIGINT/SIGTERM)."""
+    _check_data_dir(config)
+    # Before anything of ours starts: what a service killed on this data directory left.
+    await asyncio.to_thread(children.stop_leftovers, config.data_dir)
+    previous_mark = children.mark_children(config.data_dir)
+    try:
+        await _serve(config, ready, stop)
+    finally:
+        children.unmark_children(previous_mark)
+
+
+async def _serve(config, ready: asyncio.Event | None, stop: asyncio.Event | None) -> None:
     from server.app import make_app
     from server.runtime import start_background, stop_background
-    from server.services import build_services
+    from server.services import bounded, build_services
     from tenants.host_admins import setup_token
 
-    _check_data_dir(config)
     services = await build_services(config)
     server = None
     try:
         app = make_app(services)
         try:
             server = app.listen(
-                config.server.port, address=config.server.host, xheaders=config.server.xheaders,
+                # xheaders: the router believes them, from trusted proxies only (server.forwarded).
+                config.server.port, address=config.server.host, xheaders=False,
                 max_body_size=config.limits.max_request_mb * 1024 * 1024,
                 idle_connection_timeout=120,
             )
@@ -101,9 +116,10 @@ async def serve(config, ready: asyncio.Event | None = None, stop: asyncio.Event 
         await stop.wait()
         log.info("shutting down")
     finally:
+        # Every step bounded, whatever state the database is in (server/services.py).
         if server is not None:
             server.stop()
-        await stop_background(services)
+        await bounded("stop the background work", stop_background(services), seconds=STOP_BACKGROUND_SECONDS)
         await services.close()
 
 
@@ -281,10 +297,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     template = sub.add_parser("config-template", help="print the documented default config.yaml")
     template.set_defaults(fn=cmd_config_template)
+
+    # Listed here for --help; main() hands its arguments to xmlcompat's own parser.
+    sub.add_parser("schema-check", add_help=False,
+                   help="compatibility of two XML language versions (xmlcompat: exit 0/1/3, 2 bad input)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["schema-check"]:
+        from xmlcompat.cli import main as schema_check  # its own options and exit statuses
+
+        return schema_check(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         args.fn(args)

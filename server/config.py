@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from server.forwarded import parse_proxies
+
 
 class ConfigError(Exception):
     """A configuration value is missing, unknown or of the wrong type."""
@@ -44,9 +46,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
             str, "localhost", "host console domain; tenants live at <slug>.<base_domain>"
         ),
         "path_prefix_routing": Key(bool, True, "also serve tenants at /g/<slug>/ on the base domain"),
-        "xheaders": Key(bool, False, "trust X-Forwarded-For/Proto from a reverse proxy"),
+        "xheaders": Key(
+            bool, False, "take client address and scheme from X-Forwarded-For/X-Real-IP/-Proto of trusted_proxies"
+        ),
+        "trusted_proxies": Key(
+            str, "127.0.0.1, ::1",
+            "addresses or networks (comma separated) of the reverse proxies whose X-Forwarded-* headers count",
+        ),
         "public_url": Key(
-            str, "", "scheme://host[:port] used in e-mailed links; empty derives it from host/port"
+            str, "", "scheme://host[:port] of e-mailed links (never the request Host); empty: from host/port"
         ),
     },
     "paths": {
@@ -72,13 +80,24 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "from_address": Key(str, "atrium@localhost", "sender address of outgoing mail"),
         "from_name": Key(str, "Atrium", "sender name of outgoing mail"),
         "timeout": Key(int, 30, "seconds before an SMTP conversation is abandoned", minimum=1),
+        "allow_private_tenant_servers": Key(
+            bool, False,
+            "let galleries send through their own SMTP server on loopback, link-local or private addresses",
+        ),
     },
     "limits": {
         "image_workers": Key(int, 2, "processes that decode and resize images", minimum=1),
         "max_image_pixels": Key(
             int, 178_956_970, "images with more pixels are refused (decompression bombs)", minimum=1
         ),
-        "max_request_mb": Key(int, 10_240, "largest request body the server accepts, in MB", minimum=1),
+        "max_request_mb": Key(
+            int, 10_240, "largest request body the server accepts (uploads stream it), in MB", minimum=1
+        ),
+        "max_form_kb": Key(
+            int, 1024,
+            "largest body of a form or JSON request, in KB; larger ones get 413 before being read",
+            minimum=1,
+        ),
         "transcodes": Key(int, 1, "video/audio transcodes that run at once", minimum=1),
     },
     "tenants": {
@@ -197,13 +216,18 @@ def load_config(
             "config key security.host_secret: required in production mode "
             "(set ATRIUM_SECURITY_HOST_SECRET or security.host_secret)"
         )
+    try:
+        parse_proxies(config.server.trusted_proxies)
+    except ValueError as exc:
+        raise ConfigError(f"config key server.trusted_proxies: {exc}") from None
     if config.security.host_secret and len(config.security.host_secret) < 32:
         raise ConfigError("config key security.host_secret: must be at least 32 characters")
     return config
 
 
 # Environment variables of ours that are not config keys.
-_NON_CONFIG_ENV = {"ATRIUM_CONFIG", "ATRIUM_VENV"}
+_NON_CONFIG_ENV = {"ATRIUM_CONFIG", "ATRIUM_VENV", "ATRIUM_SERVICE_OWNER"}  # the last: server/children.py
+_NON_CONFIG_ENV.add("ATRIUM_FAILPOINT")  # tests freeze the service there: gallery/failpoints.py
 
 
 def ensure_host_secret(config: Config) -> str:

@@ -1,8 +1,10 @@
 """Background work that runs beside the web server in the same process: the write feed
-(other processes' writes reach this one's caches) and the job workers."""
+(other processes' writes reach this one's caches), the tmp/ sweep (server/maintenance.py:
+what killed work left, at start-up and periodically) and the job workers."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 
@@ -17,12 +19,17 @@ HANDLER_MODULES: list[str] = ["gallery.processing.process", "gallery.intake.zipi
 def load_handlers() -> None:
     for name in HANDLER_MODULES:
         importlib.import_module(name)
+# The tmp/ sweep task of each running Services (by id: Services is not hashable).
+_SWEEPERS: dict[int, asyncio.Task] = {}
 
 
 async def start_background(services) -> None:
     """Start the write feed, and the job workers when workers are configured."""
     if services.feed is not None:
         await services.feed.start()
+    from server import maintenance
+
+    _SWEEPERS[id(services)] = asyncio.create_task(maintenance.run_forever(services))
     try:
         from jobs.queue import JobRunner
     except ImportError:
@@ -36,6 +43,10 @@ async def start_background(services) -> None:
 
 
 async def stop_background(services) -> None:
+    sweeper = _SWEEPERS.pop(id(services), None)
+    if sweeper is not None:
+        sweeper.cancel()
+        await asyncio.gather(sweeper, return_exceptions=True)
     if services.jobs is not None:
         await services.jobs.stop()
         services.jobs = None

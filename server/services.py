@@ -39,18 +39,40 @@ class Services:
         self._closers.append(fn)
 
     async def close(self) -> None:
+        """Close everything, each step bounded (CLOSE_STEP_SECONDS): a dead or hung database
+        or a stuck worker costs at most its step, never the whole shutdown."""
         if self.feed is not None:
-            try:
-                await self.feed.flush()  # a CLI's writes reach the running service's caches
-            except Exception:  # closing must go on; caches age out anyway
-                log.warning("could not publish the last tenant writes", exc_info=True)
+            # a CLI's writes reach the running service's caches
+            await bounded("publish the last tenant writes", self.feed.flush())
         for fn in reversed(self._closers):
-            result = fn()
-            if asyncio.iscoroutine(result):
-                await result
-        await self.client.close()
+            # Closers may block (a process pool joining its workers): off the event loop.
+            await bounded(f"close {getattr(fn, '__qualname__', fn)}", _call(fn))
+        await bounded("close the database client", self.client.close())
         if self.embedded is not None:
-            await asyncio.to_thread(self.embedded.stop)
+            await bounded("stop the embedded database", asyncio.to_thread(self.embedded.stop),
+                          seconds=EMBEDDED_STOP_SECONDS)
+
+
+#: The bound of one shutdown step; the embedded database's stop has its own (it waits
+#: for SIGTERM, then SIGKILL: server/embedded_db.py STOP_GRACE_SECONDS).
+CLOSE_STEP_SECONDS = 5.0
+EMBEDDED_STOP_SECONDS = 12.0
+
+
+async def _call(fn) -> None:
+    result = await asyncio.to_thread(fn)
+    if asyncio.iscoroutine(result):
+        await result
+
+
+async def bounded(step: str, awaitable, seconds: float = CLOSE_STEP_SECONDS) -> None:
+    """Await one shutdown step for at most `seconds`; log (never raise) what went wrong."""
+    try:
+        await asyncio.wait_for(awaitable, seconds)
+    except TimeoutError:
+        log.warning("shutdown: could not %s within %gs; going on", step, seconds)
+    except Exception:  # closing must go on
+        log.warning("shutdown: could not %s", step, exc_info=True)
 
 
 async def build_services(config: Config, reuse_embedded: bool = True) -> Services:

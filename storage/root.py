@@ -4,6 +4,9 @@
         originals/    mirrors the album tree, so a provider can drop files in and sync
         derivatives/  <media id>/thumbnail.jpg, optimized.jpg, poster.jpg, web.mp4 ...
         tmp/          every write lands here first and is renamed into place
+
+Temp files are named after the process writing them (`<storage.instance>~<uuid><suffix>`),
+so what a killed process left in tmp/ can be told from live work (gallery/intake/tmpsweep.py).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+
+from storage import instance
 
 LAYOUT = ("originals", "derivatives", "tmp")
 
@@ -59,7 +64,7 @@ class StorageRoot:
 
     def temp_path(self, suffix: str = "") -> Path:
         """A fresh path under tmp/ for a write that is renamed into place when complete."""
-        return self.tmp / f"{uuid.uuid4().hex}{suffix}"
+        return self.tmp / f"{instance.current()}~{uuid.uuid4().hex}{suffix}"
 
     def resolve(self, relative: str) -> Path:
         """Resolve a stored relative path, refusing anything that escapes the root."""

@@ -6,12 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 from pymongo.errors import DuplicateKeyError
 
+from gallery.people.lockout import Limits, account_key, begin_attempt
 from gallery.people.passwords import hash_password, password_problem, verify_password
 from gallery.people.users import username_key
 from keys.tokens import hash_token, new_token, token_matches
 
 HOST_PASSWORD_MIN = 12
 SESSION_HOURS = 12
+# Console sign-ins: the tenants' default lockout (5 failures in 15 minutes lock the name
+# for 15) and address throttle (20 attempts in 15 minutes).
+HOST_LIMITS = Limits()
 
 
 class HostAdminError(Exception):
@@ -47,6 +51,20 @@ async def check_admin(host_db, username: str, password: str) -> dict | None:
     doc = await host_db.host_admins.find_one({"_id": username_key(username or "")})
     ok = await verify_password(password or "", doc["password_hash"] if doc else None)
     return doc if ok and doc else None
+
+
+async def sign_in(host_db, username: str, password: str, ip: str) -> dict | None:
+    """The admin if the password is right, None if wrong. The console is the key to every
+    tenant, so it has the tenants' lockout and address throttle (gallery.people.lockout, counted
+    in the host database): AccountLocked or AddressThrottled instead of a check."""
+    username = (username or "")[:254]
+    doc = await host_db.host_admins.find_one({"_id": username_key(username)})
+    attempt = await begin_attempt(host_db, account_key(doc, username), ip, HOST_LIMITS)
+    if not await verify_password(password or "", doc["password_hash"] if doc else None):
+        await attempt.failed()
+        return None
+    await attempt.succeeded()
+    return doc
 
 
 async def setup_token(host_db) -> str | None:

@@ -19,9 +19,25 @@ import pytest_asyncio
 
 from server.config import load_config
 from server.embedded_db import EmbeddedDatabase
+from tests import template_coverage
 from tests.client import Browser
 
 _counter = itertools.count()
+template_coverage.install()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A whole-suite run fails when some template was never rendered (tests/template_coverage.py)."""
+    whole_suite = not session.config.args or all(
+        Path(arg).resolve() == Path(__file__).parent for arg in session.config.args
+    )
+    narrowed = session.config.option.keyword or session.config.option.markexpr
+    if not whole_suite or narrowed or exitstatus != 0 or session.testscollected == 0:
+        return
+    missing = template_coverage.never_rendered()
+    if missing:
+        print(f"\nThese templates were rendered by no test: {', '.join(missing)}")
+        session.exitstatus = 1
 
 
 @pytest.fixture(scope="session")

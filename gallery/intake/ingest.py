@@ -4,6 +4,11 @@ Every way in (browser upload, tus, ZIP import, synchronization) ends here with a
 file under `tmp/` and its size and SHA-256. `ingest_file` either moves that file into
 `originals/<album dirpath>/` and inserts a pending media object, or deletes it and raises:
 the temp file is always consumed, so callers never leak bytes in `tmp/`.
+
+The media object and its `media.process` job are made together: the job is enqueued held
+before the record is inserted and released after, so a process killed in between leaves a
+job that still runs (when the hold lapses, or at once when the service restarts on this
+host), never a pending media object that nobody will process.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ import logging
 import os
 from pathlib import Path
 
+from gallery import failpoints
 from gallery import settings as gallery_settings
 from gallery.errors import Conflict, Invalid, TooLarge, Unsupported
-from gallery.library import media as gallery_media
+from gallery.ids import new_id
 from gallery.library import tagcounts
 from gallery.library.albums import album_dir
 from gallery.library.filenames import clean_file_name, place_file
@@ -53,15 +59,21 @@ def check_size(settings: dict, size: int) -> None:
         )
 
 
-async def enqueue_processing(ctx, services, media_id: str) -> None:
-    """Queue `media.process`; a web-only process (no workers here) still queues it for others."""
-    if services is None:
-        return
-    queue = services.jobs
-    if queue is None:
-        config = services.config
-        queue = JobQueue(services.host_db, config.jobs.lease_seconds, config.jobs.max_attempts)
-    await gallery_media.enqueue_processing(ctx, queue, media_id)
+def job_queue(services) -> JobQueue:
+    """The job queue; a web-only process (no workers here) still queues jobs for others."""
+    if services.jobs is not None:
+        return services.jobs.queue
+    config = services.config
+    return JobQueue(services.host_db, config.jobs.lease_seconds, config.jobs.max_attempts)
+
+
+async def hold_processing(ctx, queue: JobQueue, media_id: str) -> str:
+    """A held `media.process` job for a media object about to be inserted (see above); one
+    per media id, so a re-run of an interrupted import reuses the one it left."""
+    return await queue.enqueue(
+        ctx.slug, "media.process", {"media_id": media_id},
+        dedupe=f"media.process:{media_id}", hold=True,
+    )
 
 
 def _unlink(path) -> None:
@@ -92,10 +104,13 @@ async def ingest_file(
     title=None,
     caption=None,
     tags=None,
+    media_id=None,
 ) -> dict:
     """Turn a complete temp file into a pending media object of `album`; returns its document.
 
-    The caller has checked permissions. Raises Invalid (empty), Unsupported (type not
+    `media_id` is the id to give it, chosen (and recorded) beforehand by callers that must
+    find the result after a crash (tus completion, ZIP entries). The caller has checked
+    permissions. Raises Invalid (empty), Unsupported (type not
     allowed; the message names the detected type), TooLarge (size or quota) or Conflict
     (duplicates=skip and the same content is in the album). The temp file is consumed.
     """
@@ -131,6 +146,8 @@ async def ingest_file(
         if reserved:
             await add_usage(ctx, -reserved)
         raise
+    queue = job_queue(services) if services is not None else None
+    job_id = None
     try:
         doc = media_document(
             album,
@@ -147,14 +164,21 @@ async def ingest_file(
             tags=tag_list,
             position=await next_position(ctx, album["_id"]),
         )
+        doc["_id"] = media_id or new_id()
+        if queue is not None:
+            job_id = await hold_processing(ctx, queue, doc["_id"])
         await ctx.db.media.insert_one(doc)
         await tagcounts.media_added(ctx, doc)
     except BaseException:
         await asyncio.to_thread(_unlink, placed)
         await add_usage(ctx, -size)
+        if job_id is not None:  # a held job for no record: it would only find nothing
+            await queue.jobs.delete_one({"_id": job_id, "state": "queued"})
         raise
-    try:
-        await enqueue_processing(ctx, services, doc["_id"])
-    except Exception:
-        log.exception("could not queue processing of media %s", doc["_id"])
+    await failpoints.reached("ingest.recorded")
+    if job_id is not None:
+        try:
+            await queue.release(job_id)
+        except Exception:  # the hold lapses on its own: processing is late, not lost
+            log.exception("could not release processing of media %s", doc["_id"])
     return doc

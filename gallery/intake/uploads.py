@@ -6,9 +6,16 @@ never blocks on the disk.
 
 A tus upload is a document in the tenant's `uploads` collection:
 `_id, version, user_id, album_id, file_name, length, offset, temp_name, state
-(uploading|done|failed), media_id, failure, created, updated, expires`.
+(uploading|completing|done|failed), media_id, failure, created, updated, expires`.
 `offset` is only ever advanced to bytes that have reached the temp file, so after a dropped
 connection or a killed process the file is truncated back to it and the upload resumes.
+
+Completion is recoverable: the record turns `completing` with the media id chosen in
+advance and the process that completes it (`completing_by`) before the file is ingested,
+and `done` after. A record left `completing` by a process that died is settled by the next
+request that reads it (`settle_upload`): done if that media object exists, else ingested
+again from the temp file, else failed with a reason. So HEAD and a repeated last PATCH
+always learn the media id, and a retry never makes a second media object.
 """
 
 from __future__ import annotations
@@ -19,12 +26,22 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gallery.errors import GalleryError
+from gallery import failpoints
+from gallery import settings as gallery_settings
+from gallery.errors import Conflict, GalleryError, NotFound
 from gallery.ids import new_id
+from gallery.intake import ingest
+from gallery.library import album_paths
+from gallery.people import permissions as gallery_permissions
+from storage import instance
 
 UPLOAD_VERSION = 1
 BLOCK = 1024 * 1024
 DEFAULT_EXPIRE_HOURS = 24
+# A completion held by a process on another host (whose liveness cannot be seen from
+# here) is taken over after this long; ingesting a complete file takes seconds.
+COMPLETION_MINUTES = 10
+INTERRUPTED = "The upload was interrupted while it was being stored; upload the file again."
 
 # Hash state of uploads this process is receiving: {upload id: (offset, hasher)}. A resume
 # on the same process continues the hash; anywhere else it re-reads the prefix once.
@@ -151,6 +168,7 @@ async def create_upload(
         "offset": 0,
         "temp_name": f"tus-{upload_id}",
         "state": "uploading",
+        "attempt": 0,
         "media_id": None,
         "failure": None,
         "created": now,
@@ -273,11 +291,17 @@ async def resume_writer(ctx, record: dict) -> HashingWriter:
     path = temp_file(ctx, record)
     offset = int(record["offset"])
     cached = _HASHERS.pop(record["_id"], None)
-    if cached is not None and cached[0] == offset:
-        await asyncio.to_thread(os.truncate, path, offset)
-        hasher = cached[1]
-    else:
-        hasher = await asyncio.to_thread(_truncate_and_hash, path, offset)
+    try:
+        if cached is not None and cached[0] == offset:
+            await asyncio.to_thread(os.truncate, path, offset)
+            hasher = cached[1]
+        else:
+            hasher = await asyncio.to_thread(_truncate_and_hash, path, offset)
+    except FileNotFoundError:
+        # The bytes are gone (an upload of an older version stranded mid-completion):
+        # the upload cannot go on, and the client must be told so, not given a 500.
+        await finish_upload(ctx, record, failure=INTERRUPTED)
+        raise Conflict(INTERRUPTED) from None
     writer = HashingWriter(path, hasher=hasher, offset=offset)
     await writer.open(create=False)
     return writer
@@ -285,6 +309,89 @@ async def resume_writer(ctx, record: dict) -> HashingWriter:
 
 def remember_hash(record: dict, writer: HashingWriter) -> None:
     _HASHERS[record["_id"]] = (writer.written, writer.hasher)
+
+
+# -- completion ----------------------------------------------------------------------------
+async def complete_upload(ctx, services, user: dict, record: dict, path: Path, *,
+                          size: int, sha256: str) -> dict:
+    """Turn the complete temp file into the upload's media object; returns it. The caller
+    holds `lock_for(record)`. Raises GalleryError (the record is then `failed`)."""
+    media_id = record.get("media_id") or new_id()
+    claimed = await ctx.db.uploads.update_one(
+        {"_id": record["_id"], "state": record["state"],
+         # whoever moves `attempt` first completes it (records made before it existed
+         # have none)
+         "attempt": record.get("attempt", {"$exists": False})},
+        {"$set": {"state": "completing", "media_id": media_id,
+                  "completing_by": instance.current(), "updated": _now()},
+         "$inc": {"attempt": 1}},
+    )
+    if claimed.modified_count != 1:
+        raise Conflict("This upload is being completed by another request; ask HEAD for its state.")
+    record.update(state="completing", media_id=media_id, attempt=record.get("attempt", 0) + 1)
+    try:
+        album = await ctx.db.albums.find_one({"_id": record["album_id"]})
+        if album is None:
+            raise NotFound("The album of this upload no longer exists.")
+        if record.get("folder"):
+            settings = await gallery_settings.get_settings(ctx)
+            viewer = await gallery_permissions.viewer_for(ctx, user, settings)
+            album = await album_paths.album_for_folder(ctx, viewer, album, record["folder"])
+        media = await ingest.ingest_file(
+            ctx, services, user, album, path, record["file_name"],
+            size=size, sha256=sha256, media_id=media_id,
+        )
+    except GalleryError as exc:
+        await finish_upload(ctx, record, failure=exc.message)
+        raise
+    await failpoints.reached("tus.ingested")
+    await finish_upload(ctx, record, media_id=media["_id"])
+    return media
+
+
+def _abandoned(record: dict) -> bool:
+    """Whether the process completing this upload stopped before it finished."""
+    holder = record.get("completing_by", "")
+    if holder == instance.current():
+        return not lock_for(record["_id"]).locked()  # ours, and no request is on it
+    if instance.is_gone(holder):
+        return True
+    return _aware(record["updated"]) < _now() - timedelta(minutes=COMPLETION_MINUTES)
+
+
+async def settle_upload(ctx, services, record: dict) -> dict:
+    """Finish what a stopped process left `completing` (see the module's docstring)."""
+    if record["state"] != "completing" or not _abandoned(record):
+        return record
+    lock = lock_for(record["_id"])
+    if lock.locked():
+        return record
+    async with lock:
+        try:
+            if await ctx.db.media.find_one({"_id": record["media_id"]}, {"_id": 1}):
+                # The media object (and its job: gallery.intake.ingest) were made; only the
+                # record's last step was lost.
+                await finish_upload(ctx, record, media_id=record["media_id"])
+                return record
+            path = temp_file(ctx, record)
+            size = await asyncio.to_thread(_size, path)
+            user = await ctx.db.users.find_one({"_id": record["user_id"]})
+            if size != record["length"] or user is None:
+                await finish_upload(ctx, record, failure=INTERRUPTED)
+                return record
+            hasher = await asyncio.to_thread(_truncate_and_hash, path, size)
+            await complete_upload(ctx, services, user, record, path,
+                                  size=size, sha256=hasher.hexdigest())
+        except GalleryError:
+            pass  # recorded on the upload as its failure
+    return record
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return -1
 
 
 async def run_expire_job(job) -> dict:

@@ -6,6 +6,15 @@ extracting: every entry's decompressed bytes are counted, and an entry that prod
 than it declared is stopped. Entries with absolute paths, `..`, drive letters, links or
 device files are never extracted. Good entries are kept whatever happens to the others;
 the result lists every entry as imported (with its media id), skipped or failed (why).
+
+Every import over HTTP is a `zip.import` job (the request runs small ones itself and
+answers with the result; handlers.uploads), so its report can be fetched after a dropped
+connection, and a killed import is resumed by the queue. Resuming is idempotent: each
+entry is logged in the tenant's `zip_entries` collection (`<job id>:<index>`) with the
+media id chosen for it *before* it is ingested and its outcome after, so a re-run skips the
+entries done and finds the one a crash interrupted by its media id. The same ZIP sent again
+into the same album by the same user (a client retrying after a lost answer) gets the
+existing job and its report, not a second import.
 """
 
 from __future__ import annotations
@@ -17,10 +26,13 @@ import os
 import re
 import stat
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
+from gallery import failpoints
 from gallery import settings as gallery_settings
 from gallery.errors import GalleryError, Invalid, NotFound, TooLarge
+from gallery.ids import new_id
 from gallery.intake.ingest import ingest_file, upload_limit
 from gallery.library.album_paths import album_for_folder
 from gallery.people import permissions as gallery_permissions
@@ -33,6 +45,9 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 # Ratios are only judged on entries big enough to matter; tiny text files compress well.
 RATIO_MIN_BYTES = 1 * MB
 _SYSTEM_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
+# A ZIP sent again within this time (same content, album and user) gets the earlier
+# import's job and report instead of being imported twice.
+SAME_IMPORT_WINDOW = timedelta(hours=1)
 
 
 class EntryRefused(Exception):
@@ -172,13 +187,57 @@ async def check_archive(ctx, zip_path) -> tuple[list[zipfile.ZipInfo], list[dict
     return good, refused, limits
 
 
-async def import_zip(ctx, services, viewer, user, album: dict, zip_path, *, report=None) -> dict:
-    """Import a ZIP into `album`; returns {"album_id", "imported", "skipped", "failed", "entries"}."""
+class EntryLog:
+    """What a `zip.import` job did with each entry, kept so that a re-run continues."""
+
+    def __init__(self, ctx, job_id: str):
+        self.ctx, self.job_id = ctx, job_id
+        self.done: dict[int, dict] = {}
+
+    async def load(self) -> None:
+        docs = await self.ctx.db.zip_entries.find({"job_id": self.job_id}).to_list()
+        self.done = {d["index"]: d for d in docs}
+
+    async def begin(self, index: int, media_id: str) -> None:
+        await self.ctx.db.zip_entries.update_one(
+            {"_id": f"{self.job_id}:{index}"},
+            {"$set": {"job_id": self.job_id, "index": index, "media_id": media_id,
+                      "created": datetime.now(UTC), "version": 1}},
+            upsert=True,
+        )
+
+    async def end(self, index: int, entry: dict, size: int) -> None:
+        await self.ctx.db.zip_entries.update_one(
+            {"_id": f"{self.job_id}:{index}"}, {"$set": {"entry": entry, "size": size}}
+        )
+
+
+async def _already_done(ctx, log: EntryLog | None, index: int) -> tuple[dict | None, str]:
+    """(the logged outcome of entry `index`, the media id it has or is to get)."""
+    logged = log.done.get(index) if log is not None else None
+    if logged is None:
+        return None, new_id()
+    if "entry" in logged:
+        return logged["entry"], logged["media_id"]
+    # Interrupted: if its media object was made, only the log's last step was lost.
+    media = await ctx.db.media.find_one({"_id": logged["media_id"]}, {"album_id": 1})
+    if media is not None:
+        return {"status": "imported", "media_id": media["_id"], "album_id": media["album_id"]}, ""
+    return None, logged["media_id"]
+
+
+async def import_zip(ctx, services, viewer, user, album: dict, zip_path, *, report=None,
+                     log: EntryLog | None = None) -> dict:
+    """Import a ZIP into `album`; returns {"album_id", "imported", "skipped", "failed", "entries"}.
+    With `log`, entries already done are skipped (a resumed job)."""
     zip_path = Path(zip_path)
     good, refused, limits = await check_archive(ctx, zip_path)
     entries: list[dict] = list(refused)
     cache: dict = {}
     budget = limits["max_total"]
+    if log is not None:
+        await log.load()
+        budget -= sum(int(d.get("size") or 0) for d in log.done.values())
     files = [i for i in good if not i.is_dir()]
     for info in good:  # folders first, so empty folders become albums too
         if info.is_dir():
@@ -199,12 +258,19 @@ async def import_zip(ctx, services, viewer, user, album: dict, zip_path, *, repo
         if not parts or _is_system_file(parts):
             entry.update(status="skipped", reason="system or metadata file")
             continue
+        done, media_id = await _already_done(ctx, log, index)
+        if done is not None:
+            entry.update(done)
+            continue
+        size = 0
         try:
             target = await album_for_folder(ctx, viewer, album, parts[:-1], cache)
             gallery_permissions.require(viewer, "add_media", target, hide=False)
             tmp = ctx.storage.temp_path(".zipentry")
             size, sha256 = await asyncio.to_thread(extract_entry, zip_path, info, tmp, budget)
             budget -= size
+            if log is not None:
+                await log.begin(index, media_id)
             media = await ingest_file(
                 ctx,
                 services,
@@ -214,6 +280,7 @@ async def import_zip(ctx, services, viewer, user, album: dict, zip_path, *, repo
                 PurePosixPath(parts[-1]).name,
                 size=size,
                 sha256=sha256,
+                media_id=media_id,
             )
         except EntryRefused as exc:
             entry.update(status="failed", reason=str(exc))
@@ -224,16 +291,31 @@ async def import_zip(ctx, services, viewer, user, album: dict, zip_path, *, repo
             entry.update(status="failed", reason=f"the entry could not be read ({exc})")
         else:
             entry.update(status="imported", media_id=media["_id"], album_id=target["_id"])
+        if log is not None:
+            await log.end(index, {k: v for k, v in entry.items() if k != "name"}, size)
+            await failpoints.reached("zipimport.entry")
     counts = {
         s: sum(1 for e in entries if e["status"] == s) for s in ("imported", "skipped", "failed")
     }
     return {"album_id": album["_id"], **counts, "entries": entries}
 
 
-async def enqueue_import(ctx, queue, user: dict, album: dict, zip_path) -> str:
+async def enqueue_import(ctx, queue, user: dict, album: dict, zip_path, *, sha256: str,
+                         name: str = "", hold: bool = False) -> str:
     """Hand a stored ZIP (in tmp/) to the `zip.import` job; returns the job id. The ZIP is
-    checked first (limits, bombs, quota), so a refusal is immediate; the job removes it."""
+    checked first (limits, bombs, quota), so a refusal is immediate; the job removes it.
+    The same ZIP again (see the module's docstring) returns the earlier job, and this copy
+    is removed. `hold`: the caller runs the job itself (JobRunner.run_now)."""
     zip_path = Path(zip_path)
+    earlier = await queue.jobs.find_one({
+        "tenant": ctx.slug, "kind": "zip.import", "payload.zip_sha256": sha256,
+        "payload.album_id": album["_id"], "payload.user_id": user["_id"],
+        "state": {"$in": ["queued", "running", "done"]},
+        "created": {"$gte": datetime.now(UTC) - SAME_IMPORT_WINDOW},
+    })
+    if earlier is not None:
+        await asyncio.to_thread(_unlink, zip_path)
+        return earlier["_id"]
     await check_archive(ctx, zip_path)
     temp_name = zip_path.relative_to(ctx.storage.tmp).as_posix()
     return await queue.enqueue(
@@ -244,9 +326,18 @@ async def enqueue_import(ctx, queue, user: dict, album: dict, zip_path) -> str:
             "user_id": user["_id"],
             "requested_by": user["_id"],
             "temp_name": temp_name,
+            "zip_sha256": sha256,
+            "file_name": name[:500],
         },
-        max_attempts=1,  # a half-done import must not run twice (it would duplicate entries)
+        hold=hold,
     )
+
+
+def _unlink(path) -> None:
+    try:
+        os.unlink(path)
+    except (FileNotFoundError, IsADirectoryError):
+        pass
 
 
 async def run_import_job(job) -> dict:
@@ -256,23 +347,28 @@ async def run_import_job(job) -> dict:
     ctx = job.tenant
     payload = job.payload
     path = ctx.storage.resolve("tmp/" + str(payload.get("temp_name", "")))
+    user = await ctx.db.users.find_one({"_id": payload.get("user_id")})
+    album = await ctx.db.albums.find_one({"_id": payload.get("album_id")})
     try:
-        user = await ctx.db.users.find_one({"_id": payload.get("user_id")})
-        album = await ctx.db.albums.find_one({"_id": payload.get("album_id")})
         if album is None or user is None:
             raise JobFailed("The album or the user no longer exists.")
+        if not await asyncio.to_thread(path.is_file):
+            raise JobFailed("The ZIP file is gone (its import was interrupted too often).")
         settings = await gallery_settings.get_settings(ctx)
         viewer = await gallery_permissions.viewer_for(ctx, user, settings)
         try:
             gallery_permissions.require(viewer, "add_media", album)
-            return await import_zip(ctx, job.services, viewer, user, album, path, report=job.report)
+            result = await import_zip(ctx, job.services, viewer, user, album, path,
+                                      report=job.report, log=EntryLog(ctx, job.job["_id"]))
         except (GalleryError, NotFound) as exc:
             raise JobFailed(exc.message) from None
-    finally:
-        try:
-            os.unlink(path)
-        except (FileNotFoundError, IsADirectoryError):
-            pass
+    except JobFailed:
+        await asyncio.to_thread(_unlink, path)
+        raise
+    # Kept on any other error: the queue retries the job, which continues from its log
+    # (the tmp/ sweep removes the ZIP once no queued or running job names it).
+    await asyncio.to_thread(_unlink, path)
+    return result
 
 
 def _register() -> None:

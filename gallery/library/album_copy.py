@@ -17,15 +17,16 @@ from gallery.library.albums import (
 )
 from gallery.library.filenames import safe_dirname
 from gallery.library.media import copy_media_record
-from gallery.people.permissions import Viewer, require
+from gallery.people.permissions import Viewer, require, require_copy
 
 
 async def copy_album(ctx, viewer: Viewer, album_id: str, dest_parent_id: str) -> dict:
     """Copy an album, its sub-albums, media records and files below another album."""
     album = await get_album(ctx, album_id)
-    require(viewer, "view", album)
     dest = await get_album(ctx, dest_parent_id)
-    require(viewer, "add_album", dest)
+    # The same rule as copying media (gallery.people.permissions.require_copy): the subtree's
+    # originals are duplicated, so view_original on the album, add_album and add_media here.
+    require_copy(viewer, album, dest, what="album")
     require(viewer, "add_media", dest)
     if dest["_id"] == album["_id"] or album["_id"] in dest.get("ancestors", []):
         raise Invalid(
@@ -34,6 +35,8 @@ async def copy_album(ctx, viewer: Viewer, album_id: str, dest_parent_id: str) ->
         )
     sources = await ctx.db.albums.find(contains("ancestors", album["_id"])).to_list()
     sources.sort(key=lambda a: len(a.get("ancestors", [])))
+    for src in sources:  # roles hold below their albums: this only guards that rule
+        require(viewer, "view_original", src)
     new_albums: dict[str, dict] = {}
     now = datetime.now(UTC)
     owner = (viewer.user or {}).get("_id")

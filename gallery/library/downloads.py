@@ -24,6 +24,7 @@ from gallery.ids import is_id
 from gallery.library.albums import viewable_album
 from gallery.library.media import may_view_original, media_scope
 from gallery.people.permissions import Viewer, can
+from media.dates import taken_of
 from storage.root import StorageError
 
 SIZES = ("original", "optimized")
@@ -67,12 +68,15 @@ def _source(viewer: Viewer, media: dict, size: str) -> tuple[str, str, str] | No
     """(relative path, file name, mime) of the file to pack for this media object, if any.
 
     The original only at size "original" and with view_original; otherwise the optimized
-    copy (which is what people see), or the original when there is no other copy.
+    copy (which is what people see), or the original when it is the viewing copy
+    (gallery.library.media.original_is_viewing_copy: not while pending or failed).
     """
     if not can(viewer, "view", media_scope(media)):
         return None
     optimized = (media.get("derivatives") or {}).get("optimized")
     name = media.get("file_name") or "file"
+    if not optimized and not may_view_original(viewer, media):
+        return None
     if not optimized or (size == "original" and may_view_original(viewer, media)):
         original = media.get("original") or {}
         return original.get("path"), name, media.get("mime") or ""
@@ -98,7 +102,8 @@ def _entries_for(ctx, viewer, docs, size, folder: str, taken: set[str]) -> list[
                 f"{folder}/{name}" if folder else name,
                 path,
                 mime.startswith(_DEFLATE_MIMES),
-                media.get("date_taken") or media.get("date_added"),
+                # ZIP times are wall-clock times: the local time the photo was taken.
+                _taken_local(media) or media.get("date_added"),
             )
         )
     return entries
@@ -305,6 +310,11 @@ class ZipStream:
                 yield item
         finally:
             self.cancel()
+
+
+def _taken_local(media: dict) -> datetime | None:
+    taken = taken_of(media)
+    return taken.local if taken else None
 
 
 def _zip_time(when: datetime | None, source) -> tuple:

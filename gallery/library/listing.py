@@ -15,6 +15,7 @@ from datetime import datetime
 from gallery.errors import Invalid
 from gallery.ids import is_id
 from gallery.library.media import media_scope
+from gallery.numbers import bounded_int
 from gallery.people.permissions import Viewer, can, visible_media_query
 
 MAX_PAGE = 500
@@ -98,24 +99,6 @@ def page_order(album: dict, sort=None, direction=None) -> tuple[str, int]:
             field_errors={"dir": "must be 1 or -1"},
         )
     return field, (-1 if str(direction).lower() in ("-1", "desc") else 1)
-
-
-def bounded_int(name: str, value, minimum: int, maximum: int) -> int:
-    """A whole number (int or its text) within [minimum, maximum], or Invalid naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise Invalid(f"{name} must be a whole number.", field_errors={name: "must be a whole number"})
-    try:
-        number = int(value)
-    except ValueError:
-        raise Invalid(
-            f"{name} must be a whole number.", field_errors={name: "must be a whole number"}
-        ) from None
-    if not minimum <= number <= maximum:
-        raise Invalid(
-            f"{name} must be between {minimum} and {maximum}.",
-            field_errors={name: f"must be between {minimum} and {maximum}"},
-        )
-    return number
 
 
 async def list_album_media(

@@ -23,7 +23,7 @@ from gallery.library.filenames import clean_file_name, place_file
 from gallery.library.keywords import keyword_fields
 from gallery.library.tags import clean_tags, tag_fields
 from gallery.library.transforms import combine_transform, transform_arguments
-from gallery.people.permissions import Viewer, can, require
+from gallery.people.permissions import Viewer, can, require, require_copy
 from gallery.usage import add_usage
 
 MEDIA_VERSION = 1
@@ -46,6 +46,23 @@ def media_scope(media: dict) -> dict:
 def has_distinct_original(media: dict) -> bool:
     """True when people see an optimized copy, so the original needs view_original."""
     return bool((media.get("derivatives") or {}).get("optimized"))
+
+
+def original_is_viewing_copy(media: dict, variant: str = "optimized") -> bool:
+    """May `view` alone have the original's bytes in place of the `variant` copy?
+
+    Only once processing decided the original is what people see: a ready object with
+    no web-size copy ("optimized"), or ready video/audio that plays as it is ("web").
+    While pending (no copy made yet), failed, or while a web copy is being made, the
+    original is the original: it needs view_original, on every route that returns it.
+    """
+    if media.get("state") != "ready":
+        return False
+    if variant == "web":
+        return media.get("kind") in ("video", "audio") and (
+            (media.get("transcode") or {}).get("state") in (None, "none")
+        )
+    return not has_distinct_original(media)
 
 
 def safe_filename(name: str) -> str:
@@ -341,9 +358,9 @@ async def copy_media_record(
 
 async def copy_media(ctx, viewer: Viewer, media_id: str, album_id: str) -> dict:
     """Copy a media object into another album (needs view_original here, add_media there)."""
-    media = await viewable_media(ctx, viewer, media_id, "view_original")
+    media = await viewable_media(ctx, viewer, media_id)
     album = await get_album(ctx, album_id)
-    require(viewer, "add_media", album)
+    require_copy(viewer, media_scope(media), album, what="media")
     return await copy_media_record(ctx, media, album, owner_id=(viewer.user or {}).get("_id"))
 
 
@@ -468,5 +485,5 @@ async def set_cover(ctx, viewer: Viewer, media_id: str, album_id: str | None = N
 def may_view_original(viewer: Viewer, media: dict) -> bool:
     scope = media_scope(media)
     return can(viewer, "view", scope) and (
-        not has_distinct_original(media) or can(viewer, "view_original", scope)
+        original_is_viewing_copy(media) or can(viewer, "view_original", scope)
     )

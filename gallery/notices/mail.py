@@ -13,6 +13,7 @@ derived from the host secret and the tenant); gallery.settings seals it when sav
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -23,8 +24,9 @@ import aiosmtplib
 import tornado.template
 from pymongo.errors import DuplicateKeyError
 
+from gallery.errors import GalleryError
 from gallery.ids import is_id, new_id
-from gallery.notices import events
+from gallery.notices import events, mail_destination
 from gallery.notices.events import record_event
 from jobs.queue import JobFailed, JobQueue, register
 from keys.sealed import decrypt_secret
@@ -203,16 +205,59 @@ async def deliver(ctx, config, to: list[str], template: str, variables: dict, ur
     title = settings.get("gallery_title") or ctx.title
     subject, text, html = render(template, variables, title=title, urls=urls)
     message = build_message(settings, config, title, to, subject, text, html)
-    _errors, answer = await aiosmtplib.send(message, **smtp_options(settings, config, ctx))
+    options = smtp_options(settings, config, ctx)
+    sock = None
+    if settings.get("smtp_host"):
+        # The tenant's own server: only on a public address (unless the host allows
+        # private ones), connected here to the address that was checked.
+        sock = await mail_destination.connect(
+            options["hostname"], options["port"], options["timeout"],
+            allow_private=config.smtp.allow_private_tenant_servers,
+        )
+        options.update(sock=sock, port=None)
+    client = aiosmtplib.SMTP(**options)
+    try:
+        try:
+            await client.connect()  # greeting, EHLO, STARTTLS, login
+        except aiosmtplib.SMTPAuthenticationError:
+            raise mail_destination.MailServerUnreachable(mail_destination.LOGIN_REFUSED) from None
+        except Exception as exc:
+            # One answer however the server was not reached: refused, silent, hanging up,
+            # speaking HTTP. Different errors per port would map the network behind it.
+            log.warning("SMTP server %s not reached: %s: %s", options["hostname"], type(exc).__name__, exc)
+            raise mail_destination.MailServerUnreachable(mail_destination.NOT_REACHED) from None
+        try:
+            _errors, answer = await client.send_message(message)
+        except _NOT_REACHED as exc:
+            log.warning("SMTP server %s lost: %s: %s", options["hostname"], type(exc).__name__, exc)
+            raise mail_destination.MailServerUnreachable(mail_destination.NOT_REACHED) from None
+        with contextlib.suppress(Exception):
+            await client.quit()
+    finally:
+        client.close()
+        if sock is not None:
+            sock.close()  # the transport has its own reference; a failed one leaves none
     return answer
 
 
+_NOT_REACHED = (
+    OSError,
+    TimeoutError,
+    aiosmtplib.SMTPConnectError,
+    aiosmtplib.SMTPConnectResponseError,
+    aiosmtplib.SMTPHeloError,
+    aiosmtplib.SMTPServerDisconnected,
+    aiosmtplib.SMTPTimeoutError,
+)
+
+
 def job_urls(ctx, config):
-    from gallery.urls import canonical_urls
+    from gallery.urls import canonical_urls, public_origin
 
     server = config.server
-    public = server.public_url or f"http://localhost:{server.port}"
-    return canonical_urls(ctx.record, server.base_domain, public, server.path_prefix_routing)
+    return canonical_urls(
+        ctx.record, server.base_domain, public_origin(server), server.path_prefix_routing
+    )
 
 
 async def send_job(job) -> dict:
@@ -233,7 +278,7 @@ async def send_job(job) -> dict:
             urls=job_urls(ctx, config),
         )
     except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}"[:1000]
+        reason = (exc.message if isinstance(exc, GalleryError) else f"{type(exc).__name__}: {exc}")[:1000]
         last = job.job.get("attempts", 1) >= job.job.get("max_attempts", 1)
         update = {"attempts": job.job.get("attempts", 1), "error": reason}
         if last:
@@ -273,14 +318,12 @@ async def installer_job(job) -> dict:
     address = record.get("admin_email")
     if not token or not address or record.get("status") != "installing":
         return {"skipped": True}
-    from gallery.urls import canonical_urls
+    from gallery.urls import canonical_urls, public_origin
 
+    # Built from the configuration alone: no request (and no Host header) is involved.
     server = config.server
     urls = canonical_urls(
-        record,
-        server.base_domain,
-        server.public_url or f"http://localhost:{server.port}",
-        server.path_prefix_routing,
+        record, server.base_domain, public_origin(server), server.path_prefix_routing
     )
     answer = await deliver(
         ctx, config, [address], "installer", {"install_url": urls.absolute("/install", token=token)}

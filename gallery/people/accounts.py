@@ -15,7 +15,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from gallery.errors import Conflict, Forbidden, Gone, Invalid, NotFound
+from gallery.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
 from gallery.ids import is_id
 from gallery.library.albums import (
     album_dir,
@@ -27,7 +27,7 @@ from gallery.library.albums import (
 from gallery.notices.events import record_event
 from gallery.notices.mail import notify_admins, queue_mail
 from gallery.people import roles as gallery_roles
-from gallery.people.lockout import unlock
+from gallery.people.lockout import count_attempt, unlock
 from gallery.people.passwords import password_problem, verify_password
 from gallery.people.sessions import end_user_sessions
 from gallery.people.users import (
@@ -43,6 +43,9 @@ log = logging.getLogger("atrium.accounts")
 
 TOKEN_VERSION = 1
 RESET_HOURS = 1
+# Reset mails per account and requests per client address within RESET_HOURS.
+RESET_PER_ACCOUNT = 3
+RESET_PER_ADDRESS = 10
 VERIFY_HOURS = 48
 
 
@@ -180,7 +183,19 @@ async def mail_reset_link(ctx, user: dict, *, urls, queue=None) -> None:
 
 
 async def request_reset(ctx, login: str, *, urls, queue=None, ip: str = "") -> None:
-    """Mail a reset link to the account(s) of this address or name. Says nothing about them."""
+    """Mail a reset link to the account(s) of this address or name. Says nothing about them.
+
+    Limited per client address (TooManyRequests: that says nothing about accounts) and per
+    account (further requests within the hour send nothing, and answer the same), each
+    counted with one atomic `$inc` (gallery.people.lockout.count_attempt)."""
+    window = timedelta(hours=RESET_HOURS)
+    by_address = await count_attempt(
+        ctx.db, f"address:{ip or '-'}", window, collection="reset_requests"
+    )
+    if by_address["count"] > RESET_PER_ADDRESS:
+        raise TooManyRequests(
+            "Too many password reset requests from your address. Try again in an hour."
+        )
     users = []
     if isinstance(login, str) and "@" in login and len(login) <= 254:
         users = await ctx.db.users.find({"email_key": login.strip().lower()}).to_list(10)
@@ -189,6 +204,16 @@ async def request_reset(ctx, login: str, *, urls, queue=None, ip: str = "") -> N
         users = [found] if found else []
     for user in users:
         if user.get("disabled") or not user.get("email"):
+            continue
+        mine = await count_attempt(
+            ctx.db, f"account:{user['_id']}", window, collection="reset_requests"
+        )
+        if mine["count"] > RESET_PER_ACCOUNT:
+            if mine["count"] == RESET_PER_ACCOUNT + 1:
+                await account_event(
+                    ctx, "account", f"Reset requests for {user['username']} paused for an hour",
+                    None, ip, user,
+                )
             continue
         await mail_reset_link(ctx, user, urls=urls, queue=queue)
 

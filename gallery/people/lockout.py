@@ -1,70 +1,195 @@
 """Failed sign-ins: accounts lock after N failures in a window; client addresses are throttled.
 
 Gallery Server Pro allowed 50 wrong guesses; here the limits are the tenant's settings
-(lockout_attempts / lockout_window_minutes / lockout_minutes). Failures of one client
-address are limited too (the login_ip_attempts setting, 20 by default, per IP_WINDOW), whatever account they aim at.
-State lives in the tenant database so every process sees the same counts.
+(lockout_attempts / lockout_window_minutes / lockout_minutes). Attempts from one client
+address are limited too (the login_ip_attempts setting, 20 by default, per IP_WINDOW),
+whatever account they aim at. The host console uses the same rules on the host database.
+
+Counting is what makes this hold under parallel requests: every attempt first takes a
+slot with one atomic `$inc` that returns the new count, and the decision is made on that
+count *before* the password is checked. Fifty guesses sent at once get fifty different
+counts, so only the first `lockout_attempts` of them are ever checked, and the failure
+that reaches the limit locks the account (a read, a slow password check and a write
+would let every one of them through). A right password gives its slot back.
+
+Names that are no account are counted and locked exactly like accounts, so "locked"
+says nothing about whether an account exists. State lives in the database
+(`login_attempts`: one document per account key and per address) so every process
+sees the same counts.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from gallery.errors import Forbidden, TooManyRequests
+from gallery.people.users import username_key
 
 IP_ATTEMPTS = 20
 IP_WINDOW = timedelta(minutes=15)
+# "Not locked": a real datetime rather than null, so one range query covers both cases.
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class AddressThrottled(TooManyRequests):
+    """Too many attempts from one client address."""
+
+
+class AccountLocked(Forbidden):
+    """The account (or a name that is no account) is locked."""
+
+    code = "locked"
+
+
+ADDRESS_MESSAGE = "Too many failed sign-ins from your address. Try again in a few minutes."
+LOCKED_MESSAGE = (
+    "This account is locked after too many failed sign-ins. Try again later "
+    "or ask an administrator to unlock it."
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    attempts: int = 5
+    window: timedelta = timedelta(minutes=15)
+    lock: timedelta = timedelta(minutes=15)
+    address_attempts: int = IP_ATTEMPTS
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> Limits:
+        return cls(
+            attempts=int(settings.get("lockout_attempts", 5)),
+            window=timedelta(minutes=int(settings.get("lockout_window_minutes", 15))),
+            lock=timedelta(minutes=int(settings.get("lockout_minutes", 15))),
+            address_attempts=int(settings.get("login_ip_attempts", IP_ATTEMPTS)),
+        )
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def locked_until(user: dict) -> datetime | None:
+def account_key(user: dict | None, login: str) -> str:
+    """The counter of an account, or of a name that is no account (same treatment)."""
+    if user is not None:
+        return f"account:{user['_id']}"
+    return "name:" + username_key((login or "").strip()[:254])
+
+
+def address_key(ip: str) -> str:
+    return f"address:{ip or '-'}"
+
+
+async def count_attempt(
+    db, key: str, window: timedelta, now: datetime | None = None, *, collection: str = "login_attempts"
+) -> dict:
+    """Count one attempt; the counter as it is after this attempt's `$inc` (its `count` is
+    this attempt's place in the window: decide on it, not on a separate read)."""
+    now = now or _now()
+    coll = db[collection]
+    # A window that ended (and no lock running) starts again from zero. Two requests may
+    # both reset it; the filter stops a reset once either has moved `since` on.
+    await coll.update_one(
+        {"_id": key, "since": {"$lt": now - window}, "locked_until": {"$lt": now}},
+        {"$set": {"count": 0, "since": now, "locked_until": NEVER}},
+    )
+    for _ in range(2):
+        doc = await coll.find_one_and_update(
+            {"_id": key}, {"$inc": {"count": 1}}, return_document=ReturnDocument.AFTER
+        )
+        if doc is not None:
+            return doc
+        try:
+            doc = {"_id": key, "count": 1, "since": now, "locked_until": NEVER}
+            await coll.insert_one(doc)
+            return doc
+        except DuplicateKeyError:
+            continue  # a parallel first attempt made it: count on it
+    raise RuntimeError(f"login counter {key} could not be taken")
+
+
+def _locked(doc: dict, now: datetime) -> bool:
+    until = doc.get("locked_until")
+    return bool(until and until > now)
+
+
+@dataclass
+class Attempt:
+    """One sign-in attempt that was allowed to check its password."""
+
+    db: object
+    account: str
+    address: str
+    count: int
+    limits: Limits
+
+    async def failed(self) -> datetime | None:
+        """The password was wrong; returns when the lock ends if this failure locked it."""
+        if self.count < self.limits.attempts:
+            return None
+        until = _now() + self.limits.lock
+        await self.db.login_attempts.update_one(
+            {"_id": self.account}, {"$set": {"locked_until": until}}
+        )
+        return until
+
+    async def succeeded(self) -> None:
+        """The password was right: the account starts again; the address gets its slot back."""
+        await self.db.login_attempts.update_one(
+            {"_id": self.account}, {"$set": {"count": 0, "locked_until": NEVER}}
+        )
+        await self.db.login_attempts.update_one(
+            {"_id": self.address, "count": {"$gt": 0}}, {"$inc": {"count": -1}}
+        )
+
+
+async def begin_attempt(db, account: str, ip: str, limits: Limits) -> Attempt:
+    """Take a slot for one attempt; AddressThrottled or AccountLocked instead of a check."""
+    now = _now()
+    address = address_key(ip)
+    by_address = await count_attempt(db, address, IP_WINDOW, now)
+    if by_address["count"] > limits.address_attempts:
+        raise AddressThrottled(ADDRESS_MESSAGE)
+    by_account = await count_attempt(db, account, limits.window, now)
+    if _locked(by_account, now) or by_account["count"] > limits.attempts:
+        raise AccountLocked(LOCKED_MESSAGE)
+    return Attempt(db, account, address, by_account["count"], limits)
+
+
+async def lock_ends(db, account: str) -> datetime | None:
     """When the account's lock ends, or None if it is not locked now."""
+    doc = await db.login_attempts.find_one({"_id": account})
+    now = _now()
+    return doc["locked_until"] if doc and _locked(doc, now) else None
+
+
+async def note_user_failure(ctx, user: dict, count: int, until: datetime | None) -> None:
+    """Show a real account's failures and lock on the user, for the admin pages."""
+    update: dict = {"login_failures": count}
+    if until is not None:
+        update["locked_until"] = until
+    await ctx.db.users.update_one({"_id": user["_id"]}, {"$set": update})
+
+
+async def clear_user_failures(ctx, user: dict) -> None:
+    if user.get("login_failures") or user.get("locked_until"):
+        await ctx.db.users.update_one(
+            {"_id": user["_id"]}, {"$set": {"login_failures": 0, "locked_until": None}}
+        )
+
+
+def locked_until(user: dict) -> datetime | None:
+    """When the account's lock ends (as last recorded on the user), or None."""
     until = user.get("locked_until")
     return until if until and until > _now() else None
 
 
-async def record_failure(ctx, user: dict, settings: dict) -> bool:
-    """Count a wrong password for this account; return True if the account is now locked."""
-    now = _now()
-    window = timedelta(minutes=int(settings.get("lockout_window_minutes", 15)))
-    failures = [t for t in user.get("login_failures", []) if t > now - window] + [now]
-    update: dict = {"login_failures": failures[-100:]}
-    locked = len(failures) >= int(settings.get("lockout_attempts", 5))
-    if locked:
-        update["locked_until"] = now + timedelta(minutes=int(settings.get("lockout_minutes", 15)))
-        update["login_failures"] = []
-    await ctx.db.users.update_one({"_id": user["_id"]}, {"$set": update})
-    return locked
-
-
-async def clear_failures(ctx, user: dict) -> None:
-    if user.get("login_failures") or user.get("locked_until"):
-        await ctx.db.users.update_one(
-            {"_id": user["_id"]}, {"$set": {"login_failures": [], "locked_until": None}}
-        )
-
-
 async def unlock(ctx, user_id: str) -> None:
+    await ctx.db.login_attempts.delete_one({"_id": f"account:{user_id}"})
     await ctx.db.users.update_one(
-        {"_id": user_id}, {"$set": {"login_failures": [], "locked_until": None}}
-    )
-
-
-async def address_blocked(ctx, ip: str, limit: int = IP_ATTEMPTS) -> bool:
-    """True while this client address has had `limit` failed sign-ins in the window."""
-    doc = await ctx.db.login_throttle.find_one({"_id": ip or "-"})
-    if not doc:
-        return False
-    recent = [t for t in doc.get("failures", []) if t > _now() - IP_WINDOW]
-    return len(recent) >= limit
-
-
-async def record_address_failure(ctx, ip: str) -> None:
-    key = ip or "-"
-    now = _now()
-    doc = await ctx.db.login_throttle.find_one({"_id": key}) or {}
-    recent = [t for t in doc.get("failures", []) if t > now - IP_WINDOW] + [now]
-    await ctx.db.login_throttle.update_one(
-        {"_id": key}, {"$set": {"failures": recent[-1000:]}}, upsert=True
+        {"_id": user_id}, {"$set": {"login_failures": 0, "locked_until": None}}
     )

@@ -178,9 +178,12 @@ def require_move(viewer: Viewer, source: dict, destination: dict, *, what: str =
 
 
 def require_copy(viewer: Viewer, source: dict, destination: dict, *, what: str = "media") -> None:
-    """Copying needs `view` where the item is and `add` where the copy goes."""
+    """The one rule of every copy path (a media object, a bulk selection, an album subtree):
+    a copy duplicates originals, so it needs `view_original` where the item is (for an
+    album: on it, and so below it) and `add_<what>` where the copy goes."""
     kind = _kind(what)
     require(viewer, "view", source)
+    require(viewer, "view_original", source)
     require(viewer, "view", destination)
     if not can(viewer, f"add_{kind}", destination):
         _deny(viewer, "You may not add items to the destination album.")

@@ -175,3 +175,6 @@ async def set_password(ctx, user: dict, password: str, min_length: int) -> None:
             }
         },
     )
+    # Whatever set it (a reset link, the owner, an administrator), a new password spends
+    # every reset link still out: an older mail must not reopen the account.
+    await ctx.db.tokens.delete_many({"user_id": user["_id"], "purpose": "reset", "used": False})

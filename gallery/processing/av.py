@@ -21,6 +21,7 @@ import contextlib
 from pathlib import Path
 
 from gallery.processing.derivatives import _derivative, _in_pool, image_specs
+from media.dates import taken_fields
 from media.errors import CorruptMedia, MediaError
 
 #: Probe fields kept on the media object for the metadata panel.
@@ -171,6 +172,7 @@ async def process_audio_video(ctx, services, media, src: Path, out_dir: Path, se
         "width": size[0],
         "height": size[1],
         "probe": probe_summary(info),
+        **taken_fields(info.date_taken),  # QuickTime's recording date, when it has one
     }
     if kind == "video" and (media.get("mime") or "").startswith("audio/"):
         update["mime"] = "video/mp4" if "mp4" in info.container.split(",") else media["mime"]

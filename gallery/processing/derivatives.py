@@ -20,9 +20,11 @@ def get_pool(services):
         services.pool = make_process_pool(limits.image_workers, limits.max_image_pixels)
 
         def close() -> None:
+            from media.pool import stop_pool
+
             pool, services.pool = services.pool, None
             if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+                stop_pool(pool)  # bounded: a busy worker is killed after a grace
 
         services.on_close(close)
     return services.pool

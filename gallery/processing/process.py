@@ -26,28 +26,21 @@ from gallery.processing.derivatives import _derivative, _in_pool, image_specs
 from gallery.settings import get_settings
 from jobs import queue as jobs
 from jobs.queue import JobContext, JobFailed
+from media.dates import taken_fields
+from media.errors import clip
 
 log = logging.getLogger("atrium.processing")
 
 # -- the work --------------------------------------------------------------------------------------
 
 
-def _parse_date(value):
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-async def _mark_failed(ctx, media_id: str, reason: str) -> None:
+async def _mark_failed(ctx, media_id: str, reason: str, job_id=None) -> None:
+    # Logged with the media id: the reason on the media object is what its viewers see,
+    # the log line is how an operator finds which file of which gallery failed.
+    log.warning("media %s of %s failed (job %s): %s", media_id, ctx.slug, job_id, reason)
     await ctx.db.media.update_one(
         {"_id": media_id},
-        {"$set": {"state": "failed", "failure": reason[:1000], "updated": datetime.now(UTC)}},
+        {"$set": {"state": "failed", "failure": clip(reason, 1000), "updated": datetime.now(UTC)}},
     )
 
 
@@ -107,10 +100,9 @@ async def process_one(
             update["caption"] = metadata.caption[:10_000]
         if not media.get("tags") and metadata.keywords:
             update.update(tag_fields(metadata.keywords))
-        if not media.get("date_taken"):
-            taken = _parse_date(metadata.date_taken)
-            if taken:
-                update["date_taken"] = taken
+        # The file's date on every run (a replaced file brings its own); a file without
+        # one leaves the stored date alone. See media/dates.py.
+        update.update(taken_fields(metadata.date_taken))
     else:
         from gallery.processing.av import process_av
 
@@ -143,10 +135,10 @@ async def process_media(job: JobContext) -> dict:
             ctx, job.services, media, rotate=job.payload.get("rotate"), flip=job.payload.get("flip")
         )
     except MediaError as exc:
-        await _mark_failed(ctx, media_id, exc.reason)
+        await _mark_failed(ctx, media_id, exc.reason, job.job.get("_id"))
         raise JobFailed(exc.reason) from exc
     except JobFailed as exc:
-        await _mark_failed(ctx, media_id, str(exc))
+        await _mark_failed(ctx, media_id, str(exc), job.job.get("_id"))
         raise
     stored = await _store(ctx, media_id, update)
     result = {"media_id": media_id, "state": "ready" if stored else "deleted"}
@@ -191,7 +183,8 @@ async def regenerate(job: JobContext) -> dict:
                     await enqueue_transcode(ctx, job.queue, media["_id"])
             except (MediaError, JobFailed) as exc:
                 failed += 1
-                await _mark_failed(ctx, media["_id"], getattr(exc, "reason", None) or str(exc))
+                reason = getattr(exc, "reason", None) or str(exc)
+                await _mark_failed(ctx, media["_id"], reason, job.job.get("_id"))
             done += 1
             await job.report(done / max(total, 1), f"{done} of {total}")
     return {"processed": done, "failed": failed}
@@ -203,13 +196,17 @@ async def _media_failed(job: JobContext, reason: str) -> None:
         return
     media_id = job.payload.get("media_id")
     if media_id:
+        log.warning(
+            "media %s of %s: processing job %s gave up: %s",
+            media_id, job.tenant.slug, job.job.get("_id"), reason,
+        )
         with contextlib.suppress(Exception):
             await job.tenant.db.media.update_one(
                 {"_id": media_id, "state": "pending"},
                 {
                     "$set": {
                         "state": "failed",
-                        "failure": f"Processing failed: {reason}"[:1000],
+                        "failure": clip(f"Processing failed: {reason}", 1000),
                         "updated": datetime.now(UTC),
                     }
                 },

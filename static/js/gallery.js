@@ -56,7 +56,7 @@
       img.height = h;
       img.loading = "lazy";
       img.decoding = "async";
-      img.alt = label;
+      img.alt = item.state === "failed" ? label + " (could not be processed)" : label;
       a.appendChild(img);
     } else {
       const pending = document.createElement("span");

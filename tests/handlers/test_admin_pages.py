@@ -113,6 +113,7 @@ async def test_admin_pages_need_an_administrator_and_forms_need_xsrf(app, make_g
         p + "/admin/users",
         {"username": "x", "email": "x@example.org", "password": PASSWORD},
         with_xsrf=False,
+        expect_xsrf_refusal=True,
     )
     assert no_token.code == 403
     assert await gallery["ctx"].db.users.count_documents({"username": "x"}) == 0

@@ -68,7 +68,8 @@ async def test_writes_need_the_xsrf_header_and_visitors_cannot_write(app, make_g
     api = f"{g['prefix']}/api/v1"
     root = _json(await b.api("GET", f"{api}/albums"))["album"]
     no_token = await b.request(
-        "POST", f"{api}/albums", json_body={"parent_id": root["id"], "title": "X"}
+        "POST", f"{api}/albums", json_body={"parent_id": root["id"], "title": "X"},
+        expect_xsrf_refusal=True,
     )
     assert no_token.code == 403
     visitor = app.browser()

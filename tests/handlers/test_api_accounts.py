@@ -56,7 +56,7 @@ async def test_sessions_are_listed_and_revoked_one_by_one_or_all_others(app, mak
     assert (await second.get(f"{api}/me")).code == 401
     assert (await first.api("DELETE", f"{api}/me/sessions/{second_sid}")).code == 404
     # Without the XSRF header a write is refused and nothing changes.
-    forged = await first.request("DELETE", f"{api}/me/sessions")
+    forged = await first.request("DELETE", f"{api}/me/sessions", expect_xsrf_refusal=True)
     assert forged.code == 403 and (await third.get(f"{api}/me")).code == 200
     others = await first.api("DELETE", f"{api}/me/sessions")
     assert _json(others) == {"revoked": 1}

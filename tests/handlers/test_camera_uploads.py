@@ -9,15 +9,13 @@ import asyncio
 import io
 import json
 from datetime import datetime
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from PIL import Image
 
 from tests.client import text
-
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "camera-samples"
+from tests.testdata import shared_data
 
 
 @pytest.fixture
@@ -62,10 +60,7 @@ def webp() -> bytes:
 
 
 def sample(name: str) -> bytes:
-    path = SAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"camera sample {name} not found")
-    return path.read_bytes()
+    return shared_data("camera-samples", name).read_bytes()
 
 
 async def _upload_and_wait(app, make_gallery, data: bytes, name: str) -> tuple:
@@ -138,7 +133,6 @@ async def test_png_gif_and_webp_become_ready_with_thumbnails(app, make_gallery, 
 
 
 async def test_an_iphone_heic_gets_a_browser_copy_and_its_gps_position(app, make_gallery):
-    pytest.importorskip("pillow_heif")
     _g, b, media = await _upload_and_wait(
         app, make_gallery, sample("heic/IMG_5195.HEIC"), "IMG_5195.HEIC"
     )

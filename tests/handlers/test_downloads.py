@@ -58,6 +58,9 @@ async def _tree(app, make_gallery, make_jpeg, slug="alpha"):
         "c": await add_media_file(ctx, rome, make_jpeg(30, 20), "../../colosseum.jpg"),
         "s": await add_media_file(ctx, secret, make_jpeg(30, 20), "hidden.jpg"),
     }
+    # Processed, as the job would leave them (30x20 needs no web-size copy, so their
+    # originals are what visitors see); a pending original needs view_original.
+    await ctx.db.media.update_many({}, {"$set": {"state": "ready"}})
     await _with_optimized(ctx, made["a"], b"optimized-a")
     return g, ctx, {"root": root, "trips": trips, "rome": rome, "secret": secret}, made
 
@@ -179,6 +182,7 @@ async def test_a_client_that_disconnects_mid_download_stops_the_writer(
     big.write_bytes(b"\xff\xd8" + b"x" * (40 * 1024 * 1024))
     for i in range(3):
         await add_media_file(ctx, tree["rome"], big, f"big{i}.jpg", copy=True)
+    await ctx.db.media.update_many({}, {"$set": {"state": "ready"}})  # as in _tree
     url = f"{app.base}{g['prefix']}/download/album/{tree['rome']['_id']}"
     reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
     path = url.split(str(app.port), 1)[1]
@@ -201,3 +205,16 @@ async def test_openapi_describes_the_downloads(app, make_gallery, size):
     g = await make_gallery("alpha")
     doc = (await app.browser().get(f"{g['prefix']}/api/v1/openapi.json")).body.decode()
     assert "/download/album/{album_id}" in doc and "/download/media" in doc and size in doc
+
+
+async def test_zip_entries_carry_the_local_time_the_photo_was_taken(app, make_gallery, make_jpeg):
+    g, ctx, tree, made = await _tree(app, make_gallery, make_jpeg)
+    # Taken at 15:47 in New York (20:47 UTC): a ZIP's times are wall-clock times.
+    await ctx.db.media.update_one(
+        {"_id": made["c"]["_id"]},
+        {"$set": {"taken": {"local": "2024-05-01T15:47:00", "offset": "-05:00"}}},
+    )
+    admin = app.browser()
+    await admin.login(g["prefix"], "admin", g["password"])
+    archive = _zip(await admin.get(f"{g['prefix']}/download/album/{tree['rome']['_id']}"))
+    assert archive.getinfo("colosseum.jpg").date_time == (2024, 5, 1, 15, 47, 0)

@@ -170,6 +170,9 @@ async def test_types_that_can_run_script_are_only_attachments(
         "page.svg",
         sniffed=Sniffed(mime=mime, kind="document", extension="", description=""),
     )
+    # Processed (a document's original is then what visitors see): while pending, an
+    # original needs view_original (tests/handlers/test_original_access.py).
+    await ctx.db.media.update_one({"_id": media["_id"]}, {"$set": {"state": "ready"}})
     response = await app.browser().get(f"{g['prefix']}/media/{media['_id']}/original")
     assert response.code == 200 and response.body == body
     assert response.headers["Content-Disposition"].startswith("attachment")

@@ -78,7 +78,9 @@ async def test_a_cookie_works_in_host_mode_for_its_own_tenant(app, make_gallery)
 async def test_forms_without_xsrf_are_refused(app, make_gallery):
     a = await make_gallery("alpha")
     browser = app.browser()
-    response = await browser.post_form("/g/alpha/login", {"login": a["username"], "password": a["password"]}, with_xsrf=False)
+    response = await browser.post_form("/g/alpha/login", {"login": a["username"], "password": a["password"]},
+        with_xsrf=False, expect_xsrf_refusal=True,
+    )
     assert response.code == 403
 
 

@@ -152,6 +152,7 @@ async def test_patch_without_xsrf_is_refused(app, make_gallery):
         f"{tus.prefix}/api/v1/uploads/{upload_id}",
         body=b"x" * 10,
         headers={**TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
+        expect_xsrf_refusal=True,
     )
     assert response.code == 403
     assert await tus.offset(upload_id) == 0

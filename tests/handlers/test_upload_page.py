@@ -108,3 +108,38 @@ async def test_the_picker_refuses_permissions_it_does_not_offer(app, make_galler
     assert response.code == 400
     anonymous = await app.browser().get(f"{gallery['prefix']}/api/v1/album-picker")
     assert anonymous.code == 401
+
+
+async def test_picker_paths_name_only_albums_the_user_may_see(app, make_gallery, viewer_of):
+    gallery, _, root = await signed_in(app, make_gallery)
+    ctx, p = gallery["ctx"], gallery["prefix"]
+    admin = await viewer_of(ctx)
+    secret = await create_album(ctx, admin, root["_id"], {"title": "Secret Garden", "private": True})
+    inner = await create_album(ctx, admin, secret["_id"], {"title": "Inner"})
+    deeper = await create_album(ctx, admin, inner["_id"], {"title": "Deeper"})
+    inner_only = await create_role(ctx, "Inner crew", ["view", "add_media"], [inner["_id"]])
+    await create_user(ctx, "ines", "ines@alpha.test", "Velvet-Orchid-Lamp-31",
+                      role_ids=[inner_only["_id"]])
+    ines = app.browser()
+    assert (await ines.login(p, "ines", "Velvet-Orchid-Lamp-31")).code == 302
+    picker = await ines.api("GET", f"{p}/api/v1/album-picker")
+    assert json.loads(picker.body)["albums"] == [
+        {"id": inner["_id"], "title": "Inner", "label": "Inner", "depth": 0},
+        {"id": deeper["_id"], "title": "Deeper", "label": "Inner / Deeper", "depth": 1},
+    ]
+    page = await ines.get(f"{p}/upload?album={deeper['_id']}")
+    assert page.code == 200
+    for hidden in ("Secret Garden", "Alpha Gallery /"):
+        assert hidden not in text(picker) and hidden not in text(page)
+
+    # The administrator sees every album of the path.
+    labels = [a["label"] for a in json.loads(
+        (await (await signed_in_again(app, gallery)).api("GET", f"{p}/api/v1/album-picker")).body
+    )["albums"]]
+    assert "Alpha Gallery / Secret Garden / Inner / Deeper" in labels
+
+
+async def signed_in_again(app, gallery):
+    browser = app.browser()
+    await browser.login(gallery["prefix"], gallery["username"], gallery["password"])
+    return browser

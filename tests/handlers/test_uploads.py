@@ -89,6 +89,7 @@ async def test_upload_without_xsrf_header_is_refused(app, make_gallery):
         "POST",
         f"{gallery['prefix']}/api/v1/albums/{root['_id']}/upload?name=a.txt",
         body=b"hello\n",
+        expect_xsrf_refusal=True,
     )
     assert response.code == 403
     assert "xsrf" in json.loads(response.body)["error"]["message"].lower()

@@ -9,37 +9,33 @@ import pytest
 from PIL import Image
 
 from media.pool import init_worker
+from tests.testdata import shared_data
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "camera-samples"
 SAMPLE_SUFFIXES = {".jpg", ".jpeg", ".tif", ".tiff", ".heic", ".heif"}
 DEFAULT_MAX_PIXELS = 89_478_485  # Pillow's default limit
 
 
 def sample_files() -> list[Path]:
-    if not SAMPLES.is_dir():
-        return []
-    return sorted(
-        p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix.lower() in SAMPLE_SUFFIXES
+    files = sorted(
+        p for p in shared_data("camera-samples").rglob("*")
+        if p.is_file() and p.suffix.lower() in SAMPLE_SUFFIXES
     )
+    if not files:
+        pytest.fail(f"no camera samples in {shared_data('camera-samples')}", pytrace=False)
+    return files
 
 
 def pytest_generate_tests(metafunc):
     """Tests that take `camera_sample` run once per file in the samples folder."""
     if "camera_sample" in metafunc.fixturenames:
-        files = sample_files()
-        if files:
-            params = [pytest.param(p, id=str(p.relative_to(SAMPLES))) for p in files]
-        else:
-            reason = f"camera samples not found at {SAMPLES} (shared/testdata missing)"
-            params = [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="no-samples")]
+        root = shared_data("camera-samples")
+        params = [pytest.param(p, id=str(p.relative_to(root))) for p in sample_files()]
         metafunc.parametrize("camera_sample", params)
 
 
 @pytest.fixture
 def samples() -> Path:
-    if not SAMPLES.is_dir():
-        pytest.skip(f"camera samples not found at {SAMPLES} (shared/testdata missing)")
-    return SAMPLES
+    return shared_data("camera-samples")
 
 
 @pytest.fixture

@@ -127,20 +127,37 @@ def test_small_browser_image_serves_as_its_own_web_copy(write_image, out_dir):
     assert result.to_dict()["optimized_path"] is None
 
 
-def test_large_jpeg_is_decoded_at_dct_scale_once(write_image, out_dir, monkeypatch):
-    source = write_image("large.jpg", quadrants(4000, 2000), quality=90)
-    drafts = []
+def spy_on_jpeg_decodes(monkeypatch) -> list:
+    """[((min_width, min_height), decoded (width, height))] of every JPEG pixel decode,
+    whether through libjpeg-turbo (media.integrity) or Pillow's draft."""
+    import simplejpeg
+
+    decodes = []
+    real_decode = simplejpeg.decode_jpeg
+
+    def decode(data, **kwargs):
+        pixels = real_decode(data, **kwargs)
+        decodes.append(((kwargs["min_width"], kwargs["min_height"]), pixels.shape[1::-1]))
+        return pixels
+
     real_draft = JpegImagePlugin.JpegImageFile.draft
 
-    def spy(self, mode, size):
+    def draft(self, mode, size):
         result = real_draft(self, mode, size)
-        drafts.append((size, self.size))
+        decodes.append((size, self.size))
         return result
 
-    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    monkeypatch.setattr(simplejpeg, "decode_jpeg", decode)
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", draft)
+    return decodes
+
+
+def test_large_jpeg_is_decoded_at_dct_scale_once(write_image, out_dir, monkeypatch):
+    source = write_image("large.jpg", quadrants(4000, 2000), quality=90)
+    decodes = spy_on_jpeg_decodes(monkeypatch)
     spec = DerivativeSpec(900, "jpeg", 85)
     result = make_image_derivatives(source, out_dir, THUMB, spec)
-    assert drafts == [((900, 450), (1000, 500))]  # 1/4 scale: the first not below 900x450
+    assert decodes == [((900, 450), (1000, 500))]  # 1/4 scale: the first not below 900x450
     assert (result.optimized_width, result.optimized_height) == (900, 450)
     assert (result.thumbnail_width, result.thumbnail_height) == (320, 160)
     with Image.open(result.optimized_path) as opt:
@@ -150,16 +167,10 @@ def test_large_jpeg_is_decoded_at_dct_scale_once(write_image, out_dir, monkeypat
 def test_exif_orientation_6_turns_the_derivatives_upright(write_image, out_dir, monkeypatch):
     # Stored 4000x2000 sideways; orientation 6 means "turn 90 degrees clockwise to view".
     source = write_image("side.jpg", quadrants(4000, 2000), exif=exif_with(Orientation=6))
-    drafts = []
-    real_draft = JpegImagePlugin.JpegImageFile.draft
-    monkeypatch.setattr(
-        JpegImagePlugin.JpegImageFile,
-        "draft",
-        lambda self, mode, size: drafts.append(size) or real_draft(self, mode, size),
-    )
+    decodes = spy_on_jpeg_decodes(monkeypatch)
     result = make_image_derivatives(source, out_dir, THUMB, DerivativeSpec(1000, "jpeg", 85))
     # The decoder sees the stored pixels: the draft target is 1000 wide, not 500.
-    assert drafts == [(1000, 500)]
+    assert [target for target, _decoded in decodes] == [(1000, 500)]
     assert (result.width, result.height) == (2000, 4000)
     assert (result.optimized_width, result.optimized_height) == (500, 1000)
     assert (result.thumbnail_width, result.thumbnail_height) == (160, 320)

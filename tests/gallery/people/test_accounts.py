@@ -59,13 +59,21 @@ async def test_accounts_lock_after_failures_in_the_window_and_unlock(app, make_g
     gallery = await make_gallery("alpha")
     ctx = gallery["ctx"]
     settings = {"lockout_attempts": 3, "lockout_window_minutes": 15, "lockout_minutes": 15}
+    limits = lockout.Limits.from_settings(settings)
     admin = await _admin(ctx)
-    assert not await lockout.record_failure(ctx, admin, settings)
-    assert not await lockout.record_failure(ctx, await _admin(ctx), settings)
-    assert await lockout.record_failure(ctx, await _admin(ctx), settings)
-    assert lockout.locked_until(await _admin(ctx))
+    key = lockout.account_key(admin, "admin")
+    for expected in (None, None):
+        attempt = await lockout.begin_attempt(ctx.db, key, "192.0.2.1", limits)
+        assert await attempt.failed() is expected
+    attempt = await lockout.begin_attempt(ctx.db, key, "192.0.2.1", limits)
+    until = await attempt.failed()
+    assert until is not None and await lockout.lock_ends(ctx.db, key) is not None
+    with pytest.raises(lockout.AccountLocked):
+        await lockout.begin_attempt(ctx.db, key, "192.0.2.1", limits)
     await account_admin.admin_unlock(ctx, admin, admin["_id"])
+    assert await lockout.lock_ends(ctx.db, key) is None
     assert lockout.locked_until(await _admin(ctx)) is None
+    await lockout.begin_attempt(ctx.db, key, "192.0.2.1", limits)
     events, _ = await list_events(ctx, kind="account")
     assert any("unlocked by admin" in e["message"] for e in events)
 

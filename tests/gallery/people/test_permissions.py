@@ -172,7 +172,13 @@ async def test_moving_needs_delete_at_the_source_and_add_at_the_destination_copy
     reader = await viewer_for(
         ctx, await _user_with(ctx, [viewer_only["_id"], dest["_id"]]), SETTINGS
     )
-    require_copy(reader, albums["A1"], albums["P"], what="media")
+    with pytest.raises(Forbidden):  # a copy duplicates the original: view is not enough
+        require_copy(reader, albums["A1"], albums["P"], what="media")
+    originals = await create_role(ctx, "Originals", ["view", "view_original"], [albums["A"]["_id"]])
+    keeper = await viewer_for(ctx, await _user_with(ctx, [originals["_id"], dest["_id"]]), SETTINGS)
+    require_copy(keeper, albums["A1"], albums["P"], what="media")
+    with pytest.raises(Forbidden):
+        require_copy(keeper, albums["A1"], albums["P"], what="album")  # no add_album there
     with pytest.raises(Forbidden):
         require_move(reader, albums["A1"], albums["P"], what="media")
     with pytest.raises(NotFound):

@@ -1,0 +1,44 @@
+"""Periodic upkeep of every tenant, run by each service process beside its job workers
+(server/runtime.py): the tmp/ sweep (gallery/intake/tmpsweep.py) at start-up, so a killed
+service's leftovers go at once, and every `tmpsweep.INTERVAL` after."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from gallery.intake import tmpsweep
+from tenants.registry import TenantNotFound
+
+log = logging.getLogger("atrium.maintenance")
+
+
+async def sweep_all(services) -> int:
+    """Sweep every tenant with a storage root; returns how many files were removed."""
+    tenants_dir = services.config.data_dir / "tenants"
+    try:
+        slugs = sorted(await asyncio.to_thread(os.listdir, tenants_dir))
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for slug in slugs:
+        try:
+            ctx = await services.registry.context_for_slug(slug)
+        except TenantNotFound:  # being deleted (deletion removes the root), or not a tenant
+            continue
+        try:
+            removed += (await tmpsweep.sweep_tenant(ctx, services.host_db))["removed"]
+        except Exception:  # one tenant's trouble must not stop the others' sweep
+            log.exception("could not sweep tmp/ of tenant %s", slug)
+    return removed
+
+
+async def run_forever(services) -> None:
+    """The start-up sweep, then one every tmpsweep.INTERVAL."""
+    while True:
+        try:
+            await sweep_all(services)
+        except Exception:  # the next round tries again: upkeep never stops for good
+            log.exception("the tmp/ sweep failed")
+        await asyncio.sleep(tmpsweep.INTERVAL.total_seconds())

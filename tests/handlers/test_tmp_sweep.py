@@ -1,0 +1,114 @@
+"""What interrupted work leaves in a tenant's tmp/ is removed: at the next start what a
+killed service was writing goes at once, files nobody owns go once they are old, live
+uploads keep theirs, and leftovers count in the tenant's usage until they go."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+from gallery.intake import tmpsweep
+from gallery.usage import current_usage
+from tests.client import text
+from tests.handlers.test_tus import MB, Tus, payload
+from tests.service_process import ServiceProcess
+
+
+async def _until(condition, timeout: float):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := await condition()):
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+    return result
+
+
+async def _start_upload(service, browser, path: str, length: int, part: bytes):
+    """A plain upload that promises `length` bytes and sends only `part`, left open."""
+    _reader, writer = await asyncio.open_connection("127.0.0.1", service.port)
+    head = "\r\n".join([
+        f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{service.port}",
+        f"Content-Length: {length}", f"X-XSRFToken: {browser.xsrf()}",
+        f"Cookie: {browser._cookie_header(path.split('?')[0])}", "X-File-Name: cut.txt",
+    ])
+    writer.write((head + "\r\n\r\n").encode() + part)
+    await writer.drain()
+    return writer
+
+
+def _age(path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+async def test_a_killed_services_temp_files_go_at_the_next_start(app, make_gallery):
+    gallery = await make_gallery("alpha")
+    ctx = gallery["ctx"]
+    tmp = ctx.storage.tmp
+    root = await ctx.db.albums.find_one({"parent_id": None})
+    service = ServiceProcess(app.services.config)
+    await service.start()
+    browser = service.browser()
+    await browser.login(gallery["prefix"], gallery["username"], gallery["password"])
+    tus = Tus(browser, gallery["prefix"])
+    # A resumable upload that is still live (its client will come back).
+    upload_id, _ = await tus.create(root["_id"], 2 * MB, "later.txt")
+    assert (await tus.patch(upload_id, 0, payload(MB))).code == 204
+    # A plain upload under way when the service is killed.
+    connection = await _start_upload(
+        service, browser, f"{gallery['prefix']}/api/v1/albums/{root['_id']}/upload",
+        8 * MB, payload(3 * MB),
+    )
+
+    async def receiving():
+        return [p for p in tmp.iterdir() if p.name.endswith(".upload") and p.stat().st_size]
+
+    [cut] = await _until(receiving, timeout=20)
+    await service.kill()
+    connection.close()
+    # Files of unknown writers: one long untouched, one recent; an orphaned tus file.
+    old = tmp / "left-by-an-old-version.zipentry"
+    old.write_bytes(b"x" * 5000)
+    _age(old, tmpsweep.MAX_AGE.total_seconds() + 60)
+    recent = tmp / "another-host.part"
+    recent.write_bytes(b"y" * 7000)
+    orphan = tmp / "tus-0123456789abcdef01234567"
+    orphan.write_bytes(b"z" * 3000)
+    _age(orphan, tmpsweep.TUS_GRACE.total_seconds() + 60)
+    usage = await current_usage(ctx)
+
+    await service.start()
+    try:
+        async def swept():
+            return not cut.exists() and not old.exists() and not orphan.exists()
+
+        await _until(swept, timeout=30)
+        assert recent.exists()
+        assert (tmp / f"tus-{upload_id}").stat().st_size == MB
+        # Until it goes, the leftover counts against the quota; the live upload does not.
+        assert await current_usage(ctx) == usage + 7000
+        # The live upload carries on and completes on the restarted service.
+        browser = service.browser()
+        await browser.login(gallery["prefix"], gallery["username"], gallery["password"])
+        tus = Tus(browser, gallery["prefix"])
+        data = payload(2 * MB)
+        done = await tus.patch(upload_id, MB, data[MB:])
+        assert done.code == 204, text(done)
+        assert done.headers["Upload-Media-Id"]
+    finally:
+        await service.stop()
+
+
+async def test_the_sweep_keeps_what_live_work_owns(app, make_gallery):
+    """In one process: its own files in progress stay, and stay uncounted."""
+    gallery = await make_gallery("beta")
+    ctx = gallery["ctx"]
+    mine = ctx.storage.temp_path(".upload")
+    mine.write_bytes(b"a" * 4000)
+    result = await tmpsweep.sweep_tenant(ctx, app.services.host_db)
+    assert mine.exists() and result["removed"] == 0 and result["unowned_bytes"] == 0
+    # The same file untouched for longer than the bound is stale even though we run.
+    _age(mine, tmpsweep.MAX_AGE.total_seconds() + 60)
+    result = await tmpsweep.sweep_tenant(ctx, app.services.host_db)
+    assert not mine.exists() and result["removed"] == 1

@@ -1,0 +1,195 @@
+"""Schematron rules across language versions (the paper's Defs. 3–5): normal forms, the
+relation of old and new rules, schema facts, well-formedness and hostile rule files."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.xmlcompat.rules_helpers import ALBUM_XSD, sch, write
+from xmlcompat import CompatError, load_language
+from xmlcompat.schematron import RulesError, compare_rules, load_rules
+from xmlcompat.xpath_rules import parse_test, relation, show
+
+
+def _assert(test: str, id_: str | None = None) -> str:
+    return f'<sch:assert test="{test}"{f" id={chr(34)}{id_}{chr(34)}" if id_ else ""}>must hold</sch:assert>'
+
+
+@pytest.fixture
+def album(tmp_path):
+    return write(tmp_path, "album.xsd", ALBUM_XSD)
+
+
+def _compare(tmp_path, old_rules, new_rules, xsd_old, xsd_new=None):
+    old = load_rules(write(tmp_path, "old.sch", sch(*old_rules))) if old_rules else None
+    new = load_rules(write(tmp_path, "new.sch", sch(*new_rules))) if new_rules else None
+    lang_old = load_language(xsd_old)
+    lang_new = load_language(xsd_new or xsd_old)
+    return compare_rules(old, new, lang_old, lang_new, generate=None, witness_dir=tmp_path / "w")
+
+
+def _one(findings, rule=None):
+    found = [f for f in findings if rule is None or f.rule == rule]
+    assert len(found) == 1, findings
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ("x > 0", "x >= 0", "weaker"),
+        ("x >= 0", "x > 0", "stronger"),
+        ("a = 1", "a = 1 or b = 2", "weaker"),  # an or operand added
+        ("a = 1 and b = 2", "b = 2", "weaker"),  # an and operand removed
+        ("not(a and b)", "not(a) or not(b)", "equivalent"),  # de Morgan
+        ("1 < count(a)", "count(a) > 1", "equivalent"),  # comparison turned around
+        ("not(count(a) > 1)", "count(a) <= 1", "equivalent"),  # numbers that cannot be NaN
+        ("count(x) >= 1", "x", "equivalent"),
+        ("b and (a or c)", "(c or a) and b", "equivalent"),  # commutativity and flattening
+        ("string-length(t) > 3", "string-length(t) >= 3", "weaker"),  # integers: > 3 is >= 4
+        ("x = 'on'", "x = 'on' or x = 'off'", "weaker"),
+        ("x > 0", "y > 0", "unknown"),
+    ],
+)
+def test_relation_of_old_and_new_tests(old, new, expected):
+    assert relation(parse_test(old, {})[0], parse_test(new, {})[0]) == expected
+
+
+def test_negated_comparison_on_a_node_set_is_not_turned_around():
+    # not(@size <= 0) also holds when there is no @size; @size > 0 does not
+    term, _ = parse_test("not(@size <= 0)", {})
+    assert show(term) == "not(@size <= 0)"
+    assert relation(term, parse_test("@size > 0", {})[0]) == "unknown"
+
+
+def test_every_to_some_is_weaker_only_where_the_schema_requires_the_element(tmp_path, album):
+    every = ("album", _assert("not(photo[not(@size &gt; 0)])"))
+    some = ("album", _assert("photo[@size &gt; 0]"))
+    f = _one(_compare(tmp_path, [every], [some], album))
+    assert (f.rule, f.backward) == ("RULE_WEAKENED", True), f  # photo has minOccurs="1"
+    every_cover = ("album", _assert("not(cover[not(. != '')])"))
+    some_cover = ("album", _assert("cover[. != '']"))
+    f = _one(_compare(tmp_path, [every_cover], [some_cover], album))
+    assert f.rule == "RULE_UNKNOWN" and f.backward is not True, f  # cover is optional
+
+
+def test_weakened_and_equivalent_rules_are_backward_compatible(tmp_path, album):
+    findings = _compare(
+        tmp_path,
+        [("photo", _assert("@size &gt; 0", "size") + _assert("caption and @size &gt; 10"))],
+        [("photo", _assert("@size &gt;= 0", "size") + _assert("@size &gt; 10"))],
+        album,
+    )
+    assert sorted((f.rule, f.backward) for f in findings) == [
+        ("RULE_WEAKENED", True),
+        ("RULE_WEAKENED", True),
+    ]
+
+
+def test_a_new_count_limit_the_grammar_already_imposes_is_harmless(tmp_path, album):
+    f = _one(_compare(tmp_path, [], [("album", _assert("count(title) &lt;= 1"))], album))
+    assert (f.rule, f.backward) == ("RULE_ADDED", True), f
+    assert "implied" in f.detail
+    f = _one(_compare(tmp_path, [], [("album", _assert("not(count(photo) &gt; 4)"))], album))
+    assert (f.rule, f.backward) == ("RULE_ADDED", True), f  # photo maxOccurs="4"
+    f = _one(_compare(tmp_path, [], [("album", _assert("count(photo) &lt;= 3"))], album))
+    assert f.rule == "RULE_ADDED" and f.backward is not True, f
+
+
+def test_removed_rule_is_compatible_and_report_reads_as_negated_assert(tmp_path, album):
+    f = _one(_compare(tmp_path, [("album", _assert("title"))], [], album))
+    assert (f.rule, f.backward) == ("RULE_REMOVED", True)
+    report = '<sch:report test="count(photo) &gt; 2">too many</sch:report>'
+    f = _one(
+        _compare(tmp_path, [("album", report)], [("album", _assert("count(photo) &lt;= 2"))], album)
+    )
+    assert (f.rule, f.backward) == ("RULE_EQUIVALENT", True), f
+
+
+def test_let_variables_are_substituted(tmp_path, album):
+    old = ("photo", '<sch:let name="least" value="0"/>' + _assert("@size &gt; $least"))
+    f = _one(_compare(tmp_path, [old], [("photo", _assert("@size &gt; 0"))], album))
+    assert (f.rule, f.backward) == ("RULE_EQUIVALENT", True), f
+
+
+def test_rules_are_paired_by_id_before_position(tmp_path, album):
+    old = [("photo", _assert("@size &gt; 5", "big") + _assert("caption", "captioned"))]
+    new = [("photo", _assert("caption or @public", "captioned") + _assert("@size &gt; 1", "big"))]
+    findings = _compare(tmp_path, old, new, album)
+    assert sorted(f.rule for f in findings) == ["RULE_WEAKENED", "RULE_WEAKENED"], findings
+    assert all(f.old_location and f.backward for f in findings)
+
+
+def test_rule_paths_unknown_to_the_new_schema_are_reported(tmp_path, album):
+    new_xsd = write(
+        tmp_path,
+        "album2.xsd",
+        ALBUM_XSD.replace('<xs:element name="cover" type="xs:string" minOccurs="0"/>', ""),
+    )
+    old = [("album", _assert("not(cover) or title"))]
+    new = [("album", _assert("not(cover) or title")), ("photo", _assert("not(@colour) or @size"))]
+    findings = _compare(tmp_path, old, new, album, new_xsd)
+    unknown = [f for f in findings if f.rule == "RULE_PATH_UNKNOWN"]
+    details = sorted(f.detail for f in unknown)
+    assert len(unknown) == 3, (
+        findings
+    )  # new rule with cover, new rule with @colour, old rule with cover
+    assert any("@colour" in d and "not well-formed" in d for d in details)
+    assert any("cover" in d and "no longer applies" in d for d in details)
+
+
+def test_unreadable_xpath_makes_the_relation_unknown_never_compatible(tmp_path, album):
+    f = _one(
+        _compare(
+            tmp_path,
+            [("album", _assert("title"))],
+            [("album", _assert("title and system-property('xsl:vendor')"))],
+            album,
+        )
+    )
+    assert f.backward is not True, f
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "<sch:schema xmlns:sch='http://purl.oclc.org/dsdl/schematron'><sch:pattern>",
+            "not well-formed",
+        ),
+        (
+            """<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">
+<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>
+<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron"><sch:title>&d;</sch:title></sch:schema>""",
+            "entity declarations are refused",
+        ),
+        (
+            """<?xml version="1.0"?><!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron"><sch:title>&x;</sch:title></sch:schema>""",
+            "entity declarations are refused",
+        ),
+        (
+            SCH_ABSTRACT := """<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron">
+<sch:pattern abstract="true" id="table"><sch:rule context="$table"><sch:assert test="$row">r</sch:assert>
+</sch:rule></sch:pattern><sch:pattern is-a="table"><sch:param name="table" value="album"/>
+<sch:param name="row" value="photo"/></sch:pattern></sch:schema>""",
+            "abstract patterns are not supported",
+        ),
+        (
+            '<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2"/>',
+            "xslt2",
+        ),
+        (
+            '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"/>',
+            "not an ISO Schematron schema",
+        ),
+    ],
+)
+def test_bad_rule_files_are_refused_in_one_line_naming_the_file(tmp_path, album, text, message):
+    path = write(tmp_path, "bad.sch", text)
+    with pytest.raises(RulesError) as info:
+        load_rules(path)
+    line = str(info.value)
+    assert str(path) in line and message in line and "\n" not in line
+    with pytest.raises(CompatError, match=message):  # and through the language loader
+        load_language(album, path)

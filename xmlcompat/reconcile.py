@@ -1,0 +1,98 @@
+"""Making the change list agree with the exact verdicts (see xmlcompat/changes.py)."""
+
+from __future__ import annotations
+
+from xmlcompat.changes import Change, _local
+from xmlcompat.decide import Decider
+
+
+def _target(fail) -> str:
+    """The element path the witness exercises most precisely (the offending child/attribute)."""
+    leaf = fail.leaf()
+    path = fail.path()
+    if leaf.kind == "unexpected" and leaf.word:
+        return f"{path}/{_local(leaf.word[-1][1])}"
+    if leaf.kind in ("attr-missing", "attr-unexpected", "attr-value"):
+        name = leaf.omit_attr or (leaf.attr[0] if leaf.attr else "")
+        return f"{path}/@{_local(name)}"
+    return path
+
+
+def reconcile(report, lang_a, lang_b, fails: dict) -> None:
+    """Make the change list agree with the exact verdicts (see the module docstring)."""
+    changes = report.changes
+    # 1. refactorings: per pair of declarations whose languages are equal both ways
+    verdict_cache: dict = {}
+    inverse = {v: k for k, v in report.ns_map.items()}
+    for c in changes:
+        if c.pair is None:
+            continue
+        key = (id(c.pair[0]), id(c.pair[1]))
+        if key not in verdict_cache:
+            da, db = c.pair
+            fwd_dec, back_dec = Decider(lang_a, lang_b, report.ns_map), Decider(lang_b, lang_a, inverse)
+            equal = (back_dec.elements(db, da, db.name) is None and not back_dec.unknown
+                     and fwd_dec.elements(da, db, da.name) is None and not fwd_dec.unknown)
+            verdict_cache[key] = equal
+        if verdict_cache[key]:
+            c.backward = c.forward = True
+            c.refactoring = True
+    # 2. a compatible direction has no incompatible change
+    for direction in ("backward", "forward"):
+        result = getattr(report, direction)
+        if result is not None and result.verdict == "compatible":
+            for c in changes:
+                if getattr(c, direction) is False:
+                    setattr(c, direction, True)
+                    c.refactoring = c.refactoring or (c.backward and c.forward) is True
+    if report.backward and report.forward and report.backward.verdict == report.forward.verdict == "compatible":
+        for c in changes:
+            c.refactoring = True
+    # 3. an incompatible direction points at the change(s) its witness exercises
+    for direction in ("backward", "forward"):
+        result, fail = getattr(report, direction), fails.get(direction)
+        if result is None or result.verdict != "incompatible" or fail is None:
+            continue
+        target = _target(fail)
+        if direction == "forward":
+            hits = [c for c in changes if c.path and _same_path(c.path, target, report, True)]
+        else:
+            hits = [c for c in changes if c.path and _same_path(c.path, target, report, False)]
+        hits = [c for c in hits if getattr(c, direction) is not True] or hits
+        if not hits:
+            leaf = fail.leaf()
+            c = Change(leaf.rule, target + (f" ({leaf.loc_b or leaf.loc_a})" if leaf.loc_b or leaf.loc_a else ""),
+                       None, None, leaf.message, path=target)
+            changes.append(c)
+            hits = [c]
+        for c in hits:
+            setattr(c, direction, False)
+            c.refactoring = False
+            c.witnessed.append(direction)
+
+
+def _same_path(change_path: str, target: str, report, forward: bool) -> bool:
+    """Change paths are written with the old version's names; a forward witness is a
+    document of the new version, so its path may carry new names (renames, moves)."""
+    if change_path == target:
+        return True
+    if forward:
+        # compare name by name, allowing any step to be a rename recorded in the changes
+        renames = {}
+        for c in report.changes:
+            if c.rule in ("ELEMENT_RENAMED", "ROOT_ELEMENT_RENAMED") and " → " in c.detail:
+                old, new = c.detail.split(" → ", 1)
+                renames[new] = old
+        steps = [renames.get(s, s) for s in target.split("/")]
+        if "/".join(steps) == change_path:
+            return True
+        if " → " in report_detail_for(change_path, report):
+            return report_detail_for(change_path, report).split(" → ")[1].endswith(target)
+    return False
+
+
+def report_detail_for(path: str, report) -> str:
+    for c in report.changes:
+        if c.path == path and c.rule == "ELEMENT_MOVED":
+            return c.detail
+    return ""
