@@ -93,10 +93,13 @@ async def count_attempt(
     coll = db[collection]
     # A window that ended (and no lock running) starts again from zero. Two requests may
     # both reset it; the filter stops a reset once either has moved `since` on.
+    fresh = {"$set": {"count": 0, "since": now, "locked_until": NEVER}}
     await coll.update_one(
-        {"_id": key, "since": {"$lt": now - window}, "locked_until": {"$lt": now}},
-        {"$set": {"count": 0, "since": now, "locked_until": NEVER}},
+        {"_id": key, "since": {"$lt": now - window}, "locked_until": {"$lt": now}}, fresh
     )
+    # A lock that ran out starts the count again too, even inside the window (a lock
+    # shorter than the window would otherwise last as long as the window).
+    await coll.update_one({"_id": key, "locked_until": {"$gt": NEVER, "$lt": now}}, fresh)
     for _ in range(2):
         doc = await coll.find_one_and_update(
             {"_id": key}, {"$inc": {"count": 1}}, return_document=ReturnDocument.AFTER
