@@ -28,7 +28,7 @@ async def sweep_all(services) -> int:
         except TenantNotFound:  # being deleted (deletion removes the root), or not a tenant
             continue
         try:
-            removed += (await tmpsweep.sweep_tenant(ctx, services.host_db))["removed"]
+            removed += (await tmpsweep.sweep_tenant(ctx, services))["removed"]
         except Exception:  # one tenant's trouble must not stop the others' sweep
             log.exception("could not sweep tmp/ of tenant %s", slug)
     return removed
