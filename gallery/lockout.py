@@ -31,6 +31,8 @@ from gallery.users import username_key
 
 IP_ATTEMPTS = 20
 IP_WINDOW = timedelta(minutes=15)
+# Longer than any window (the lockout window setting goes up to a day).
+STALE = timedelta(days=2)
 # "Not locked": a real datetime rather than null, so one range query covers both cases.
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -109,9 +111,12 @@ async def count_attempt(
         try:
             doc = {"_id": key, "count": 1, "since": now, "locked_until": NEVER}
             await coll.insert_one(doc)
-            return doc
         except DuplicateKeyError:
             continue  # a parallel first attempt made it: count on it
+        # Each new name or address adds a counter: those whose every window ended long
+        # ago (and whose lock ran out) go, so guessing names cannot grow the collection.
+        await coll.delete_many({"since": {"$lt": now - STALE}, "locked_until": {"$lt": now}})
+        return doc
     raise RuntimeError(f"login counter {key} could not be taken")
 
 

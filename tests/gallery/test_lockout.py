@@ -42,3 +42,16 @@ async def test_a_window_that_ended_starts_the_count_again(services):
     )
     attempt = await lockout.begin_attempt(db, "name:trudy", "192.0.2.7", LIMITS)
     assert attempt.count == 1 and await attempt.failed() is None
+
+
+async def test_guessed_names_do_not_pile_up(services):
+    db = services.host_db
+    for name in ("old1", "old2", "recent"):
+        await _fail(db, f"name:{name}")
+    await db.login_attempts.update_many(
+        {"_id": {"$in": ["name:old1", "name:old2"]}},
+        {"$set": {"since": datetime.now(UTC) - timedelta(days=3)}},
+    )
+    await _fail(db, "name:newcomer")
+    left = {d["_id"] for d in await db.login_attempts.find({}, {"_id": 1}).to_list()}
+    assert left == {"name:recent", "name:newcomer", "address:192.0.2.7"}
