@@ -13,7 +13,7 @@ from gallery.albums import child_albums, root_album, viewable_album
 from gallery.errors import Invalid, NotFound
 from gallery.listing import list_album_media
 from gallery.permissions import can, require
-from handlers.api_base import PAGE_QUERY, ApiHandler, operation
+from handlers.api_base import ID_SCHEMA, PAGE_QUERY, ApiHandler, enum_query, operation
 
 ID = r"([^/]+)"
 
@@ -205,10 +205,14 @@ _ALBUM_FIELDS = {
 _TARGET = {
     "type": "object",
     "required": ["parent_id"],
-    "properties": {"parent_id": {"type": "string"}},
+    "properties": {"parent_id": ID_SCHEMA},
 }
 _P = ("album_id",)
-_SORTED_PAGE = (*PAGE_QUERY, "sort", "dir:integer")
+_SORTED_PAGE = (
+    *PAGE_QUERY,
+    enum_query("sort", ("position", "title", "date_taken", "date_added", "file_name")),
+    enum_query("dir", (1, -1), "integer"),
+)
 
 OPENAPI = {
     "/api/v1/albums": {
@@ -220,7 +224,7 @@ OPENAPI = {
             body={
                 **_ALBUM_FIELDS,
                 "required": ["parent_id", "title"],
-                "properties": {**_ALBUM_FIELDS["properties"], "parent_id": {"type": "string"}},
+                "properties": {**_ALBUM_FIELDS["properties"], "parent_id": ID_SCHEMA},
             },
             tag="albums",
         ),
@@ -271,7 +275,8 @@ OPENAPI = {
                 "200": {
                     "description": "text/event-stream of `media` and `done` events",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}},
-                }
+                },
+                "404": {"$ref": "#/components/responses/Error"},
             },
         ),
     },

@@ -8,7 +8,7 @@ from gallery.errors import Invalid
 from gallery.ids import is_id
 from gallery.media import viewable_media
 from gallery.permissions import visible_media_query
-from handlers.api_base import ApiHandler, operation
+from handlers.api_base import IDS_PATTERN, ApiHandler, operation
 
 ID = r"([^/]+)"
 MAX_IDS = 200
@@ -121,7 +121,10 @@ OPENAPI = {
     "/api/v1/media": {
         "get": operation(
             "Several media objects at once (poll pending ones)",
-            query=("ids", "fields"),
+            query=(
+                {"name": "ids", "required": True, "schema": {"type": "string", "pattern": IDS_PATTERN}},
+                "fields",
+            ),
             tag="media",
         )
     },

@@ -173,6 +173,8 @@ class BaseHandler(tornado.web.RequestHandler):
     def write_error(self, status_code: int, **kwargs) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         code, message, fields = self.error_message(status_code, exc)
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         if self.is_api or "application/json" in self.request.headers.get("Accept", "") and "text/html" not in self.request.headers.get("Accept", ""):
             error = {"code": code, "message": message}
             if fields:
@@ -181,6 +183,23 @@ class BaseHandler(tornado.web.RequestHandler):
             self.finish(json.dumps({"error": error}))
             return
         self.render_error_page(status_code, message)
+
+    def check_xsrf_cookie(self) -> None:
+        # A method the handler does not implement is a 405 whatever the token (Tornado would
+        # check the token first and answer 403).
+        if self.request.method not in self.allowed_methods():
+            raise tornado.web.HTTPError(405)
+        super().check_xsrf_cookie()
+
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        """The methods this handler implements (the Allow header of a 405): TRACE, CONNECT
+        and any other method it does not define are refused with 405."""
+        unimplemented = tornado.web.RequestHandler._unimplemented_method
+        return [
+            m for m in cls.SUPPORTED_METHODS
+            if getattr(cls, m.lower(), unimplemented) is not unimplemented
+        ]
 
     def render_error_page(self, status_code: int, message: str) -> None:
         self.render(
