@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import tornado.web
+from pymongo.errors import ConnectionFailure
 from tornado.httputil import parse_cookie
 from tornado.web import create_signed_value, decode_signed_value
 
@@ -32,6 +33,9 @@ from tenants.urls import mail_urls as trusted_mail_urls
 log = logging.getLogger("atrium.web")
 
 SESSION_COOKIE = "atrium_session"
+#: Retry-After of a 503 while the database is unreachable: about one restart of the
+#: embedded database (server/embedded_db.py).
+DB_RETRY_AFTER_SECONDS = 5
 XSRF_COOKIE = "_xsrf"  # Tornado's default name, which static/js reads
 
 STATUS_TITLES = {
@@ -139,6 +143,12 @@ class BaseHandler(tornado.web.RequestHandler):
         if isinstance(e, TenantNotFound) and not self._finished:
             self.send_error(404, exc_info=sys.exc_info())
             return
+        if isinstance(e, ConnectionFailure) and not self._finished:
+            # The database is down or restarting (server/embedded_db.py supervises the
+            # embedded one): the client may retry, so 503, one log line and no event record.
+            log.warning("%s %s: database unreachable (%s)", self.request.method, self.request.uri, type(e).__name__)
+            self.send_error(503, exc_info=sys.exc_info())
+            return
         super()._handle_request_exception(e)
 
     def log_exception(self, typ, value, tb) -> None:
@@ -164,6 +174,8 @@ class BaseHandler(tornado.web.RequestHandler):
             return _code_for(status), exc.log_message % exc.args if exc.args else exc.log_message, {}
         if isinstance(exc, TenantNotFound):
             return "not_found", "There is no gallery at this address.", {}
+        if isinstance(exc, ConnectionFailure):
+            return "unavailable", "The gallery's database is not reachable right now; try again in a few seconds.", {}
         if status >= 500:
             event = getattr(self, "_event_id", None)
             suffix = f" (event {event})" if event else ""
@@ -173,6 +185,8 @@ class BaseHandler(tornado.web.RequestHandler):
     def write_error(self, status_code: int, **kwargs) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         code, message, fields = self.error_message(status_code, exc)
+        if isinstance(exc, ConnectionFailure):
+            self.set_header("Retry-After", str(DB_RETRY_AFTER_SECONDS))
         if status_code == 405:
             self.set_header("Allow", ", ".join(self.allowed_methods()))
         if self.is_api or "application/json" in self.request.headers.get("Accept", "") and "text/html" not in self.request.headers.get("Accept", ""):

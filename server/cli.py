@@ -77,11 +77,21 @@ async def serve(config, ready: asyncio.Event | None = None, stop: asyncio.Event 
 async def _serve(config, ready: asyncio.Event | None, stop: asyncio.Event | None) -> None:
     from server.app import make_app
     from server.runtime import start_background, stop_background
+    from pymongo.errors import PyMongoError
+
     from server.services import bounded, build_services
     from tenants.host_admins import setup_token
 
     services = await build_services(config)
     server = None
+    # From here on SIGTERM means a clean, bounded shutdown, even while starting.
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
     try:
         app = make_app(services)
         try:
@@ -101,16 +111,13 @@ async def _serve(config, ready: asyncio.Event | None, stop: asyncio.Event | None
         await start_background(services)
         base = config.server.public_url or f"http://{_display_host(config)}:{config.server.port}"
         log.info("Atrium is listening on %s (host console: %s/_host/)", base, base)
-        token = await setup_token(services.host_db)
+        try:
+            token = await setup_token(services.host_db)
+        except PyMongoError as exc:  # the database died just now: its supervisor restarts it
+            log.warning("could not check for a host admin (%s)", type(exc).__name__)
+            token = None
         if token:
             log.warning("No host admin yet. Create the first one here (link works once): %s/_host/setup?token=%s", base, token)
-        stop = stop or asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):
-                pass
         if ready is not None:
             ready.set()
         await stop.wait()
