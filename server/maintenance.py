@@ -36,6 +36,12 @@ async def sweep_all(services) -> int:
 
 async def run_forever(services) -> None:
     """The start-up sweep, then one every tmpsweep.INTERVAL."""
+    try:  # restores killed before their switch left a staging tenant (tenants/restore.py)
+        from tenants.restore import clean_leftovers
+
+        await clean_leftovers(services.registry)
+    except Exception:
+        log.exception("could not clean up after interrupted restores")
     while True:
         try:
             await sweep_all(services)
