@@ -372,6 +372,7 @@ async def run_import_job(job) -> dict:
     # is stored before the ZIP goes, so a re-run after a kill right here still has it.
     await job.queue.jobs.update_one({"_id": job.job["_id"]}, {"$set": {"result": result}})
     await asyncio.to_thread(_unlink, path)
+    await failpoints.reached("zipimport.finished")
     return result
 
 
