@@ -5,8 +5,8 @@ and `operation()` for the OpenAPI description each API module declares next to i
 from __future__ import annotations
 
 from gallery.errors import Invalid
-from gallery.numbers import bounded_int
 from gallery.media import has_distinct_original, may_view_original
+from gallery.numbers import bounded_int
 from gallery.permissions import Viewer, can, viewer_for
 from handlers.base import TenantHandler
 from media.dates import taken_of

@@ -29,12 +29,30 @@ async def test_the_api_behaves_as_its_openapi_document_says(app, make_gallery, t
     prefix = gallery["prefix"]
     cookies = browser._cookie_header(f"{prefix}/api/v1/")
     process = await asyncio.create_subprocess_exec(
-        str(ST), "--config-file", str(HERE / "openapi" / "schemathesis.toml"), "run", f"{app.base}{prefix}/api/v1/openapi.json",
-        "--checks", "all", "--max-examples", str(EXAMPLES), "--seed", str(SEED),
-        "--workers", "1", "--no-shrink", "--request-timeout", "10",
-        "-H", f"Cookie: {cookies}", "-H", f"X-XSRFToken: {browser.xsrf(prefix + '/')}",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.handlers.openapi.hooks"}, cwd=ROOT,
+        str(ST),
+        "--config-file",
+        str(HERE / "openapi" / "schemathesis.toml"),
+        "run",
+        f"{app.base}{prefix}/api/v1/openapi.json",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(EXAMPLES),
+        "--seed",
+        str(SEED),
+        "--workers",
+        "1",
+        "--no-shrink",
+        "--request-timeout",
+        "10",
+        "-H",
+        f"Cookie: {cookies}",
+        "-H",
+        f"X-XSRFToken: {browser.xsrf(prefix + '/')}",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.handlers.openapi.hooks"},
+        cwd=ROOT,
     )
     output, _ = await process.communicate()
     print(output.decode(errors="replace")[-20000:])
