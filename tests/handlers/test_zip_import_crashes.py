@@ -103,3 +103,39 @@ async def test_a_zip_import_killed_midway_resumes_after_a_restart_without_duplic
         await _until(tmp_is_clean, timeout=10)
     finally:
         await service.stop()
+
+
+async def test_a_client_that_drops_an_inline_import_gets_its_report_on_retry(app, make_gallery):
+    """The connection drops while the service imports (the service lives on): the import
+    finishes, and the client's retry of the same ZIP answers with that import's report."""
+    gallery = await make_gallery("beta")
+    ctx = gallery["ctx"]
+    root = await ctx.db.albums.find_one({"parent_id": None})
+    archive = make_zip([(f"walk/day{i:03d}.txt", _diary(i)) for i in range(FILES)])
+    path = f"{gallery['prefix']}/api/v1/albums/{root['_id']}/upload?zip=1&name=walk.zip"
+    browser = app.browser()
+    await browser.login(gallery["prefix"], gallery["username"], gallery["password"])
+    _reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
+    head = "\r\n".join([
+        f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{app.port}",
+        f"Content-Length: {len(archive)}", f"X-XSRFToken: {browser.xsrf()}",
+        f"Cookie: {browser._cookie_header(path.split('?')[0])}",
+    ])
+    writer.write((head + "\r\n\r\n").encode() + archive)
+    await writer.drain()
+
+    async def importing():
+        return await ctx.db.media.count_documents({}) > 0
+
+    await _until(importing, timeout=30)
+    writer.close()  # gone before the answer
+    again = await browser.api("POST", path, body=archive)
+    assert again.code == 200, text(again)
+    body = json.loads(again.body)
+    assert body["imported"] == FILES
+    jobs = await app.services.host_db.jobs.find({"tenant": ctx.slug, "kind": "zip.import"}).to_list()
+    assert [j["_id"] for j in jobs] == [body["job"]["id"]] and jobs[0]["state"] == "done"
+    names = Counter(m["file_name"] for m in await ctx.db.media.find({}).to_list())
+    assert names == Counter(f"day{i:03d}.txt" for i in range(FILES))
+    report = json.loads((await browser.get(body["job"]["url"])).body)
+    assert report["job"]["result"]["imported"] == FILES
