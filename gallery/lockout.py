@@ -87,7 +87,12 @@ def address_key(ip: str) -> str:
 
 
 async def count_attempt(
-    db, key: str, window: timedelta, now: datetime | None = None, *, collection: str = "login_attempts"
+    db,
+    key: str,
+    window: timedelta,
+    now: datetime | None = None,
+    *,
+    collection: str = "login_attempts",
 ) -> dict:
     """Count one attempt; the counter as it is after this attempt's `$inc` (its `count` is
     this attempt's place in the window: decide on it, not on a separate read)."""
