@@ -173,6 +173,18 @@ def judge(pair: Pair, lang_cache: dict, samples: int = 120) -> dict:
     r["check_s"] = time.perf_counter() - t0
     back = report.backward
     r["verdict"] = back.verdict
+    if back.verdict == "compatible" and doc is not None:
+        # refuted only through xsi:type naming a declared type? (issue 13 counts renamed and
+        # anonymous↔named types as language-preserving, which holds only without that)
+        again, _ = refute(
+            pair.a,
+            schema_a,
+            schema_b,
+            samples=samples,
+            to_b=lambda d: _mapped(d, ns_map),
+            self_xsi_type=False,
+        )
+        r["refuted_without_self_xsi_type"] = again is not None
     r["witness_ok"] = None
     if back.verdict == "incompatible":
         r["witness_ok"] = bool(back.witness) and _witness_ok(

@@ -73,7 +73,8 @@ NUMERIC = {
 class Sampler:
     """Random instances of one XSD schema set ({file name: lxml root})."""
 
-    def __init__(self, files: dict):
+    def __init__(self, files: dict, self_xsi_type: bool = True):
+        self.self_xsi_type = self_xsi_type  # may xsi:type name an element's own declared type
         self.g: dict[tuple[str, str], dict] = {
             k: {}
             for k in (
@@ -153,11 +154,13 @@ class Sampler:
                 ctype = self.g["complexType"][chosen]
                 # xsi:type may name the declared type itself: valid, and it ties the document
                 # to the type's name (a renamed type no longer accepts it)
-                el.set(f"{{{XSI}}}type", self.prefixed(el, chosen))
+                if chosen != tq or self.self_xsi_type:
+                    el.set(f"{{{XSI}}}type", self.prefixed(el, chosen))
             self.fill(el, ctype, depth)
         else:
             st = self.simple_of(decl)
-            if not isinstance(st, str) and st is not None and st.get("name") and rng.random() < 0.2:
+            named = not isinstance(st, str) and st is not None and st.get("name")
+            if named and self.self_xsi_type and rng.random() < 0.2:
                 el.set(
                     f"{{{XSI}}}type",
                     self.prefixed(el, "{{{}}}{}".format(self.tns(st), st.get("name"))),
@@ -445,10 +448,12 @@ def refute(
     samples: int = 120,
     seed: int = 0,
     to_b=None,
+    self_xsi_type: bool = True,
 ) -> tuple[etree._ElementTree | None, int]:
     """(a document valid under A and invalid under B, or None; how many valid A documents tried).
-    `to_b` renames a document into B's namespaces when the versions map one to the other."""
-    sampler = Sampler(files_a)
+    `to_b` renames a document into B's namespaces when the versions map one to the other;
+    `self_xsi_type=False` never writes an xsi:type naming the element's own declared type."""
+    sampler = Sampler(files_a, self_xsi_type)
     rng = random.Random(seed)
     valid = 0
     for _ in range(samples * 3):
