@@ -11,10 +11,11 @@
     <xsl:attribute name="format">2</xsl:attribute>
   </xsl:template>
   <xsl:template match="b:media/b:file-name">
-    <b:original name="{.}">
+    <xsl:element name="original" namespace="urn:atrium:backup">
+      <xsl:attribute name="name"><xsl:value-of select="."/></xsl:attribute>
       <xsl:if test="../b:mime"><xsl:attribute name="mime"><xsl:value-of select="../b:mime"/></xsl:attribute></xsl:if>
       <xsl:for-each select="../b:original/@*"><xsl:copy/></xsl:for-each>
-    </b:original>
+    </xsl:element>
   </xsl:template>
   <xsl:template match="b:media/b:mime|b:media/b:original"/>
 </xsl:stylesheet>
