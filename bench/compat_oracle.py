@@ -11,14 +11,9 @@ import random
 import re
 from decimal import Decimal
 
-try:
-    from re import _constants as sre_c
-    from re import _parser as sre_parse
-except ImportError:  # pragma: no cover
-    import sre_constants as sre_c
-    import sre_parse
-
 from lxml import etree
+
+from bench.compat_regex import regex_sample
 
 XS = "http://www.w3.org/2001/XMLSchema"
 Q = f"{{{XS}}}"
@@ -75,61 +70,11 @@ NUMERIC = {
 }
 
 
-def _regex_sample(pattern: str, rng: random.Random) -> str | None:
-    try:
-        tree = sre_parse.parse(pattern.replace("\\i", "[A-Za-z_]").replace("\\c", "[A-Za-z0-9_.-]"))
-    except (re.error, ValueError, TypeError, OverflowError):  # a pattern Python cannot read
-        return None
-
-    def gen(items) -> str:
-        out = []
-        for op, av in items:
-            if op == sre_c.LITERAL:
-                out.append(chr(av))
-            elif op == sre_c.NOT_LITERAL:
-                out.append("q" if chr(av) != "q" else "r")
-            elif op == sre_c.ANY:
-                out.append("z")
-            elif op == sre_c.IN:
-                chars = []
-                negate = False
-                for kind, v in av:
-                    if kind == sre_c.NEGATE:
-                        negate = True
-                    elif kind == sre_c.LITERAL:
-                        chars.append(chr(v))
-                    elif kind == sre_c.RANGE:
-                        chars.extend(chr(c) for c in range(v[0], min(v[1], v[0] + 60) + 1))
-                    elif kind == sre_c.CATEGORY:
-                        chars.extend(
-                            {
-                                sre_c.CATEGORY_DIGIT: "0123456789",
-                                sre_c.CATEGORY_SPACE: " ",
-                                sre_c.CATEGORY_WORD: "abcXYZ_1",
-                            }.get(v, "k")
-                        )
-                if negate:
-                    chars = [c for c in "abcxyz019 -" if c not in chars]
-                out.append(rng.choice(chars) if chars else "a")
-            elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
-                low, high, sub = av
-                high = min(high, low + 4)
-                out.extend(gen(sub) for _ in range(rng.randint(low, high)))
-            elif op == sre_c.SUBPATTERN:
-                out.append(gen(av[-1]))
-            elif op == sre_c.BRANCH:
-                out.append(gen(rng.choice(av[1])))
-            elif op == sre_c.CATEGORY:
-                out.append({sre_c.CATEGORY_DIGIT: "7", sre_c.CATEGORY_SPACE: " "}.get(av, "w"))
-        return "".join(out)
-
-    return gen(tree)
-
-
 class Sampler:
     """Random instances of one XSD schema set ({file name: lxml root})."""
 
-    def __init__(self, files: dict):
+    def __init__(self, files: dict, self_xsi_type: bool = True):
+        self.self_xsi_type = self_xsi_type  # may xsi:type name an element's own declared type
         self.g: dict[tuple[str, str], dict] = {
             k: {}
             for k in (
@@ -209,11 +154,13 @@ class Sampler:
                 ctype = self.g["complexType"][chosen]
                 # xsi:type may name the declared type itself: valid, and it ties the document
                 # to the type's name (a renamed type no longer accepts it)
-                el.set(f"{{{XSI}}}type", self.prefixed(el, chosen))
+                if chosen != tq or self.self_xsi_type:
+                    el.set(f"{{{XSI}}}type", self.prefixed(el, chosen))
             self.fill(el, ctype, depth)
         else:
             st = self.simple_of(decl)
-            if not isinstance(st, str) and st is not None and st.get("name") and rng.random() < 0.2:
+            named = not isinstance(st, str) and st is not None and st.get("name")
+            if named and self.self_xsi_type and rng.random() < 0.2:
                 el.set(
                     f"{{{XSI}}}type",
                     self.prefixed(el, "{{{}}}{}".format(self.tns(st), st.get("name"))),
@@ -420,7 +367,7 @@ class Sampler:
         facets = {etree.QName(f).localname: f.get("value") for f in r if isinstance(f.tag, str)}
         candidates = [self.value(base, depth + 1) for _ in range(4)]
         if "pattern" in facets:
-            candidates = [_regex_sample(facets["pattern"], rng) or "p" for _ in range(4)]
+            candidates = [regex_sample(facets["pattern"], rng) or "p" for _ in range(4)]
         candidates += self.edges(facets)
         good = [c for c in candidates if self.fits(c, facets)]
         return rng.choice(good) if good else candidates[0]
@@ -501,10 +448,12 @@ def refute(
     samples: int = 120,
     seed: int = 0,
     to_b=None,
+    self_xsi_type: bool = True,
 ) -> tuple[etree._ElementTree | None, int]:
     """(a document valid under A and invalid under B, or None; how many valid A documents tried).
-    `to_b` renames a document into B's namespaces when the versions map one to the other."""
-    sampler = Sampler(files_a)
+    `to_b` renames a document into B's namespaces when the versions map one to the other;
+    `self_xsi_type=False` never writes an xsi:type naming the element's own declared type."""
+    sampler = Sampler(files_a, self_xsi_type)
     rng = random.Random(seed)
     valid = 0
     for _ in range(samples * 3):

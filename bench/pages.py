@@ -12,14 +12,18 @@ multi-process Python client): p50/p99 latency and requests per second of
 - the media page;
 - the authorizing thumbnail handler (/media/<id>/thumbnail) and, side by side in the
   same run, Tornado's plain StaticFileHandler serving the same file from a second
-  tiny Tornado process.
+  tiny Tornado process;
+- mixed anonymous traffic (album and media pages, thumbnails, API listings and media
+  reads over 20 items of each; every request a random one) at 20 and at 200
+  connections: p50, p99, errors (non-2xx/3xx and socket errors), req/s.
 
 Targets: album page p99 < 60 ms, the 10,000 album within 1.2x of the 60 album, the
-thumbnail handler at least 0.5x the StaticFileHandler's requests per second. The
+thumbnail handler at least 0.5x the StaticFileHandler's requests per second, the album
+media API within 3x of the album page's CPU per request, no errors in mixed traffic. The
 machine's load average is printed: on a shared machine compare rows of one run.
 
     python -m bench.pages [--big 10000] [--small 60] [--duration 5] [--clients 20]
-                          [--client auto|wrk|python]
+                          [--mixed-clients 200] [--client auto|wrk|python]
 """
 
 from __future__ import annotations
@@ -165,14 +169,17 @@ def fetch(url: str, headers: dict | None = None) -> tuple[int, bytes]:
 # ------------------------------------------------------------------ load generators
 
 
-def _python_worker(url: str, headers: dict, threads: int, deadline: float, queue) -> None:
-    """One client process: `threads` keep-alive connections issuing requests until deadline."""
+def _python_worker(url: str | list[str], headers: dict, threads: int, deadline: float, queue) -> None:
+    """One client process: `threads` keep-alive connections issuing requests until deadline
+    (to `url`, or to a random one of a list of URLs of one host)."""
     import http.client
+    import random
     import threading
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    urls = url if isinstance(url, list) else [url]
+    parts = urlsplit(urls[0])
+    targets = [(p.path + (f"?{p.query}" if p.query else "")) for p in map(urlsplit, urls)]
     latencies: list[float] = []
     errors = [0]
 
@@ -180,7 +187,7 @@ def _python_worker(url: str, headers: dict, threads: int, deadline: float, queue
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         while time.monotonic() < deadline:
             start = time.perf_counter()
-            conn.request("GET", target, headers=headers)
+            conn.request("GET", random.choice(targets), headers=headers)
             resp = conn.getresponse()
             resp.read()
             latencies.append((time.perf_counter() - start) * 1000)
@@ -196,7 +203,37 @@ def _python_worker(url: str, headers: dict, threads: int, deadline: float, queue
     queue.put((latencies, errors[0]))
 
 
-def run_python(url: str, clients: int, duration: float, headers: dict) -> dict:
+MIXED_SCRIPT = """
+-- Anonymous mixed traffic: each request a random one of these paths.
+local paths = {%s}
+local n = #paths
+init = function(args)
+  math.randomseed(os.time() * 1000 + (tonumber(tostring({}):sub(8), 16) or 0))
+end
+request = function()
+  return wrk.format("GET", paths[math.random(n)])
+end
+"""
+
+
+def run_mixed(use_wrk: bool, urls: list[str], clients: int, duration: float) -> dict:
+    """Each connection requests a random URL of `urls` (same host) after another."""
+    if not use_wrk:
+        return run_python(urls, clients, duration, {})
+    from urllib.parse import urlsplit
+
+    parts = [urlsplit(u) for u in urls]
+    paths = ", ".join(json.dumps(p.path + (f"?{p.query}" if p.query else "")) for p in parts)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(MIXED_SCRIPT % paths)
+    try:
+        base = f"{parts[0].scheme}://{parts[0].netloc}/"
+        return run_wrk(base, clients, duration, {}, script=script.name)
+    finally:
+        os.unlink(script.name)
+
+
+def run_python(url: str | list[str], clients: int, duration: float, headers: dict) -> dict:
     processes = 2
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
@@ -288,6 +325,46 @@ def measure_all(args, data: dict, port: int, static_port: int, pids: tuple[int, 
         result.update(name=name, status=status)
         results.append(result)
         print(f"measured {name}", file=sys.stderr, flush=True)
+    results += measure_mixed(args, data, base, service, bool(use_wrk), cursor)
+    return results
+
+
+def mixed_urls(data: dict, base: str, cursor: str, variety: int = 20) -> list[str]:
+    """Anonymous traffic of a busy gallery: album pages, media pages, thumbnails and API
+    reads (listings at several offsets, single media), `variety` different items of each."""
+    big, small = data["albums"]["big"], data["albums"]["small"]
+    step = max(1, len(big["media"]) // variety)
+    picks = big["media"][::step][:variety]
+    urls = [f"{base}/albums/{big['id']}", f"{base}/albums/{big['id']}?page=2",
+            f"{base}/albums/{small['id']}"]
+    urls += [f"{base}/media/{m}" for m in picks]
+    urls += [f"{base}/media/{m}/thumbnail" for m in picks]
+    urls += [f"{base}/api/v1/albums/{big['id']}/media?offset={i * step}&limit=60"
+             for i in range(variety // 2)]
+    urls += [f"{base}/api/v1/albums/{big['id']}/media?cursor={cursor}&limit=60",
+             f"{base}/api/v1/albums/{small['id']}"]
+    urls += [f"{base}/api/v1/media/{m}" for m in picks[: variety // 2]]
+    return urls
+
+
+def measure_mixed(args, data: dict, base: str, service, use_wrk: bool, cursor: str) -> list[dict]:
+    """The same mixed traffic at --clients and at --mixed-clients connections."""
+    urls = mixed_urls(data, base, cursor)
+    for url in urls:
+        status, _ = fetch(url)
+        if status != 200:
+            print(f"mixed traffic: {url} answers HTTP {status}", file=sys.stderr, flush=True)
+    results = []
+    for clients in (args.clients, args.mixed_clients):
+        name = f"mixed traffic, {clients} connections"
+        run_mixed(use_wrk, urls, clients, min(1.0, args.duration))  # warm-up
+        cpu_before = _cpu_seconds(service)
+        result = run_mixed(use_wrk, urls, clients, args.duration)
+        requests = max(1.0, result["rps"] * args.duration)
+        result["cpu_ms"] = (_cpu_seconds(service) - cpu_before) * 1000 / requests
+        result.update(name=name, status=200)
+        results.append(result)
+        print(f"measured {name}", file=sys.stderr, flush=True)
     return results
 
 
@@ -313,6 +390,13 @@ def print_table(results: list[dict], client: str, big_count: int, small_count: i
     if big and small and small["p99"]:
         print(f"big vs small album page p99: {big['p99'] / small['p99']:.2f}x (target <= 1.2x); "
               f"CPU per request {big['cpu_ms'] / max(small['cpu_ms'], 1e-9):.2f}x")
+    page = big  # the album page the API's listing is compared with: same album, cached
+    for r in results:
+        if r["name"].startswith("album media API") and page and "rps" in r:
+            print(f"{r['name']} vs album page CPU per request: "
+                  f"{r['cpu_ms'] / max(page['cpu_ms'], 1e-9):.2f}x (target <= 3x)")
+        if r.get("note"):
+            print(f"{r['name']}: socket errors {r['note']}")
     thumb, static = by_name.get("thumbnail handler"), by_name.get("tornado StaticFileHandler")
     if thumb and static and "rps" in thumb and "rps" in static:
         print(f"thumbnail handler vs StaticFileHandler req/s: {thumb['rps'] / static['rps']:.2f}x (target >= 0.5x); "
@@ -325,6 +409,8 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=60)
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--mixed-clients", type=int, default=200,
+                        help="connections of the second mixed-traffic row (the first uses --clients)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="atrium-bench-pages-"))

@@ -15,7 +15,8 @@ def _parse_wrk_time(text: str) -> float:
 
 
 def run_wrk(url: str, clients: int, duration: float, headers: dict, script: str | None = None) -> dict:
-    args = ["wrk", "-t2", f"-c{clients}", f"-d{max(1, round(duration))}s", "--latency"]
+    # --timeout: wrk's default (2 s) would drop slow answers from the latencies, as errors.
+    args = ["wrk", "-t2", f"-c{clients}", f"-d{max(1, round(duration))}s", "--latency", "--timeout", "30s"]
     if script:
         args += ["-s", script]
     for key, value in headers.items():
@@ -28,9 +29,11 @@ def run_wrk(url: str, clients: int, duration: float, headers: dict, script: str 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
+    # Socket errors (connect, read, write, timeout) count as errors too.
+    failed = sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1))) if socket_errors else 0
     return {
         "p50": _parse_wrk_time(p50.group(1)), "p99": _parse_wrk_time(p99.group(1)),
         "rps": float(rps.group(1)),
-        "errors": int(errors.group(1)) if errors else 0,
+        "errors": (int(errors.group(1)) if errors else 0) + failed,
         "note": socket_errors.group(1) if socket_errors else "",
     }

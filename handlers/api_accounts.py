@@ -12,7 +12,7 @@ from gallery.people.permissions import is_administrator, require_administrator, 
 from gallery.people.roles import ensure_admin_remains, list_roles
 from gallery.people.sessions import end_user_sessions
 from gallery.people.users import clean_email, get_user, list_users
-from handlers.api_base import ApiHandler, operation
+from handlers.api_base import MAX_LIMIT, MAX_OFFSET, ApiHandler, int_query, operation
 
 ID = r"([^/]+)"
 MAX_ROLE_IDS = 100
@@ -385,7 +385,9 @@ OPENAPI = {
     },
     "/api/v1/users": {
         "get": operation(
-            "Users (administrators)", query=("q", "offset:integer", "limit:integer"), tag="users"
+            "Users (administrators)",
+            query=("q", int_query("offset", 0, MAX_OFFSET), int_query("limit", 1, MAX_LIMIT)),
+            tag="users",
         ),
         "post": operation(
             "Create a user (administrators)",

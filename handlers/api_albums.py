@@ -14,17 +14,20 @@ from gallery.library import albums as gallery_albums
 from gallery.library.albums import child_albums, root_album, viewable_album
 from gallery.library.listing import list_album_media
 from gallery.people.permissions import can, require
-from handlers.api_base import PAGE_QUERY, ApiHandler, operation
+from handlers.api_base import ID_SCHEMA, PAGE_QUERY, ApiHandler, enum_query, operation
+from handlers.api_cache import cached_json
 
 ID = r"([^/]+)"
 
 
 class AlbumApi(ApiHandler):
-    async def album_page(self, album: dict) -> dict:
+    async def album_page(self, album: dict, children: bool = True) -> dict:
+        """The album, its sub-albums the viewer may see (unless `children` is off: the
+        media listing alone) and a page of its media. Callers cache it (handlers/api_cache.py)."""
         viewer = await self.viewer()
         children = [
             c for c in await child_albums(self.tenant, album["_id"]) if can(viewer, "view", c)
-        ]
+        ] if children else []
         page = await list_album_media(
             self.tenant,
             album,
@@ -50,11 +53,15 @@ class AlbumApi(ApiHandler):
 class AlbumsHandler(AlbumApi):
     async def get(self) -> None:
         """The root album."""
-        root = await root_album(self.tenant)
-        if root is None:
-            raise NotFound("This gallery has no albums yet.")
-        require(await self.viewer(), "view", root)
-        self.write_json(await self.album_page(root))
+
+        async def build() -> dict:
+            root = await root_album(self.tenant)
+            if root is None:
+                raise NotFound("This gallery has no albums yet.")
+            require(await self.viewer(), "view", root)
+            return await self.album_page(root)
+
+        await cached_json(self, build)
 
     async def post(self) -> None:
         body = self.json_body()
@@ -67,8 +74,11 @@ class AlbumsHandler(AlbumApi):
 
 class AlbumHandler(AlbumApi):
     async def get(self, album_id: str) -> None:
-        album = await viewable_album(self.tenant, await self.viewer(), album_id)
-        self.write_json(await self.album_page(album))
+        async def build() -> dict:
+            album = await viewable_album(self.tenant, await self.viewer(), album_id)
+            return await self.album_page(album)
+
+        await cached_json(self, build)
 
     async def patch(self, album_id: str) -> None:
         album = await gallery_albums.update_album(
@@ -86,8 +96,11 @@ class AlbumHandler(AlbumApi):
 
 class AlbumMediaHandler(AlbumApi):
     async def get(self, album_id: str) -> None:
-        album = await viewable_album(self.tenant, await self.viewer(), album_id)
-        self.write_json((await self.album_page(album))["media"])
+        async def build() -> dict:
+            album = await viewable_album(self.tenant, await self.viewer(), album_id)
+            return (await self.album_page(album, children=False))["media"]
+
+        await cached_json(self, build)
 
 
 class AlbumMoveHandler(AlbumApi):
@@ -206,10 +219,14 @@ _ALBUM_FIELDS = {
 _TARGET = {
     "type": "object",
     "required": ["parent_id"],
-    "properties": {"parent_id": {"type": "string"}},
+    "properties": {"parent_id": ID_SCHEMA},
 }
 _P = ("album_id",)
-_SORTED_PAGE = (*PAGE_QUERY, "sort", "dir:integer")
+_SORTED_PAGE = (
+    *PAGE_QUERY,
+    enum_query("sort", ("position", "title", "date_taken", "date_added", "file_name")),
+    enum_query("dir", (1, -1), "integer"),
+)
 
 OPENAPI = {
     "/api/v1/albums": {
@@ -218,10 +235,11 @@ OPENAPI = {
         ),
         "post": operation(
             "Create an album",
+            ok="201",
             body={
                 **_ALBUM_FIELDS,
                 "required": ["parent_id", "title"],
-                "properties": {**_ALBUM_FIELDS["properties"], "parent_id": {"type": "string"}},
+                "properties": {**_ALBUM_FIELDS["properties"], "parent_id": ID_SCHEMA},
             },
             tag="albums",
         ),
@@ -233,7 +251,9 @@ OPENAPI = {
             query=_SORTED_PAGE,
             tag="albums",
         ),
-        "patch": operation("Edit an album", params=_P, body=_ALBUM_FIELDS, tag="albums"),
+        "patch": operation(
+            "Edit an album", params=_P, body=_ALBUM_FIELDS, body_optional=True, tag="albums"
+        ),
         "delete": operation(
             "Delete an album and its subtree",
             params=_P,
@@ -255,12 +275,16 @@ OPENAPI = {
     },
     "/api/v1/albums/{album_id}/copy": {
         "post": operation(
-            "Copy an album (with its subtree and files)", params=_P, body=_TARGET, tag="albums"
+            "Copy an album (with its subtree and files)",
+            params=_P,
+            body=_TARGET,
+            ok="201",
+            tag="albums",
         )
     },
     "/api/v1/albums/{album_id}/regenerate": {
         "post": operation(
-            "Queue regenerating the derivatives below an album", params=_P, tag="albums"
+            "Queue regenerating the derivatives below an album", params=_P, ok="202", tag="albums"
         )
     },
     "/api/v1/albums/{album_id}/events": {
@@ -271,8 +295,19 @@ OPENAPI = {
             responses={
                 "200": {
                     "description": "text/event-stream of `media` and `done` events",
-                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
-                }
+                    "content": {
+                        "text/event-stream": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "event": {"type": "string", "enum": ["media", "done"]},
+                                    "data": {"type": "string", "description": "JSON"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "404": {"$ref": "#/components/responses/Error"},
             },
         ),
     },

@@ -36,10 +36,14 @@ class ApiHandler(TenantHandler):
         return JobQueue(self.services.host_db, config.jobs.lease_seconds, config.jobs.max_attempts)
 
     def int_argument(self, name: str, default: int, minimum: int, maximum: int) -> int:
-        raw = self.get_query_argument(name, None)
-        if raw is None or raw == "":
+        """A bounded whole number from the query, `default` when absent. Given empty or more
+        than once it is a 400, as the OpenAPI document's integer says (no silent default)."""
+        given = self.get_query_arguments(name)
+        if not given:
             return default
-        return bounded_int(name, raw, minimum, maximum)
+        if len(given) > 1:
+            raise Invalid(f"{name} is given more than once.", field_errors={name: "given more than once"})
+        return bounded_int(name, given[0], minimum, maximum)
 
     def page_arguments(self) -> dict:
         """offset/limit (bounded; out of range is a 400) and an optional cursor."""
@@ -129,12 +133,13 @@ def operation(
     summary: str,
     *,
     params: tuple[str, ...] = (),
-    query: tuple[str, ...] = (),
+    query: tuple[str | dict, ...] = (),
     body: dict | None = None,
     responses: dict | None = None,
     tag: str = "",
 ) -> dict:
-    """A compact OpenAPI operation: path parameters (ids), query parameters, a JSON body."""
+    """A compact OpenAPI operation: path parameters (ids), query parameters ("name:type",
+    or a parameter from int_query/enum_query), a JSON body."""
     op: dict = {"summary": summary, "tags": [tag] if tag else []}
     parameters = [
         {
@@ -146,10 +151,11 @@ def operation(
         for p in params
     ]
     for q in query:
-        name, _, kind = q.partition(":")
-        parameters.append(
-            {"name": name, "in": "query", "required": False, "schema": {"type": kind or "string"}}
-        )
+        if isinstance(q, str):
+            name, _, kind = q.partition(":")
+            q = {"name": name, "schema": {"type": kind or "string"}}
+        # explode false: a list or object is one comma-separated value, as the handlers read it.
+        parameters.append({"in": "query", "required": False, "style": "form", "explode": False, **q})
     if parameters:
         op["parameters"] = parameters
     if body is not None:
@@ -167,4 +173,18 @@ def operation(
     return op
 
 
-PAGE_QUERY = ("offset:integer", "limit:integer", "cursor")
+def int_query(name: str, minimum: int, maximum: int) -> dict:
+    """A whole-number query parameter with the bounds its handler enforces (else 400)."""
+    return {"name": name, "schema": {"type": "integer", "minimum": minimum, "maximum": maximum}}
+
+
+def enum_query(name: str, values, kind: str = "string") -> dict:
+    """A query parameter that takes one of `values` (else 400)."""
+    return {"name": name, "schema": {"type": kind, "enum": list(values)}}
+
+
+ID_SCHEMA = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
+# 1 to 200 ids, comma separated (the handlers refuse an empty list with 400).
+IDS_PATTERN = "^[0-9a-f]{24}(,[0-9a-f]{24}){0,199}$"
+CURSOR_QUERY = {"name": "cursor", "schema": {"type": "string", "maxLength": 2000}}
+PAGE_QUERY = (int_query("offset", 0, MAX_OFFSET), int_query("limit", 1, MAX_LIMIT), CURSOR_QUERY)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from gallery.errors import Invalid, NotFound
 from gallery.ids import is_id
-from handlers.api_base import ApiHandler, operation
+from handlers.api_base import ApiHandler, int_query, operation
 from jobs.queue import STATES
 
 ID = r"([^/]+)"
@@ -84,7 +84,14 @@ ROUTES = [
 OPENAPI = {
     "/api/v1/jobs": {
         "get": operation(
-            "The gallery's jobs, newest first", query=("state", "limit:integer"), tag="jobs"
+            "The gallery's jobs, newest first", query=(
+                {
+                    "name": "state",
+                    "schema": {"type": "array", "items": {"type": "string", "enum": list(STATES)}},
+                },
+                int_query("limit", 1, 200),
+            ),
+            tag="jobs",
         )
     },
     "/api/v1/jobs/{job_id}": {

@@ -8,7 +8,8 @@ from gallery.ids import is_id
 from gallery.library import media as gallery_media
 from gallery.library.media import viewable_media
 from gallery.people.permissions import visible_media_query
-from handlers.api_base import ApiHandler, operation
+from handlers.api_base import IDS_PATTERN, ApiHandler, operation
+from handlers.api_cache import cached_json
 
 ID = r"([^/]+)"
 MAX_IDS = 200
@@ -24,20 +25,27 @@ class MediaListHandler(ApiHandler):
                 field_errors={"ids": "is not a list of media ids"},
             )
         fields = {f for f in self.get_query_argument("fields", "").split(",") if f} or None
-        viewer = await self.viewer()
-        visible = visible_media_query(viewer)
-        items = []
-        if visible is not None:
-            query = {"$and": [{"_id": {"$in": ids}}, visible]} if visible else {"_id": {"$in": ids}}
-            items = await self.tenant.db.media.find(query).limit(MAX_IDS).to_list()
-        self.write_json({"items": [self.media_json(m, viewer, fields) for m in items]})
+
+        async def build() -> dict:
+            viewer = await self.viewer()
+            visible = visible_media_query(viewer)
+            items = []
+            if visible is not None:
+                query = {"$and": [{"_id": {"$in": ids}}, visible]} if visible else {"_id": {"$in": ids}}
+                items = await self.tenant.db.media.find(query).limit(MAX_IDS).to_list()
+            return {"items": [self.media_json(m, viewer, fields) for m in items]}
+
+        await cached_json(self, build)
 
 
 class MediaHandler(ApiHandler):
     async def get(self, media_id: str) -> None:
-        viewer = await self.viewer()
-        media = await viewable_media(self.tenant, viewer, media_id)
-        self.write_json({"media": self.media_json(media, viewer)})
+        async def build() -> dict:
+            viewer = await self.viewer()
+            media = await viewable_media(self.tenant, viewer, media_id)
+            return {"media": self.media_json(media, viewer)}
+
+        await cached_json(self, build)
 
     async def patch(self, media_id: str) -> None:
         viewer = await self.viewer()
@@ -121,14 +129,21 @@ OPENAPI = {
     "/api/v1/media": {
         "get": operation(
             "Several media objects at once (poll pending ones)",
-            query=("ids", "fields"),
+            query=(
+                {"name": "ids", "required": True, "schema": {"type": "string", "pattern": IDS_PATTERN}},
+                "fields",
+            ),
             tag="media",
         )
     },
     "/api/v1/media/{media_id}": {
         "get": operation("A media object", params=_P, tag="media"),
         "patch": operation(
-            "Edit title, caption, tags or position", params=_P, body=_EDIT, tag="media"
+            "Edit title, caption, tags or position",
+            params=_P,
+            body=_EDIT,
+            body_optional=True,
+            tag="media",
         ),
         "delete": operation("Delete a media object and its files", params=_P, tag="media"),
     },
@@ -136,13 +151,17 @@ OPENAPI = {
         "post": operation("Move to another album", params=_P, body=_TARGET, tag="media")
     },
     "/api/v1/media/{media_id}/copy": {
-        "post": operation("Copy to another album", params=_P, body=_TARGET, tag="media")
+        "post": operation(
+            "Copy to another album", params=_P, body=_TARGET, ok="201", tag="media"
+        )
     },
     "/api/v1/media/{media_id}/rotate": {
         "post": operation(
             "Rotate (clockwise degrees) and/or flip; derivatives are remade",
             params=_P,
             tag="media",
+            ok="202",
+            body_optional=True,
             body={
                 "type": "object",
                 "properties": {
@@ -157,6 +176,7 @@ OPENAPI = {
             "Make this the cover of its album (or of album_id above it)",
             params=_P,
             tag="media",
+            body_optional=True,
             body={"type": "object", "properties": {"album_id": {"type": "string"}}},
         )
     },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gallery.library.bulk import ACTIONS, bulk_action
 from gallery.library.ordering import order_album
-from handlers.api_base import ApiHandler, operation
+from handlers.api_base import ID_SCHEMA, ApiHandler, operation
 
 ID = r"([^/]+)"
 
@@ -38,7 +38,7 @@ ROUTES = [
     (r"/api/v1/media/bulk", BulkApi),
 ]
 
-_IDS = {"type": "array", "items": {"type": "string"}, "maxItems": 1000}
+_IDS = {"type": "array", "items": ID_SCHEMA, "maxItems": 1000}
 OPENAPI = {
     "/api/v1/albums/{album_id}/order": {
         "post": operation(
@@ -57,9 +57,9 @@ OPENAPI = {
                 "required": ["action", "ids"],
                 "properties": {
                     "action": {"type": "string", "enum": list(ACTIONS)},
-                    "ids": _IDS,
-                    "album_id": {"type": "string"},
-                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "ids": {**_IDS, "minItems": 1},
+                    "album_id": ID_SCHEMA,
+                    "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1},
                 },
             },
             tag="media",

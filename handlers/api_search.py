@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gallery.errors import Invalid
 from gallery.library import search
-from handlers.api_base import ApiHandler, operation
+from handlers.api_base import CURSOR_QUERY, ApiHandler, int_query, operation
 
 
 class SearchApi(ApiHandler):
@@ -16,6 +16,8 @@ class SearchApi(ApiHandler):
         default = min(int(self.settings_values.get("page_size", 60)), 200)
         limit = self.int_argument("limit", default, 1, 200)
         cursor = self.get_query_argument("cursor", None) or None
+        if cursor and len(cursor) > 2000:
+            raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})
         found = await search.search_media(self.tenant, viewer, q, limit=limit, cursor=cursor)
         self.write_json(
             {
@@ -35,7 +37,8 @@ class TagsApi(ApiHandler):
         viewer = await self.viewer()
         prefix = self.get_query_argument("prefix", None)
         if prefix is not None:
-            limit = self.int_argument("limit", 10, 1, 100)
+            # One bound for the parameter; suggestions stop at 100 (gallery.library.search).
+            limit = self.int_argument("limit", 10, 1, 5000)
             if len(prefix) > 100:
                 raise Invalid("The prefix is too long.", field_errors={"prefix": "too long"})
             tags = await search.suggest_tags(self.tenant, viewer, prefix, limit=limit)
@@ -64,7 +67,11 @@ OPENAPI = {
         "get": operation(
             "Media the viewer may see whose title, caption, tags, file name or metadata hold "
             "every word of q (plain text; prefixes match), newest first",
-            query=("q", "limit:integer", "cursor"),
+            query=(
+                {"name": "q", "schema": {"type": "string", "maxLength": 500}},
+                int_query("limit", 1, 200),
+                CURSOR_QUERY,
+            ),
             tag="search",
         )
     },
@@ -72,13 +79,16 @@ OPENAPI = {
         "get": operation(
             "The tag cloud ([{tag, count}]), or with prefix the matching tags ([str]), "
             "of media the viewer may see",
-            query=("prefix", "limit:integer"),
+            query=(
+                {"name": "prefix", "schema": {"type": "string", "maxLength": 100}},
+                int_query("limit", 1, 5000),
+            ),
             tag="search",
         )
     },
     "/api/v1/media/recent": {
         "get": operation(
-            "The newest media the viewer may see", query=("limit:integer",), tag="search"
+            "The newest media the viewer may see", query=(int_query("limit", 1, 200),), tag="search"
         )
     },
 }

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import tornado.web
+from pymongo.errors import ConnectionFailure
 from tornado.httputil import parse_cookie
 from tornado.web import create_signed_value, decode_signed_value
 
@@ -31,6 +32,9 @@ from tenants.registry import TenantNotFound
 log = logging.getLogger("atrium.web")
 
 SESSION_COOKIE = "atrium_session"
+#: Retry-After of a 503 while the database is unreachable: about one restart of the
+#: embedded database (server/embedded_db.py).
+DB_RETRY_AFTER_SECONDS = 5
 XSRF_COOKIE = "_xsrf"  # Tornado's default name, which static/js reads
 
 STATUS_TITLES = {
@@ -139,6 +143,12 @@ class BaseHandler(tornado.web.RequestHandler):
         if isinstance(e, TenantNotFound) and not self._finished:
             self.send_error(404, exc_info=sys.exc_info())
             return
+        if isinstance(e, ConnectionFailure) and not self._finished:
+            # The database is down or restarting (server/embedded_db.py supervises the
+            # embedded one): the client may retry, so 503, one log line and no event record.
+            log.warning("%s %s: database unreachable (%s)", self.request.method, self.request.uri, type(e).__name__)
+            self.send_error(503, exc_info=sys.exc_info())
+            return
         super()._handle_request_exception(e)
 
     def log_exception(self, typ, value, tb) -> None:
@@ -164,6 +174,8 @@ class BaseHandler(tornado.web.RequestHandler):
             return _code_for(status), exc.log_message % exc.args if exc.args else exc.log_message, {}
         if isinstance(exc, TenantNotFound):
             return "not_found", "There is no gallery at this address.", {}
+        if isinstance(exc, ConnectionFailure):
+            return "unavailable", "The gallery's database is not reachable right now; try again in a few seconds.", {}
         if status >= 500:
             event = getattr(self, "_event_id", None)
             suffix = f" (event {event})" if event else ""
@@ -173,6 +185,10 @@ class BaseHandler(tornado.web.RequestHandler):
     def write_error(self, status_code: int, **kwargs) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         code, message, fields = self.error_message(status_code, exc)
+        if isinstance(exc, ConnectionFailure):
+            self.set_header("Retry-After", str(DB_RETRY_AFTER_SECONDS))
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         if self.is_api or "application/json" in self.request.headers.get("Accept", "") and "text/html" not in self.request.headers.get("Accept", ""):
             error = {"code": code, "message": message}
             if fields:
@@ -181,6 +197,23 @@ class BaseHandler(tornado.web.RequestHandler):
             self.finish(json.dumps({"error": error}))
             return
         self.render_error_page(status_code, message)
+
+    def check_xsrf_cookie(self) -> None:
+        # A method the handler does not implement is a 405 whatever the token (Tornado would
+        # check the token first and answer 403).
+        if self.request.method not in self.allowed_methods():
+            raise tornado.web.HTTPError(405)
+        super().check_xsrf_cookie()
+
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        """The methods this handler implements (the Allow header of a 405): TRACE, CONNECT
+        and any other method it does not define are refused with 405."""
+        unimplemented = tornado.web.RequestHandler._unimplemented_method
+        return [
+            m for m in cls.SUPPORTED_METHODS
+            if getattr(cls, m.lower(), unimplemented) is not unimplemented
+        ]
 
     def render_error_page(self, status_code: int, message: str) -> None:
         self.render(

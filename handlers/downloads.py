@@ -13,7 +13,7 @@ from tornado.iostream import StreamClosedError
 from gallery.errors import Invalid
 from gallery.library.downloads import ZipStream, plan_album, plan_selection
 from gallery.people.permissions import viewer_for
-from handlers.api_base import operation
+from handlers.api_base import IDS_PATTERN, enum_query, operation
 from handlers.base import TenantHandler
 from handlers.media_files import content_disposition
 
@@ -99,16 +99,17 @@ _ZIP = {
         "description": "A ZIP archive, streamed (no Content-Length)",
         "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
     },
-    "400": {"description": "Nothing to download, a bad size or too many items"},
-    "404": {"description": "No such album (or not visible)"},
+    "400": {"description": "No ids, a bad size or too many items"},
+    "404": {"description": "No such album or media, or none the viewer may download"},
 }
+_SIZE = enum_query("size", ("optimized", "original"))
 OPENAPI = {
     "/download/album/{album_id}": {
         "get": operation(
             "A ZIP of an album's media the viewer may see (sub=1: with sub-albums as folders); "
             "size=original needs view_original, else the optimized copies are packed",
             params=("album_id",),
-            query=("sub:integer", "size"),
+            query=(enum_query("sub", (0, 1), "integer"), _SIZE),
             responses=_ZIP,
             tag="downloads",
         )
@@ -117,7 +118,7 @@ OPENAPI = {
         "get": operation(
             "A ZIP of the selected media (comma-separated ids); ids the viewer cannot see are "
             "left out",
-            query=("ids", "size"),
+            query=({"name": "ids", "required": True, "schema": {"type": "string", "pattern": IDS_PATTERN}}, _SIZE),
             responses=_ZIP,
             tag="downloads",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from handlers.base import BaseHandler
+from handlers.base import DB_RETRY_AFTER_SECONDS, BaseHandler
 from storage.root import StorageRoot
 
 VERSION = "0.1.0"  # the service's version, as in pyproject.toml (also in /api/v1/openapi.json)
@@ -13,16 +13,23 @@ VERSION = "0.1.0"  # the service's version, as in pyproject.toml (also in /api/v
 class HealthHandler(BaseHandler):
     async def get(self) -> None:
         checks = {}
-        try:
-            await asyncio.wait_for(self.services.host_db.command("ping"), timeout=3)
-            checks["database"] = "ok"
-        except Exception as exc:  # report, don't raise: this page exists to say what is wrong
-            checks["database"] = f"error: {type(exc).__name__}"
+        embedded = self.services.embedded
+        if embedded is not None and not embedded.available:
+            # Known down (its supervisor is restarting it): say so at once, no ping to wait on.
+            checks["database"] = f"error: embedded database {embedded.status()}"
+        else:
+            try:
+                await asyncio.wait_for(self.services.host_db.command("ping"), timeout=3)
+                checks["database"] = "ok"
+            except Exception as exc:  # report, don't raise: this page exists to say what is wrong
+                checks["database"] = f"error: {type(exc).__name__}"
         probe = StorageRoot(self.config.data_dir)
         writable = await asyncio.to_thread(_writable, probe)
         checks["storage"] = "ok" if writable else "error: not writable"
         healthy = all(v == "ok" for v in checks.values())
         self.set_header("Cache-Control", "no-store")
+        if checks["database"] != "ok":
+            self.set_header("Retry-After", str(DB_RETRY_AFTER_SECONDS))
         self.write_json(
             {"status": "ok" if healthy else "error", "version": VERSION, "checks": checks},
             status=200 if healthy else 503,

@@ -236,7 +236,8 @@ class TusUploadHandler(TusMixin, TenantHandler):
                 "length": record["length"],
                 "album_id": record["album_id"],
                 "file_name": record["file_name"],
-                "media_id": record.get("media_id"),
+                # chosen when completion starts; a media object only once done
+                "media_id": record.get("media_id") if record["state"] == "done" else None,
                 "failure": record.get("failure"),
                 "expires": record.get("expires"),
             }

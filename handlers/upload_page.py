@@ -14,7 +14,7 @@ from gallery.errors import Forbidden, Invalid, NotFound
 from gallery.ids import is_id
 from gallery.intake import ingest
 from gallery.people.permissions import Viewer, can, is_administrator, viewer_for
-from handlers.api_base import ApiHandler, operation
+from handlers.api_base import ApiHandler, enum_query, operation
 from handlers.base import TenantHandler
 
 # A gallery with more albums than this gets the first ones by path; the page still works.
@@ -154,7 +154,7 @@ OPENAPI = {
     "/api/v1/album-picker": {
         "get": operation(
             "Albums the signed-in user may add media (or albums) to, labelled with their path",
-            query=("permission",),
+            query=(enum_query("permission", PICKER_PERMISSIONS),),
             tag="albums",
         )
     }

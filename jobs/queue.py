@@ -121,7 +121,9 @@ class JobQueue:
             "version": JOB_VERSION,
         }
         if hold:
-            job["held_by"] = instance.current()
+            # `held` is what queries match: an equality the embedded database runs as SQL
+            # (`$exists` would filter the whole collection in Python).
+            job.update(held=True, held_by=instance.current())
         await self.jobs.insert_one(job)
         if not hold:
             self.wakeup.set()
@@ -130,8 +132,8 @@ class JobQueue:
     async def release(self, job_id: str) -> None:
         """Make a held job due now."""
         await self.jobs.update_one(
-            {"_id": job_id, "state": "queued", "held_by": {"$exists": True}},
-            {"$set": {"run_after": _now()}, "$unset": {"held_by": ""}},
+            {"_id": job_id, "state": "queued", "held": True},
+            {"$set": {"run_after": _now(), "held": False}, "$unset": {"held_by": ""}},
         )
         self.wakeup.set()
 
@@ -153,7 +155,7 @@ class JobQueue:
                 )
                 found += done.modified_count
         held = await self.jobs.find(
-            {"state": "queued", "held_by": {"$exists": True}}, {"held_by": 1}
+            {"state": "queued", "held": True}, {"held_by": 1}
         ).to_list()
         for job in held:
             if instance.is_gone(job.get("held_by", "")):
@@ -190,7 +192,7 @@ class JobQueue:
             {"_id": job_id, "state": "queued"},
             {"$set": {"state": "running", "worker": worker,
                       "lease_until": now + timedelta(seconds=self.lease_seconds),
-                      **self._holder(), "started": now, "updated": now},
+                      **self._holder(), "started": now, "updated": now, "held": False},
              "$inc": {"attempts": 1}, "$unset": {"held_by": ""}},
             return_document=ReturnDocument.AFTER,
         )

@@ -37,7 +37,12 @@ class BoundedBodyDelegate(_HandlerDelegate):
         limit = self._limit()
         declared = headers.get("Content-Length", "")
         # A malformed Content-Length is Tornado's to refuse (400) before any body is read.
-        if limit is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        if (
+            limit is not None
+            and declared.isascii()
+            and declared.isdigit()
+            and int(declared) > limit
+        ):
             return self._refuse(limit)
         return super().headers_received(start_line, headers)
 
@@ -63,5 +68,9 @@ class BoundedBodyDelegate(_HandlerDelegate):
 class BoundedBodies:
     """Mixin for a `tornado.web.Application`: every handler gets a `BoundedBodyDelegate`."""
 
-    def get_handler_delegate(self, request, target_class, target_kwargs=None, path_args=None, path_kwargs=None):
-        return BoundedBodyDelegate(self, request, target_class, target_kwargs, path_args, path_kwargs)
+    def get_handler_delegate(
+        self, request, target_class, target_kwargs=None, path_args=None, path_kwargs=None
+    ):
+        return BoundedBodyDelegate(
+            self, request, target_class, target_kwargs, path_args, path_kwargs
+        )

@@ -75,6 +75,8 @@ async def serve(config, ready: asyncio.Event | None = None, stop: asyncio.Event 
 
 
 async def _serve(config, ready: asyncio.Event | None, stop: asyncio.Event | None) -> None:
+    from pymongo.errors import PyMongoError
+
     from server.app import make_app
     from server.runtime import start_background, stop_background
     from server.services import bounded, build_services
@@ -82,6 +84,14 @@ async def _serve(config, ready: asyncio.Event | None, stop: asyncio.Event | None
 
     services = await build_services(config)
     server = None
+    # From here on SIGTERM means a clean, bounded shutdown, even while starting.
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
     try:
         app = make_app(services)
         try:
@@ -101,16 +111,13 @@ async def _serve(config, ready: asyncio.Event | None, stop: asyncio.Event | None
         await start_background(services)
         base = config.server.public_url or f"http://{_display_host(config)}:{config.server.port}"
         log.info("Atrium is listening on %s (host console: %s/_host/)", base, base)
-        token = await setup_token(services.host_db)
+        try:
+            token = await setup_token(services.host_db)
+        except PyMongoError as exc:  # the database died just now: its supervisor restarts it
+            log.warning("could not check for a host admin (%s)", type(exc).__name__)
+            token = None
         if token:
             log.warning("No host admin yet. Create the first one here (link works once): %s/_host/setup?token=%s", base, token)
-        stop = stop or asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):
-                pass
         if ready is not None:
             ready.set()
         await stop.wait()
@@ -219,6 +226,8 @@ def cmd_tenant(args) -> None:
                 token = await provision.new_installer_token(registry, args.slug)
                 link = _installer_link(services.config, args.slug, token)
                 _print(args, {"slug": args.slug, "installer_url": link}, link)
+            elif args.action in ("backup", "restore"):
+                await _backup_or_restore(services, args)
             elif args.action == "delete":
                 if args.confirm != args.slug:
                     raise CommandError(f"to delete, repeat the slug: --confirm {args.slug}")
@@ -230,6 +239,33 @@ def cmd_tenant(args) -> None:
             raise CommandError(str(exc)) from None
 
     asyncio.run(_with_services(args, run))
+
+
+async def _backup_or_restore(services, args) -> None:
+    """`tenant backup SLUG --out FILE` and `tenant restore FILE --slug NEW` (docs/backup-format.md)."""
+    from gallery.archive.export import export_to_file
+    from gallery.archive.restore import RestoreError
+    from gallery.intake.ingest import job_queue
+    from tenants.restore import restore_new
+
+    if args.action == "backup":
+        ctx = await services.registry.context_for_slug(args.slug)
+        report = await export_to_file(ctx, args.out, metadata_only=args.metadata_only)
+        lines = [(f"backed up {args.slug} to {args.out}: {report.media} media, {report.albums} albums, "
+                  f"{report.users} users, {report.files} files ({report.bytes} bytes)")]
+        lines += [f"left out media {x['media_id']} ({x['path']}): {x['reason']}" for x in report.left_out]
+        lines += [f"not in the backup: setting {k} (a secret encrypted with this host's key)"
+                  for k in report.omitted_settings]
+        _print(args, report.as_dict(), "\n".join(lines))
+        return
+    try:
+        report = await restore_new(services.registry, job_queue(services), args.file, args.slug,
+                                   title=args.title, quota_bytes=(args.quota_mb or 0) * 1024 * 1024)
+    except RestoreError as exc:
+        raise CommandError(f"nothing restored: {exc.full_text()}") from None
+    lines = [(f"restored {report['slug']} (format {report['format']}): {report['media']} media, "
+              f"{report['albums']} albums, {report['users']} users; derivatives are being remade")]
+    _print(args, report, "\n".join(lines + report["not_restored"]))
 
 
 def cmd_host_admin(args) -> None:
@@ -283,6 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
     delete = tsub.add_parser("delete")
     delete.add_argument("slug")
     delete.add_argument("--confirm", help="the slug again, to confirm")
+    backup = tsub.add_parser("backup", help="back a gallery up into one archive (docs/backup-format.md)")
+    backup.add_argument("slug")
+    backup.add_argument("--out", required=True, help="the archive file to write")
+    backup.add_argument("--metadata-only", action="store_true", help="without the original files")
+    restore = tsub.add_parser("restore", help="restore an archive as a new gallery")
+    restore.add_argument("file")
+    restore.add_argument("--slug", required=True, help="the new gallery's slug")
+    restore.add_argument("--title", help="the new gallery's title (default: the backup's)")
+    restore.add_argument("--quota-mb", type=int, default=0)
     for p in list(tsub.choices.values()):
         p.add_argument("--json", action="store_true", help="machine-readable output")
     tenant.set_defaults(fn=cmd_tenant)

@@ -9,6 +9,12 @@ parent's pid and the port, so that
 - a child left behind by a service that died hard (kill -9) is recognised as stale
   and stopped before a new one starts. The child also asks the kernel to end it when
   its parent dies (PR_SET_PDEATHSIG), so this is a second line of defence.
+
+A started server is supervised: a thread waits on the child, and when it exits without
+being asked to, restarts it on the same files and the same port (so the service's
+client reconnects by itself), with a backoff that doubles up to RESTART_MAX_SECONDS
+and starts over once a child has stayed up STABLE_SECONDS. `available` and `status()`
+say whether the server is up, for the 503 answers and `/_health` while it is not.
 """
 
 from __future__ import annotations
@@ -20,12 +26,23 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import psutil
 
 log = logging.getLogger("atrium.db")
+
+
+#: Seconds before the first restart of a child that exited; doubled for each restart
+#: after it, up to RESTART_MAX_SECONDS.
+RESTART_MIN_SECONDS = 0.5
+RESTART_MAX_SECONDS = 30.0
+#: A child that ran this long was healthy: the next restart waits RESTART_MIN_SECONDS again.
+STABLE_SECONDS = 60.0
+#: SIGTERM, then SIGKILL after this: a hung (or stopped) child must not hold up a shutdown.
+STOP_GRACE_SECONDS = 5.0
 
 
 class EmbeddedDatabaseError(Exception):
@@ -56,13 +73,30 @@ def _is_our_server(pid: int, db_dir: Path) -> bool:
     return "server.embedded_db" in cmdline and str(db_dir) in cmdline
 
 
+def _listens(pid: int, port: int) -> bool:
+    try:
+        return any(
+            c.status == psutil.CONN_LISTEN and c.laddr.port == port
+            for c in psutil.Process(pid).net_connections(kind="tcp4")
+        )
+    except psutil.Error:
+        return False
+
+
 def _wait_for_port(port: int, proc: subprocess.Popen | None, timeout: float) -> None:
+    """Wait until the server listens: our child itself when we started it (someone else
+    may have taken its port meanwhile), else whoever answers on the port."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise EmbeddedDatabaseError(
-                f"embedded database exited with code {proc.returncode} at start-up"
-            )
+        if proc is not None:
+            if proc.poll() is not None:
+                raise EmbeddedDatabaseError(
+                    f"embedded database exited with code {proc.returncode} at start-up"
+                )
+            if _listens(proc.pid, port):
+                return
+            time.sleep(0.05)
+            continue
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -81,6 +115,14 @@ class EmbeddedDatabase:
         self.log_path = self.db_dir / "embedded.log"
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
+        self.restarts = 0
+        #: time.monotonic() when the child was found gone; None while it runs
+        self.down_since: float | None = None
+        self.last_exit: str | None = None
+        self._stopping = threading.Event()
+        # Held while the child is (re)spawned or stopped, so stop() never misses a child.
+        self._lock = threading.Lock()
+        self._supervisor: threading.Thread | None = None
 
     @property
     def uri(self) -> str:
@@ -92,8 +134,11 @@ class EmbeddedDatabase:
         except (OSError, ValueError):
             return None
 
-    def start(self, timeout: float = 30.0, reuse: bool = True) -> str:
-        """Start the server (or attach to a live one of a running service); return its URI."""
+    def start(self, timeout: float = 30.0, reuse: bool = True, supervise: bool = True) -> str:
+        """Start the server (or attach to a live one of a running service); return its URI.
+
+        A server this process starts is restarted when it dies, unless `supervise` is off.
+        """
         try:
             self.db_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -109,9 +154,38 @@ class EmbeddedDatabase:
             log.warning("stopping a stale embedded database (pid %s)", state["pid"])
             _terminate(state["pid"])
         self.port = free_port()
+        self._stopping.clear()
+        with self._lock:
+            self.process = self._spawn()
+        try:
+            _wait_for_port(self.port, self.process, timeout)
+        except EmbeddedDatabaseError:
+            self.stop()
+            raise
+        self._write_state()
+        log.info("embedded database listening on 127.0.0.1:%s (%s)", self.port, self.db_dir)
+        if supervise:
+            self._supervisor = threading.Thread(
+                target=self._supervise, args=(timeout,), name="atrium-db-supervisor", daemon=True
+            )
+            self._supervisor.start()
+        return self.uri
+
+    @property
+    def available(self) -> bool:
+        """False from the moment the supervisor sees the child gone until it listens again."""
+        return self.down_since is None
+
+    def status(self) -> str:
+        if self.down_since is None:
+            return "ok"
+        down = time.monotonic() - self.down_since
+        return f"restarting (down {down:.0f}s after it {self.last_exit}; restarts so far: {self.restarts})"
+
+    def _spawn(self) -> subprocess.Popen:
         logfile = open(self.log_path, "ab")
         try:
-            self.process = subprocess.Popen(
+            return subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
@@ -132,35 +206,93 @@ class EmbeddedDatabase:
             )
         finally:
             logfile.close()
-        try:
-            _wait_for_port(self.port, self.process, timeout)
-        except EmbeddedDatabaseError:
-            self.stop()
-            raise
+
+    def _write_state(self) -> None:
         tmp = self.state_path.with_suffix(".tmp")
         tmp.write_text(
             json.dumps({"pid": self.process.pid, "parent": os.getpid(), "port": self.port})
         )
         os.replace(tmp, self.state_path)
-        log.info("embedded database listening on 127.0.0.1:%s (%s)", self.port, self.db_dir)
-        return self.uri
 
-    def stop(self) -> None:
-        """Stop the server if this process started it."""
-        if self.process is None:
-            return
-        proc, self.process = self.process, None
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+    def _supervise(self, timeout: float) -> None:
+        """Runs in its own thread for the life of the server: restart the child when it dies.
+
+        The restarted child's PR_SET_PDEATHSIG follows this thread, which lives until
+        stop(), so a child never outlives the supervision that restarts it.
+        """
+        delay = RESTART_MIN_SECONDS
+        while not self._stopping.is_set():
+            proc = self.process
+            if proc is None:
+                return
+            started = time.monotonic()
+            code = proc.wait()
+            if self._stopping.is_set():
+                return
+            self.down_since = time.monotonic()
+            self.last_exit = _describe_exit(code)
+            if self.down_since - started >= STABLE_SECONDS:
+                delay = RESTART_MIN_SECONDS
+            log.error("embedded database (pid %s) %s; restarting it in %.1fs", proc.pid, self.last_exit, delay)
+            while not self._stopping.wait(delay):
+                delay = min(delay * 2, RESTART_MAX_SECONDS)
+                try:
+                    with self._lock:
+                        if self._stopping.is_set():
+                            return
+                        self.process = proc = self._spawn()
+                    # Same port as before: the service's client finds the new child by itself.
+                    _wait_for_port(self.port, proc, timeout)
+                    with self._lock:
+                        if self.process is proc:
+                            self._write_state()
+                except (EmbeddedDatabaseError, OSError) as exc:
+                    log.error("embedded database restart failed (%s); next try in %.1fs", exc, delay)
+                    self._kill_current()
+                    continue
+                self.restarts += 1
+                self.down_since = None
+                log.warning("embedded database restarted (pid %s, port %s)", proc.pid, self.port)
+                break
+
+    def _kill_current(self) -> None:
+        with self._lock:
+            proc = self.process
+            if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        state = self._read_state()
-        if state and state.get("pid") == proc.pid:
-            self.state_path.unlink(missing_ok=True)
-        log.info("embedded database stopped")
+
+    def stop(self) -> None:
+        """Stop the server if this process started it, within about 2 × STOP_GRACE_SECONDS
+        whatever state the child is in (running, hung, stopped, already gone)."""
+        self._stopping.set()
+        with self._lock:
+            proc, self.process = self.process, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=STOP_GRACE_SECONDS)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=STOP_GRACE_SECONDS)
+            state = self._read_state()
+            if state and state.get("pid") == proc.pid:
+                self.state_path.unlink(missing_ok=True)
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None and supervisor is not threading.current_thread():
+            supervisor.join(timeout=STOP_GRACE_SECONDS)
+        if proc is not None:
+            log.info("embedded database stopped")
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with status {code}"
 
 
 def _terminate(pid: int) -> None:

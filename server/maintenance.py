@@ -28,7 +28,7 @@ async def sweep_all(services) -> int:
         except TenantNotFound:  # being deleted (deletion removes the root), or not a tenant
             continue
         try:
-            removed += (await tmpsweep.sweep_tenant(ctx, services.host_db))["removed"]
+            removed += (await tmpsweep.sweep_tenant(ctx, services))["removed"]
         except Exception:  # one tenant's trouble must not stop the others' sweep
             log.exception("could not sweep tmp/ of tenant %s", slug)
     return removed
@@ -36,6 +36,12 @@ async def sweep_all(services) -> int:
 
 async def run_forever(services) -> None:
     """The start-up sweep, then one every tmpsweep.INTERVAL."""
+    try:  # restores killed before their switch left a staging tenant (tenants/restore.py)
+        from tenants.restore import clean_leftovers
+
+        await clean_leftovers(services.registry)
+    except Exception:
+        log.exception("could not clean up after interrupted restores")
     while True:
         try:
             await sweep_all(services)

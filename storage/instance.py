@@ -6,7 +6,8 @@ process killed on this host (kill -9, a crash, a container restart) is abandoned
 instead of waiting for a lease to run out or a file to age. The process start time (from
 /proc) is part of the identity because pids are reused: after a restart in a container
 the new service is often pid 1 again, and an unrelated process may hold an old pid.
-Holders on another host are never judged here; their leases and files age out.
+Holders on another host are never judged here; their leases and files age out. Hence
+every machine or container needs its own hostname (docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations

@@ -47,12 +47,6 @@ async def create_admin(host_db, username: str, password: str) -> dict:
     return doc
 
 
-async def check_admin(host_db, username: str, password: str) -> dict | None:
-    doc = await host_db.host_admins.find_one({"_id": username_key(username or "")})
-    ok = await verify_password(password or "", doc["password_hash"] if doc else None)
-    return doc if ok and doc else None
-
-
 async def sign_in(host_db, username: str, password: str, ip: str) -> dict | None:
     """The admin if the password is right, None if wrong. The console is the key to every
     tenant, so it has the tenants' lockout and address throttle (gallery.people.lockout, counted

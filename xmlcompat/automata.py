@@ -130,6 +130,7 @@ class Automaton:
         g = _Glushkov(model, particle)
         self.g = g
         self._steps: dict = {}
+        self._index: dict = {}
 
     @property
     def start(self):
@@ -173,10 +174,16 @@ class Automaton:
             return None
         key = (state, qname)
         if key not in self._steps:
-            matched = [leaf for leaf in self._next(state) if leaf.matches(qname)]
-            named = [leaf for leaf in matched if leaf.element is not None]
+            index = self._index.get(state)
+            if index is None:
+                index = self._index[state] = ({}, [])
+                for leaf in self._next(state):
+                    if leaf.element is not None:
+                        index[0].setdefault(leaf.element.name, []).append(leaf)
+                    else:
+                        index[1].append(leaf)
             # an element declaration wins over a wildcard (UPA forbids real competition)
-            chosen = named or matched
+            chosen = index[0].get(qname) or [leaf for leaf in index[1] if leaf.matches(qname)]
             self._steps[key] = (frozenset(leaf.pos for leaf in chosen), chosen[0]) if chosen else None
         return self._steps[key]
 

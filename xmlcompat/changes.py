@@ -31,6 +31,7 @@ class Change:
     witnessed: list = field(default_factory=list)   # directions whose witness exercises it
     path: str = ""
     pair: tuple | None = field(default=None, repr=False, compare=False)
+    types: tuple | None = field(default=None, repr=False, compare=False)   # (type A, type B)
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "location": self.location, "backward": self.backward,
@@ -115,10 +116,13 @@ class _Differ:
         self.to_b = Decider(lang_a, lang_b, ns_map).to_b
         self.changes: list[Change] = []
         self.seen: set = set()
+        self.seen_types: set = set()
+        self._current: tuple | None = None
 
     def add(self, rule, path, backward, forward, detail="", loc="", pair=None):
         location = path + (f" ({loc})" if loc else "")
-        self.changes.append(Change(rule, location, backward, forward, detail, path=path, pair=pair))
+        self.changes.append(Change(rule, location, backward, forward, detail, path=path, pair=pair,
+                                   types=self._current))
 
     def run(self) -> list[Change]:
         ma, mb = self.a.model, self.b.model
@@ -206,11 +210,25 @@ class _Differ:
                      _local(name_b or name_a), loc, pair)
         if isinstance(ta, ComplexType) and isinstance(tb, ComplexType):
             fa, fb = ta.location.split(":")[0], tb.location.split(":")[0]
-            if name_a and name_b and fa and fb and fa != fb:
+            # moved between files of the sets (not: the whole set lives in another file)
+            files_b = {p.name for p in self.b.files}
+            if name_a and name_b and fa and fb and fa != fb and fa in files_b:
                 self.add("TYPE_MOVED", path, None, None, f"{fa} → {fb}", loc, pair)
         self.types(ta, tb, path, pair)
 
     def types(self, ta, tb, path, pair) -> None:
+        # a pair of named types is reported once, at the first path that uses it
+        if getattr(ta, "name", None) and getattr(tb, "name", None):
+            if (id(ta), id(tb)) in self.seen_types:
+                return
+            self.seen_types.add((id(ta), id(tb)))
+        outer, self._current = self._current, (ta, tb)
+        try:
+            self._types(ta, tb, path, pair)
+        finally:
+            self._current = outer
+
+    def _types(self, ta, tb, path, pair) -> None:
         ca, cb = isinstance(ta, ComplexType), isinstance(tb, ComplexType)
         if not ca and not cb:
             self.simple(ta, tb, path, pair)
@@ -363,6 +381,18 @@ class _Differ:
     def simple(self, sa, sb, path, pair) -> None:
         if sa is sb or signature(sa) == signature(sb):
             return
+        if sa.name and sb.name:
+            if ("simple", id(sa), id(sb)) in self.seen_types:
+                return
+            self.seen_types.add(("simple", id(sa), id(sb)))
+            path = f"{path} (type {_local(sa.name)})"
+        outer, self._current = self._current, (sa, sb)
+        try:
+            self._simple(sa, sb, path, pair)
+        finally:
+            self._current = outer
+
+    def _simple(self, sa, sb, path, pair) -> None:
         back, fwd = included(sa, sb).ok, included(sb, sa).ok
         if variety(sa) != "atomic" or variety(sb) != "atomic":
             self.add("TYPE_CHANGED", path, back, fwd, f"{variety(sa)} → {variety(sb)}", "", pair)

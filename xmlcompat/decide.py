@@ -63,7 +63,7 @@ def _local(qname: str) -> str:
 
 
 class Decider:
-    def __init__(self, lang_a, lang_b, ns_map: dict[str, str]):
+    def __init__(self, lang_a, lang_b, ns_map: dict[str, str], shallow: bool = False):
         self.a, self.b = lang_a, lang_b
         self.ma, self.mb = lang_a.model, lang_b.model
         self.ns_map = dict(ns_map)
@@ -73,12 +73,19 @@ class Decider:
         self._types: dict = {}
         self._busy: set = set()
         self._path: list[str] = []
+        self._names: dict[str, str] = {}
+        # shallow: compare one pair of declarations with their children taken as equal
+        # (used to tell refactorings of that declaration from changes of its language)
+        self.shallow = shallow
 
     # -- names ------------------------------------------------------------------------------
     def to_b(self, qname: str) -> str:
-        ns, local = split(qname)
-        ns = self.ns_map.get(ns, ns)
-        return f"{{{ns}}}{local}" if ns else local
+        out = self._names.get(qname)
+        if out is None:
+            ns, local = split(qname)
+            ns = self.ns_map.get(ns, ns)
+            out = self._names[qname] = f"{{{ns}}}{local}" if ns else local
+        return out
 
     def to_a(self, qname: str) -> str:
         ns, local = split(qname)
@@ -366,6 +373,8 @@ class Decider:
                 if nxt not in seen:
                     seen.add(nxt)
                     queue.append((na, step_b[0], new_word))
+        if self.shallow:
+            return None
         for word, decl_a, decl_b, qname in pairs:
             self._path.append(_local(qname))
             try:

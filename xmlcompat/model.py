@@ -209,6 +209,12 @@ class _Builder:
                     steps.append(getattr(t, "derivation", None) or "restriction")
                     self._derived.setdefault(id(base), []).append((qname, xs_type, tuple(steps)))
                     t = base
+        declared = el.xs.type
+        if declared.name is None or split(declared.name)[0] == XS:
+            # Types are substituted through xsi:type only below a declared type of the set:
+            # an element of a built-in type (xs:string, xs:anyType…) is not tried with every
+            # schema type derived from it (see docs/compatibility.md).
+            return []
         blocked = set(el.block) | set(getattr(el.type, "block", ()) or ())
         return [(qname, self.type_of(xs_type))
                 for qname, xs_type, steps in self._derived.get(id(el.xs.type), [])

@@ -24,13 +24,16 @@ def reconcile(report, lang_a, lang_b, fails: dict) -> None:
     # 1. refactorings: per pair of declarations whose languages are equal both ways
     verdict_cache: dict = {}
     inverse = {v: k for k, v in report.ns_map.items()}
+
     for c in changes:
         if c.pair is None:
             continue
         key = (id(c.pair[0]), id(c.pair[1]))
         if key not in verdict_cache:
             da, db = c.pair
-            fwd_dec, back_dec = Decider(lang_a, lang_b, report.ns_map), Decider(lang_b, lang_a, inverse)
+            # one pair at a time, so unknown reasons are never lost in a shared memo
+            fwd_dec = Decider(lang_a, lang_b, report.ns_map, shallow=True)
+            back_dec = Decider(lang_b, lang_a, inverse, shallow=True)
             equal = (back_dec.elements(db, da, db.name) is None and not back_dec.unknown
                      and fwd_dec.elements(da, db, da.name) is None and not fwd_dec.unknown)
             verdict_cache[key] = equal
@@ -59,6 +62,12 @@ def reconcile(report, lang_a, lang_b, fails: dict) -> None:
         else:
             hits = [c for c in changes if c.path and _same_path(c.path, target, report, False)]
         hits = [c for c in hits if getattr(c, direction) is not True] or hits
+        if not hits:
+            # a change of a named type is listed once, at its first use: find it by the type
+            side = 1 if direction == "forward" else 0
+            leaf_type = fail.leaf().type_a
+            hits = [c for c in changes if c.types is not None and leaf_type is not None
+                    and c.types[side] is leaf_type]
         if not hits:
             leaf = fail.leaf()
             c = Change(leaf.rule, target + (f" ({leaf.loc_b or leaf.loc_a})" if leaf.loc_b or leaf.loc_a else ""),

@@ -310,7 +310,7 @@ def compare_rules(
                         "RULE_PATH_UNKNOWN",
                         c.location,
                         True,
-                        detail=f"{which} rule {effect} (Def. 5): {', '.join(missing)} cannot occur there",
+                        detail=f"{which} rule {effect} (Def. 5): {', '.join(missing)} occurs nowhere in the new schema",
                     )
                 )
     return findings

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from xmlcompat.regexgen import strings_for
 
@@ -34,6 +35,7 @@ STRINGS = ["", "x", "x y", " x ", "0", "1", "-1", "a" * 300, "x1", "true", "2000
 ID_TYPES = {"ID", "IDREF", "IDREFS", "ENTITY", "ENTITIES"}
 
 
+@lru_cache(maxsize=8192)
 def builtin_chain(st) -> list[str]:
     """Local names of the built-in types `st` derives from, most derived first."""
     out = []
@@ -70,6 +72,7 @@ class Facets:
     white_space: str | None
 
 
+@lru_cache(maxsize=8192)
 def facets(st) -> Facets:
     chain = builtin_chain(st)
     enum = None
@@ -129,6 +132,7 @@ def _tighter(a, b, is_lower: bool):
         return a
 
 
+@lru_cache(maxsize=65536)
 def is_valid(st, text: str) -> bool:
     try:
         return bool(st.is_valid(text))
@@ -136,6 +140,7 @@ def is_valid(st, text: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=8192)
 def candidates(st, limit: int = 60) -> list[str]:
     """Values to try for `st`, valid ones first in order of simplicity (not all are valid)."""
     kind = variety(st)
@@ -204,8 +209,10 @@ class Inclusion:
     reason: str = ""
 
 
+@lru_cache(maxsize=65536)
 def included(a, b, a_fixed: str | None = None, b_fixed: str | None = None) -> Inclusion:
-    """Is every lexical value the (fixed-constrained) type `a` accepts also accepted by `b`?"""
+    """Is every lexical value the (fixed-constrained) type `a` accepts also accepted by `b`?
+    (xmlschema types hash by identity: the caches here are per pair of type objects.)"""
     if b_fixed is not None:
         values = [a_fixed] if a_fixed is not None else valid_values(a, 40)
         # an empty element takes the fixed value as its default, so "" proves nothing
@@ -246,6 +253,7 @@ def _sample_witness(a, b) -> str | None:
     return min(found, key=len) if found else None
 
 
+@lru_cache(maxsize=8192)
 def signature(st) -> tuple:
     """Equal signatures mean equal definitions, hence equal value spaces."""
     kind = variety(st)

@@ -20,6 +20,7 @@ import os
 import time
 from datetime import UTC, datetime, timedelta
 
+from gallery.intake import uploads
 from gallery.usage import set_tmp_bytes
 from storage import instance
 
@@ -81,14 +82,18 @@ def sweep_dir(tmp, owned: set[str], now: float | None = None) -> dict:
     return result
 
 
-async def owned_names(ctx, host_db) -> set[str]:
-    """tmp/ names that live uploads and imports own."""
+async def owned_names(ctx, services) -> set[str]:
+    """tmp/ names that live uploads and imports own. A completion that a stopped process
+    left is settled first (its client may never come back to ask)."""
     owned = set()
-    async for upload in ctx.db.uploads.find(
-        {"state": {"$in": ["uploading", "completing"]}}, {"temp_name": 1}
-    ):
-        owned.add(upload.get("temp_name") or f"tus-{upload['_id']}")
-    async for job in host_db.jobs.find(
+    for upload in await ctx.db.uploads.find(
+        {"state": {"$in": ["uploading", "completing"]}}
+    ).to_list():
+        if upload["state"] == "completing":
+            upload = await uploads.settle_upload(ctx, services, upload)
+        if upload["state"] in ("uploading", "completing"):
+            owned.add(upload.get("temp_name") or f"tus-{upload['_id']}")
+    async for job in services.host_db.jobs.find(
         {"tenant": ctx.slug, "state": {"$in": ["queued", "running"]}, "kind": "zip.import"},
         {"payload": 1},  # (the embedded database cannot project a nested field)
     ):
@@ -96,9 +101,9 @@ async def owned_names(ctx, host_db) -> set[str]:
     return owned
 
 
-async def sweep_tenant(ctx, host_db) -> dict:
+async def sweep_tenant(ctx, services) -> dict:
     """One tenant's sweep: tmp/ files, usage of what stays, old import entry logs."""
-    owned = await owned_names(ctx, host_db)
+    owned = await owned_names(ctx, services)
     result = await asyncio.to_thread(sweep_dir, ctx.storage.tmp, owned)
     await set_tmp_bytes(ctx, result["unowned_bytes"])
     await ctx.db.zip_entries.delete_many(

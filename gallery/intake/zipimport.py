@@ -353,6 +353,8 @@ async def run_import_job(job) -> dict:
         if album is None or user is None:
             raise JobFailed("The album or the user no longer exists.")
         if not await asyncio.to_thread(path.is_file):
+            if job.job.get("result"):  # killed after the import, before the job's end
+                return job.job["result"]
             raise JobFailed("The ZIP file is gone (its import was interrupted too often).")
         settings = await gallery_settings.get_settings(ctx)
         viewer = await gallery_permissions.viewer_for(ctx, user, settings)
@@ -366,8 +368,11 @@ async def run_import_job(job) -> dict:
         await asyncio.to_thread(_unlink, path)
         raise
     # Kept on any other error: the queue retries the job, which continues from its log
-    # (the tmp/ sweep removes the ZIP once no queued or running job names it).
+    # (the tmp/ sweep removes the ZIP once no queued or running job names it). The report
+    # is stored before the ZIP goes, so a re-run after a kill right here still has it.
+    await job.queue.jobs.update_one({"_id": job.job["_id"]}, {"$set": {"result": result}})
     await asyncio.to_thread(_unlink, path)
+    await failpoints.reached("zipimport.finished")
     return result
 
 

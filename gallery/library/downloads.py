@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 
-from gallery.errors import Invalid
+from gallery.errors import Invalid, NotFound
 from gallery.ids import is_id
 from gallery.library.albums import viewable_album
 from gallery.library.media import may_view_original, media_scope
@@ -190,10 +190,8 @@ async def plan_selection(
     docs = [found[i] for i in wanted if i in found and can(viewer, "view", media_scope(found[i]))]
     entries = _entries_for(ctx, viewer, docs, size, "", set())
     if not entries:
-        raise Invalid(
-            "None of the selected items can be downloaded.",
-            field_errors={"ids": "nothing to download"},
-        )
+        # Ids that name nothing the viewer may see are not found, whoever's they are.
+        raise NotFound("None of the selected items can be downloaded.")
     return "selection.zip", entries
 
 

@@ -221,7 +221,7 @@ async def deliver(ctx, config, to: list[str], template: str, variables: dict, ur
             await client.connect()  # greeting, EHLO, STARTTLS, login
         except aiosmtplib.SMTPAuthenticationError:
             raise mail_destination.MailServerUnreachable(mail_destination.LOGIN_REFUSED) from None
-        except Exception as exc:
+        except (aiosmtplib.SMTPException, *_NOT_REACHED) as exc:
             # One answer however the server was not reached: refused, silent, hanging up,
             # speaking HTTP. Different errors per port would map the network behind it.
             log.warning("SMTP server %s not reached: %s: %s", options["hostname"], type(exc).__name__, exc)

@@ -48,7 +48,9 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-async def connect(hostname: str, port: int, timeout: float, *, allow_private: bool) -> socket.socket:
+async def connect(
+    hostname: str, port: int, timeout: float, *, allow_private: bool
+) -> socket.socket:
     """A connected socket to the tenant's SMTP server, on a checked address."""
     loop = asyncio.get_running_loop()
     try:

@@ -31,6 +31,8 @@ from gallery.people.users import username_key
 
 IP_ATTEMPTS = 20
 IP_WINDOW = timedelta(minutes=15)
+# Longer than any window (the lockout window setting goes up to a day).
+STALE = timedelta(days=2)
 # "Not locked": a real datetime rather than null, so one range query covers both cases.
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -85,7 +87,12 @@ def address_key(ip: str) -> str:
 
 
 async def count_attempt(
-    db, key: str, window: timedelta, now: datetime | None = None, *, collection: str = "login_attempts"
+    db,
+    key: str,
+    window: timedelta,
+    now: datetime | None = None,
+    *,
+    collection: str = "login_attempts",
 ) -> dict:
     """Count one attempt; the counter as it is after this attempt's `$inc` (its `count` is
     this attempt's place in the window: decide on it, not on a separate read)."""
@@ -93,10 +100,13 @@ async def count_attempt(
     coll = db[collection]
     # A window that ended (and no lock running) starts again from zero. Two requests may
     # both reset it; the filter stops a reset once either has moved `since` on.
+    fresh = {"$set": {"count": 0, "since": now, "locked_until": NEVER}}
     await coll.update_one(
-        {"_id": key, "since": {"$lt": now - window}, "locked_until": {"$lt": now}},
-        {"$set": {"count": 0, "since": now, "locked_until": NEVER}},
+        {"_id": key, "since": {"$lt": now - window}, "locked_until": {"$lt": now}}, fresh
     )
+    # A lock that ran out starts the count again too, even inside the window (a lock
+    # shorter than the window would otherwise last as long as the window).
+    await coll.update_one({"_id": key, "locked_until": {"$gt": NEVER, "$lt": now}}, fresh)
     for _ in range(2):
         doc = await coll.find_one_and_update(
             {"_id": key}, {"$inc": {"count": 1}}, return_document=ReturnDocument.AFTER
@@ -106,9 +116,12 @@ async def count_attempt(
         try:
             doc = {"_id": key, "count": 1, "since": now, "locked_until": NEVER}
             await coll.insert_one(doc)
-            return doc
         except DuplicateKeyError:
             continue  # a parallel first attempt made it: count on it
+        # Each new name or address adds a counter: those whose every window ended long
+        # ago (and whose lock ran out) go, so guessing names cannot grow the collection.
+        await coll.delete_many({"since": {"$lt": now - STALE}, "locked_until": {"$lt": now}})
+        return doc
     raise RuntimeError(f"login counter {key} could not be taken")
 
 

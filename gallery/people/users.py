@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from gallery.errors import Conflict, Invalid, NotFound
 from gallery.ids import is_id, new_id
-from gallery.people.passwords import hash_password, password_problem, verify_password
+from gallery.people.passwords import hash_password, password_problem
 
 USER_VERSION = 1
 USERNAME_MAX = 64
@@ -115,13 +115,6 @@ async def find_by_login(ctx, login: str) -> dict | None:
     if user is None and "@" in login:
         user = await ctx.db.users.find_one({"email_key": login.strip().lower()})
     return user
-
-
-async def check_credentials(ctx, login: str, password: str) -> dict | None:
-    """The user if the password is right; None otherwise (same cost either way)."""
-    user = await find_by_login(ctx, login)
-    ok = await verify_password(password or "", user.get("password_hash") if user else None)
-    return user if ok and user else None
 
 
 async def list_users(

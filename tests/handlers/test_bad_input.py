@@ -50,7 +50,9 @@ async def _no_error_reported(ctx) -> None:
     assert [m for m in mails if "error" in json.dumps(m, default=str).lower()] == []
 
 
-async def test_every_json_write_refuses_deep_nesting_and_lone_surrogates_with_400(app, make_gallery):
+async def test_every_json_write_refuses_deep_nesting_and_lone_surrogates_with_400(
+    app, make_gallery
+):
     gallery, browser, root = await signed_in(app, make_gallery)
     ctx = gallery["ctx"]
     # Admins asked to hear about errors: a client's bad input must not be one.
@@ -75,7 +77,9 @@ async def test_every_json_write_refuses_deep_nesting_and_lone_surrogates_with_40
     await _no_error_reported(ctx)
     # Ordinary text still works, and no title was changed by the refused writes.
     fine = await browser.api(
-        "PATCH", f"{gallery['prefix']}/api/v1/media/{ids['media_id']}", json_body={"title": "Harbour ☀"}
+        "PATCH",
+        f"{gallery['prefix']}/api/v1/media/{ids['media_id']}",
+        json_body={"title": "Harbour ☀"},
     )
     assert fine.code == 200, text(fine)
     assert json.loads(fine.body)["media"]["title"] == "Harbour ☀"
@@ -98,12 +102,17 @@ async def test_numbers_must_be_ascii_digits_in_query_arguments_and_tus_headers(a
         raw = value.encode().decode("latin-1")  # headers travel as bytes; these are UTF-8's
         created = await tus.call(
             "POST",
-            headers={"Upload-Length": raw, "Upload-Metadata": metadata(filename="a.txt", album_id=root["_id"])},
+            headers={
+                "Upload-Length": raw,
+                "Upload-Metadata": metadata(filename="a.txt", album_id=root["_id"]),
+            },
         )
         assert created.code == 400, (value, text(created))
         assert "Upload-Length" in json.loads(created.body)["error"]["message"]
         patched = await tus.call(
-            "PATCH", upload_id, body=b"0123456789",
+            "PATCH",
+            upload_id,
+            body=b"0123456789",
             headers={"Upload-Offset": raw, "Content-Type": "application/offset+octet-stream"},
         )
         assert patched.code == 400, (value, text(patched))
@@ -113,9 +122,14 @@ async def test_numbers_must_be_ascii_digits_in_query_arguments_and_tus_headers(a
 async def test_tus_upload_length_in_superscripts_is_a_clear_400(app, make_gallery):
     gallery, browser, root = await signed_in(app, make_gallery)
     response = await browser.request(
-        "POST", f"{gallery['prefix']}/api/v1/uploads/",
-        headers={**TUS, "X-XSRFToken": browser.xsrf(), "Upload-Length": "²³",
-                 "Upload-Metadata": metadata(filename="a.txt", album_id=root["_id"])},
+        "POST",
+        f"{gallery['prefix']}/api/v1/uploads/",
+        headers={
+            **TUS,
+            "X-XSRFToken": browser.xsrf(),
+            "Upload-Length": "²³",
+            "Upload-Metadata": metadata(filename="a.txt", album_id=root["_id"]),
+        },
         body=b"",
     )
     assert response.code == 400

@@ -25,9 +25,7 @@ async def test_every_copy_path_needs_view_original(app, make_gallery, viewer_of,
     target = await albums.create_album(ctx, admin, root["_id"], {"title": "Target"})
     photo = await add_media_file(ctx, inner, make_jpeg(40, 30), "secret-original.jpg")
     # May see everything and add anywhere, but may not have originals.
-    curators = await create_role(
-        ctx, "Curators", ["view", "add_album", "add_media"], [root["_id"]]
-    )
+    curators = await create_role(ctx, "Curators", ["view", "add_album", "add_media"], [root["_id"]])
     await create_user(ctx, "cora", "cora@alpha.test", PASSWORD, role_ids=[curators["_id"]])
     cora = app.browser()
     assert (await cora.login(p, "cora", PASSWORD)).code == 302
@@ -46,7 +44,8 @@ async def test_every_copy_path_needs_view_original(app, make_gallery, viewer_of,
         "POST", f"{p}/api/v1/media/{photo['_id']}/copy", {"album_id": target["_id"]}
     )
     bulk = await cora.api(
-        "POST", f"{p}/api/v1/media/bulk",
+        "POST",
+        f"{p}/api/v1/media/bulk",
         {"action": "copy", "ids": [photo["_id"]], "album_id": target["_id"]},
     )
     assert subtree.code == 403, text(subtree)
@@ -68,7 +67,8 @@ async def test_every_copy_path_needs_view_original(app, make_gallery, viewer_of,
     )
     assert single.code == 201, text(single)
     bulk = await cora.api(
-        "POST", f"{p}/api/v1/media/bulk",
+        "POST",
+        f"{p}/api/v1/media/bulk",
         {"action": "copy", "ids": [photo["_id"]], "album_id": target["_id"]},
     )
     assert json.loads(bulk.body)["done"] == [photo["_id"]]

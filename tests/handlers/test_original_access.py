@@ -34,16 +34,33 @@ async def _settled(ctx, media_id: str) -> dict:
 
 def _broken_jpeg(path):
     # A JPEG header (so it is sniffed and stored as one) over bytes no decoder accepts.
-    path.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x17" * 4000)
+    path.write_bytes(
+        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x17" * 4000
+    )
     return path
 
 
 def _mp4(path):
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
-         "testsrc=size=64x48:rate=10:duration=1", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-         "-movflags", "+faststart", str(path)],
-        check=True, timeout=60,
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48:rate=10:duration=1",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ],
+        check=True,
+        timeout=60,
     )
     return path
 
@@ -82,7 +99,9 @@ async def setup(app, make_gallery, viewer_of, make_jpeg, tmp_path):
     browsers = {"anonymous": app.browser(), "view": app.browser(), "view_original": app.browser()}
     assert (await browsers["view"].login(g["prefix"], "vera", PASSWORD)).code == 302
     assert (await browsers["view_original"].login(g["prefix"], "olga", PASSWORD)).code == 302
-    originals = {k: ctx.storage.resolve(d["original"]["path"]).read_bytes() for k, d in docs.items()}
+    originals = {
+        k: ctx.storage.resolve(d["original"]["path"]).read_bytes() for k, d in docs.items()
+    }
     return g, docs, browsers, originals
 
 
@@ -105,7 +124,9 @@ async def test_original_bytes_need_view_original_on_every_route(setup):
                     # A video that plays as it is: its original *is* the web copy.
                     viewing_copy = key == "video" and route == "web"
                     if gets_original and who != "view_original" and not viewing_copy:
-                        pytest.fail(f"{who} got the original of the {key} item from /{route} ({method})")
+                        pytest.fail(
+                            f"{who} got the original of the {key} item from /{route} ({method})"
+                        )
 
     # What each may have, so the refusals above are not a route that serves nothing at all.
     for who in browsers:
@@ -132,9 +153,7 @@ async def test_zip_downloads_pack_no_pending_original_for_viewers(setup):
     g, docs, browsers, originals = setup
     album_id = docs["pending"]["album_id"]
     for who in ("anonymous", "view"):
-        response = await browsers[who].get(
-            f"{g['prefix']}/download/album/{album_id}?size=original"
-        )
+        response = await browsers[who].get(f"{g['prefix']}/download/album/{album_id}?size=original")
         assert response.code == 200, (who, response.code)
         names = zipfile.ZipFile(io.BytesIO(response.body)).namelist()
         packed = {zipfile.ZipFile(io.BytesIO(response.body)).read(n) for n in names}

@@ -10,19 +10,54 @@ from tests.client import text
 
 # Decoded values, as the form or query argument arrives at the handler.
 HOSTILE = [
-    "//evil.example", "///evil.example", "////evil.example/", "https://evil.example",
-    "http:evil.example", "http:/evil.example", "javascript:alert(1)", "data:text/html,x",
-    "/\\evil.example", "\\\\evil.example", "\\/evil.example", "/\\/evil.example",
-    "/\t/evil.example/phish", "/\n/evil.example", "/\r\n/evil.example", "/\x0b/evil.example",
-    "/\x00/evil.example", "/\x7f/evil.example", "/ /evil.example", " //evil.example",
-    "/x\r\nSet-Cookie: stolen=1", "/%09/evil.example", "/%2F/evil.example/..",
-    "/〱evil.example", "〱evil.example", "/\u3002/evil.example", "//evil%E3%80%82example",
-    "/.//evil.example", "/./../evil.example", "/%2e%2e/%2e%2e/evil", "/g/alpha/../beta/",
-    "/g/alpha/%2e%2e/beta/", "@evil.example", "evil.example", ".evil.example",
-    "https:\\\\evil.example", "//google.com@evil.example", "/" + "a" * 3000,
+    "//evil.example",
+    "///evil.example",
+    "////evil.example/",
+    "https://evil.example",
+    "http:evil.example",
+    "http:/evil.example",
+    "javascript:alert(1)",
+    "data:text/html,x",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "/\\/evil.example",
+    "/\t/evil.example/phish",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "/\x0b/evil.example",
+    "/\x00/evil.example",
+    "/\x7f/evil.example",
+    "/ /evil.example",
+    " //evil.example",
+    "/x\r\nSet-Cookie: stolen=1",
+    "/%09/evil.example",
+    "/%2F/evil.example/..",
+    "/〱evil.example",
+    "〱evil.example",
+    "/\u3002/evil.example",
+    "//evil%E3%80%82example",
+    "/.//evil.example",
+    "/./../evil.example",
+    "/%2e%2e/%2e%2e/evil",
+    "/g/alpha/../beta/",
+    "/g/alpha/%2e%2e/beta/",
+    "@evil.example",
+    "evil.example",
+    ".evil.example",
+    "https:\\\\evil.example",
+    "//google.com@evil.example",
+    "/" + "a" * 3000,
 ]
-AFTER_PASSWORD = ["/\t/evil.example/phish", "/\r\n/evil.example", "/\x0b/evil.example", "//evil.example",
-                  "/\\evil.example", "https://evil.example", "/g/alpha/../beta/"]
+AFTER_PASSWORD = [
+    "/\t/evil.example/phish",
+    "/\r\n/evil.example",
+    "/\x0b/evil.example",
+    "//evil.example",
+    "/\\evil.example",
+    "https://evil.example",
+    "/g/alpha/../beta/",
+]
 ACCEPTED = ["/albums/abc?sort=title&dir=-1", "/search?q=%2F%2Fevil"]
 
 
@@ -51,7 +86,11 @@ async def _check_mode(browser, gallery, base: str, prefix: str) -> None:
     for target in ACCEPTED:
         posted = await browser.post_form(
             f"{prefix}/login",
-            {"login": gallery["username"], "password": gallery["password"], "next": prefix + target},
+            {
+                "login": gallery["username"],
+                "password": gallery["password"],
+                "next": prefix + target,
+            },
         )
         assert posted.code == 302 and posted.headers["Location"] == prefix + target
 

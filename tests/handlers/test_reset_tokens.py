@@ -36,9 +36,7 @@ async def test_a_reset_with_the_newer_link_spends_the_older_one(app, make_galler
     done = await visitor.post_form(newer, {"password": PASSWORD, "password2": PASSWORD})
     assert done.code == 200 and "Password changed" in text(done)
     assert (await visitor.get(older)).code == 410
-    replay = await visitor.post_form(
-        older, {"password": NEW_PASSWORD, "password2": NEW_PASSWORD}
-    )
+    replay = await visitor.post_form(older, {"password": NEW_PASSWORD, "password2": NEW_PASSWORD})
     assert replay.code == 410 and "not valid" in text(replay)
     assert (await app.browser().login(p, "admin", PASSWORD)).code == 302
     assert (await app.browser().login(p, "admin", NEW_PASSWORD)).code == 401
@@ -52,8 +50,12 @@ async def test_changing_ones_password_spends_outstanding_links(app, make_gallery
     assert (await owner.login(p, "admin", gallery["password"])).code == 302
     changed = await owner.post_form(
         p + "/account",
-        {"action": "password", "current": gallery["password"], "password": PASSWORD,
-         "password2": PASSWORD},
+        {
+            "action": "password",
+            "current": gallery["password"],
+            "password": PASSWORD,
+            "password2": PASSWORD,
+        },
     )
     assert changed.code == 200 and "password was changed" in text(changed)
     for link in (older, newer):

@@ -5,11 +5,13 @@ uploads keep theirs, and leftovers count in the tenant's usage until they go."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import time
 
 from gallery.intake import tmpsweep
 from gallery.usage import current_usage
+from storage import instance
 from tests.client import text
 from tests.handlers.test_tus import MB, Tus, payload
 from tests.service_process import ServiceProcess
@@ -106,9 +108,41 @@ async def test_the_sweep_keeps_what_live_work_owns(app, make_gallery):
     ctx = gallery["ctx"]
     mine = ctx.storage.temp_path(".upload")
     mine.write_bytes(b"a" * 4000)
-    result = await tmpsweep.sweep_tenant(ctx, app.services.host_db)
+    result = await tmpsweep.sweep_tenant(ctx, app.services)
     assert mine.exists() and result["removed"] == 0 and result["unowned_bytes"] == 0
     # The same file untouched for longer than the bound is stale even though we run.
     _age(mine, tmpsweep.MAX_AGE.total_seconds() + 60)
-    result = await tmpsweep.sweep_tenant(ctx, app.services.host_db)
+    result = await tmpsweep.sweep_tenant(ctx, app.services)
     assert not mine.exists() and result["removed"] == 1
+
+
+async def test_a_completion_left_by_a_killed_process_is_settled_by_the_sweep(app, make_gallery):
+    """Its client never comes back: the sweep finishes the upload instead of keeping the
+    record `completing` and its bytes in tmp/ for ever."""
+    gallery = await make_gallery("gamma")
+    ctx = gallery["ctx"]
+    root = await ctx.db.albums.find_one({"parent_id": None})
+    browser = app.browser()
+    await browser.login(gallery["prefix"], gallery["username"], gallery["password"])
+    tus = Tus(browser, gallery["prefix"])
+    data = payload(300_000)
+    upload_id, _ = await tus.create(root["_id"], len(data), "left.txt")
+    assert (await tus.patch(upload_id, 0, data[:-1])).code == 204
+    # As a process killed right after the last byte and the start of completion left it.
+    partial = ctx.storage.tmp / f"tus-{upload_id}"
+    partial.write_bytes(partial.read_bytes() + data[-1:])
+    dead = await asyncio.create_subprocess_exec("true")
+    await dead.wait()
+    media_id = "0123456789abcdef01234567"
+    await ctx.db.uploads.update_one({"_id": upload_id}, {"$set": {
+        "state": "completing", "offset": len(data), "media_id": media_id, "attempt": 1,
+        "completing_by": f"{instance.host()}~{dead.pid}~1~deadbeef",
+    }})
+    await tmpsweep.sweep_tenant(ctx, app.services)
+    record = await ctx.db.uploads.find_one({"_id": upload_id})
+    assert record["state"] == "done" and record["media_id"] == media_id
+    media = await ctx.db.media.find_one({"_id": media_id})
+    assert media["original"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert not (ctx.storage.tmp / f"tus-{upload_id}").exists()
+    head = await tus.call("HEAD", upload_id)
+    assert head.headers["Upload-Media-Id"] == media_id

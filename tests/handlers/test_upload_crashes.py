@@ -87,3 +87,25 @@ async def test_a_tus_upload_killed_after_its_last_chunk_is_completed_once(
         assert not (ctx.storage.tmp / f"tus-{upload_id}").exists()
     finally:
         await service.stop()
+
+
+async def test_an_upload_whose_bytes_are_gone_answers_409_not_500(app, make_gallery):
+    """What an older version left after a kill (the file ingested, the record still
+    `uploading`): every PATCH was a 500 (FileNotFoundError)."""
+    gallery = await make_gallery("beta")
+    ctx = gallery["ctx"]
+    root = await ctx.db.albums.find_one({"parent_id": None})
+    browser = app.browser()
+    await browser.login(gallery["prefix"], gallery["username"], gallery["password"])
+    tus = Tus(browser, gallery["prefix"])
+    data = payload(200_000)
+    upload_id, _ = await tus.create(root["_id"], len(data), "gone.txt")
+    assert (await tus.patch(upload_id, 0, data[:100_000])).code == 204
+    (ctx.storage.tmp / f"tus-{upload_id}").unlink()
+    for _ in range(2):
+        response = await tus.patch(upload_id, 100_000, data[100_000:])
+        assert response.code == 409, text(response)
+        assert "upload the file again" in text(response)
+    state = await tus.call("GET", upload_id)
+    assert state.code == 200 and b'"failed"' in state.body
+    assert await ctx.db.media.count_documents({}) == 0

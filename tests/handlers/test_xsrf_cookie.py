@@ -39,7 +39,9 @@ async def test_each_gallery_in_prefix_mode_has_its_own_xsrf_cookie(app, make_gal
 
     # alpha's token is worth nothing at beta, whose cookie the browser sends there.
     refused = await browser.request(
-        "POST", "/g/beta/api/v1/albums", body=b"{}",
+        "POST",
+        "/g/beta/api/v1/albums",
+        body=b"{}",
         headers={"X-XSRFToken": first.value, "Content-Type": "application/json"},
         expect_xsrf_refusal=True,
     )
@@ -47,7 +49,9 @@ async def test_each_gallery_in_prefix_mode_has_its_own_xsrf_cookie(app, make_gal
     # Signed in at alpha, its own token works there.
     await browser.login("/g/alpha", alpha["username"], alpha["password"])
     root = await alpha["ctx"].db.albums.find_one({"parent_id": None})
-    made = await browser.api("POST", "/g/alpha/api/v1/albums", json_body={"title": "Mine", "parent_id": root["_id"]})
+    made = await browser.api(
+        "POST", "/g/alpha/api/v1/albums", json_body={"title": "Mine", "parent_id": root["_id"]}
+    )
     assert made.code == 201, text(made)
 
 
@@ -60,7 +64,9 @@ async def test_the_most_specific_xsrf_cookie_is_the_one_checked(app, make_galler
     own = browser.xsrf("/g/alpha/")
     browser.cookies[("_xsrf", "/")] = "2|00000000|" + "0" * 32 + "|1"  # the old, host-wide one
     root = await gallery["ctx"].db.albums.find_one({"parent_id": None})
-    made = await browser.api("POST", "/g/alpha/api/v1/albums", json_body={"title": "Both", "parent_id": root["_id"]})
+    made = await browser.api(
+        "POST", "/g/alpha/api/v1/albums", json_body={"title": "Both", "parent_id": root["_id"]}
+    )
     assert made.code == 201, text(made)
     assert browser.xsrf("/g/alpha/") == own
 
@@ -70,9 +76,24 @@ def tls_app(app, tmp_path):
     """The same application served over real TLS (a self-signed certificate)."""
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-         "-keyout", str(key), "-out", str(cert), "-days", "1"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+        ],
+        check=True,
+        capture_output=True,
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(str(cert), str(key))

@@ -39,9 +39,15 @@ def _peak_rss_kb(pid: int) -> int:
     raise AssertionError("no VmHWM in /proc status")
 
 
-async def _post_big(port: int, path: str, size: int, host: str = "127.0.0.1", chunked: bool = False,
-                    content_type: str = "application/x-www-form-urlencoded",
-                    stop_on_answer: bool = True) -> bytes:
+async def _post_big(
+    port: int,
+    path: str,
+    size: int,
+    host: str = "127.0.0.1",
+    chunked: bool = False,
+    content_type: str = "application/x-www-form-urlencoded",
+    stop_on_answer: bool = True,
+) -> bytes:
     """Post `size` bytes the way a hostile client would (no XSRF token, no cookie) and return
     everything the server answered before it closed the connection. Like curl, the client
     stops sending once an answer has come, unless `stop_on_answer` is false."""
@@ -107,18 +113,21 @@ def service(services, tmp_path):
         ATRIUM_JOBS_WORKERS="0",
         ATRIUM_LOGGING_ACCESS_LOG="false",
     )
-    log = open(tmp_path / "service.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    yield process, port
-    process.terminate()
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+    with open(tmp_path / "service.log", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        yield process, port
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 async def _wait_listening(process, port: int) -> None:
@@ -197,19 +206,26 @@ async def test_streaming_uploads_keep_their_large_limit_while_json_is_refused(ap
     assert patched.code == 204, text(patched)
 
     replaced = await browser.api(
-        "POST", f"{gallery['prefix']}/api/v1/media/{media_id}/file", body=payload(200_000),
+        "POST",
+        f"{gallery['prefix']}/api/v1/media/{media_id}/file",
+        body=payload(200_000),
         headers={"X-File-Name": "again.txt"},
     )
     assert replaced.code == 202, text(replaced)
 
     big_json = await browser.api(
-        "POST", f"{gallery['prefix']}/api/v1/albums", json_body={"title": "x" * 100_000, "parent_id": root["_id"]}
+        "POST",
+        f"{gallery['prefix']}/api/v1/albums",
+        json_body={"title": "x" * 100_000, "parent_id": root["_id"]},
     )
     assert big_json.code == 413, text(big_json)
     assert json.loads(big_json.body)["error"] == {
-        "code": "too_large", "message": "The request body is larger than 64 KB."
+        "code": "too_large",
+        "message": "The request body is larger than 64 KB.",
     }
     small_json = await browser.api(
-        "POST", f"{gallery['prefix']}/api/v1/albums", json_body={"title": "Small", "parent_id": root["_id"]}
+        "POST",
+        f"{gallery['prefix']}/api/v1/albums",
+        json_body={"title": "Small", "parent_id": root["_id"]},
     )
     assert small_json.code == 201, text(small_json)

@@ -31,7 +31,9 @@ async def _seen_address(app, gallery, headers: dict) -> tuple[str, bool]:
         f"{gallery['prefix']}/login", {"login": name, "password": "wrong"}, headers=headers
     )
     assert response.code == 401
-    event = await gallery["ctx"].db.events.find_one({"kind": "login_failed", "message": {"$regex": name}})
+    event = await gallery["ctx"].db.events.find_one(
+        {"kind": "login_failed", "message": {"$regex": name}}
+    )
     return event["ip"], secure
 
 
@@ -56,7 +58,9 @@ def config(make_config, request):
     return make_config(**getattr(request, "param", TRUSTED))
 
 
-async def test_a_trusted_proxy_gives_the_right_most_untrusted_address_and_the_scheme(app, make_gallery):
+async def test_a_trusted_proxy_gives_the_right_most_untrusted_address_and_the_scheme(
+    app, make_gallery
+):
     gallery = await make_gallery("alpha")
     for headers, expected in CASES:
         seen, _secure = await _seen_address(app, gallery, headers)
@@ -86,5 +90,7 @@ def test_trusted_proxies_must_be_addresses_or_networks(make_config):
     with pytest.raises(ConfigError, match="server.trusted_proxies.*'proxy.example'"):
         make_config(server__trusted_proxies="127.0.0.1, proxy.example")
     assert [str(n) for n in parse_proxies(" 10.0.0.0/8 ,::1,192.0.2.1 ")] == [
-        "10.0.0.0/8", "::1/128", "192.0.2.1/32"
+        "10.0.0.0/8",
+        "::1/128",
+        "192.0.2.1/32",
     ]

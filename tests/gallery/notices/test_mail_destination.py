@@ -20,16 +20,40 @@ from tests.client import text
 from tests.mail_server import _free_port, mail_config
 
 INTERNAL = [
-    "127.0.0.1", "localhost", "127.1.2.3", "::1", "169.254.169.254", "10.0.0.5",
-    "172.16.4.4", "192.168.1.10", "100.64.0.1", "0.0.0.0", "::ffff:127.0.0.1", "fe80::1",
-    "fd00::1", "224.0.0.1",
+    "127.0.0.1",
+    "localhost",
+    "127.1.2.3",
+    "::1",
+    "169.254.169.254",
+    "10.0.0.5",
+    "172.16.4.4",
+    "192.168.1.10",
+    "100.64.0.1",
+    "0.0.0.0",
+    "::ffff:127.0.0.1",
+    "fe80::1",
+    "fd00::1",
+    "224.0.0.1",
 ]
 
 
 def test_only_public_unicast_addresses_count_as_public():
-    assert all(not is_public(a) for a in ["127.0.0.1", "::1", "169.254.169.254", "10.1.1.1",
-                                          "192.168.0.1", "100.64.0.1", "fe80::1", "fd12::1",
-                                          "::ffff:10.0.0.1", "0.0.0.0", "239.1.1.1"])
+    assert all(
+        not is_public(a)
+        for a in [
+            "127.0.0.1",
+            "::1",
+            "169.254.169.254",
+            "10.1.1.1",
+            "192.168.0.1",
+            "100.64.0.1",
+            "fe80::1",
+            "fd12::1",
+            "::ffff:10.0.0.1",
+            "0.0.0.0",
+            "239.1.1.1",
+        ]
+    )
     assert is_public("93.184.216.34") and is_public("2606:2800:220:1:248:1893:25c8:1946")
 
 
@@ -60,7 +84,9 @@ async def test_internal_destinations_are_refused_without_the_host_setting(
     await admin.login(gallery["prefix"], "admin", gallery["password"])
     sent = await admin.post_form(gallery["prefix"] + "/admin/email", {"to": "ops@example.org"})
     async with asyncio.timeout(20):
-        while "private, loopback or link-local" not in text(await admin.get(sent.headers["Location"])):
+        while "private, loopback or link-local" not in text(
+            await admin.get(sent.headers["Location"])
+        ):
             await asyncio.sleep(0.05)
     assert mail_sink.messages == []
 
@@ -70,7 +96,9 @@ async def test_internal_destinations_are_refused_without_the_host_setting(
     await mail_sink.wait_for("ops@example.org", "Test message")
 
 
-async def test_with_the_host_setting_a_private_server_works(app, make_gallery, mail_sink, make_config):
+async def test_with_the_host_setting_a_private_server_works(
+    app, make_gallery, mail_sink, make_config
+):
     gallery = await make_gallery("alpha")
     ctx = gallery["ctx"]
     allowed = mail_config(make_config, mail_sink)
@@ -80,7 +108,9 @@ async def test_with_the_host_setting_a_private_server_works(app, make_gallery, m
     await mail_sink.wait_for("ops@example.org", "Test message")
 
 
-async def test_every_unreachable_server_gives_the_same_error(app, make_gallery, make_config, mail_sink):
+async def test_every_unreachable_server_gives_the_same_error(
+    app, make_gallery, make_config, mail_sink
+):
     gallery = await make_gallery("alpha")
     ctx = gallery["ctx"]
     allowed = mail_config(make_config, mail_sink, **{"smtp.timeout": 1})
@@ -89,14 +119,20 @@ async def test_every_unreachable_server_gives_the_same_error(app, make_gallery, 
         writer.write(b"HTTP/1.1 400 Bad Request\r\nServer: internal-admin\r\n\r\n")
         await writer.drain()
         writer.close()
+        await writer.wait_closed()
 
     async def hangs_up(reader, writer):
         writer.close()
+        await writer.wait_closed()
 
     async def says_nothing(reader, writer):
         await reader.read()  # until the client gives up
+        writer.close()
+        await writer.wait_closed()
 
-    servers = [await asyncio.start_server(h, "127.0.0.1", 0) for h in (speaks_http, hangs_up, says_nothing)]
+    servers = [
+        await asyncio.start_server(h, "127.0.0.1", 0) for h in (speaks_http, hangs_up, says_nothing)
+    ]
     ports = [s.sockets[0].getsockname()[1] for s in servers] + [_free_port()]  # last: closed
     answers = []
     try:
@@ -112,4 +148,5 @@ async def test_every_unreachable_server_gives_the_same_error(app, make_gallery, 
     finally:
         for server in servers:
             server.close()
+            await server.wait_closed()
     assert answers == [NOT_REACHED] * 5

@@ -1,0 +1,1 @@
+"""Backup and restore of a gallery: the versioned backup language, export, restore."""

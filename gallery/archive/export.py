@@ -1,0 +1,215 @@
+"""Export: a gallery as one ZIP64 archive, written as a stream (docs/backup-format.md).
+
+The database is read first (a snapshot of every document the format carries); then the
+originals are streamed into the archive one chunk at a time, each hashed as it goes; then
+backup.xml is written last, from the snapshot, leaving out every media object whose file
+vanished or changed in between (reported, never half-written) and every reference to it.
+Nothing of the gallery is copied to a temporary place and no whole file is held in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from lxml import etree
+
+from gallery.archive.document import Snapshot, write_backup
+from storage.root import StorageError
+
+CHUNK = 1024 * 1024
+DOCUMENT_NAME = "backup.xml"
+GENERATOR = "Atrium 0.1.0"
+
+
+class Cancelled(Exception):
+    """The backup was cancelled; the partial archive is to be thrown away."""
+
+
+@dataclass
+class Progress:
+    """Counters shared between the writing thread and whoever reports them (a job, a CLI)."""
+    total_files: int = 0
+    total_bytes: int = 0
+    files: int = 0
+    bytes: int = 0
+    started: float = field(default_factory=time.monotonic)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def eta_seconds(self) -> float | None:
+        elapsed = time.monotonic() - self.started
+        if self.bytes <= 0 or elapsed <= 0:
+            return None
+        return max(0.0, (self.total_bytes - self.bytes) * elapsed / self.bytes)
+
+    def as_dict(self) -> dict:
+        eta = self.eta_seconds()
+        return {"files": self.files, "total_files": self.total_files, "bytes": self.bytes,
+                "total_bytes": self.total_bytes, "eta_seconds": None if eta is None else round(eta, 1)}
+
+
+@dataclass
+class ExportReport:
+    media: int = 0
+    albums: int = 0
+    users: int = 0
+    roles: int = 0
+    files: int = 0
+    bytes: int = 0
+    left_out: list = field(default_factory=list)   # [{"media_id", "path", "reason"}]
+    omitted_settings: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))
+
+
+async def take_snapshot(ctx) -> Snapshot:
+    """Every document the format carries, read before any file is (see the module doc)."""
+    from gallery.settings import BY_KEY
+
+    settings_doc = await ctx.db.settings.find_one({"_id": "gallery"}) or {}
+    values, omitted = {}, []
+    for key, value in (settings_doc.get("values") or {}).items():
+        if key not in BY_KEY:
+            continue
+        if BY_KEY[key].secret:
+            # Encrypted under this host's key and this tenant's salt: useless elsewhere and
+            # never to be written in the clear. Restore says it must be set again.
+            if value:
+                omitted.append(key)
+            continue
+        values[key] = value
+    title = values.get("gallery_title") or (ctx.record or {}).get("title") or ctx.slug
+    snap = Snapshot(slug=ctx.slug, title=str(title)[:200], settings=values, omitted=sorted(omitted))
+    snap.albums = await ctx.db.albums.find({}).sort([("ancestors", 1), ("position", 1)]).to_list()
+    snap.albums.sort(key=lambda a: (len(a.get("ancestors") or []), a.get("position") or 0))
+    snap.media = await ctx.db.media.find({}, {"search_keys": 0, "derivatives": 0}).sort("_id", 1).to_list()
+    snap.roles = await ctx.db.roles.find({}).sort("_id", 1).to_list()
+    snap.users = await ctx.db.users.find({}).sort("_id", 1).to_list()
+    return snap
+
+
+def _prune(snap: Snapshot, gone: set[str]) -> None:
+    """Leave out media whose file did not make it, and every reference that would dangle
+    (a cover, a grant, a role of a user): the document must validate and restore."""
+    snap.media = [m for m in snap.media if m["_id"] not in gone]
+    media_ids = {m["_id"] for m in snap.media}
+    album_ids = {a["_id"] for a in snap.albums}
+    role_ids = {r["_id"] for r in snap.roles}
+    snap.media = [m for m in snap.media if m.get("album_id") in album_ids]
+    for a in snap.albums:
+        if a.get("cover_id") and a["cover_id"] not in media_ids:
+            a["cover_id"] = None
+    for r in snap.roles:
+        r["album_ids"] = [x for x in r.get("album_ids") or [] if x in album_ids]
+    for u in snap.users:
+        u["role_ids"] = [x for x in u.get("role_ids") or [] if x in role_ids]
+
+
+def _zip_time(ts: float) -> tuple:
+    t = time.gmtime(max(ts, 315532800))  # ZIP cannot say a time before 1980
+    return t[:6]
+
+
+def _stream_file(zf: zipfile.ZipFile, storage, media: dict, progress: Progress) -> str | None:
+    """Copy one original into the archive; the reason it was left out, or None."""
+    original = media.get("original") or {}
+    rel = original.get("path")
+    try:
+        path = storage.resolve(rel)
+        fh = open(path, "rb")  # noqa: SIM115 (closed by the `with fh` below; opening is the check)
+    except FileNotFoundError:
+        return "the file vanished while the backup ran"
+    except (OSError, StorageError) as exc:  # a path leaving the root, permissions
+        return f"the file cannot be read: {exc}"
+    with fh:
+        st = os.fstat(fh.fileno())
+        if st.st_size != original.get("size"):
+            return "the file changed while the backup ran (size differs from the record)"
+        info = zipfile.ZipInfo(rel, date_time=_zip_time(st.st_mtime))
+        info.compress_type = zipfile.ZIP_STORED  # photos and video are compressed already
+        info.external_attr = 0o644 << 16
+        digest = hashlib.sha256()
+        with zf.open(info, "w", force_zip64=True) as out:
+            while True:
+                if progress.cancel.is_set():
+                    raise Cancelled()
+                chunk = fh.read(CHUNK)
+                if not chunk:
+                    break
+                digest.update(chunk)
+                out.write(chunk)
+                progress.bytes += len(chunk)
+        if digest.hexdigest() != original.get("sha256"):
+            # The bytes are in the archive already (a ZIP cannot take a member back); the
+            # document will not list them, and restore ignores members nothing lists.
+            return "the file changed while the backup ran (sha256 differs from the record)"
+    return None
+
+
+def write_archive(snap: Snapshot, storage, out, *, metadata_only: bool = False,
+                  progress: Progress | None = None) -> ExportReport:
+    """Write the archive to the binary stream `out` (a file or anything with write()); run
+    off the event loop. Raises Cancelled when progress.cancel is set."""
+    progress = progress or Progress()
+    report = ExportReport(omitted_settings=list(snap.omitted))
+    with_files = [m for m in snap.media if (m.get("original") or {}).get("path")]
+    if not metadata_only:
+        progress.total_files = len(with_files)
+        progress.total_bytes = sum(int(m["original"].get("size") or 0) for m in with_files)
+    gone: set[str] = set()
+    with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
+        if not metadata_only:
+            for media in with_files:
+                reason = _stream_file(zf, storage, media, progress)
+                if reason is None:
+                    report.files += 1
+                    report.bytes += int(media["original"]["size"])
+                else:
+                    gone.add(media["_id"])
+                    report.left_out.append({"media_id": media["_id"], "path": media["original"]["path"],
+                                            "reason": reason})
+                progress.files += 1
+        _prune(snap, gone)
+        info = zipfile.ZipInfo(DOCUMENT_NAME, date_time=_zip_time(time.time()))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        with zf.open(info, "w", force_zip64=True) as raw, etree.xmlfile(raw, encoding="utf-8") as xf:
+            xf.write_declaration()
+            write_backup(xf, snap, created=datetime.now(UTC), generator=GENERATOR,
+                         metadata_only=metadata_only)
+    report.media, report.albums = len(snap.media), len(snap.albums)
+    report.users, report.roles = len(snap.users), len(snap.roles)
+    return report
+
+
+async def export_to_file(ctx, path, *, metadata_only: bool = False,
+                         progress: Progress | None = None) -> ExportReport:
+    """Back the gallery up into the file `path` (written beside it, renamed when complete,
+    so a failed or cancelled backup leaves no archive that looks whole)."""
+    import asyncio
+    from pathlib import Path
+
+    path = Path(path)
+    snap = await take_snapshot(ctx)
+    partial = path.with_name(f".{path.name}.partial")
+
+    def write():
+        try:
+            with open(partial, "wb") as fh:
+                report = write_archive(snap, ctx.storage, fh, metadata_only=metadata_only,
+                                       progress=progress)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(partial, path)
+            return report
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+
+    return await asyncio.to_thread(write)

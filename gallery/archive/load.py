@@ -1,0 +1,66 @@
+"""Writing a checked backup's documents into an empty tenant database, with every field
+the format does not carry recomputed from the others (document.RECOMPUTED): album paths,
+media visibility, search and tag keys, name keys, tag counts and the usage counter."""
+
+from __future__ import annotations
+
+from gallery.archive.document import Snapshot
+from gallery.library.keywords import search_keys
+from gallery.library.tags import tag_fields
+from gallery.people.users import username_key
+
+BATCH = 500
+#: Collections a restore fills; each must be empty before it starts (checked).
+FILLED = ("albums", "media", "users", "roles", "settings", "tag_counts")
+
+
+class NotEmpty(Exception):
+    """The target database already holds a gallery's documents."""
+
+
+def complete(snap: Snapshot) -> None:
+    """Recompute in place the stored fields the backup does not carry."""
+    albums = {a["_id"]: a for a in snap.albums}
+    for album in sorted(snap.albums, key=lambda a: len(a["ancestors"])):  # parents first
+        parent = albums.get(album["parent_id"])
+        if parent is None:
+            album["dirpath"] = ""
+        else:
+            album["dirpath"] = f"{parent['dirpath']}/{album['dirname']}" if parent["dirpath"] else album["dirname"]
+    for media in snap.media:
+        album = albums[media["album_id"]]
+        media["album_path"] = list(album["ancestors"]) + [album["_id"]]
+        media.update(tag_fields(media.get("tags") or []))
+        media["search_keys"] = search_keys(media)
+        media["derivatives"] = {}
+        if media.get("original") and media.get("kind") != "external":
+            media["state"] = "pending"  # its derivatives are remade by media.process
+    for user in snap.users:
+        user["username_key"] = username_key(user["username"])
+        user["email_key"] = (user.get("email") or "").lower()
+    for role in snap.roles:
+        role["name_key"] = username_key(role["name"])
+
+
+async def write_documents(ctx, snap: Snapshot, original_bytes: int) -> None:
+    """Insert everything into ctx.db (empty: checked first). `ctx` needs .db (and is what
+    gallery.library.tagcounts takes)."""
+    from datetime import UTC, datetime
+
+    from gallery.library.tagcounts import rebuild_tag_counts
+
+    db = ctx.db
+    for name in FILLED:
+        if await db[name].find_one({}, {"_id": 1}) is not None:
+            raise NotEmpty(f"the target gallery is not empty ({name} has documents)")
+    complete(snap)
+    for name, docs in (("albums", snap.albums), ("roles", snap.roles), ("users", snap.users),
+                       ("media", snap.media)):
+        for i in range(0, len(docs), BATCH):
+            await db[name].insert_many(docs[i:i + BATCH], ordered=True)
+    now = datetime.now(UTC)
+    await db.settings.update_one(
+        {"_id": "gallery"}, {"$set": {"values": snap.settings, "version": 1, "updated": now}}, upsert=True)
+    await db.meta.update_one({"_id": "usage"}, {"$set": {"bytes": int(original_bytes), "tmp_bytes": 0,
+                                                         "version": 1}}, upsert=True)
+    await rebuild_tag_counts(ctx)

@@ -1,0 +1,210 @@
+"""Restore, the gallery side: open an archive and check all of it before anything is written
+(members, sizes, bounds, backup.xml parsed safely, validated under the version it declares
+and upgraded to the newest), then write its documents and files into an EMPTY database and
+storage root. Making that database and root, and switching a tenant to them in one step,
+is tenants/restore.py's (docs/backup-format.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from gallery.archive import formats
+from gallery.archive.document import DocumentError, Snapshot, read_backup
+from gallery.archive.export import CHUNK, DOCUMENT_NAME
+
+#: backup.xml larger than this is refused before it is read (10,000 media take ~20 MB).
+MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
+#: A member that inflates more than this many times is a ZIP bomb (originals are stored).
+MAX_RATIO = 200
+MAX_MEMBERS = 1_000_000
+
+
+class RestoreError(Exception):
+    """The archive cannot be restored; nothing was written. `errors` lists each problem
+    (at most formats.MAX_ERRORS) with its location."""
+
+    def __init__(self, message: str, errors: list[str] | None = None):
+        super().__init__(message)
+        self.errors = errors or []
+
+    def full_text(self) -> str:
+        return "\n".join([str(self), *("  " + e for e in self.errors)])
+
+
+@dataclass
+class Prepared:
+    """A checked archive: the documents to write and the members holding the originals."""
+    path: str
+    snapshot: Snapshot
+    members: dict = field(default_factory=dict)     # member name -> ZipInfo (listed originals)
+    metadata_only: bool = False
+    declared_version: int = 0
+    total_bytes: int = 0
+
+
+def member_problem(info: zipfile.ZipInfo) -> str | None:
+    name = info.filename
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        return f"member {name!r} is a symbolic link"
+    if "\\" in name or "\x00" in name:
+        return f"member {name!r} has a backslash or NUL in its name"
+    path = PurePosixPath(name)
+    if path.is_absolute() or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return f"member {name!r} has an absolute name"
+    if any(part in ("..", ".") for part in path.parts) or name.endswith("/") and ".." in name:
+        return f"member {name!r} leaves the archive's directory (..)"
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return f"member {name!r} uses an unsupported compression"
+    if info.compress_size and info.file_size / max(info.compress_size, 1) > MAX_RATIO:
+        return f"member {name!r} inflates {info.file_size // info.compress_size}x (a ZIP bomb?)"
+    return None
+
+
+def _open(path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path, "r")
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise RestoreError(f"{os.path.basename(str(path))} is not a backup archive (not a readable ZIP file: {exc})") from None
+
+
+def _read_document(zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int):
+    from lxml import etree
+
+    if info.file_size > max_bytes:
+        raise RestoreError(f"backup.xml is {info.file_size} bytes; at most {max_bytes} are read")
+    parser = formats.safe_parser(huge=True)
+    read = 0
+    try:
+        with zf.open(info) as fh:
+            while True:
+                chunk = fh.read(CHUNK)
+                if not chunk:
+                    break
+                read += len(chunk)
+                if read > max_bytes:  # the header may lie; the bytes cannot
+                    raise RestoreError(f"backup.xml is larger than {max_bytes} bytes")
+                parser.feed(chunk)
+        root = parser.close()
+    except etree.XMLSyntaxError as exc:
+        raise RestoreError(f"backup.xml is not well-formed XML: line {exc.lineno}: {exc.msg}") from None
+    except (zipfile.BadZipFile, EOFError, OSError, zlib_error()) as exc:
+        raise RestoreError(f"backup.xml cannot be read from the archive (truncated or damaged: {exc})") from None
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        # Entities (an external one reading a file, or a billion laughs) come with a DTD;
+        # the format has none, so any DTD is refused rather than half-trusted.
+        raise RestoreError("backup.xml has a DOCTYPE (DTDs and entities are not allowed in a backup)")
+    return tree
+
+
+def zlib_error():
+    import zlib
+
+    return zlib.error
+
+
+def prepare(path, *, max_document_bytes: int = MAX_DOCUMENT_BYTES) -> Prepared:
+    """Check the whole archive (run off the event loop); raise RestoreError listing why not."""
+    zf = _open(path)
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise RestoreError(f"the archive has {len(infos)} members; at most {MAX_MEMBERS}")
+        seen: dict[str, zipfile.ZipInfo] = {}
+        problems = []
+        for info in infos:
+            problem = member_problem(info)
+            if problem:
+                problems.append(problem)
+            if info.filename in seen:
+                problems.append(f"member {info.filename!r} appears twice")
+            seen[info.filename] = info
+        if problems:
+            raise RestoreError("the archive's members are not safe to restore", problems[:formats.MAX_ERRORS])
+        document = seen.get(DOCUMENT_NAME)
+        if document is None:
+            raise RestoreError("the archive holds no backup.xml: it is not an Atrium backup")
+        tree = _read_document(zf, document, max_document_bytes)
+        try:
+            version = formats.declared_version(tree)
+            tree = formats.check_and_upgrade(tree)
+        except formats.FormatError as exc:
+            raise RestoreError(str(exc), exc.errors) from None
+        try:
+            snapshot = read_backup(tree.getroot())
+        except (DocumentError, ValueError) as exc:
+            raise RestoreError(f"backup.xml: {exc}") from None
+        metadata_only = tree.getroot().get("metadata-only") in ("true", "1")
+        prepared = Prepared(str(path), snapshot, metadata_only=metadata_only, declared_version=version)
+        if not metadata_only:
+            missing = []
+            for media in snapshot.media:
+                original = media.get("original")
+                if not original:
+                    continue
+                info = seen.get(original["path"])
+                if info is None:
+                    missing.append(f"media {media['_id']}: its file {original['path']!r} is not in the archive")
+                elif info.file_size != original["size"]:
+                    missing.append(f"media {media['_id']}: member {original['path']!r} is {info.file_size} "
+                                   f"bytes, backup.xml says {original['size']}")
+                elif original["path"] in prepared.members:
+                    missing.append(f"media {media['_id']}: file {original['path']!r} is listed twice")
+                else:
+                    prepared.members[original["path"]] = info
+                    prepared.total_bytes += info.file_size
+                if len(missing) >= formats.MAX_ERRORS:
+                    break
+            if missing:
+                raise RestoreError("the archive's files do not match backup.xml", missing)
+        return prepared
+
+
+def extract_files(prepared: Prepared, storage, progress=None) -> int:
+    """Copy every listed original into `storage` (an empty root), checking its sha256 as it
+    streams; run off the event loop. Raises RestoreError at the first file that differs."""
+    by_path = {m["original"]["path"]: m for m in prepared.snapshot.media if m.get("original")}
+    written = 0
+    zf = _open(prepared.path)
+    with zf:
+        for name, info in prepared.members.items():
+            media = by_path[name]
+            target = storage.resolve(name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = storage.temp_path()
+            digest = hashlib.sha256()
+            size = 0
+            try:
+                with zf.open(info) as src, open(tmp, "wb") as dst:
+                    while True:
+                        chunk = src.read(CHUNK)
+                        if not chunk:
+                            break
+                        size += len(chunk)
+                        if size > info.file_size:
+                            raise RestoreError(f"member {name!r} holds more bytes than declared")
+                        digest.update(chunk)
+                        dst.write(chunk)
+                        if progress is not None:
+                            progress.bytes += len(chunk)
+            except (zipfile.BadZipFile, EOFError, zlib_error()) as exc:
+                tmp.unlink(missing_ok=True)
+                raise RestoreError(f"member {name!r} cannot be read (truncated or damaged archive: {exc})") from None
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            if digest.hexdigest() != media["original"]["sha256"]:
+                tmp.unlink(missing_ok=True)
+                raise RestoreError(f"member {name!r}: its sha256 is not the one backup.xml lists "
+                                   f"(media {media['_id']})")
+            os.replace(tmp, target)
+            written += size
+            if progress is not None:
+                progress.files += 1
+    return written
