@@ -111,6 +111,9 @@ async def _serve(config, ready: asyncio.Event | None, stop: asyncio.Event | None
         await start_background(services)
         base = config.server.public_url or f"http://{_display_host(config)}:{config.server.port}"
         log.info("Atrium is listening on %s (host console: %s/_host/)", base, base)
+        if config.server.mode == "production" and not config.server.public_url:
+            # E-mailed links never follow a request's Host header (tenants/urls.py).
+            log.warning("server.public_url is not set: e-mailed links in prefix mode point at %s", base)
         try:
             token = await setup_token(services.host_db)
         except PyMongoError as exc:  # the database died just now: its supervisor restarts it
