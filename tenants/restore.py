@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from gallery import schema
+from gallery import failpoints, schema
 from gallery.archive import load
 from gallery.archive.restore import Prepared, RestoreError, extract_files, prepare
 from storage import instance
@@ -83,6 +83,7 @@ async def restore_new(registry, queue, path, slug: str, *, title: str | None = N
             if media.get("state") == "pending":
                 job_ids.append(await queue.enqueue(slug, "media.process", {"media_id": media["_id"]},
                                                    dedupe=f"media.process:{media['_id']}", hold=True))
+        await failpoints.reached("restore.before_switch")
         switched = await registry.host_db.tenants.update_one(
             {"_id": slug, "restoring.by": me},
             {"$set": {"status": "active", "title": title, "installed": datetime.now(UTC),
@@ -97,6 +98,7 @@ async def restore_new(registry, queue, path, slug: str, *, title: str | None = N
         raise
     finally:
         registry.forget(slug)
+    await failpoints.reached("restore.after_switch")
     for job_id in job_ids:
         await queue.release(job_id)
     log.info("tenant %s restored from %s (format %s, %d media)", slug, path,
