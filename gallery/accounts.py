@@ -19,7 +19,7 @@ from gallery.albums import album_dir, album_document, root_album, safe_dirname, 
 from gallery.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
 from gallery.events import record_event
 from gallery.ids import is_id
-from gallery.lockout import count_attempt, unlock
+from gallery.lockout import address_key, count_attempt, unlock
 from gallery.mail import notify_admins, queue_mail
 from gallery.passwords import password_problem, verify_password
 from gallery.sessions import end_user_sessions
@@ -247,9 +247,7 @@ async def request_reset(ctx, login: str, *, urls, queue=None, ip: str = "") -> N
     account (further requests within the hour send nothing, and answer the same), each
     counted with one atomic `$inc` (gallery.lockout.count_attempt)."""
     window = timedelta(hours=RESET_HOURS)
-    by_address = await count_attempt(
-        ctx.db, f"address:{ip or '-'}", window, collection="reset_requests"
-    )
+    by_address = await count_attempt(ctx.db, address_key(ip), window, collection="reset_requests")
     if by_address["count"] > RESET_PER_ADDRESS:
         raise TooManyRequests(
             "Too many password reset requests from your address. Try again in an hour."
