@@ -121,7 +121,7 @@ def _deep(fn, *args, **kwargs):
     def run():
         try:
             result["value"] = fn(*args, **kwargs)
-        except BaseException as exc:  # handed back to the caller's thread as is
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread as is
             result["error"] = exc
 
     old_limit, old_size = sys.getrecursionlimit(), threading.stack_size()
