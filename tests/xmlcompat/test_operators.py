@@ -196,6 +196,8 @@ def _assert_consistent(report) -> None:
         flags = [getattr(c, direction) for c in report.changes]
         if verdict == "compatible":
             assert False not in flags, direction
+        if verdict == "unknown":        # an undecided verdict shows an undecided change
+            assert any(f is not True for f in flags), direction
         if verdict == "incompatible":
             witnessed = [c for c in report.changes if direction in c.witnessed]
             assert witnessed and all(getattr(c, direction) is False for c in witnessed), direction
