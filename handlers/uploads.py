@@ -193,7 +193,6 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
         self.set_header("Location", self.urls(f"/api/v1/media/{media['_id']}"))
         self.write_json(media, status=201)
 
-
     async def _import_zip(self, path, size: int, sha256: str) -> None:
         background = (
             self.get_query_argument("background", "") in ("1", "true", "yes")
