@@ -5,6 +5,7 @@ The order here is the order routes are tried in (server.app joins them).
 
 from handlers import (
     account,
+    admin_backup,
     admin_email,
     admin_events,
     admin_roles,
@@ -22,6 +23,7 @@ from handlers import (
     health,
     home,
     host,
+    host_backup,
     install,
     media_files,
     openapi,
@@ -32,11 +34,11 @@ from handlers import (
     uploads,
 )
 
-ROUTE_MODULES_HOST = [health, host]
+ROUTE_MODULES_HOST = [health, host, host_backup]
 ROUTE_MODULES_TENANT = [health, home, auth, install, admin_settings]
 # api_search and api_order before api_media: /api/v1/media/(recent|bulk) before /media/<id>.
 ROUTE_MODULES_TENANT += [media_files, api_albums, api_search, api_order, api_media, api_jobs]
 ROUTE_MODULES_TENANT += [openapi, downloads]
 ROUTE_MODULES_TENANT += [uploads, tus, pages, pages_media]
 ROUTE_MODULES_TENANT += [account, admin_users, admin_roles, admin_events, admin_email]
-ROUTE_MODULES_TENANT += [upload_page, api_accounts, api_media_file]
+ROUTE_MODULES_TENANT += [upload_page, api_accounts, api_media_file, admin_backup]

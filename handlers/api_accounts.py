@@ -392,6 +392,8 @@ OPENAPI = {
         "post": operation(
             "Create a user (administrators)",
             tag="users",
+            ok="201",
+            also=("409",),
             body={
                 "type": "object",
                 "required": ["email", "password"],
@@ -410,10 +412,15 @@ OPENAPI = {
             "Change e-mail, disabled, roles or password (administrators)",
             params=_U,
             body=_USER_EDIT,
+            body_optional=True,
+            also=("409",),
             tag="users",
         ),
         "delete": operation(
-            "Delete a user and their personal album (administrators)", params=_U, tag="users"
+            "Delete a user and their personal album (administrators)",
+            params=_U,
+            also=("409",),
+            tag="users",
         ),
     },
     "/api/v1/users/{user_id}/unlock": {

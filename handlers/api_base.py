@@ -137,9 +137,13 @@ def operation(
     body: dict | None = None,
     responses: dict | None = None,
     tag: str = "",
+    ok: str = "200",
+    also: tuple[str, ...] = (),
+    body_optional: bool = False,
 ) -> dict:
     """A compact OpenAPI operation: path parameters (ids), query parameters ("name:type",
-    or a parameter from int_query/enum_query), a JSON body."""
+    or a parameter from int_query/enum_query), a JSON body (`body_optional`: an empty body
+    changes nothing), the success status `ok` and error statuses `also` beyond the usual."""
     op: dict = {"summary": summary, "tags": [tag] if tag else []}
     parameters = [
         {
@@ -159,16 +163,19 @@ def operation(
     if parameters:
         op["parameters"] = parameters
     if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        op["requestBody"] = {
+            "required": not body_optional,
+            "content": {"application/json": {"schema": body}},
+        }
     op["responses"] = responses or {
-        "200": {
-            "description": "OK",
+        ok: {
+            "description": {"200": "OK", "201": "Created", "202": "Accepted"}.get(ok, "OK"),
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
-        "400": {"$ref": "#/components/responses/Error"},
-        "401": {"$ref": "#/components/responses/Error"},
-        "403": {"$ref": "#/components/responses/Error"},
-        "404": {"$ref": "#/components/responses/Error"},
+        **{
+            status: {"$ref": "#/components/responses/Error"}
+            for status in ("400", "401", "403", "404", *also)
+        },
     }
     return op
 
@@ -186,5 +193,14 @@ def enum_query(name: str, values, kind: str = "string") -> dict:
 ID_SCHEMA = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
 # 1 to 200 ids, comma separated (the handlers refuse an empty list with 400).
 IDS_PATTERN = "^[0-9a-f]{24}(,[0-9a-f]{24}){0,199}$"
+# Tags: a list of words, or one text of comma-separated words, or null for none
+# (gallery.library.tags.clean_tags).
+TAGS_SCHEMA = {
+    "oneOf": [
+        {"type": "array", "items": {"type": "string"}},
+        {"type": "string", "description": "comma-separated tags"},
+    ],
+    "nullable": True,
+}
 CURSOR_QUERY = {"name": "cursor", "schema": {"type": "string", "maxLength": 2000}}
 PAGE_QUERY = (int_query("offset", 0, MAX_OFFSET), int_query("limit", 1, MAX_LIMIT), CURSOR_QUERY)

@@ -8,7 +8,7 @@ from gallery.ids import is_id
 from gallery.library import media as gallery_media
 from gallery.library.media import viewable_media
 from gallery.people.permissions import visible_media_query
-from handlers.api_base import IDS_PATTERN, ApiHandler, operation
+from handlers.api_base import ID_SCHEMA, IDS_PATTERN, TAGS_SCHEMA, ApiHandler, operation
 from handlers.api_cache import cached_json
 
 ID = r"([^/]+)"
@@ -94,9 +94,10 @@ class MediaRotateHandler(ApiHandler):
 class MediaCoverHandler(ApiHandler):
     async def post(self, media_id: str) -> None:
         viewer = await self.viewer()
-        album = await gallery_media.set_cover(
-            self.tenant, viewer, media_id, self.json_body().get("album_id")
-        )
+        album_id = self.json_body().get("album_id")
+        if album_id is not None and not is_id(album_id):
+            raise Invalid("album_id must be an album id.", field_errors={"album_id": "is not an id"})
+        album = await gallery_media.set_cover(self.tenant, viewer, media_id, album_id)
         self.write_json({"album": self.album_json(album, viewer)})
 
 
@@ -115,7 +116,7 @@ _EDIT = {
     "properties": {
         "title": {"type": "string", "maxLength": 200},
         "caption": {"type": "string"},
-        "tags": {"type": "array", "items": {"type": "string"}},
+        "tags": TAGS_SCHEMA,
         "position": {"type": "integer", "minimum": 0},
     },
 }
@@ -166,7 +167,11 @@ OPENAPI = {
                 "type": "object",
                 "properties": {
                     "rotate": {"type": "integer", "enum": [0, 90, 180, 270, -90]},
-                    "flip": {"type": "string", "enum": ["horizontal", "vertical"]},
+                    "flip": {
+                        "type": "string",
+                        "enum": ["horizontal", "vertical", None],
+                        "nullable": True,  # null: no flip
+                    },
                 },
             },
         )
@@ -177,7 +182,7 @@ OPENAPI = {
             params=_P,
             tag="media",
             body_optional=True,
-            body={"type": "object", "properties": {"album_id": {"type": "string"}}},
+            body={"type": "object", "properties": {"album_id": {**ID_SCHEMA, "nullable": True}}},
         )
     },
 }

@@ -99,6 +99,8 @@ OPENAPI = {
                 "Replace the file (raw body or multipart); the media object is re-processed",
                 params=("media_id",),
                 tag="media",
+                ok="202",
+                also=("409", "413", "415"),
             ),
             "requestBody": {
                 "required": True,

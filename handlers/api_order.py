@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from gallery.library.bulk import ACTIONS, bulk_action
 from gallery.library.ordering import order_album
-from handlers.api_base import ID_SCHEMA, ApiHandler, operation
+from gallery.library.tags import clean_tags
+from handlers.api_base import ID_SCHEMA, TAGS_SCHEMA, ApiHandler, operation
 
 ID = r"([^/]+)"
 
@@ -22,6 +23,8 @@ class AlbumOrderApi(ApiHandler):
 class BulkApi(ApiHandler):
     async def post(self) -> None:
         body = self.json_body()
+        if body.get("tags") is not None:
+            clean_tags(body["tags"])  # their type holds for every action, not only tag/untag
         result = await bulk_action(
             self.tenant,
             await self.viewer(),
@@ -57,9 +60,10 @@ OPENAPI = {
                 "required": ["action", "ids"],
                 "properties": {
                     "action": {"type": "string", "enum": list(ACTIONS)},
-                    "ids": {**_IDS, "minItems": 1},
+                    # Each id is answered in done or failed, so any text is taken.
+                    "ids": {**_IDS, "items": {"type": "string"}, "minItems": 1},
                     "album_id": ID_SCHEMA,
-                    "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "tags": TAGS_SCHEMA,
                 },
             },
             tag="media",

@@ -19,6 +19,7 @@ from handlers.media_files import content_disposition
 
 log = logging.getLogger("atrium.downloads")
 MAX_IDS_TEXT = 100_000
+SUB_VALUES = ("0", "1", "false", "true", "no", "yes")
 
 
 class DownloadHandler(TenantHandler):
@@ -61,7 +62,10 @@ class DownloadHandler(TenantHandler):
 
 class AlbumDownloadHandler(DownloadHandler):
     async def get(self, album_id: str) -> None:
-        sub = self.get_query_argument("sub", "0") not in ("", "0", "false", "no")
+        sub = self.get_query_argument("sub", "0")
+        if sub not in SUB_VALUES:
+            raise Invalid("sub must be 1 or 0.", field_errors={"sub": "must be 1 or 0"})
+        sub = sub in ("1", "true", "yes")
         name, entries = await plan_album(
             self.tenant,
             await self.viewer(),
@@ -109,7 +113,7 @@ OPENAPI = {
             "A ZIP of an album's media the viewer may see (sub=1: with sub-albums as folders); "
             "size=original needs view_original, else the optimized copies are packed",
             params=("album_id",),
-            query=(enum_query("sub", (0, 1), "integer"), _SIZE),
+            query=(enum_query("sub", SUB_VALUES), _SIZE),
             responses=_ZIP,
             tag="downloads",
         )

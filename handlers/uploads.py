@@ -50,6 +50,10 @@ class AlbumWriteMixin:
         return album
 
 
+# ?zip= values (anything else is a 400, not a plain upload by mistake).
+ZIP_FLAGS = ("", "0", "1", "false", "true", "no", "yes")
+
+
 def _declared_length(handler: tornado.web.RequestHandler) -> int | None:
     raw = handler.request.headers.get("Content-Length")
     if raw is None:
@@ -114,7 +118,10 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
             gallery_permissions.require(self.viewer, "add_album", self.album)
         raw_name = self.request.headers.get("X-File-Name") or self.get_query_argument("name", "")
         self.file_name = unquote(raw_name)[:4096]
-        self.is_zip = self.get_query_argument("zip", "") in ("1", "true", "yes")
+        zip_flag = self.get_query_argument("zip", "")
+        if zip_flag not in ZIP_FLAGS:
+            raise Invalid("zip must be 1 or 0.", field_errors={"zip": "must be 1 or 0"})
+        self.is_zip = zip_flag in ("1", "true", "yes")
         self.limit = ingest.upload_limit(self.settings_values)
         quota = ingest.quota_bytes(self.tenant)
         self.quota_left = None
@@ -186,7 +193,6 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
         )
         self.set_header("Location", self.urls(f"/api/v1/media/{media['_id']}"))
         self.write_json(media, status=201)
-
 
     async def _import_zip(self, path, size: int, sha256: str) -> None:
         background = (
@@ -305,7 +311,7 @@ OPENAPI = {
                 {
                     "name": "zip",
                     "in": "query",
-                    "schema": {"type": "string", "enum": ["1"]},
+                    "schema": {"type": "string", "enum": [f for f in ZIP_FLAGS if f]},
                     "description": "the body is a ZIP: folders become albums, every entry is reported",
                 },
                 {

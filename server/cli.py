@@ -111,6 +111,9 @@ async def _serve(config, ready: asyncio.Event | None, stop: asyncio.Event | None
         await start_background(services)
         base = config.server.public_url or f"http://{_display_host(config)}:{config.server.port}"
         log.info("Atrium is listening on %s (host console: %s/_host/)", base, base)
+        if config.server.mode == "production" and not config.server.public_url:
+            # E-mailed links never follow a request's Host header (gallery/urls.py).
+            log.warning("server.public_url is not set: e-mailed links in prefix mode point at %s", base)
         try:
             token = await setup_token(services.host_db)
         except PyMongoError as exc:  # the database died just now: its supervisor restarts it
@@ -226,7 +229,7 @@ def cmd_tenant(args) -> None:
                 token = await provision.new_installer_token(registry, args.slug)
                 link = _installer_link(services.config, args.slug, token)
                 _print(args, {"slug": args.slug, "installer_url": link}, link)
-            elif args.action in ("backup", "restore"):
+            elif args.action in ("backup", "restore", "export", "import"):
                 await _backup_or_restore(services, args)
             elif args.action == "delete":
                 if args.confirm != args.slug:
@@ -248,6 +251,20 @@ async def _backup_or_restore(services, args) -> None:
     from gallery.intake.ingest import job_queue
     from tenants.restore import restore_new
 
+    if args.action in ("export", "import"):
+        from tenants.restore import export_all, import_all
+
+        try:
+            if args.action == "export":
+                done = await export_all(services.registry, args.out)
+                text = "\n".join(f"exported {d['slug']} to {args.out}/{d['file']}" for d in done)
+            else:
+                done = await import_all(services.registry, job_queue(services), args.dir)
+                text = "\n".join(f"imported {d['slug']}: {d['media']} media" for d in done)
+        except RestoreError as exc:
+            raise CommandError(f"stopped: {exc.full_text()}") from None
+        _print(args, done, text or "no tenants")
+        return
     if args.action == "backup":
         ctx = await services.registry.context_for_slug(args.slug)
         report = await export_to_file(ctx, args.out, metadata_only=args.metadata_only)
@@ -328,6 +345,11 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--slug", required=True, help="the new gallery's slug")
     restore.add_argument("--title", help="the new gallery's title (default: the backup's)")
     restore.add_argument("--quota-mb", type=int, default=0)
+    export = tsub.add_parser("export", help="back up every active gallery into a directory (to move them)")
+    export.add_argument("--all", action="store_true", required=True, help="every active gallery")
+    export.add_argument("--out", required=True, help="the directory to write")
+    imp = tsub.add_parser("import", help="restore every gallery of an `export --all` directory")
+    imp.add_argument("dir")
     for p in list(tsub.choices.values()):
         p.add_argument("--json", action="store_true", help="machine-readable output")
     tenant.set_defaults(fn=cmd_tenant)

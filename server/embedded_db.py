@@ -220,6 +220,12 @@ class EmbeddedDatabase:
         The restarted child's PR_SET_PDEATHSIG follows this thread, which lives until
         stop(), so a child never outlives the supervision that restarts it.
         """
+        try:
+            self._supervise_loop(timeout)
+        except Exception:  # never die quietly: without this thread nothing restarts the child
+            log.exception("embedded database supervision failed; the database is no longer restarted")
+
+    def _supervise_loop(self, timeout: float) -> None:
         delay = RESTART_MIN_SECONDS
         while not self._stopping.is_set():
             proc = self.process

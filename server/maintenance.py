@@ -1,6 +1,7 @@
 """Periodic upkeep of every tenant, run by each service process beside its job workers
-(server/runtime.py): the tmp/ sweep (gallery/intake/tmpsweep.py) at start-up, so a killed
-service's leftovers go at once, and every `tmpsweep.INTERVAL` after."""
+(server/runtime.py), at start-up (so a killed service's leftovers go at once) and every
+`tmpsweep.INTERVAL` after: the tmp/ sweep (gallery/intake/tmpsweep.py), and processing queued
+for media stranded `pending` without a job (gallery/intake/ingest.py `requeue_stranded`)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ import asyncio
 import logging
 import os
 
-from gallery.intake import tmpsweep
+from gallery.intake import ingest, tmpsweep
 from tenants.registry import TenantNotFound
 
 log = logging.getLogger("atrium.maintenance")
 
 
 async def sweep_all(services) -> int:
-    """Sweep every tenant with a storage root; returns how many files were removed."""
+    """Upkeep of every tenant with a storage root; returns how many files were removed."""
     tenants_dir = services.config.data_dir / "tenants"
     try:
         slugs = sorted(await asyncio.to_thread(os.listdir, tenants_dir))
@@ -29,8 +30,9 @@ async def sweep_all(services) -> int:
             continue
         try:
             removed += (await tmpsweep.sweep_tenant(ctx, services))["removed"]
-        except Exception:  # one tenant's trouble must not stop the others' sweep
-            log.exception("could not sweep tmp/ of tenant %s", slug)
+            await ingest.requeue_stranded(ctx, ingest.job_queue(services))
+        except Exception:  # one tenant's trouble must not stop the others' upkeep
+            log.exception("could not look after tenant %s", slug)
     return removed
 
 

@@ -13,7 +13,7 @@ log = logging.getLogger("atrium")
 # Modules that register job handlers (the queue knows kinds, not galleries): imported when
 # workers start.
 HANDLER_MODULES: list[str] = ["gallery.processing.process", "gallery.intake.zipimport", "gallery.intake.uploads", "gallery.notices.mail",
-                               "gallery.people.account_sweep"]
+                               "gallery.people.account_sweep", "gallery.archive.jobs"]
 
 
 def load_handlers() -> None:

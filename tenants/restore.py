@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from gallery import schema
+from gallery import failpoints, schema
 from gallery.archive import load
 from gallery.archive.restore import Prepared, RestoreError, extract_files, prepare
 from storage import instance
@@ -83,6 +83,7 @@ async def restore_new(registry, queue, path, slug: str, *, title: str | None = N
             if media.get("state") == "pending":
                 job_ids.append(await queue.enqueue(slug, "media.process", {"media_id": media["_id"]},
                                                    dedupe=f"media.process:{media['_id']}", hold=True))
+        await failpoints.reached("restore.before_switch")
         switched = await registry.host_db.tenants.update_one(
             {"_id": slug, "restoring.by": me},
             {"$set": {"status": "active", "title": title, "installed": datetime.now(UTC),
@@ -97,6 +98,7 @@ async def restore_new(registry, queue, path, slug: str, *, title: str | None = N
         raise
     finally:
         registry.forget(slug)
+    await failpoints.reached("restore.after_switch")
     for job_id in job_ids:
         await queue.release(job_id)
     log.info("tenant %s restored from %s (format %s, %d media)", slug, path,
@@ -131,3 +133,59 @@ async def clean_leftovers(registry) -> list[str]:
         await _remove(registry, record["_id"])
         removed.append(record["_id"])
     return removed
+
+
+# -- moving galleries: every tenant out to a directory, and in again on another host -----------
+
+
+async def export_all(registry, out_dir, *, slugs: list[str] | None = None) -> list[dict]:
+    """One archive per active tenant (`<slug>.zip`) into `out_dir`, plus `tenants.json`
+    naming them with their host-side record fields (title, quota, hostnames)."""
+    import json
+    from pathlib import Path
+
+    from gallery.archive.export import export_to_file
+
+    out = Path(out_dir)
+    await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
+    done = []
+    for record in await registry.list_records():
+        slug = record["_id"]
+        if record.get("status") != "active" or (slugs and slug not in slugs):
+            continue
+        ctx = await registry.context_for_slug(slug)
+        report = await export_to_file(ctx, out / f"{slug}.zip")
+        done.append({"slug": slug, "file": f"{slug}.zip", "title": record.get("title"),
+                     "quota_bytes": record.get("quota_bytes", 0), "hostnames": record.get("hostnames", []),
+                     "media": report.media, "left_out": report.left_out})
+    manifest = json.dumps({"tenants": done}, indent=2, default=str)
+    await asyncio.to_thread((out / "tenants.json").write_text, manifest)
+    return done
+
+
+async def import_all(registry, queue, in_dir) -> list[dict]:
+    """Restore every archive `tenants.json` in `in_dir` names, under its slug, title and
+    quota (hostnames are given back too). Each is all or nothing; the first failure stops."""
+    import json
+    from pathlib import Path
+
+    from tenants.provision import ProvisioningError, update_tenant
+
+    folder = Path(in_dir)
+    try:
+        manifest = json.loads(await asyncio.to_thread((folder / "tenants.json").read_text))
+        entries = list(manifest["tenants"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RestoreError(f"{folder}: no readable tenants.json ({exc})") from None
+    results = []
+    for entry in entries:
+        name = Path(str(entry.get("file", ""))).name  # a name in the folder, nothing else
+        report = await restore_new(registry, queue, folder / name, entry["slug"],
+                                   title=entry.get("title"), quota_bytes=int(entry.get("quota_bytes") or 0))
+        if entry.get("hostnames"):
+            try:
+                await update_tenant(registry, entry["slug"], hostnames=list(entry["hostnames"]))
+            except ProvisioningError as exc:
+                report["not_restored"].append(f"hostnames: {exc}")
+        results.append(report)
+    return results

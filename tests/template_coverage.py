@@ -26,7 +26,11 @@ rendered: set[str] = set()
 
 def _recording(generate):
     def wrapper(self, **kwargs):
-        rendered.add(self.name)
+        # Names are relative to their loader's root (the mailer's is templates/emails/).
+        root = getattr(self.loader, "root", None)
+        path = Path(root, self.name) if root else TEMPLATES / self.name
+        if path.is_relative_to(TEMPLATES):
+            rendered.add(path.relative_to(TEMPLATES).as_posix())
         return generate(self, **kwargs)
 
     return wrapper

@@ -381,7 +381,7 @@ class _Differ:
     def simple(self, sa, sb, path, pair) -> None:
         if sa is sb or signature(sa) == signature(sb):
             return
-        if sa.name and sb.name:
+        if sa.name and sb.name and not _builtin(sa.name, sb.name):
             if ("simple", id(sa), id(sb)) in self.seen_types:
                 return
             self.seen_types.add(("simple", id(sa), id(sb)))

@@ -7,7 +7,9 @@ L(B) ⊆ L(A), every new document is valid for an old reader. Each is decided se
 
 from __future__ import annotations
 
+import sys
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from xmlcompat.reconcile import reconcile
 from xmlcompat.witness import WitnessError, confirm, write
 
 DIRECTIONS = ("backward", "forward", "both")
+DEEP_RECURSION = 200_000
+DEEP_STACK = 512 * 1024 * 1024      # virtual: only the pages a deep recursion touches are used
 
 
 @dataclass
@@ -109,9 +113,41 @@ def decide_direction(lang_a, lang_b, ns_map, witness_dir: Path, stem: str) -> tu
                            path=fail.path(), rule=leaf.rule), fail
 
 
+def _deep(fn, *args, **kwargs):
+    """Run `fn` on a thread with a large stack and recursion limit: the decision and the diff
+    recurse once per level of element nesting, and real schemas nest types 1,000 deep."""
+    result: dict = {}
+
+    def run():
+        try:
+            result["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread as is
+            result["error"] = exc
+
+    old_limit, old_size = sys.getrecursionlimit(), threading.stack_size()
+    sys.setrecursionlimit(max(old_limit, DEEP_RECURSION))
+    threading.stack_size(DEEP_STACK)
+    try:
+        worker = threading.Thread(target=run, name="xmlcompat")
+        worker.start()
+    finally:
+        threading.stack_size(old_size)
+    worker.join()
+    sys.setrecursionlimit(old_limit)
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 def check(old, new, *, rules_old=None, rules_new=None, ns_map: dict | None = None,
           direction: str = "both", witness_dir: Path | None = None) -> Report:
     """Compare two language versions; see the module docstring and docs/compatibility.md."""
+    return _deep(_check, old, new, rules_old=rules_old, rules_new=rules_new, ns_map=ns_map,
+                 direction=direction, witness_dir=witness_dir)
+
+
+def _check(old, new, *, rules_old=None, rules_new=None, ns_map: dict | None = None,
+           direction: str = "both", witness_dir: Path | None = None) -> Report:
     if direction not in DIRECTIONS:
         raise CompatError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
     lang_a = _as_language(old, rules_old)
@@ -198,7 +234,7 @@ def check_history(paths_or_dir, *, ns_map: dict | None = None, direction: str = 
         for i in range(j):
             if progress:
                 progress(f"checking {versions[i].name} -> {versions[j].name}")
-            report = check(langs[i], langs[j], ns_map=ns_map, direction=direction,
+            report = _deep(_check, langs[i], langs[j], ns_map=ns_map, direction=direction,
                            witness_dir=witness_dir)
             out.append((versions[i], versions[j], report))
     return out

@@ -123,12 +123,15 @@ class Generator:
             return fixed
         chain = builtin_chain(st) if variety(st) == "atomic" else []
         if "ID" in chain:
-            for _ in range(100):
-                self._ids += 1
-                v = f"id{self._ids}"
-                if st.is_valid(v):
+            # unique in the document, and recorded so IDREFs can name it
+            options = [v for v in valid_values(st, 40) if v not in self._id_values]
+            options += [f"id{self._ids + i}" for i in range(1, 50)]
+            for v in options:
+                if v not in self._id_values and st.is_valid(v):
+                    self._ids += 1
                     self._id_values.append(v)
                     return v
+            raise GenerationError(f"no unused ID value for {getattr(st, 'name', None) or st}")
         key = id(st)
         if key not in self._values:
             self._values[key] = valid_values(st, 20)
@@ -206,13 +209,18 @@ class Generator:
 
     def word(self, t: ComplexType, depth: int) -> list:
         """A list of (leaf, qname) accepted by t's content model."""
+        return self.complete(t, automaton(self.model, t).start, depth)
+
+    def complete(self, t: ComplexType, state, depth: int) -> list:
+        """(leaf, qname) pairs leading from `state` of t's content automaton to its end:
+        the cheapest ones when minimal, a bounded random walk otherwise."""
         auto = automaton(self.model, t)
         if self.minimal or depth >= self.max_depth:
-            path = auto.shortest_completion(auto.start, self._leaf_cost)
+            path = auto.shortest_completion(state, self._leaf_cost)
             if path is None:
                 raise GenerationError(f"type {t.name or 'anonymous'}: no finite content")
             return path
-        state, out = auto.start, []
+        out = []
         while True:
             stop_p = 0.35 + 0.1 * len(out)
             if auto.final(state) and (self.rng.random() < stop_p or len(out) >= self.max_children):

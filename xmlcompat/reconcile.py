@@ -51,7 +51,17 @@ def reconcile(report, lang_a, lang_b, fails: dict) -> None:
     if report.backward and report.forward and report.backward.verdict == report.forward.verdict == "compatible":
         for c in changes:
             c.refactoring = True
-    # 3. an incompatible direction points at the change(s) its witness exercises
+    # 3. an undecided direction has an undecided (or incompatible) change to show for it
+    for direction in ("backward", "forward"):
+        result = getattr(report, direction)
+        if result is None or result.verdict != "unknown":
+            continue
+        if not any(getattr(c, direction) is not True for c in changes):
+            reason = result.reasons[0] if result.reasons else "not decided"
+            path = reason.split(":", 1)[0] if reason.startswith("/") else ""
+            c = Change("UNDECIDED", path or "/", None, None, reason, path=path)
+            changes.append(c)
+    # 4. an incompatible direction points at the change(s) its witness exercises
     for direction in ("backward", "forward"):
         result, fail = getattr(report, direction), fails.get(direction)
         if result is None or result.verdict != "incompatible" or fail is None:

@@ -13,6 +13,7 @@ from xmlcompat.generate import GenerationError, Generator, automaton
 from xmlcompat.model import ANY_ELEMENT, OTHER_NS, ComplexType
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+RANDOM_TRIES = 12       # random completions tried when the minimal witness is not valid
 
 
 class WitnessError(Exception):
@@ -29,6 +30,16 @@ def build(lang_a, fail) -> list:
         gen.finish(root)
         out.append(etree.ElementTree(root))
     return out
+
+
+def build_random(lang_a, fail, seed: int):
+    """A witness whose completions (what follows the counterexample's path) are random
+    rather than minimal: the fallback when the minimal one is not valid under A (an IDREF
+    with no ID in the smallest completion, say)."""
+    gen = Generator(lang_a, seed=seed, minimal=False)
+    root = _element(gen, fail, None, 0)
+    gen.finish(root)
+    return etree.ElementTree(root)
 
 
 def _element(gen: Generator, f, parent, variant: int):
@@ -60,9 +71,7 @@ def _element(gen: Generator, f, parent, variant: int):
             state = auto.start
             for _, q in word:
                 state = auto.step(state, q)[0]
-            rest = auto.shortest_completion(state, gen._leaf_cost)
-            if rest is None:
-                raise GenerationError("content cannot be completed")
+            rest = gen.complete(t, state, 1)
         for i, (leaf, q) in enumerate(word + rest):
             if f.kind == "child" and i == len(word) - 1:
                 _element(gen, f.child, elem, variant)
@@ -135,13 +144,22 @@ def confirm(lang_a, lang_b, fail, ns_map) -> tuple:
     last = "no candidate"
     try:
         trees = build(lang_a, fail)
-    except (GenerationError, TypeError, AttributeError) as exc:
-        raise WitnessError(f"witness could not be built: {exc}") from None
+    except GenerationError as exc:
+        trees, last = [], f"witness could not be built: {exc}"
     for tree in trees:
         err_a, err_b = validate(lang_a, lang_b, tree, ns_map)
         if err_a is None and err_b is not None:
             return tree, err_b
         last = f"invalid under the old version: {err_a}" if err_a else "valid under the new version"
+    for seed in range(1, RANDOM_TRIES + 1):
+        try:
+            tree = build_random(lang_a, fail, seed)
+        except GenerationError as exc:
+            last = f"witness could not be built: {exc}"
+            continue
+        err_a, err_b = validate(lang_a, lang_b, tree, ns_map)
+        if err_a is None and err_b is not None:
+            return tree, err_b
     raise WitnessError(f"witness for {fail.path()} not confirmed: {last}")
 
 

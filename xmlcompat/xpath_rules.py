@@ -66,6 +66,7 @@ class _Converter:
         self.lets = lets
         self.names: set[tuple[str, str]] = set()  # ("element"|"attribute", "{ns}local"|"local")
         self._depth = 0
+        self._in_predicate = 0  # > 0 while converting a predicate: another context node
 
     def parse(self, expr: str):
         try:
@@ -112,7 +113,11 @@ class _Converter:
             base, pred = tok[0], tok[1]
             if pred.symbol in ("(integer)", "(decimal)", "(float)"):
                 return ("pred", self.term(base), ("position", float(pred.value)))
-            return ("pred", self.term(base), self.boolean(pred))
+            self._in_predicate += 1
+            try:
+                return ("pred", self.term(base), self.boolean(pred))
+            finally:
+                self._in_predicate -= 1
         if s == "|":
             return ("union", tuple(sorted({self.term(c) for c in tok}, key=repr)))
         if s in ("(integer)", "(decimal)", "(float)"):
@@ -143,6 +148,19 @@ class _Converter:
             raise XPathRuleError(f"let ${name} refers to itself")
         try:
             tok = self.parse(self.lets[name])
+            if self._in_predicate:
+                # A let is evaluated at the rule's context node; inside a predicate the context
+                # is another node, so the text cannot be inlined there (`@id = $parent` is not
+                # `@id = @parent`). Literals mean the same everywhere; anything else stays a
+                # value of its own, equal only to the same value.
+                outer, self._in_predicate = self._in_predicate, 0
+                try:
+                    value = self.term(tok)
+                finally:
+                    self._in_predicate = outer
+                if value[0] not in ("num", "str"):
+                    value = ("let", value)
+                return ("truthy", value) if boolean else value
             return self.boolean(tok) if boolean else self.term(tok)
         finally:
             self._depth -= 1
@@ -314,6 +332,8 @@ def show(x) -> str:
         return repr(x[1])
     if k == "var":
         return "$" + x[1]
+    if k == "let":
+        return f"$({show(x[1])})"
     if k == "neg":
         return "-" + show(x[1])
     if k == "arith":
@@ -400,8 +420,11 @@ def _atom_implies(a, b, facts, d) -> bool:
 
 
 def _same_or_narrower(pa, pb, facts, d) -> bool:
-    """Every node `pa` selects is selected by `pb` (so `pa` nonempty ⇒ `pb` nonempty)."""
+    """`pa` selecting a node means `pb` selects one (same nodes, narrower predicates, or a
+    longer path whose first steps are `pb`)."""
     if pa == pb:
+        return True
+    if pa[0] in ("/", "//") and _same_or_narrower(pa[1], pb, facts, d):
         return True
     if pa[0] == "pred" and pa[2][0] != "position":
         if pb[0] == "pred" and pb[2][0] != "position":

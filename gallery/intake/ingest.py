@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gallery import failpoints
@@ -74,6 +75,33 @@ async def hold_processing(ctx, queue: JobQueue, media_id: str) -> str:
         ctx.slug, "media.process", {"media_id": media_id},
         dedupe=f"media.process:{media_id}", hold=True,
     )
+
+
+# A media object pending this long with no unfinished job was stranded (below).
+STRANDED_AFTER = timedelta(hours=1)
+
+
+async def requeue_stranded(ctx, queue: JobQueue, *, older_than: timedelta = STRANDED_AFTER) -> int:
+    """Queue processing for media left `pending` with no queued or running job: made by a
+    version that queued the job after inserting the record, or a rotate or file replace
+    whose process died between its update and its job. Returns how many were queued.
+    Part of the periodic upkeep (server/maintenance.py)."""
+    cutoff = datetime.now(UTC) - older_than
+    queued = 0
+    for media in await ctx.db.media.find(
+        {"state": "pending", "updated": {"$lt": cutoff}}, {"_id": 1}
+    ).to_list():
+        busy = await queue.jobs.find_one(
+            {"tenant": ctx.slug, "state": {"$in": ["queued", "running"]},
+             "kind": "media.process", "payload.media_id": media["_id"]},
+            {"_id": 1},
+        )
+        if busy is None:
+            await queue.enqueue(ctx.slug, "media.process", {"media_id": media["_id"]},
+                                dedupe=f"media.process:{media['_id']}")
+            log.warning("media %s was pending with no processing job; queued it", media["_id"])
+            queued += 1
+    return queued
 
 
 def _unlink(path) -> None:

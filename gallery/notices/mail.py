@@ -207,9 +207,10 @@ async def deliver(ctx, config, to: list[str], template: str, variables: dict, ur
     message = build_message(settings, config, title, to, subject, text, html)
     options = smtp_options(settings, config, ctx)
     sock = None
-    if settings.get("smtp_host"):
-        # The tenant's own server: only on a public address (unless the host allows
-        # private ones), connected here to the address that was checked.
+    if settings.get("smtp_host") or settings.get("smtp_port"):
+        # The tenant's own server (or the host's server on a port the tenant chose): only
+        # on a public address (unless the host allows private ones), connected here to
+        # the address that was checked.
         sock = await mail_destination.connect(
             options["hostname"], options["port"], options["timeout"],
             allow_private=config.smtp.allow_private_tenant_servers,

@@ -27,7 +27,7 @@ from gallery.library.albums import (
 from gallery.notices.events import record_event
 from gallery.notices.mail import notify_admins, queue_mail
 from gallery.people import roles as gallery_roles
-from gallery.people.lockout import count_attempt, unlock
+from gallery.people.lockout import address_key, count_attempt, unlock
 from gallery.people.passwords import password_problem, verify_password
 from gallery.people.sessions import end_user_sessions
 from gallery.people.users import (
@@ -189,9 +189,7 @@ async def request_reset(ctx, login: str, *, urls, queue=None, ip: str = "") -> N
     account (further requests within the hour send nothing, and answer the same), each
     counted with one atomic `$inc` (gallery.people.lockout.count_attempt)."""
     window = timedelta(hours=RESET_HOURS)
-    by_address = await count_attempt(
-        ctx.db, f"address:{ip or '-'}", window, collection="reset_requests"
-    )
+    by_address = await count_attempt(ctx.db, address_key(ip), window, collection="reset_requests")
     if by_address["count"] > RESET_PER_ADDRESS:
         raise TooManyRequests(
             "Too many password reset requests from your address. Try again in an hour."

@@ -20,6 +20,7 @@ sees the same counts.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -83,7 +84,17 @@ def account_key(user: dict | None, login: str) -> str:
 
 
 def address_key(ip: str) -> str:
-    return f"address:{ip or '-'}"
+    """The counter of a client address. IPv6 clients usually hold a whole /64 and could
+    take a fresh address for every guess, so they are counted per /64."""
+    try:
+        parsed = ipaddress.ip_address((ip or "").split("%", 1)[0])
+    except ValueError:
+        return f"address:{ip or '-'}"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return f"address:{parsed.ipv4_mapped}"
+        return f"address:{ipaddress.ip_network(f'{parsed}/64', strict=False)}"
+    return f"address:{parsed}"
 
 
 async def count_attempt(

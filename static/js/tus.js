@@ -70,7 +70,10 @@ window.AtriumTus = (function () {
       if (o.onStart) o.onStart(offset);
       if (o.onProgress) o.onProgress(offset);
       let failures = 0;
-      while (offset < size && !state.mediaId) {
+      // Until the server names the media object: with every byte sent but no id (the
+      // answer to the last PATCH was lost, HEAD did not have it yet), the empty PATCH at
+      // the full length asks again (204 + Upload-Media-Id, or 409 while it is stored).
+      while (!state.mediaId) {
         try {
           const result = await patch(offset, file.slice(offset, Math.min(size, offset + (o.chunkSize || 8 << 20))));
           offset = result.offset;

@@ -240,3 +240,49 @@ async def test_a_large_upload_resumes_after_the_page_is_reloaded(
     doc = await ctx.db.media.find_one({"_id": records[0]["media_id"]})
     assert doc["original"]["sha256"] == hashlib.sha256(content).hexdigest()
     await context.close()
+
+
+async def test_an_upload_whose_last_answer_is_lost_still_learns_its_media_id(
+    app, make_gallery, browser_page, tmp_path
+):
+    """The last PATCH reaches the server but its answer is lost, and the HEAD that follows
+    comes before the media id is known (as while another process stores the file): the
+    page asks again with the empty PATCH at the full length, and follows the one media
+    object made."""
+    gallery = await make_gallery("alpha")
+    ctx = gallery["ctx"]
+    root = await ctx.db.albums.find_one({"parent_id": None})
+    context = await browser_page.new_context(viewport=DESKTOP)
+    await context.add_init_script(SMALL_CHUNKS)
+    page = await context.new_page()
+    await sign_in(page, app, gallery)
+    await page.goto(f"{app.base}{gallery['prefix']}/upload?album={root['_id']}")
+    big = tmp_path / "harbour.jpg"
+    content = noisy_jpeg(big)
+    lost, heads = [], []
+
+    async def lose_the_end(route):
+        request = route.request
+        body = request.post_data_buffer or b""
+        offset = request.headers.get("upload-offset")
+        if request.method == "PATCH" and not lost and int(offset) + len(body) == len(content):
+            response = await route.fetch()  # the server completes the upload...
+            lost.append(response.status)
+            await route.abort("connectionreset")  # ...and its answer never arrives
+        elif request.method == "HEAD" and lost and not heads:
+            response = await route.fetch()
+            heads.append(response.headers.get("upload-media-id"))
+            headers = {k: v for k, v in response.headers.items() if k != "upload-media-id"}
+            await route.fulfill(response=response, headers=headers)
+        else:
+            await route.continue_()
+
+    await page.route(re.compile(r".*/api/v1/uploads/[0-9a-fA-F]{24}$"), lose_the_end)
+    await page.set_input_files("#pick-files", str(big))
+    item = ".upload-item:has(.upload-name:text-is('harbour.jpg'))"
+    await page.wait_for_selector(f"{item}[data-state=ready] img.upload-final", timeout=60_000)
+    assert lost == [204] and heads and heads[0]
+    [doc] = await ctx.db.media.find({"file_name": "harbour.jpg"}).to_list()
+    assert doc["_id"] == heads[0]
+    assert doc["original"]["sha256"] == hashlib.sha256(content).hexdigest()
+    await context.close()

@@ -49,6 +49,8 @@ def _one(findings, rule=None):
         ("string-length(t) > 3", "string-length(t) >= 3", "weaker"),  # integers: > 3 is >= 4
         ("x = 'on'", "x = 'on' or x = 'off'", "weaker"),
         ("x > 0", "y > 0", "unknown"),
+        ("original", "original/@path", "stronger"),  # a longer path needs its first steps
+        ("x[@a > 2]", "x[@a > 1]", "weaker"),
     ],
 )
 def test_relation_of_old_and_new_tests(old, new, expected):
@@ -193,3 +195,15 @@ def test_bad_rule_files_are_refused_in_one_line_naming_the_file(tmp_path, album,
     assert str(path) in line and message in line and "\n" not in line
     with pytest.raises(CompatError, match=message):  # and through the language loader
         load_language(album, path)
+
+
+def test_a_let_used_inside_a_predicate_keeps_the_rule_context():
+    # $parent is the album's own @parent; written into the predicate it would be the other
+    # album's @parent, a different rule
+    lets = {"parent": "@parent", "least": "3"}
+    with_let, _ = parse_test("count(../album[@id = $parent]) = 1", {}, lets)
+    inlined, _ = parse_test("count(../album[@id = @parent]) = 1", {})
+    assert with_let != inlined
+    assert relation(with_let, inlined) == "unknown"
+    assert parse_test("photo[@size > $least]", {}, lets)[0] == parse_test("photo[@size > 3]", {})[0]
+    assert parse_test("@parent = $parent", {}, lets)[0] == parse_test("@parent = @parent", {})[0]

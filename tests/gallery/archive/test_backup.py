@@ -174,3 +174,16 @@ async def test_quota_of_the_target_is_checked_before_anything_is_written(app, ma
         await restore_new(services.registry, job_queue(services), out, "small", quota_bytes=10)
     assert await services.host_db.tenants.find_one({"_id": "small"}) is None
     assert not services.registry.storage("small").exists()
+
+
+async def test_a_cancelled_backup_leaves_no_archive(app, make_gallery, tmp_path):
+    from gallery.archive.export import Cancelled
+
+    ctx, _ = await make_source(make_gallery)
+    out = tmp_path / "out" / "cancelled.zip"
+    out.parent.mkdir()
+    progress = Progress()
+    progress.cancel.set()  # as the job does when its cancel is requested
+    with pytest.raises(Cancelled):
+        await export_to_file(ctx, out, progress=progress)
+    assert list(out.parent.iterdir()) == []  # neither the archive nor its .partial

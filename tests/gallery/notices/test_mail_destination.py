@@ -90,6 +90,13 @@ async def test_internal_destinations_are_refused_without_the_host_setting(
             await asyncio.sleep(0.05)
     assert mail_sink.messages == []
 
+    # Only a port of the tenant's choosing on the host's server (localhost here) is a
+    # probe of the host's own ports too.
+    await update_settings(ctx, {"smtp_host": "", "smtp_port": mail_sink.port})
+    with pytest.raises(MailDestinationRefused):
+        await deliver(ctx, app.services.config, ["ops@example.org"], "test", {})
+    assert mail_sink.messages == []
+
     # The host's own server (no tenant override) is the operator's choice: it is used.
     await update_settings(ctx, {"smtp_host": "", "smtp_port": 0})
     await deliver(ctx, app.services.config, ["ops@example.org"], "test", {})

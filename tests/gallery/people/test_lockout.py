@@ -55,3 +55,24 @@ async def test_guessed_names_do_not_pile_up(services):
     await _fail(db, "name:newcomer")
     left = {d["_id"] for d in await db.login_attempts.find({}, {"_id": 1}).to_list()}
     assert left == {"name:recent", "name:newcomer", "address:192.0.2.7"}
+
+
+def test_ipv6_clients_are_counted_per_64():
+    one = lockout.address_key("2001:db8:1:2::1")
+    assert (
+        one
+        == lockout.address_key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        == "address:2001:db8:1:2::/64"
+    )
+    assert one != lockout.address_key("2001:db8:1:3::1")
+    assert lockout.address_key("::ffff:192.0.2.7") == lockout.address_key("192.0.2.7")
+    assert lockout.address_key("") == "address:-"
+
+
+async def test_rotating_ipv6_addresses_share_one_throttle(services):
+    db = services.host_db
+    limits = lockout.Limits(attempts=100, address_attempts=3)
+    for i in range(3):
+        await lockout.begin_attempt(db, f"name:guess{i}", f"2001:db8:9:9::{i + 1:x}", limits)
+    with pytest.raises(lockout.AddressThrottled):
+        await lockout.begin_attempt(db, "name:guess9", "2001:db8:9:9::abcd", limits)

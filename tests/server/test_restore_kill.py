@@ -1,0 +1,87 @@
+"""A restore killed with SIGKILL (issue 14): before its switch it leaves no gallery, and the
+next service start removes its staging leftovers and says so; after its switch the gallery
+is whole and the held processing jobs remake its derivatives after the restart."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from tests.service_process import ROOT, ServiceProcess
+
+FIXTURE = Path(__file__).resolve().parents[1] / "gallery" / "backups" / "format-2.zip"
+
+
+async def restore_until(config, failpoint: str, slug: str) -> None:
+    """Run `tenant restore` as its own process until it reaches `failpoint`, then kill -9 it."""
+    env = ServiceProcess(config).env(failpoint)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "--data-dir", str(config.paths.data_dir),
+        "tenant", "restore", str(FIXTURE), "--slug", slug,
+        cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    seen = []
+    try:
+        while True:
+            line = await asyncio.wait_for(proc.stderr.readline(), 60)
+            assert line, "the restore ended before its failpoint:\n" + "".join(seen)
+            seen.append(line.decode())
+            if f"failpoint {failpoint} reached" in seen[-1]:
+                break
+    finally:
+        proc.kill()
+        await proc.wait()
+
+
+async def wait_until(predicate, timeout: float = 60.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := await predicate()):
+        assert loop.time() < deadline, "condition never held"
+        await asyncio.sleep(0.1)
+    return result
+
+
+async def test_killed_before_the_switch_nothing_is_left_after_the_next_start(config, services):
+    registry = services.registry
+    await restore_until(config, "restore.before_switch", "halfway")
+    record = await registry.host_db.tenants.find_one({"_id": "halfway"})
+    assert record["status"] == "provisioning" and record["restoring"]  # staging, never served
+    assert (registry.storage("halfway").originals / "Trips" / "beach.jpg").exists()
+
+    service = ServiceProcess(config)
+    await service.start()
+    try:
+        await service.wait_for_line("removing the leftovers of an interrupted restore of tenant halfway")
+        async def record_gone():  # the line is logged as the removal starts
+            return await registry.host_db.tenants.find_one({"_id": "halfway"}) is None
+        await wait_until(record_gone)
+        assert not registry.storage("halfway").exists()
+        assert registry.database_name("halfway") not in await services.client.list_database_names()
+        assert (await service.browser().get("/g/halfway/")).code == 404
+    finally:
+        await service.stop()
+
+
+async def test_killed_after_the_switch_the_gallery_is_whole_and_its_derivatives_are_made(config, services):
+    registry = services.registry
+    await restore_until(config, "restore.after_switch", "whole")
+    record = await registry.host_db.tenants.find_one({"_id": "whole"})
+    assert record["status"] == "active" and "restoring" not in record
+    db = registry.tenant_db("whole")
+    assert await db.media.count_documents({}) == 2
+
+    service = ServiceProcess(config)
+    await service.start()
+    try:
+        async def ready():
+            return await db.media.count_documents({"state": "ready"}) == 2
+        await wait_until(ready, 90)
+        media = await db.media.find({}).to_list()
+        for m in media:
+            assert m["derivatives"]["thumbnail"]["path"].startswith(f"derivatives/{m['_id']}/")
+        assert await registry.host_db.tenants.find_one({"_id": "whole"}) is not None
+    finally:
+        await service.stop()
