@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.server.test_cli import run
 
-BACKUPS = Path(__file__).resolve().parents[1] / "gallery" / "backups"
+BACKUPS = Path(__file__).resolve().parents[1] / "gallery" / "archive" / "backups"
 
 
 def test_restore_backup_export_and_import_through_the_command_line(tmp_path):

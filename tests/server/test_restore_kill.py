@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.service_process import ROOT, ServiceProcess
 
-FIXTURE = Path(__file__).resolve().parents[1] / "gallery" / "backups" / "format-2.zip"
+FIXTURE = Path(__file__).resolve().parents[1] / "gallery" / "archive" / "backups" / "format-2.zip"
 
 
 async def restore_until(config, failpoint: str, slug: str) -> None:
