@@ -34,7 +34,7 @@ async def _sign_in(page, base: str) -> None:
 
 @pytest.mark.parametrize("name,viewport", [("desktop", DESKTOP), ("phone", PHONE)])
 async def test_back_up_download_and_restore_in_a_browser(app, make_gallery, browser_page, shot, name, viewport):
-    ctx, made = await make_source(make_gallery)
+    _ctx, made = await make_source(make_gallery)
     base = f"{app.base}/g/alpha"
     context = await browser_page.new_context(viewport=viewport, accept_downloads=True)
     page = await context.new_page()
