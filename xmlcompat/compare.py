@@ -18,6 +18,7 @@ from xmlcompat.decide import Decider
 from xmlcompat.errors import CompatError
 from xmlcompat.loader import Language, load_language
 from xmlcompat.reconcile import reconcile
+from xmlcompat import witness as witness_module
 from xmlcompat.witness import WitnessError, confirm, write
 
 DIRECTIONS = ("backward", "forward", "both")
@@ -107,6 +108,8 @@ def decide_direction(lang_a, lang_b, ns_map, witness_dir: Path, stem: str) -> tu
     try:
         tree, error = confirm(lang_a, lang_b, fail, ns_map)
     except WitnessError as exc:
+        if witness_module.STRICT:
+            raise
         return DirectionResult("unknown", reasons=[reason, str(exc)], path=fail.path(), rule=leaf.rule), None
     path = write(tree, witness_dir, f"{stem}.xml")
     return DirectionResult("incompatible", path, error, [reason] + decider.unknown,
