@@ -13,12 +13,12 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from xmlcompat import witness as witness_module
 from xmlcompat.changes import diff
 from xmlcompat.decide import Decider
 from xmlcompat.errors import CompatError
 from xmlcompat.loader import Language, load_language
 from xmlcompat.reconcile import reconcile
-from xmlcompat import witness as witness_module
 from xmlcompat.witness import WitnessError, confirm, write
 
 DIRECTIONS = ("backward", "forward", "both")
