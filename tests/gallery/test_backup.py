@@ -64,7 +64,7 @@ async def test_a_gallery_restores_as_a_new_one_with_ids_fields_and_bytes(app, ma
 
     services = app.services
     result = await restore_new(services.registry, job_queue(services), out, "beta", title="Beta")
-    assert result["media"] == 2 and result["processing_jobs"] == 2
+    assert result["media"] == 2 and result["processing_jobs"] == 1
     assert result["not_restored"] and "smtp_password" in result["not_restored"][0]
     record = await services.registry.get_record("beta")
     assert record["status"] == "active" and "restoring" not in record
@@ -94,8 +94,9 @@ async def test_a_gallery_restores_as_a_new_one_with_ids_fields_and_bytes(app, ma
     assert await new.db.tag_counts.count_documents({}) == await ctx.db.tag_counts.count_documents({})
     settings = await new.db.settings.find_one({"_id": "gallery"})
     assert "smtp_password" not in settings["values"]
-    jobs = await services.host_db.jobs.find({"tenant": "beta", "kind": "media.process"}).to_list()
-    assert len(jobs) == 2 and all(not j.get("held_by") for j in jobs)
+    jobs = await services.host_db.jobs.find({"tenant": "beta"}).to_list()
+    assert [j["kind"] for j in jobs] == ["media.regenerate"] and not jobs[0].get("held")
+    assert jobs[0]["payload"] == {}  # the whole gallery
 
 
 async def test_a_file_that_vanished_is_left_out_and_reported_and_the_archive_still_restores(
