@@ -113,7 +113,7 @@ def timed_process(args: list[str]) -> tuple[float, float]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    out, err = proc.communicate()
+    _out, err = proc.communicate()
     elapsed = time.perf_counter() - start
     stop.set()
     sampler.join()
