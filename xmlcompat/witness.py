@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from xmlcompat.automata import TooLarge
 from xmlcompat.generate import GenerationError, Generator, automaton
 from xmlcompat.model import ANY_ELEMENT, OTHER_NS, ComplexType
 
@@ -147,7 +148,7 @@ def confirm(lang_a, lang_b, fail, ns_map) -> tuple:
     last = "no candidate"
     try:
         trees = build(lang_a, fail)
-    except GenerationError as exc:
+    except (GenerationError, TooLarge) as exc:
         trees, last = [], f"witness could not be built: {exc}"
     for tree in trees:
         err_a, err_b = validate(lang_a, lang_b, tree, ns_map)
@@ -157,7 +158,7 @@ def confirm(lang_a, lang_b, fail, ns_map) -> tuple:
     for seed in range(1, RANDOM_TRIES + 1):
         try:
             tree = build_random(lang_a, fail, seed)
-        except GenerationError as exc:
+        except (GenerationError, TooLarge) as exc:
             last = f"witness could not be built: {exc}"
             continue
         err_a, err_b = validate(lang_a, lang_b, tree, ns_map)
