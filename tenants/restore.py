@@ -74,6 +74,13 @@ async def restore_new(registry, queue, path, slug: str, *, title: str | None = N
         db = registry.tenant_db(slug)
         await schema.create_indexes(db)
         await schema.write_meta(db)
+        if snap.database_schema > schema.SCHEMA_VERSION:
+            raise RestoreError(f"the backup's documents are of database schema {snap.database_schema}, "
+                               f"newer than this Atrium's {schema.SCHEMA_VERSION}")
+        if snap.database_schema < schema.SCHEMA_VERSION:
+            # Documents of an older database schema: marked so, the database upgrade that
+            # every older gallery gets (gallery.schema) brings them to the current one.
+            await db.meta.update_one({"_id": "schema"}, {"$set": {"version": snap.database_schema}})
         written = 0
         if not prepared.metadata_only:
             written = await asyncio.to_thread(extract_files, prepared, storage, progress)

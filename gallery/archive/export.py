@@ -86,7 +86,10 @@ async def take_snapshot(ctx) -> Snapshot:
             continue
         values[key] = value
     title = values.get("gallery_title") or (ctx.record or {}).get("title") or ctx.slug
-    snap = Snapshot(slug=ctx.slug, title=str(title)[:200], settings=values, omitted=sorted(omitted))
+    from gallery.schema import schema_version
+
+    snap = Snapshot(slug=ctx.slug, title=str(title)[:200], settings=values, omitted=sorted(omitted),
+                    database_schema=max(1, await schema_version(ctx.db)))
     snap.albums = await ctx.db.albums.find({}).sort([("ancestors", 1), ("position", 1)]).to_list()
     snap.albums.sort(key=lambda a: (len(a.get("ancestors") or []), a.get("position") or 0))
     snap.media = await ctx.db.media.find({}, {"search_keys": 0, "derivatives": 0}).sort("_id", 1).to_list()

@@ -61,6 +61,8 @@ async def test_a_gallery_restores_as_a_new_one_with_ids_fields_and_bytes(app, ma
     tree = etree.fromstring(xml).getroottree()
     assert formats.declared_version(tree) == formats.newest()
     assert formats.validation_errors(tree, formats.newest()) == []
+    from gallery.schema import schema_version
+    assert tree.getroot().get("database-schema") == str(await schema_version(ctx.db))
 
     services = app.services
     result = await restore_new(services.registry, job_queue(services), out, "beta", title="Beta")
