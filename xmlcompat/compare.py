@@ -24,6 +24,9 @@ from xmlcompat.witness import WitnessError, confirm, write
 DIRECTIONS = ("backward", "forward", "both")
 DEEP_RECURSION = 200_000
 DEEP_STACK = 512 * 1024 * 1024      # virtual: only the pages a deep recursion touches are used
+_deep_lock = threading.Lock()
+_deep_running = 0
+_saved_limit = 0
 
 
 @dataclass
@@ -127,16 +130,25 @@ def _deep(fn, *args, **kwargs):
         except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread as is
             result["error"] = exc
 
-    old_limit, old_size = sys.getrecursionlimit(), threading.stack_size()
-    sys.setrecursionlimit(max(old_limit, DEEP_RECURSION))
-    threading.stack_size(DEEP_STACK)
+    global _deep_running, _saved_limit
+    with _deep_lock:      # the limit is process-wide: raised while any check runs
+        if _deep_running == 0:
+            _saved_limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_saved_limit, DEEP_RECURSION))
+        _deep_running += 1
+        old_size = threading.stack_size(DEEP_STACK)
+        try:
+            worker = threading.Thread(target=run, name="xmlcompat")
+            worker.start()
+        finally:
+            threading.stack_size(old_size)
     try:
-        worker = threading.Thread(target=run, name="xmlcompat")
-        worker.start()
+        worker.join()
     finally:
-        threading.stack_size(old_size)
-    worker.join()
-    sys.setrecursionlimit(old_limit)
+        with _deep_lock:
+            _deep_running -= 1
+            if _deep_running == 0:
+                sys.setrecursionlimit(_saved_limit)
     if "error" in result:
         raise result["error"]
     return result["value"]
