@@ -204,8 +204,12 @@ async def test_a_file_changed_during_the_backup_is_left_out_and_the_rest_restore
     path = ctx.storage.resolve(made["one"]["original"]["path"])
     path.write_bytes(bytes(len(path.read_bytes())))  # same size, other content
     out = tmp_path / "a.zip"
-    with open(out, "wb") as fh:
-        report = await asyncio.to_thread(write_archive, snap, ctx.storage, fh)
+
+    def write():
+        with open(out, "wb") as fh:
+            return write_archive(snap, ctx.storage, fh)
+
+    report = await asyncio.to_thread(write)
     assert [x["media_id"] for x in report.left_out] == [made["one"]["_id"]]
     assert "sha256 differs" in report.left_out[0]["reason"]
     services = app.services
