@@ -165,6 +165,9 @@ OPERATORS = {
         "ELEMENT_REMOVED"),
     "maxOccurs too large to unroll (not decided)": (seq(el("a", maxOccurs=30000)), seq(el("a", maxOccurs=20000)),
                                                     U, U, None),
+    "simple type to element content": (
+        seq(el("v")), seq('<xs:element name="v"><xs:complexType><xs:sequence>' + el("x", minOccurs=0)
+                          + "</xs:sequence></xs:complexType></xs:element>"), I, I, "TYPE_CHANGED"),
     "large maxOccurs unchanged, child type widened": (
         seq(el("a", maxOccurs=30000), el("b", "xs:int")), seq(el("a", maxOccurs=30000), el("b", "xs:decimal")),
         C, U, None),
