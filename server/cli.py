@@ -190,6 +190,7 @@ def cmd_tenant(args) -> None:
     from tenants.names import InvalidName, normalize_hostname
     from tenants.provision import ProvisioningError
     from tenants.registry import TenantNotFound
+    from tenants.upgrade import schema_state
     from tenants.usage import tenant_usage
 
     async def run(services):
@@ -219,7 +220,8 @@ def cmd_tenant(args) -> None:
                 _print(args, rows, text)
             elif args.action == "show":
                 record = await registry.get_record(args.slug)
-                data = {**_public(record), "usage": await tenant_usage(registry, args.slug)}
+                data = {**_public(record), "usage": await tenant_usage(registry, args.slug),
+                        "schema": await schema_state(registry.tenant_db(args.slug))}
                 _print(args, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
             elif args.action in ("suspend", "resume"):
                 change = provision.suspend_tenant if args.action == "suspend" else provision.resume_tenant
@@ -307,6 +309,18 @@ def cmd_host_admin(args) -> None:
     asyncio.run(_with_services(args, run))
 
 
+def cmd_migrate(args) -> None:
+    from server.migrate_cli import MigrateFailed, migrate_galleries
+
+    async def run(services):
+        try:
+            await migrate_galleries(services, args.slugs, args.all, args.dry_run)
+        except MigrateFailed as exc:
+            raise CommandError(str(exc)) from None
+
+    asyncio.run(_with_services(args, run))
+
+
 def cmd_config_template(args) -> None:
     sys.stdout.write(render_template())
 
@@ -361,6 +375,12 @@ def build_parser() -> argparse.ArgumentParser:
     acreate.add_argument("--password-stdin", action="store_true")
     acreate.add_argument("--json", action="store_true")
     admin.set_defaults(fn=cmd_host_admin)
+
+    migrate = sub.add_parser("migrate", help="bring galleries to this release's schema (docs/migrations.md)")
+    migrate.add_argument("slugs", nargs="*", metavar="SLUG")
+    migrate.add_argument("--all", action="store_true", help="every gallery")
+    migrate.add_argument("--dry-run", action="store_true", help="say what would run, change nothing")
+    migrate.set_defaults(fn=cmd_migrate)
 
     template = sub.add_parser("config-template", help="print the documented default config.yaml")
     template.set_defaults(fn=cmd_config_template)
