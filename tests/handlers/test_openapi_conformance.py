@@ -25,7 +25,7 @@ SEED = 20261201
 
 
 @pytest.mark.timeout(300)  # ~25 s on an idle machine; the 2 cores are often shared
-async def test_the_api_behaves_as_its_openapi_document_says(app, make_gallery):
+async def test_the_api_behaves_as_its_openapi_document_says(app, make_gallery, tmp_path):
     gallery, browser, root = await signed_in(app, make_gallery)
     uploaded = await upload(browser, gallery, root["_id"], jpeg_bytes(), "harbour.jpg")
     assert uploaded.code == 201, text(uploaded)
@@ -60,8 +60,14 @@ async def test_the_api_behaves_as_its_openapi_document_says(app, make_gallery):
         f"X-XSRFToken: {browser.xsrf(prefix + '/')}",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, **ids, "SCHEMATHESIS_HOOKS": "tests.handlers.openapi.hooks"},
-        cwd=ROOT,
+        # Run from tmp_path: schemathesis keeps its replay data in ./.schemathesis/.
+        env={
+            **os.environ,
+            **ids,
+            "SCHEMATHESIS_HOOKS": "tests.handlers.openapi.hooks",
+            "PYTHONPATH": str(ROOT),
+        },
+        cwd=tmp_path,
     )
     output, _ = await process.communicate()
     print(output.decode(errors="replace")[-20000:])
