@@ -71,6 +71,8 @@ SETTINGS: list[Setting] = [
     Setting("zip_max_ratio", "int", 100, "ZIP import: compression ratio", "entries that unpack to more than this many times their packed size are refused (ZIP bombs)", "Media", minimum=2, maximum=100_000),
     Setting("embed_hosts", "list", ["www.youtube.com", "www.youtube-nocookie.com", "player.vimeo.com"], "Embed hosts", "hosts whose https <iframe> embeds may be added as external media (comma separated)", "Media"),
     Setting("sync_dirnames_with_titles", "bool", False, "Directory names follow titles", "renaming an album also renames its directory under originals/", "Media"),
+    Setting("sync_missing", "choice", "keep", "Synchronization: files gone", "what a synchronization does with media whose file is gone from originals/: keep the record marked missing, or remove it", "Media", choices=("keep", "remove")),
+    Setting("sync_min_age_seconds", "int", 5, "Synchronization: settle time", "files modified less than this many seconds ago are left for the next synchronization (still being written)", "Media", minimum=0, maximum=3600),
     Setting("download_max_items", "int", 10000, "ZIP download: items", "most media objects one ZIP download may hold", "Media", minimum=1, maximum=1_000_000),
     # Video and audio
     Setting("video_max_width", "int", 1280, "Web video width", "largest long side of transcoded video (portrait clips: their height)", "Video and audio", minimum=160, maximum=7680),
