@@ -325,6 +325,12 @@ def cmd_config_template(args) -> None:
     sys.stdout.write(render_template())
 
 
+def cmd_schema_check(args) -> None:
+    from xmlcompat.cli import main as schema_check
+
+    raise SystemExit(schema_check(args.rest))   # its own exit statuses (0/1/3, 2)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m server", description="Atrium media gallery service")
     parser.add_argument("--config", help="config file (default: config.yaml beside the code, or $ATRIUM_CONFIG)")
@@ -385,9 +391,12 @@ def build_parser() -> argparse.ArgumentParser:
     template = sub.add_parser("config-template", help="print the documented default config.yaml")
     template.set_defaults(fn=cmd_config_template)
 
-    # Listed here for --help; main() hands its arguments to xmlcompat's own parser.
-    sub.add_parser("schema-check", add_help=False,
-                   help="compatibility of two XML language versions (xmlcompat: exit 0/1/3, 2 bad input)")
+    # main() hands `schema-check …` to xmlcompat's own parser; this entry lists it in --help
+    # and serves the rarer `--config F schema-check …` the same way.
+    schema = sub.add_parser("schema-check", add_help=False,
+                            help="compatibility of two XML language versions (xmlcompat: exit 0/1/3, 2 bad input)")
+    schema.add_argument("rest", nargs=argparse.REMAINDER)
+    schema.set_defaults(fn=cmd_schema_check)
     return parser
 
 
