@@ -31,7 +31,7 @@ class Setting:
     secret: bool = False  # never shown back in the form (e.g. an SMTP password)
 
 
-GROUPS = ("General", "Accounts", "Security", "Media", "Video and audio", "E-mail")
+GROUPS = ("General", "Accounts", "Security", "Media", "Watermark", "Video and audio", "E-mail")
 
 SETTINGS: list[Setting] = [
     # General
@@ -74,6 +74,20 @@ SETTINGS: list[Setting] = [
     Setting("sync_missing", "choice", "keep", "Synchronization: files gone", "what a synchronization does with media whose file is gone from originals/: keep the record marked missing, or remove it", "Media", choices=("keep", "remove")),
     Setting("sync_min_age_seconds", "int", 5, "Synchronization: settle time", "files modified less than this many seconds ago are left for the next synchronization (still being written)", "Media", minimum=0, maximum=3600),
     Setting("download_max_items", "int", 10000, "ZIP download: items", "most media objects one ZIP download may hold", "Media", minimum=1, maximum=1_000_000),
+    # Watermark (gallery/watermarks.py, media/watermark.py; docs/watermarks.md)
+    Setting("watermark_enabled", "bool", False, "Watermark images", "stamp optimized copies and originals viewed in the browser for visitors without the hide_watermark permission", "Watermark"),
+    Setting("watermark_thumbnails", "bool", False, "Watermark thumbnails", "stamp thumbnails too", "Watermark"),
+    Setting("watermark_text", "str", "", "Watermark text", "text to stamp (empty: no text)", "Watermark", max_length=200),
+    Setting("watermark_font", "choice", "sans-bold", "Watermark font", "font of the text (installed with Atrium)", "Watermark", choices=("sans-bold", "sans", "serif", "mono")),
+    Setting("watermark_text_size", "int", 5, "Text size", "height of the text, in % of the image's width", "Watermark", minimum=1, maximum=50),
+    Setting("watermark_color", "str", "#ffffff", "Text colour", "#rrggbb", "Watermark", max_length=7),
+    Setting("watermark_opacity", "int", 50, "Text opacity", "0 (invisible) to 100 (opaque), in %", "Watermark", minimum=0, maximum=100),
+    Setting("watermark_position", "choice", "bottom-right", "Text position", "one of 9 places, or tiled over the whole image", "Watermark", choices=("top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right", "tiled")),
+    Setting("watermark_margin", "int", 2, "Margin", "distance from the image's edges, in % of its width", "Watermark", minimum=0, maximum=25),
+    Setting("watermark_image", "str", "", "Watermark image", "the uploaded PNG (set by the upload below; empty: no image)", "Watermark", max_length=64),
+    Setting("watermark_image_width", "int", 20, "Image width", "width of the watermark image, in % of the image's width", "Watermark", minimum=1, maximum=100),
+    Setting("watermark_image_opacity", "int", 60, "Image opacity", "0 (invisible) to 100 (as uploaded), in %", "Watermark", minimum=0, maximum=100),
+    Setting("watermark_image_position", "choice", "bottom-right", "Image position", "one of 9 places, or tiled", "Watermark", choices=("top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right", "tiled")),
     # Video and audio
     Setting("video_max_width", "int", 1280, "Web video width", "largest long side of transcoded video (portrait clips: their height)", "Video and audio", minimum=160, maximum=7680),
     Setting("video_max_height", "int", 720, "Web video height", "largest short side of transcoded video (portrait clips: their width)", "Video and audio", minimum=120, maximum=4320),
@@ -160,6 +174,19 @@ def parse_value(setting: Setting, raw: Any) -> Any:
     raise ValueError(f"unknown setting type {t}")
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
+def _check_format(key: str, value: Any) -> None:
+    """Settings whose text has a shape: a colour, the sha256 name of an uploaded PNG."""
+    if key == "watermark_color" and not (
+        len(value) == 7 and value[0] == "#" and set(value[1:].lower()) <= _HEX
+    ):
+        raise ValueError("must be a colour like #ffffff")
+    if key == "watermark_image" and value and not (len(value) == 64 and set(value) <= _HEX):
+        raise ValueError("must name an uploaded image")
+
+
 def validate(values: dict[str, Any]) -> dict[str, Any]:
     """Validate a partial update; raise Invalid with one error per bad field."""
     errors: dict[str, str] = {}
@@ -171,6 +198,7 @@ def validate(values: dict[str, Any]) -> dict[str, Any]:
             continue
         try:
             clean[key] = parse_value(setting, raw)
+            _check_format(key, clean[key])
         except ValueError as exc:
             errors[key] = f"{setting.label} {exc}"
     if errors:

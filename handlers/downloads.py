@@ -6,6 +6,7 @@ GET /download/media?ids=<id>,<id>&size=original|optimized
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from tornado.iostream import StreamClosedError
@@ -13,6 +14,7 @@ from tornado.iostream import StreamClosedError
 from gallery.downloads import ZipStream, plan_album, plan_selection
 from gallery.errors import Invalid
 from gallery.permissions import viewer_for
+from gallery.watermarks import protect_entries
 from handlers.api_base import IDS_PATTERN, enum_query, operation
 from handlers.base import TenantHandler
 from handlers.media_files import content_disposition
@@ -37,9 +39,15 @@ class DownloadHandler(TenantHandler):
         return int(self.settings_values.get("download_max_items", 10_000))
 
     async def viewer(self):
-        return await viewer_for(self.tenant, self.user, self.settings_values)
+        self._viewer = await viewer_for(self.tenant, self.user, self.settings_values)
+        return self._viewer
 
     async def send_zip(self, name: str, entries) -> None:
+        # Watermarked kinds: the stamped copy for whoever may not have them clean.
+        entries = await asyncio.to_thread(
+            protect_entries, self.tenant, self.services, self.settings_values, self._viewer,
+            entries,
+        )
         self._transforms = []  # stored JPEGs and videos: gzip would only cost CPU
         self.set_header("Content-Type", "application/zip")
         self.set_header("Content-Disposition", content_disposition("attachment", name))
