@@ -30,9 +30,9 @@ from gallery import tagcounts
 from gallery import permissions as gallery_permissions
 from gallery import settings as gallery_settings
 from gallery.albums import MAX_TITLE, album_document, contains, dirpath_of
-from gallery.errors import GalleryError, Invalid
+from gallery.errors import GalleryError, Invalid, TooLarge
 from gallery.events import record_event
-from gallery.ingest import check_size, hold_processing, job_queue, sniff_file
+from gallery.ingest import check_size, job_queue, sniff_file
 from gallery.media import media_document, next_position, safe_filename
 from gallery.sync_scan import FileChanged, ScanCancelled, hash_file, printable, scan
 from gallery.usage import add_usage, reserve
@@ -44,6 +44,8 @@ log = logging.getLogger("atrium.sync")
 KIND = "gallery.sync"
 DEDUPE = "gallery.sync"  # one per gallery: the queue's dedupe is per tenant
 REPORT_SKIPPED = 500  # skipped entries listed in a result (all are counted)
+BATCH = 200  # new files written to the database together
+READERS = 4  # new files hashed and typed at once (threads; the disk likes a short queue)
 
 
 def _parent(rel: str) -> str:
@@ -67,6 +69,7 @@ class Sync:
                        "removed": 0, "missing": 0, "skipped": 0, "new_albums": 0,
                        "removed_albums": 0}
         self.skipped: list[dict] = []
+        self.positions: dict[str, int] = {}  # album id -> next position for a new file
         self.started = time.monotonic()
 
     def skip(self, path: str, reason: str) -> None:
@@ -136,11 +139,8 @@ class Sync:
                 changed.append((rel, seen, record))
         total = len(new) + len(changed)
         self._work_started = time.monotonic()
-        done = 0
-        for rel, seen in new:
-            await self.progress(0.1 + 0.85 * done / max(total, 1), done, total)
-            await self._add(rel, seen, albums)
-            done += 1
+        await self._add_all(new, albums, 0, total)
+        done = len(new)
         for rel, seen, record in changed:
             await self.progress(0.1 + 0.85 * done / max(total, 1), done, total)
             await self._update(rel, seen, record)
@@ -187,12 +187,28 @@ class Sync:
         return {(m.get("original") or {}).get("path"): m
                 for m in await self.ctx.db.media.find(query, fields).to_list()}
 
-    async def _add(self, rel: str, seen: tuple[int, int], albums: dict[str, dict]) -> None:
+    async def _add_all(self, new: list, albums: dict[str, dict], done: int, total: int) -> None:
+        """New files, BATCH at a time: each file is read (hash, type) on a thread, a few at
+        once, and a batch's records, processing jobs and usage are written together."""
+        for i in range(0, len(new), BATCH):
+            await self.progress(0.1 + 0.85 * (done + i) / max(total, 1), done + i, total)
+            batch = new[i:i + BATCH]
+            gate = asyncio.Semaphore(READERS)
+
+            async def read(rel, seen):
+                async with gate:
+                    return await self._prepare(rel, seen, albums)
+
+            ready = [r for r in await asyncio.gather(*(read(r, s) for r, s in batch)) if r]
+            await self._store(ready)
+
+    async def _prepare(self, rel: str, seen: tuple[int, int], albums: dict[str, dict]):
+        """(album, media document) for a new file, or None when it is skipped (reported)."""
         ctx = self.ctx
         album = albums.get(_parent(rel))
         if album is None:
             self.skip(printable(rel), "its directory could not be made an album")
-            return
+            return None
         size = seen[0]
         try:
             if size == 0:
@@ -208,35 +224,64 @@ class Sync:
                 {"album_id": album["_id"], "content_hash": sha256}, {"_id": 1}
             ):
                 raise Invalid("the same content is already in the album (duplicates are skipped)")
-            await reserve(ctx, size)
         except FileChanged as exc:
             self.skip(printable(rel), f"{exc}; left for the next run")
-            return
+            return None
         except GalleryError as exc:
             self.skip(printable(rel), exc.message)
-            return
+            return None
         name = rel.rpartition("/")[2]
         doc = media_document(
             album, kind=sniffed.kind, mime=sniffed.mime, extension=sniffed.extension,
             file_name=safe_filename(name), original_path="originals/" + rel, size=size,
             sha256=sha256, owner_id=(self.user or {}).get("_id"),
             title=name.rsplit(".", 1)[0][:500] or name,
-            position=await next_position(ctx, album["_id"]),
         )
         doc["original"]["mtime_ns"] = seen[1]
-        queue = job_queue(self.services) if self.services is not None else None
-        job_id = await hold_processing(ctx, queue, doc["_id"]) if queue else None
+        return album, doc
+
+    async def _store(self, ready: list) -> None:
+        """Insert a batch: usage reserved against the quota (file by file once the batch as
+        a whole does not fit, so what fits still comes in), processing jobs enqueued held
+        before the records and released after (as gallery.ingest does for one file)."""
+        ctx = self.ctx
+        if not ready:
+            return
         try:
-            await ctx.db.media.insert_one(doc)
-            await tagcounts.media_added(ctx, doc)
+            await reserve(ctx, sum(doc["original"]["size"] for _a, doc in ready))
+        except TooLarge:
+            kept = []
+            for album, doc in ready:
+                try:
+                    await reserve(ctx, doc["original"]["size"])
+                    kept.append((album, doc))
+                except TooLarge as exc:
+                    self.skip(printable(doc["original"]["path"][10:]), exc.message)
+            ready = kept
+            if not ready:
+                return
+        for album, doc in ready:
+            if album["_id"] not in self.positions:
+                self.positions[album["_id"]] = await next_position(ctx, album["_id"])
+            doc["position"] = self.positions[album["_id"]]
+            self.positions[album["_id"]] += 1
+        docs = [doc for _a, doc in ready]
+        queue = job_queue(self.services) if self.services is not None else None
+        job_ids = []
+        try:
+            if queue is not None:
+                job_ids = await queue.enqueue_many(
+                    ctx.slug, "media.process", [{"media_id": d["_id"]} for d in docs],
+                    dedupes=[f"media.process:{d['_id']}" for d in docs], hold=True)
+            await ctx.db.media.insert_many(docs)
         except BaseException:
-            await add_usage(ctx, -size)
-            if job_id is not None:
-                await queue.jobs.delete_one({"_id": job_id, "state": "queued"})
+            await add_usage(ctx, -sum(d["original"]["size"] for d in docs))
+            if job_ids:
+                await queue.jobs.delete_many({"_id": {"$in": job_ids}, "state": "queued"})
             raise
-        if job_id is not None:
-            await queue.release(job_id)
-        self.counts["new"] += 1
+        if queue is not None:
+            await queue.release_many(job_ids)
+        self.counts["new"] += len(docs)
 
     async def _update(self, rel: str, seen: tuple[int, int], record: dict) -> None:
         ctx = self.ctx
