@@ -93,6 +93,9 @@ def _as_language(spec, rules) -> Language:
     if isinstance(spec, Language):
         if rules is not None and spec.rules is None:
             from xmlcompat import schematron
+
+            if not Path(rules).is_file():
+                raise CompatError(f"{rules}: rule file not found (or not a file)")
             spec.rules_path, spec.rules = Path(rules), schematron.load_rules(Path(rules))
         return spec
     return load_language(spec, rules)

@@ -258,6 +258,8 @@ def load_language(xsd_paths, rules: Path | None = None) -> Language:
     if rules is not None:
         from xmlcompat import schematron  # the rule side, xmlcompat/schematron.py
 
+        if not Path(rules).is_file():
+            raise CompatError(f"{rules}: rule file not found (or not a file)")
         lang.rules_path = Path(rules)
         lang.rules = schematron.load_rules(Path(rules))
     return lang
