@@ -36,7 +36,7 @@ _OUTPUT_KEYS = ("derivative_format", "optimized_quality", "thumbnail_quality", "
                 "thumbnail_size")
 IMAGE_DIR = "watermarks"  # <storage root>/watermarks/<sha256>.png: uploaded stamp images
 CLEANUP_DELAY = 30.0  # > the settings cache (5 s): no process still renders the old version
-MAX_IMAGE_BYTES = 2 * 1024 * 1024
+MAX_IMAGE_BYTES = 900 * 1024  # under the 1 MB form body limit (limits.max_form_kb)
 _MIME = {"jpeg": "image/jpeg", "webp": "image/webp"}
 _EXT = {"jpeg": "jpg", "webp": "webp"}
 
@@ -258,7 +258,7 @@ def store_image(ctx, data: bytes) -> str:
     from media.watermark import load_stamp_image
 
     if len(data) > MAX_IMAGE_BYTES:
-        raise Invalid("The watermark image may be at most 2 MB.", field_errors={"image": "too large"})
+        raise Invalid("The watermark image may be at most 900 KB.", field_errors={"image": "too large"})
     digest = hashlib.sha256(data).hexdigest()
     relative = f"{IMAGE_DIR}/{digest}.png"
     tmp = ctx.storage.temp_path(".png")

@@ -302,3 +302,67 @@ async def test_hostile_settings_are_refused(setup):
                 {"watermark_position": "nowhere"}, {"watermark_text_size": 0}):
         with pytest.raises(Invalid):
             await update_settings(ctx, bad)
+
+
+def _png(width: int, height: int, *, alpha: bool = True) -> bytes:
+    image = Image.new("RGBA" if alpha else "RGB", (width, height), (0, 0, 0, 0) if alpha else (0, 0, 0))
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(image).ellipse((0, 0, width - 1, height - 1), fill=(0, 255, 0, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def _upload(browser, prefix: str, name: str, data: bytes):
+    boundary = "----atrium-test-boundary"
+    if browser.xsrf(f"{prefix}/admin/settings") is None:
+        await browser.get(f"{prefix}/admin/settings")
+    xsrf = browser.xsrf(f"{prefix}/admin/settings")
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"_xsrf\"\r\n\r\n{xsrf}\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"{name}\"\r\n"
+        "Content-Type: image/png\r\n\r\n"
+    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return await browser.request(
+        "POST", f"{prefix}/admin/watermark/image", body=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+
+
+async def test_preview_and_image_upload(setup, app, make_jpeg):
+    g, ctx, docs, browsers, album = setup
+    prefix = g["prefix"]
+    admin = app.browser()
+    assert (await admin.login(prefix, "admin", g["password"])).code == 302
+    url = f"{prefix}/admin/watermark/preview"
+    plain = await admin.get(url + "?watermark_text=")
+    stamped = await admin.get(url + "?watermark_text=PREVIEW&watermark_position=center"
+                                    "&watermark_opacity=100&watermark_color=%23ff00ff")
+    assert plain.code == stamped.code == 200
+    assert stamped.headers["Content-Type"] == "image/jpeg"
+    assert _marked(stamped.body, plain.body) > 10
+    assert (await admin.get(url + "?watermark_color=%3Cscript%3E")).code == 400
+    assert (await browsers["vera"].get(url)).code == 403
+
+    # Hostile uploads: not a PNG, no transparency, too many pixels, too many bytes.
+    jpeg = make_jpeg(200, 100).read_bytes()
+    for name, data in (("x.png", jpeg), ("flat.png", _png(200, 100, alpha=False)),
+                       ("huge.png", _png(2400, 10)), ("big.png", os.urandom(950 * 1024))):
+        response = await _upload(admin, prefix, name, data)
+        assert response.code in (400, 413), (name, response.code)
+    assert not (await ctx.db.settings.find_one({"_id": "gallery"}))["values"].get("watermark_image")
+    # Only a gallery administrator may set it.
+    assert (await _upload(browsers["vera"], prefix, "logo.png", _png(200, 200))).code == 403
+
+    response = await _upload(admin, prefix, "logo.png", _png(400, 400))
+    assert response.code == 302, response.body
+    digest = (await ctx.db.settings.find_one({"_id": "gallery"}))["values"]["watermark_image"]
+    assert ctx.storage.resolve(f"watermarks/{digest}.png").is_file()
+    # Image only, centred, over the whole width: the middle is green for vera.
+    await update_settings(ctx, {"watermark_text": "", "watermark_image_position": "center",
+                                "watermark_image_width": 60, "watermark_image_opacity": 100})
+    got = await browsers["vera"].get(f"{prefix}/media/{docs['large']['_id']}/optimized")
+    served = Image.open(io.BytesIO(got.body)).convert("RGB")
+    r, gr, b = served.getpixel((served.width // 2, served.height // 2))
+    assert gr > 200 and r < 60 and b < 60
