@@ -84,6 +84,13 @@ async def _serve(config, ready: asyncio.Event | None, stop: asyncio.Event | None
 
     services = await build_services(config)
     server = None
+    from gallery.migrations.runner import MigrationError, migrate_host
+
+    try:
+        await migrate_host(services.host_db)  # its own steps; galleries go on first touch
+    except MigrationError as exc:
+        await services.close()
+        raise CommandError(f"host database: {exc}") from None
     # From here on SIGTERM means a clean, bounded shutdown, even while starting.
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

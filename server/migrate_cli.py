@@ -34,6 +34,14 @@ async def migrate_galleries(services, slugs: list[str], all_: bool, dry_run: boo
     elif not slugs:
         raise MigrateFailed("name galleries to migrate, or --all")
     summary = {"current": [], "migrated": [], "would_migrate": [], "busy": [], "failed": [], "refused": []}
+    try:  # the host database first: its steps (none yet) run at every start too
+        host_plan = await runner.plan(services.host_db, runner.HOST_STEPS, runner.HOST_SCHEMA_VERSION)
+        if host_plan.behind and not dry_run:
+            await runner.migrate_host(services.host_db)
+        word = "would migrate" if host_plan.behind and dry_run else "migrated" if host_plan.behind else "current"
+        out(f"host database: {word} (schema version {host_plan.version}, this release {host_plan.latest})")
+    except runner.MigrationError as exc:
+        raise MigrateFailed(f"host database: {exc}") from None
     tty = sys.stderr.isatty()
     started = time.monotonic()
     for index, slug in enumerate(slugs, 1):

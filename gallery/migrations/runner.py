@@ -97,6 +97,9 @@ def load_steps(package: str = "gallery.migrations.steps") -> list[Step]:
 
 
 TENANT_STEPS = load_steps()
+HOST_STEPS = load_steps("gallery.migrations.host_steps")
+#: The host database's schema version: its highest step (1: the shapes of release 37975f0).
+HOST_SCHEMA_VERSION = max((s.number for s in HOST_STEPS), default=1)
 
 
 async def stored_version(db) -> int:
@@ -252,3 +255,31 @@ async def migrate(ctx, *, steps: list[Step] | None = None, latest: int = schema.
     await db.meta.update_one({"_id": CLAIM_ID, "owner": owner}, {"$set": {
         "owner": None, "lease_until": 0.0, "failed": None, "finished": datetime.now(UTC)}})
     return ran
+
+
+@dataclass
+class HostScope:
+    """What a host step gets as `ctx`: the host database (no slug, no storage)."""
+
+    db: object
+    slug: str = "(host database)"
+
+
+async def migrate_host(host_db, *, lease: float = LEASE_SECONDS) -> list[Step]:
+    """The host database's steps, under the same kind of claim in its own `meta`; at
+    start-up and by `migrate`. Another process migrating it: wait for it (start-up only
+    needs it done), up to a few leases."""
+    import asyncio
+
+    scope = HostScope(host_db)
+    for _ in range(int(lease * 4 / 0.5)):
+        try:
+            ran = await migrate(scope, steps=HOST_STEPS, latest=HOST_SCHEMA_VERSION, lease=lease)
+        except MigrationBusy:
+            await asyncio.sleep(0.5)
+            continue
+        if await host_db.meta.find_one({"_id": "schema"}) is None:
+            await host_db.meta.update_one({"_id": "schema"}, {"$set": {
+                "version": HOST_SCHEMA_VERSION, "updated": datetime.now(UTC)}}, upsert=True)
+        return ran
+    raise MigrationBusy("the host database is being migrated by another process", {})
