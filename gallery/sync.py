@@ -42,7 +42,8 @@ from media.sniff import check_allowed
 log = logging.getLogger("atrium.sync")
 
 KIND = "gallery.sync"
-DEDUPE = "gallery.sync"  # one per gallery: the queue's dedupe is per tenant
+DEDUPE = "gallery.sync"
+LOCK_ID = "sync_job"  # the tenant's meta document naming its current sync job
 REPORT_SKIPPED = 500  # skipped entries listed in a result (all are counted)
 BATCH = 200  # new files written to the database together
 READERS = 4  # new files hashed and typed at once (threads; the disk likes a short queue)
@@ -361,16 +362,37 @@ async def synchronize(ctx, services, user, album, *, recursive: bool = True, rep
 async def start_sync(ctx, queue, user: dict | None, album: dict, *, recursive: bool = True,
                      rebuild: bool = False, trigger: str = "user") -> tuple[str, bool]:
     """Queue a sync below `album`; (job id, True) when one of this gallery was already
-    queued or running (that one is answered instead: one sync per gallery at a time)."""
-    running = await queue.jobs.find_one(
-        {"tenant": ctx.slug, "dedupe": DEDUPE, "state": {"$in": ["queued", "running"]}},
-        {"_id": 1})
-    if running is not None:
-        return running["_id"], True
+    queued or running (that one is answered instead: one sync per gallery at a time).
+
+    The queue's dedupe is a look-then-insert, so two requests at once would both insert;
+    here the gallery's `meta` document LOCK_ID names the current sync job, and taking it is
+    one atomic write (an insert, or a swap of the id of a job that has ended)."""
+    from pymongo.errors import DuplicateKeyError
+
     payload = {"album_id": album["_id"], "user_id": (user or {}).get("_id"),
                "recursive": bool(recursive), "rebuild": bool(rebuild), "trigger": trigger}
-    job_id = await queue.enqueue(ctx.slug, KIND, payload, dedupe=DEDUPE, max_attempts=2)
-    return job_id, False
+    while True:
+        lock = await ctx.db.meta.find_one({"_id": LOCK_ID})
+        if lock is not None:
+            running = await queue.jobs.find_one(
+                {"_id": lock.get("job_id"), "state": {"$in": ["queued", "running"]}}, {"_id": 1})
+            if running is not None:
+                return running["_id"], True
+        job = queue.document(ctx.slug, KIND, payload, max_attempts=2, dedupe=DEDUPE)
+        if lock is None:
+            try:
+                await ctx.db.meta.insert_one({"_id": LOCK_ID, "job_id": job["_id"], "version": 1})
+            except DuplicateKeyError:
+                continue  # another request took it first: answer with its job
+        else:
+            swapped = await ctx.db.meta.update_one(
+                {"_id": LOCK_ID, "job_id": lock.get("job_id")}, {"$set": {"job_id": job["_id"]}})
+            if swapped.modified_count != 1:
+                continue
+        # A process dying here leaves the lock naming a job that never was: stale, swapped.
+        await queue.jobs.insert_one(job)
+        queue.wakeup.set()
+        return job["_id"], False
 
 
 async def run_sync_job(job) -> dict:

@@ -19,6 +19,7 @@ from handlers import (
     api_media_file,
     api_order,
     api_search,
+    api_sync,
     auth,
     downloads,
     health,
@@ -42,5 +43,5 @@ ROUTE_MODULES_TENANT += [media_files, api_albums, api_search, api_order, api_med
 ROUTE_MODULES_TENANT += [openapi, downloads]
 ROUTE_MODULES_TENANT += [uploads, tus, pages, pages_media]
 ROUTE_MODULES_TENANT += [account, admin_users, admin_roles, admin_events, admin_email]
-ROUTE_MODULES_TENANT += [upload_page, api_accounts, api_media_file, admin_backup]
+ROUTE_MODULES_TENANT += [upload_page, api_accounts, api_media_file, admin_backup, api_sync]
 ROUTE_MODULES_TENANT += [admin_watermark]

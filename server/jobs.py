@@ -95,7 +95,7 @@ class JobQueue:
             )
             if existing:
                 return existing["_id"]
-        job = self._document(tenant, kind, payload, delay, max_attempts, dedupe, hold)
+        job = self.document(tenant, kind, payload, delay, max_attempts, dedupe, hold)
         await self.jobs.insert_one(job)
         if not hold:
             self.wakeup.set()
@@ -107,7 +107,7 @@ class JobQueue:
         """Add jobs for new work in one write (a synchronization's thousands of new media
         objects); unlike `enqueue`, no dedupe lookup: the caller knows none exists yet."""
         dedupes = dedupes or [None] * len(payloads)
-        docs = [self._document(tenant, kind, p, 0, None, d, hold)
+        docs = [self.document(tenant, kind, p, 0, None, d, hold)
                 for p, d in zip(payloads, dedupes, strict=True)]
         if docs:
             await self.jobs.insert_many(docs)
@@ -124,8 +124,10 @@ class JobQueue:
             )
             self.wakeup.set()
 
-    def _document(self, tenant: str, kind: str, payload: dict | None, delay: float,
-                  max_attempts: int | None, dedupe: str | None, hold: bool) -> dict:
+    def document(self, tenant: str, kind: str, payload: dict | None, delay: float = 0,
+                 max_attempts: int | None = None, dedupe: str | None = None,
+                 hold: bool = False) -> dict:
+        """A new job's document, not yet inserted (for a caller that must know its id first)."""
         now = _now()
         if hold:
             delay = max(delay, self.lease_seconds)
