@@ -156,14 +156,30 @@ def _plan(ctx, settings: dict, media: dict, variant: str, source: str) -> dict:
     }
 
 
-async def watermarked(ctx, services, media: dict, variant: str, source: str) -> dict:
+def _cached_plan(ctx, settings: dict, media: dict, variant: str, source: str) -> dict:
+    """_plan, remembered on the context until the tenant's next write (a settings change,
+    a remade derivative and a render all write), so a cached copy costs one stat."""
+    key = ("watermark", media["_id"], variant, source)
+    plan = ctx.cached(key)
+    if plan is None:
+        generation = ctx.generation
+        plan = _plan(ctx, settings, media, variant, source)
+        ctx.remember(key, plan, generation)
+    return plan
+
+
+async def watermarked(
+    ctx, services, media: dict, variant: str, source: str, settings: dict | None = None
+) -> dict:
     """{"path", "mime"} of the watermarked copy of `variant` made from the stored file
-    `source`, rendered in the process pool on the first request only."""
+    `source`, rendered in the process pool on the first request only. Raises OSError
+    when the source is not there, media.errors.MediaError when it cannot be decoded."""
     from gallery.processing import _in_pool
     from media.watermark import render_watermarked
 
-    settings = await get_settings(ctx)
-    plan = _plan(ctx, settings, media, variant, source)
+    if settings is None:
+        settings = await get_settings(ctx)
+    plan = _cached_plan(ctx, settings, media, variant, source)
     out = plan["out"]
     if not os.path.isfile(out):
         running = _rendering.get(out)

@@ -129,12 +129,12 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
         if marked and info and info.get("path") and watermarks.needs_watermark(
             self.settings_values, viewer, media, variant, download=download
         ):
-            if not await self._exists(info["path"]):
-                raise tornado.web.HTTPError(404, _MISSING)
             try:
                 info = await watermarks.watermarked(
-                    ctx, self.services, media, variant, info["path"]
+                    ctx, self.services, media, variant, info["path"], self.settings_values
                 )
+            except (FileNotFoundError, StorageError) as exc:  # nothing to stamp (yet)
+                raise tornado.web.HTTPError(404, _MISSING) from exc
             except MediaError as exc:
                 # Undecodable (a failed upload's original): its placeholder or nothing,
                 # never the clean file.
