@@ -73,6 +73,7 @@ SETTINGS: list[Setting] = [
     Setting("sync_dirnames_with_titles", "bool", False, "Directory names follow titles", "renaming an album also renames its directory under originals/", "Media"),
     Setting("sync_missing", "choice", "keep", "Synchronization: files gone", "what a synchronization does with media whose file is gone from originals/: keep the record marked missing, or remove it", "Media", choices=("keep", "remove")),
     Setting("sync_min_age_seconds", "int", 5, "Synchronization: settle time", "files modified less than this many seconds ago are left for the next synchronization (still being written)", "Media", minimum=0, maximum=3600),
+    Setting("sync_interval_minutes", "int", 0, "Synchronization: every", "minutes between scheduled synchronizations of the whole gallery (0: off)", "Media", minimum=0, maximum=525_600),
     Setting("download_max_items", "int", 10000, "ZIP download: items", "most media objects one ZIP download may hold", "Media", minimum=1, maximum=1_000_000),
     # Watermark (gallery/watermarks.py, media/watermark.py; docs/watermarks.md)
     Setting("watermark_enabled", "bool", False, "Watermark images", "stamp optimized copies and originals viewed in the browser for visitors without the hide_watermark permission", "Watermark"),

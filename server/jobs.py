@@ -491,7 +491,8 @@ async def _on_failure(ctx: JobContext, reason: str) -> None:
 
 # Modules that register job handlers; imported when workers start.
 HANDLER_MODULES: list[str] = ["gallery.processing", "gallery.zipimport", "gallery.uploads", "gallery.mail",
-                               "gallery.account_sweep", "gallery.archive.jobs", "gallery.sync"]
+                               "gallery.account_sweep", "gallery.archive.jobs", "gallery.sync",
+                               "gallery.sync_schedule"]
 
 
 def _load_handlers() -> None:
