@@ -64,9 +64,9 @@ async def migrate_galleries(services, slugs: list[str], all_: bool, dry_run: boo
                 out(f"{head}: would migrate {plan.version} -> {plan.latest}: {steps}")
                 continue
 
-            def report(step, done, _head=head, _ctx=ctx):
+            def report(step, done, total, _head=head):
                 if tty:
-                    sys.stderr.write(f"\r{_head}: step {step.number:04d} {_bar(done, None)}   ")
+                    sys.stderr.write(f"\r{_head}: step {step.number:04d} {_bar(done, total)}   ")
                     sys.stderr.flush()
 
             t0 = time.monotonic()

@@ -147,8 +147,9 @@ async def claim_state(db) -> dict | None:
 class Progress:
     """Where the running step is; `advance` records a batch and renews the claim."""
 
-    def __init__(self, db, owner: str, step: Step, last_id, done: int, lease: float, report):
-        self.db, self.owner, self.step = db, owner, step
+    def __init__(self, db, owner: str, step: Step, last_id, done: int, lease: float, report,
+                 total: int | None = None):
+        self.db, self.owner, self.step, self.total = db, owner, step, total
         self.last_id, self.done, self.lease, self.report = last_id, done, lease, report
 
     async def advance(self, last_id, count: int) -> None:
@@ -160,7 +161,7 @@ class Progress:
         if result.matched_count == 0:
             raise LostClaim(f"migration claim lost during step {self.step.number}")
         if self.report:
-            self.report(self.step, self.done)
+            self.report(self.step, self.done, self.total)
         await failpoints.reached("migration.batch")  # tests kill -9 a migration here
 
 
@@ -233,7 +234,7 @@ async def migrate(ctx, *, steps: list[Step] | None = None, latest: int = schema.
                 "done": done, "total": total, "failed": None, "lease_until": time.time() + lease}})
             if resume and last_id is not None:
                 log.info("%s: step %04d continues after %s (%d done)", ctx.slug, step.number, last_id, done)
-            await step.run(ctx, Progress(db, owner, step, last_id, done, lease, report))
+            await step.run(ctx, Progress(db, owner, step, last_id, done, lease, report, total))
             mine = await db.meta.update_one({"_id": CLAIM_ID, "owner": owner}, {"$set": {"step": None, "last_id": None}})
             if mine.matched_count == 0:
                 raise LostClaim(f"migration claim lost at the end of step {step.number}")

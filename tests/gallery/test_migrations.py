@@ -63,8 +63,10 @@ def test_steps_are_numbered_and_the_last_is_the_schema_version():
 async def test_step_0002_fills_taken_on_every_old_media_document_once(app, make_gallery):
     g = await old_gallery(make_gallery)
     ctx = g["ctx"]
-    ran = await runner.migrate(ctx)
+    reports = []
+    ran = await runner.migrate(ctx, report=lambda step, done, total: reports.append((step.number, done, total)))
     assert [s.number for s in ran] == [2]
+    assert reports == [(2, 500, 1200), (2, 1000, 1200), (2, 1200, 1200)]
     assert await runner.stored_version(ctx.db) == 2
     docs = list((await snapshot(ctx)).values())
     assert len(docs) == 1200 and all("taken" in d for d in docs)
