@@ -179,7 +179,10 @@ async def page_p99_during_backup(data_dir: Path) -> tuple[float, float, float]:
         job_id = await queue.enqueue("source", "gallery.backup", {"requested_by": "bench"})
         busy: list[float] = []
         start = time.perf_counter()
-        while (await services.host_db.jobs.find_one({"_id": job_id}))["state"] in ("queued", "running"):
+        while (job := await services.host_db.jobs.find_one({"_id": job_id}))["state"] in ("queued", "running"):
+            if time.perf_counter() - start > 300:
+                raise SystemExit(f"the backup job did not end in 300 s: {job.get('state')} "
+                                 f"{job.get('message') or ''} {job.get('error') or ''}")
             busy += await load(port, ["source"], 40, 4)
         return percentile(idle, 99) * 1000, percentile(busy or [0.0], 99) * 1000, time.perf_counter() - start
     finally:
