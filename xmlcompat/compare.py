@@ -141,7 +141,8 @@ def _deep(fn, *args, **kwargs):
         _deep_running += 1
         old_size = threading.stack_size(DEEP_STACK)
         try:
-            worker = threading.Thread(target=run, name="xmlcompat")
+            # daemon: Ctrl-C in the waiting thread ends the process without waiting for it
+            worker = threading.Thread(target=run, name="xmlcompat", daemon=True)
             worker.start()
         finally:
             threading.stack_size(old_size)
