@@ -26,7 +26,7 @@ import shutil
 import threading
 import time
 
-from gallery import tagcounts
+from gallery import sync_state, tagcounts
 from gallery import permissions as gallery_permissions
 from gallery import settings as gallery_settings
 from gallery.albums import MAX_TITLE, album_document, contains, dirpath_of
@@ -53,6 +53,10 @@ def _parent(rel: str) -> str:
     return rel.rpartition("/")[0]
 
 
+def _join(parent: str, name: str) -> str:
+    return f"{parent}/{name}" if parent else name
+
+
 def _under(rel: str, dirs: list[str]) -> bool:
     return any(d == "" or rel == d or rel.startswith(d + "/") for d in dirs)
 
@@ -61,9 +65,11 @@ class Sync:
     """One run below one album; `counts` and `skipped` make its report."""
 
     def __init__(self, ctx, services, user: dict | None, album: dict, *, recursive=True,
-                 report=None, cancel: threading.Event | None = None):
+                 report=None, cancel: threading.Event | None = None, thorough=False):
         self.ctx, self.services, self.user, self.album = ctx, services, user, album
         self.recursive = recursive
+        self.thorough = thorough  # look at every directory, recorded listing or not
+        self.known: dict[str, str | None] = {}
         self.report = report
         self.cancel = cancel or threading.Event()
         self.counts = {"directories": 0, "files": 0, "new": 0, "changed": 0, "unchanged": 0,
@@ -114,9 +120,33 @@ class Sync:
         await self.progress(0.1)
         albums = await self._albums_in_scope()
         await self._directories(found, albums)
-        records = await self._records_in_scope()
-        new, changed = [], []
+        # Directories whose listing is what the last sync recorded are done here: their
+        # records are not even loaded (gallery/sync_state.py).
+        look = [start] + (found.dirs if self.recursive else [])
+        look = [d for d in look if d in albums and not _under(d, found.unreadable)]
+        by_dir: dict[str, dict[str, tuple[int, int]]] = {d: {} for d in look}
         for rel, seen in found.files.items():
+            by_dir.setdefault(_parent(rel), {})[rel.rpartition("/")[2]] = seen
+        states = await sync_state.load(ctx, [albums[d]["_id"] for d in look])
+        dirty = []
+        for d in look:
+            state = states.get(albums[d]["_id"])
+            if not self.thorough and sync_state.unchanged(state, d, by_dir[d]):
+                self.counts["unchanged"] += sync_state.media_count(state)
+            else:
+                dirty.append(d)
+        seen_dirs = set(found.dirs) | {start}
+        gone_albums = [a for rel, a in albums.items()
+                       if rel and rel not in seen_dirs and a["_id"] != self.album["_id"]
+                       and not _under(rel, found.unreadable)]
+        records = await self._records_of(
+            [albums[d]["_id"] for d in dirty] + [a["_id"] for a in gone_albums])
+        self.known = {}  # rel -> media id (or None: settled as not media) for the states
+        new, changed = [], []
+        dirty_set = set(dirty)
+        for rel, seen in found.files.items():
+            if _parent(rel) not in dirty_set:
+                continue
             record = records.get("originals/" + rel)
             if rel in found.young:
                 self.skip(printable(rel), "still being written (too new); left for the next run")
@@ -127,12 +157,14 @@ class Sync:
             original = record.get("original") or {}
             if (original.get("size"), original.get("mtime_ns")) == seen:
                 self.counts["unchanged"] += 1
+                self.known[rel] = record["_id"]
                 if record.get("missing"):
                     await ctx.db.media.update_one({"_id": record["_id"]},
                                                   {"$unset": {"missing": ""}})
             elif original.get("mtime_ns") is None and original.get("size") == seen[0]:
                 # Uploaded through Atrium, which placed this very file: remember its mtime.
                 self.counts["unchanged"] += 1
+                self.known[rel] = record["_id"]
                 await ctx.db.media.update_one(
                     {"_id": record["_id"]}, {"$set": {"original.mtime_ns": seen[1]},
                                              "$unset": {"missing": ""}})
@@ -146,7 +178,12 @@ class Sync:
             await self.progress(0.1 + 0.85 * done / max(total, 1), done, total)
             await self._update(rel, seen, record)
             done += 1
-        await self._gone(found, records, albums)
+        await self._gone(found, records, gone_albums)
+        for d in dirty:
+            files = [[name, *seen, self.known[_join(d, name)]]
+                     for name, seen in by_dir[d].items() if _join(d, name) in self.known]
+            await sync_state.store(ctx, albums[d]["_id"], d, files)
+        await sync_state.forget(ctx, [a["_id"] for a in gone_albums])
         return {"album_id": self.album["_id"], "recursive": self.recursive, **self.counts,
                 "skipped_entries": self.skipped,
                 "seconds": round(time.monotonic() - self.started, 3)}
@@ -180,13 +217,16 @@ class Sync:
             self.counts["new_albums"] += 1
 
     # -- files ---------------------------------------------------------------------------------
-    async def _records_in_scope(self) -> dict[str, dict]:
-        query = (contains("album_path", self.album["_id"]) if self.recursive
-                 else {"album_id": self.album["_id"]})
+    async def _records_of(self, album_ids: list[str]) -> dict[str, dict]:
+        """The media records of these albums (not their subtrees), by original path."""
         fields = {"original": 1, "album_id": 1, "missing": 1, "tags": 1, "album_path": 1,
                   "private": 1, "content_hash": 1}
-        return {(m.get("original") or {}).get("path"): m
-                for m in await self.ctx.db.media.find(query, fields).to_list()}
+        records: dict[str, dict] = {}
+        for i in range(0, len(album_ids), 500):
+            query = {"album_id": {"$in": album_ids[i:i + 500]}}
+            for m in await self.ctx.db.media.find(query, fields).to_list():
+                records[(m.get("original") or {}).get("path")] = m
+        return records
 
     async def _add_all(self, new: list, albums: dict[str, dict], done: int, total: int) -> None:
         """New files, BATCH at a time: each file is read (hash, type) on a thread, a few at
@@ -230,6 +270,8 @@ class Sync:
             return None
         except GalleryError as exc:
             self.skip(printable(rel), exc.message)
+            if not isinstance(exc, TooLarge):  # not media (type, empty): settled until it changes
+                self.known[rel] = None
             return None
         name = rel.rpartition("/")[2]
         doc = media_document(
@@ -282,6 +324,8 @@ class Sync:
             raise
         if queue is not None:
             await queue.release_many(job_ids)
+        for doc in docs:
+            self.known[doc["original"]["path"][len("originals/"):]] = doc["_id"]
         self.counts["new"] += len(docs)
 
     async def _update(self, rel: str, seen: tuple[int, int], record: dict) -> None:
@@ -301,6 +345,7 @@ class Sync:
             await ctx.db.media.update_one({"_id": record["_id"]},
                                           {"$set": update, "$unset": {"missing": ""}})
             self.counts["unchanged"] += 1
+            self.known[rel] = record["_id"]
             return
         update.update({"original.sha256": sha256, "content_hash": sha256, "state": "pending"})
         await add_usage(ctx, seen[0] - int(original.get("size") or 0))
@@ -311,18 +356,15 @@ class Sync:
                 ctx.slug, "media.process", {"media_id": record["_id"]},
                 dedupe=f"media.process:{record['_id']}")
         self.counts["changed"] += 1
+        self.known[rel] = record["_id"]
 
     # -- what is gone --------------------------------------------------------------------------
-    async def _gone(self, found, records: dict[str, dict], albums: dict[str, dict]) -> None:
+    async def _gone(self, found, records: dict[str, dict], gone_albums: list[dict]) -> None:
         ctx = self.ctx
         keep = self.settings.get("sync_missing", "keep") == "keep"
         gone = [m for path, m in records.items()
                 if path and path.startswith("originals/") and path[10:] not in found.files
                 and not _under(_parent(path[10:]), found.unreadable)]
-        seen_dirs = set(found.dirs) | {dirpath_of(self.album)}
-        gone_albums = [a for rel, a in albums.items()
-                       if rel and rel not in seen_dirs and a["_id"] != self.album["_id"]
-                       and not _under(rel, found.unreadable)]
         if keep:
             for m in gone:
                 if not m.get("missing"):

@@ -277,7 +277,8 @@ async def test_gone_is_not_decided_below_an_unreadable_directory(app, make_galle
     from gallery.settings import get_settings
 
     job.settings = await get_settings(ctx)
-    await job._gone(found, await job._records_in_scope(), await job._albums_in_scope())
+    albums = await job._albums_in_scope()
+    await job._gone(found, await job._records_of([a["_id"] for a in albums.values()]), [])
     assert await ctx.db.media.count_documents({}) == 1
     assert await ctx.db.albums.count_documents({}) == 2
 
@@ -294,3 +295,24 @@ async def test_cancel_stops_the_scan(app, make_gallery):
     else:
         raise AssertionError("a cancelled sync ran")
     assert await ctx.db.albums.count_documents({}) == 1
+
+
+async def test_unchanged_directories_are_skipped_but_lost_records_come_back(app, make_gallery,
+                                                                             viewer_of):
+    from gallery.albums import delete_album
+
+    ctx, root, admin = await setup(make_gallery)
+    (ctx.storage.originals / "Kept").mkdir()
+    (ctx.storage.originals / "Kept" / "k.jpg").write_bytes(jpeg())
+    (ctx.storage.originals / "Kept" / "notes.exe").write_bytes(b"MZ\x90\x00" + b"\x00" * 99)
+    first = await run(app, ctx, admin, root)
+    assert first["new"] == 1 and first["skipped"] == 1
+    # The unsupported file is settled too: the directory is skipped as a whole next time.
+    second = await run(app, ctx, admin, root)
+    assert (second["unchanged"], second["skipped"], second["new"]) == (1, 0, 0)
+    album = await ctx.db.albums.find_one({"dirpath": "Kept"})
+    await delete_album(ctx, await viewer_of(ctx), album["_id"], delete_files=False)
+    assert (ctx.storage.originals / "Kept" / "k.jpg").exists()
+    third = await run(app, ctx, admin, root)
+    assert third["new"] == 1 and third["new_albums"] == 1
+    assert await ctx.db.media.count_documents({}) == 1
