@@ -103,10 +103,16 @@ def _with_opacity(stamp: Image.Image, opacity: int) -> Image.Image:
 def text_stamp(spec: WatermarkSpec, image_width: int) -> Image.Image:
     """The text as an RGBA image, sized to text_size % of image_width (cap height)."""
     size = max(6, image_width * spec.text_size // 100)
-    font = _font(spec.font, size)
-    # A thin dark outline keeps light text readable on light photos (and the reverse).
-    stroke = max(1, size // 24)
-    left, top, right, bottom = font.getbbox(spec.text, stroke_width=stroke)
+    room = image_width - 2 * (image_width * spec.margin // 100)
+    for _ in range(2):
+        font = _font(spec.font, size)
+        # A thin dark outline keeps light text readable on light photos (and the reverse).
+        stroke = max(1, size // 24)
+        left, top, right, bottom = font.getbbox(spec.text, stroke_width=stroke)
+        if right - left <= room or size <= 6:
+            break
+        # Too wide for the image: smaller, so all of it shows (none cropped off the edge).
+        size = max(6, size * room // (right - left))
     stamp = Image.new("RGBA", (max(1, right - left), max(1, bottom - top)), (0, 0, 0, 0))
     rgb = _rgb(spec.color)
     outline = (0, 0, 0) if sum(rgb) > 384 else (255, 255, 255)

@@ -366,3 +366,17 @@ async def test_preview_and_image_upload(setup, app, make_jpeg):
     served = Image.open(io.BytesIO(got.body)).convert("RGB")
     r, gr, b = served.getpixel((served.width // 2, served.height // 2))
     assert gr > 200 and r < 60 and b < 60
+
+
+async def test_owner_with_view_original_gets_clean_files_others_do_not(setup):
+    g, ctx, docs, browsers, album = setup
+    large = docs["large"]
+    url = f"{g['prefix']}/media/{large['_id']}/optimized"
+    clean = _clean_file(ctx, large, "optimized")
+    for who, perms_ok in (("olga", True), ("vera", False)):
+        user = await ctx.db.users.find_one({"username_key": who})
+        await ctx.db.media.update_one({"_id": large["_id"]}, {"$set": {"owner_id": user["_id"]}})
+        body = (await browsers[who].get(url)).body
+        # olga owns it and may view_original: clean; vera owns it but may not: stamped.
+        assert (body == clean) is perms_ok, who
+        assert (await browsers["anonymous"].get(url)).body != clean
