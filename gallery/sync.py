@@ -412,6 +412,7 @@ async def start_sync(ctx, queue, user: dict | None, album: dict, *, recursive: b
     from pymongo.errors import DuplicateKeyError
 
     payload = {"album_id": album["_id"], "user_id": (user or {}).get("_id"),
+               "requested_by": (user or {}).get("_id"),  # who may follow it (api_jobs)
                "recursive": bool(recursive), "rebuild": bool(rebuild), "trigger": trigger}
     while True:
         lock = await ctx.db.meta.find_one({"_id": LOCK_ID})

@@ -10,6 +10,7 @@ from handlers import (
     admin_events,
     admin_roles,
     admin_settings,
+    admin_sync,
     admin_users,
     admin_watermark,
     api_accounts,
@@ -44,4 +45,5 @@ ROUTE_MODULES_TENANT += [openapi, downloads]
 ROUTE_MODULES_TENANT += [uploads, tus, pages, pages_media]
 ROUTE_MODULES_TENANT += [account, admin_users, admin_roles, admin_events, admin_email]
 ROUTE_MODULES_TENANT += [upload_page, api_accounts, api_media_file, admin_backup, api_sync]
+ROUTE_MODULES_TENANT += [admin_sync]
 ROUTE_MODULES_TENANT += [admin_watermark]
