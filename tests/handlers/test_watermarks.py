@@ -232,7 +232,7 @@ async def test_zip_downloads_pack_stamped_copies(setup):
                 assert _marked(body, clean) > 20, (who, url, name)
 
 
-async def test_copies_are_made_once_and_replaced_lazily_after_a_change(setup):
+async def test_copies_are_made_once_and_replaced_lazily_after_a_change(setup, app):
     g, ctx, docs, browsers, album = setup
     prefix = g["prefix"]
     large = docs["large"]["_id"]
@@ -255,8 +255,13 @@ async def test_copies_are_made_once_and_replaced_lazily_after_a_change(setup):
     assert await _renders(ctx) == 2
     after = _copies(ctx, docs)
     assert len(after) == 2 and set(before) < set(after)
-    result = await watermarks.cleanup(ctx)
-    assert result["removed"] == 1
+    # The cleanup job, through the real queue and worker.
+    job_id = await watermarks.schedule_cleanup(ctx, app.services.jobs.queue, delay=0)
+    async with asyncio.timeout(60):
+        while (job := await app.services.host_db.jobs.find_one({"_id": job_id}))["state"] != "done":
+            assert job["state"] in ("queued", "running"), job
+            await asyncio.sleep(0.05)
+    assert job["result"]["removed"] == 1
     assert set(_copies(ctx, docs)) == set(after) - set(before)
     assert (await browsers["vera"].get(url)).body == again.body and await _renders(ctx) == 2
 
