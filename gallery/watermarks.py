@@ -196,6 +196,7 @@ async def watermarked(
                     {"_id": "renders"}, {"$inc": {"count": 1}}, upsert=True
                 )
                 running.set_result(None)
+                await _replaced(ctx, services, out, variant)
             except BaseException as exc:
                 running.set_exception(exc)
                 running.exception()  # retrieved: no "never retrieved" warning if alone
@@ -238,6 +239,17 @@ def protect_entries(ctx, services, settings: dict, viewer: Viewer, entries: list
                            taken)
         out.append(replace(entry, name=name, path=plan["out"], compress=False, prepare=prepare))
     return out
+
+
+async def _replaced(ctx, services, out: str, variant: str) -> None:
+    """A new copy beside an older one of the same variant (another settings version, a
+    rotated or regenerated source): the cleanup job removes the old one a little later."""
+    name = os.path.basename(out)
+    others = await asyncio.to_thread(_listing, os.path.dirname(out))
+    if any(n.startswith("wm-") and f"-{variant}-" in n and n != name for n in others):
+        from gallery.ingest import job_queue
+
+        await schedule_cleanup(ctx, job_queue(services))
 
 
 def zip_preparer(ctx, services, settings: dict, media: dict, variant: str, source: str):

@@ -255,6 +255,10 @@ async def test_copies_are_made_once_and_replaced_lazily_after_a_change(setup, ap
     assert await _renders(ctx) == 2
     after = _copies(ctx, docs)
     assert len(after) == 2 and set(before) < set(after)
+    # The new copy beside the old one queued the cleanup (for later: 30 s).
+    queued = await app.services.host_db.jobs.find_one({"kind": "watermarks.cleanup"})
+    assert queued and queued["state"] == "queued"
+    await app.services.host_db.jobs.delete_one({"_id": queued["_id"]})
     # The cleanup job, through the real queue and worker.
     job_id = await watermarks.schedule_cleanup(ctx, app.services.jobs.queue, delay=0)
     async with asyncio.timeout(60):
