@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gallery.albums import viewable_album
-from gallery.errors import Invalid, NotFound
+from gallery.errors import Forbidden, Invalid, NotFound
 from gallery.ids import is_id
 from gallery.media import may_view_original, media_scope
 from gallery.permissions import Viewer, can
@@ -34,6 +34,26 @@ CHUNK = 256 * 1024
 QUEUE_CHUNKS = 8  # at most ~2 MB waiting per download
 _DEFLATE_MIMES = ("text/", "application/pdf", "application/json", "image/svg", "image/bmp")
 _EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "image/png": "png"}
+
+
+# The gallery's download switches (gallery.settings, group Downloads), by kind of download.
+DOWNLOAD_SWITCHES = {
+    "file": ("allow_file_download", "Downloading files is turned off in this gallery."),
+    "album": ("allow_album_zip", "Downloading albums as ZIP is turned off in this gallery."),
+    "selection": ("allow_selection_zip", "Downloading a selection as ZIP is turned off in this gallery."),
+}
+
+
+def download_allowed(settings: dict, kind: str) -> bool:
+    key, _ = DOWNLOAD_SWITCHES[kind]
+    return bool(settings.get(key, True))
+
+
+def require_download(settings: dict, kind: str) -> None:
+    """Raise Forbidden when the gallery has turned this kind of download off (for everyone:
+    a switch of the gallery, not a permission)."""
+    if not download_allowed(settings, kind):
+        raise Forbidden(DOWNLOAD_SWITCHES[kind][1])
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ class Setting:
     secret: bool = False  # never shown back in the form (e.g. an SMTP password)
 
 
-GROUPS = ("General", "Accounts", "Security", "Media", "Watermark", "Video and audio", "E-mail")
+GROUPS = ("General", "Accounts", "Security", "Media", "Downloads", "Watermark", "Video and audio", "E-mail")
 
 SETTINGS: list[Setting] = [
     # General
@@ -74,7 +74,14 @@ SETTINGS: list[Setting] = [
     Setting("sync_missing", "choice", "keep", "Synchronization: files gone", "what a synchronization does with media whose file is gone from originals/: keep the record marked missing, or remove it", "Media", choices=("keep", "remove")),
     Setting("sync_min_age_seconds", "int", 5, "Synchronization: settle time", "files modified less than this many seconds ago are left for the next synchronization (still being written)", "Media", minimum=0, maximum=3600),
     Setting("sync_interval_minutes", "int", 0, "Synchronization: every", "minutes between scheduled synchronizations of the whole gallery (0: off)", "Media", minimum=0, maximum=525_600),
-    Setting("download_max_items", "int", 10000, "ZIP download: items", "most media objects one ZIP download may hold", "Media", minimum=1, maximum=1_000_000),
+    # Downloads (gallery.downloads.require_download; GSP's EnableMediaObjectDownload,
+    # EnableAlbumZipDownload, EnableGalleryObjectZipDownload). Off: the route answers 403
+    # and the pages offer no such link.
+    Setting("allow_file_download", "bool", True, "Download single files", "people may download a media object's file (the Download buttons and ?download=1; files a browser cannot show are only ever downloaded)", "Downloads"),
+    Setting("allow_album_zip", "bool", True, "Download albums as ZIP", "people may download an album (and its sub-albums) as one ZIP file", "Downloads"),
+    Setting("allow_selection_zip", "bool", True, "Download selections as ZIP", "people may download the media they select in an album as one ZIP file", "Downloads"),
+    Setting("sync_watch", "bool", False, "Synchronization: live", "watch originals/ for changes and synchronize a few seconds after the last one (the host may limit how many galleries are watched)", "Media"),
+    Setting("download_max_items", "int", 10000, "ZIP download: items", "most media objects one ZIP download may hold", "Downloads", minimum=1, maximum=1_000_000),
     # Watermark (gallery/watermarks.py, media/watermark.py; docs/watermarks.md)
     Setting("watermark_enabled", "bool", False, "Watermark images", "stamp optimized copies and originals viewed in the browser for visitors without the hide_watermark permission", "Watermark"),
     Setting("watermark_thumbnails", "bool", False, "Watermark thumbnails", "stamp thumbnails too", "Watermark"),

@@ -11,7 +11,7 @@ import logging
 
 from tornado.iostream import StreamClosedError
 
-from gallery.downloads import ZipStream, plan_album, plan_selection
+from gallery.downloads import ZipStream, plan_album, plan_selection, require_download
 from gallery.errors import Invalid
 from gallery.permissions import viewer_for
 from gallery.watermarks import protect_entries
@@ -70,6 +70,7 @@ class DownloadHandler(TenantHandler):
 
 class AlbumDownloadHandler(DownloadHandler):
     async def get(self, album_id: str) -> None:
+        require_download(self.settings_values, "album")
         sub = self.get_query_argument("sub", "0")
         if sub not in SUB_VALUES:
             raise Invalid("sub must be 1 or 0.", field_errors={"sub": "must be 1 or 0"})
@@ -87,6 +88,7 @@ class AlbumDownloadHandler(DownloadHandler):
 
 class SelectionDownloadHandler(DownloadHandler):
     async def get(self) -> None:
+        require_download(self.settings_values, "selection")
         raw = self.get_query_argument("ids", "") or ""
         if len(raw) > MAX_IDS_TEXT:
             raise Invalid("Too many items selected.", field_errors={"ids": "too many"})
@@ -112,6 +114,7 @@ _ZIP = {
         "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
     },
     "400": {"description": "No ids, a bad size or too many items"},
+    "403": {"description": "This kind of ZIP download is turned off in the gallery's settings"},
     "404": {"description": "No such album or media, or none the viewer may download"},
 }
 _SIZE = enum_query("size", ("optimized", "original"))

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import tornado.web
 
 from gallery import watermarks
+from gallery.downloads import require_download
 from gallery.media import get_media, media_scope, original_is_viewing_copy
 from gallery.permissions import can, require, viewer_for
 from handlers.base import TenantHandler
@@ -122,6 +123,8 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
             # kind): its bytes need view_original as on /original; others get a 404.
             info = None
         download = self.get_query_argument("download", "") not in ("", "0", "false")
+        if download:  # refused before any watermarking work
+            require_download(self.settings_values, "file")
         # Watermarked kinds: whoever may not see them clean gets the stamped copy, made
         # from the very file chosen above (so the same permission rules hold), on every
         # size, HEAD and Range alike (docs/watermarks.md).
@@ -153,6 +156,9 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
         self._file = path
         self._mime = info.get("mime") or "application/octet-stream"
         self._inline = is_inline_safe(self._mime) and not download
+        if not self._inline:
+            # An attachment is a download, asked for or not (a type browsers cannot show).
+            require_download(self.settings_values, "file")
         name = media.get("file_name") or "download"
         if info is not original_info:
             stem = name.rsplit(".", 1)[0] if "." in name else name
