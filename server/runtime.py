@@ -11,6 +11,7 @@ log = logging.getLogger("atrium")
 
 # The tmp/ sweep task of each running Services (by id: Services is not hashable).
 _SWEEPERS: dict[int, asyncio.Task] = {}
+_WATCHERS: dict[int, asyncio.Task] = {}
 
 
 async def start_background(services) -> None:
@@ -29,6 +30,10 @@ async def start_background(services) -> None:
     runner = JobRunner(services)
     services.jobs = runner
     await runner.start()
+    # Live directory synchronization (gallery/sync_watch.py) runs where jobs run.
+    from gallery.sync_watch import Watchers
+
+    _WATCHERS[id(services)] = asyncio.create_task(Watchers(services).run_forever())
 
 
 async def stop_background(services) -> None:
@@ -36,6 +41,10 @@ async def stop_background(services) -> None:
     if sweeper is not None:
         sweeper.cancel()
         await asyncio.gather(sweeper, return_exceptions=True)
+    watchers = _WATCHERS.pop(id(services), None)
+    if watchers is not None:
+        watchers.cancel()
+        await asyncio.gather(watchers, return_exceptions=True)
     if services.jobs is not None:
         await services.jobs.stop()
         services.jobs = None
