@@ -127,7 +127,7 @@ def _copies(ctx, docs) -> dict[str, int]:
 
 
 async def test_no_route_gives_clean_pixels_without_hide_watermark(setup):
-    g, ctx, docs, browsers, album = setup
+    g, ctx, docs, browsers, _album = setup
     prefix = g["prefix"]
     served = {}
     for who, browser in browsers.items():
@@ -233,7 +233,7 @@ async def test_zip_downloads_pack_stamped_copies(setup):
 
 
 async def test_copies_are_made_once_and_replaced_lazily_after_a_change(setup, app):
-    g, ctx, docs, browsers, album = setup
+    g, ctx, docs, browsers, _album = setup
     prefix = g["prefix"]
     large = docs["large"]["_id"]
     url = f"{prefix}/media/{large}/optimized"
@@ -277,7 +277,7 @@ async def test_copies_are_made_once_and_replaced_lazily_after_a_change(setup, ap
 
 
 async def test_admin_settings_change_schedules_the_cleanup(setup, app):
-    g, ctx, docs, browsers, album = setup
+    g = setup[0]
     admin = app.browser()
     assert (await admin.login(g["prefix"], "admin", g["password"])).code == 302
     page = await admin.get(f"{g['prefix']}/admin/settings")
@@ -292,7 +292,7 @@ async def test_admin_settings_change_schedules_the_cleanup(setup, app):
     for name in re.findall(rb'<input type="checkbox" name="([a-z_]+)" checked', page.body):
         form.setdefault(name.decode(), "on")
     for name, value in re.findall(
-        rb'<select name="([a-z_]+)">.*?<option value="([^"]*)" selected', page.body, re.S
+        rb'<select name="([a-z_]+)">.*?<option value="([^"]*)" selected', page.body, re.DOTALL
     ):
         form.setdefault(name.decode(), value.decode())
     response = await admin.post_form(f"{g['prefix']}/admin/settings", form)
@@ -306,7 +306,7 @@ async def test_admin_settings_change_schedules_the_cleanup(setup, app):
 async def test_hostile_settings_are_refused(setup):
     from gallery.errors import Invalid
 
-    g, ctx, docs, browsers, album = setup
+    ctx = setup[1]
     for bad in ({"watermark_color": "red;x"}, {"watermark_image": "../../etc/passwd"},
                 {"watermark_position": "nowhere"}, {"watermark_text_size": 0}):
         with pytest.raises(Invalid):
@@ -340,7 +340,7 @@ async def _upload(browser, prefix: str, name: str, data: bytes):
 
 
 async def test_preview_and_image_upload(setup, app, make_jpeg):
-    g, ctx, docs, browsers, album = setup
+    g, ctx, docs, browsers, _album = setup
     prefix = g["prefix"]
     admin = app.browser()
     assert (await admin.login(prefix, "admin", g["password"])).code == 302
@@ -378,7 +378,7 @@ async def test_preview_and_image_upload(setup, app, make_jpeg):
 
 
 async def test_owner_with_view_original_gets_clean_files_others_do_not(setup):
-    g, ctx, docs, browsers, album = setup
+    g, ctx, docs, browsers, _album = setup
     large = docs["large"]
     url = f"{g['prefix']}/media/{large['_id']}/optimized"
     clean = _clean_file(ctx, large, "optimized")
