@@ -5,6 +5,7 @@ tasks in one process and by real `python -m server migrate` processes, and kill 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -244,3 +245,24 @@ async def test_kill_9_during_a_step_then_the_next_run_continues(app, make_galler
     state = await runner.claim_state(ctx.db)
     assert state["done"] == 2200 and state["owner"] is None
     assert await without_taken(ctx) == 0
+
+
+async def test_migrate_all_reports_refused_and_failed_galleries_and_exits_1(app, make_gallery, config):
+    newer = (await old_gallery(make_gallery, "newer", count=5))["ctx"]
+    await newer.db.meta.update_one({"_id": "schema"}, {"$set": {"version": schema.SCHEMA_VERSION + 1}})
+    old = (await old_gallery(make_gallery, "behind", count=5))["ctx"]
+    proc = await migrate_process(config, "--all")
+    out, err = await proc.communicate()
+    out = out.decode()
+    assert proc.returncode == 1 and "1 failed" not in err.decode() and "1 refused" in err.decode()
+    latest = schema.SCHEMA_VERSION
+    assert f"newer: refused: the database has schema version {latest + 1}, newer than this release's {latest}" in out
+    assert f"behind: migrated 1 -> {latest}" in out and "1 migrated, 1 refused" in out
+    assert await runner.stored_version(old.db) == latest and await without_taken(old) == 0
+    assert await runner.stored_version(newer.db) == schema.SCHEMA_VERSION + 1 and await without_taken(newer) == 5
+
+    show = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "--data-dir", str(config.paths.data_dir), "tenant", "show", "newer",
+        "--json", cwd=ROOT, env=cli_env(config), stdout=asyncio.subprocess.PIPE)
+    shown, _ = await show.communicate()
+    assert json.loads(shown)["schema"]["state"] == "newer"
