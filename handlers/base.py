@@ -233,6 +233,7 @@ class BaseHandler(tornado.web.RequestHandler):
         ns.update(
             tenant=self.tenant,
             urls=getattr(self, "urls", None),
+            unavailable=getattr(self, "unavailable", False),
             user=getattr(self, "user", None),
             admin=self.current_admin,
             gallery_title=getattr(self, "gallery_title", None),
@@ -297,9 +298,12 @@ class TenantHandler(BaseHandler):
         self.tenant = ctx
         origin = f"{self.request.protocol}://{self.request.host}"
         self.urls = TenantUrls(prefix=target.prefix, origin=origin)
+        # An unavailable gallery's page links nowhere inside it: every such link is this 503.
         if ctx.status == "suspended" or ctx.status in ("deleting", "provisioning"):
+            self.unavailable = True
             raise tornado.web.HTTPError(503, "This gallery is not available right now.")
         if not ctx.active and not self.allow_uninstalled:
+            self.unavailable = True
             raise tornado.web.HTTPError(503, "This gallery has not been set up yet.")
         await ensure_schema_current(ctx)  # migrated on first touch, or 503 (tenants/upgrade.py)
         self.settings_values = await gallery_settings.get_settings(ctx) if ctx.active else gallery_settings.defaults()

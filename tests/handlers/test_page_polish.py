@@ -31,3 +31,21 @@ async def test_no_download_where_a_zip_would_be_empty(app, make_gallery, viewer_
     page = _body(await b.get(f"{g['prefix']}/albums/{public['_id']}"))
     assert f"/download/album/{public['_id']}?size=optimized&amp;sub=1" in page
     assert f"/download/album/{public['_id']}?size=optimized\"" not in page  # none of its own
+
+
+async def test_a_suspended_gallery_page_links_nowhere_that_is_503(app, make_gallery):
+    import re
+
+    await make_gallery("alpha")
+    await app.services.registry.set_status("alpha", "suspended")
+    for host, path in ((None, "/g/alpha/"), (None, "/g/alpha/login"), ("alpha.atrium.test", "/")):
+        b = app.browser(host=host) if host else app.browser()
+        page = await b.get(path)
+        html = _body(page)
+        assert page.code == 503 and "not available" in html
+        assert "Sign in" not in html and "Back to the gallery" not in html
+        targets = [t for t in re.findall(r'(?:href|action)="([^"]+)"', html) if t[0] != "#"]
+        assert targets  # the page's stylesheet at least
+        for target in targets:
+            followed = await b.get(target.replace("&amp;", "&"))
+            assert followed.code != 503, (path, target)
