@@ -11,10 +11,11 @@ import logging
 
 from tornado.iostream import StreamClosedError
 
+from gallery import watermarks
 from gallery.downloads import ZipStream, plan_album, plan_selection, require_download
 from gallery.errors import Invalid
 from gallery.permissions import viewer_for
-from gallery.watermarks import protect_entries
+from gallery.processing import get_pool
 from handlers.api_base import IDS_PATTERN, enum_query, operation
 from handlers.base import TenantHandler
 from handlers.media_files import content_disposition
@@ -44,8 +45,10 @@ class DownloadHandler(TenantHandler):
 
     async def send_zip(self, name: str, entries) -> None:
         # Watermarked kinds: the stamped copy for whoever may not have them clean.
+        if watermarks.active(self.settings_values):
+            get_pool(self.services)  # made here, on the loop, not by the ZIP's thread
         entries = await asyncio.to_thread(
-            protect_entries, self.tenant, self.services, self.settings_values, self._viewer,
+            watermarks.protect_entries, self.tenant, self.services, self.settings_values, self._viewer,
             entries,
         )
         self._transforms = []  # stored JPEGs and videos: gzip would only cost CPU
