@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     ATRIUM_SERVER_PORT=8080
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg libmagic1 poppler-utils ca-certificates curl \
+ && apt-get install -y --no-install-recommends ffmpeg libmagic1 poppler-utils ca-certificates curl fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

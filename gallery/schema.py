@@ -1,7 +1,7 @@
 """A tenant database's collections, indexes and schema version.
 
-`meta` holds {"_id": "schema", "version": N}. gallery.migrations (when a version 2
-exists) upgrades a database from any earlier version; provisioning writes the current one.
+`meta` holds {"_id": "schema", "version": N}. gallery.migrations upgrades a database from
+any earlier version (docs/migrations.md); provisioning writes the current one.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from pymongo import ASCENDING, DESCENDING
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # the highest step in gallery/migrations/steps
 
 # (collection, keys, options). nx-27017 does not enforce unique indexes on array fields,
 # so uniqueness is only ever declared on scalar fields.

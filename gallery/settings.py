@@ -32,7 +32,7 @@ class Setting:
     secret: bool = False  # never shown back in the form (e.g. an SMTP password)
 
 
-GROUPS = ("General", "Accounts", "Security", "Media", "Video and audio", "E-mail")
+GROUPS = ("General", "Accounts", "Security", "Media", "Downloads", "Watermark", "Video and audio", "E-mail")
 
 SETTINGS: list[Setting] = [
     # General
@@ -72,7 +72,31 @@ SETTINGS: list[Setting] = [
     Setting("zip_max_ratio", "int", 100, "ZIP import: compression ratio", "entries that unpack to more than this many times their packed size are refused (ZIP bombs)", "Media", minimum=2, maximum=100_000),
     Setting("embed_hosts", "list", ["www.youtube.com", "www.youtube-nocookie.com", "player.vimeo.com"], "Embed hosts", "hosts whose https <iframe> embeds may be added as external media (comma separated)", "Media"),
     Setting("sync_dirnames_with_titles", "bool", False, "Directory names follow titles", "renaming an album also renames its directory under originals/", "Media"),
-    Setting("download_max_items", "int", 10000, "ZIP download: items", "most media objects one ZIP download may hold", "Media", minimum=1, maximum=1_000_000),
+    Setting("sync_missing", "choice", "keep", "Synchronization: files gone", "what a synchronization does with media whose file is gone from originals/: keep the record marked missing, or remove it", "Media", choices=("keep", "remove")),
+    Setting("sync_min_age_seconds", "int", 5, "Synchronization: settle time", "files modified less than this many seconds ago are left for the next synchronization (still being written)", "Media", minimum=0, maximum=3600),
+    Setting("sync_interval_minutes", "int", 0, "Synchronization: every", "minutes between scheduled synchronizations of the whole gallery (0: off)", "Media", minimum=0, maximum=525_600),
+    # Downloads (gallery.downloads.require_download; GSP's EnableMediaObjectDownload,
+    # EnableAlbumZipDownload, EnableGalleryObjectZipDownload). Off: the route answers 403
+    # and the pages offer no such link.
+    Setting("allow_file_download", "bool", True, "Download single files", "people may download a media object's file (the Download buttons and ?download=1; files a browser cannot show are only ever downloaded)", "Downloads"),
+    Setting("allow_album_zip", "bool", True, "Download albums as ZIP", "people may download an album (and its sub-albums) as one ZIP file", "Downloads"),
+    Setting("allow_selection_zip", "bool", True, "Download selections as ZIP", "people may download the media they select in an album as one ZIP file", "Downloads"),
+    Setting("sync_watch", "bool", False, "Synchronization: live", "watch originals/ for changes and synchronize a few seconds after the last one (the host may limit how many galleries are watched)", "Media"),
+    Setting("download_max_items", "int", 10000, "ZIP download: items", "most media objects one ZIP download may hold", "Downloads", minimum=1, maximum=1_000_000),
+    # Watermark (gallery/watermarks.py, media/watermark.py; docs/watermarks.md)
+    Setting("watermark_enabled", "bool", False, "Watermark images", "stamp optimized copies and originals viewed in the browser for visitors without the hide_watermark permission", "Watermark"),
+    Setting("watermark_thumbnails", "bool", False, "Watermark thumbnails", "stamp thumbnails too", "Watermark"),
+    Setting("watermark_text", "str", "", "Watermark text", "text to stamp (empty: no text)", "Watermark", max_length=200),
+    Setting("watermark_font", "choice", "sans-bold", "Watermark font", "font of the text (installed with Atrium)", "Watermark", choices=("sans-bold", "sans", "serif", "mono")),
+    Setting("watermark_text_size", "int", 5, "Text size", "height of the text, in % of the image's width", "Watermark", minimum=1, maximum=50),
+    Setting("watermark_color", "str", "#ffffff", "Text colour", "#rrggbb", "Watermark", max_length=7),
+    Setting("watermark_opacity", "int", 50, "Text opacity", "0 (invisible) to 100 (opaque), in %", "Watermark", minimum=0, maximum=100),
+    Setting("watermark_position", "choice", "bottom-right", "Text position", "one of 9 places, or tiled over the whole image", "Watermark", choices=("top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right", "tiled")),
+    Setting("watermark_margin", "int", 2, "Margin", "distance from the image's edges, in % of its width", "Watermark", minimum=0, maximum=25),
+    Setting("watermark_image", "str", "", "Watermark image", "the uploaded PNG (set by the upload below; empty: no image)", "Watermark", max_length=64),
+    Setting("watermark_image_width", "int", 20, "Image width", "width of the watermark image, in % of the image's width", "Watermark", minimum=1, maximum=100),
+    Setting("watermark_image_opacity", "int", 60, "Image opacity", "0 (invisible) to 100 (as uploaded), in %", "Watermark", minimum=0, maximum=100),
+    Setting("watermark_image_position", "choice", "bottom-right", "Image position", "one of 9 places, or tiled", "Watermark", choices=("top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right", "tiled")),
     # Video and audio
     Setting("video_max_width", "int", 1280, "Web video width", "largest long side of transcoded video (portrait clips: their height)", "Video and audio", minimum=160, maximum=7680),
     Setting("video_max_height", "int", 720, "Web video height", "largest short side of transcoded video (portrait clips: their width)", "Video and audio", minimum=120, maximum=4320),
@@ -159,6 +183,19 @@ def parse_value(setting: Setting, raw: Any) -> Any:
     raise ValueError(f"unknown setting type {t}")
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
+def _check_format(key: str, value: Any) -> None:
+    """Settings whose text has a shape: a colour, the sha256 name of an uploaded PNG."""
+    if key == "watermark_color" and not (
+        len(value) == 7 and value[0] == "#" and set(value[1:].lower()) <= _HEX
+    ):
+        raise ValueError("must be a colour like #ffffff")
+    if key == "watermark_image" and value and not (len(value) == 64 and set(value) <= _HEX):
+        raise ValueError("must name an uploaded image")
+
+
 def validate(values: dict[str, Any]) -> dict[str, Any]:
     """Validate a partial update; raise Invalid with one error per bad field."""
     errors: dict[str, str] = {}
@@ -170,6 +207,7 @@ def validate(values: dict[str, Any]) -> dict[str, Any]:
             continue
         try:
             clean[key] = parse_value(setting, raw)
+            _check_format(key, clean[key])
         except ValueError as exc:
             errors[key] = f"{setting.label} {exc}"
     if errors:

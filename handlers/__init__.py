@@ -10,7 +10,9 @@ from handlers import (
     admin_events,
     admin_roles,
     admin_settings,
+    admin_sync,
     admin_users,
+    admin_watermark,
     api_accounts,
     api_albums,
     api_jobs,
@@ -18,6 +20,7 @@ from handlers import (
     api_media_file,
     api_order,
     api_search,
+    api_sync,
     auth,
     downloads,
     health,
@@ -41,4 +44,6 @@ ROUTE_MODULES_TENANT += [media_files, api_albums, api_search, api_order, api_med
 ROUTE_MODULES_TENANT += [openapi, downloads]
 ROUTE_MODULES_TENANT += [uploads, tus, pages, pages_media]
 ROUTE_MODULES_TENANT += [account, admin_users, admin_roles, admin_events, admin_email]
-ROUTE_MODULES_TENANT += [upload_page, api_accounts, api_media_file, admin_backup]
+ROUTE_MODULES_TENANT += [upload_page, api_accounts, api_media_file, admin_backup, api_sync]
+ROUTE_MODULES_TENANT += [admin_sync]
+ROUTE_MODULES_TENANT += [admin_watermark]

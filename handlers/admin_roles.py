@@ -16,7 +16,7 @@ PERMISSION_LABELS = {
     "edit_media": "Edit media",
     "delete_album": "Delete child albums",
     "delete_media": "Delete media",
-    "synchronize": "Synchronize",
+    "synchronize": "Synchronize albums with their folders",
     "administer_gallery": "Administer the gallery",
     "hide_watermark": "See images without watermark",
 }

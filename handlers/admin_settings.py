@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from gallery import settings as gallery_settings
+from gallery.processing import watermarks
+from gallery.library.albums import root_album
 from gallery.errors import Invalid
 from gallery.library.albums import root_album
 from gallery.notices.events import record_event
@@ -55,6 +57,11 @@ class SettingsHandler(TenantHandler):
             await self._page({**self.settings_values, **submitted}, exc.field_errors, None)
             return
         keys = sorted(changed)
+        if watermarks.version_changed(keys):
+            # New copies are made as they are asked for; old ones go a little later.
+            from gallery.intake.ingest import job_queue
+
+            await watermarks.schedule_cleanup(self.tenant, job_queue(self.services))
         if keys:
             await record_event(self.tenant, "settings", f"Settings changed: {', '.join(keys)}",
                                user=self.user, ip=self.client_ip(), url=self.request.path)

@@ -4,6 +4,7 @@ and `operation()` for the OpenAPI description each API module declares next to i
 
 from __future__ import annotations
 
+from gallery.library.downloads import download_allowed
 from gallery.errors import Invalid
 from gallery.library.media import has_distinct_original, may_view_original
 from gallery.numbers import bounded_int
@@ -94,7 +95,12 @@ class ApiHandler(TenantHandler):
             if may_view_original(viewer, media)
             else None,
         }
-        urls["download"] = (urls["original"] or urls["optimized"]) + "?download=1"
+        # None when the gallery has turned single-file downloads off (the route says 403).
+        urls["download"] = (
+            (urls["original"] or urls["optimized"]) + "?download=1"
+            if download_allowed(self.settings_values, "file")
+            else None
+        )
         if media.get("kind") in ("video", "audio"):
             urls["web"] = self.urls(f"/media/{mid}/web")  # the web copy, or the original
         data = {

@@ -28,6 +28,9 @@ from gallery.urls import TenantUrls
 from gallery.urls import mail_urls as trusted_mail_urls
 from tenants.context import TenantContext
 from tenants.registry import TenantNotFound
+from tenants.upgrade import ensure_current as ensure_schema_current
+from gallery.urls import TenantUrls
+from gallery.urls import mail_urls as trusted_mail_urls
 
 log = logging.getLogger("atrium.web")
 
@@ -187,6 +190,9 @@ class BaseHandler(tornado.web.RequestHandler):
         code, message, fields = self.error_message(status_code, exc)
         if isinstance(exc, ConnectionFailure):
             self.set_header("Retry-After", str(DB_RETRY_AFTER_SECONDS))
+        if getattr(exc, "retry_after", None):  # tenants.upgrade: a gallery being upgraded
+            self.set_header("Retry-After", str(exc.retry_after))
+            self.set_header("Refresh", str(exc.retry_after))  # its page reloads by itself
         if status_code == 405:
             self.set_header("Allow", ", ".join(self.allowed_methods()))
         if self.is_api or "application/json" in self.request.headers.get("Accept", "") and "text/html" not in self.request.headers.get("Accept", ""):
@@ -229,6 +235,7 @@ class BaseHandler(tornado.web.RequestHandler):
         ns.update(
             tenant=self.tenant,
             urls=getattr(self, "urls", None),
+            unavailable=getattr(self, "unavailable", False),
             user=getattr(self, "user", None),
             admin=self.current_admin,
             gallery_title=getattr(self, "gallery_title", None),
@@ -293,10 +300,14 @@ class TenantHandler(BaseHandler):
         self.tenant = ctx
         origin = f"{self.request.protocol}://{self.request.host}"
         self.urls = TenantUrls(prefix=target.prefix, origin=origin)
+        # An unavailable gallery's page links nowhere inside it: every such link is this 503.
         if ctx.status == "suspended" or ctx.status in ("deleting", "provisioning"):
+            self.unavailable = True
             raise tornado.web.HTTPError(503, "This gallery is not available right now.")
         if not ctx.active and not self.allow_uninstalled:
+            self.unavailable = True
             raise tornado.web.HTTPError(503, "This gallery has not been set up yet.")
+        await ensure_schema_current(ctx)  # migrated on first touch, or 503 (tenants/upgrade.py)
         self.settings_values = await gallery_settings.get_settings(ctx) if ctx.active else gallery_settings.defaults()
         self.gallery_title = self.settings_values.get("gallery_title") or ctx.title
         token = self.get_session_token()

@@ -6,13 +6,16 @@ GET /download/media?ids=<id>,<id>&size=original|optimized
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from tornado.iostream import StreamClosedError
 
+from gallery.processing import watermarks
+from gallery.library.downloads import ZipStream, plan_album, plan_selection, require_download
 from gallery.errors import Invalid
-from gallery.library.downloads import ZipStream, plan_album, plan_selection
 from gallery.people.permissions import viewer_for
+from gallery.processing.derivatives import get_pool
 from handlers.api_base import IDS_PATTERN, enum_query, operation
 from handlers.base import TenantHandler
 from handlers.media_files import content_disposition
@@ -37,9 +40,17 @@ class DownloadHandler(TenantHandler):
         return int(self.settings_values.get("download_max_items", 10_000))
 
     async def viewer(self):
-        return await viewer_for(self.tenant, self.user, self.settings_values)
+        self._viewer = await viewer_for(self.tenant, self.user, self.settings_values)
+        return self._viewer
 
     async def send_zip(self, name: str, entries) -> None:
+        # Watermarked kinds: the stamped copy for whoever may not have them clean.
+        if watermarks.active(self.settings_values):
+            get_pool(self.services)  # made here, on the loop, not by the ZIP's thread
+        entries = await asyncio.to_thread(
+            watermarks.protect_entries, self.tenant, self.services, self.settings_values, self._viewer,
+            entries,
+        )
         self._transforms = []  # stored JPEGs and videos: gzip would only cost CPU
         self.set_header("Content-Type", "application/zip")
         self.set_header("Content-Disposition", content_disposition("attachment", name))
@@ -62,6 +73,7 @@ class DownloadHandler(TenantHandler):
 
 class AlbumDownloadHandler(DownloadHandler):
     async def get(self, album_id: str) -> None:
+        require_download(self.settings_values, "album")
         sub = self.get_query_argument("sub", "0")
         if sub not in SUB_VALUES:
             raise Invalid("sub must be 1 or 0.", field_errors={"sub": "must be 1 or 0"})
@@ -79,6 +91,7 @@ class AlbumDownloadHandler(DownloadHandler):
 
 class SelectionDownloadHandler(DownloadHandler):
     async def get(self) -> None:
+        require_download(self.settings_values, "selection")
         raw = self.get_query_argument("ids", "") or ""
         if len(raw) > MAX_IDS_TEXT:
             raise Invalid("Too many items selected.", field_errors={"ids": "too many"})
@@ -104,6 +117,7 @@ _ZIP = {
         "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
     },
     "400": {"description": "No ids, a bad size or too many items"},
+    "403": {"description": "This kind of ZIP download is turned off in the gallery's settings"},
     "404": {"description": "No such album or media, or none the viewer may download"},
 }
 _SIZE = enum_query("size", ("optimized", "original"))

@@ -67,6 +67,10 @@ class BodyTooLargeHandler(HostNotFoundHandler):
     def finish(self, chunk=None):
         if self._linger is not None or self._finished:
             return super().finish(chunk)
+        if self.request.headers.get("Expect", "").lower() == "100-continue":
+            # The client waits for our word before sending the body: nothing to linger for
+            # (and finishing now keeps Tornado from sending "100 Continue" after the 413).
+            return super().finish(chunk)
         # The error page: sent now, the request finished when the body is over.
         if chunk is not None:
             self.write(chunk)

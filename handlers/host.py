@@ -13,6 +13,7 @@ from tenants import host_admins, provision
 from tenants.names import InvalidName, split_hostnames
 from tenants.provision import ProvisioningError
 from tenants.registry import TenantNotFound
+from tenants.upgrade import schema_state
 from tenants.usage import tenant_usage
 
 log = logging.getLogger("atrium.host")
@@ -42,7 +43,9 @@ class ConsoleHandler(HostHandler):
         total = await registry.count()
         records = await registry.list_records(skip=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
         usages = await asyncio.gather(*(tenant_usage(registry, r["_id"]) for r in records))
-        rows = [{"record": r, "usage": u} for r, u in zip(records, usages, strict=True)]
+        schemas = await asyncio.gather(*(schema_state(registry.tenant_db(r["_id"])) for r in records))
+        rows = [{"record": r, "usage": u, "schema": s}
+                for r, u, s in zip(records, usages, schemas, strict=True)]
         self.render(
             "host/console.html", rows=rows, page=page, pages=max(1, -(-total // PAGE_SIZE)),
             total=total, tenant_url=lambda slug: tenant_origin_url(self, slug, "/"),
@@ -173,6 +176,7 @@ async def render_tenant(handler: HostHandler, slug: str, installer_url: str | No
     usage = await tenant_usage(registry, slug)
     handler.render(
         "host/tenant.html", record=record, usage=usage, installer_url=installer_url,
+        schema=await schema_state(registry.tenant_db(slug)),
         error=error, notice=notice, tenant_url=tenant_origin_url(handler, slug, "/"),
     )
 

@@ -17,11 +17,14 @@ from urllib.parse import quote
 
 import tornado.web
 
+from gallery.processing import watermarks
+from gallery.library.downloads import require_download
 from gallery.library.media import get_media, media_scope, original_is_viewing_copy
 from gallery.people.permissions import can, require, viewer_for
 from handlers.base import TenantHandler
 from handlers.media_placeholder import MIME as PLACEHOLDER_MIME
 from handlers.media_placeholder import original_stands_in, placeholder_for
+from media.errors import MediaError
 from media.sniff import is_inline_safe
 from storage.root import StorageError
 
@@ -67,7 +70,7 @@ async def _cached_media(ctx, media_id: str) -> dict:
 
 _FILE_FIELDS = (
     "_id", "album_id", "album_path", "private", "mime", "file_name", "original", "derivatives",
-    "state", "kind", "transcode",
+    "state", "kind", "transcode", "transform", "owner_id",
 )
 
 
@@ -119,6 +122,29 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
             # The original would stand in for a copy that is not there (yet, or for this
             # kind): its bytes need view_original as on /original; others get a 404.
             info = None
+        download = self.get_query_argument("download", "") not in ("", "0", "false")
+        if download:  # refused before any watermarking work
+            require_download(self.settings_values, "file")
+        # Watermarked kinds: whoever may not see them clean gets the stamped copy, made
+        # from the very file chosen above (so the same permission rules hold), on every
+        # size, HEAD and Range alike (docs/watermarks.md).
+        marked = watermarks.watermarked_kind(self.settings_values, media, variant)
+        if marked and info and info.get("path") and watermarks.needs_watermark(
+            self.settings_values, viewer, media, variant, download=download
+        ):
+            try:
+                info = await watermarks.watermarked(
+                    ctx, self.services, media, variant, info["path"], self.settings_values
+                )
+            except (FileNotFoundError, StorageError) as exc:  # nothing to stamp (yet)
+                raise tornado.web.HTTPError(404, _MISSING) from exc
+            except MediaError as exc:
+                # Undecodable (a failed upload's original): its placeholder or nothing,
+                # never the clean file.
+                placeholder = placeholder_for(media, variant)
+                if placeholder is not None:
+                    return self._send_placeholder(placeholder, include_body)
+                raise tornado.web.HTTPError(404, _MISSING) from exc
         # The file's existence is checked by validate_absolute_path with the one stat
         # StaticFileHandler keeps for its headers.
         path = self._resolved((info or {}).get("path"))
@@ -129,15 +155,20 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
             raise tornado.web.HTTPError(404, _MISSING)
         self._file = path
         self._mime = info.get("mime") or "application/octet-stream"
-        download = self.get_query_argument("download", "") not in ("", "0", "false")
         self._inline = is_inline_safe(self._mime) and not download
+        if not self._inline:
+            # An attachment is a download, asked for or not (a type browsers cannot show).
+            require_download(self.settings_values, "file")
         name = media.get("file_name") or "download"
         if info is not original_info:
             stem = name.rsplit(".", 1)[0] if "." in name else name
             name = f"{stem}-{variant}.{_EXTENSIONS.get(self._mime, 'bin')}"
         self._download_name = name
         self._public = (
-            not media.get("private")
+            # A clean copy of a watermarked kind is for this viewer only: a shared cache
+            # must never hand it to the next visitor.
+            not (marked and not os.path.basename(path).startswith("wm-"))
+            and not media.get("private")
             and bool(self.settings_values.get("allow_anonymous_browsing", True))
             and (
                 info is not original_info

@@ -139,21 +139,22 @@ class GalleryPage(TenantHandler):
                 flight.set_result(view)
 
     async def breadcrumb(self, album: dict) -> list[dict]:
-        """The album's ancestors the viewer may see, root first (the root links home)."""
+        """Home, then the album's ancestors the viewer may see (the root is home).
+
+        Home is the gallery (the root album, or for a member who may not see it the albums
+        they may open), so it always leads; an ancestor the viewer may not see is never
+        named. Visibility flows down the tree, so the visible ancestors start at the
+        viewer's highest visible album."""
         ids = list(album.get("ancestors") or [])
         if not ids:
             return []
         viewer = await self.viewer()
-        found = await self.tenant.db.albums.find({"_id": {"$in": ids}}).to_list()
+        found = await self.tenant.db.albums.find({"_id": {"$in": ids[1:]}}).to_list()
         by_id = {a["_id"]: a for a in found}
-        crumbs = []
-        for i, aid in enumerate(ids):
+        crumbs = [{"title": self.gallery_title or "Home", "url": self.urls("/")}]
+        for aid in ids[1:]:
             a = by_id.get(aid)
-            if a is None or not can(viewer, "view", a):
-                continue
-            if i == 0:
-                crumbs.append({"title": self.gallery_title or "Home", "url": self.urls("/")})
-            else:
+            if a is not None and can(viewer, "view", a):
                 crumbs.append(
                     {"title": a.get("title") or "Untitled", "url": self.urls(f"/albums/{aid}")}
                 )

@@ -4,8 +4,10 @@ POST creates an upload (album and file name in Upload-Metadata; permission, size
 are checked here, once); PATCH appends at Upload-Offset, streamed to tmp/ and hashed on the
 way; the offset is stored as blocks reach the disk, so after a dropped connection or a
 restart HEAD tells the client where to go on. The last PATCH turns the file into a media
-object (gallery.intake.ingest) and answers with its id in `Upload-Media-Id`. Uploads belong to
-the user who made them: anyone else gets 404.
+object (gallery.ingest) and answers with its id in `Upload-Media-Id`; that survives a
+crash (gallery.uploads `settle_upload`), so HEAD and the last PATCH sent again (empty, at
+the full length) answer with the id too. Uploads belong to the user who made them: anyone
+else gets 404.
 """
 
 from __future__ import annotations

@@ -100,6 +100,39 @@ class JobQueue:
             )
             if existing:
                 return existing["_id"]
+        job = self.document(tenant, kind, payload, delay, max_attempts, dedupe, hold)
+        await self.jobs.insert_one(job)
+        if not hold:
+            self.wakeup.set()
+        return job["_id"]
+
+    async def enqueue_many(self, tenant: str, kind: str, payloads: list[dict], *,
+                           dedupes: list[str | None] | None = None,
+                           hold: bool = False) -> list[str]:
+        """Add jobs for new work in one write (a synchronization's thousands of new media
+        objects); unlike `enqueue`, no dedupe lookup: the caller knows none exists yet."""
+        dedupes = dedupes or [None] * len(payloads)
+        docs = [self.document(tenant, kind, p, 0, None, d, hold)
+                for p, d in zip(payloads, dedupes, strict=True)]
+        if docs:
+            await self.jobs.insert_many(docs)
+            if not hold:
+                self.wakeup.set()
+        return [d["_id"] for d in docs]
+
+    async def release_many(self, job_ids: list[str]) -> None:
+        """Make held jobs due now (one write)."""
+        if job_ids:
+            await self.jobs.update_many(
+                {"_id": {"$in": job_ids}, "state": "queued", "held": True},
+                {"$set": {"run_after": _now(), "held": False}, "$unset": {"held_by": ""}},
+            )
+            self.wakeup.set()
+
+    def document(self, tenant: str, kind: str, payload: dict | None, delay: float = 0,
+                 max_attempts: int | None = None, dedupe: str | None = None,
+                 hold: bool = False) -> dict:
+        """A new job's document, not yet inserted (for a caller that must know its id first)."""
         now = _now()
         if hold:
             delay = max(delay, self.lease_seconds)
@@ -124,10 +157,7 @@ class JobQueue:
             # `held` is what queries match: an equality the embedded database runs as SQL
             # (`$exists` would filter the whole collection in Python).
             job.update(held=True, held_by=instance.current())
-        await self.jobs.insert_one(job)
-        if not hold:
-            self.wakeup.set()
-        return job["_id"]
+        return job
 
     async def release(self, job_id: str) -> None:
         """Make a held job due now."""

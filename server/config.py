@@ -99,6 +99,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
             minimum=1,
         ),
         "transcodes": Key(int, 1, "video/audio transcodes that run at once", minimum=1),
+        "watched_galleries": Key(
+            int, 50, "galleries whose originals/ this process watches for live synchronization",
+            minimum=0,
+        ),
     },
     "tenants": {
         "cache_seconds": Key(

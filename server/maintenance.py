@@ -1,7 +1,8 @@
 """Periodic upkeep of every tenant, run by each service process beside its job workers
 (server/runtime.py), at start-up (so a killed service's leftovers go at once) and every
-`tmpsweep.INTERVAL` after: the tmp/ sweep (gallery/intake/tmpsweep.py), and processing queued
-for media stranded `pending` without a job (gallery/intake/ingest.py `requeue_stranded`)."""
+`tmpsweep.INTERVAL` after: the tmp/ sweep (gallery/tmpsweep.py), and processing queued
+for media stranded `pending` without a job (gallery/ingest.py `requeue_stranded`), and
+the scheduled synchronization's next tick (gallery/sync_schedule.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncio
 import logging
 import os
 
-from gallery.intake import ingest, tmpsweep
+from gallery.intake import ingest, sync_schedule, tmpsweep
 from tenants.registry import TenantNotFound
 
 log = logging.getLogger("atrium.maintenance")
@@ -31,6 +32,7 @@ async def sweep_all(services) -> int:
         try:
             removed += (await tmpsweep.sweep_tenant(ctx, services))["removed"]
             await ingest.requeue_stranded(ctx, ingest.job_queue(services))
+            await sync_schedule.ensure_scheduled(ctx, ingest.job_queue(services))
         except Exception:  # one tenant's trouble must not stop the others' upkeep
             log.exception("could not look after tenant %s", slug)
     return removed

@@ -12,8 +12,11 @@ log = logging.getLogger("atrium")
 
 # Modules that register job handlers (the queue knows kinds, not galleries): imported when
 # workers start.
-HANDLER_MODULES: list[str] = ["gallery.processing.process", "gallery.intake.zipimport", "gallery.intake.uploads", "gallery.notices.mail",
-                               "gallery.people.account_sweep", "gallery.archive.jobs"]
+HANDLER_MODULES: list[str] = [
+    "gallery.processing.process", "gallery.processing.watermarks", "gallery.intake.zipimport",
+    "gallery.intake.uploads", "gallery.intake.sync", "gallery.intake.sync_schedule",
+    "gallery.notices.mail", "gallery.people.account_sweep", "gallery.archive.jobs",
+]
 
 
 def load_handlers() -> None:
@@ -21,6 +24,7 @@ def load_handlers() -> None:
         importlib.import_module(name)
 # The tmp/ sweep task of each running Services (by id: Services is not hashable).
 _SWEEPERS: dict[int, asyncio.Task] = {}
+_WATCHERS: dict[int, asyncio.Task] = {}
 
 
 async def start_background(services) -> None:
@@ -40,6 +44,10 @@ async def start_background(services) -> None:
     runner = JobRunner(services)
     services.jobs = runner
     await runner.start()
+    # Live directory synchronization (gallery/sync_watch.py) runs where jobs run.
+    from tenants.sync_watch import Watchers
+
+    _WATCHERS[id(services)] = asyncio.create_task(Watchers(services).run_forever())
 
 
 async def stop_background(services) -> None:
@@ -47,6 +55,10 @@ async def stop_background(services) -> None:
     if sweeper is not None:
         sweeper.cancel()
         await asyncio.gather(sweeper, return_exceptions=True)
+    watchers = _WATCHERS.pop(id(services), None)
+    if watchers is not None:
+        watchers.cancel()
+        await asyncio.gather(watchers, return_exceptions=True)
     if services.jobs is not None:
         await services.jobs.stop()
         services.jobs = None

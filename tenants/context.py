@@ -189,6 +189,8 @@ class TenantContext:
     settings_cache: dict | None = None
     settings_fetched_at: float = 0.0
     settings_generation: int = -1
+    # Seen at this release's schema version (tenants.upgrade); checked until then.
+    schema_current: bool = False
     _cache: dict = field(default_factory=dict, repr=False)
     _pages: dict = field(default_factory=dict, repr=False)
 

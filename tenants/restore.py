@@ -9,7 +9,7 @@
 3. Its database and storage root are filled (the staging area: no one reads them yet).
 4. One atomic update switches the record to "active" and drops the mark: before it, the
    gallery does not exist for anyone; after it, it is complete.
-5. The processing jobs (held until then) are released and remake the derivatives.
+5. The `media.regenerate` job (held until then) is released and remakes the derivatives.
 
 A kill at any moment before step 4 leaves a marked record whose process is gone; every
 service start removes such leftovers (database, storage root, jobs, record) and logs it
@@ -74,15 +74,22 @@ async def restore_new(registry, queue, path, slug: str, *, title: str | None = N
         db = registry.tenant_db(slug)
         await schema.create_indexes(db)
         await schema.write_meta(db)
+        if snap.database_schema > schema.SCHEMA_VERSION:
+            raise RestoreError(f"the backup's documents are of database schema {snap.database_schema}, "
+                               f"newer than this Atrium's {schema.SCHEMA_VERSION}")
+        if snap.database_schema < schema.SCHEMA_VERSION:
+            # Documents of an older database schema: marked so, the database upgrade that
+            # every older gallery gets (gallery.schema) brings them to the current one.
+            await db.meta.update_one({"_id": "schema"}, {"$set": {"version": snap.database_schema}})
         written = 0
         if not prepared.metadata_only:
             written = await asyncio.to_thread(extract_files, prepared, storage, progress)
         snap.settings["gallery_title"] = title
         await load.write_documents(ctx, snap, written)
-        for media in snap.media:
-            if media.get("state") == "pending":
-                job_ids.append(await queue.enqueue(slug, "media.process", {"media_id": media["_id"]},
-                                                   dedupe=f"media.process:{media['_id']}", hold=True))
+        if any(media.get("state") == "pending" for media in snap.media):
+            # One job remakes every derivative with progress ("n of total"): enqueueing a
+            # media.process job per object took most of a 10,000-object restore.
+            job_ids.append(await queue.enqueue(slug, "media.regenerate", {}, hold=True))
         await failpoints.reached("restore.before_switch")
         switched = await registry.host_db.tenants.update_one(
             {"_id": slug, "restoring.by": me},

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from xmlcompat.model import Element, Particle, Wildcard, split, substitutes
 
-MAX_POSITIONS = 20000         # beyond this unrolled size the model is reported as too large
+MAX_POSITIONS = 5000          # beyond this unrolled size the model is reported as too large
 
 
 class TooLarge(Exception):
@@ -43,6 +43,10 @@ class _Glushkov:
         if particle is None:
             self.nullable, self.first, self.last = True, set(), set()
         else:
+            size = _estimate(particle)
+            if size > MAX_POSITIONS:
+                raise TooLarge(f"content model of {size} positions when unrolled "
+                               f"(more than {MAX_POSITIONS}: occurrence bounds too large)")
             self.nullable, self.first, self.last = self._build(particle)
 
     def _leaf(self, element=None, wildcard=None):
@@ -112,6 +116,14 @@ class _Glushkov:
                 nullable, first, last = nullable or n, first | f, last | la
             return nullable, first, last
         raise TooLarge(f"an 'all' group nested inside a {p.kind} (not XSD 1.0)")
+
+
+def _estimate(p: Particle) -> int:
+    """Positions the unrolled particle will have (substitution groups counted as one)."""
+    copies = max(p.min, 1) if p.max is None else max(p.max, 1)
+    if p.kind in ("element", "any"):
+        return copies
+    return copies * max(1, sum(_estimate(c) for c in p.children))
 
 
 START = frozenset([-1])

@@ -51,10 +51,24 @@ def _norm(name: str) -> str:
     return local[:-1] if local.endswith("s") and len(local) > 3 else local
 
 
+_OCCURRENCES: dict = {}
+
+
 def occurrences(p: Particle | None) -> dict[str, tuple]:
     """For each child element name: (min, max) times it occurs in the words of `p`."""
     if p is None:
         return {}
+    cached = _OCCURRENCES.get(id(p))
+    if cached is not None and cached[0] is p:
+        return cached[1]
+    result = _occurrences(p)
+    if len(_OCCURRENCES) > 100_000:
+        _OCCURRENCES.clear()
+    _OCCURRENCES[id(p)] = (p, result)
+    return result
+
+
+def _occurrences(p: Particle) -> dict[str, tuple]:
     if p.kind == "element":
         inner = {d.name: (1, 1) for d in [p.element]}
     elif p.kind == "any":

@@ -50,6 +50,8 @@ def _ns_map(items: list[str]) -> dict[str, str] | None:
         if "=" not in item:
             raise CompatError(f"--map {item!r}: expected OLD_NAMESPACE=NEW_NAMESPACE")
         old, new = item.split("=", 1)
+        if not old or not new:
+            raise CompatError(f"--map {item!r}: both namespace names must be given")
         out[old] = new
     return out
 

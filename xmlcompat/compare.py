@@ -13,6 +13,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from xmlcompat import witness as witness_module
 from xmlcompat.changes import diff
 from xmlcompat.decide import Decider
 from xmlcompat.errors import CompatError
@@ -23,6 +24,9 @@ from xmlcompat.witness import WitnessError, confirm, write
 DIRECTIONS = ("backward", "forward", "both")
 DEEP_RECURSION = 200_000
 DEEP_STACK = 512 * 1024 * 1024      # virtual: only the pages a deep recursion touches are used
+_deep_lock = threading.Lock()
+_deep_running = 0
+_saved_limit = 0
 
 
 @dataclass
@@ -89,6 +93,9 @@ def _as_language(spec, rules) -> Language:
     if isinstance(spec, Language):
         if rules is not None and spec.rules is None:
             from xmlcompat import schematron
+
+            if not Path(rules).is_file():
+                raise CompatError(f"{rules}: rule file not found (or not a file)")
             spec.rules_path, spec.rules = Path(rules), schematron.load_rules(Path(rules))
         return spec
     return load_language(spec, rules)
@@ -107,6 +114,8 @@ def decide_direction(lang_a, lang_b, ns_map, witness_dir: Path, stem: str) -> tu
     try:
         tree, error = confirm(lang_a, lang_b, fail, ns_map)
     except WitnessError as exc:
+        if witness_module.STRICT:
+            raise
         return DirectionResult("unknown", reasons=[reason, str(exc)], path=fail.path(), rule=leaf.rule), None
     path = write(tree, witness_dir, f"{stem}.xml")
     return DirectionResult("incompatible", path, error, [reason] + decider.unknown,
@@ -124,16 +133,26 @@ def _deep(fn, *args, **kwargs):
         except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread as is
             result["error"] = exc
 
-    old_limit, old_size = sys.getrecursionlimit(), threading.stack_size()
-    sys.setrecursionlimit(max(old_limit, DEEP_RECURSION))
-    threading.stack_size(DEEP_STACK)
+    global _deep_running, _saved_limit
+    with _deep_lock:      # the limit is process-wide: raised while any check runs
+        if _deep_running == 0:
+            _saved_limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_saved_limit, DEEP_RECURSION))
+        _deep_running += 1
+        old_size = threading.stack_size(DEEP_STACK)
+        try:
+            # daemon: Ctrl-C in the waiting thread ends the process without waiting for it
+            worker = threading.Thread(target=run, name="xmlcompat", daemon=True)
+            worker.start()
+        finally:
+            threading.stack_size(old_size)
     try:
-        worker = threading.Thread(target=run, name="xmlcompat")
-        worker.start()
+        worker.join()
     finally:
-        threading.stack_size(old_size)
-    worker.join()
-    sys.setrecursionlimit(old_limit)
+        with _deep_lock:
+            _deep_running -= 1
+            if _deep_running == 0:
+                sys.setrecursionlimit(_saved_limit)
     if "error" in result:
         raise result["error"]
     return result["value"]

@@ -14,7 +14,7 @@ import random
 
 from lxml import etree
 
-from xmlcompat.automata import Automaton
+from xmlcompat.automata import Automaton, TooLarge
 from xmlcompat.model import ANY_ELEMENT, OTHER_NS, ComplexType, Element, split, substitutes
 from xmlcompat.values import builtin_chain, valid_values, variety
 
@@ -317,7 +317,7 @@ def generate_documents(lang, count: int, seed: int = 0) -> list:
         try:
             root = gen.element(rng.choice(roots))
             gen.finish(root)
-        except GenerationError:
+        except (GenerationError, TooLarge):
             continue
         tree = etree.ElementTree(root)
         if lang.validate(tree) is None:

@@ -9,7 +9,9 @@ groups); documents are validated by lxml (libxml2), the validator the verdicts a
 
 from __future__ import annotations
 
+import shutil
 import urllib.parse
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,7 +149,10 @@ class Language:
         self.xs = xs
         self.validator = validator
         self.main = main
-        self._tmpdir = tmpdir           # keeps a generated wrapper schema alive
+        if tmpdir is not None:
+            # the generated wrapper schema lives as long as the language (removed quietly:
+            # a TemporaryDirectory would warn when collected)
+            weakref.finalize(self, shutil.rmtree, tmpdir, ignore_errors=True)
         self.rules = None
         self.rules_path: Path | None = None
         self.target_namespaces = sorted({f.target_namespace for f in files.values()})
@@ -233,8 +238,8 @@ def load_schema_set(spec) -> Language:
     if len(roots) == 1:
         main = roots[0]
     else:
-        tmp = tempfile.TemporaryDirectory(prefix="xmlcompat-")
-        main = _wrapper(files, roots, Path(tmp.name))
+        tmp = Path(tempfile.mkdtemp(prefix="xmlcompat-"))
+        main = _wrapper(files, roots, tmp)
     label = str(given[0]) if len(given) == 1 else str(given[0].parent)
     # libxml2 first: it is the referee of every verdict, and it checks the schema against
     # the XSD rules; xmlschema then builds its components without re-validating the schema
@@ -258,6 +263,8 @@ def load_language(xsd_paths, rules: Path | None = None) -> Language:
     if rules is not None:
         from xmlcompat import schematron  # the rule side, xmlcompat/schematron.py
 
+        if not Path(rules).is_file():
+            raise CompatError(f"{rules}: rule file not found (or not a file)")
         lang.rules_path = Path(rules)
         lang.rules = schematron.load_rules(Path(rules))
     return lang

@@ -53,6 +53,7 @@ class Snapshot:
     """A gallery's documents at one moment (what backup.xml carries)."""
     slug: str
     title: str
+    database_schema: int = 1                           # gallery.schema version read at
     settings: dict = field(default_factory=dict)       # key -> value (no secrets)
     omitted: list = field(default_factory=list)        # secret keys left out
     albums: list = field(default_factory=list)
@@ -115,7 +116,7 @@ def _leaf(xf, name: str, text, attrib: dict | None = None) -> None:
 def write_backup(xf, snap: Snapshot, *, created: datetime, generator: str, metadata_only: bool) -> None:
     """Write the whole document into an open `etree.xmlfile` (one element at a time)."""
     attrib = {"format": str(FORMAT), "created": _time(created), "generator": generator,
-              "metadata-only": _bool(metadata_only)}
+              "metadata-only": _bool(metadata_only), "database-schema": str(snap.database_schema)}
     with xf.element(f"{{{NS}}}backup", attrib, nsmap={None: NS}):
         with xf.element(f"{{{NS}}}gallery", {"slug": snap.slug}):
             _leaf(xf, "title", snap.title)
@@ -251,7 +252,8 @@ def _extra_of(el) -> dict:
 def read_backup(root) -> Snapshot:
     """The documents of a backup.xml (newest format, validated) as the database stores them."""
     gallery = root.find(_q("gallery"))
-    snap = Snapshot(slug=gallery.get("slug"), title=_text(gallery, "title"))
+    snap = Snapshot(slug=gallery.get("slug"), title=_text(gallery, "title"),
+                    database_schema=int(root.get("database-schema") or 1))
     for el in root.find(_q("settings")):
         if el.tag == _q("setting"):
             snap.settings[el.get("key")] = from_json(el.text)

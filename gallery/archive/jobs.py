@@ -39,7 +39,7 @@ def host_archives(config) -> list[dict]:
 
 def progress_message(p: Progress) -> str:
     eta = p.eta_seconds()
-    left = f", about {int(eta) + 1} s left" if eta is not None else ""
+    left = f", about {int(eta) + 1} s left" if eta is not None and p.bytes < p.total_bytes else ""
     return (f"{p.files} of {p.total_files} files, {p.bytes / 1048576:.1f} of "
             f"{p.total_bytes / 1048576:.1f} MB{left}")
 

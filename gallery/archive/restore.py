@@ -169,13 +169,16 @@ def prepare(path, *, max_document_bytes: int = MAX_DOCUMENT_BYTES) -> Prepared:
 def extract_files(prepared: Prepared, storage, progress=None) -> int:
     """Copy every listed original into `storage` (an empty root), checking its sha256 as it
     streams; run off the event loop. Raises RestoreError at the first file that differs."""
+    from gallery.archive.export import SafePaths
+
     by_path = {m["original"]["path"]: m for m in prepared.snapshot.media if m.get("original")}
+    paths = SafePaths(storage)
     written = 0
     zf = _open(prepared.path)
     with zf:
         for name, info in prepared.members.items():
             media = by_path[name]
-            target = storage.resolve(name)
+            target = paths.path(name)
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = storage.temp_path()
             digest = hashlib.sha256()

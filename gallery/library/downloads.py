@@ -16,15 +16,18 @@ import queue
 import threading
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from gallery.errors import Invalid, NotFound
+from gallery.library.albums import viewable_album
+from gallery.errors import Forbidden, Invalid, NotFound
 from gallery.ids import is_id
 from gallery.library.albums import viewable_album
 from gallery.library.media import may_view_original, media_scope
 from gallery.people.permissions import Viewer, can
 from media.dates import taken_of
+from media.errors import MediaError
 from storage.root import StorageError
 
 SIZES = ("original", "optimized")
@@ -34,12 +37,39 @@ _DEFLATE_MIMES = ("text/", "application/pdf", "application/json", "image/svg", "
 _EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "image/png": "png"}
 
 
+# The gallery's download switches (gallery.settings, group Downloads), by kind of download.
+DOWNLOAD_SWITCHES = {
+    "file": ("allow_file_download", "Downloading files is turned off in this gallery."),
+    "album": ("allow_album_zip", "Downloading albums as ZIP is turned off in this gallery."),
+    "selection": ("allow_selection_zip", "Downloading a selection as ZIP is turned off in this gallery."),
+}
+
+
+def download_allowed(settings: dict, kind: str) -> bool:
+    key, _ = DOWNLOAD_SWITCHES[kind]
+    return bool(settings.get(key, True))
+
+
+def require_download(settings: dict, kind: str) -> None:
+    """Raise Forbidden when the gallery has turned this kind of download off (for everyone:
+    a switch of the gallery, not a permission)."""
+    if not download_allowed(settings, kind):
+        raise Forbidden(DOWNLOAD_SWITCHES[kind][1])
+
+
 @dataclass(frozen=True)
 class Entry:
     name: str  # path inside the ZIP
     path: str  # absolute path of the file on disk
     compress: bool
     modified: datetime | None = None
+    # For gallery.watermarks: the media object, which of its files this is ("original"
+    # packed as the original, or "optimized": the viewing copy), its stored relative path,
+    # and, once watermarked, a blocking function that makes the copy and returns its path.
+    media: dict | None = field(default=None, compare=False, repr=False)
+    variant: str = "optimized"
+    source: str = ""
+    prepare: Callable[[], str] | None = field(default=None, compare=False, repr=False)
 
 
 def clean_part(text: str, fallback: str) -> str:
@@ -64,8 +94,8 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _source(viewer: Viewer, media: dict, size: str) -> tuple[str, str, str] | None:
-    """(relative path, file name, mime) of the file to pack for this media object, if any.
+def _source(viewer: Viewer, media: dict, size: str) -> tuple[str, str, str, str] | None:
+    """(relative path, file name, mime, variant) of the file to pack for this media object, if any.
 
     The original only at size "original" and with view_original; otherwise the optimized
     copy (which is what people see), or the original when it is the viewing copy
@@ -79,10 +109,12 @@ def _source(viewer: Viewer, media: dict, size: str) -> tuple[str, str, str] | No
         return None
     if not optimized or (size == "original" and may_view_original(viewer, media)):
         original = media.get("original") or {}
-        return original.get("path"), name, media.get("mime") or ""
+        return original.get("path"), name, media.get("mime") or "", (
+            "original" if size == "original" else "optimized"
+        )
     stem = name.rsplit(".", 1)[0] if "." in name else name
     ext = _EXTENSIONS.get(optimized.get("mime"), "jpg")
-    return optimized.get("path"), f"{stem}.{ext}", optimized.get("mime") or ""
+    return optimized.get("path"), f"{stem}.{ext}", optimized.get("mime") or "", "optimized"
 
 
 def _entries_for(ctx, viewer, docs, size, folder: str, taken: set[str]) -> list[Entry]:
@@ -91,7 +123,7 @@ def _entries_for(ctx, viewer, docs, size, folder: str, taken: set[str]) -> list[
         found = _source(viewer, media, size)
         if not found or not found[0]:
             continue
-        rel, name, mime = found
+        rel, name, mime, variant = found
         try:
             path = str(ctx.storage.resolve(rel))
         except StorageError:  # a path outside the storage root is never packed
@@ -104,6 +136,9 @@ def _entries_for(ctx, viewer, docs, size, folder: str, taken: set[str]) -> list[
                 mime.startswith(_DEFLATE_MIMES),
                 # ZIP times are wall-clock times: the local time the photo was taken.
                 _taken_local(media) or media.get("date_added"),
+                media=media,
+                variant=variant,
+                source=rel,
             )
         )
     return entries
@@ -267,8 +302,10 @@ class ZipStream:
 
     def _add(self, archive: zipfile.ZipFile, entry: Entry) -> None:
         try:
-            source = open(entry.path, "rb")  # noqa: SIM115  (closed by the `with` below)
-        except OSError:
+            # A watermarked copy is made here, as the archive reaches it (in the pool).
+            path = entry.prepare() if entry.prepare is not None else entry.path
+            source = open(path, "rb")  # noqa: SIM115  (closed by the `with` below)
+        except (OSError, MediaError):
             self.skipped.append(entry.name)  # gone since planning: leave it out
             return
         with source:

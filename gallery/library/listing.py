@@ -157,7 +157,26 @@ async def child_album_cards(ctx, viewer: Viewer, album: dict) -> list[dict]:
         .limit(MAX_CHILDREN)
         .to_list()
     )
-    children = [c for c in children if can(viewer, "view", c)]
+    return await album_cards(ctx, viewer, [c for c in children if can(viewer, "view", c)])
+
+
+async def highest_visible_albums(ctx, viewer: Viewer) -> list[dict]:
+    """The top of what a signed-in viewer may open when the root is out of their reach
+    (Gallery Server Pro's virtual root): the albums their `view` roles name that are not
+    below another such album, in tree order. Roles grant downwards, so these and their
+    subtrees are exactly what the viewer sees."""
+    ids = viewer.albums_with("view")
+    if viewer.anonymous or not ids:
+        return []
+    found = await ctx.db.albums.find({"_id": {"$in": list(ids)}}).to_list()
+    found = [a for a in found if not ids.intersection(a.get("ancestors") or ())]
+    found.sort(key=lambda a: (len(a.get("ancestors") or ()), a.get("position", 0), a["_id"]))
+    return found[:MAX_CHILDREN]
+
+
+async def album_cards(ctx, viewer: Viewer, children: list[dict]) -> list[dict]:
+    """Cards for albums the viewer may see: a cover, the media they may see in and below
+    each album, and their visible sub-albums."""
     if not children:
         return []
     ids = [c["_id"] for c in children]
@@ -183,13 +202,22 @@ async def child_album_cards(ctx, viewer: Viewer, album: dict) -> list[dict]:
         return {
             "album": child,
             "cover": cover,
-            # Whoever sees an album sees every media object directly in it.
-            "media_count": await ctx.db.media.count_documents({"album_id": child["_id"]}),
+            "media_count": await ctx.db.media.count_documents(_seen_below(viewer, child)),
             "album_count": album_counts.get(child["_id"], 0),
         }
 
     # Independent indexed look-ups: sent together, so round trips overlap.
     return list(await asyncio.gather(*(card(child) for child in children)))
+
+
+def _seen_below(viewer: Viewer, album: dict) -> dict:
+    """The media in and below a visible album that the viewer sees: one count on the
+    album_path index. A role that reaches an album reaches everything below it; an anonymous
+    visitor does not see the private albums below a public one (their media are private)."""
+    query: dict = {"album_path": album["_id"]}
+    if viewer.anonymous:
+        query["private"] = False
+    return query
 
 
 async def _first_media(ctx, viewer: Viewer, album: dict) -> dict | None:

@@ -107,6 +107,7 @@ def media_document(
         "height": None,
         "duration": None,
         "date_taken": None,
+        "taken": None,  # processing fills it from the file (media/dates.py)
         "date_added": now,
         "updated": now,
         "position": position,

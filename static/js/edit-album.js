@@ -146,7 +146,8 @@
       if (text) bulk("tag", { tags: text.split(",").map((t) => t.trim()).filter(Boolean) }, "tagged");
     }, "", "tag");
     tagButton.dataset.needs = "1";
-    bulkButton("Download", () => {
+    // The gallery may turn selection ZIPs off (data-no-selection-zip): then no button.
+    if (album.dataset.noSelectionZip !== "1") bulkButton("Download", () => {
       const ids = selected().map((t) => t.dataset.mediaId).join(",");
       const a = el("a", { href: prefix + "/download/media?size=optimized&ids=" + ids, download: "" });
       document.body.appendChild(a);

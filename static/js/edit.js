@@ -144,14 +144,15 @@
     return dialog(title, (body) => {
       const filter = el("input", { type: "search", placeholder: "Filter albums…", "aria-label": "Filter albums" });
       const box = el("div", { class: "album-choices", role: "radiogroup", "aria-label": "Albums" });
-      list.forEach((a, i) => {
+      list.forEach((a) => {
         const label = el("label", { class: "album-choice" });
-        const radio = el("input", { type: "radio", name: "album", value: a.id });
+        // Nothing is chosen beforehand (a slip of Enter must not move things to the root);
+        // `required` makes the dialog's form ask for a choice instead of closing.
+        const radio = el("input", { type: "radio", name: "album", value: a.id, required: "" });
         if (a.id === excludeId) { radio.disabled = true; label.classList.add("current"); }
         label.append(radio, el("span", {}, a.label));
         label.title = a.label;
         box.appendChild(label);
-        if (i === 0 && !radio.disabled) radio.checked = true;
       });
       filter.addEventListener("input", () => {
         const q = filter.value.toLowerCase();

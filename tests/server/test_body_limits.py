@@ -186,6 +186,31 @@ async def test_200_mb_to_each_buffering_route_class_is_refused_without_growing_t
     assert process.poll() is None
 
 
+async def test_a_client_that_expects_100_continue_gets_413_and_sends_nothing(app, make_gallery):
+    """curl sends `Expect: 100-continue` for large bodies and waits: the 413 comes instead
+    of the 100, and nothing else follows it on the connection."""
+    await make_gallery("alpha")
+    reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
+    writer.write(
+        b"POST /g/alpha/login HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n"
+        % (200 * MB)
+    )
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 30)  # to EOF: the server closes
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"100 Continue" not in answer and b"(Continue)" not in answer
+    assert _complete(bytearray(answer))
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length")
+    )
+    assert len(body) == length
+
+
 @pytest.fixture
 def config(make_config):
     # A small form limit, so files just over it show the upload routes do not use it.

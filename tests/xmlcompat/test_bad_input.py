@@ -84,6 +84,10 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     assert code == 2 and "--map" in line
     code, line = _run(capsys, "--history", tmp_path / "nothere")
     assert code == 2 and "not a directory" in line
+    code, line = _run(capsys, good, good, "--map", "urn:a=")
+    assert code == 2 and "--map" in line
+    code, line = _run(capsys, good, good, "--rules-old", tmp_path, "--rules-new", tmp_path)
+    assert code == 2 and "rule file not found" in line
 
 
 def test_command_line_through_python_m_server(tmp_path):

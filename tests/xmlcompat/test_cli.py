@@ -91,3 +91,22 @@ def test_map_option(tmp_path, capsys):
     assert _run(capsys, old, new, "--map", "urn:one=urn:two", "--witness-dir", tmp_path)[0] == 0
     code, out, _ = _run(capsys, old, extra, "--map", "urn:one=urn:two", "--witness-dir", tmp_path)
     assert code == 1 and "ROOT_ELEMENT_ADDED" in out
+
+
+def test_server_cli_hands_over_with_or_without_global_options(tmp_path, capsys):
+    import pytest
+
+    from server.cli import main as server_main
+
+    old = xsd(tmp_path, ROOT.format(A), name="old.xsd")
+    new = xsd(tmp_path, ROOT.format(A + B_OPT), name="new.xsd")
+    w = str(tmp_path / "w")
+    assert server_main(["schema-check", str(old), str(new), "--witness-dir", w]) == 1
+    with pytest.raises(SystemExit) as info:      # after a global option: argparse's route
+        server_main(["--config", "config.yaml", "schema-check", str(old), str(new),
+                     "--direction", "backward", "--witness-dir", w])
+    assert info.value.code == 0
+    with pytest.raises(SystemExit) as info:
+        server_main(["--config", "config.yaml", "schema-check"])
+    assert info.value.code == 2
+    assert "give OLD and NEW" in capsys.readouterr().err

@@ -29,8 +29,9 @@ _OPERATORS = [
 @pytest.mark.parametrize("operator", _OPERATORS)
 def test_operator_sample_agrees_with_the_oracle(tmp_path, operator):
     pairs = build(tmp_path, per_base=1, base_names=SYNTHETIC, operators=[operator])
-    if not pairs:
-        pytest.skip(f"{operator} has no site in the synthetic schemas")
+    if not pairs:  # e.g. a sequence that can become xs:all: GSP's tables have them
+        pairs = build(tmp_path, per_base=1, base_names=["gsp-4.5.0"], operators=[operator])
+    assert pairs, f"{operator} has no site in any base"
     pair = pairs[sorted(OPERATORS).index(operator) % len(pairs)]  # bases take turns
     r = judge(pair, _LANGS, samples=50)
     assert r["verdict"] in ("compatible", "incompatible", "unknown"), r

@@ -163,6 +163,14 @@ OPERATORS = {
     "element removed where the witness needs an ID for its IDREF": (
         IDS.format('<xs:element name="note" type="xs:string" minOccurs="0"/>'), IDS.format(""), I, C,
         "ELEMENT_REMOVED"),
+    "maxOccurs too large to unroll (not decided)": (seq(el("a", maxOccurs=30000)), seq(el("a", maxOccurs=20000)),
+                                                    U, U, None),
+    "simple type to element content": (
+        seq(el("v")), seq('<xs:element name="v"><xs:complexType><xs:sequence>' + el("x", minOccurs=0)
+                          + "</xs:sequence></xs:complexType></xs:element>"), I, I, "TYPE_CHANGED"),
+    "large maxOccurs unchanged, child type widened": (
+        seq(el("a", maxOccurs=30000), el("b", "xs:int")), seq(el("a", maxOccurs=30000), el("b", "xs:decimal")),
+        C, U, None),
     # language-preserving refactorings: compatible both ways, reported as refactorings
     "a, a? to a{1,2}": (seq(el("a"), el("a", minOccurs=0)), seq(el("a", maxOccurs=2)), C, C, None),
     "group extracted": (seq(el("a"), el("b")),

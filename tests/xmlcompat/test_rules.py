@@ -207,3 +207,12 @@ def test_a_let_used_inside_a_predicate_keeps_the_rule_context():
     assert relation(with_let, inlined) == "unknown"
     assert parse_test("photo[@size > $least]", {}, lets)[0] == parse_test("photo[@size > 3]", {})[0]
     assert parse_test("@parent = $parent", {}, lets)[0] == parse_test("@parent = @parent", {})[0]
+
+
+def test_an_oversized_rule_file_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "huge.sch"
+    with path.open("wb") as f:  # sparse: no 200 MB written, only its size
+        f.truncate(200 * 1024 * 1024)
+    with pytest.raises(RulesError, match="over the .* byte limit") as info:
+        load_rules(path)
+    assert str(path) in str(info.value)

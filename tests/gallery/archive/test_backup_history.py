@@ -86,6 +86,9 @@ async def test_a_format_1_backup_restores_into_this_release(app, tmp_path):
     result = await restore_new(services.registry, job_queue(services), BACKUPS / "format-1.zip", "old")
     assert result["format"] == 1 and result["media"] == 2
     ctx = await services.registry.context_for_slug("old")
+    # Its documents are of database schema 1 (format 1 predates any other): marked so, the
+    # database upgrade of older galleries applies to them once gallery.schema moves on.
+    assert (await ctx.db.meta.find_one({"_id": "schema"}))["version"] == 1
     with zipfile.ZipFile(BACKUPS / "format-1.zip") as zf:
         for media in await ctx.db.media.find({}).to_list():
             data = ctx.storage.resolve(media["original"]["path"]).read_bytes()

@@ -111,12 +111,14 @@ async def test_child_cards_show_only_what_the_viewer_may_see(app, make_gallery, 
     assert card["media_count"] == 2 and card["album_count"] == 1  # Inner secret not counted
     assert card["cover"]["_id"] == first["_id"]  # the chosen cover is private: fall back
     assert cards["Empty top"]["cover"]["_id"] == deep_media["_id"]  # found further down
-    assert cards["Empty top"]["media_count"] == 0 and cards["Empty top"]["album_count"] == 1
+    # counts take in what is below (Deep's one item), never the private album's
+    assert cards["Empty top"]["media_count"] == 1 and cards["Empty top"]["album_count"] == 1
 
     admin_cards = {c["album"]["title"]: c for c in await child_album_cards(ctx, admin, root)}
     assert set(admin_cards) == {"<b>Public</b>", "Empty top", "Secret"}
     assert admin_cards["<b>Public</b>"]["cover"]["_id"] == hidden_cover["_id"]
     assert admin_cards["<b>Public</b>"]["album_count"] == 2
+    assert admin_cards["<b>Public</b>"]["media_count"] == 3  # with Inner secret's one
 
     role = await create_role(ctx, "Inner only", ["view"], [inner_public["_id"]])
     user = {"_id": new_id(), "username": "inner", "role_ids": [role["_id"]], "status": "active"}

@@ -1,0 +1,235 @@
+"""Backup and restore speed and memory (`python -m bench.backup [--media N] [--size MB]`).
+
+Makes a gallery on a temporary data directory (default 10,000 media objects with 2 GB of
+incompressible originals, 300 albums, 50 users; records written with the product's
+document shapes), then measures on the same disk:
+- `cp -r` of the originals (the yardstick);
+- `python -m server tenant backup` (a real process): time as a ratio of cp's (target >= 0.6:
+  the backup runs at least 0.6x as fast as cp), and the peak RSS of that process sampled
+  every 20 ms (target flat, < 150 MB);
+- validation of the archive's backup.xml (parse, XSD, Schematron, read; target < 5 s);
+- `python -m server tenant restore` into a new gallery: time ratio and peak RSS.
+- the gallery home page's p99 for 4 anonymous visitors at a time, idle and while a
+  `gallery.backup` job runs in the service (target <= 1.5x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+from bench.tenants import install_tenant
+
+ROOT = Path(__file__).resolve().parent.parent
+MB = 1024 * 1024
+
+
+async def provision(data_dir: Path, media: int, size: int, albums: int, users: int) -> None:
+    from gallery.library.albums import album_document
+    from gallery.ids import new_id
+    from gallery.library.keywords import search_keys
+    from gallery.library.tagcounts import rebuild_tag_counts
+    from server.config import load_config
+    from server.services import build_services
+
+    config = load_config(None, env={}, overrides={"paths.data_dir": str(data_dir)})
+    services = await build_services(config, reuse_embedded=False)
+    try:
+        ctx = await install_tenant(services.registry, "source", "Source")
+        root = await ctx.db.albums.find_one({"parent_id": None})
+        made = [root]
+        for i in range(albums - 1):
+            parent = made[i // 10] if i >= 10 else root
+            album = album_document(f"Album {i}", parent, dirname=f"album-{i}")
+            made.append(album)
+        await ctx.db.albums.insert_many(made[1:])
+        await ctx.db.users.insert_many([{
+            "_id": new_id(), "username": f"user{i}", "username_key": f"user{i}",
+            "email": f"user{i}@bench.test", "email_key": f"user{i}@bench.test",
+            "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", "role_ids": [],
+            "status": "active", "created": datetime.now(UTC), "version": 1} for i in range(users - 1)])
+        per_file = max(1, size // media)
+        block = os.urandom(per_file)
+        docs = []
+        now = datetime.now(UTC)
+        for i in range(media):
+            album = made[i % len(made)]
+            name = f"file-{i}.bin"
+            rel = f"originals/{album['dirpath']}/{name}" if album["dirpath"] else f"originals/{name}"
+            data = i.to_bytes(8, "big") + block[8:]  # each file different, none compressible
+            path = ctx.storage.resolve(rel)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            doc = {
+                "_id": new_id(), "album_id": album["_id"], "album_path": album["ancestors"] + [album["_id"]],
+                "private": False, "kind": "other", "mime": "application/octet-stream", "extension": "bin",
+                "title": f"Photo {i}", "caption": f"Caption number {i}", "tags": [f"tag{i % 40}"],
+                "tag_keys": [f"tag{i % 40}"], "file_name": name,
+                "original": {"path": rel, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+                "date_added": now, "position": i, "state": "ready", "derivatives": {}, "metadata": {},
+                "version": 1,
+            }
+            doc["search_keys"] = search_keys(doc)
+            docs.append(doc)
+            if len(docs) == 500:
+                await ctx.db.media.insert_many(docs)
+                docs = []
+        if docs:
+            await ctx.db.media.insert_many(docs)
+        await rebuild_tag_counts(ctx)
+    finally:
+        await services.close()
+
+
+def timed_process(args: list[str]) -> tuple[float, float]:
+    """Run `python -m server …`; (seconds, peak RSS in MB sampled every 20 ms)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "server", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = 0
+    handle = psutil.Process(proc.pid)
+    stop = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not stop.is_set():
+            try:
+                peak = max(peak, handle.memory_info().rss)
+            except psutil.Error:
+                return
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _out, err = proc.communicate()
+    elapsed = time.perf_counter() - start
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {err.decode()}")
+    return elapsed, peak / MB
+
+
+def cp_seconds(src: Path, dst: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(["cp", "-r", str(src), str(dst)], check=True)
+    subprocess.run(["sync"], check=True)
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(dst)
+    return elapsed
+
+
+def validation_seconds(archive: Path) -> tuple[float, float, int]:
+    """(parse + XSD + Schematron of backup.xml, the whole restore check `prepare`), seconds."""
+    import zipfile
+
+    from lxml import etree
+
+    from gallery.archive import formats
+    from gallery.archive.restore import prepare
+
+    with zipfile.ZipFile(archive) as zf:
+        data = zf.read("backup.xml")
+    start = time.perf_counter()
+    tree = etree.fromstring(data, formats.safe_parser(huge=True)).getroottree()
+    errors = formats.validation_errors(tree, formats.declared_version(tree))
+    validate = time.perf_counter() - start
+    assert errors == [], errors[:3]
+    start = time.perf_counter()
+    prepared = prepare(archive)
+    return validate, time.perf_counter() - start, len(prepared.snapshot.media)
+
+
+async def page_p99_during_backup(data_dir: Path) -> tuple[float, float, float]:
+    """(idle p99, p99 while a backup job runs in the service, backup job seconds), in ms,
+    of the gallery's home page for 4 anonymous visitors at a time."""
+    from bench.tenants import free_port, load, percentile, wait_healthy
+    from server.config import load_config
+    from jobs.queue import JobQueue
+    from server.services import build_services
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
+    env.update(ATRIUM_LOGGING_ACCESS_LOG="false", ATRIUM_LOGGING_LEVEL="WARNING", ATRIUM_JOBS_WORKERS="1")
+    proc = await asyncio.to_thread(
+        subprocess.Popen, [sys.executable, "-m", "server", "--data-dir", str(data_dir), "run",
+                           "--port", str(port)], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    services = None
+    try:
+        await wait_healthy(port, proc)
+        await load(port, ["source"], 100, 4)  # warm the caches
+        idle = await load(port, ["source"], 400, 4)
+        config = load_config(None, env={}, overrides={"paths.data_dir": str(data_dir)})
+        services = await build_services(config)  # attaches to the service's database
+        queue = JobQueue(services.host_db)
+        job_id = await queue.enqueue("source", "gallery.backup", {"requested_by": "bench"})
+        busy: list[float] = []
+        start = time.perf_counter()
+        while (job := await services.host_db.jobs.find_one({"_id": job_id}))["state"] in ("queued", "running"):
+            if time.perf_counter() - start > 300:
+                raise SystemExit(f"the backup job did not end in 300 s: {job.get('state')} "
+                                 f"{job.get('message') or ''} {job.get('error') or ''}")
+            busy += await load(port, ["source"], 40, 4)
+        return percentile(idle, 99) * 1000, percentile(busy or [0.0], 99) * 1000, time.perf_counter() - start
+    finally:
+        if services is not None:
+            await services.close()
+        proc.terminate()
+        await asyncio.to_thread(proc.wait, 30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--media", type=int, default=10_000)
+    parser.add_argument("--size", type=int, default=2048, help="MB of originals in all")
+    parser.add_argument("--albums", type=int, default=300)
+    parser.add_argument("--users", type=int, default=50)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="atrium-bench-backup-", dir=ROOT))
+    try:
+        data = work / "data"
+        t0 = time.perf_counter()
+        asyncio.run(provision(data, args.media, args.size * MB, args.albums, args.users))
+        print(f"gallery made: {args.media} media, {args.size} MB, {args.albums} albums, "
+              f"{args.users} users in {time.perf_counter() - t0:.1f} s")
+        originals = data / "tenants" / "source" / "originals"
+        cp = cp_seconds(originals, work / "cp-copy")
+        archive = work / "source.zip"
+        backup, backup_rss = timed_process(["--data-dir", str(data), "tenant", "backup", "source",
+                                            "--out", str(archive)])
+        validate, check, count = validation_seconds(archive)
+        # Before the restore: its derivative job would keep the service's worker busy.
+        idle, busy, seconds = asyncio.run(page_p99_during_backup(data))
+        restore, restore_rss = timed_process(["--data-dir", str(data), "tenant", "restore", str(archive),
+                                              "--slug", "restored"])
+        print(f"{'step':<28}{'seconds':>9}{'vs cp -r':>10}{'peak RSS MB':>13}")
+        print(f"{'cp -r originals':<28}{cp:>9.2f}{1.0:>10.2f}{'':>13}")
+        print(f"{'backup (tenant backup)':<28}{backup:>9.2f}{cp / backup:>10.2f}{backup_rss:>13.0f}")
+        print(f"{'restore (tenant restore)':<28}{restore:>9.2f}{cp / restore:>10.2f}{restore_rss:>13.0f}")
+        print(f"{'validate backup.xml':<28}{validate:>9.2f}{'':>10}{'':>13}  ({count} media, "
+              f"{archive.stat().st_size / MB:.0f} MB archive)")
+        print(f"{'all restore checks':<28}{check:>9.2f}{'':>10}{'':>13}  (members, validation, reading)")
+        print(f"home page p99: idle {idle:.1f} ms, during a backup job ({seconds:.1f} s) {busy:.1f} ms "
+              f"= {busy / idle:.2f}x")
+        print("targets: backup and restore >= 0.60 of cp's speed, RSS < 150 MB, validation < 5 s, "
+              "page p99 during a backup <= 1.5x idle")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""The gate in front of a gallery whose database is not at this release's schema version.
+
+TenantHandler.prepare calls `ensure_current` for every request. Once a context has been
+seen current it costs nothing. A gallery behind is migrated on its first touch: one task
+per gallery in this process (the database claim in gallery.migrations.runner makes it one
+across processes), awaited for a moment so a quick migration is invisible; a longer one
+keeps running while the gallery answers 503 with Retry-After and its progress, never a
+half-migrated view. A database newer than this release, or with an unreadable schema
+record, or whose migration failed, answers 503 with the reason and is left as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from gallery import schema
+from gallery.errors import GalleryError
+from gallery.migrations import runner
+
+log = logging.getLogger("atrium.migrations")
+
+#: How long a request waits for its gallery's migration before answering 503.
+WAIT_SECONDS = 2.0
+RETRY_AFTER_SECONDS = 5
+#: A failed migration is not retried by requests for this long (the CLI retries at once).
+RETRY_FAILED_SECONDS = 300
+
+_tasks: dict[str, asyncio.Task] = {}
+_refused_logged: set[str] = set()
+
+
+class Upgrading(GalleryError):
+    """503 with Retry-After: the gallery cannot be served by this release right now."""
+
+    status = 503
+    code = "upgrading"
+
+    def __init__(self, message: str, retry_after: int = RETRY_AFTER_SECONDS):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Refused(Upgrading):
+    code = "schema_refused"
+
+
+def progress_text(state: dict | None) -> str:
+    """'step 2 of 2 (media: add taken …): 4,500 of 10,000 documents' from the claim document."""
+    if not state or not state.get("step"):
+        return "starting"
+    done, total = int(state.get("done") or 0), state.get("total")
+    count = f"{done:,} of {total:,} documents" if total else f"{done:,} documents"
+    pct = f", {min(100, done * 100 // total)}%" if total else ""
+    return (f"step {state['step']} of {state.get('target', schema.SCHEMA_VERSION)} "
+            f"({state.get('description', '')}): {count}{pct}")
+
+
+def _refuse(ctx, message: str) -> Refused:
+    key = f"{ctx.db.name}:{message}"
+    if key not in _refused_logged:  # one log line per gallery and reason, not one per request
+        _refused_logged.add(key)
+        log.error("gallery %s is not served: %s", ctx.slug, message)
+    return Refused(f"This gallery cannot be opened by this version of Atrium: {message}.", retry_after=60)
+
+
+def _failed_message(failed: dict) -> str:
+    return (f"The upgrade of this gallery to the new release failed at step {failed.get('step')} "
+            f"({failed.get('error')}); it is kept unchanged on its previous version. "
+            "An administrator can retry with `python -m server migrate`.")
+
+
+async def ensure_current(ctx) -> None:
+    if ctx.schema_current:
+        return
+    try:
+        pending = await runner.plan(ctx.db)
+    except runner.MigrationError as exc:
+        raise _refuse(ctx, str(exc)) from None
+    if not pending.behind:
+        ctx.schema_current = True
+        return
+    task = _tasks.get(ctx.db.name)
+    if task is None:
+        state = await runner.claim_state(ctx.db) or {}
+        failed = state.get("failed")
+        if failed and not state.get("owner") and time.time() - float(failed.get("at") or 0) < RETRY_FAILED_SECONDS:
+            raise Refused(_failed_message(failed), retry_after=60)
+        task = asyncio.get_running_loop().create_task(_migrate(ctx))
+        _tasks[ctx.db.name] = task
+        task.add_done_callback(_forget)
+    done, _ = await asyncio.wait({task}, timeout=WAIT_SECONDS)
+    if done and task.exception() is None:
+        ctx.schema_current = True
+        return
+    if done and isinstance(task.exception(), runner.MigrationFailed):
+        failed = (await runner.claim_state(ctx.db) or {}).get("failed") or {"error": str(task.exception())}
+        raise Refused(_failed_message(failed), retry_after=60)
+    if done and isinstance(task.exception(), runner.MigrationError) and not isinstance(
+            task.exception(), (runner.MigrationBusy, runner.LostClaim)):
+        raise _refuse(ctx, str(task.exception()))
+    state = await runner.claim_state(ctx.db)
+    raise Upgrading(f"This gallery is being upgraded to the new release of Atrium ({progress_text(state)}). "
+                    f"It will be back in a moment; this page reloads by itself.")
+
+
+async def _migrate(ctx) -> None:
+    ran = await runner.migrate(ctx)
+    if ran:
+        log.info("gallery %s migrated to schema version %d", ctx.slug, ran[-1].number)
+
+
+def _forget(task: asyncio.Task) -> None:
+    for name, known in list(_tasks.items()):
+        if known is task:
+            del _tasks[name]
+    if not task.cancelled() and task.exception() is not None:
+        exc = task.exception()  # retrieved here, so an unawaited failure is not "never retrieved"
+        if not isinstance(exc, runner.MigrationError):
+            log.error("gallery migration task failed: %s: %s", type(exc).__name__, exc)
+
+
+async def schema_state(db) -> dict:
+    """A gallery's schema version for `tenant show` and the host console: {version,
+    latest, behind, state} where state is current, behind, upgrading, failed, newer or
+    unreadable."""
+    latest = schema.SCHEMA_VERSION
+    try:
+        version = await runner.stored_version(db)
+    except runner.SchemaUnreadable as exc:
+        return {"version": None, "latest": latest, "behind": False, "state": "unreadable", "message": str(exc)}
+    claim = await runner.claim_state(db) or {}
+    state = "current" if version == latest else "newer" if version > latest else "behind"
+    if state == "behind" and claim.get("owner") and float(claim.get("lease_until") or 0) > time.time():
+        state = "upgrading"
+    elif state == "behind" and claim.get("failed"):
+        state = "failed"
+    out = {"version": version, "latest": latest, "behind": version < latest, "state": state}
+    if state == "upgrading":
+        out["progress"] = progress_text(claim)
+    if state == "failed":
+        out["message"] = _failed_message(claim["failed"])
+    return out

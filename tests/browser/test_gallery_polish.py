@@ -1,0 +1,41 @@
+"""Issue 17's rough edges in Chromium at desktop and phone width: the move dialog chooses
+no album for you; screenshots under test-output/screenshots/."""
+
+import pytest
+
+from gallery.library import albums
+from gallery.library.media import add_media_file
+from tests.browser.editing import edit_ready, sign_in
+from tests.handlers.test_pages import _process
+
+pytestmark = pytest.mark.browser
+SIZES = {"desktop": {"width": 1366, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+async def test_move_dialog_preselects_nothing(
+    app, make_gallery, viewer_of, make_jpeg, browser_page, shot
+):
+    gallery = await make_gallery("alpha")
+    ctx = gallery["ctx"]
+    root = await albums.root_album(ctx)
+    walks = await albums.create_album(ctx, await viewer_of(ctx), root["_id"], {"title": "Walks"})
+    album_id = walks["_id"]
+    media = await add_media_file(ctx, walks, make_jpeg(320, 240, name="w.jpg"), "w.jpg")
+    ids = [(await _process(app, ctx, media))["_id"]]
+    for name, viewport in SIZES.items():
+        context = await browser_page.new_context(viewport=viewport)
+        page = await context.new_page()
+        await sign_in(page, app, gallery)
+        await page.goto(f"{app.base}{gallery['prefix']}/media/{ids[0]}")
+        await edit_ready(page)
+        await page.click(".edit-actions button[aria-label='Move or copy…']")
+        await page.wait_for_selector("dialog[open] .album-choice")
+        assert await page.eval_on_selector_all("dialog .album-choice input:checked", "e => e.length") == 0
+        # "Move here" without a choice asks for one: the dialog stays, nothing moves.
+        await page.click("dialog button:has-text('Move here')")
+        assert await page.is_visible("dialog[open]")
+        assert await page.eval_on_selector("dialog .album-choice input:not([disabled])",
+                                           "e => !e.validity.valid")
+        await shot(page, f"move-dialog-nothing-chosen-{name}")
+        assert (await gallery["ctx"].db.media.find_one({"_id": ids[0]}))["album_id"] == album_id
+        await context.close()
