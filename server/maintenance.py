@@ -29,6 +29,10 @@ async def sweep_all(services) -> int:
             ctx = await services.registry.context_for_slug(slug)
         except TenantNotFound:  # being deleted (deletion removes the root), or not a tenant
             continue
+        if ctx.status in ("provisioning", "deleting"):
+            # A restore being staged or removed, or a tenant going: touching its database
+            # here would make it again behind the removal's back.
+            continue
         try:
             removed += (await tmpsweep.sweep_tenant(ctx, services))["removed"]
             await ingest.requeue_stranded(ctx, ingest.job_queue(services))

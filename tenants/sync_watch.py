@@ -79,6 +79,8 @@ class Watchers:
                 ctx = await self.services.registry.context_for_slug(slug)
             except TenantNotFound:
                 continue
+            if not ctx.active:  # staged restores, installers, suspended or going galleries
+                continue
             if (await gallery_settings.get_settings(ctx)).get("sync_watch"):
                 contexts.append(ctx)
         return contexts

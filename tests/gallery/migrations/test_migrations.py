@@ -19,7 +19,7 @@ from gallery import schema
 from gallery.ids import new_id
 from gallery.migrations import runner
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 STEP = runner.TENANT_STEPS[-1]
 
 

@@ -18,7 +18,7 @@ from gallery.people.roles import PERMISSIONS
 from handlers.admin_roles import PERMISSION_LABELS
 from tests.client import text
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PRODUCT = ("gallery", "handlers", "tenants", "server", "media", "storage")
 # Where the permissions are only listed or labelled: a mention there is not a check.
 LISTS = {Path("gallery/roles.py"), Path("handlers/admin_roles.py")}
@@ -71,8 +71,8 @@ def test_every_offered_permission_is_read_by_some_check():
     unread = [p for p, files in where.items() if not files]
     assert not unread, f"the roles page offers switches no code reads: {unread}"
     # The two that once did nothing, now read by their features.
-    assert "gallery/sync.py" in where["synchronize"] and "handlers/api_sync.py" in where["synchronize"]
-    assert "gallery/watermarks.py" in where["hide_watermark"]
+    assert "gallery/intake/sync.py" in where["synchronize"] and "handlers/api_sync.py" in where["synchronize"]
+    assert "gallery/processing/watermarks.py" in where["hide_watermark"]
 
 
 def test_every_permission_is_labelled_in_words():
