@@ -39,3 +39,43 @@ async def test_move_dialog_preselects_nothing(
         await shot(page, f"move-dialog-nothing-chosen-{name}")
         assert (await gallery["ctx"].db.media.find_one({"_id": ids[0]}))["album_id"] == album_id
         await context.close()
+
+
+async def test_favicon_and_theme_menu_on_host_and_gallery_pages(
+    app, make_gallery, browser_page, shot
+):
+    gallery = await make_gallery("alpha")
+    for name, viewport in SIZES.items():
+        context = await browser_page.new_context(viewport=viewport, color_scheme="light")
+        page = await context.new_page()
+        missing = []
+        page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+        for where, path in (("gallery", f"{gallery['prefix']}/"), ("host", "/")):
+            await page.goto(app.base + path)
+            icon = await page.get_attribute("link[rel=icon]", "href")
+            answer = await page.request.get(app.base + icon)
+            assert answer.status == 200 and answer.headers["content-type"].startswith("image/svg")
+            summary = page.locator(".theme-menu > summary")
+            assert await summary.get_attribute("aria-label") == "Theme: auto"
+            background = "getComputedStyle(document.body).backgroundColor"
+            light = await page.evaluate(background)
+            # The first click shows the choices, the current one marked.
+            await summary.click()
+            await page.wait_for_selector(".theme-panel [data-theme-choice=auto][aria-pressed=true]")
+            await shot(page, f"theme-menu-{where}-{name}")
+            await page.click(".theme-panel [data-theme-choice=light]")
+            assert await summary.get_attribute("aria-label") == "Theme: light"
+            assert await page.text_content(".theme-current") == "☀"
+            assert not await page.is_visible(".theme-panel")
+            await summary.click()
+            await page.click(".theme-panel [data-theme-choice=dark]")
+            assert await page.evaluate(background) != light
+            await page.reload()  # the choice stays, and the menu says so
+            assert await page.get_attribute("html", "data-theme") == "dark"
+            assert await page.text_content(".theme-current") == "☾"
+            await shot(page, f"theme-dark-{where}-{name}")
+            await summary.click()
+            await page.click(".theme-panel [data-theme-choice=auto]")
+            assert await page.evaluate(background) == light
+        assert not missing, missing  # no favicon.ico (or anything else) 404s
+        await context.close()
