@@ -26,9 +26,9 @@ import shutil
 import threading
 import time
 
-from gallery import sync_state, tagcounts
 from gallery import permissions as gallery_permissions
 from gallery import settings as gallery_settings
+from gallery import sync_state, tagcounts
 from gallery.albums import MAX_TITLE, album_document, contains, dirpath_of
 from gallery.errors import GalleryError, Invalid, TooLarge
 from gallery.events import record_event
@@ -231,10 +231,10 @@ class Sync:
     async def _add_all(self, new: list, albums: dict[str, dict], done: int, total: int) -> None:
         """New files, BATCH at a time: each file is read (hash, type) on a thread, a few at
         once, and a batch's records, processing jobs and usage are written together."""
+        gate = asyncio.Semaphore(READERS)
         for i in range(0, len(new), BATCH):
             await self.progress(0.1 + 0.85 * (done + i) / max(total, 1), done + i, total)
             batch = new[i:i + BATCH]
-            gate = asyncio.Semaphore(READERS)
 
             async def read(rel, seen):
                 async with gate:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import sys
 import threading
 
 from PIL import Image
@@ -120,9 +119,8 @@ async def test_hostile_names_links_and_special_files(app, make_gallery, tmp_path
     os.symlink(outside / "secret.jpg", originals / "link.jpg")
     os.mkfifo(originals / "pipe.jpg")
     os.mknod(originals / "null.jpg", 0o600 | __import__("stat").S_IFCHR, os.makedev(1, 3))
-    raw = os.fsencode(originals) + b"/bad-\xff\xfe.jpg"
-    with open(raw, "wb") as fh:
-        fh.write(jpeg())
+    # A name that is not UTF-8: written through the bytes path, read back as surrogates.
+    (originals / os.fsdecode(b"bad-\xff\xfe.jpg")).write_bytes(jpeg())
     (originals / "tab\there.jpg").write_bytes(jpeg())
     (originals / "new\nline").mkdir()
     (originals / "...").mkdir()  # hidden (a leading dot): passed over without a line
