@@ -12,6 +12,12 @@ pytestmark = pytest.mark.browser
 SIZES = {"desktop": {"width": 1366, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
+@pytest.fixture
+def config(make_config):
+    # A job worker, so a rotation's new derivatives are made as in the product.
+    return make_config(**{"jobs.workers": 1, "limits.image_workers": 1})
+
+
 async def test_move_dialog_preselects_nothing(
     app, make_gallery, viewer_of, make_jpeg, browser_page, shot
 ):
@@ -79,3 +85,50 @@ async def test_favicon_and_theme_menu_on_host_and_gallery_pages(
             assert await page.evaluate(background) == light
         assert not missing, missing  # no favicon.ico (or anything else) 404s
         await context.close()
+
+
+async def test_rename_reaches_the_breadcrumb_and_rotation_the_dimensions(
+    app, make_gallery, viewer_of, make_jpeg, browser_page, shot
+):
+    gallery = await make_gallery("alpha")
+    ctx = gallery["ctx"]
+    root = await albums.root_album(ctx)
+    walks = await albums.create_album(ctx, await viewer_of(ctx), root["_id"], {"title": "Walks"})
+    media = await add_media_file(ctx, walks, make_jpeg(320, 240, name="w.jpg"), "w.jpg")
+    media_id = (await _process(app, ctx, media))["_id"]
+    context = await browser_page.new_context(viewport=SIZES["desktop"])
+    page = await context.new_page()
+    await sign_in(page, app, gallery)
+
+    await page.goto(f"{app.base}{gallery['prefix']}/albums/{walks['_id']}")
+    await edit_ready(page)
+    await page.wait_for_selector("#album[data-perms-loaded]", state="attached")
+    await page.click("#album-toolbar button:has-text('Edit album')")
+    await page.fill(".edit-dialog input[name=title]", "Coast <walks> & more")
+    await page.click(".edit-dialog button:has-text('Save')")
+    await page.wait_for_selector(".toast:has-text('Album saved')")
+    here = '.breadcrumb [aria-current="page"]'
+    assert await page.text_content(here) == "Coast <walks> & more"  # as text, without a reload
+    await shot(page, "renamed-album-breadcrumb-desktop")
+
+    await page.goto(f"{app.base}{gallery['prefix']}/media/{media_id}")
+    await edit_ready(page)
+    size = 'dd[data-field="dimensions"]'
+    assert await page.text_content(size) == "320 × 240"
+    await page.click(".edit-actions button[aria-label='Rotate right']")
+    await page.wait_for_selector(".toast:text-is('Rotated')", timeout=90_000)
+    assert await page.text_content(size) == "240 × 320"
+    await page.reload()  # the server says the same
+    assert await page.text_content(size) == "240 × 320"
+    await context.close()
+
+    phone = await browser_page.new_context(viewport=SIZES["phone"])
+    page = await phone.new_page()
+    await sign_in(page, app, gallery)
+    await page.goto(f"{app.base}{gallery['prefix']}/media/{media_id}")
+    await edit_ready(page)
+    await page.click(".edit-actions button[aria-label='Rotate left']")
+    await page.wait_for_selector(".toast:text-is('Rotated')", timeout=90_000)
+    assert await page.text_content(size) == "320 × 240"
+    await shot(page, "rotated-back-dimensions-phone")
+    await phone.close()
