@@ -51,11 +51,10 @@
     }
     let node = summaryNode;
     if (data.album.summary && !node) {
-      node = el("div", { class: "summary" });
+      node = el("p", { class: "summary" });
       heading.after(node);
     }
-    // summary_html: as the server renders it (escaped, or sanitised HTML when allowed).
-    if (node) { node.innerHTML = data.album.summary_html || ""; node.hidden = !data.album.summary; }
+    if (node) { node.textContent = data.album.summary; node.hidden = !data.album.summary; }
     toast("Album saved");
   }
 
