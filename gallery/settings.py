@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from gallery import richtext
 from gallery.errors import Invalid
 
 SETTINGS_VERSION = 1
@@ -56,6 +57,10 @@ SETTINGS: list[Setting] = [
     Setting("lockout_window_minutes", "int", 15, "Lockout window", "minutes in which failed logins are counted", "Security", minimum=1, maximum=1440),
     Setting("lockout_minutes", "int", 15, "Lockout duration", "minutes an account stays locked", "Security", minimum=1, maximum=10080),
     Setting("event_log_size", "int", 2000, "Event log size", "newest entries kept in the event log", "Security", minimum=100, maximum=100000),
+    # User-entered HTML (gallery/richtext.py; GSP's AllowUserEnteredHtml, AllowedHtmlTags).
+    Setting("allow_user_html", "bool", False, "HTML in captions and summaries", "captions and album summaries may use the HTML tags below; everything else is removed when shown (stored as typed)", "Security"),
+    Setting("allowed_html_tags", "list", list(richtext.DEFAULT_TAGS), "Allowed HTML tags", "formatting tags kept in captions and summaries, comma separated (never script, style, iframe, forms)", "Security"),
+    Setting("allowed_html_attributes", "list", list(richtext.DEFAULT_ATTRIBUTES), "Allowed HTML attributes", "tag.attribute pairs kept, comma separated (e.g. a.href, img.src, *.title; links: http, https, mailto)", "Security"),
     # Media
     Setting("thumbnail_size", "int", 320, "Thumbnail size", "longest side of thumbnails, in pixels", "Media", minimum=64, maximum=1024),
     Setting("optimized_size", "int", 1920, "Optimized size", "longest side of web-optimized copies, in pixels", "Media", minimum=400, maximum=8000),
@@ -193,6 +198,10 @@ def _check_format(key: str, value: Any) -> None:
         raise ValueError("must be a colour like #ffffff")
     if key == "watermark_image" and value and not (len(value) == 64 and set(value) <= _HEX):
         raise ValueError("must name an uploaded image")
+    if key == "allowed_html_tags":
+        richtext.check_tags(value)
+    if key == "allowed_html_attributes":
+        richtext.check_attributes(value)
 
 
 def validate(values: dict[str, Any]) -> dict[str, Any]:

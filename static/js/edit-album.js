@@ -51,10 +51,11 @@
     }
     let node = summaryNode;
     if (data.album.summary && !node) {
-      node = el("p", { class: "summary" });
+      node = el("div", { class: "summary" });
       heading.after(node);
     }
-    if (node) { node.textContent = data.album.summary; node.hidden = !data.album.summary; }
+    // summary_html: as the server renders it (escaped, or sanitised HTML when allowed).
+    if (node) { node.innerHTML = data.album.summary_html || ""; node.hidden = !data.album.summary; }
     toast("Album saved");
   }
 
