@@ -25,6 +25,7 @@ import logging
 import shutil
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 from gallery import permissions as gallery_permissions
 from gallery import settings as gallery_settings
@@ -401,6 +402,20 @@ async def synchronize(ctx, services, user, album, *, recursive: bool = True, rep
 
 
 # -- the job ------------------------------------------------------------------------------------
+# A lock naming a job that does not exist is being taken (the job is inserted just after
+# the lock) for this long; after that its taker died in between and the lock is stale.
+LOCK_GRACE = timedelta(seconds=30)
+
+
+def lock_fresh(lock: dict) -> bool:
+    taken = lock.get("taken")
+    if taken is None:
+        return False
+    if taken.tzinfo is None:
+        taken = taken.replace(tzinfo=UTC)
+    return datetime.now(UTC) - taken < LOCK_GRACE
+
+
 async def start_sync(ctx, queue, user: dict | None, album: dict, *, recursive: bool = True,
                      rebuild: bool = False, trigger: str = "user") -> tuple[str, bool]:
     """Queue a sync below `album`; (job id, True) when one of this gallery was already
@@ -417,19 +432,21 @@ async def start_sync(ctx, queue, user: dict | None, album: dict, *, recursive: b
     while True:
         lock = await ctx.db.meta.find_one({"_id": LOCK_ID})
         if lock is not None:
-            running = await queue.jobs.find_one(
-                {"_id": lock.get("job_id"), "state": {"$in": ["queued", "running"]}}, {"_id": 1})
-            if running is not None:
-                return running["_id"], True
+            job = await queue.jobs.find_one({"_id": lock.get("job_id")}, {"state": 1})
+            if job is None and lock_fresh(lock):  # its taker is inserting the job right now
+                return lock["job_id"], True
+            if job is not None and job["state"] in ("queued", "running"):
+                return job["_id"], True
         job = queue.document(ctx.slug, KIND, payload, max_attempts=2, dedupe=DEDUPE)
+        taken = {"job_id": job["_id"], "taken": datetime.now(UTC)}
         if lock is None:
             try:
-                await ctx.db.meta.insert_one({"_id": LOCK_ID, "job_id": job["_id"], "version": 1})
+                await ctx.db.meta.insert_one({"_id": LOCK_ID, **taken, "version": 1})
             except DuplicateKeyError:
                 continue  # another request took it first: answer with its job
         else:
             swapped = await ctx.db.meta.update_one(
-                {"_id": LOCK_ID, "job_id": lock.get("job_id")}, {"$set": {"job_id": job["_id"]}})
+                {"_id": LOCK_ID, "job_id": lock.get("job_id")}, {"$set": taken})
             if swapped.modified_count != 1:
                 continue
         # A process dying here leaves the lock naming a job that never was: stale, swapped.

@@ -314,3 +314,22 @@ async def test_unchanged_directories_are_skipped_but_lost_records_come_back(app,
     third = await run(app, ctx, admin, root)
     assert third["new"] == 1 and third["new_albums"] == 1
     assert await ctx.db.media.count_documents({}) == 1
+
+
+async def test_a_sync_lock_being_taken_is_answered_and_a_stale_one_replaced(app, make_gallery):
+    """Two requests at once: the second may see the first's lock before its job exists."""
+    from datetime import UTC, datetime, timedelta
+
+    from gallery.ingest import job_queue
+
+    ctx, root, admin = await setup(make_gallery)
+    queue = job_queue(app.services)
+    pending = "a" * 24
+    await ctx.db.meta.insert_one({"_id": "sync_job", "job_id": pending,
+                                  "taken": datetime.now(UTC)})
+    assert await sync.start_sync(ctx, queue, admin, root) == (pending, True)
+    await ctx.db.meta.update_one({"_id": "sync_job"},
+                                 {"$set": {"taken": datetime.now(UTC) - timedelta(minutes=5)}})
+    job_id, running = await sync.start_sync(ctx, queue, admin, root)
+    assert not running and job_id != pending
+    assert (await queue.jobs.find_one({"_id": job_id}))["kind"] == "gallery.sync"
