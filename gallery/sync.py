@@ -14,8 +14,8 @@ rsync, a mounted disk); a `gallery.sync` job makes the database match it below a
 - an unchanged file costs the one `stat` of the scan (gallery/sync_scan.py) and nothing
   else: records are loaded once per run, and a file is read only when it is new or changed.
 Files younger than `sync_min_age_seconds`, or whose size or mtime change between the scan
-and the read, are left for the next run. One sync per gallery at a time (the queue's
-dedupe key); progress and cancel go through the job, the result is written to the event log.
+and the read, are left for the next run. One sync per gallery at a time (gallery/sync_lock.py);
+progress and cancel go through the job, the result is written to the event log.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import logging
 import shutil
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 
 from gallery import permissions as gallery_permissions
 from gallery import settings as gallery_settings
@@ -35,6 +34,7 @@ from gallery.errors import GalleryError, Invalid, TooLarge
 from gallery.events import record_event
 from gallery.ingest import check_size, job_queue, sniff_file
 from gallery.media import media_document, next_position, safe_filename
+from gallery.sync_lock import DEDUPE, KIND, LOCK_ID, lock_fresh, start_sync  # noqa: F401
 from gallery.sync_scan import FileChanged, ScanCancelled, hash_file, printable, scan
 from gallery.usage import add_usage, reserve
 from media.errors import UnsupportedMedia
@@ -42,9 +42,6 @@ from media.sniff import check_allowed
 
 log = logging.getLogger("atrium.sync")
 
-KIND = "gallery.sync"
-DEDUPE = "gallery.sync"
-LOCK_ID = "sync_job"  # the tenant's meta document naming its current sync job
 REPORT_SKIPPED = 500  # skipped entries listed in a result (all are counted)
 BATCH = 200  # new files written to the database together
 READERS = 4  # new files hashed and typed at once (threads; the disk likes a short queue)
@@ -402,59 +399,6 @@ async def synchronize(ctx, services, user, album, *, recursive: bool = True, rep
 
 
 # -- the job ------------------------------------------------------------------------------------
-# A lock naming a job that does not exist is being taken (the job is inserted just after
-# the lock) for this long; after that its taker died in between and the lock is stale.
-LOCK_GRACE = timedelta(seconds=30)
-
-
-def lock_fresh(lock: dict) -> bool:
-    taken = lock.get("taken")
-    if taken is None:
-        return False
-    if taken.tzinfo is None:
-        taken = taken.replace(tzinfo=UTC)
-    return datetime.now(UTC) - taken < LOCK_GRACE
-
-
-async def start_sync(ctx, queue, user: dict | None, album: dict, *, recursive: bool = True,
-                     rebuild: bool = False, trigger: str = "user") -> tuple[str, bool]:
-    """Queue a sync below `album`; (job id, True) when one of this gallery was already
-    queued or running (that one is answered instead: one sync per gallery at a time).
-
-    The queue's dedupe is a look-then-insert, so two requests at once would both insert;
-    here the gallery's `meta` document LOCK_ID names the current sync job, and taking it is
-    one atomic write (an insert, or a swap of the id of a job that has ended)."""
-    from pymongo.errors import DuplicateKeyError
-
-    payload = {"album_id": album["_id"], "user_id": (user or {}).get("_id"),
-               "requested_by": (user or {}).get("_id"),  # who may follow it (api_jobs)
-               "recursive": bool(recursive), "rebuild": bool(rebuild), "trigger": trigger}
-    while True:
-        lock = await ctx.db.meta.find_one({"_id": LOCK_ID})
-        if lock is not None:
-            job = await queue.jobs.find_one({"_id": lock.get("job_id")}, {"state": 1})
-            if job is None and lock_fresh(lock):  # its taker is inserting the job right now
-                return lock["job_id"], True
-            if job is not None and job["state"] in ("queued", "running"):
-                return job["_id"], True
-        job = queue.document(ctx.slug, KIND, payload, max_attempts=2, dedupe=DEDUPE)
-        taken = {"job_id": job["_id"], "taken": datetime.now(UTC)}
-        if lock is None:
-            try:
-                await ctx.db.meta.insert_one({"_id": LOCK_ID, **taken, "version": 1})
-            except DuplicateKeyError:
-                continue  # another request took it first: answer with its job
-        else:
-            swapped = await ctx.db.meta.update_one(
-                {"_id": LOCK_ID, "job_id": lock.get("job_id")}, {"$set": taken})
-            if swapped.modified_count != 1:
-                continue
-        # A process dying here leaves the lock naming a job that never was: stale, swapped.
-        await queue.jobs.insert_one(job)
-        queue.wakeup.set()
-        return job["_id"], False
-
-
 async def run_sync_job(job) -> dict:
     from server.jobs import JobCancelled, JobFailed
 

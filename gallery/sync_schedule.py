@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from gallery import settings as gallery_settings
 from gallery.albums import root_album
-from gallery.sync import lock_fresh
+from gallery.sync_lock import lock_fresh
 
 log = logging.getLogger("atrium.sync")
 
