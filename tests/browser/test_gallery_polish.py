@@ -132,3 +132,49 @@ async def test_rename_reaches_the_breadcrumb_and_rotation_the_dimensions(
     assert await page.text_content(size) == "320 × 240"
     await shot(page, "rotated-back-dimensions-phone")
     await phone.close()
+
+
+async def test_a_member_of_some_albums_sees_their_albums_at_home(
+    app, make_gallery, viewer_of, make_jpeg, browser_page, shot
+):
+    from gallery.roles import create_role
+    from gallery.users import create_user
+
+    gallery = await make_gallery("alpha")
+    ctx = gallery["ctx"]
+    admin = await viewer_of(ctx)
+    root = await albums.root_album(ctx)
+    await albums.set_private(ctx, root, True)
+    family = await albums.create_album(ctx, admin, root["_id"], {"title": "Family only"})
+    lake = await albums.create_album(ctx, admin, family["_id"], {"title": "Lake days"})
+    pool = await albums.create_album(ctx, admin, lake["_id"], {"title": "Pool"})
+    for album, n in ((lake, 1), (pool, 2), (family, 1)):
+        for i in range(n):
+            path = make_jpeg(320, 240, name=f"{album['_id']}-{i}.jpg", color=(40 * i, 120, 200))
+            await _process(app, ctx, await add_media_file(ctx, album, path, f"p{i}.jpg"))
+    role = await create_role(ctx, "Lake", ["view"], [lake["_id"]])
+    password = "Quiet-Lantern-Harbour-42"
+    await create_user(ctx, "friend", "friend@alpha.test", password, role_ids=[role["_id"]])
+    member = {**gallery, "username": "friend", "password": password}
+    for name, viewport in SIZES.items():
+        context = await browser_page.new_context(viewport=viewport)
+        page = await context.new_page()
+        await sign_in(page, app, member)
+        card = page.locator(f".album-tile[data-album-id='{lake['_id']}']")
+        assert "3 items · 1 album" in await card.text_content()
+        await page.wait_for_function(
+            "id => { const i = document.querySelector(`.album-tile[data-album-id='${id}'] img`);"
+            " return i && i.complete && i.naturalWidth > 0; }", arg=lake["_id"]
+        )
+        assert "Family only" not in await page.content()
+        await shot(page, f"member-home-{name}")
+        await card.click()
+        await page.wait_for_selector(f".album-tile[data-album-id='{pool['_id']}']")
+        crumbs = await page.eval_on_selector_all(".breadcrumb li", "ls => ls.map(l => l.textContent.trim())")
+        assert crumbs == ["Alpha Gallery", "Lake days"], crumbs
+        await page.click(f".album-tile[data-album-id='{pool['_id']}']")
+        await page.wait_for_selector(".breadcrumb li[aria-current=page]:has-text('Pool')")
+        crumbs = await page.eval_on_selector_all(".breadcrumb li", "ls => ls.map(l => l.textContent.trim())")
+        assert crumbs == ["Alpha Gallery", "Lake days", "Pool"], crumbs
+        await shot(page, f"member-deep-album-{name}")
+        await context.close()
