@@ -12,7 +12,8 @@ rsync, a mounted disk); a `gallery.sync` job makes the database match it below a
 - files and directories that are gone take their records with them, or (setting
   `sync_missing` = keep) leave them marked `missing` until they come back;
 - an unchanged file costs the one `stat` of the scan (gallery/sync_scan.py) and nothing
-  else: records are loaded once per run, and a file is read only when it is new or changed.
+  else: the records of a directory whose listing is unchanged are not even loaded
+  (gallery/sync_state.py), and a file is read only when it is new or changed.
 Files younger than `sync_min_age_seconds`, or whose size or mtime change between the scan
 and the read, are left for the next run. One sync per gallery at a time (gallery/sync_lock.py);
 progress and cancel go through the job, the result is written to the event log.
