@@ -33,12 +33,19 @@ from gallery import sync_state, tagcounts
 from gallery.albums import MAX_TITLE, album_document, contains, dirpath_of
 from gallery.errors import GalleryError, Invalid, TooLarge
 from gallery.events import record_event
-from gallery.ingest import check_size, job_queue, sniff_file
+from gallery.ingest import check_size, job_queue
 from gallery.media import media_document, next_position, safe_filename
 from gallery.sync_lock import DEDUPE, KIND, LOCK_ID, lock_fresh, start_sync  # noqa: F401
-from gallery.sync_scan import FileChanged, ScanCancelled, hash_file, printable, scan
+from gallery.sync_scan import (
+    FileChanged,
+    ScanCancelled,
+    hash_and_sniff,
+    hash_file,
+    printable,
+    scan,
+)
 from gallery.usage import add_usage, reserve
-from media.errors import UnsupportedMedia
+from media.errors import MediaError, UnsupportedMedia
 from media.sniff import check_allowed
 
 log = logging.getLogger("atrium.sync")
@@ -254,8 +261,11 @@ class Sync:
             if size == 0:
                 raise Invalid("This file is empty.")
             check_size(self.settings, size)
-            sha256 = await asyncio.to_thread(hash_file, ctx.storage.originals, rel, seen)
-            sniffed = await sniff_file(ctx.storage.originals / rel)
+            try:
+                sha256, sniffed = await asyncio.to_thread(
+                    hash_and_sniff, ctx.storage.originals, rel, seen)
+            except MediaError as exc:
+                raise Invalid(exc.reason) from None
             try:
                 check_allowed(sniffed, self.settings.get("allowed_extensions") or ())
             except UnsupportedMedia as exc:

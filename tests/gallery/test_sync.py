@@ -333,3 +333,27 @@ async def test_a_sync_lock_being_taken_is_answered_and_a_stale_one_replaced(app,
     job_id, running = await sync.start_sync(ctx, queue, admin, root)
     assert not running and job_id != pending
     assert (await queue.jobs.find_one({"_id": job_id}))["kind"] == "gallery.sync"
+
+
+def test_a_file_is_typed_through_the_descriptor_that_was_checked(tmp_path):
+    """hash_and_sniff reads and types one open file: a link put in its place after the
+    open is never what libmagic sees, and the hash's reading to the end does not matter."""
+    from gallery.sync_scan import hash_and_sniff
+    from media.sniff import sniff_descriptor
+
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(jpeg())
+    (tmp_path / "other.txt").write_text("plain text\n" * 50)
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        os.read(fd, 1 << 20)  # at the end, as after hashing
+        os.unlink(path)
+        os.symlink(tmp_path / "other.txt", path)
+        assert sniff_descriptor(fd).mime == "image/jpeg"
+    finally:
+        os.close(fd)
+    os.unlink(path)
+    path.write_bytes(jpeg())
+    st = path.stat()
+    digest, sniffed = hash_and_sniff(tmp_path, "photo.jpg", (st.st_size, st.st_mtime_ns))
+    assert sniffed.kind == "image" and len(digest) == 64
