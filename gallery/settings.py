@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from gallery import richtext
 from gallery.errors import Invalid
@@ -39,6 +40,12 @@ SETTINGS: list[Setting] = [
     Setting("gallery_title", "str", "", "Gallery title", "shown in the header and in e-mails (empty: the tenant's title)", "General", max_length=200),
     Setting("allow_anonymous_browsing", "bool", True, "Anonymous browsing", "visitors who are not signed in may view public albums", "General"),
     Setting("allow_anonymous_original", "bool", False, "Anonymous original download", "visitors who are not signed in may download full-resolution originals", "General"),
+    # The header (GSP's GalleryTitleUrl, ShowLogin, ShowSearch) and the gallery's own CSS,
+    # served as a separate stylesheet (handlers/custom_css.py).
+    Setting("gallery_title_url", "str", "", "Title link", "where the gallery's title in the header leads: an http(s):// address or a path on this site such as /g/name/albums/… (empty: the gallery's home page)", "General", max_length=500),
+    Setting("show_login", "bool", True, "Sign in in the header", "the header offers Sign in to visitors (the sign-in page itself stays available)", "General"),
+    Setting("show_search", "bool", True, "Search in the header", "the header offers Search", "General"),
+    Setting("custom_css", "text", "", "Custom CSS", "style rules applied after Atrium's own on every page of the gallery, served as a separate stylesheet (at most 32 KB)", "General", max_length=32_768),
     Setting("page_size", "int", 60, "Items per page", "media objects per album page", "General", minimum=10, maximum=500),
     Setting("metadata_fields", "list", ["title", "caption", "date_taken", "camera", "lens", "exposure", "iso", "focal_length", "dimensions", "file_size", "gps", "tags"], "Metadata panel", "fields shown beside a media object, in order (comma separated)", "General"),
     Setting("slideshow_interval", "int", 4, "Slideshow interval", "seconds each image is shown in a slideshow", "General", minimum=1, maximum=120),
@@ -190,6 +197,17 @@ def parse_value(setting: Setting, raw: Any) -> Any:
 _HEX = frozenset("0123456789abcdef")
 
 
+def _is_link(value: str) -> bool:
+    """An absolute http(s) URL with a host, or a path on this site (never //host, never a
+    javascript: or data: URL, no spaces or control characters)."""
+    if any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in value):
+        return False
+    if value.startswith("/"):
+        return not value.startswith("//")
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 def _check_format(key: str, value: Any) -> None:
     """Settings whose text has a shape: a colour, the sha256 name of an uploaded PNG."""
     if key == "watermark_color" and not (
@@ -198,6 +216,8 @@ def _check_format(key: str, value: Any) -> None:
         raise ValueError("must be a colour like #ffffff")
     if key == "watermark_image" and value and not (len(value) == 64 and set(value) <= _HEX):
         raise ValueError("must name an uploaded image")
+    if key == "gallery_title_url" and value and not _is_link(value):
+        raise ValueError("must be an http(s):// address or a path starting with /")
     if key == "allowed_html_tags":
         richtext.check_tags(value)
     if key == "allowed_html_attributes":
