@@ -148,9 +148,9 @@ async def list_album_media(
 async def child_album_cards(ctx, viewer: Viewer, album: dict) -> list[dict]:
     """The sub-albums the viewer may see, each with a cover and counts of what they may see.
 
-    One query for the children, one for their children (album counts), one for the chosen
-    covers, then per child one indexed count and, when its cover is missing or hidden, one
-    indexed lookup of its first media object.
+    One query for the children, one for the albums below them (album counts, subtrees), one
+    for the chosen covers, then per child indexed counts (_count_seen) and, when its cover is
+    missing or hidden, one indexed lookup of its first media object.
     """
     children = (
         await ctx.db.albums.find({"parent_id": album["_id"]})
