@@ -90,6 +90,14 @@ async def test_no_vector_opens_a_dialog_and_formatting_shows(
             assert await page.eval_on_selector(".album-heading .summary", LEFTOVERS) == []
             await _hover_everything(page, ".album-heading .summary")
             await shot(page, f"user-html-album-{name}")
+        # The lightbox's caption line shows the caption's text, not its markup.
+        await page.goto(f"{app.base}{gallery['prefix']}/albums/{album['_id']}")
+        await page.click("#media-grid .media-tile a")
+        await page.wait_for_selector(".lightbox:not([hidden]) .lb-caption")
+        line = await page.text_content(".lb-caption")
+        assert line.startswith("Edited") and "<em>" not in line and 'alert("x")' not in line, line
+        await shot(page, f"user-html-lightbox-{name}")
+        await page.keyboard.press("Escape")
         await page.wait_for_load_state("networkidle")
         assert dialogs == [], dialogs
 
