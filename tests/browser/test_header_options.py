@@ -28,7 +28,7 @@ async def test_header_options_and_custom_css(app, make_gallery, browser_page, sh
         dialogs: list[str] = []
         opened = asyncio.Event()
 
-        async def on_dialog(dialog):
+        async def on_dialog(dialog, dialogs=dialogs, opened=opened):
             dialogs.append(dialog.message)
             opened.set()
             await dialog.dismiss()

@@ -60,7 +60,7 @@ async def test_no_vector_opens_a_dialog_and_formatting_shows(
         dialogs: list[str] = []
         opened = asyncio.Event()
 
-        async def on_dialog(dialog):
+        async def on_dialog(dialog, dialogs=dialogs, opened=opened):
             dialogs.append(dialog.message)
             opened.set()
             await dialog.dismiss()

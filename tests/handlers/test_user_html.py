@@ -11,10 +11,10 @@ import re
 import pytest
 
 from gallery import albums
+from gallery import settings as gallery_settings
 from gallery.errors import Invalid
 from gallery.media import add_media_file
 from gallery.richtext import ALLOWABLE_ATTRIBUTES, ALLOWABLE_TAGS
-from gallery import settings as gallery_settings
 from gallery.settings import update_settings
 from tests.client import text
 from tests.handlers.test_downloads import _admin
@@ -32,7 +32,7 @@ DANGER = re.compile(
     r"|frameset|body|noscript|template|bgsound|xss)\b|\son[a-z!#$%&()*~+\-_.,:;?@\[/|\\\]^`]*\s*="
     r"|(href|src|background|dynsrc|lowsrc|action|formaction)\s*=\s*[\"']?\s*"
     r"(javascript|vbscript|data):",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -56,7 +56,7 @@ def _summary_block(page: str) -> str:
 
 
 async def test_off_by_default_the_markup_is_shown_as_text(app, make_gallery, make_jpeg):
-    g, ctx, album, media = await _setup(make_gallery, make_jpeg)
+    g, _ctx, album, media = await _setup(make_gallery, make_jpeg)
     browser = app.browser()
     page = text(await browser.get(f"{g['prefix']}/media/{media['_id']}"))
     assert _caption_block(page).startswith("&lt;b&gt;Bold&lt;/b&gt;")
