@@ -66,9 +66,14 @@ async def test_custom_css_is_a_separate_stylesheet_and_never_inline(app, make_ga
     stale = await visitor.get(p + "/custom.css?v=0000000000000000")
     assert stale.code == 200 and stale.headers["Cache-Control"] == "no-cache"
 
+    # With anonymous browsing off, the sign-in page still gets the gallery's look.
+    await update_settings(ctx, {"allow_anonymous_browsing": False})
+    login = text(await app.browser().get(p + "/login"))
+    assert links[0] in login and (await app.browser().get(links[0])).code == 200
+
     # A change gives a new link, so a cached old stylesheet is never used.
     await update_settings(ctx, {"custom_css": ".topbar { background: #000; }"})
-    page = text(await visitor.get(p + "/"))
+    page = text(await visitor.get(p + "/login"))
     assert links[0] not in page and f"{p}/custom.css?v=" in page
     # The other gallery has none.
     beta = await make_gallery("beta", "Beta")
