@@ -10,7 +10,9 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+from gallery import richtext
 from gallery.errors import Invalid
 from keys.sealed import encrypt_secret, is_legacy
 
@@ -39,6 +41,12 @@ SETTINGS: list[Setting] = [
     Setting("gallery_title", "str", "", "Gallery title", "shown in the header and in e-mails (empty: the tenant's title)", "General", max_length=200),
     Setting("allow_anonymous_browsing", "bool", True, "Anonymous browsing", "visitors who are not signed in may view public albums", "General"),
     Setting("allow_anonymous_original", "bool", False, "Anonymous original download", "visitors who are not signed in may download full-resolution originals", "General"),
+    # The header (GSP's GalleryTitleUrl, ShowLogin, ShowSearch) and the gallery's own CSS,
+    # served as a separate stylesheet (handlers/custom_css.py).
+    Setting("gallery_title_url", "str", "", "Title link", "where the gallery's title in the header leads: an http(s):// address or a path on this site such as /g/name/albums/… (empty: the gallery's home page)", "General", max_length=500),
+    Setting("show_login", "bool", True, "Sign in in the header", "the header offers Sign in to visitors (the sign-in page itself stays available)", "General"),
+    Setting("show_search", "bool", True, "Search in the header", "the header offers Search", "General"),
+    Setting("custom_css", "text", "", "Custom CSS", "style rules applied after Atrium's own on every page of the gallery, served as a separate stylesheet (at most 32 KB)", "General", max_length=32_768),
     Setting("page_size", "int", 60, "Items per page", "media objects per album page", "General", minimum=10, maximum=500),
     Setting("metadata_fields", "list", ["title", "caption", "date_taken", "camera", "lens", "exposure", "iso", "focal_length", "dimensions", "file_size", "gps", "tags"], "Metadata panel", "fields shown beside a media object, in order (comma separated)", "General"),
     Setting("slideshow_interval", "int", 4, "Slideshow interval", "seconds each image is shown in a slideshow", "General", minimum=1, maximum=120),
@@ -57,6 +65,10 @@ SETTINGS: list[Setting] = [
     Setting("lockout_window_minutes", "int", 15, "Lockout window", "minutes in which failed logins are counted", "Security", minimum=1, maximum=1440),
     Setting("lockout_minutes", "int", 15, "Lockout duration", "minutes an account stays locked", "Security", minimum=1, maximum=10080),
     Setting("event_log_size", "int", 2000, "Event log size", "newest entries kept in the event log", "Security", minimum=100, maximum=100000),
+    # User-entered HTML (gallery/richtext.py; GSP's AllowUserEnteredHtml, AllowedHtmlTags).
+    Setting("allow_user_html", "bool", False, "HTML in captions and summaries", "captions and album summaries may use the HTML tags below; everything else is removed when shown (stored as typed)", "Security"),
+    Setting("allowed_html_tags", "list", list(richtext.DEFAULT_TAGS), "Allowed HTML tags", "formatting tags kept in captions and summaries, comma separated (never script, style, iframe, forms)", "Security"),
+    Setting("allowed_html_attributes", "list", list(richtext.DEFAULT_ATTRIBUTES), "Allowed HTML attributes", "tag.attribute pairs kept, comma separated (e.g. a.href, img.src, *.title; links: http, https, mailto)", "Security"),
     # Media
     Setting("thumbnail_size", "int", 320, "Thumbnail size", "longest side of thumbnails, in pixels", "Media", minimum=64, maximum=1024),
     Setting("optimized_size", "int", 1920, "Optimized size", "longest side of web-optimized copies, in pixels", "Media", minimum=400, maximum=8000),
@@ -186,6 +198,17 @@ def parse_value(setting: Setting, raw: Any) -> Any:
 _HEX = frozenset("0123456789abcdef")
 
 
+def _is_link(value: str) -> bool:
+    """An absolute http(s) URL with a host, or a path on this site (never //host, never a
+    javascript: or data: URL, no spaces or control characters)."""
+    if any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in value):
+        return False
+    if value.startswith("/"):
+        return not value.startswith("//")
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 def _check_format(key: str, value: Any) -> None:
     """Settings whose text has a shape: a colour, the sha256 name of an uploaded PNG."""
     if key == "watermark_color" and not (
@@ -194,6 +217,12 @@ def _check_format(key: str, value: Any) -> None:
         raise ValueError("must be a colour like #ffffff")
     if key == "watermark_image" and value and not (len(value) == 64 and set(value) <= _HEX):
         raise ValueError("must name an uploaded image")
+    if key == "gallery_title_url" and value and not _is_link(value):
+        raise ValueError("must be an http(s):// address or a path starting with /")
+    if key == "allowed_html_tags":
+        richtext.check_tags(value)
+    if key == "allowed_html_attributes":
+        richtext.check_attributes(value)
 
 
 def validate(values: dict[str, Any]) -> dict[str, Any]:

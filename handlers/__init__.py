@@ -22,6 +22,7 @@ from handlers import (
     api_search,
     api_sync,
     auth,
+    custom_css,
     downloads,
     health,
     home,
@@ -47,3 +48,4 @@ ROUTE_MODULES_TENANT += [account, admin_users, admin_roles, admin_events, admin_
 ROUTE_MODULES_TENANT += [upload_page, api_accounts, api_media_file, admin_backup, api_sync]
 ROUTE_MODULES_TENANT += [admin_sync]
 ROUTE_MODULES_TENANT += [admin_watermark]
+ROUTE_MODULES_TENANT += [custom_css]

@@ -9,6 +9,7 @@ from gallery.errors import Invalid
 from gallery.library.media import has_distinct_original, may_view_original
 from gallery.numbers import bounded_int
 from gallery.people.permissions import Viewer, can, viewer_for
+from gallery.richtext import user_html
 from handlers.base import TenantHandler
 from media.dates import taken_of
 
@@ -62,6 +63,7 @@ class ApiHandler(TenantHandler):
             "id": album["_id"],
             "title": album.get("title", ""),
             "summary": album.get("summary", ""),
+            "summary_html": user_html(album.get("summary"), self.settings_values),
             "parent_id": album.get("parent_id"),
             "ancestors": album.get("ancestors", []),
             "dirname": album.get("dirname", ""),
@@ -110,6 +112,9 @@ class ApiHandler(TenantHandler):
             "mime": media.get("mime"),
             "title": media.get("title", ""),
             "caption": media.get("caption", ""),
+            # The caption as pages show it: escaped text, or sanitised HTML when the
+            # gallery allows HTML (gallery/richtext.py); `caption` stays as typed.
+            "caption_html": user_html(media.get("caption"), self.settings_values),
             "tags": media.get("tags", []),
             "file_name": media.get("file_name", ""),
             "size": (media.get("original") or {}).get("size"),

@@ -133,6 +133,10 @@ def metadata_rows(media: dict, fields: list[str], search_url) -> list[dict]:
             text = _number(camera.get("focal_length"), "{:g} mm")
         elif key == "dimensions":
             w, h = media.get("width"), media.get("height")
+            # width/height are the upright original's; a quarter turn of the user's shows
+            # the picture the other way round.
+            if int((media.get("transform") or {}).get("rotate", 0)) % 180 == 90:
+                w, h = h, w
             text = f"{w} × {h}" if w and h else ""
         elif key == "file_size":
             text = file_size((media.get("original") or {}).get("size"))

@@ -144,6 +144,24 @@ def sniff(path: str | os.PathLike) -> Sniffed:
         description = magic.from_file(path)
     except magic.MagicException as exc:
         raise CorruptMedia(f"The file's type could not be determined ({clip(exc, 200)}).") from exc
+    return _sniffed(mime, description)
+
+
+def sniff_descriptor(fd: int) -> Sniffed:
+    """`sniff` of an open file (a file opened without following links stays that file;
+    directory synchronization, gallery/sync_scan.py). Reads from the start whatever the
+    descriptor's offset."""
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        mime = _normalize(magic.from_descriptor(fd, mime=True))
+        os.lseek(fd, 0, os.SEEK_SET)
+        description = magic.from_descriptor(fd)
+    except magic.MagicException as exc:
+        raise CorruptMedia(f"The file's type could not be determined ({clip(exc, 200)}).") from exc
+    return _sniffed(mime, description)
+
+
+def _sniffed(mime: str, description: str) -> Sniffed:
     description = " ".join(description.split())[:_MAX_DESCRIPTION]
     kind, extension = classify(mime)
     return Sniffed(mime=mime, kind=kind, extension=extension, description=description)

@@ -92,7 +92,10 @@ async def take_snapshot(ctx) -> Snapshot:
                     database_schema=max(1, await schema_version(ctx.db)))
     snap.albums = await ctx.db.albums.find({}).sort([("ancestors", 1), ("position", 1)]).to_list()
     snap.albums.sort(key=lambda a: (len(a.get("ancestors") or []), a.get("position") or 0))
-    snap.media = await ctx.db.media.find({}, {"search_keys": 0, "derivatives": 0}).sort("_id", 1).to_list()
+    # Small batches: each is decoded on the event loop, and one 4 MB batch of media
+    # documents held it for a few hundred ms, the visitors' p99 during a backup.
+    cursor = ctx.db.media.find({}, {"search_keys": 0, "derivatives": 0}).sort("_id", 1).batch_size(100)
+    snap.media = [doc async for doc in cursor]
     snap.roles = await ctx.db.roles.find({}).sort("_id", 1).to_list()
     snap.users = await ctx.db.users.find({}).sort("_id", 1).to_list()
     return snap

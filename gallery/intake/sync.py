@@ -12,10 +12,11 @@ rsync, a mounted disk); a `gallery.sync` job makes the database match it below a
 - files and directories that are gone take their records with them, or (setting
   `sync_missing` = keep) leave them marked `missing` until they come back;
 - an unchanged file costs the one `stat` of the scan (gallery/sync_scan.py) and nothing
-  else: records are loaded once per run, and a file is read only when it is new or changed.
+  else: the records of a directory whose listing is unchanged are not even loaded
+  (gallery/sync_state.py), and a file is read only when it is new or changed.
 Files younger than `sync_min_age_seconds`, or whose size or mtime change between the scan
-and the read, are left for the next run. One sync per gallery at a time (the queue's
-dedupe key); progress and cancel go through the job, the result is written to the event log.
+and the read, are left for the next run. One sync per gallery at a time (gallery/sync_lock.py);
+progress and cancel go through the job, the result is written to the event log.
 """
 
 from __future__ import annotations
@@ -26,25 +27,23 @@ import shutil
 import threading
 import time
 
-from gallery.intake import sync_state
-from gallery.library import tagcounts
 from gallery.people import permissions as gallery_permissions
 from gallery import settings as gallery_settings
+from gallery.intake import sync_state
+from gallery.library import tagcounts
 from gallery.library.albums import MAX_TITLE, album_document, contains, dirpath_of
 from gallery.errors import GalleryError, Invalid, TooLarge
 from gallery.notices.events import record_event
-from gallery.intake.ingest import check_size, job_queue, sniff_file
+from gallery.intake.ingest import check_size, job_queue
 from gallery.library.media import media_document, next_position, safe_filename
-from gallery.intake.sync_scan import FileChanged, ScanCancelled, hash_file, printable, scan
+from gallery.intake.sync_lock import DEDUPE, KIND, LOCK_ID, lock_fresh, start_sync
+from gallery.intake.sync_scan import FileChanged, ScanCancelled, hash_and_sniff, hash_file, printable, scan
 from gallery.usage import add_usage, reserve
-from media.errors import UnsupportedMedia
+from media.errors import MediaError, UnsupportedMedia
 from media.sniff import check_allowed
 
 log = logging.getLogger("atrium.sync")
 
-KIND = "gallery.sync"
-DEDUPE = "gallery.sync"
-LOCK_ID = "sync_job"  # the tenant's meta document naming its current sync job
 REPORT_SKIPPED = 500  # skipped entries listed in a result (all are counted)
 BATCH = 200  # new files written to the database together
 READERS = 4  # new files hashed and typed at once (threads; the disk likes a short queue)
@@ -232,10 +231,10 @@ class Sync:
     async def _add_all(self, new: list, albums: dict[str, dict], done: int, total: int) -> None:
         """New files, BATCH at a time: each file is read (hash, type) on a thread, a few at
         once, and a batch's records, processing jobs and usage are written together."""
+        gate = asyncio.Semaphore(READERS)
         for i in range(0, len(new), BATCH):
             await self.progress(0.1 + 0.85 * (done + i) / max(total, 1), done + i, total)
             batch = new[i:i + BATCH]
-            gate = asyncio.Semaphore(READERS)
 
             async def read(rel, seen):
                 async with gate:
@@ -256,8 +255,11 @@ class Sync:
             if size == 0:
                 raise Invalid("This file is empty.")
             check_size(self.settings, size)
-            sha256 = await asyncio.to_thread(hash_file, ctx.storage.originals, rel, seen)
-            sniffed = await sniff_file(ctx.storage.originals / rel)
+            try:
+                sha256, sniffed = await asyncio.to_thread(
+                    hash_and_sniff, ctx.storage.originals, rel, seen)
+            except MediaError as exc:
+                raise Invalid(exc.reason) from None
             try:
                 check_allowed(sniffed, self.settings.get("allowed_extensions") or ())
             except UnsupportedMedia as exc:
@@ -402,43 +404,6 @@ async def synchronize(ctx, services, user, album, *, recursive: bool = True, rep
 
 
 # -- the job ------------------------------------------------------------------------------------
-async def start_sync(ctx, queue, user: dict | None, album: dict, *, recursive: bool = True,
-                     rebuild: bool = False, trigger: str = "user") -> tuple[str, bool]:
-    """Queue a sync below `album`; (job id, True) when one of this gallery was already
-    queued or running (that one is answered instead: one sync per gallery at a time).
-
-    The queue's dedupe is a look-then-insert, so two requests at once would both insert;
-    here the gallery's `meta` document LOCK_ID names the current sync job, and taking it is
-    one atomic write (an insert, or a swap of the id of a job that has ended)."""
-    from pymongo.errors import DuplicateKeyError
-
-    payload = {"album_id": album["_id"], "user_id": (user or {}).get("_id"),
-               "requested_by": (user or {}).get("_id"),  # who may follow it (api_jobs)
-               "recursive": bool(recursive), "rebuild": bool(rebuild), "trigger": trigger}
-    while True:
-        lock = await ctx.db.meta.find_one({"_id": LOCK_ID})
-        if lock is not None:
-            running = await queue.jobs.find_one(
-                {"_id": lock.get("job_id"), "state": {"$in": ["queued", "running"]}}, {"_id": 1})
-            if running is not None:
-                return running["_id"], True
-        job = queue.document(ctx.slug, KIND, payload, max_attempts=2, dedupe=DEDUPE)
-        if lock is None:
-            try:
-                await ctx.db.meta.insert_one({"_id": LOCK_ID, "job_id": job["_id"], "version": 1})
-            except DuplicateKeyError:
-                continue  # another request took it first: answer with its job
-        else:
-            swapped = await ctx.db.meta.update_one(
-                {"_id": LOCK_ID, "job_id": lock.get("job_id")}, {"$set": {"job_id": job["_id"]}})
-            if swapped.modified_count != 1:
-                continue
-        # A process dying here leaves the lock naming a job that never was: stale, swapped.
-        await queue.jobs.insert_one(job)
-        queue.wakeup.set()
-        return job["_id"], False
-
-
 async def run_sync_job(job) -> dict:
     from jobs.queue import JobCancelled, JobFailed
 

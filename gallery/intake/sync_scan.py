@@ -175,6 +175,17 @@ class FileChanged(Exception):
 
 
 def hash_file(originals, rel: str, seen: tuple[int, int]) -> str:
+    return _read(originals, rel, seen, False)[0]
+
+
+def hash_and_sniff(originals, rel: str, seen: tuple[int, int]):
+    """(SHA-256, media.sniff.Sniffed) of one file, both read through the one descriptor
+    hash_file checked (libmagic reads the descriptor), so a path swapped for a link after
+    the check is never what is typed."""
+    return _read(originals, rel, seen, True)
+
+
+def _read(originals, rel: str, seen: tuple[int, int], sniff_type: bool):
     """SHA-256 of `originals/<rel>`, opened without following links (the last level with
     O_NOFOLLOW, the levels above through descriptors), and only if its size and mtime are
     still those the scan saw, before and after reading: a file still being written, or
@@ -202,6 +213,11 @@ def hash_file(originals, rel: str, seen: tuple[int, int]) -> str:
         after = os.fstat(fd)
         if (after.st_size, after.st_mtime_ns) != seen:
             raise FileChanged("changed while it was read (still being written?)")
-        return digest.hexdigest()
+        sniffed = None
+        if sniff_type:
+            from media.sniff import sniff_descriptor
+
+            sniffed = sniff_descriptor(fd)
+        return digest.hexdigest(), sniffed
     finally:
         os.close(fd)

@@ -12,9 +12,11 @@ the gallery's `meta` document TICK_ID names it, and taking it is one atomic writ
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from gallery import settings as gallery_settings
 from gallery.library.albums import root_album
+from gallery.intake.sync_lock import lock_fresh
 
 log = logging.getLogger("atrium.sync")
 
@@ -32,19 +34,21 @@ async def ensure_scheduled(ctx, queue, *, after_tick: str | None = None) -> str 
         return None
     lock = await ctx.db.meta.find_one({"_id": TICK_ID})
     if lock is not None and lock.get("job_id") != after_tick:
-        queued = await queue.jobs.find_one(
-            {"_id": lock.get("job_id"), "state": {"$in": ["queued", "running"]}}, {"_id": 1})
-        if queued is not None:
+        tick = await queue.jobs.find_one({"_id": lock.get("job_id")}, {"state": 1})
+        if tick is None and lock_fresh(lock):  # its taker is inserting the tick right now
+            return None
+        if tick is not None and tick["state"] in ("queued", "running"):
             return None
     job = queue.document(ctx.slug, KIND, {}, delay=minutes * 60, max_attempts=2)
+    taken = {"job_id": job["_id"], "taken": datetime.now(UTC)}
     if lock is None:
         try:
-            await ctx.db.meta.insert_one({"_id": TICK_ID, "job_id": job["_id"], "version": 1})
+            await ctx.db.meta.insert_one({"_id": TICK_ID, **taken, "version": 1})
         except DuplicateKeyError:
             return None  # another process queued it
     else:
         swapped = await ctx.db.meta.update_one(
-            {"_id": TICK_ID, "job_id": lock.get("job_id")}, {"$set": {"job_id": job["_id"]}})
+            {"_id": TICK_ID, "job_id": lock.get("job_id")}, {"$set": taken})
         if swapped.modified_count != 1:
             return None
     await queue.jobs.insert_one(job)

@@ -2,16 +2,28 @@
 (function () {
   "use strict";
   const root = document.documentElement;
-  const order = ["auto", "light", "dark"];
-  document.querySelectorAll(".theme-toggle").forEach((btn) => {
-    const label = () => (btn.title = "Theme: " + (root.dataset.theme || "auto"));
-    label();
-    btn.addEventListener("click", () => {
-      const next = order[(order.indexOf(root.dataset.theme || "auto") + 1) % order.length];
-      root.dataset.theme = next;
-      localStorage.setItem("atrium-theme", next);
-      label();
-    });
+  // The theme menu shows the current choice on its button and in its list; a choice
+  // applies at once (a cycle through auto → light on a light system changed nothing visible).
+  const icons = { auto: "◐", light: "☀", dark: "☾" };
+  document.querySelectorAll(".theme-menu").forEach((menu) => {
+    const summary = menu.querySelector("summary");
+    const show = () => {
+      const theme = icons[root.dataset.theme] ? root.dataset.theme : "auto";
+      summary.querySelector(".theme-current").textContent = icons[theme];
+      summary.title = "Theme: " + theme;
+      summary.setAttribute("aria-label", "Theme: " + theme);
+      menu.querySelectorAll("[data-theme-choice]").forEach((b) => {
+        b.setAttribute("aria-pressed", String(b.dataset.themeChoice === theme));
+      });
+    };
+    show();
+    menu.querySelectorAll("[data-theme-choice]").forEach((b) => b.addEventListener("click", () => {
+      root.dataset.theme = b.dataset.themeChoice;
+      localStorage.setItem("atrium-theme", b.dataset.themeChoice);
+      show();
+      menu.open = false;
+    }));
+    document.addEventListener("click", (e) => { if (!menu.contains(e.target)) menu.open = false; });
   });
   document.querySelectorAll("input[data-copy]").forEach((input) => {
     input.addEventListener("focus", () => input.select());

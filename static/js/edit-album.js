@@ -45,13 +45,17 @@
     if (!isRoot) {
       heading.textContent = data.album.title;
       document.title = document.title.replace(before.title, data.album.title);
+      // The breadcrumb names this album too (its last, current step).
+      const here = document.querySelector('.breadcrumb [aria-current="page"] span');
+      if (here) here.textContent = data.album.title;
     }
     let node = summaryNode;
     if (data.album.summary && !node) {
-      node = el("p", { class: "summary" });
+      node = el("div", { class: "summary" });
       heading.after(node);
     }
-    if (node) { node.textContent = data.album.summary; node.hidden = !data.album.summary; }
+    // summary_html: as the server renders it (escaped, or sanitised HTML when allowed).
+    if (node) { node.innerHTML = data.album.summary_html || ""; node.hidden = !data.album.summary; }
     toast("Album saved");
   }
 

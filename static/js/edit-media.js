@@ -19,6 +19,7 @@
       node.classList.add("editing");
       const current = await stored;
       const shown = node.textContent;
+      const shownHtml = node.innerHTML; // the server's markup (a caption may hold sanitised HTML)
       const original = current ? current[field] || "" : shown.trim();
       const input = el(multiline ? "textarea" : "input", { class: "inline-editor", "aria-label": field, maxlength: multiline ? "10000" : "500" });
       input.value = original;
@@ -33,12 +34,15 @@
         done = true;
         const value = input.value.trim();
         node.classList.remove("editing");
-        node.textContent = save && value !== original ? value || fallback : shown;
+        if (save && value !== original) node.textContent = value || fallback;
+        else node.innerHTML = shownHtml;
         if (!save || value === original) return;
         const ok = await attempt(() => api("PATCH", "/media/" + media.dataset.mediaId, { [field]: value }), field === "title" ? "Title saved" : "Caption saved");
-        if (!ok) node.textContent = shown;
+        if (!ok) node.innerHTML = shownHtml;
         else {
           if (current) current[field] = value;
+          // The caption as the server renders it (sanitised HTML when the gallery allows it).
+          if (field === "caption" && ok.media && typeof ok.media.caption_html === "string") node.innerHTML = ok.media.caption_html;
           if (field === "title") document.title = (value || fallback) + " · " + document.title.split(" · ").slice(1).join(" · ");
         }
         node.setAttribute("aria-label", "Edit " + field + ": " + (node.textContent || "empty"));
@@ -155,6 +159,10 @@
         img.removeAttribute("srcset");
         img.src = img.src.split("?")[0] + stamp;
         img.onload = () => { img.style.transform = ""; };
+        // A quarter turn swaps the shown width and height (the server shows them so too).
+        const size = media.querySelector('dd[data-field="dimensions"]');
+        const parts = size ? size.textContent.split(" × ") : [];
+        if (parts.length === 2) size.textContent = parts[1] + " × " + parts[0];
         toast("Rotated");
       } else if (done) toast("The rotated image could not be made: " + (done.failure || done.state), "error");
     };

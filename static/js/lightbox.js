@@ -84,7 +84,15 @@
     document.title = item.label + " · " + pageTitle;
     counter.textContent = `${index + 1} / ${all.length}${G.hasMore() ? "+" : ""}`;
     details.href = item.page;
-    const tileCaption = all[index].dataset.caption || "";
+    let tileCaption = all[index].dataset.caption || "";
+    // With user HTML allowed (gallery/richtext.py) the caption is markup: the lightbox's one
+    // line shows its text. A DOMParser document is inert (no script runs, nothing loads).
+    // Script and style contents are not text a reader sees (the page drops them too).
+    if (grid.dataset.userHtml === "1") {
+      const doc = new DOMParser().parseFromString(tileCaption, "text/html");
+      doc.querySelectorAll("script, style, template, noscript, title, textarea, xmp").forEach((n) => n.remove());
+      tileCaption = doc.body.textContent;
+    }
     caption.textContent = tileCaption;
     box.dataset.mediaId = item.id;
     box.dataset.index = String(index);

@@ -117,3 +117,31 @@ async def test_sync_key_shown_once_hashed_revocable_and_rate_limited(app, make_g
     assert json.loads(revoked.body)["revoked"] is True
     after = await remote.request("POST", f"{p}/api/v1/sync", headers={"X-Sync-Key": key})
     assert after.code == 403
+
+
+async def test_a_running_sync_is_cancelled_between_batches(app, make_gallery):
+    gallery = await make_gallery("alpha")
+    ctx, p = gallery["ctx"], gallery["prefix"]
+    await update_settings(ctx, {"sync_min_age_seconds": 0})
+    folder = ctx.storage.originals / "many"
+    folder.mkdir()
+    for i in range(1000):
+        (folder / f"n{i:04d}.txt").write_bytes(b"note %d\n" % i)
+    admin = await signed_in(app, gallery)
+    started = await admin.api("POST", f"{p}/api/v1/albums/"
+                              f"{(await ctx.db.albums.find_one({'parent_id': None}))['_id']}/sync")
+    job_id = json.loads(started.body)["job_id"]
+    running = asyncio.create_task(run_job(app, job_id))
+    jobs = app.services.host_db.jobs
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while loop.time() < deadline:  # until the first batch is in
+        if await ctx.db.media.count_documents({}) > 0:
+            break
+        await asyncio.sleep(0.05)
+    cancel = await admin.api("POST", f"{p}/api/v1/jobs/{job_id}/cancel")
+    assert cancel.code in (200, 202), text(cancel)
+    job = await running
+    assert job["state"] == "cancelled", (job["state"], job.get("result"))
+    assert 0 < await ctx.db.media.count_documents({}) < 1000
+    assert (await jobs.find_one({"_id": job_id}))["state"] == "cancelled"

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 
+from gallery.library.media import add_media_file
 from gallery.settings import update_settings
 from media.sniff import Sniffed
-from gallery.library.media import add_media_file
 from tests.client import text
-from tests.handlers.test_downloads import _tree, _zip
+from tests.handlers.test_downloads import _tree
 
 SWITCHES = ("allow_file_download", "allow_album_zip", "allow_selection_zip")
 

@@ -228,7 +228,7 @@ async def test_media_page_neighbours_metadata_and_original(app, make_gallery, vi
     assert f'<article id="media" class="media-layout" data-media-id="{b_["_id"]}"' in html
     assert f'/media/{a["_id"]}" rel="prev"' in html and f'/media/{c["_id"]}" rel="next"' in html
     assert '<h1 class="media-title">photo 001</h1>' in html
-    assert '<p class="media-caption">Waves at dusk</p>' in html
+    assert '<div class="media-caption">Waves at dusk</div>' in html
     assert "Canon EOS 40D" in html and "1/160 s · f/8" in html and "35 mm" in html
     assert "openstreetmap.org/?mlat=48.858400&amp;mlon=2.294500" in html
     assert f'href="{g["prefix"]}/search?q=sea"' in html

@@ -82,3 +82,20 @@ async def test_album_cards_count_what_the_viewer_sees_below(app, make_gallery, v
     assert "7 items" in card and "2 albums" in card, card
     hills_card = _card(_body(await admin_b.get(f"{g['prefix']}/albums/{public['_id']}")), hills["_id"])
     assert "4 items" in hills_card and "1 album" in hills_card
+
+
+async def test_the_album_picker_names_no_album_the_member_may_not_see(
+    app, make_gallery, viewer_of, make_jpeg
+):
+    import json
+
+    g, ctx, _admin, _root, _public, _secret, inner = await _gallery(app, make_gallery, viewer_of)
+    role = await create_role(ctx, "Lake editors", ["view", "add_media"], [inner["_id"]])
+    await create_user(ctx, "editor", "editor@alpha.test", PASSWORD, role_ids=[role["_id"]])
+    b = app.browser()
+    await b.login(g["prefix"], "editor", PASSWORD)
+    answer = await b.get(f"{g['prefix']}/api/v1/album-picker?permission=add_media")
+    labels = [a["label"] for a in json.loads(answer.body)["albums"]]
+    assert labels == ["Hidden Lake"], labels
+    upload = _body(await b.get(f"{g['prefix']}/upload?album={inner['_id']}"))
+    assert "Secret Garden" not in upload and "Hidden Lake" in upload

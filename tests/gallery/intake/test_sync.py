@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import sys
 import threading
 
 from PIL import Image
@@ -120,9 +119,8 @@ async def test_hostile_names_links_and_special_files(app, make_gallery, tmp_path
     os.symlink(outside / "secret.jpg", originals / "link.jpg")
     os.mkfifo(originals / "pipe.jpg")
     os.mknod(originals / "null.jpg", 0o600 | __import__("stat").S_IFCHR, os.makedev(1, 3))
-    raw = os.fsencode(originals) + b"/bad-\xff\xfe.jpg"
-    with open(raw, "wb") as fh:
-        fh.write(jpeg())
+    # A name that is not UTF-8: written through the bytes path, read back as surrogates.
+    (originals / os.fsdecode(b"bad-\xff\xfe.jpg")).write_bytes(jpeg())
     (originals / "tab\there.jpg").write_bytes(jpeg())
     (originals / "new\nline").mkdir()
     (originals / "...").mkdir()  # hidden (a leading dot): passed over without a line
@@ -316,3 +314,46 @@ async def test_unchanged_directories_are_skipped_but_lost_records_come_back(app,
     third = await run(app, ctx, admin, root)
     assert third["new"] == 1 and third["new_albums"] == 1
     assert await ctx.db.media.count_documents({}) == 1
+
+
+async def test_a_sync_lock_being_taken_is_answered_and_a_stale_one_replaced(app, make_gallery):
+    """Two requests at once: the second may see the first's lock before its job exists."""
+    from datetime import UTC, datetime, timedelta
+
+    from gallery.intake.ingest import job_queue
+
+    ctx, root, admin = await setup(make_gallery)
+    queue = job_queue(app.services)
+    pending = "a" * 24
+    await ctx.db.meta.insert_one({"_id": "sync_job", "job_id": pending,
+                                  "taken": datetime.now(UTC)})
+    assert await sync.start_sync(ctx, queue, admin, root) == (pending, True)
+    await ctx.db.meta.update_one({"_id": "sync_job"},
+                                 {"$set": {"taken": datetime.now(UTC) - timedelta(minutes=5)}})
+    job_id, running = await sync.start_sync(ctx, queue, admin, root)
+    assert not running and job_id != pending
+    assert (await queue.jobs.find_one({"_id": job_id}))["kind"] == "gallery.sync"
+
+
+def test_a_file_is_typed_through_the_descriptor_that_was_checked(tmp_path):
+    """hash_and_sniff reads and types one open file: a link put in its place after the
+    open is never what libmagic sees, and the hash's reading to the end does not matter."""
+    from gallery.intake.sync_scan import hash_and_sniff
+    from media.sniff import sniff_descriptor
+
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(jpeg())
+    (tmp_path / "other.txt").write_text("plain text\n" * 50)
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        os.read(fd, 1 << 20)  # at the end, as after hashing
+        os.unlink(path)
+        os.symlink(tmp_path / "other.txt", path)
+        assert sniff_descriptor(fd).mime == "image/jpeg"
+    finally:
+        os.close(fd)
+    os.unlink(path)
+    path.write_bytes(jpeg())
+    st = path.stat()
+    digest, sniffed = hash_and_sniff(tmp_path, "photo.jpg", (st.st_size, st.st_mtime_ns))
+    assert sniffed.kind == "image" and len(digest) == 64

@@ -120,6 +120,19 @@ async def test_child_cards_show_only_what_the_viewer_may_see(app, make_gallery, 
     assert admin_cards["<b>Public</b>"]["album_count"] == 2
     assert admin_cards["<b>Public</b>"]["media_count"] == 3  # with Inner secret's one
 
+    # Big subtrees are counted with one album_path count instead of album by album: the same.
+    import gallery.library.listing
+
+    for who in (visitor, admin):
+        per_album = [c["media_count"] for c in await child_album_cards(ctx, who, root)]
+        saved = gallery.listing.PER_ALBUM_COUNTS
+        gallery.listing.PER_ALBUM_COUNTS = 0
+        try:
+            at_once = [c["media_count"] for c in await child_album_cards(ctx, who, root)]
+        finally:
+            gallery.listing.PER_ALBUM_COUNTS = saved
+        assert per_album == at_once and sum(at_once) > 0
+
     role = await create_role(ctx, "Inner only", ["view"], [inner_public["_id"]])
     user = {"_id": new_id(), "username": "inner", "role_ids": [role["_id"]], "status": "active"}
     await ctx.db.users.insert_one(user)

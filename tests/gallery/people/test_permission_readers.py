@@ -37,9 +37,13 @@ def readers_in(source: str) -> set[str]:
                 found.update(
                     a.value for a in args if isinstance(a, ast.Constant) and isinstance(a.value, str)
                 )
-        elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant):
-            if any(isinstance(op, ast.In) for op in node.ops) and isinstance(node.left.value, str):
-                found.add(node.left.value)
+        elif (
+            isinstance(node, ast.Compare)
+            and isinstance(node.left, ast.Constant)
+            and isinstance(node.left.value, str)
+            and any(isinstance(op, ast.In) for op in node.ops)
+        ):
+            found.add(node.left.value)
     return found & set(PERMISSIONS)
 
 
