@@ -58,6 +58,11 @@ async def test_every_json_write_refuses_deep_nesting_and_lone_surrogates_with_40
     # Admins asked to hear about errors: a client's bad input must not be one.
     await update_settings(ctx, {"admin_notify_emails": ["admin@alpha.test"]})
     ids = await _fixture_ids(gallery, browser, root)
+    # The remote sync trigger is authorised by its key before its body is read: give it one,
+    # so the body checks below are what answers.
+    made = await browser.api("POST", f"{gallery['prefix']}/api/v1/sync/key")
+    assert made.code == 201, text(made)
+    sync_key = json.loads(made.body)["key"]  # shown once, when made
     writes = json_writes()
     assert len(writes) >= 16, writes
     for method, path in writes:
@@ -69,9 +74,10 @@ async def test_every_json_write_refuses_deep_nesting_and_lone_surrogates_with_40
             (SURROGATE, "lone surrogate"),
             (SURROGATE_KEY, "lone surrogate"),
         ):
-            response = await browser.api(
-                method, url, headers={"Content-Type": "application/json"}, body=body
-            )
+            headers = {"Content-Type": "application/json"}
+            if path == "/api/v1/sync":
+                headers["Authorization"] = f"Bearer {sync_key}"
+            response = await browser.api(method, url, headers=headers, body=body)
             assert response.code == 400, (method, path, body[:30], text(response)[:300])
             assert says in json.loads(response.body)["error"]["message"], (method, path)
     await _no_error_reported(ctx)

@@ -125,12 +125,12 @@ async def test_child_cards_show_only_what_the_viewer_may_see(app, make_gallery, 
 
     for who in (visitor, admin):
         per_album = [c["media_count"] for c in await child_album_cards(ctx, who, root)]
-        saved = gallery.listing.PER_ALBUM_COUNTS
-        gallery.listing.PER_ALBUM_COUNTS = 0
+        saved = gallery.library.listing.PER_ALBUM_COUNTS
+        gallery.library.listing.PER_ALBUM_COUNTS = 0
         try:
             at_once = [c["media_count"] for c in await child_album_cards(ctx, who, root)]
         finally:
-            gallery.listing.PER_ALBUM_COUNTS = saved
+            gallery.library.listing.PER_ALBUM_COUNTS = saved
         assert per_album == at_once and sum(at_once) > 0
 
     role = await create_role(ctx, "Inner only", ["view"], [inner_public["_id"]])

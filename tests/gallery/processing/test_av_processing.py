@@ -324,7 +324,9 @@ async def test_uploads_are_processed_while_one_transcode_runs_and_another_waits(
         lambda: _media(ctx, photo["_id"]), lambda m: m["state"] != "pending", 30, "photo"
     )
     assert done["state"] == "ready"
-    assert sorted(str(t.get("state")) for t in await transcodes()) == ["pending", "running"]
+    # The photo did not queue behind the transcodes: the second one has still not started
+    # (the first may have finished meanwhile on a fast machine).
+    assert "pending" in [str(t.get("state")) for t in await transcodes()]
     for t in states:
         await queue.cancel("alpha", t["job_id"])
 
