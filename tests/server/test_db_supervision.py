@@ -26,14 +26,17 @@ async def _hold_port(port: int, timeout: float = 10) -> asyncio.Server:
     """Listen on the dead child's port and hang up on everyone, as another program that
     took the port would: the restarted child cannot bind it, and clients fail at once."""
 
-    async def hang_up(reader, writer):
-        writer.close()
+    class HangUp(asyncio.Protocol):
+        # Closed in connection_made itself: no task that a closing server could leave
+        # unrun, and so no transport left open for the collector to warn about.
+        def connection_made(self, transport):
+            transport.close()
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         try:
-            return await asyncio.start_server(hang_up, "127.0.0.1", port, reuse_address=True)
+            return await loop.create_server(HangUp, "127.0.0.1", port, reuse_address=True)
         except OSError:
             assert loop.time() < deadline, "the database port never came free"
             await asyncio.sleep(0.01)
