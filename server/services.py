@@ -40,14 +40,22 @@ class Services:
 
     async def close(self) -> None:
         """Close everything, each step bounded (CLOSE_STEP_SECONDS): a dead or hung database
-        or a stuck worker costs at most its step, never the whole shutdown."""
+        or a stuck worker costs at most its step, never the whole shutdown. The steps before
+        the embedded database's stop also share one budget (CLOSE_BUDGET_SECONDS), so the
+        bound does not grow with the number of closers."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CLOSE_BUDGET_SECONDS
+
+        def left() -> float:
+            return min(CLOSE_STEP_SECONDS, max(0.2, deadline - loop.time()))
+
         if self.feed is not None:
             # a CLI's writes reach the running service's caches
-            await bounded("publish the last tenant writes", self.feed.flush())
+            await bounded("publish the last tenant writes", self.feed.flush(), seconds=left())
         for fn in reversed(self._closers):
             # Closers may block (a process pool joining its workers): off the event loop.
-            await bounded(f"close {getattr(fn, '__qualname__', fn)}", _call(fn))
-        await bounded("close the database client", self.client.close())
+            await bounded(f"close {getattr(fn, '__qualname__', fn)}", _call(fn), seconds=left())
+        await bounded("close the database client", self.client.close(), seconds=left())
         if self.embedded is not None:
             await bounded("stop the embedded database", asyncio.to_thread(self.embedded.stop),
                           seconds=EMBEDDED_STOP_SECONDS)
@@ -56,6 +64,8 @@ class Services:
 #: The bound of one shutdown step; the embedded database's stop has its own (it waits
 #: for SIGTERM, then SIGKILL: server/embedded_db.py STOP_GRACE_SECONDS).
 CLOSE_STEP_SECONDS = 5.0
+#: What the steps before the embedded database's stop may take together.
+CLOSE_BUDGET_SECONDS = 8.0
 EMBEDDED_STOP_SECONDS = 12.0
 
 
