@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from urllib.parse import quote
 
 import pytest
 from PIL import Image
 
-from tests.client import text
+from tests.handlers.media_api import settled
+from tests.handlers.media_api import upload_file as _upload
 
 
 @pytest.fixture
@@ -31,25 +31,8 @@ def photo(original: str, offset: str | None) -> bytes:
     return out.getvalue()
 
 
-async def _upload(b, prefix: str, album_id: str, data: bytes, name: str) -> str:
-    response = await b.api(
-        "POST",
-        f"{prefix}/api/v1/albums/{album_id}/upload",
-        body=data,
-        headers={"X-File-Name": quote(name)},
-    )
-    assert response.code == 201, text(response)
-    return json.loads(response.body)["_id"]
-
-
 async def _ready(b, prefix: str, media_id: str) -> dict:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 90
-    while loop.time() < deadline:
-        shown = json.loads((await b.get(f"{prefix}/api/v1/media/{media_id}")).body)["media"]
-        if shown["state"] in ("ready", "failed"):
-            break
-        await asyncio.sleep(0.05)
+    shown = await settled(b, prefix, media_id)
     assert shown["state"] == "ready", shown.get("failure")
     return shown
 

@@ -5,17 +5,15 @@ carry no raw libmagic text; the server log names the media id of every failure."
 
 from __future__ import annotations
 
-import asyncio
 import io
-import json
 import logging
 import struct
-from urllib.parse import quote
 
 import pytest
 from PIL import Image
 
-from tests.client import text
+from tests.handlers.media_api import settled as _settled
+from tests.handlers.media_api import upload_file as _upload
 from tests.testdata import shared_data
 
 
@@ -30,28 +28,6 @@ async def _setup(app, make_gallery):
     await b.login(g["prefix"], "admin", g["password"])
     root = await g["ctx"].db.albums.find_one({"parent_id": None})
     return g, b, root
-
-
-async def _upload(b, prefix: str, album_id: str, data: bytes, name: str) -> str:
-    response = await b.api(
-        "POST",
-        f"{prefix}/api/v1/albums/{album_id}/upload",
-        body=data,
-        headers={"X-File-Name": quote(name)},
-    )
-    assert response.code == 201, text(response)
-    return json.loads(response.body)["_id"]
-
-
-async def _settled(b, prefix: str, media_id: str) -> dict:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 90
-    while loop.time() < deadline:
-        shown = json.loads((await b.get(f"{prefix}/api/v1/media/{media_id}")).body)["media"]
-        if shown["state"] in ("ready", "failed"):
-            return shown
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"media {media_id} still {shown['state']}")
 
 
 def cut_jpeg() -> bytes:
