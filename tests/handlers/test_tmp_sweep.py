@@ -13,17 +13,9 @@ from gallery.intake import tmpsweep
 from gallery.usage import current_usage
 from storage import instance
 from tests.client import text
+from tests.waiting import until as _until
 from tests.handlers.test_tus import MB, Tus, payload
 from tests.service_process import ServiceProcess
-
-
-async def _until(condition, timeout: float):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (result := await condition()):
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
-    return result
 
 
 async def _start_upload(service, browser, path: str, length: int, part: bytes):

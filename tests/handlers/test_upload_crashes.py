@@ -12,6 +12,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from tests.client import text
+from tests.waiting import until as _until
 from tests.handlers.test_tus import MB, Tus, payload
 from tests.service_process import ServiceProcess
 
@@ -21,15 +22,6 @@ async def _signed_in(service, gallery) -> Tus:
     response = await browser.login(gallery["prefix"], gallery["username"], gallery["password"])
     assert response.code in (200, 302), text(response)
     return Tus(browser, gallery["prefix"])
-
-
-async def _until(condition, timeout: float):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (result := await condition()):
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
-    return result
 
 
 # ingest.recorded: the media record is written, its processing job not yet released and

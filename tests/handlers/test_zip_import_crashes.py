@@ -13,6 +13,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from tests.client import text
+from tests.waiting import until as _until
 from tests.gallery.intake.test_zipimport import make_zip
 from tests.service_process import ServiceProcess
 
@@ -21,15 +22,6 @@ FILES = 30
 
 def _diary(i: int) -> bytes:
     return b"".join(b"day %03d: line %05d of a travel diary\n" % (i, n) for n in range(400))
-
-
-async def _until(condition, timeout: float):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (result := await condition()):
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
-    return result
 
 
 async def _signed_in(service, gallery):
