@@ -31,3 +31,13 @@ async def settled(b, prefix: str, media_id: str, timeout: float = 90) -> dict:
             return shown
         await asyncio.sleep(0.05)
     raise AssertionError(f"media {media_id} still {shown['state']}")
+
+
+async def processed(ctx, media_id: str, timeout: float = 90) -> dict:
+    """The stored media document once its processing is no longer pending."""
+    async with asyncio.timeout(timeout):
+        while True:
+            media = await ctx.db.media.find_one({"_id": media_id})
+            if media["state"] != "pending":
+                return media
+            await asyncio.sleep(0.05)

@@ -13,6 +13,7 @@ from gallery.library import albums
 from gallery.library.media import add_media_file, enqueue_processing
 from gallery.people.roles import create_role
 from gallery.people.users import create_user
+from tests.handlers.media_api import processed as _settled
 
 PASSWORD = "Velvet-Orchid-Lamp-31"
 ROUTES = ("thumbnail", "optimized", "web", "original")
@@ -21,15 +22,6 @@ ROUTES = ("thumbnail", "optimized", "web", "original")
 @pytest.fixture
 def config(make_config):
     return make_config(**{"jobs.workers": 1, "limits.image_workers": 1})
-
-
-async def _settled(ctx, media_id: str) -> dict:
-    async with asyncio.timeout(90):
-        while True:
-            media = await ctx.db.media.find_one({"_id": media_id})
-            if media["state"] != "pending":
-                return media
-            await asyncio.sleep(0.05)
 
 
 def _broken_jpeg(path):

@@ -15,12 +15,12 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from gallery.library import albums
-from gallery.processing import watermarks
-from gallery.library.media import add_media_file
-from gallery.library.media import enqueue_processing
+from gallery.library.media import add_media_file, enqueue_processing
 from gallery.people.roles import create_role
-from gallery.settings import update_settings
 from gallery.people.users import create_user
+from gallery.processing import watermarks
+from gallery.settings import update_settings
+from tests.handlers.media_api import processed as _settled
 
 PASSWORD = "Velvet-Orchid-Lamp-31"
 WATERMARK = {
@@ -37,15 +37,6 @@ WATERMARK = {
 @pytest.fixture
 def config(make_config):
     return make_config(**{"jobs.workers": 1, "limits.image_workers": 1})
-
-
-async def _settled(ctx, media_id: str) -> dict:
-    async with asyncio.timeout(90):
-        while True:
-            media = await ctx.db.media.find_one({"_id": media_id})
-            if media["state"] != "pending":
-                return media
-            await asyncio.sleep(0.05)
 
 
 @pytest.fixture
