@@ -3,7 +3,10 @@ approve, roles, reset links, delete. Every action is written to the event log (g
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from gallery.errors import GalleryError
+from gallery.notices import mail
 from gallery.people import account_admin
 from gallery.people.lockout import locked_until
 from gallery.people.permissions import require_administrator
@@ -12,6 +15,15 @@ from gallery.people.users import get_user, list_users
 from handlers.auth import AccountPageHandler
 
 PAGE = 50
+# How long the user page refreshes itself to show whether a message it queued went out.
+MAIL_WAIT_SECONDS = 30
+
+
+def _age_seconds(doc: dict) -> float:
+    created = doc["created"]
+    if created.tzinfo is None:  # the database hands back naive UTC
+        created = created.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - created).total_seconds()
 
 
 class AdminPage(AccountPageHandler):
@@ -77,10 +89,19 @@ class UserHandler(AdminPage):
     async def page(self, user_id: str, notice=None, error=None, status=200) -> None:
         user = await get_user(self.tenant, user_id)
         sessions = await self.tenant.db.sessions.count_documents({"user_id": user_id})
+        # What became of the newest message to this account (a welcome, a reset link...):
+        # said here, where the admin acted, rather than only in the e-mail page's outbox.
+        last_mail = await mail.latest_to(self.tenant, user.get("email", ""))
         self.set_status(status)
         self.render(
             "admin/user.html",
             account=user,
+            last_mail=last_mail,
+            mail_waiting=bool(
+                last_mail and last_mail.get("state") == "queued" and not last_mail.get("error")
+                and _age_seconds(last_mail) < MAIL_WAIT_SECONDS
+            ),
+            login_url=self.mail_urls.absolute("/login"),
             roles=await list_roles(self.tenant),
             sessions=sessions,
             locked=locked_until(user),
@@ -105,7 +126,7 @@ class UserHandler(AdminPage):
             "unlock": "The account is unlocked.",
             "approve": "The account is approved; the user was told.",
             "roles": "Roles saved.",
-            "reset": "A password reset link was sent.",
+            "reset": "A password reset link is on its way.",
             "email": "E-mail address saved.",
             "password": "Password set; the user's sessions ended and the user was told.",
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 import tornado.web
 
@@ -156,10 +157,11 @@ class NewTenantHandler(HostHandler):
         await self.services.registry.host_db.tenants.update_one(
             {"_id": record["_id"]}, {"$set": {"created_by": self.current_admin["username"]}}
         )
+        mail_job = None
         if self.services.jobs is not None and record.get("admin_email"):
-            await self.services.jobs.notify_installer(record, token)
+            mail_job = await self.services.jobs.notify_installer(record, token)
         url = tenant_origin_url(self, record["_id"], f"/install?token={token}")
-        await render_tenant(self, record["_id"], installer_url=url)
+        await render_tenant(self, record["_id"], installer_url=url, installer_mail=mail_job)
 
     def _fail(self, form: dict, message: str) -> None:
         self.set_status(400)
@@ -167,7 +169,8 @@ class NewTenantHandler(HostHandler):
 
 
 async def render_tenant(handler: HostHandler, slug: str, installer_url: str | None = None,
-                        error: str | None = None, notice: str | None = None) -> None:
+                        error: str | None = None, notice: str | None = None,
+                        installer_mail: str | None = None) -> None:
     registry = handler.services.registry
     try:
         record = await registry.get_record(slug)
@@ -178,6 +181,7 @@ async def render_tenant(handler: HostHandler, slug: str, installer_url: str | No
         "host/tenant.html", record=record, usage=usage, installer_url=installer_url,
         schema=await schema_state(registry.tenant_db(slug)),
         error=error, notice=notice, tenant_url=tenant_origin_url(handler, slug, "/"),
+        installer_mail=installer_mail,
     )
 
 
@@ -218,6 +222,31 @@ class InstallerLinkHandler(HostHandler):
             self.set_status(409)
             return await render_tenant(self, slug, error=str(exc))
         await render_tenant(self, slug, installer_url=tenant_origin_url(self, slug, f"/install?token={token}"))
+
+
+class InstallerMailHandler(HostHandler):
+    """Whether the installer e-mail went out, for the tenant page to say so where the link
+    is shown (the link itself is never part of the answer)."""
+
+    async def get(self, slug: str, job_id: str) -> None:
+        self.require_admin()
+        job = await self.services.host_db.jobs.find_one(
+            {"_id": job_id, "tenant": slug, "kind": "email.installer"},
+            {"state": 1, "error": 1, "result": 1},
+        )
+        if job is None:
+            raise tornado.web.HTTPError(404, "No such message.")
+        state = job.get("state")
+        if state == "done":
+            state = "skipped" if (job.get("result") or {}).get("skipped") else "sent"
+        elif state in ("queued", "running") and job.get("error"):
+            state = "retrying"
+        elif state in ("queued", "running"):
+            state = "sending"
+        self.set_header("Cache-Control", "no-store")
+        # The queue keeps "ErrorType: message"; the page shows the message.
+        error = re.sub(r"^[A-Z][A-Za-z]+: ", "", job.get("error") or "")
+        self.finish({"state": state, "error": error[:500]})
 
 
 class StatusHandler(HostHandler):
@@ -268,6 +297,7 @@ ROUTES = [
     (r"/_host/tenants/new", NewTenantHandler),
     (rf"/_host/tenants/{SLUG}", TenantHandler),
     (rf"/_host/tenants/{SLUG}/installer", InstallerLinkHandler),
+    (rf"/_host/tenants/{SLUG}/installer-mail/([0-9a-f]{{24}})", InstallerMailHandler),
     (rf"/_host/tenants/{SLUG}/status", StatusHandler),
     (rf"/_host/tenants/{SLUG}/delete", DeleteHandler),
 ]

@@ -356,10 +356,12 @@ class JobRunner:
     async def enqueue(self, tenant: str, kind: str, payload: dict | None = None, **kwargs) -> str:
         return await self.queue.enqueue(tenant, kind, payload, **kwargs)
 
-    async def notify_installer(self, record: dict, token: str) -> None:
-        """Hook: e-mail the installer link (the e-mail layer registers `email.installer`)."""
+    async def notify_installer(self, record: dict, token: str) -> str | None:
+        """Hook: e-mail the installer link (the e-mail layer registers `email.installer`);
+        returns the job's id, whose state tells whether the message went out."""
         if "email.installer" in HANDLERS:
-            await self.enqueue(record["_id"], "email.installer", {"token": token})
+            return await self.enqueue(record["_id"], "email.installer", {"token": token})
+        return None
 
     async def start(self) -> None:
         try:

@@ -338,6 +338,18 @@ async def recent_outbox(ctx, limit: int = 20) -> list[dict]:
     return await ctx.db.outbox.find({}, {"vars": 0}).sort("created", -1).limit(limit).to_list()
 
 
+async def latest_to(ctx, address: str, within: timedelta = timedelta(minutes=10)) -> dict | None:
+    """The newest message to `address` queued within `within` (without its variables, which
+    may hold single-use links), for showing its fate where the action that sent it was taken."""
+    if not address:
+        return None
+    since = datetime.now(UTC) - within
+    found = await ctx.db.outbox.find(
+        {"to": address, "created": {"$gte": since}}, {"vars": 0}
+    ).sort("created", -1).limit(1).to_list()
+    return found[0] if found else None
+
+
 def _register() -> None:
     register("email.send", send_job)
     register("email.installer", installer_job)

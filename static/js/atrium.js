@@ -27,6 +27,72 @@
   });
   document.querySelectorAll("input[data-copy]").forEach((input) => {
     input.addEventListener("focus", () => input.select());
+    // A Copy button beside each link to hand on (installer links, sign-in addresses).
+    const wrap = document.createElement("span");
+    wrap.className = "copy-field";
+    input.replaceWith(wrap);
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "button small";
+    button.textContent = "Copy";
+    button.setAttribute("aria-label", "Copy " + (input.getAttribute("aria-label") || "link"));
+    wrap.append(input, button);
+    button.addEventListener("click", async () => {
+      input.select();
+      try {
+        await navigator.clipboard.writeText(input.value);
+      } catch (e) {
+        document.execCommand("copy");  // plain-http pages have no clipboard API
+      }
+      button.textContent = "Copied";
+      setTimeout(() => { button.textContent = "Copy"; }, 2000);
+    });
+  });
+  // A page rendered by a form's POST names its own address: put it in the location bar, so
+  // a reload shows the page instead of posting the form again.
+  const own = document.querySelector("[data-page-url]");
+  if (own && location.pathname !== own.dataset.pageUrl) history.replaceState(null, "", own.dataset.pageUrl);
+  // Confirmation fields that must repeat a name say so in words, not "match the format".
+  document.querySelectorAll("input[data-must-equal]").forEach((input) => {
+    const check = () => input.setCustomValidity(
+      input.value === "" || input.value === input.dataset.mustEqual ? "" : input.dataset.mismatch);
+    input.addEventListener("input", check);
+    input.form.addEventListener("submit", (e) => {
+      if (input.value !== input.dataset.mustEqual) {
+        input.setCustomValidity(input.dataset.mismatch);
+        input.reportValidity();
+        e.preventDefault();
+      }
+    });
+  });
+  // Whether a message carrying a link went out, said where the link is shown.
+  document.querySelectorAll("[data-mail-status]").forEach((line) => {
+    const to = line.dataset.to;
+    const started = Date.now();
+    const poll = async () => {
+      let answer = null;
+      try {
+        const response = await fetch(line.dataset.mailStatus, { headers: { Accept: "application/json" } });
+        if (response.ok) answer = await response.json();
+      } catch (e) { /* try again below */ }
+      const state = answer ? answer.state : "sending";
+      if (state === "sent") {
+        line.className = "alert ok mail-status";
+        line.textContent = "The link was sent to " + to + ".";
+        return;
+      }
+      if (state === "failed" || state === "retrying" || state === "skipped") {
+        line.className = "alert error mail-status";
+        line.setAttribute("role", "alert");
+        line.textContent = "The link could not be sent to " + to +
+          (state === "retrying" ? " yet (it will be tried again)" : "") +
+          (answer.error ? ": " + answer.error : ".") + " Copy the link above and give it to them.";
+        if (state !== "retrying") return;
+      }
+      if (Date.now() - started < 120000) setTimeout(poll, 1500);
+      else if (state === "sending") line.textContent = "The link to " + to + " is still waiting to be sent; copy it above to be sure.";
+    };
+    poll();
   });
   document.querySelectorAll("input[data-strength]").forEach((input) => {
     const meter = input.parentElement.querySelector("meter.strength");

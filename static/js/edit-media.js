@@ -167,12 +167,12 @@
       } else if (done) toast("The rotated image could not be made: " + (done.failure || done.state), "error");
     };
     if (media.dataset.kind === "image" && may("edit_media")) {
-      button("Rotate left", "rotate-left", () => rotate(270), "", "Left");
-      button("Rotate right", "rotate-right", () => rotate(90), "", "Right");
+      button("Rotate left", "rotate-left", () => rotate(270));
+      button("Rotate right", "rotate-right", () => rotate(90));
     }
     if (may("edit_album")) {
       button("Set as album cover", "star", () => attempt(
-        () => api("POST", "/media/" + id + "/cover", { album_id: media.dataset.albumId }), "Set as the album's cover"), "", "Cover");
+        () => api("POST", "/media/" + id + "/cover", { album_id: media.dataset.albumId }), "Set as the album's cover"), "", "Set as cover");
     }
     button("Move or copy…", "move", async () => {
       const choice = await pickAlbum("Move or copy to another album", media.dataset.albumId);
@@ -181,7 +181,7 @@
       if (!data) return;
       if (choice.action === "move") { toastAfterNavigation("Moved"); location.reload(); }
       else toast("Copied");
-    }, "", "Move/copy");
+    }, "", "Move or copy");
     if (may("delete_media")) button("Delete", "trash", async () => {
       if (!(await confirmDialog("Delete this item?", "“" + (title ? title.textContent.trim() : "") + "” and its files are removed for good.", "Delete"))) return;
       if (await attempt(() => api("DELETE", "/media/" + id))) {

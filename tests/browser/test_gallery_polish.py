@@ -127,6 +127,14 @@ async def test_rename_reaches_the_breadcrumb_and_rotation_the_dimensions(
     await sign_in(page, app, gallery)
     await page.goto(f"{app.base}{gallery['prefix']}/media/{media_id}")
     await edit_ready(page)
+    # The action labels say what they do in words and fit at phone width (item 22:
+    # "Left/Right" were unclear and "Move/co…" was cut).
+    labels = await page.eval_on_selector_all(
+        ".edit-actions .button .label",
+        "els => els.map(e => [e.textContent, e.scrollWidth <= e.clientWidth])")
+    assert [text for text, _ in labels][:4] == [
+        "Rotate left", "Rotate right", "Set as cover", "Move or copy"]
+    assert all(fits for _, fits in labels), labels
     await page.click(".edit-actions button[aria-label='Rotate left']")
     await page.wait_for_selector(".toast:text-is('Rotated')", timeout=90_000)
     assert await page.text_content(size) == "320 × 240"
