@@ -5,6 +5,7 @@ The SMTP server is real (aiosmtpd); "down" points the service at a port where no
 listens, so delivery fails as it does when a mail server is unreachable.
 """
 
+import json
 import re
 import socket
 
@@ -136,3 +137,27 @@ async def test_an_account_created_while_mail_fails_says_so_with_the_address_to_g
         assert address.endswith(f"{gallery['prefix']}/login")
         await shot(page, f"account-created-mail-failed-{name}")
         await context.close()
+
+
+@pytest.mark.parametrize("config", ["down"], indirect=True)
+async def test_installer_mail_state_is_for_host_admins_and_names_its_own_tenant_only(app):
+    """The state of an installer mail answers only a host admin, and only under the tenant
+    the message belongs to; it never carries the link."""
+    await create_admin(app.services.host_db, "provider", PASSWORD)
+    browser = app.browser()
+    await browser.get("/_host/login")
+    assert (await browser.post_form(
+        "/_host/login", {"username": "provider", "password": PASSWORD})).code == 302
+    for slug in ("gamma", "delta"):
+        created = await browser.post_form("/_host/tenants/new", {
+            "slug": slug, "title": slug, "hostnames": "", "admin_email": f"a@{slug}.example",
+            "quota_mb": "0"})
+        assert created.code == 200
+    job = await app.services.host_db.jobs.find_one({"tenant": "gamma", "kind": "email.installer"})
+    path = f"/_host/tenants/gamma/installer-mail/{job['_id']}"
+    answer = await browser.get(path)
+    assert answer.code == 200 and json.loads(answer.body)["state"] in ("sending", "retrying")
+    assert "token" not in answer.body.decode()
+    assert (await browser.get(f"/_host/tenants/delta/installer-mail/{job['_id']}")).code == 404
+    anonymous = await app.browser().get(path)
+    assert anonymous.code == 302 and anonymous.headers["Location"] == "/_host/login"
