@@ -128,9 +128,10 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
         # Watermarked kinds: whoever may not see them clean gets the stamped copy, made
         # from the very file chosen above (so the same permission rules hold), on every
         # size, HEAD and Range alike (docs/watermarks.md).
-        marked = watermarks.watermarked_kind(self.settings_values, media, variant)
-        if marked and info and info.get("path") and watermarks.needs_watermark(
-            self.settings_values, viewer, media, variant, download=download
+        source = (info or {}).get("path")
+        marked = watermarks.watermarked_kind(self.settings_values, media, variant, source)
+        if marked and source and watermarks.needs_watermark(
+            self.settings_values, viewer, media, variant, download=download, source=source
         ):
             try:
                 info = await watermarks.watermarked(

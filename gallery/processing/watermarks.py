@@ -64,13 +64,25 @@ def active(settings: dict) -> bool:
     )
 
 
-def watermarked_kind(settings: dict, media: dict, variant: str) -> bool:
-    """Is this variant of this media object one that carries the watermark?"""
-    if not active(settings) or media.get("kind") != "image":
+def watermarked_kind(settings: dict, media: dict, variant: str, source: str | None = None) -> bool:
+    """Is this variant of this media object one that carries the watermark? `source`: the
+    stored file that would be served, when known."""
+    if not active(settings):
+        return False
+    if media.get("kind") == "image":
+        if variant == "thumbnail":
+            return bool(settings.get("watermark_thumbnails"))
+        return variant in ("optimized", "web", "original")
+    # Video, audio, PDF: the poster frame, cover art or first page served as the
+    # "optimized" image (and the thumbnail made from it) are pictures of the content too.
+    # The file itself (a video standing in for its missing poster) is not an image, and a
+    # drawn type icon shows nothing of the content.
+    if source is not None and source == (media.get("original") or {}).get("path"):
         return False
     if variant == "thumbnail":
-        return bool(settings.get("watermark_thumbnails"))
-    return variant in ("optimized", "web", "original")
+        thumbnail = (media.get("derivatives") or {}).get("thumbnail") or {}
+        return bool(settings.get("watermark_thumbnails")) and not thumbnail.get("icon")
+    return variant == "optimized"
 
 
 def may_see_clean(viewer: Viewer, media: dict) -> bool:
@@ -85,11 +97,12 @@ def may_see_clean(viewer: Viewer, media: dict) -> bool:
 
 
 def needs_watermark(
-    settings: dict, viewer: Viewer, media: dict, variant: str, *, download: bool = False
+    settings: dict, viewer: Viewer, media: dict, variant: str, *, download: bool = False,
+    source: str | None = None,
 ) -> bool:
-    """Must this viewer get the watermarked copy of `variant`? An original downloaded as a
-    file by someone with view_original is the untouched original."""
-    if not watermarked_kind(settings, media, variant):
+    """Must this viewer get the watermarked copy of `variant` (made from `source`)? An
+    original downloaded as a file by someone with view_original is the untouched original."""
+    if not watermarked_kind(settings, media, variant, source):
         return False
     if download and variant == "original" and can(viewer, "view_original", media_scope(media)):
         return False
@@ -221,7 +234,7 @@ def protect_entries(ctx, services, settings: dict, viewer: Viewer, entries: list
     for entry in entries:
         media = entry.media
         if media is None or not entry.source or not needs_watermark(
-            settings, viewer, media, entry.variant, download=True
+            settings, viewer, media, entry.variant, download=True, source=entry.source
         ):
             out.append(entry)
             continue

@@ -381,3 +381,57 @@ async def test_owner_with_view_original_gets_clean_files_others_do_not(setup):
         # olga owns it and may view_original: clean; vera owns it but may not: stamped.
         assert (body == clean) is perms_ok, who
         assert (await browsers["anonymous"].get(url)).body != clean
+
+
+async def test_video_poster_is_stamped_like_a_photo(setup, app, viewer_of, tmp_path):
+    """A video's poster still (served as its "optimized" image, the media page's poster)
+    and the thumbnail made from it are pictures of the content: stamped for anonymous and
+    a user without hide_watermark on the file routes, the API's URLs and ZIP downloads;
+    clean for hide_watermark. The video file itself is not an image: served as it is."""
+    import json
+
+    from tests.media.av_samples import AVSamples
+
+    g, ctx, _docs, browsers, _album = setup
+    prefix = g["prefix"]
+    root = await albums.root_album(ctx)
+    films = await albums.create_album(ctx, await viewer_of(ctx), root["_id"], {"title": "Films"})
+    clip = AVSamples(tmp_path / "av")["h264_aac.mp4"]  # real ffmpeg output, 3 s of testsrc2
+    doc = await add_media_file(ctx, films, clip, clip.name, copy=True)
+    await enqueue_processing(ctx, app.services.jobs.queue, doc["_id"])
+    video = await _settled(ctx, doc["_id"])
+    assert video["kind"] == "video" and video["state"] == "ready", video.get("failure")
+    derivatives = video["derivatives"]
+    clean = {route: _file(ctx, derivatives[route]["path"]) for route in ("optimized", "thumbnail")}
+    for who, browser in browsers.items():
+        for route, body in clean.items():
+            url = f"{prefix}/media/{video['_id']}/{route}"
+            response = await browser.get(url)
+            assert response.code == 200, (who, route)
+            if who == "hana":
+                assert response.body == body, (who, route)
+                assert response.headers["Cache-Control"].startswith("private")
+                continue
+            assert response.body != body and _marked(response.body, body) > 20, (who, route)
+            ranged = await browser.get(url, headers={"Range": "bytes=10-509"})
+            assert ranged.code == 206 and ranged.body == response.body[10:510], (who, route)
+    # The video file itself, downloaded by those who may: untouched.
+    for who in ("olga", "hana"):
+        response = await browsers[who].get(f"{prefix}/media/{video['_id']}/original?download=1")
+        assert response.code == 200 and response.body == clip.read_bytes(), who
+    # The API's URLs (the media page's poster) and a ZIP of the album: stamped too.
+    listed = await browsers["vera"].api("GET", f"{prefix}/api/v1/albums/{films['_id']}/media")
+    item = json.loads(listed.body)["items"][0]
+    for route, body in clean.items():
+        got = await browsers["vera"].get(item["urls"][route])
+        assert got.code == 200 and _marked(got.body, body) > 20, route
+    for who in ("anonymous", "vera", "hana"):
+        response = await browsers[who].get(f"{prefix}/download/album/{films['_id']}?size=optimized")
+        assert response.code == 200, who
+        archive = zipfile.ZipFile(io.BytesIO(response.body))
+        (member,) = archive.namelist()
+        body = archive.read(member)
+        if who == "hana":
+            assert body == clean["optimized"], who
+        else:
+            assert body != clean["optimized"] and _marked(body, clean["optimized"]) > 20, who
