@@ -1,5 +1,6 @@
 """The tenant admin's "Backup and restore" page: start a backup job (live progress, cancel),
-download finished backups (docs/backup-format.md)."""
+download finished backups, and restore a backup into this gallery while it is empty
+(docs/backup-format.md, tenants/restore_into.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ import asyncio
 import os
 
 import tornado.iostream
+import tornado.web
 
 from gallery.archive.jobs import KIND, archive_path
-from gallery.errors import NotFound
+from gallery.archive.restore import RestoreError
+from gallery.errors import Conflict, Invalid, NotFound
 from gallery.ids import is_id
+from gallery.intake.uploads import HashingWriter
 from handlers.admin_users import AdminPage
+from handlers.uploads import StreamedFileBody
+from tenants.restore_into import emptiness_problem, restore_into
 
 CHUNK = 1024 * 1024
 
@@ -27,7 +33,8 @@ class BackupPage(AdminPage):
         await self.admin()
         jobs = await self.queue.jobs.find({"tenant": self.tenant.slug, "kind": KIND}) \
             .sort("created", -1).limit(10).to_list()
-        self.render("admin/backup.html", jobs=jobs)
+        not_empty = await emptiness_problem(self.tenant.db)
+        self.render("admin/backup.html", jobs=jobs, not_empty=not_empty)
 
     async def post(self) -> None:
         admin = await self.admin()
@@ -72,7 +79,60 @@ class BackupDownload(AdminPage):
             fh.close()
 
 
+@tornado.web.stream_request_body
+class RestoreIntoHandler(StreamedFileBody, AdminPage):
+    """POST /admin/backup/restore?confirm=1: the backup archive as the raw body (streamed to
+    the gallery's tmp/, never held in memory), restored into this gallery when it is empty.
+    The answer is JSON: the report and where to sign in (the backup's accounts replace the
+    gallery's, tenants/restore_into.py), or the error with every problem listed."""
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self.request.method != "POST":
+            return
+        await self.admin()  # (Tornado checked the XSRF header before prepare)
+        if self.get_query_argument("confirm", "") != "1":
+            raise Invalid("Confirm that this gallery's accounts are replaced by the backup's.")
+        problem = await emptiness_problem(self.tenant.db)
+        if problem:  # refused before a byte of the archive is received
+            raise Conflict(problem)
+        self.writer = HashingWriter(self.tenant.storage.temp_path(".restore.zip"))
+        await self.writer.open(create=True)
+
+    async def data_received(self, chunk: bytes) -> None:
+        if self.refused or self.writer is None:
+            return
+        await self.store_chunk(chunk)
+
+    async def post(self) -> None:
+        writer, self.writer = self.writer, None
+        self.completed = True
+        await writer.close()
+        from gallery.intake.ingest import job_queue
+
+        try:
+            report = await restore_into(self.services.registry, job_queue(self.services),
+                                        writer.path, self.tenant.slug)
+        except RestoreError as exc:
+            await asyncio.to_thread(writer.path.unlink, True)
+            self.write_json({"error": {"code": "not_restored", "message": f"Nothing restored: {exc}",
+                                       "problems": exc.errors}}, status=409 if _is_conflict(exc) else 400)
+            return
+        except BaseException:
+            await asyncio.to_thread(writer.path.unlink, True)
+            raise
+        # The upload lay in the old root's tmp/, removed with it by the switch.
+        self.write_json({"restored": report, "next": self.urls("/login")})
+
+
+def _is_conflict(exc: RestoreError) -> bool:
+    from tenants.restore_into import NotEmpty
+
+    return isinstance(exc, NotEmpty) or "already running" in str(exc)
+
+
 ROUTES = [
     (r"/admin/backup", BackupPage),
+    (r"/admin/backup/restore", RestoreIntoHandler),
     (r"/admin/backup/([^/]+)/download", BackupDownload),
 ]

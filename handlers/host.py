@@ -43,8 +43,8 @@ class ConsoleHandler(HostHandler):
         registry = self.services.registry
         total = await registry.count()
         records = await registry.list_records(skip=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-        usages = await asyncio.gather(*(tenant_usage(registry, r["_id"]) for r in records))
-        schemas = await asyncio.gather(*(schema_state(registry.tenant_db(r["_id"])) for r in records))
+        usages = await asyncio.gather(*(tenant_usage(registry, r["_id"], r) for r in records))
+        schemas = await asyncio.gather(*(schema_state(registry.tenant_db(r["_id"], r)) for r in records))
         rows = [{"record": r, "usage": u, "schema": s}
                 for r, u, s in zip(records, usages, schemas, strict=True)]
         self.render(
@@ -176,10 +176,10 @@ async def render_tenant(handler: HostHandler, slug: str, installer_url: str | No
         record = await registry.get_record(slug)
     except TenantNotFound:
         raise tornado.web.HTTPError(404, "No such tenant.") from None
-    usage = await tenant_usage(registry, slug)
+    usage = await tenant_usage(registry, slug, record)
     handler.render(
         "host/tenant.html", record=record, usage=usage, installer_url=installer_url,
-        schema=await schema_state(registry.tenant_db(slug)),
+        schema=await schema_state(registry.tenant_db(slug, record)),
         error=error, notice=notice, tenant_url=tenant_origin_url(handler, slug, "/"),
         installer_mail=installer_mail,
     )

@@ -228,7 +228,7 @@ def cmd_tenant(args) -> None:
             elif args.action == "show":
                 record = await registry.get_record(args.slug)
                 data = {**_public(record), "usage": await tenant_usage(registry, args.slug),
-                        "schema": await schema_state(registry.tenant_db(args.slug))}
+                        "schema": await schema_state(registry.tenant_db(args.slug, record))}
                 _print(args, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
             elif args.action in ("suspend", "resume"):
                 change = provision.suspend_tenant if args.action == "suspend" else provision.resume_tenant
@@ -285,8 +285,13 @@ async def _backup_or_restore(services, args) -> None:
         _print(args, report.as_dict(), "\n".join(lines))
         return
     try:
-        report = await restore_new(services.registry, job_queue(services), args.file, args.slug,
-                                   title=args.title, quota_bytes=(args.quota_mb or 0) * 1024 * 1024)
+        if args.into:
+            from tenants.restore_into import restore_into
+
+            report = await restore_into(services.registry, job_queue(services), args.file, args.slug)
+        else:
+            report = await restore_new(services.registry, job_queue(services), args.file, args.slug,
+                                       title=args.title, quota_bytes=(args.quota_mb or 0) * 1024 * 1024)
     except RestoreError as exc:
         raise CommandError(f"nothing restored: {exc.full_text()}") from None
     lines = [(f"restored {report['slug']} (format {report['format']}): {report['media']} media, "
@@ -372,6 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--slug", required=True, help="the new gallery's slug")
     restore.add_argument("--title", help="the new gallery's title (default: the backup's)")
     restore.add_argument("--quota-mb", type=int, default=0)
+    restore.add_argument("--into", action="store_true",
+                         help="restore into the existing gallery SLUG, which must be empty (its accounts are replaced)")
     export = tsub.add_parser("export", help="back up every active gallery into a directory (to move them)")
     export.add_argument("--all", action="store_true", required=True, help="every active gallery")
     export.add_argument("--out", required=True, help="the directory to write")

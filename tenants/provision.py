@@ -129,7 +129,7 @@ async def delete_tenant(registry: TenantRegistry, slug: str) -> None:
     registry.forget(slug)
     await registry.host_db.hostnames.delete_many({"slug": slug})
     await registry.host_db.jobs.delete_many({"tenant": slug})
-    await registry.client.drop_database(registry.database_name(slug))
+    await registry.client.drop_database(registry.database_name(slug, record))
     await asyncio.to_thread(registry.storage(slug).remove)
     await registry.host_db.tenants.delete_one({"_id": slug})
     registry.forget(slug)

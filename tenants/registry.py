@@ -44,11 +44,15 @@ class TenantRegistry:
         self._hostnames: dict[str, tuple[str, float, int]] = {}  # name -> slug, read at, generation
 
     # -- names of a tenant's resources ------------------------------------------------
-    def database_name(self, slug: str) -> str:
-        return f"{self.prefix}t_{slug}"
+    def database_name(self, slug: str, record: dict | None = None) -> str:
+        """The tenant's database. A record with `store` (set when a restore into the
+        existing gallery switched it to a staged database, tenants/restore_into.py) names
+        `t_<slug>__<store>`; without it (every other tenant) `t_<slug>`."""
+        store = (record or {}).get("store")
+        return f"{self.prefix}t_{slug}__{store}" if store else f"{self.prefix}t_{slug}"
 
-    def tenant_db(self, slug: str):
-        return self.client[self.database_name(slug)]
+    def tenant_db(self, slug: str, record: dict | None = None):
+        return self.client[self.database_name(slug, record)]
 
     def storage(self, slug: str) -> StorageRoot:
         return StorageRoot(self.tenants_dir / slug)
@@ -83,7 +87,7 @@ class TenantRegistry:
         return TenantContext(
             slug=slug,
             record=record,
-            db=self.tenant_db(slug),
+            db=self.tenant_db(slug, record),
             storage=self.storage(slug),
             cookie_key=derive_key(secret, f"tenant-cookie:{slug}:{record.get('key_salt', '')}"),
         )
@@ -112,7 +116,8 @@ class TenantRegistry:
         if record is None:
             self._contexts.pop(slug, None)
             raise TenantNotFound(slug)
-        if ctx is not None and ctx.record.get("key_salt") == record.get("key_salt"):
+        if (ctx is not None and ctx.record.get("key_salt") == record.get("key_salt")
+                and ctx.record.get("store") == record.get("store")):
             ctx.record, ctx.fetched_at = record, now
         else:
             ctx = self._make_context(record)

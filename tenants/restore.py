@@ -25,11 +25,11 @@ from datetime import UTC, datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from gallery import failpoints, schema
-from gallery.archive import load
-from gallery.archive.restore import Prepared, RestoreError, extract_files, prepare
+from gallery import failpoints
+from gallery.archive.restore import Prepared, RestoreError, prepare
 from storage import instance
 from storage.root import StorageError
+from tenants import restore_into, staging
 from tenants.names import InvalidName, check_slug
 
 log = logging.getLogger("atrium.tenants")
@@ -71,25 +71,7 @@ async def restore_new(registry, queue, path, slug: str, *, title: str | None = N
         except StorageError as exc:
             raise RestoreError(str(exc)) from None
         ctx = registry._make_context(record)
-        db = registry.tenant_db(slug)
-        await schema.create_indexes(db)
-        await schema.write_meta(db)
-        if snap.database_schema > schema.SCHEMA_VERSION:
-            raise RestoreError(f"the backup's documents are of database schema {snap.database_schema}, "
-                               f"newer than this Atrium's {schema.SCHEMA_VERSION}")
-        if snap.database_schema < schema.SCHEMA_VERSION:
-            # Documents of an older database schema: marked so, the database upgrade that
-            # every older gallery gets (gallery.schema) brings them to the current one.
-            await db.meta.update_one({"_id": "schema"}, {"$set": {"version": snap.database_schema}})
-        written = 0
-        if not prepared.metadata_only:
-            written = await asyncio.to_thread(extract_files, prepared, storage, progress)
-        snap.settings["gallery_title"] = title
-        await load.write_documents(ctx, snap, written)
-        if any(media.get("state") == "pending" for media in snap.media):
-            # One job remakes every derivative with progress ("n of total"): enqueueing a
-            # media.process job per object took most of a 10,000-object restore.
-            job_ids.append(await queue.enqueue(slug, "media.regenerate", {}, hold=True))
+        job_ids += await staging.fill(ctx, queue, prepared, title, progress=progress)
         await failpoints.reached("restore.before_switch")
         switched = await registry.host_db.tenants.update_one(
             {"_id": slug, "restoring.by": me},
@@ -134,6 +116,10 @@ async def clean_leftovers(registry) -> list[str]:
     async for record in registry.host_db.tenants.find({"status": "provisioning"}):
         mark = record.get("restoring")
         if not mark or not instance.is_gone(mark.get("by", "")):
+            continue
+        if mark.get("into"):  # an existing gallery: rolled back or finished, never removed
+            await restore_into.recover(registry, record)
+            removed.append(record["_id"])
             continue
         log.warning("removing the leftovers of an interrupted restore of tenant %s (started %s by %s)",
                     record["_id"], mark.get("started"), mark.get("by"))

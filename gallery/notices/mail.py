@@ -59,9 +59,10 @@ SUBJECTS = {
 
 
 def _host_queue(ctx):
-    # The host database sits beside the tenant's: "<prefix>t_<slug>" -> "<prefix>host".
+    # The host database sits beside the tenant's: "<prefix>t_<slug>" (or, after a restore
+    # into the gallery, "<prefix>t_<slug>__<store>") -> "<prefix>host".
     name = ctx.db.name
-    host_name = name[: len(name) - len(f"t_{ctx.slug}")] + "host"
+    host_name = name[: name.rindex(f"t_{ctx.slug}")] + "host"
     return JobQueue(ctx.db.client[host_name])
 
 

@@ -87,3 +87,36 @@ async def test_back_up_download_and_restore_in_a_browser(app, make_gallery, brow
     main = await visitor.text_content("main")
     assert "Beach" in main and "At noon" in main and "sea" in main and "sun" in main
     await shot(visitor, f"backup-restored-media-{name}")
+
+
+@pytest.mark.parametrize("name,viewport", [("desktop", DESKTOP), ("phone", PHONE)])
+async def test_restore_into_an_empty_gallery_in_a_browser(app, make_gallery, browser_page, shot, name,
+                                                         viewport, tmp_path):
+    from gallery.archive.export import export_to_file
+
+    ctx, made = await make_source(make_gallery)
+    archive = tmp_path / "alpha-backup.zip"
+    await export_to_file(ctx, archive)
+    await make_gallery("empty", title="Empty")
+    context = await browser_page.new_context(viewport=viewport)
+    page = await context.new_page()
+    # The full gallery refuses, saying why.
+    await _sign_in(page, f"{app.base}/g/alpha")
+    await page.goto(f"{app.base}/g/alpha/admin/backup")
+    assert "not empty" in await page.text_content("#restore")
+    base = f"{app.base}/g/empty"
+    await _sign_in(page, base)
+    await page.goto(f"{base}/admin/backup")
+    await page.wait_for_selector("h2:has-text('Restore a backup into this gallery')")
+    await page.set_input_files("#restore input[type=file]", str(archive))
+    await page.check("#restore input[name=confirm]")
+    await page.locator("#restore").scroll_into_view_if_needed()
+    await shot(page, f"backup-restore-into-{name}")
+    await page.click("button:has-text('Restore into this gallery')")
+    await page.wait_for_selector(".restore-result:has-text('Restored:')", timeout=60000)
+    assert "2 photos and videos" in await page.text_content(".restore-result")
+    await shot(page, f"backup-restore-into-done-{name}")
+    await page.click(".restore-result a:has-text('Sign in')")
+    await _sign_in(page, base)  # an account of the backup
+    await page.goto(f"{base}/media/{made['one']['_id']}")
+    assert "At noon" in await page.text_content("main")

@@ -13,12 +13,12 @@ from tests.service_process import ROOT, ServiceProcess
 FIXTURE = Path(__file__).resolve().parents[1] / "gallery" / "archive" / "backups" / "format-2.zip"
 
 
-async def restore_until(config, failpoint: str, slug: str) -> None:
+async def restore_until(config, failpoint: str, slug: str, *more: str) -> None:
     """Run `tenant restore` as its own process until it reaches `failpoint`, then kill -9 it."""
     env = ServiceProcess(config).env(failpoint)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "server", "--data-dir", str(config.paths.data_dir),
-        "tenant", "restore", str(FIXTURE), "--slug", slug,
+        "tenant", "restore", str(FIXTURE), "--slug", slug, *more,
         cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )
@@ -83,5 +83,72 @@ async def test_killed_after_the_switch_the_gallery_is_whole_and_its_derivatives_
         for m in media:
             assert m["derivatives"]["thumbnail"]["path"].startswith(f"derivatives/{m['_id']}/")
         assert await registry.host_db.tenants.find_one({"_id": "whole"}) is not None
+    finally:
+        await service.stop()
+
+
+async def _empty_gallery(services, slug: str):
+    from tenants.installer import finish_install
+    from tenants.provision import create_tenant
+
+    registry = services.registry
+    _record, token = await create_tenant(registry, slug, "Empty", [], f"admin@{slug}.test")
+    password = "Correct-Horse-Battery-9"
+    await finish_install(registry, await registry.context_for_slug(slug), token, {
+        "title": "Empty", "username": "owner", "email": f"admin@{slug}.test",
+        "password": password, "password2": password})
+    return await registry.context_for_slug(slug)
+
+
+async def test_into_an_existing_gallery_killed_before_the_switch_gives_the_empty_gallery_back(config, services):
+    registry = services.registry
+    ctx = await _empty_gallery(services, "keep")
+    await restore_until(config, "restore_into.before_switch", "keep", "--into")
+    record = await registry.host_db.tenants.find_one({"_id": "keep"})
+    assert record["status"] == "provisioning" and record["restoring"]["phase"] == "staging"
+    staged = registry.database_name("keep", {"store": record["restoring"]["store"]})
+    assert staged in await services.client.list_database_names()
+
+    service = ServiceProcess(config)
+    await service.start()
+    try:
+        await service.wait_for_line("removing the leftovers of an interrupted restore into tenant keep")
+        async def back():
+            found = await registry.host_db.tenants.find_one({"_id": "keep"})
+            return found["status"] == "active" and "restoring" not in found
+        await wait_until(back)
+        assert staged not in await services.client.list_database_names()
+        assert not list((registry.tenants_dir / ".staging").iterdir())
+        assert [u["username"] for u in await ctx.db.users.find({}).to_list()] == ["owner"]
+        assert await ctx.db.media.count_documents({}) == 0
+    finally:
+        await service.stop()
+
+
+async def test_into_an_existing_gallery_killed_after_the_switch_is_finished_at_the_next_start(config, services):
+    registry = services.registry
+    await _empty_gallery(services, "swap")
+    old_db = registry.database_name("swap")
+    await restore_until(config, "restore_into.after_switch", "swap", "--into")
+    record = await registry.host_db.tenants.find_one({"_id": "swap"})
+    assert record["restoring"]["phase"] == "switched" and record["store"]
+
+    service = ServiceProcess(config)
+    await service.start()
+    try:
+        await service.wait_for_line("finishing the interrupted restore into tenant swap")
+        async def finished():
+            found = await registry.host_db.tenants.find_one({"_id": "swap"})
+            return found["status"] == "active" and "restoring" not in found
+        await wait_until(finished)
+        assert old_db not in await services.client.list_database_names()
+        assert not list((registry.tenants_dir / ".staging").iterdir())
+        ctx = await registry.context_for_slug("swap")
+        assert await ctx.db.media.count_documents({}) == 2
+        assert (ctx.storage.originals / "Trips" / "beach.jpg").exists()
+        assert "owner" not in [u["username"] for u in await ctx.db.users.find({}).to_list()]
+        async def ready():
+            return await ctx.db.media.count_documents({"state": "ready"}) == 2
+        await wait_until(ready, 90)
     finally:
         await service.stop()
