@@ -35,6 +35,7 @@ from handlers import (
     pages_media,
     tus,
     upload_page,
+    upgrading,
     uploads,
 )
 
@@ -49,3 +50,4 @@ ROUTE_MODULES_TENANT += [upload_page, api_accounts, api_media_file, admin_backup
 ROUTE_MODULES_TENANT += [admin_sync]
 ROUTE_MODULES_TENANT += [admin_watermark]
 ROUTE_MODULES_TENANT += [custom_css]
+ROUTE_MODULES_TENANT += [upgrading]

@@ -38,6 +38,9 @@ class AccountPageHandler(TenantHandler):
 
 
 class LoginHandler(AccountPageHandler):
+    def writes_data(self) -> bool:
+        return False  # only the visitor's session and sign-in counters: allowed while read-only
+
     def _next(self) -> str:
         return self.urls.local_or_home(self.get_argument("next", ""))
 
@@ -114,6 +117,9 @@ class LoginHandler(AccountPageHandler):
 
 
 class LogoutHandler(TenantHandler):
+    def writes_data(self) -> bool:
+        return False  # ends the visitor's own session: allowed while read-only
+
     async def post(self) -> None:
         await end_session(self.tenant, self.get_session_token())
         self.clear_session_cookie()
@@ -162,6 +168,9 @@ class RegisterHandler(AccountPageHandler):
 
 
 class VerifyHandler(AccountPageHandler):
+    def writes_data(self) -> bool:
+        return True  # its GET confirms the account (a mailed link)
+
     async def get(self) -> None:
         # A GET that changes state is usual for mailed links; the token is single-use.
         try:

@@ -28,6 +28,7 @@ from gallery.urls import TenantUrls
 from gallery.urls import mail_urls as trusted_mail_urls
 from tenants.context import TenantContext
 from tenants.registry import TenantNotFound
+from tenants.upgrade import Upgrading, duration_words
 from tenants.upgrade import ensure_current as ensure_schema_current
 from gallery.urls import TenantUrls
 from gallery.urls import mail_urls as trusted_mail_urls
@@ -192,13 +193,16 @@ class BaseHandler(tornado.web.RequestHandler):
             self.set_header("Retry-After", str(DB_RETRY_AFTER_SECONDS))
         if getattr(exc, "retry_after", None):  # tenants.upgrade: a gallery being upgraded
             self.set_header("Retry-After", str(exc.retry_after))
-            self.set_header("Refresh", str(exc.retry_after))  # its page reloads by itself
+            if getattr(exc, "progress", None) is None:  # the upgrading page polls instead
+                self.set_header("Refresh", str(exc.retry_after))  # its page reloads by itself
         if status_code == 405:
             self.set_header("Allow", ", ".join(self.allowed_methods()))
         if self.is_api or "application/json" in self.request.headers.get("Accept", "") and "text/html" not in self.request.headers.get("Accept", ""):
             error = {"code": code, "message": message}
             if fields:
                 error["fields"] = fields
+            if getattr(exc, "progress", None) is not None:  # a gallery being upgraded: counts only
+                error["progress"] = exc.progress
             self.set_header("Content-Type", "application/json; charset=UTF-8")
             self.finish(json.dumps({"error": error}))
             return
@@ -239,6 +243,7 @@ class BaseHandler(tornado.web.RequestHandler):
             user=getattr(self, "user", None),
             admin=self.current_admin,
             gallery_title=getattr(self, "gallery_title", None),
+            read_only_notice=getattr(self, "read_only_notice", None),
             json_attr=lambda value: json.dumps(value, default=_json_default),
         )
         return ns
@@ -289,6 +294,14 @@ class TenantHandler(BaseHandler):
     session: dict | None = None
     # Pages that work before the gallery is installed (the installer) set this.
     allow_uninstalled = False
+    #: Set while the gallery is served read-only after a failed upgrade (tenants/upgrade.py).
+    read_only_notice: str | None = None
+
+    def writes_data(self) -> bool:
+        """Whether this request changes the gallery (refused while it is read-only); a GET
+        that writes (a mailed link) or a POST that writes only the visitor's own session
+        (sign-in) overrides it."""
+        return self.request.method not in ("GET", "HEAD", "OPTIONS")
 
     async def prepare(self) -> None:
         target = self.request.atrium_target
@@ -307,7 +320,14 @@ class TenantHandler(BaseHandler):
         if not ctx.active and not self.allow_uninstalled:
             self.unavailable = True
             raise tornado.web.HTTPError(503, "This gallery has not been set up yet.")
-        await ensure_schema_current(ctx)  # migrated on first touch, or 503 (tenants/upgrade.py)
+        try:  # migrated on first touch, or 503, or read-only (tenants/upgrade.py)
+            self.read_only_notice = await ensure_schema_current(ctx, writing=self.writes_data())
+        except Upgrading:
+            # Its page names the gallery (the settings document is only read) and links
+            # nowhere inside it.
+            self.unavailable = True
+            self.gallery_title = (await gallery_settings.get_settings(ctx)).get("gallery_title") or ctx.title
+            raise
         self.settings_values = await gallery_settings.get_settings(ctx) if ctx.active else gallery_settings.defaults()
         self.gallery_title = self.settings_values.get("gallery_title") or ctx.title
         token = self.get_session_token()
@@ -374,6 +394,13 @@ class TenantHandler(BaseHandler):
             self.urls = None
             self.render("errors/host_error.html", status=status_code,
                         title=STATUS_TITLES.get(status_code, "Error"), message=message)
+            return
+        upgrading = getattr(self, "_gallery_error", None)
+        if isinstance(upgrading, Upgrading) and upgrading.progress is not None:
+            left = upgrading.progress.get("seconds_left")
+            self.render("errors/upgrading.html", message=message, progress=upgrading.progress,
+                        retry_after=upgrading.retry_after,
+                        estimate=f"{duration_words(left)} left" if left is not None else "")
             return
         super().render_error_page(status_code, message)
 

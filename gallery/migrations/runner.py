@@ -75,6 +75,19 @@ class Step:
         counter = getattr(self.module, "total", None)
         return await counter(ctx) if counter else None
 
+    @property
+    def read_only_safe(self) -> bool:
+        """The step says (READ_ONLY_SAFE = True) that this release's code reads documents
+        both before and after it correctly, so a gallery whose run of it stopped part-way
+        may be served for reading (docs/migrations.md, "Read-only serving")."""
+        return getattr(self.module, "READ_ONLY_SAFE", False) is True
+
+
+def read_only_safe(steps: list[Step]) -> bool:
+    """Whether a gallery with these steps pending (the failed one and those after it) can
+    be read by this release's code: only when every one of them says so."""
+    return bool(steps) and all(s.read_only_safe for s in steps)
+
 
 def load_steps(package: str = "gallery.migrations.steps") -> list[Step]:
     """The steps of a package (modules named NNNN_what), in order; a wrong one stops here."""
@@ -223,7 +236,8 @@ async def migrate(ctx, *, steps: list[Step] | None = None, latest: int = schema.
     step = None
     try:
         # Another holder may have finished between our plan and our claim.
-        pending = (await plan(db, steps, latest)).steps
+        planned = await plan(db, steps, latest)
+        pending = planned.steps
         state = await claim_state(db) or {}
         for step in pending:
             resume = state.get("step") == step.number
@@ -231,7 +245,10 @@ async def migrate(ctx, *, steps: list[Step] | None = None, latest: int = schema.
             total = await step.total(ctx)
             await db.meta.update_one({"_id": CLAIM_ID, "owner": owner}, {"$set": {
                 "step": step.number, "description": step.description, "last_id": last_id,
-                "done": done, "total": total, "failed": None, "lease_until": time.time() + lease}})
+                "done": done, "total": total, "failed": None, "lease_until": time.time() + lease,
+                # For the upgrading page: which of this run's steps it is, and the pace of
+                # this holder (its start and count at start give documents/s, an estimate).
+                "from_version": planned.version, "step_started": time.time(), "step_done0": done}})
             if resume and last_id is not None:
                 log.info("%s: step %04d continues after %s (%d done)", ctx.slug, step.number, last_id, done)
             await step.run(ctx, Progress(db, owner, step, last_id, done, lease, report, total))

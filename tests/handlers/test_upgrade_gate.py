@@ -9,12 +9,22 @@ import asyncio
 import json
 import logging
 import signal
+from types import SimpleNamespace
+
+import pytest
 
 from gallery import schema
 from gallery.migrations import runner
 from tenants.host_admins import create_admin
 from tests.client import text
-from tests.gallery.migrations.test_migrations import failing_after, migrate_process, old_gallery, without_taken
+from tests.gallery.migrations.test_migrations import (
+    failing_after,
+    migrate_process,
+    old_gallery,
+    snapshot,
+    with_taken,
+    without_taken,
+)
 
 HOST_PASSWORD = "Granite-Meadow-Falcon-77"
 
@@ -54,41 +64,124 @@ async def test_while_another_process_migrates_the_gallery_answers_503_with_progr
         assert line, "the migration ended before its failpoint"
     browser = app.browser()
     page = await browser.get("/g/alpha/")
-    assert page.code == 503 and page.headers["Retry-After"] == "5" and page.headers["Refresh"] == "5"
-    assert "being upgraded" in text(page) and "1,000 of 2,200 documents" in text(page)
+    # Its own page: the gallery's name, the step, the counts; it polls (no Refresh header,
+    # a meta refresh only without JavaScript).
+    assert page.code == 503 and page.headers["Retry-After"] == "5" and "Refresh" not in page.headers
+    shown = text(page)
+    assert "Alpha Gallery is being upgraded" in shown and "Step 1 of 1" in shown
+    assert "1,000 of 2,200 documents (45%)" in shown
+    assert '<progress class="upgrade-bar" max="2200" value="1000">' in page.body.decode()
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in page.body.decode()
+    assert 'data-progress-url="/g/alpha/_upgrade"' in page.body.decode()
+    assert "taken" not in shown  # the step's developer description stays in the console
     api = await browser.get("/g/alpha/api/v1/albums")
-    assert api.code == 503 and json.loads(api.body)["error"]["code"] == "upgrading"
+    error = json.loads(api.body)["error"]
+    assert api.code == 503 and api.headers["Retry-After"] == "5" and error["code"] == "upgrading"
+    assert {k: error["progress"][k] for k in ("state", "step", "steps", "done", "total", "percent")} == {
+        "state": "upgrading", "step": 1, "steps": 1, "done": 1000, "total": 2200, "percent": 45}
+    # The page's progress JSON: the same counts and nothing else, without signing in.
+    polled = await browser.get("/g/alpha/_upgrade")
+    assert polled.code == 200 and polled.headers["Cache-Control"] == "no-store"
+    assert json.loads(polled.body) == error["progress"]
+    assert set(error["progress"]) == {"state", "step", "steps", "done", "total", "percent", "seconds_left"}
+    assert isinstance(error["progress"]["seconds_left"], int)  # from the holder's own pace
     host = await console(app)
     assert "upgrading" in text(await host.get("/_host/tenants/alpha"))
 
-    # Its process dies: the next request takes the dead holder's claim and finishes.
+    # Its process dies: the page's next poll takes the dead holder's claim and finishes.
     proc.send_signal(signal.SIGKILL)
     await proc.wait()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 60
-    while (page := await browser.get("/g/alpha/")).code != 200:
-        assert page.code == 503 and loop.time() < deadline, text(page)
+    while (polled := json.loads((await browser.get("/g/alpha/_upgrade")).body))["state"] != "current":
+        assert polled["state"] == "upgrading" and loop.time() < deadline, polled
         await asyncio.sleep(0.2)
+    assert (await browser.get("/g/alpha/")).code == 200
     assert await without_taken(g["ctx"]) == 0
     assert (await runner.claim_state(g["ctx"].db))["done"] == 2200
 
 
-async def test_a_failed_migration_is_503_with_its_reason_and_the_version_kept(app, make_gallery):
+def unsafe(step: runner.Step) -> runner.Step:
+    """The same step, not declaring READ_ONLY_SAFE (a step whose half-done documents this
+    release's code could not read)."""
+    module = SimpleNamespace(run=step.module.run, total=step.module.total)
+    return runner.Step(step.number, step.description, module)
+
+
+async def test_a_failed_migration_is_503_with_its_reason_and_the_version_kept(app, make_gallery, monkeypatch):
+    monkeypatch.setattr(runner, "TENANT_STEPS", [unsafe(s) for s in runner.TENANT_STEPS])
     g = await old_gallery(make_gallery, count=1200)
     ctx = g["ctx"]
-    try:
+    with pytest.raises(runner.MigrationFailed):
         await runner.migrate(ctx, steps=failing_after(1))
-    except runner.MigrationFailed:
-        pass
     app.services.registry.forget("alpha")
     browser = app.browser()
     for _ in range(2):
         page = await browser.get("/g/alpha/")
         assert page.code == 503 and page.headers["Retry-After"] == "60"
         assert "failed at step 2" in text(page) and "disk full" in text(page)
+    assert (await browser.get("/g/alpha/api/v1/albums")).code == 503
+    assert json.loads((await browser.get("/g/alpha/_upgrade")).body) == {"state": "schema_refused"}
     assert await runner.stored_version(ctx.db) == 1
     host = await console(app)
     assert "failed" in text(await host.get("/_host/"))
+    assert "read-only" not in text(await host.get("/_host/tenants/alpha"))
+
+
+async def test_a_failed_read_only_safe_step_leaves_the_gallery_readable_and_refuses_writes(app, make_gallery):
+    g = await old_gallery(make_gallery, count=1200)
+    ctx = g["ctx"]
+    assert runner.read_only_safe(runner.TENANT_STEPS)  # step 0002 declares it
+    with pytest.raises(runner.MigrationFailed):
+        await runner.migrate(ctx, steps=failing_after(1))
+    assert await with_taken(ctx) == 500  # half-migrated: 500 with `taken`, 700 without
+    app.services.registry.forget("alpha")
+    before = await snapshot(ctx)
+
+    # Reads: pages and the API, with the banner; both shapes show the same date.
+    visitor = app.browser()
+    page = await visitor.get("/g/alpha/")
+    assert page.code == 200 and "is read-only for now" in text(page)
+    assert 'class="read-only-notice"' in text(page)
+    dated = [d for d in before.values() if d["metadata"].get("date_taken") == "2024-05-01T15:47:00-05:00"]
+    done = next(d for d in dated if "taken" in d)
+    pending = next(d for d in dated if "taken" not in d)
+    for doc in (done, pending):
+        media = await visitor.get(f"/g/alpha/api/v1/media/{doc['_id']}")
+        assert media.code == 200, text(media)
+        expected = runner.TENANT_STEPS[-1].module.taken_for(doc)
+        assert json.loads(media.body)["media"]["taken"] == expected == {
+            "local": "2024-05-01T15:47:00", "offset": "-05:00"}
+    assert json.loads((await visitor.get("/g/alpha/_upgrade")).body) == {"state": "read_only"}
+
+    # Sign-in writes only the visitor's session: it works; every other write answers 503.
+    admin = app.browser()
+    assert (await admin.login("/g/alpha", "admin", g["password"])).code == 302
+    assert "is read-only for now" in text(await admin.get("/g/alpha/admin/settings"))
+    root = await admin.api("GET", "/g/alpha/api/v1/albums")
+    assert root.code == 200
+    made = await admin.api("POST", "/g/alpha/api/v1/albums", {"title": "New", "parent_id": done["album_id"]})
+    assert made.code == 503 and made.headers["Retry-After"] == "60"
+    assert json.loads(made.body)["error"]["code"] == "read_only"
+    edited = await admin.api("PATCH", f"/g/alpha/api/v1/media/{pending['_id']}", {"title": "changed"})
+    assert edited.code == 503 and json.loads(edited.body)["error"]["code"] == "read_only"
+    form = await admin.post_form("/g/alpha/admin/settings", {"gallery_title": "Changed"})
+    assert form.code == 503 and "is read-only for now" in text(form)
+    verify = await visitor.get("/g/alpha/verify?token=x")  # a GET that writes
+    assert verify.code == 503 and "is read-only for now" in text(verify)
+    after = await snapshot(ctx)
+    assert after == before and await runner.stored_version(ctx.db) == 1
+    assert await ctx.db.albums.count_documents({"title": "New"}) == 0
+
+    host = await console(app)
+    assert "served read-only" in text(await host.get("/_host/tenants/alpha"))
+
+    # The upgrade finished (the CLI retries at once): the gallery is whole again.
+    assert [s.number for s in await runner.migrate(ctx)] == [schema.SCHEMA_VERSION]
+    page = await admin.get("/g/alpha/")
+    assert page.code == 200 and "read-only" not in text(page)
+    edited = await admin.api("PATCH", f"/g/alpha/api/v1/media/{pending['_id']}", {"title": "changed"})
+    assert edited.code == 200, text(edited)
 
 
 async def test_a_newer_or_unreadable_database_is_refused_untouched(app, make_gallery, caplog):

@@ -1,0 +1,52 @@
+// The "being upgraded" page (templates/errors/upgrading.html): follows the upgrade through
+// the gallery's progress JSON (/_upgrade: counts only) and reloads the page once the gallery
+// is no longer being upgraded (back, read-only, or failed: the reloaded page says which).
+(function () {
+  "use strict";
+  const card = document.querySelector(".upgrade-card[data-progress-url]");
+  if (!card) return;
+  const url = card.dataset.progressUrl;
+  const every = 2000;
+  const field = (name) => card.querySelector(`[data-field="${name}"]`);
+  const number = (n) => Number(n).toLocaleString("en-US");
+
+  function words(seconds) {
+    if (seconds < 90) return `about ${Math.max(1, Math.round(seconds))} seconds`;
+    if (seconds < 90 * 60) return `about ${Math.round(seconds / 60)} minutes`;
+    return `about ${(seconds / 3600).toFixed(1)} hours`;
+  }
+
+  function show(p) {
+    field("step").textContent = p.step ? `Step ${p.step} of ${p.steps}` : "Starting";
+    const bar = card.querySelector("progress");
+    if (p.total) {
+      bar.max = p.total;
+      bar.value = p.done;
+      bar.textContent = `${p.percent}%`;
+      field("count").textContent = `${number(p.done)} of ${number(p.total)} documents (${p.percent}%)`;
+    } else {
+      bar.removeAttribute("value");
+      field("count").textContent = `${number(p.done)} documents`;
+    }
+    field("estimate").textContent = p.seconds_left === null || p.seconds_left === undefined
+      ? "" : `· ${words(p.seconds_left)} left`;
+  }
+
+  async function poll() {
+    let progress = null;
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" });
+      progress = await response.json();
+    } catch (err) {
+      progress = null; // the service is restarting or the network is down: try again
+    }
+    if (progress && progress.state && progress.state !== "upgrading") {
+      window.location.reload();
+      return;
+    }
+    if (progress && progress.state === "upgrading") show(progress);
+    window.setTimeout(poll, every);
+  }
+
+  window.setTimeout(poll, every);
+})();
