@@ -136,7 +136,10 @@
       const img = el("img");
       img.alt = "";
       img.src = URL.createObjectURL(item.file);
-      img.onload = () => URL.revokeObjectURL(img.src);
+      // The type label stays only for files whose picture cannot be shown: under a shown
+      // (half-transparent, until the server's thumbnail arrives) preview it showed through.
+      img.onload = () => { URL.revokeObjectURL(img.src); thumb.classList.add("has-preview"); };
+      img.onerror = () => { URL.revokeObjectURL(img.src); img.remove(); };
       thumb.appendChild(img);
     }
     const body = el("div", "upload-body");
@@ -145,8 +148,11 @@
     const slash = item.name.lastIndexOf("/");
     const name = el("span", "upload-name", item.name.slice(slash + 1));
     name.title = item.name;
-    const folder = slash > 0 ? item.name.slice(0, slash) + " · " : "";
-    line.append(name, el("span", "upload-size", folder + bytes(item.file.size)));
+    // The size is never cut ("41…" at phone width); the folder gives way first.
+    const size = el("span", "upload-size");
+    if (slash > 0) size.append(el("span", "upload-folder", item.name.slice(0, slash) + " · "));
+    size.append(el("span", "upload-bytes", bytes(item.file.size)));
+    line.append(name, size);
     const bar = el("div", "upload-bar");
     bar.setAttribute("role", "progressbar");
     bar.setAttribute("aria-label", "Upload of " + item.name);
