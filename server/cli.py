@@ -240,6 +240,10 @@ def cmd_tenant(args) -> None:
                 _print(args, {"slug": args.slug, "installer_url": link}, link)
             elif args.action in ("backup", "restore", "export", "import"):
                 await _backup_or_restore(services, args)
+            elif args.action == "import-gsp":
+                from server.gsp_cli import import_gsp
+
+                await import_gsp(services, args, _print, CommandError)
             elif args.action == "delete":
                 if args.confirm != args.slug:
                     raise CommandError(f"to delete, repeat the slug: --confirm {args.slug}")
@@ -384,6 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="the directory to write")
     imp = tsub.add_parser("import", help="restore every gallery of an `export --all` directory")
     imp.add_argument("dir")
+    from server.gsp_cli import add_parser as add_gsp_parser
+
+    add_gsp_parser(tsub)
     for p in list(tsub.choices.values()):
         p.add_argument("--json", action="store_true", help="machine-readable output")
     tenant.set_defaults(fn=cmd_tenant)

@@ -50,6 +50,12 @@ async def run_forever(services) -> None:
         await clean_leftovers(services.registry)
     except Exception:
         log.exception("could not clean up after interrupted restores")
+    try:  # GSP imports killed before their switch (gallery/gspimport/staging.py)
+        from gallery.gspimport.staging import clean_leftovers as undo_imports
+
+        await undo_imports(services.registry)
+    except Exception:
+        log.exception("could not undo interrupted GSP imports")
     while True:
         try:
             await sweep_all(services)

@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
 STANDALONE = ("xmlcompat",)
 # Inside gallery/: the wings sit on its root modules (settings, schema, usage, errors, ids,
 # urls, cached), which import no wing.
-GALLERY_WINGS = ("people", "library", "intake", "processing", "notices", "archive", "migrations")
+GALLERY_WINGS = ("people", "library", "intake", "processing", "notices", "archive", "migrations", "gspimport")
 TESTS = "tests"
 # Drivers that may reuse the tests' sample makers (bench.video makes its clips with
 # tests.media.av_samples); product code never imports tests.

@@ -1,0 +1,262 @@
+"""Preview and import of a GSP backup into an empty gallery (docs/gsp-import.md).
+
+preview() reads the backup and the media folder and writes nothing; import_backup() does the
+same checks, copies the files into staging, then writes and switches (staging.py) and queues
+what follows the switch: derivatives (one media.regenerate job) and set-password mails."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gallery import failpoints
+from gallery import settings as gallery_settings
+from gallery.errors import TooLarge
+from gallery.gspimport import build, checks, media_files, model, staging
+from gallery.gspimport.errors import GalleryNotEmpty, GspRefused
+from gallery.gspimport.report import Report
+from gallery.ids import new_id
+from gallery.intake.zipimport import limits_from
+from gallery.library.filenames import clean_file_name
+from gallery.library.tagcounts import rebuild_tag_counts
+from gallery.people.users import username_key
+from gallery.usage import current_usage, quota_bytes
+from media.sniff import UnsupportedMedia, check_allowed, sniff
+
+log = logging.getLogger("atrium.gspimport")
+BATCH = 500
+
+
+async def check_empty(ctx) -> dict:
+    """The gallery's root album, or GalleryNotEmpty when it holds more than a fresh install."""
+    root = await ctx.db.albums.find_one({"parent_id": None})
+    if root is None:
+        raise GalleryNotEmpty("The gallery is not installed yet; install it first, then import.")
+    if await ctx.db.albums.find_one({"_id": {"$ne": root["_id"]}}, {"_id": 1}) is not None or \
+            await ctx.db.media.find_one({}, {"_id": 1}) is not None:
+        raise GalleryNotEmpty("This gallery already has albums or media. A GSP backup is imported only "
+                              "into an empty gallery, so nothing was changed.")
+    return root
+
+
+def galleries_of(data) -> list[dict]:
+    """Non-template galleries with their album and media counts."""
+    album_counts = Counter(a["gallery_id"] for a in data.albums.values())
+    media_counts = Counter(data.albums[m["album_id"]]["gallery_id"] for m in data.media.values()
+                           if m["album_id"] in data.albums)
+    ids = set(album_counts) | {g for g, row in data.galleries.items() if not row["template"]}
+    out = []
+    for gid in sorted(i for i in ids if i is not None):
+        row = data.galleries.get(gid, {"description": "", "template": False})
+        if row["template"]:
+            continue
+        out.append({"id": gid, "description": row["description"], "albums": album_counts.get(gid, 0),
+                    "media": media_counts.get(gid, 0)})
+    return out
+
+
+def choose_gallery(data, gallery_id: int | None) -> int | None:
+    listed = galleries_of(data)
+    ids = [g["id"] for g in listed]
+    if gallery_id is not None:
+        if gallery_id not in ids:
+            raise GspRefused(f"The backup has no gallery {gallery_id} to import"
+                             + (f" (it has {', '.join(map(str, ids))})." if ids else "."))
+        return gallery_id
+    return ids[0] if len(ids) == 1 else None
+
+
+class Analysis:
+    """Everything read and decided before anything is written."""
+
+    def __init__(self, data, gallery_id, tree, built, report, source):
+        self.data, self.gallery_id, self.tree = data, gallery_id, tree
+        self.built, self.report, self.source = built, report, source
+
+
+def analyse(backup_path, media_path, gallery_id, *, root: dict, settings: dict,
+            existing_users: set[str], run: str, on_progress=None) -> Analysis:
+    """Read, check and map (in a thread: all of it is blocking work). Raises GspRefused."""
+    data = model.load(backup_path, on_progress=on_progress)
+    chosen = choose_gallery(data, gallery_id)
+    report = Report(data.gen.as_dict(), chosen)
+    if chosen is None:
+        return Analysis(data, None, None, None, report, None)
+    tree = checks.album_tree(data, chosen)
+    built = build.build(data, chosen, tree, root, run=run, settings=settings,
+                        existing_user_keys=existing_users, report=report)
+    source = media_files.open_source(media_path, limits_from(settings))
+    if source is not None:
+        source.choose_prefix([parts for _, parts in built.files])
+    return Analysis(data, chosen, tree, built, report, source)
+
+
+async def _inputs(ctx) -> tuple[dict, dict, set[str]]:
+    if ctx is None:
+        root = {"_id": new_id(), "title": "", "parent_id": None, "ancestors": [], "dirname": "",
+                "dirpath": "", "private": False}
+        return root, gallery_settings.defaults(), set()
+    root = await check_empty(ctx)
+    settings = await gallery_settings.get_settings(ctx)
+    users = {username_key(u["username"]) async for u in ctx.db.users.find({}, {"username": 1})}
+    return root, settings, users
+
+
+async def preview(ctx, backup_path, media_path=None, gallery_id: int | None = None) -> dict:
+    """What an import would do (module docstring of docs: the preview shape in gsp-api)."""
+    root, settings, users = await _inputs(ctx)
+    a = await asyncio.to_thread(analyse, backup_path, media_path, gallery_id, root=root,
+                                settings=settings, existing_users=users, run="preview")
+    out = {**a.data.gen.as_dict(), "galleries": galleries_of(a.data), "gallery_id": a.gallery_id,
+           "needs_gallery_choice": a.gallery_id is None, "counts": None, "media_files": None,
+           "skipped": []}
+    if a.gallery_id is None:
+        return out
+    b = a.built
+    out["counts"] = {"albums": len(b.albums) + 1, "media": len(b.media), "users": len(b.users),
+                     "roles": len([r for r in b.roles if r.get("builtin") != "owner"]),
+                     "settings": len(b.settings)}
+    if a.source is not None:
+        found = sum(1 for _, parts in b.files if a.source.find(parts) is not None)
+        out["media_files"] = {"found": found, "missing": len(b.files) - found,
+                              "generated_skipped": a.source.generated, "refused": len(a.source.refused)}
+        for entry in a.source.refused[:200]:
+            a.report.item("files", "skipped", "", entry["name"], entry["reason"])
+    out["skipped"] = [i for i in a.report.items if i["status"] in ("skipped", "failed")]
+    return out
+
+
+def _copy_one(source, handle, dest: Path, budget: int, allowed) -> tuple[int, str, object]:
+    """Copy one file into staging and sniff it; returns (size, sha256, sniffed)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    size, sha = source.copy(handle, dest, budget)
+    try:
+        sniffed = sniff(dest)
+        check_allowed(sniffed, allowed)
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    return size, sha, sniffed
+
+
+async def _stage_files(ctx, a: Analysis, stage: Path, settings: dict, progress) -> tuple[int, list[str]]:
+    """Copy every found file into staging; returns (bytes, relative paths)."""
+    b, report = a.built, a.report
+    budget = (quota_bytes(ctx) - await current_usage(ctx)) if quota_bytes(ctx) else 1 << 62
+    allowed = settings.get("allowed_extensions") or ()
+    taken: dict[str, set[str]] = {}
+    dirpaths = {album["_id"]: album["dirpath"] for album in b.albums}
+    total, rels, dropped = 0, [], set()
+    for n, (doc, parts) in enumerate(b.files):
+        if progress is not None and n % 20 == 0:
+            await progress(0.3 + 0.5 * n / max(len(b.files), 1), f"files: {n} of {len(b.files)}")
+        handle = a.source.find(parts) if a.source is not None else None
+        if handle is None:
+            build._missing(doc, report, doc["gsp"]["id"], parts[-1],
+                           "not in the media folder" if a.source is not None else "no media folder was given")
+            continue
+        folder = "/".join(p for p in ("originals", dirpaths.get(doc["album_id"], "")) if p)
+        names = taken.setdefault(folder, set())
+        name = clean_file_name(parts[-1])
+        stem, dot, ext = name.rpartition(".")
+        k = 2
+        while name.casefold() in names:
+            name = f"{stem} ({k}).{ext}" if dot else f"{parts[-1]} ({k})"
+            k += 1
+        names.add(name.casefold())
+        rel = f"{folder}/{name}"
+        try:
+            size, sha, sniffed = await asyncio.to_thread(_copy_one, a.source, handle, stage / rel, budget - total,
+                                                         allowed)
+        except UnsupportedMedia as exc:
+            report.item("media", "skipped", doc["gsp"]["id"], parts[-1], f"disallowed type: {exc.reason}")
+            dropped.add(doc["_id"])
+            continue
+        except TooLarge as exc:
+            raise GspRefused(f"The media do not fit in the gallery's quota: {exc.message}") from None
+        except (GspRefused, OSError) as exc:
+            report.item("files", "failed", doc["gsp"]["id"], parts[-1], f"could not be read: {exc}")
+            build._missing(doc, report, doc["gsp"]["id"], parts[-1], "the file could not be read")
+            continue
+        total += size
+        rels.append(rel)
+        doc.update(file_name=name, kind=sniffed.kind, mime=sniffed.mime, extension=sniffed.extension,
+                   original={"path": rel, "size": size, "sha256": sha}, content_hash=sha, state="pending")
+        report.count("files")
+    if dropped:
+        b.media = [m for m in b.media if m["_id"] not in dropped]
+        for album in [*b.albums, b.root_update]:
+            if album.get("cover_id") in dropped:
+                album["cover_id"] = None
+    return total, rels
+
+
+async def import_backup(ctx, registry, backup_path, media_path=None, gallery_id: int | None = None, *,
+                        progress=None, queue=None, urls=None, user: dict | None = None) -> dict:
+    """Import into the empty gallery `ctx`; returns the report (dict). All or nothing."""
+    from gallery.gspimport import after
+
+    root, settings, users = await _inputs(ctx)
+    run = new_id()
+    loop = asyncio.get_running_loop()
+
+    def reading(done: int, total: int) -> None:
+        if progress is not None and total:
+            asyncio.run_coroutine_threadsafe(
+                progress(0.3 * min(done / total, 1.0), f"reading the backup: {done // 1048576} MB"), loop)
+
+    a = await asyncio.to_thread(analyse, backup_path, media_path, gallery_id, root=root,
+                                settings=settings, existing_users=users, run=run, on_progress=reading)
+    if a.gallery_id is None:
+        ids = ", ".join(str(g["id"]) for g in galleries_of(a.data))
+        raise GspRefused(f"The backup holds several galleries ({ids}); choose the one to import.")
+    mark = await staging.claim(registry, ctx, run)
+    stage = staging_dir = staging.staging_dir(ctx.storage, run)
+    job_ids: list[str] = []
+    try:
+        await asyncio.to_thread(stage.mkdir, parents=True, exist_ok=True)
+        total, rels = await _stage_files(ctx, a, stage, settings, progress)
+        await failpoints.reached("gsp_import.staged")
+        await staging.take_offline(registry, ctx.slug, run)
+        await _write(ctx, a, total, progress)
+        await asyncio.to_thread(staging.move_into_place, Path(ctx.storage.path), staging_dir, rels)
+        if queue is not None and rels:
+            job_ids.append(await queue.enqueue(ctx.slug, "media.regenerate", {"gsp_run": run}, hold=True))
+        await failpoints.reached("gsp_import.before_switch")
+        a.report.finished = datetime.now(UTC)
+        await staging.switch(registry, ctx.slug, run, {"run": run, "finished": a.report.finished,
+                                                       "source": os.path.basename(str(backup_path)),
+                                                       "generation": a.data.gen.name})
+    except BaseException:
+        log.warning("GSP import into %s failed; undoing it", ctx.slug)
+        await asyncio.shield(staging.undo(registry, ctx, mark))
+        raise
+    for job_id in job_ids:
+        await queue.release(job_id)
+    ctx.settings_cache = None
+    await after.finish(ctx, a, queue=queue, urls=urls, user=user)
+    return a.report.as_dict()
+
+
+async def _write(ctx, a: Analysis, total_bytes: int, progress) -> None:
+    b = a.built
+    db = ctx.db
+    docs = [("albums", b.albums), ("roles", b.roles), ("users", b.users), ("media", b.media)]
+    count, written = sum(len(d) for _, d in docs), 0
+    for name, items in docs:
+        for i in range(0, len(items), BATCH):
+            await db[name].insert_many(items[i:i + BATCH], ordered=True)
+            written += len(items[i:i + BATCH])
+            if progress is not None:
+                await progress(0.8 + 0.15 * written / max(count, 1), f"writing: {written} of {count} documents")
+    a.report.count("media", n=len(b.media))
+    await db.albums.update_one({"parent_id": None}, {"$set": b.root_update})
+    if b.settings:
+        await gallery_settings.update_settings(ctx, b.settings)
+    await db.meta.update_one({"_id": "usage"}, {"$inc": {"bytes": int(total_bytes)}, "$set": {"version": 1}},
+                             upsert=True)
+    await rebuild_tag_counts(ctx)
