@@ -400,7 +400,7 @@ class TenantHandler(BaseHandler):
             left = upgrading.progress.get("seconds_left")
             self.render("errors/upgrading.html", message=message, progress=upgrading.progress,
                         retry_after=upgrading.retry_after,
-                        estimate=f"{duration_words(left)} left" if left is not None else "")
+                        estimate=f"{duration_words(left).capitalize()} left" if left is not None else "")
             return
         super().render_error_page(status_code, message)
 

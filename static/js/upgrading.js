@@ -11,9 +11,9 @@
   const number = (n) => Number(n).toLocaleString("en-US");
 
   function words(seconds) {
-    if (seconds < 90) return `about ${Math.max(1, Math.round(seconds))} seconds`;
-    if (seconds < 90 * 60) return `about ${Math.round(seconds / 60)} minutes`;
-    return `about ${(seconds / 3600).toFixed(1)} hours`;
+    if (seconds < 90) return `About ${Math.max(1, Math.round(seconds))} seconds`;
+    if (seconds < 90 * 60) return `About ${Math.round(seconds / 60)} minutes`;
+    return `About ${(seconds / 3600).toFixed(1)} hours`;
   }
 
   function show(p) {
@@ -29,7 +29,7 @@
       field("count").textContent = `${number(p.done)} documents`;
     }
     field("estimate").textContent = p.seconds_left === null || p.seconds_left === undefined
-      ? "" : `· ${words(p.seconds_left)} left`;
+      ? "" : `${words(p.seconds_left)} left`;
   }
 
   async function poll() {
