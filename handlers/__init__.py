@@ -8,6 +8,7 @@ from handlers import (
     admin_backup,
     admin_email,
     admin_events,
+    admin_gsp_import,
     admin_roles,
     admin_settings,
     admin_sync,
@@ -24,6 +25,7 @@ from handlers import (
     auth,
     custom_css,
     downloads,
+    gsp_uploads,
     health,
     home,
     host,
@@ -49,5 +51,6 @@ ROUTE_MODULES_TENANT += [account, admin_users, admin_roles, admin_events, admin_
 ROUTE_MODULES_TENANT += [upload_page, api_accounts, api_media_file, admin_backup, api_sync]
 ROUTE_MODULES_TENANT += [admin_sync]
 ROUTE_MODULES_TENANT += [admin_watermark]
+ROUTE_MODULES_TENANT += [admin_gsp_import, gsp_uploads]
 ROUTE_MODULES_TENANT += [custom_css]
 ROUTE_MODULES_TENANT += [upgrading]
