@@ -20,11 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gallery.library.albums import viewable_album
 from gallery.errors import Forbidden, Invalid, NotFound
 from gallery.ids import is_id
 from gallery.library.albums import viewable_album
-from gallery.library.media import may_view_original, media_scope
+from gallery.library.media import may_view_original, media_scope, original_is_viewing_copy
 from gallery.people.permissions import Viewer, can
 from media.dates import taken_of
 from media.errors import MediaError
@@ -34,7 +33,11 @@ SIZES = ("original", "optimized")
 CHUNK = 256 * 1024
 QUEUE_CHUNKS = 8  # at most ~2 MB waiting per download
 _DEFLATE_MIMES = ("text/", "application/pdf", "application/json", "image/svg", "image/bmp")
-_EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "image/png": "png"}
+_EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "image/png": "png",
+               "video/mp4": "mp4", "video/webm": "webm", "audio/mp4": "m4a", "audio/mpeg": "mp3"}
+# Kinds whose "optimized" derivative is a still of them (poster frame, cover, first page):
+# never packed in their place — a ZIP of a video holds the video.
+_PLAYED = ("video", "audio")
 
 
 # The gallery's download switches (gallery.settings, group Downloads), by kind of download.
@@ -103,6 +106,8 @@ def _source(viewer: Viewer, media: dict, size: str) -> tuple[str, str, str, str]
     """
     if not can(viewer, "view", media_scope(media)):
         return None
+    if media.get("kind") not in (None, "image"):
+        return _file_source(viewer, media, size)
     optimized = (media.get("derivatives") or {}).get("optimized")
     name = media.get("file_name") or "file"
     if not optimized and not may_view_original(viewer, media):
@@ -115,6 +120,24 @@ def _source(viewer: Viewer, media: dict, size: str) -> tuple[str, str, str, str]
     stem = name.rsplit(".", 1)[0] if "." in name else name
     ext = _EXTENSIONS.get(optimized.get("mime"), "jpg")
     return optimized.get("path"), f"{stem}.{ext}", optimized.get("mime") or "", "optimized"
+
+
+def _file_source(viewer: Viewer, media: dict, size: str) -> tuple[str, str, str, str] | None:
+    """Video, audio, documents: the file itself, or its web copy ("web size", when one was
+    made), never the still that stands for it on the page. Without view_original, only
+    what plays in the page (a web copy, or an original that plays as it is) is packed."""
+    name = media.get("file_name") or "file"
+    original = media.get("original") or {}
+    web = (media.get("derivatives") or {}).get("web") if media.get("kind") in _PLAYED else None
+    plays_as_is = media.get("kind") in _PLAYED and original_is_viewing_copy(media, "web")
+    may_original = plays_as_is or may_view_original(viewer, media)
+    if web and web.get("path") and (size == "optimized" or not may_original):
+        stem = name.rsplit(".", 1)[0] if "." in name else name
+        ext = _EXTENSIONS.get(web.get("mime"), "mp4")
+        return web["path"], f"{stem}.{ext}", web.get("mime") or "", "web"
+    if may_original and original.get("path"):
+        return original["path"], name, media.get("mime") or "", "original"
+    return None
 
 
 def _entries_for(ctx, viewer, docs, size, folder: str, taken: set[str]) -> list[Entry]:
@@ -202,7 +225,8 @@ def _folders(top: dict, albums: list[dict]) -> dict[str, str]:
         parent = names.get(a["parent_id"])
         if parent is None:
             continue
-        part = clean_part(a.get("dirname") or a.get("title") or "", "album")
+        # Named as people know the album (its title), not as its folder on disk.
+        part = clean_part(a.get("title") or a.get("dirname") or "", "album")
         part = _unique(part, taken.setdefault(a["parent_id"], set()))
         names[a["_id"]] = f"{parent}/{part}" if parent else part
     return {k: v for k, v in names.items() if k in by_id}

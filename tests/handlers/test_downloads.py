@@ -218,3 +218,57 @@ async def test_zip_entries_carry_the_local_time_the_photo_was_taken(app, make_ga
     await admin.login(g["prefix"], "admin", g["password"])
     archive = _zip(await admin.get(f"{g['prefix']}/download/album/{tree['rome']['_id']}"))
     assert archive.getinfo("colosseum.jpg").date_time == (2024, 5, 1, 15, 47, 0)
+
+
+async def _derivative(ctx, media: dict, key: str, name: str, payload: bytes, mime: str) -> None:
+    folder = ctx.storage.derivatives / media["_id"]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(payload)
+    await ctx.db.media.update_one({"_id": media["_id"]}, {"$set": {
+        f"derivatives.{key}": {"path": f"derivatives/{media['_id']}/{name}", "mime": mime}}})
+
+
+async def test_zips_hold_videos_audio_and_documents_themselves_in_folders_named_by_title(
+    app, make_gallery, tmp_path
+):
+    """Issue 17, item 12: never a poster still in place of the file; web copies only when
+    "web size" is chosen (or all the viewer may have); folders carry album titles."""
+    g = await make_gallery("alpha")
+    ctx = g["ctx"]
+    admin = await _admin(ctx)
+    root = await albums.root_album(ctx)
+    trip = await albums.create_album(ctx, admin, root["_id"], {"title": "Trip"})
+    clips = await albums.create_album(ctx, admin, trip["_id"], {"title": "Clips"})
+    # Renamed in place: the folder on disk keeps its old name, the ZIP says "Ferry / Boats".
+    await ctx.db.albums.update_one({"_id": clips["_id"]}, {"$set": {"title": "Ferry / Boats"}})
+    files = {"ferry.mov": b"\x00\x00\x00\x18ftypisom-original-video",
+             "horn.mp3": b"ID3-original-audio", "timetable.pdf": b"%PDF-1.4 original"}
+    for name, payload in files.items():
+        (tmp_path / name).write_bytes(payload)
+    video, audio, pdf = [await add_media_file(ctx, clips, tmp_path / n, n) for n in files]
+    for doc, kind, mime in ((video, "video", "video/quicktime"), (audio, "audio", "audio/mpeg"),
+                            (pdf, "pdf", "application/pdf")):
+        transcode = {"state": "ready"} if kind == "video" else {"state": "none"}
+        await ctx.db.media.update_one({"_id": doc["_id"]}, {"$set": {
+            "state": "ready", "kind": kind, "mime": mime, "transcode": transcode}})
+        await _derivative(ctx, doc, "optimized", "optimized.jpg", b"poster-still", "image/jpeg")
+    await _derivative(ctx, video, "web", "web.mp4", b"web-copy-of-video", "video/mp4")
+
+    browser = app.browser()
+    await browser.login(g["prefix"], "admin", g["password"])
+    url = f"{g['prefix']}/download/album/{trip['_id']}?sub=1"
+    originals = _zip(await browser.get(f"{url}&size=original"))
+    assert sorted(originals.namelist()) == [
+        "Ferry _ Boats/ferry.mov", "Ferry _ Boats/horn.mp3", "Ferry _ Boats/timetable.pdf"]
+    assert originals.read("Ferry _ Boats/ferry.mov").endswith(b"original-video")
+    assert originals.read("Ferry _ Boats/timetable.pdf") == b"%PDF-1.4 original"
+    web = _zip(await browser.get(f"{url}&size=optimized"))
+    assert web.read("Ferry _ Boats/ferry.mp4") == b"web-copy-of-video"
+    assert web.read("Ferry _ Boats/horn.mp3") == b"ID3-original-audio"  # plays as it is
+    assert all(web.read(n) != b"poster-still" for n in web.namelist())
+
+    # A visitor without view_original: what plays in the page (the web copy, an original
+    # that plays as it is); the PDF's original is not theirs, and no still stands in for it.
+    visitor = _zip(await app.browser().get(f"{url}&size=original"))
+    assert sorted(visitor.namelist()) == ["Ferry _ Boats/ferry.mp4", "Ferry _ Boats/horn.mp3"]
+    assert all(visitor.read(n) != b"poster-still" for n in visitor.namelist())
