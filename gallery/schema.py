@@ -43,6 +43,10 @@ INDEXES = [
     ("uploads", [("user_id", ASCENDING)], {}),
     ("uploads", [("state", ASCENDING), ("expires", ASCENDING)], {}),
     ("zip_entries", [("job_id", ASCENDING)], {}),  # gallery/intake/zipimport.py EntryLog
+    # Share links (gallery/library/shares.py): found by their token's hash, listed per maker.
+    ("shares", [("token_hash", ASCENDING)], {"unique": True}),
+    ("shares", [("created_by", ASCENDING), ("created", DESCENDING)], {}),
+    ("shares", [("created", DESCENDING)], {}),
 ]
 
 

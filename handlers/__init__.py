@@ -25,6 +25,7 @@ from handlers import (
     auth,
     custom_css,
     downloads,
+    feeds,
     gsp_uploads,
     health,
     home,
@@ -35,6 +36,7 @@ from handlers import (
     openapi,
     pages,
     pages_media,
+    shares,
     tus,
     upload_page,
     upgrading,
@@ -53,4 +55,5 @@ ROUTE_MODULES_TENANT += [admin_sync]
 ROUTE_MODULES_TENANT += [admin_watermark]
 ROUTE_MODULES_TENANT += [admin_gsp_import, gsp_uploads]
 ROUTE_MODULES_TENANT += [custom_css]
+ROUTE_MODULES_TENANT += [shares, feeds]
 ROUTE_MODULES_TENANT += [upgrading]

@@ -24,7 +24,9 @@ class ApiHandler(TenantHandler):
 
     async def viewer(self) -> Viewer:
         if self._viewer is None:
-            self._viewer = await viewer_for(self.tenant, self.user, self.settings_values)
+            self._viewer = await viewer_for(
+                self.tenant, self.user, self.settings_values, self.share_grants
+            )
         return self._viewer
 
     @property

@@ -23,6 +23,7 @@ from tornado.web import create_signed_value, decode_signed_value
 
 from gallery import settings as gallery_settings
 from gallery.errors import GalleryError, NotAuthenticated
+from gallery.library.shares import active_grants
 from gallery.people.sessions import user_for_session
 from gallery.urls import TenantUrls
 from gallery.urls import mail_urls as trusted_mail_urls
@@ -36,6 +37,8 @@ from gallery.urls import mail_urls as trusted_mail_urls
 log = logging.getLogger("atrium.web")
 
 SESSION_COOKIE = "atrium_session"
+SHARE_COOKIE = "atrium_shares"
+MAX_SHARES = 20  # share links one browser keeps open at once (the oldest go first)
 #: Retry-After of a 503 while the database is unreachable: about one restart of the
 #: embedded database (server/embedded_db.py).
 DB_RETRY_AFTER_SECONDS = 5
@@ -292,6 +295,7 @@ class TenantHandler(BaseHandler):
 
     user: dict | None = None
     session: dict | None = None
+    share_grants: tuple = ()  # gallery.people.permissions.ShareGrant of opened share links
     # Pages that work before the gallery is installed (the installer) set this.
     allow_uninstalled = False
     #: Set while the gallery is served read-only after a failed upgrade (tenants/upgrade.py).
@@ -335,6 +339,9 @@ class TenantHandler(BaseHandler):
             found = await user_for_session(ctx, token)
             if found:
                 self.session, self.user = found
+        # Share links this browser opened (handlers/shares.py) add what they name.
+        share_ids = self.get_share_ids()
+        self.share_grants = await active_grants(ctx, share_ids) if share_ids else ()
 
     @property
     def mail_urls(self) -> TenantUrls:
@@ -366,6 +373,22 @@ class TenantHandler(BaseHandler):
         # From the router's target: an error page may render before prepare() made self.urls.
         target = getattr(self.request, "atrium_target", None)
         return (target.prefix + "/") if target is not None and target.prefix else "/"
+
+    def get_share_ids(self) -> list[str]:
+        """Ids of the share links this browser opened (a cookie signed with the tenant's key,
+        so it can be neither forged nor carried to another gallery)."""
+        raw = self.get_cookie(SHARE_COOKIE)
+        if not raw or not self.tenant.active:
+            return []
+        value = decode_signed_value(self.tenant.cookie_key, SHARE_COOKIE, raw, max_age_days=31)
+        return value.decode().split(".")[:MAX_SHARES] if value else []
+
+    def set_share_ids(self, ids: list[str]) -> None:
+        value = create_signed_value(self.tenant.cookie_key, SHARE_COOKIE, ".".join(ids[:MAX_SHARES]))
+        self.set_cookie(
+            SHARE_COOKIE, value, path=self.cookie_path, httponly=True,
+            samesite="Lax", secure=self.request.protocol == "https", expires_days=30,
+        )
 
     def get_session_token(self) -> str | None:
         raw = self.get_cookie(SESSION_COOKIE)

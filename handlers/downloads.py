@@ -40,7 +40,9 @@ class DownloadHandler(TenantHandler):
         return int(self.settings_values.get("download_max_items", 10_000))
 
     async def viewer(self):
-        self._viewer = await viewer_for(self.tenant, self.user, self.settings_values)
+        self._viewer = await viewer_for(
+            self.tenant, self.user, self.settings_values, self.share_grants
+        )
         return self._viewer
 
     async def send_zip(self, name: str, entries) -> None:

@@ -21,7 +21,10 @@ class HomeHandler(AlbumPage):
         try:
             root = await root_album(self.tenant)
             viewer = await self.viewer()
-            if root is not None and not can(viewer, "view", root) and viewer.anonymous:
+            if (
+                root is not None and not can(viewer, "view", root)
+                and viewer.anonymous and not viewer.shares
+            ):
                 self.require_user()  # a private root: nothing to see without signing in
             if root is not None and not can(viewer, "view", root):
                 # A member whose roles reach only some albums: their highest albums.

@@ -88,7 +88,7 @@ class MediaFileHandler(TenantHandler, tornado.web.StaticFileHandler):
     async def get(self, media_id: str, variant: str, include_body: bool = True) -> None:
         self._transforms = []  # ranges are byte ranges of the file: never gzip
         ctx = self.tenant
-        viewer = await viewer_for(ctx, self.user, self.settings_values)
+        viewer = await viewer_for(ctx, self.user, self.settings_values, self.share_grants)
         media = await _cached_media(ctx, media_id)
         scope = media_scope(media)
         require(viewer, "view", scope)

@@ -14,6 +14,7 @@ import re
 from gallery.errors import Invalid
 from gallery.library import listing, search
 from gallery.library.albums import viewable_album
+from gallery.library.shares import may_share
 from gallery.people.permissions import Viewer, can, viewer_for
 from handlers.base import TenantHandler
 from handlers.page_format import SORT_LABELS, duration, media_label, tile_html, tile_size
@@ -31,13 +32,19 @@ class GalleryPage(TenantHandler):
 
     async def prepare(self) -> None:
         await super().prepare()
-        if not self.settings_values["allow_anonymous_browsing"] and self.user is None:
+        if (
+            not self.settings_values["allow_anonymous_browsing"]
+            and self.user is None
+            and not self.share_grants  # a share link opens what it names all the same
+        ):
             self.require_user()
         self.is_gallery_admin = (await self.viewer()).is_admin
 
     async def viewer(self) -> Viewer:
         if self._viewer is None:
-            self._viewer = await viewer_for(self.tenant, self.user, self.settings_values)
+            self._viewer = await viewer_for(
+                self.tenant, self.user, self.settings_values, self.share_grants
+            )
         return self._viewer
 
     def get_template_namespace(self) -> dict:
@@ -51,6 +58,11 @@ class GalleryPage(TenantHandler):
             count_label=count_label,
             page_window=page_window,
             sort_query={},
+            # Layout values a page view may leave out (handlers/home.py, the virtual root).
+            can_share=False,
+            may_original=False,
+            feed_url=None,
+            embed_code=None,
             gallery_config={
                 "mediaBase": self.urls("/media/") if self.urls else "/media/",
                 "slideshowInterval": int(settings.get("slideshow_interval", 4)),
@@ -260,6 +272,12 @@ class AlbumPage(GalleryPage):
             "can_edit": can_edit,
             "page_url": self.urls(base, **sort_query),
             "body": body,
+            # The Share dialog (handlers/shares.py) and the Atom feed of what anyone may see.
+            "can_share": may_share(viewer, album),
+            "may_original": can(viewer, "view_original", album),
+            "feed_url": self.urls(f"/albums/{album['_id']}/feed.atom")
+            if can(Viewer(None, allow_anonymous=viewer.allow_anonymous), "view", album)
+            else None,
         }
 
 
@@ -270,9 +288,11 @@ def visibility_class(viewer: Viewer) -> tuple:
     user is the exact, sorted set of their roles (the admin flag follows from them, and is
     in the key anyway so a change of meaning can never merge two classes).
     """
+    # Share links widen what a viewer sees: their grants are part of the class.
     if viewer.anonymous:
-        return ("anonymous", viewer.allow_anonymous, viewer.allow_anonymous_original)
-    return ("roles", tuple(sorted(str(r.get("_id")) for r in viewer.roles)), viewer.is_admin)
+        return ("anonymous", viewer.allow_anonymous, viewer.allow_anonymous_original, viewer.shares)
+    roles = tuple(sorted(str(r.get("_id")) for r in viewer.roles))
+    return ("roles", roles, viewer.is_admin, viewer.shares)
 
 
 class SearchPage(GalleryPage):

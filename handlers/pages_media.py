@@ -8,8 +8,10 @@ from __future__ import annotations
 from gallery.errors import NotFound
 from gallery.library import listing
 from gallery.library.albums import get_album
-from gallery.library.media import may_view_original, viewable_media
-from gallery.people.permissions import can
+from gallery.library.media import may_view_original, media_scope, viewable_media
+from gallery.library.shares import may_share
+from gallery.people.permissions import Viewer, can
+from handlers.feeds import embed_snippet
 from handlers.page_format import SORT_LABELS, media_label, metadata_rows, probe_rows
 from handlers.pages import EDIT_PERMISSIONS, GalleryPage
 
@@ -32,7 +34,13 @@ class MediaPage(GalleryPage):
                 self.keep_page(view)
             finally:
                 self.end_flight(None)
-        self.render("media.html", **view)
+        # Built per request: the trusted origin, never the Host header (gallery.urls.mail_urls).
+        embed = (
+            embed_snippet(self.mail_urls, {"_id": view["media_id"]}, view["label"])
+            if view.get("embeddable")
+            else None
+        )
+        self.render("media.html", embed_code=embed, **view)
 
     async def media_view(self, media_id: str) -> dict:
         """What media.html needs: a few layout values and the rendered body."""
@@ -48,8 +56,11 @@ class MediaPage(GalleryPage):
         direction = self.choice_argument("dir", ("1", "-1"), default_dir)
         overridden = (sort, direction) != (default_sort, default_dir)
         sort_query = {"sort": sort, "dir": direction} if overridden else {}
-        prev_item = await self.neighbour(album, media, sort, -int(direction))
-        next_item = await self.neighbour(album, media, sort, int(direction))
+        # A share link of this one object (gallery/library/shares.py) opens nothing else:
+        # no neighbours, no album link, no breadcrumb.
+        album_open = can(viewer, "view", album)
+        prev_item = await self.neighbour(album, media, sort, -int(direction)) if album_open else None
+        next_item = await self.neighbour(album, media, sort, int(direction)) if album_open else None
 
         viewer_ctx = None
         if media.get("kind") != "image":
@@ -65,7 +76,9 @@ class MediaPage(GalleryPage):
             "partials/media_body.html",
             media=media,
             album=album,
-            album_url=self.urls("/" if is_root_album else f"/albums/{album['_id']}", **sort_query),
+            album_url=self.urls("/" if is_root_album else f"/albums/{album['_id']}", **sort_query)
+            if album_open
+            else None,
             album_title=self.gallery_title if is_root_album else (album.get("title") or "Album"),
             label=label,
             viewer=viewer_ctx,
@@ -75,11 +88,16 @@ class MediaPage(GalleryPage):
             next_url=self.media_url(next_item, sort_query),
             may_original=may_view_original(viewer, media),
             can_edit=can_edit,
-            crumbs=await self.crumbs(album),
+            crumbs=await self.crumbs(album) if album_open else [],
         )
         return {
             "label": label,
             "can_edit": can_edit,
+            "media_id": media["_id"],
+            "can_share": may_share(viewer, media_scope(media)),
+            # The embed box: only what anyone may see can be embedded elsewhere.
+            "embeddable": can(Viewer(None, allow_anonymous=viewer.allow_anonymous), "view", media_scope(media)),
+            "may_original": may_view_original(viewer, media),
             "next_image": self.urls(f"/media/{next_item['_id']}/optimized")
             if next_item and next_item.get("kind") == "image"
             else None,

@@ -166,8 +166,9 @@ async def highest_visible_albums(ctx, viewer: Viewer) -> list[dict]:
     (Gallery Server Pro's virtual root): the albums their `view` roles name that are not
     below another such album, in tree order. Roles grant downwards, so these and their
     subtrees are exactly what the viewer sees."""
-    ids = viewer.albums_with("view")
-    if viewer.anonymous or not ids:
+    # Share links open their albums to whoever holds them, signed in or not.
+    ids = viewer.albums_with("view") | {g.album_id for g in viewer.shares if g.album_id}
+    if not ids:
         return []
     found = await ctx.db.albums.find({"_id": {"$in": list(ids)}}).to_list()
     found = [a for a in found if not ids.intersection(a.get("ancestors") or ())]

@@ -38,9 +38,13 @@ MAX_FILE_NAME = 150
 
 
 def media_scope(media: dict) -> dict:
-    """An album-shaped view of a media object for gallery.people.permissions (no album load)."""
+    """An album-shaped view of a media object for gallery.people.permissions (no album load);
+    `media_id` lets a share link of this one object open it (permissions.ShareGrant)."""
     path = list(media.get("album_path") or [media["album_id"]])
-    return {"_id": path[-1], "ancestors": path[:-1], "private": bool(media.get("private"))}
+    return {
+        "_id": path[-1], "ancestors": path[:-1], "private": bool(media.get("private")),
+        "media_id": media.get("_id"),
+    }
 
 
 def has_distinct_original(media: dict) -> bool:

@@ -6,6 +6,9 @@ of the album's path (ancestors + itself) with the albums of the roles that carry
 Any role wins. `administer_gallery` implies every permission but `hide_watermark`.
 Anonymous visitors get `view` (and `view_original` when the setting allows it) on
 albums that are not private, only while anonymous browsing is on.
+A share link's visit adds a ShareGrant to whoever holds it (gallery/library/shares.py):
+`view` (and `view_original` when the link allows it) on exactly what the link names, on
+top of what the viewer may see anyway, never any other permission.
 """
 
 from __future__ import annotations
@@ -17,6 +20,32 @@ from gallery.errors import Forbidden, NotAuthenticated, NotFound
 from gallery.people.roles import PERMISSIONS
 
 ALL_BUT_WATERMARK = tuple(p for p in PERMISSIONS if p != "hide_watermark")
+SHARE_PERMISSIONS = ("view", "view_original")
+
+
+@dataclass(frozen=True, order=True)
+class ShareGrant:
+    """What one share link opens: an album (alone or with everything below it) or one
+    media object; `originals` adds view_original there."""
+
+    share_id: str
+    album_id: str | None = None
+    media_id: str | None = None
+    subalbums: bool = False
+    originals: bool = False
+
+    def opens(self, permission: str, album: dict) -> bool:
+        """Does it grant `permission` on this album, or on a media object's scope
+        (gallery.library.media.media_scope carries the object's `media_id`)?"""
+        if permission not in SHARE_PERMISSIONS or (
+            permission == "view_original" and not self.originals
+        ):
+            return False
+        if self.media_id is not None:
+            return album.get("media_id") == self.media_id
+        if album["_id"] == self.album_id:
+            return True
+        return self.subalbums and self.album_id in (album.get("ancestors") or ())
 
 
 @dataclass
@@ -27,6 +56,7 @@ class Viewer:
     roles: list[dict] = field(default_factory=list)
     allow_anonymous: bool = True
     allow_anonymous_original: bool = False
+    shares: tuple[ShareGrant, ...] = ()
 
     @property
     def anonymous(self) -> bool:
@@ -64,12 +94,14 @@ async def user_roles(ctx, user: dict | None) -> list[dict]:
     return fresh_copy(roles)
 
 
-async def viewer_for(ctx, user: dict | None, settings: dict) -> Viewer:
+async def viewer_for(ctx, user: dict | None, settings: dict, shares=()) -> Viewer:
+    """`shares`: the ShareGrants of the share links this visitor opened (handlers/base.py)."""
     return Viewer(
         user=user,
         roles=await user_roles(ctx, user),
         allow_anonymous=bool(settings.get("allow_anonymous_browsing", True)),
         allow_anonymous_original=bool(settings.get("allow_anonymous_original", False)),
+        shares=tuple(sorted(shares)),
     )
 
 
@@ -79,6 +111,8 @@ def album_path(album: dict) -> list[str]:
 
 def can(viewer: Viewer, permission: str, album: dict) -> bool:
     """May the viewer do `permission` on this album (or on media in it)?"""
+    if viewer.shares and any(grant.opens(permission, album) for grant in viewer.shares):
+        return True
     if viewer.anonymous:
         if album.get("private") or not viewer.allow_anonymous:
             return False
@@ -111,16 +145,42 @@ def _visible_query(viewer: Viewer, below) -> dict | None:
     return below(ids) if ids else None
 
 
+def _with_shares(base: dict | None, arms: list[dict]) -> dict | None:
+    """The viewer's own filter, widened by what their share links open."""
+    if not arms or base == {}:
+        return base
+    shared = arms[0] if len(arms) == 1 else {"$or": arms}
+    return shared if base is None else {"$or": [base, shared]}
+
+
+def _share_ids(viewer: Viewer) -> tuple[list, list, list]:
+    """(albums shared alone, albums shared with what is below, media shared alone)."""
+    alone = [g.album_id for g in viewer.shares if g.album_id and not g.subalbums]
+    trees = [g.album_id for g in viewer.shares if g.album_id and g.subalbums]
+    media = [g.media_id for g in viewer.shares if g.media_id]
+    return alone, trees, media
+
+
 def visible_albums_query(viewer: Viewer) -> dict | None:
     """A MongoDB filter for albums the viewer may see; None means nothing at all."""
-    return _visible_query(
+    base = _visible_query(
         viewer, lambda ids: {"$or": [{"_id": {"$in": ids}}, {"ancestors": {"$in": ids}}]}
     )
+    alone, trees, _media = _share_ids(viewer)
+    arms = [{"_id": {"$in": alone + trees}}] if alone or trees else []
+    arms += [{"ancestors": {"$in": trees}}] if trees else []
+    return _with_shares(base, arms)
 
 
 def visible_media_query(viewer: Viewer) -> dict | None:
-    """A MongoDB filter for media the viewer may see (media store `album_path` and `private`)."""
-    return _visible_query(viewer, lambda ids: {"album_path": {"$in": ids}})
+    """A MongoDB filter for media the viewer may see (media store `album_path` and `private`;
+    tag_counts documents carry `album_id` and `album_path` too, never a media id)."""
+    base = _visible_query(viewer, lambda ids: {"album_path": {"$in": ids}})
+    alone, trees, media = _share_ids(viewer)
+    arms = [{"album_id": {"$in": alone}}] if alone else []
+    arms += [{"album_path": {"$in": trees}}] if trees else []
+    arms += [{"_id": {"$in": media}}] if media else []
+    return _with_shares(base, arms)
 
 
 def is_administrator(roles: list[dict]) -> bool:
