@@ -50,8 +50,8 @@
   });
   // A page rendered by a form's POST names its own address: put it in the location bar, so
   // a reload shows the page instead of posting the form again.
-  const own = document.querySelector("[data-page-url]");
-  if (own && location.pathname !== own.dataset.pageUrl) history.replaceState(null, "", own.dataset.pageUrl);
+  const own = document.querySelector("[data-replace-url]");
+  if (own && location.pathname !== own.dataset.replaceUrl) history.replaceState(null, "", own.dataset.replaceUrl);
   // Confirmation fields that must repeat a name say so in words, not "match the format".
   document.querySelectorAll("input[data-must-equal]").forEach((input) => {
     const check = () => input.setCustomValidity(
