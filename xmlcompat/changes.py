@@ -32,11 +32,12 @@ class Change:
     path: str = ""
     pair: tuple | None = field(default=None, repr=False, compare=False)
     types: tuple | None = field(default=None, repr=False, compare=False)   # (type A, type B)
+    note: str = ""                                   # what the classification leaves out
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "location": self.location, "backward": self.backward,
                 "forward": self.forward, "detail": self.detail, "refactoring": self.refactoring,
-                "witnessed": list(self.witnessed), "path": self.path}
+                "witnessed": list(self.witnessed), "path": self.path, "note": self.note}
 
 
 def _local(q: str) -> str:

@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--history", type=Path, metavar="DIR",
                    help="check every version in DIR against every earlier one (transitive)")
     p.add_argument("--witness-dir", type=Path, help="where witness documents are written")
+    p.add_argument("--strict-type-names", action="store_true",
+                   help="count documents whose xsi:type names an element's own declared type "
+                        "(then renaming a type or making it anonymous is incompatible)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     return p
 
@@ -96,6 +99,8 @@ def _text(report, older=None, newer=None) -> str:
             seen = f" [witness: {', '.join(c.witnessed)}]" if c.witnessed else ""
             detail = f" — {c.detail}" if c.detail else ""
             lines.append(f"    {c.rule:<26} {c.location}{detail} ({flags}){seen}")
+            if c.note:
+                lines.append(f"      note: {c.note}")
     for f in report.rule_findings:
         lines.append(f"  rule {f.rule}: {f.location} backward={_flag(f.backward)} {f.detail}"
                      + (f" witness: {f.witness}" if getattr(f, "witness", None) else ""))
@@ -116,7 +121,8 @@ def run(args) -> int:
         if not args.history.is_dir():
             raise CompatError(f"{args.history}: not a directory")
         results = check_history(args.history, ns_map=ns_map, direction=args.direction or "backward",
-                                witness_dir=args.witness_dir, progress=_progress)
+                                witness_dir=args.witness_dir, progress=_progress,
+                                strict_type_names=args.strict_type_names)
         verdicts = [r.verdict for _, _, r in results]
         if args.json:
             print(json.dumps([{"older": str(a), "newer": str(b), **r.to_dict()} for a, b, r in results],
@@ -129,7 +135,8 @@ def run(args) -> int:
         raise CompatError("give OLD and NEW (files or directories of .xsd), or --history DIR")
     _progress(f"checking {args.old} -> {args.new}")
     report = check(args.old, args.new, rules_old=args.rules_old, rules_new=args.rules_new,
-                   ns_map=ns_map, direction=args.direction or "both", witness_dir=args.witness_dir)
+                   ns_map=ns_map, direction=args.direction or "both", witness_dir=args.witness_dir,
+                   strict_type_names=args.strict_type_names)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, default=str))
     else:

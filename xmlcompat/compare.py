@@ -17,6 +17,7 @@ from xmlcompat import witness as witness_module
 from xmlcompat.changes import diff
 from xmlcompat.decide import Decider
 from xmlcompat.errors import CompatError
+from xmlcompat.gcpause import paused_gc
 from xmlcompat.loader import Language, load_language
 from xmlcompat.reconcile import reconcile
 from xmlcompat.witness import WitnessError, confirm, write
@@ -53,6 +54,7 @@ class Report:
     forward: DirectionResult | None
     changes: list
     rule_findings: list = field(default_factory=list)
+    strict_type_names: bool = False     # L(A) as lxml's, xsi:type naming declared types included
 
     @property
     def verdict(self) -> str:
@@ -66,6 +68,7 @@ class Report:
     def to_dict(self) -> dict:
         return {
             "old": self.old, "new": self.new, "ns_map": self.ns_map, "verdict": self.verdict,
+            "strict_type_names": self.strict_type_names,
             "backward": self.backward.to_dict() if self.backward else None,
             "forward": self.forward.to_dict() if self.forward else None,
             "changes": [c.to_dict() for c in self.changes],
@@ -101,9 +104,10 @@ def _as_language(spec, rules) -> Language:
     return load_language(spec, rules)
 
 
-def decide_direction(lang_a, lang_b, ns_map, witness_dir: Path, stem: str) -> tuple:
+def decide_direction(lang_a, lang_b, ns_map, witness_dir: Path, stem: str,
+                     strict_type_names: bool = False) -> tuple:
     """(DirectionResult, the counterexample or None)."""
-    decider = Decider(lang_a, lang_b, ns_map)
+    decider = Decider(lang_a, lang_b, ns_map, strict_type_names=strict_type_names)
     fail = decider.decide()
     if fail is None:
         if decider.unknown:
@@ -124,7 +128,13 @@ def decide_direction(lang_a, lang_b, ns_map, witness_dir: Path, stem: str) -> tu
 
 def _deep(fn, *args, **kwargs):
     """Run `fn` on a thread with a large stack and recursion limit: the decision and the diff
-    recurse once per level of element nesting, and real schemas nest types 1,000 deep."""
+    recurse once per level of element nesting, and real schemas nest types 1,000 deep. The
+    garbage collector is paused meanwhile (xmlcompat/gcpause.py)."""
+    with paused_gc():
+        return _deep_thread(fn, *args, **kwargs)
+
+
+def _deep_thread(fn, *args, **kwargs):
     result: dict = {}
 
     def run():
@@ -159,14 +169,19 @@ def _deep(fn, *args, **kwargs):
 
 
 def check(old, new, *, rules_old=None, rules_new=None, ns_map: dict | None = None,
-          direction: str = "both", witness_dir: Path | None = None) -> Report:
-    """Compare two language versions; see the module docstring and docs/compatibility.md."""
+          direction: str = "both", witness_dir: Path | None = None,
+          strict_type_names: bool = False) -> Report:
+    """Compare two language versions; see the module docstring and docs/compatibility.md.
+    `strict_type_names`: count documents whose xsi:type names an element's own declared type
+    (left out of L(A) by default, so renaming a type is a refactoring; see "Type names")."""
     return _deep(_check, old, new, rules_old=rules_old, rules_new=rules_new, ns_map=ns_map,
-                 direction=direction, witness_dir=witness_dir)
+                 direction=direction, witness_dir=witness_dir,
+                 strict_type_names=strict_type_names)
 
 
 def _check(old, new, *, rules_old=None, rules_new=None, ns_map: dict | None = None,
-           direction: str = "both", witness_dir: Path | None = None) -> Report:
+           direction: str = "both", witness_dir: Path | None = None,
+           strict_type_names: bool = False) -> Report:
     if direction not in DIRECTIONS:
         raise CompatError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
     lang_a = _as_language(old, rules_old)
@@ -181,11 +196,14 @@ def _check(old, new, *, rules_old=None, rules_new=None, ns_map: dict | None = No
     backward = forward = None
     fails = {}
     if direction in ("backward", "both"):
-        backward, fails["backward"] = decide_direction(lang_a, lang_b, ns_map, witness_dir, f"{stem}.backward")
+        backward, fails["backward"] = decide_direction(lang_a, lang_b, ns_map, witness_dir,
+                                                       f"{stem}.backward", strict_type_names)
     if direction in ("forward", "both"):
-        forward, fails["forward"] = decide_direction(lang_b, lang_a, inverse, witness_dir, f"{stem}.forward")
+        forward, fails["forward"] = decide_direction(lang_b, lang_a, inverse, witness_dir,
+                                                     f"{stem}.forward", strict_type_names)
     changes = diff(lang_a, lang_b, ns_map)
-    report = Report(lang_a.name, lang_b.name, ns_map, backward, forward, changes)
+    report = Report(lang_a.name, lang_b.name, ns_map, backward, forward, changes,
+                    strict_type_names=strict_type_names)
     reconcile(report, lang_a, lang_b, fails)
     if lang_a.rules is not None or lang_b.rules is not None:
         _check_rules(report, lang_a, lang_b, witness_dir)
@@ -231,7 +249,8 @@ def _stem(lang: Language) -> str:
 
 
 def check_history(paths_or_dir, *, ns_map: dict | None = None, direction: str = "backward",
-                  witness_dir: Path | None = None, progress=None) -> list:
+                  witness_dir: Path | None = None, progress=None,
+                  strict_type_names: bool = False) -> list:
     """Every version against every earlier one (like BACKWARD_TRANSITIVE): versions are the
     given paths in order, or the entries of a directory (files, or sub-directories holding a
     schema set) in natural name order. Returns [(older, newer, report)]."""
@@ -254,7 +273,7 @@ def check_history(paths_or_dir, *, ns_map: dict | None = None, direction: str = 
             if progress:
                 progress(f"checking {versions[i].name} -> {versions[j].name}")
             report = _deep(_check, langs[i], langs[j], ns_map=ns_map, direction=direction,
-                           witness_dir=witness_dir)
+                           witness_dir=witness_dir, strict_type_names=strict_type_names)
             out.append((versions[i], versions[j], report))
     return out
 

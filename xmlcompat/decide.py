@@ -63,8 +63,13 @@ def _local(qname: str) -> str:
 
 
 class Decider:
-    def __init__(self, lang_a, lang_b, ns_map: dict[str, str], shallow: bool = False):
+    def __init__(self, lang_a, lang_b, ns_map: dict[str, str], shallow: bool = False,
+                 strict_type_names: bool = False):
         self.a, self.b = lang_a, lang_b
+        # strict_type_names: L(A) includes documents whose xsi:type names an element's own
+        # declared type (redundant, but it ties the document to the type's name); by default
+        # they are left out (docs/compatibility.md, "Type names")
+        self.strict_type_names = strict_type_names
         self.ma, self.mb = lang_a.model, lang_b.model
         self.ns_map = dict(ns_map)
         self.ns_inv = {v: k for k, v in ns_map.items()}
@@ -147,7 +152,12 @@ class Decider:
         if added:
             self._unknown(f"identity constraint(s) added or changed on {_local(qname)}: "
                           f"{'; '.join(sorted(added))} (identity constraints are not decided)")
+        xsi_a = list(da.xsi_types)
         xsi_b = {name: t for name, t in db.xsi_types}
+        if self.strict_type_names:
+            own = _own_type(da)
+            if own is not None:
+                xsi_a.insert(0, own)
         if not getattr(da.type, "abstract", False):
             if getattr(db.type, "abstract", False):
                 return Fail("abstract", f"type of {_local(qname)} is abstract in the new version",
@@ -155,9 +165,17 @@ class Decider:
             fail = self.types(da.type, db.type, da.fixed, db.fixed)
             if fail is not None:
                 return replace(fail, type_a=da.type, **base)
-        for name, ta in da.xsi_types:
+        for name, ta in xsi_a:
             tb = xsi_b.get(self.to_b(name))
+            if tb is None and self.strict_type_names:
+                tb = self._named_type_b(self.to_b(name), db)
             if tb is None:
+                if ta is da.type:
+                    rule = ("TYPE_MADE_ANONYMOUS" if db.type_name is None else "TYPE_RENAMED"
+                            if db.type_name != self.to_b(name) else "TYPE_CHANGED")
+                    return Fail("xsi-type", f"{_local(qname)} with xsi:type {_local(name)} (its own "
+                                "declared type): no type of that name is its type or derived from "
+                                "it in the new version", rule, type_a=ta, xsi=name, **base)
                 return Fail("xsi-type", f"{_local(qname)} with xsi:type {_local(name)}: type not "
                             "derived from the declared type (or absent) in the new version",
                             "TYPE_CHANGED", type_a=ta, xsi=name, **base)
@@ -165,6 +183,26 @@ class Decider:
             if fail is not None:
                 return replace(fail, type_a=ta, xsi=name, **base)
         return None
+
+    def _named_type_b(self, qname_b: str, db: Element):
+        """The type B gives an element `db` written with xsi:type `qname_b` (strict mode: the
+        name A's declaration had), or None when B rejects that xsi:type: no such type, abstract,
+        or neither `db`'s declared type nor derived from it without a blocked step. Built-in
+        types count too (`xsi:type="xs:int"` on an element of type xs:long is valid)."""
+        xs_t = self.b.xs.maps.types.get(qname_b)
+        declared = getattr(db.xs, "type", None)
+        if xs_t is None or declared is None or getattr(xs_t, "abstract", False):
+            return None
+        steps, t = set(), xs_t
+        while t is not declared:
+            base = getattr(t, "base_type", None)
+            if base is None or base is t:
+                return None
+            steps.add(getattr(t, "derivation", None) or "restriction")
+            t = base
+        if steps & (set(db.block) | set(getattr(db.type, "block", ()) or ())):
+            return None
+        return self.mb.builder.type_of(xs_t)
 
     # -- types ------------------------------------------------------------------------------
     def types(self, ta, tb, fixed_a, fixed_b) -> Fail | None:
@@ -414,6 +452,14 @@ class Decider:
             if fail is not None:
                 return Fail("child", fail.message, fail.rule, word=list(word), child=fail)
         return None
+
+
+def _own_type(decl: Element) -> tuple | None:
+    """(name, type) of `decl`'s declared type when a document may name it in xsi:type
+    (named and not abstract), else None."""
+    if decl is ANY_ELEMENT or decl.type_name is None or getattr(decl.type, "abstract", False):
+        return None
+    return decl.type_name, decl.type
 
 
 def _all_leaves(auto) -> list:

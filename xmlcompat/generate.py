@@ -167,8 +167,9 @@ class Generator:
             return min(sized, key=lambda s: (s[0], s[1]))[2]
         return self.rng.choice(options)
 
-    def set_xsi_type(self, elem, decl: Element, t) -> None:
-        name = next((q for q, d in decl.xsi_types if d is t), None)
+    def set_xsi_type(self, elem, decl: Element, t, name: str | None = None) -> None:
+        """xsi:type on `elem` naming `t` (or `name`: a witness may name the declared type)."""
+        name = name or next((q for q, d in decl.xsi_types if d is t), None)
         if name is None:
             raise GenerationError(f"element {decl.name}: type not usable through xsi:type")
         ns, local = split(name)

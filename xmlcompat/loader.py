@@ -18,6 +18,7 @@ from pathlib import Path
 from lxml import etree
 
 from xmlcompat.errors import CompatError
+from xmlcompat.gcpause import paused_gc
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -259,7 +260,8 @@ def load_schema_set(spec) -> Language:
 def load_language(xsd_paths, rules: Path | None = None) -> Language:
     """A schema set (a file, a directory of .xsd files, or a list) plus an optional
     Schematron rule file."""
-    lang = load_schema_set(xsd_paths)
+    with paused_gc():
+        lang = load_schema_set(xsd_paths)
     if rules is not None:
         from xmlcompat import schematron  # the rule side, xmlcompat/schematron.py
 

@@ -32,8 +32,9 @@ def reconcile(report, lang_a, lang_b, fails: dict) -> None:
         if key not in verdict_cache:
             da, db = c.pair
             # one pair at a time, so unknown reasons are never lost in a shared memo
-            fwd_dec = Decider(lang_a, lang_b, report.ns_map, shallow=True)
-            back_dec = Decider(lang_b, lang_a, inverse, shallow=True)
+            strict = report.strict_type_names
+            fwd_dec = Decider(lang_a, lang_b, report.ns_map, shallow=True, strict_type_names=strict)
+            back_dec = Decider(lang_b, lang_a, inverse, shallow=True, strict_type_names=strict)
             equal = (back_dec.elements(db, da, db.name) is None and not back_dec.unknown
                      and fwd_dec.elements(da, db, da.name) is None and not fwd_dec.unknown)
             verdict_cache[key] = equal
@@ -88,6 +89,24 @@ def reconcile(report, lang_a, lang_b, fails: dict) -> None:
             setattr(c, direction, False)
             c.refactoring = False
             c.witnessed.append(direction)
+    note_type_names(report)
+
+
+#: changes of a type's name: compatible only because L(A) leaves out documents whose xsi:type
+#: names an element's own declared type (docs/compatibility.md, "Type names")
+TYPE_NAME_RULES = ("TYPE_RENAMED", "TYPE_MADE_ANONYMOUS", "ANONYMOUS_TYPE_NAMED")
+TYPE_NAME_NOTE = ("decided without documents whose xsi:type names an element's own declared "
+                  "type (redundant there, left out of L(A)); --strict-type-names counts them, "
+                  "and a document naming the old type then refutes this change")
+
+
+def note_type_names(report) -> None:
+    """In the default mode, say on each type-name change what its verdict leaves out."""
+    if report.strict_type_names:
+        return
+    for c in report.changes:
+        if c.rule in TYPE_NAME_RULES and c.backward is not False and c.forward is not False:
+            c.note = TYPE_NAME_NOTE
 
 
 def _same_path(change_path: str, target: str, report, forward: bool) -> bool:

@@ -54,7 +54,7 @@ def _element(gen: Generator, f, parent, variant: int):
         return elem
     t = f.type_a if f.type_a is not None else gen.pick_type(decl)
     if f.xsi is not None:
-        gen.set_xsi_type(elem, decl, t)
+        gen.set_xsi_type(elem, decl, t, f.xsi)
     if f.nil:
         for name, attr in (t.attributes.items() if isinstance(t, ComplexType) else ()):
             if attr.required:
