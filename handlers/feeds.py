@@ -108,7 +108,9 @@ class EmbedHandler(TenantHandler):
         media = await viewable_media(ctx, viewer, media_id)
         derivatives = media.get("derivatives") or {}
         picture = None
-        if media.get("kind") == "image" and derivatives.get("optimized"):
+        if media.get("kind") == "image" and derivatives.get("thumbnail"):
+            # The web-size copy, or the original where it is the viewing copy (the route
+            # decides, with its permissions and watermarks).
             picture = self.urls(f"/media/{media['_id']}/optimized")
         elif derivatives.get("thumbnail"):
             picture = self.urls(f"/media/{media['_id']}/thumbnail")
