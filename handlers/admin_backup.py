@@ -10,8 +10,10 @@ import os
 import tornado.iostream
 import tornado.web
 
+from gallery.archive.export import seal_secrets
 from gallery.archive.jobs import KIND, archive_path
 from gallery.archive.restore import RestoreError
+from gallery.archive.secrets import PassphraseError
 from gallery.errors import Conflict, Invalid, NotFound
 from gallery.ids import is_id
 from gallery.intake.uploads import HashingWriter
@@ -29,18 +31,26 @@ class BackupPage(AdminPage):
 
         return job_queue(self.services)
 
-    async def get(self) -> None:
+    async def get(self, error: str | None = None) -> None:
         await self.admin()
         jobs = await self.queue.jobs.find({"tenant": self.tenant.slug, "kind": KIND}) \
             .sort("created", -1).limit(10).to_list()
         not_empty = await emptiness_problem(self.tenant.db)
-        self.render("admin/backup.html", jobs=jobs, not_empty=not_empty)
+        self.render("admin/backup.html", jobs=jobs, not_empty=not_empty, error=error)
 
     async def post(self) -> None:
         admin = await self.admin()
         metadata_only = self.get_body_argument("metadata_only", "") == "1"
-        await self.queue.enqueue(self.tenant.slug, KIND, {"requested_by": admin["_id"],
-                                                          "metadata_only": metadata_only})
+        passphrase = self.get_body_argument("passphrase", "")
+        payload = {"requested_by": admin["_id"], "metadata_only": metadata_only}
+        if passphrase:
+            # Sealed here, so the job's payload holds neither the passphrase nor a clear secret.
+            try:
+                payload["secrets"] = await seal_secrets(self.tenant, passphrase)
+            except PassphraseError as exc:
+                self.set_status(400)
+                return await self.get(error=f"No backup started: {exc}.")
+        await self.queue.enqueue(self.tenant.slug, KIND, payload)
         self.redirect(self.urls("/admin/backup"), status=303)
 
 
@@ -112,7 +122,8 @@ class RestoreIntoHandler(StreamedFileBody, AdminPage):
 
         try:
             report = await restore_into(self.services.registry, job_queue(self.services),
-                                        writer.path, self.tenant.slug)
+                                        writer.path, self.tenant.slug,
+                                        passphrase=self.request.headers.get("X-Backup-Passphrase") or None)
         except RestoreError as exc:
             await asyncio.to_thread(writer.path.unlink, True)
             self.write_json({"error": {"code": "not_restored", "message": f"Nothing restored: {exc}",

@@ -53,7 +53,8 @@ class RestoreHandler(BackupsHandler):
             return await self.page(error="Choose one of the backups listed.", form=form)
         try:
             await restore_new(self.services.registry, job_queue(self.services), chosen["path"],
-                              form["slug"], title=form["title"] or None)
+                              form["slug"], title=form["title"] or None,
+                              passphrase=self.get_body_argument("passphrase", "") or None)
         except RestoreError as exc:
             self.set_status(400)
             return await self.page(error=f"Nothing restored: {exc.full_text()}", form=form)

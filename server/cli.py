@@ -257,10 +257,22 @@ def cmd_tenant(args) -> None:
     asyncio.run(_with_services(args, run))
 
 
+def _passphrase(args) -> str | None:
+    """The first line of --passphrase-file (never a command-line argument: others see those)."""
+    if not getattr(args, "passphrase_file", None):
+        return None
+    try:
+        with open(args.passphrase_file, encoding="utf-8") as fh:
+            return fh.readline().rstrip("\r\n")
+    except OSError as exc:
+        raise CommandError(f"cannot read the passphrase file: {exc.strerror}") from None
+
+
 async def _backup_or_restore(services, args) -> None:
     """`tenant backup SLUG --out FILE` and `tenant restore FILE --slug NEW` (docs/backup-format.md)."""
     from gallery.archive.export import export_to_file
     from gallery.archive.restore import RestoreError
+    from gallery.archive.secrets import PassphraseError
     from gallery.intake.ingest import job_queue
     from tenants.restore import restore_new
 
@@ -280,22 +292,28 @@ async def _backup_or_restore(services, args) -> None:
         return
     if args.action == "backup":
         ctx = await services.registry.context_for_slug(args.slug)
-        report = await export_to_file(ctx, args.out, metadata_only=args.metadata_only)
+        try:
+            report = await export_to_file(ctx, args.out, metadata_only=args.metadata_only,
+                                          passphrase=_passphrase(args))
+        except PassphraseError as exc:
+            raise CommandError(f"no backup written: {exc}") from None
         lines = [(f"backed up {args.slug} to {args.out}: {report.media} media, {report.albums} albums, "
                   f"{report.users} users, {report.files} files ({report.bytes} bytes)")]
         lines += [f"left out media {x['media_id']} ({x['path']}): {x['reason']}" for x in report.left_out]
-        lines += [f"not in the backup: setting {k} (a secret encrypted with this host's key)"
-                  for k in report.omitted_settings]
+        lines += [f"not in the backup: {'the sync key' if k == 'sync_key' else 'setting ' + k} "
+                  f"(a secret; give --passphrase-file to carry it encrypted)" for k in report.omitted_settings]
         _print(args, report.as_dict(), "\n".join(lines))
         return
     try:
         if args.into:
             from tenants.restore_into import restore_into
 
-            report = await restore_into(services.registry, job_queue(services), args.file, args.slug)
+            report = await restore_into(services.registry, job_queue(services), args.file, args.slug,
+                                        passphrase=_passphrase(args))
         else:
             report = await restore_new(services.registry, job_queue(services), args.file, args.slug,
-                                       title=args.title, quota_bytes=(args.quota_mb or 0) * 1024 * 1024)
+                                       title=args.title, quota_bytes=(args.quota_mb or 0) * 1024 * 1024,
+                                       passphrase=_passphrase(args))
     except RestoreError as exc:
         raise CommandError(f"nothing restored: {exc.full_text()}") from None
     lines = [(f"restored {report['slug']} (format {report['format']}): {report['media']} media, "
@@ -376,6 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("slug")
     backup.add_argument("--out", required=True, help="the archive file to write")
     backup.add_argument("--metadata-only", action="store_true", help="without the original files")
+    backup.add_argument("--passphrase-file", help="a file whose first line is the passphrase the secrets "
+                        "(SMTP password, sync key) are encrypted with; without it they are left out")
     restore = tsub.add_parser("restore", help="restore an archive as a new gallery")
     restore.add_argument("file")
     restore.add_argument("--slug", required=True, help="the new gallery's slug")
@@ -383,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--quota-mb", type=int, default=0)
     restore.add_argument("--into", action="store_true",
                          help="restore into the existing gallery SLUG, which must be empty (its accounts are replaced)")
+    restore.add_argument("--passphrase-file", help="a file whose first line is the passphrase of the backup's secrets")
     export = tsub.add_parser("export", help="back up every active gallery into a directory (to move them)")
     export.add_argument("--all", action="store_true", required=True, help="every active gallery")
     export.add_argument("--out", required=True, help="the directory to write")

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pymongo.errors import DuplicateKeyError
 
 from gallery import failpoints
-from gallery.archive.restore import Prepared, RestoreError, prepare
+from gallery.archive.restore import Prepared, RestoreError, prepare, unlock
 from storage import instance
 from storage.root import StorageError
 from tenants import restore_into, staging
@@ -36,9 +36,10 @@ log = logging.getLogger("atrium.tenants")
 
 
 async def restore_new(registry, queue, path, slug: str, *, title: str | None = None,
-                      quota_bytes: int = 0, progress=None) -> dict:
+                      quota_bytes: int = 0, progress=None, passphrase: str | None = None) -> dict:
     """Restore the archive at `path` as the new tenant `slug`; returns a report dict.
-    Raises RestoreError (nothing written) when the archive or the target is not right."""
+    Raises RestoreError (nothing written) when the archive or the target is not right, or
+    `passphrase` does not open the backup's secrets."""
     try:
         slug = check_slug(slug)
     except InvalidName as exc:
@@ -46,6 +47,7 @@ async def restore_new(registry, queue, path, slug: str, *, title: str | None = N
     if await registry.host_db.tenants.find_one({"_id": slug}, {"_id": 1}) is not None:
         raise RestoreError(f"a tenant with slug {slug!r} already exists (or is being restored)")
     prepared: Prepared = await asyncio.to_thread(prepare, path)
+    await asyncio.to_thread(unlock, prepared, passphrase)
     if quota_bytes and prepared.total_bytes > quota_bytes:
         raise RestoreError(f"the backup's originals take {prepared.total_bytes} bytes, more than "
                            f"the quota of {quota_bytes} bytes")
@@ -97,7 +99,7 @@ async def restore_new(registry, queue, path, slug: str, *, title: str | None = N
         "albums": len(snap.albums), "media": len(snap.media), "users": len(snap.users),
         "roles": len(snap.roles), "bytes": prepared.total_bytes,
         "metadata_only": prepared.metadata_only, "processing_jobs": len(job_ids),
-        "not_restored": [f"setting {k}: a secret, not in the backup; set it again" for k in snap.omitted],
+        "not_restored": staging.not_restored(snap),
     }
 
 

@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gallery import failpoints
-from gallery.archive.restore import Prepared, RestoreError, prepare
+from gallery.archive.restore import Prepared, RestoreError, prepare, unlock
 from storage import instance
 from storage.root import StorageError, StorageRoot
 from tenants import staging
@@ -68,10 +68,12 @@ async def emptiness_problem(db) -> str | None:
 
 
 async def restore_into(registry, queue, path, slug: str, *, progress=None,
-                       prepared: Prepared | None = None) -> dict:
+                       prepared: Prepared | None = None, passphrase: str | None = None) -> dict:
     """Restore the archive at `path` into the existing, empty, active tenant `slug`.
     Raises RestoreError (nothing changed) when the archive or the gallery is not right."""
     record = await registry.get_record(slug)
+    if record.get("restoring"):
+        raise RestoreError("A restore into this gallery is already running.")
     if record.get("status") != "active":
         raise RestoreError("Only an active gallery can be restored into.")
     problem = await emptiness_problem(registry.tenant_db(slug, record))
@@ -79,6 +81,7 @@ async def restore_into(registry, queue, path, slug: str, *, progress=None,
         raise NotEmpty(problem)
     if prepared is None:
         prepared = await asyncio.to_thread(prepare, path)
+    await asyncio.to_thread(unlock, prepared, passphrase)  # a wrong passphrase: nothing changed
     quota = int(record.get("quota_bytes") or 0)
     if quota and prepared.total_bytes > quota:
         raise RestoreError(f"the backup's originals take {prepared.total_bytes} bytes, more than "
@@ -135,7 +138,7 @@ async def restore_into(registry, queue, path, slug: str, *, progress=None,
         "albums": len(snap.albums), "media": len(snap.media), "users": len(snap.users),
         "roles": len(snap.roles), "bytes": prepared.total_bytes,
         "metadata_only": prepared.metadata_only, "processing_jobs": len(job_ids),
-        "not_restored": [f"setting {k}: a secret, not in the backup; set it again" for k in snap.omitted],
+        "not_restored": staging.not_restored(snap),
     }
 
 

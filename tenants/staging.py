@@ -8,7 +8,37 @@ import asyncio
 
 from gallery import schema
 from gallery.archive import load
+from gallery.archive.export import SYNC_KEY
 from gallery.archive.restore import Prepared, RestoreError, extract_files
+
+
+def _reseal(ctx, snap) -> dict | None:
+    """The opened secrets sealed again under the target gallery's own key (keys/sealed.py)
+    into the settings; returns the sync key's record to store (or None)."""
+    from gallery.archive.document import from_json
+    from gallery.settings import BY_KEY
+    from keys.sealed import encrypt_secret
+
+    sync_key = None
+    for key, clear in snap.clear_secrets.items():
+        if key == SYNC_KEY:
+            sync_key = from_json(clear)
+        elif key in BY_KEY and BY_KEY[key].secret:
+            snap.settings[key] = encrypt_secret(ctx, clear)
+    return sync_key if isinstance(sync_key, dict) and sync_key.get("hash") else None
+
+
+def not_restored(snap) -> list[str]:
+    """What the restore could not give back, in words for its report."""
+    def name(key: str) -> str:
+        return "the sync key" if key == SYNC_KEY else f"setting {key}"
+
+    lines = [f"{name(k)}: a secret, not in the backup; {'make a new one' if k == SYNC_KEY else 'set it again'}"
+             for k in snap.omitted]
+    if snap.secrets and not snap.clear_secrets:
+        lines += [f"{name(k)}: in the backup under a passphrase, which was not given; "
+                  f"{'make a new one' if k == SYNC_KEY else 'set it again'}" for k in sorted(snap.secrets["items"])]
+    return lines
 
 
 async def fill(ctx, queue, prepared: Prepared, title: str, *, progress=None) -> list[str]:
@@ -26,11 +56,13 @@ async def fill(ctx, queue, prepared: Prepared, title: str, *, progress=None) -> 
         # Documents of an older database schema: marked so, the database upgrade that
         # every older gallery gets (gallery.schema) brings them to the current one.
         await db.meta.update_one({"_id": "schema"}, {"$set": {"version": snap.database_schema}})
-    written = 0
-    if not prepared.metadata_only:
-        written = await asyncio.to_thread(extract_files, prepared, ctx.storage, progress)
+    # Originals (none when metadata only) and the watermark PNG.
+    written = await asyncio.to_thread(extract_files, prepared, ctx.storage, progress)
     snap.settings["gallery_title"] = title
+    sync_key = _reseal(ctx, snap)
     await load.write_documents(ctx, snap, written)
+    if sync_key is not None:
+        await db.meta.insert_one({**sync_key, "_id": SYNC_KEY})
     job_ids = []
     if any(media.get("state") == "pending" for media in snap.media):
         # One job remakes every derivative with progress ("n of total"): enqueueing a

@@ -17,7 +17,7 @@ from bson import json_util
 from bson.json_util import JSONMode, JSONOptions
 
 NS = "urn:atrium:backup"
-FORMAT = 2
+FORMAT = 3
 PREFIX = {"album": "a", "media": "m", "user": "u", "role": "r"}
 
 _JSON = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=True, tzinfo=UTC)
@@ -56,6 +56,9 @@ class Snapshot:
     database_schema: int = 1                           # gallery.schema version read at
     settings: dict = field(default_factory=dict)       # key -> value (no secrets)
     omitted: list = field(default_factory=list)        # secret keys left out
+    secrets: dict | None = None                        # sealed under a passphrase (archive.secrets)
+    clear_secrets: dict = field(default_factory=dict)  # opened on restore; never written
+    watermark: dict | None = None                      # {path, size, sha256} of the PNG
     albums: list = field(default_factory=list)
     media: list = field(default_factory=list)
     users: list = field(default_factory=list)
@@ -125,6 +128,13 @@ def write_backup(xf, snap: Snapshot, *, created: datetime, generator: str, metad
                 _leaf(xf, "setting", to_json(snap.settings[key]), {"key": key})
             for key in snap.omitted:
                 _leaf(xf, "omitted", None, {"key": key, "reason": "secret encrypted with the host's key"})
+        if snap.secrets:  # format 3: under the admin's passphrase (gallery/archive/secrets.py)
+            block = snap.secrets
+            with xf.element(f"{{{NS}}}secrets", {k: str(block[k]) for k in ("kdf", "salt", "n", "r", "p", "check")}):
+                for key, box in sorted(block["items"].items()):
+                    _leaf(xf, "secret", box, {"key": key})
+        if snap.watermark:  # format 3: the PNG is a member of the archive at its path
+            _leaf(xf, "watermark", None, {k: snap.watermark[k] for k in ("path", "size", "sha256")})
         with xf.element(f"{{{NS}}}albums"):
             for album in snap.albums:
                 _write_album(xf, album)
@@ -259,6 +269,13 @@ def read_backup(root) -> Snapshot:
             snap.settings[el.get("key")] = from_json(el.text)
         elif el.tag == _q("omitted"):
             snap.omitted.append(el.get("key"))
+    block = root.find(_q("secrets"))
+    if block is not None:
+        snap.secrets = {**{k: block.get(k) for k in ("kdf", "salt", "n", "r", "p", "check")},
+                        "items": {el.get("key"): el.text or "" for el in block.iterfind(_q("secret"))}}
+    mark = root.find(_q("watermark"))
+    if mark is not None:
+        snap.watermark = {"path": mark.get("path"), "size": int(mark.get("size")), "sha256": mark.get("sha256")}
     for el in root.find(_q("albums")):
         snap.albums.append(_read_album(el))
     for el in root.find(_q("media-objects")):

@@ -69,10 +69,50 @@ class ExportReport:
         return dict(vars(self))
 
 
-async def take_snapshot(ctx) -> Snapshot:
-    """Every document the format carries, read before any file is (see the module doc)."""
+SYNC_KEY = "sync_key"  # the sync key's stored hash travels with the secrets
+
+
+async def clear_secrets(ctx) -> dict[str, str]:
+    """The gallery's secrets in the clear (sealed settings opened with this host's key, and
+    the sync key's record as JSON): only ever sealed again under a passphrase."""
+    from gallery.archive.document import to_json
+    from gallery.settings import BY_KEY
+    from keys.sealed import decrypt_secret
+
+    settings_doc = await ctx.db.settings.find_one({"_id": "gallery"}) or {}
+    out = {}
+    for key, value in (settings_doc.get("values") or {}).items():
+        if key in BY_KEY and BY_KEY[key].secret and value:
+            clear = decrypt_secret(ctx, value)
+            if clear:
+                out[key] = clear
+    sync = await ctx.db.meta.find_one({"_id": SYNC_KEY})
+    if sync is not None:
+        out[SYNC_KEY] = to_json({k: v for k, v in sync.items() if k != "_id"})
+    return out
+
+
+async def seal_secrets(ctx, passphrase: str) -> dict:
+    """The gallery's secrets sealed under `passphrase` (gallery/archive/secrets.py): what a
+    backup job carries in its payload, so that neither the passphrase nor a clear secret is
+    ever stored."""
+    import asyncio
+
+    from gallery.archive import secrets as backup_secrets
+
+    backup_secrets.check_passphrase(passphrase)
+    clear = await clear_secrets(ctx)
+    return await asyncio.to_thread(backup_secrets.seal, clear, passphrase)
+
+
+async def take_snapshot(ctx, *, passphrase: str | None = None, sealed: dict | None = None) -> Snapshot:
+    """Every document the format carries, read before any file is (see the module doc).
+    With a passphrase (or a block `seal_secrets` made), the secrets travel sealed under it;
+    without, they are left out and named."""
     from gallery.settings import BY_KEY
 
+    if passphrase and sealed is None:
+        sealed = await seal_secrets(ctx, passphrase)
     settings_doc = await ctx.db.settings.find_one({"_id": "gallery"}) or {}
     values, omitted = {}, []
     for key, value in (settings_doc.get("values") or {}).items():
@@ -81,15 +121,20 @@ async def take_snapshot(ctx) -> Snapshot:
         if BY_KEY[key].secret:
             # Encrypted under this host's key and this tenant's salt: useless elsewhere and
             # never to be written in the clear. Restore says it must be set again.
-            if value:
+            if value and sealed is None:
                 omitted.append(key)
             continue
         values[key] = value
+    if sealed is None and await ctx.db.meta.find_one({"_id": SYNC_KEY}, {"_id": 1}) is not None:
+        omitted.append(SYNC_KEY)
     title = values.get("gallery_title") or (ctx.record or {}).get("title") or ctx.slug
     from gallery.schema import schema_version
 
     snap = Snapshot(slug=ctx.slug, title=str(title)[:200], settings=values, omitted=sorted(omitted),
-                    database_schema=max(1, await schema_version(ctx.db)))
+                    database_schema=max(1, await schema_version(ctx.db)), secrets=sealed)
+    digest = values.get("watermark_image") or ""
+    if digest:  # the uploaded watermark PNG (gallery/processing/watermarks.py), checked on copy
+        snap.watermark = {"path": f"watermarks/{digest}.png", "size": None, "sha256": digest}
     snap.albums = await ctx.db.albums.find({}).sort([("ancestors", 1), ("position", 1)]).to_list()
     snap.albums.sort(key=lambda a: (len(a.get("ancestors") or []), a.get("position") or 0))
     # Small batches: each is decoded on the event loop, and one 4 MB batch of media
@@ -181,6 +226,19 @@ def _stream_file(zf: zipfile.ZipFile, paths: SafePaths, media: dict, progress: P
     return None
 
 
+def _stream_watermark(zf, paths: SafePaths, mark: dict, progress: Progress) -> str | None:
+    """Copy the watermark PNG into the archive, sizing it; the reason it was left out, or None."""
+    try:
+        size = os.stat(paths.path(mark["path"]), follow_symlinks=False).st_size
+    except (OSError, StorageError) as exc:
+        return f"the watermark image cannot be read: {exc}"
+    record = {"_id": None, "original": {"path": mark["path"], "size": size, "sha256": mark["sha256"]}}
+    reason = _stream_file(zf, paths, record, progress)
+    if reason is None:
+        mark["size"] = size
+    return reason
+
+
 def write_archive(snap: Snapshot, storage, out, *, metadata_only: bool = False,
                   progress: Progress | None = None) -> ExportReport:
     """Write the archive to the binary stream `out` (a file or anything with write()); run
@@ -194,6 +252,11 @@ def write_archive(snap: Snapshot, storage, out, *, metadata_only: bool = False,
     gone: set[str] = set()
     paths = SafePaths(storage)
     with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
+        if snap.watermark:  # small, and part of the settings: carried even without originals
+            reason = _stream_watermark(zf, paths, snap.watermark, progress)
+            if reason:
+                report.left_out.append({"media_id": None, "path": snap.watermark["path"], "reason": reason})
+                snap.watermark = None
         if not metadata_only:
             for media in with_files:
                 reason = _stream_file(zf, paths, media, progress)
@@ -218,14 +281,14 @@ def write_archive(snap: Snapshot, storage, out, *, metadata_only: bool = False,
     return report
 
 
-async def export_to_file(ctx, path, *, metadata_only: bool = False,
-                         progress: Progress | None = None) -> ExportReport:
+async def export_to_file(ctx, path, *, metadata_only: bool = False, progress: Progress | None = None,
+                         passphrase: str | None = None, sealed: dict | None = None) -> ExportReport:
     """Back the gallery up into the file `path` (written beside it, renamed when complete,
     so a failed or cancelled backup leaves no archive that looks whole)."""
     import asyncio
 
     path = Path(path)
-    snap = await take_snapshot(ctx)
+    snap = await take_snapshot(ctx, passphrase=passphrase, sealed=sealed)
     partial = path.with_name(f".{path.name}.partial")
 
     def write():

@@ -52,7 +52,8 @@ async def run_backup_job(job) -> dict:
     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
     progress = Progress()
     task = asyncio.ensure_future(export_to_file(
-        ctx, path, metadata_only=bool(job.payload.get("metadata_only")), progress=progress))
+        ctx, path, metadata_only=bool(job.payload.get("metadata_only")), progress=progress,
+        sealed=job.payload.get("secrets")))  # sealed by the request under the admin's passphrase
     try:
         while not task.done():
             await asyncio.wait({task}, timeout=0.5)

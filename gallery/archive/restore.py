@@ -45,6 +45,7 @@ class Prepared:
     metadata_only: bool = False
     declared_version: int = 0
     total_bytes: int = 0
+    watermark: zipfile.ZipInfo | None = None       # the watermark PNG's member (format 3)
 
 
 def member_problem(info: zipfile.ZipInfo) -> str | None:
@@ -142,6 +143,8 @@ def prepare(path, *, max_document_bytes: int = MAX_DOCUMENT_BYTES) -> Prepared:
             raise RestoreError(f"backup.xml: {exc}") from None
         metadata_only = tree.getroot().get("metadata-only") in ("true", "1")
         prepared = Prepared(str(path), snapshot, metadata_only=metadata_only, declared_version=version)
+        if snapshot.watermark:
+            prepared.watermark = _watermark_member(snapshot, seen)
         if not metadata_only:
             missing = []
             for media in snapshot.media:
@@ -166,6 +169,69 @@ def prepare(path, *, max_document_bytes: int = MAX_DOCUMENT_BYTES) -> Prepared:
         return prepared
 
 
+def _watermark_member(snapshot: Snapshot, seen: dict) -> zipfile.ZipInfo:
+    """The watermark PNG's member, checked against what the document says of it (rules the
+    format's Schematron leaves to the code, so that version 3 stays compatible with 2)."""
+    mark = snapshot.watermark
+    if mark["path"] != f"watermarks/{mark['sha256']}.png":
+        raise RestoreError(f"the watermark's path {mark['path']!r} does not name its sha256")
+    if snapshot.settings.get("watermark_image") != mark["sha256"]:
+        raise RestoreError("the watermark is not the image the watermark_image setting names")
+    info = seen.get(mark["path"])
+    if info is None or info.file_size != mark["size"]:
+        raise RestoreError(f"the watermark image {mark['path']!r} is not in the archive with "
+                           f"{mark['size']} bytes")
+    return info
+
+
+def unlock(prepared: Prepared, passphrase: str | None) -> None:
+    """Open the backup's secrets with `passphrase` (before anything is written; blocking:
+    scrypt). Without one they are left out (restore reports them); a wrong one, or a
+    secret altered, raises RestoreError."""
+    from gallery.archive import secrets as backup_secrets
+
+    snap = prepared.snapshot
+    if not snap.secrets or not passphrase:
+        return
+    try:
+        snap.clear_secrets = backup_secrets.open_block(snap.secrets, passphrase)
+    except backup_secrets.PassphraseError as exc:
+        raise RestoreError(str(exc)) from None
+
+
+def _copy_member(zf, info: zipfile.ZipInfo, target, sha256: str, storage, progress=None) -> int:
+    """One member into `target` through tmp/, its sha256 checked as it streams."""
+    name = info.filename
+    tmp = storage.temp_path()
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with zf.open(info) as src, open(tmp, "wb") as dst:
+            while True:
+                chunk = src.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > info.file_size:
+                    raise RestoreError(f"member {name!r} holds more bytes than declared")
+                digest.update(chunk)
+                dst.write(chunk)
+                if progress is not None:
+                    progress.bytes += len(chunk)
+    except (zipfile.BadZipFile, EOFError, zlib_error()) as exc:
+        tmp.unlink(missing_ok=True)
+        raise RestoreError(f"member {name!r} cannot be read (truncated or damaged archive: {exc})") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if digest.hexdigest() != sha256:
+        tmp.unlink(missing_ok=True)
+        raise RestoreError(f"member {name!r}: its sha256 is not the one backup.xml lists")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, target)
+    return size
+
+
 def extract_files(prepared: Prepared, storage, progress=None) -> int:
     """Copy every listed original into `storage` (an empty root), checking its sha256 as it
     streams; run off the event loop. Raises RestoreError at the first file that differs."""
@@ -176,38 +242,16 @@ def extract_files(prepared: Prepared, storage, progress=None) -> int:
     written = 0
     zf = _open(prepared.path)
     with zf:
+        if prepared.watermark is not None:  # not counted as originals (usage, quota)
+            mark = prepared.snapshot.watermark
+            _copy_member(zf, prepared.watermark, paths.path(mark["path"]), mark["sha256"], storage)
         for name, info in prepared.members.items():
             media = by_path[name]
-            target = paths.path(name)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = storage.temp_path()
-            digest = hashlib.sha256()
-            size = 0
             try:
-                with zf.open(info) as src, open(tmp, "wb") as dst:
-                    while True:
-                        chunk = src.read(CHUNK)
-                        if not chunk:
-                            break
-                        size += len(chunk)
-                        if size > info.file_size:
-                            raise RestoreError(f"member {name!r} holds more bytes than declared")
-                        digest.update(chunk)
-                        dst.write(chunk)
-                        if progress is not None:
-                            progress.bytes += len(chunk)
-            except (zipfile.BadZipFile, EOFError, zlib_error()) as exc:
-                tmp.unlink(missing_ok=True)
-                raise RestoreError(f"member {name!r} cannot be read (truncated or damaged archive: {exc})") from None
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            if digest.hexdigest() != media["original"]["sha256"]:
-                tmp.unlink(missing_ok=True)
-                raise RestoreError(f"member {name!r}: its sha256 is not the one backup.xml lists "
-                                   f"(media {media['_id']})")
-            os.replace(tmp, target)
-            written += size
+                written += _copy_member(zf, info, paths.path(name), media["original"]["sha256"],
+                                        storage, progress)
+            except RestoreError as exc:
+                raise RestoreError(f"{exc} (media {media['_id']})") from None
             if progress is not None:
                 progress.files += 1
     return written

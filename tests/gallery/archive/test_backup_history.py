@@ -95,3 +95,27 @@ async def test_a_format_1_backup_restores_into_this_release(app, tmp_path):
             assert data == zf.read(media["original"]["path"])
             assert hashlib.sha256(data).hexdigest() == media["original"]["sha256"]
             assert media["file_name"] and media["mime"] == "image/jpeg"
+
+
+def test_format_3_is_decided_compatible_with_2_so_it_needs_no_transformation(tmp_path_factory):
+    two_three = next(s for s in steps(tmp_path_factory) if (s.old, s.new) == (2, 3))
+    assert two_three.verdict == "compatible" and formats.upgrade_path(3) is None
+
+
+async def test_the_format_3_backup_brings_its_secrets_and_watermark_back(app):
+    """Kept from this release with secrets under the passphrase below and a watermark PNG."""
+    from gallery.intake.sync_keys import check_key
+    from gallery.settings import get_settings
+    from keys.sealed import decrypt_secret
+
+    services = app.services
+    result = await restore_new(services.registry, job_queue(services), BACKUPS / "format-3.zip", "three",
+                               passphrase="format 3 fixture passphrase")
+    assert result["format"] == 3 and result["not_restored"] == []
+    ctx = await services.registry.context_for_slug("three")
+    values = (await ctx.db.settings.find_one({"_id": "gallery"}))["values"]
+    assert decrypt_secret(ctx, values["smtp_password"]) == "hunter2-secret"
+    await check_key(ctx, "atrsync_vQFlVtHKKvnGNf_6goyMsxTTlMwW-qpjmYFtNKCD19s")
+    digest = (await get_settings(ctx))["watermark_image"]
+    with zipfile.ZipFile(BACKUPS / "format-3.zip") as zf:
+        assert ctx.storage.resolve(f"watermarks/{digest}.png").read_bytes() == zf.read(f"watermarks/{digest}.png")
