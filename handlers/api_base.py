@@ -7,6 +7,7 @@ from __future__ import annotations
 from gallery.library.downloads import download_allowed
 from gallery.errors import Invalid
 from gallery.library.media import has_distinct_original, may_view_original
+from gallery.media_folder import READ_ONLY_REFUSED, read_only
 from gallery.numbers import bounded_int
 from gallery.people.permissions import Viewer, can, viewer_for
 from gallery.richtext import user_html
@@ -81,9 +82,11 @@ class ApiHandler(TenantHandler):
             "created": album.get("created"),
             "updated": album.get("updated"),
             "can": {
-                p: can(viewer, p, album)
+                p: can(viewer, p, album) and not (p in READ_ONLY_REFUSED and read_only(self.tenant))
                 for p in ("add_album", "add_media", "edit_album", "delete_media", "edit_media")
             },
+            # The pages say why Upload and New album are not offered.
+            "read_only_media": read_only(self.tenant),
         }
 
     def media_json(self, media: dict, viewer: Viewer, fields: set[str] | None = None) -> dict:

@@ -15,6 +15,7 @@ from gallery.intake import ingest
 from gallery.intake.media_replace import boundary_of, extract_file_part, replace_original
 from gallery.intake.uploads import HashingWriter
 from gallery.library.media import viewable_media
+from gallery.media_folder import require_writable
 from gallery.people.permissions import viewer_for
 from handlers.api_base import ApiHandler, operation
 from handlers.uploads import StreamedFileBody, _declared_length
@@ -42,6 +43,7 @@ class MediaFileReplaceHandler(StreamedFileBody, ApiHandler):
         self.media_viewer = await viewer_for(self.tenant, self.user, self.settings_values)
         # Refuse before a byte is stored when the caller may not edit this media object.
         await viewable_media(self.tenant, self.media_viewer, self.path_args[0], "edit_media")
+        require_writable(self.tenant, "Replacing a file")
         self.boundary = boundary_of(self.request.headers.get("Content-Type", ""))
         raw_name = self.request.headers.get("X-File-Name") or self.get_query_argument("name", "")
         self.file_name = unquote(raw_name)[:4096]

@@ -12,6 +12,7 @@ from gallery.people.lockout import AccountLocked, AddressThrottled
 from handlers.base import HostHandler
 from tenants import host_admins, provision
 from tenants.names import InvalidName, split_hostnames
+from tenants.media_folder import set_media_folder
 from tenants.provision import ProvisioningError
 from tenants.registry import TenantNotFound
 from tenants.upgrade import schema_state
@@ -211,6 +212,35 @@ class TenantHandler(HostHandler):
         await render_tenant(self, slug, notice="Saved.")
 
 
+class MediaFolderHandler(HostHandler):
+    """Point a gallery's originals at a read-only folder on the server, or back at its own
+    storage (tenants/media_folder.py checks the folder; docs/sync.md)."""
+
+    async def post(self, slug: str) -> None:
+        self.require_admin()
+        clear = self.get_body_argument("action", "") == "clear"
+        folder = "" if clear else self.get_body_argument("media_folder", "").strip()
+        problem = None
+        if not clear and not folder:
+            problem = "Give the folder's absolute path."
+        elif not clear and self.get_body_argument("read_only", "") != "on":
+            problem = "Confirm that the folder is read-only: uploads are turned off there."
+        if problem is None:
+            try:
+                record = await set_media_folder(self.services.registry, slug, folder)
+            except TenantNotFound:
+                raise tornado.web.HTTPError(404, "No such tenant.") from None
+            except ProvisioningError as exc:
+                problem = str(exc)[:1].upper() + str(exc)[1:] + "."
+        if problem is not None:
+            self.set_status(400)
+            return await render_tenant(self, slug, error=problem)
+        notice = (f"Originals now come from {record['media_folder']}, read-only; synchronize "
+                  "the gallery to bring its files in." if record.get("media_folder")
+                  else "Originals are in the gallery's own storage again.")
+        await render_tenant(self, slug, notice=notice)
+
+
 class InstallerLinkHandler(HostHandler):
     async def post(self, slug: str) -> None:
         self.require_admin()
@@ -297,6 +327,7 @@ ROUTES = [
     (r"/_host/tenants/new", NewTenantHandler),
     (rf"/_host/tenants/{SLUG}", TenantHandler),
     (rf"/_host/tenants/{SLUG}/installer", InstallerLinkHandler),
+    (rf"/_host/tenants/{SLUG}/media-folder", MediaFolderHandler),
     (rf"/_host/tenants/{SLUG}/installer-mail/([0-9a-f]{{24}})", InstallerMailHandler),
     (rf"/_host/tenants/{SLUG}/status", StatusHandler),
     (rf"/_host/tenants/{SLUG}/delete", DeleteHandler),

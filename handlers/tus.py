@@ -25,6 +25,7 @@ from gallery.errors import Conflict, GalleryError, Invalid, NotFound, TooLarge, 
 from gallery.ids import is_id
 from gallery.intake import ingest, uploads
 from gallery.library import album_paths
+from gallery.media_folder import require_writable
 from gallery.numbers import whole_number
 from gallery.people import permissions as gallery_permissions
 from handlers.base import TenantHandler
@@ -125,6 +126,7 @@ class TusCollectionHandler(TusMixin, AlbumWriteMixin, TenantHandler):
         meta = parse_metadata(self.request.headers["Upload-Metadata"])
         album_id = meta.get("album_id", "")
         album = await self.album_for(album_id)
+        require_writable(self.tenant, "Uploading")
         folder = album_paths.folder_parts(meta.get("folder"))
         if folder:  # the file goes into an album of that name below (handlers.uploads)
             gallery_permissions.require(self.viewer, "add_album", album)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from gallery.errors import Forbidden, Invalid, NotFound
 from gallery.ids import is_id
 from gallery.intake import ingest
+from gallery.media_folder import require_writable
 from gallery.people.permissions import Viewer, can, is_administrator, viewer_for
 from handlers.api_base import ApiHandler, enum_query, operation
 from handlers.base import TenantHandler
@@ -87,6 +88,7 @@ class UploadPageHandler(TenantHandler):
 
     async def get(self) -> None:
         self.require_user()
+        require_writable(self.tenant, "Uploading")  # the error page says why
         viewer = await viewer_for(self.tenant, self.user, self.settings_values)
         self.is_gallery_admin = is_administrator(viewer.roles)
         album_id = self.get_query_argument("album", "") or ""

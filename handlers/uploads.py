@@ -25,6 +25,7 @@ from gallery.ids import is_id
 from gallery.intake import ingest, zipimport
 from gallery.intake.uploads import HashingWriter
 from gallery.library import album_paths, embeds
+from gallery.media_folder import require_writable
 from gallery.numbers import whole_number
 from gallery.people import permissions as gallery_permissions
 from handlers.base import TenantHandler
@@ -111,6 +112,7 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
             return
         self.require_user()
         self.album = await self.album_for(self.path_args[0])
+        require_writable(self.tenant, "Uploading")  # refused before a byte is stored
         # A file from a dropped folder names its folder: it goes into an album of that
         # name below this one (made if missing), which needs add_album before any byte.
         self.folder = album_paths.folder_parts(self.get_query_argument("folder", None))

@@ -234,6 +234,8 @@ def cmd_tenant(args) -> None:
                 change = provision.suspend_tenant if args.action == "suspend" else provision.resume_tenant
                 record = await change(registry, args.slug)
                 _print(args, _public(record), f"tenant {args.slug} is {record['status']}")
+            elif args.action == "set":
+                await _set_tenant(registry, args)
             elif args.action == "installer":
                 token = await provision.new_installer_token(registry, args.slug)
                 link = _installer_link(services.config, args.slug, token)
@@ -266,6 +268,22 @@ def _passphrase(args) -> str | None:
             return fh.readline().rstrip("\r\n")
     except OSError as exc:
         raise CommandError(f"cannot read the passphrase file: {exc.strerror}") from None
+
+
+async def _set_tenant(registry, args) -> None:
+    """`tenant set SLUG --media-folder DIR --read-only` (or `--no-media-folder`)."""
+    from tenants.media_folder import set_media_folder
+
+    if args.media_folder is None and not args.no_media_folder:
+        raise CommandError("nothing to set: give --media-folder DIR --read-only, or --no-media-folder")
+    if args.media_folder is not None and not args.read_only:
+        raise CommandError("a media folder is read-only (uploads are turned off and synchronization "
+                           "is the only way in): add --read-only to confirm")
+    record = await set_media_folder(registry, args.slug, None if args.no_media_folder else args.media_folder)
+    folder = record.get("media_folder")
+    _print(args, _public(record),
+           f"tenant {args.slug}: originals in the read-only folder {folder}" if folder
+           else f"tenant {args.slug}: originals in its own storage again")
 
 
 async def _backup_or_restore(services, args) -> None:
@@ -375,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="override server.port")
     run.set_defaults(fn=cmd_run)
 
-    tenant = sub.add_parser("tenant", help="create, list, show, suspend, resume or delete tenants")
+    tenant = sub.add_parser("tenant", help="create, list, show, set, suspend, resume or delete tenants")
     tsub = tenant.add_subparsers(dest="action", required=True)
     create = tsub.add_parser("create")
     create.add_argument("slug")
@@ -387,6 +405,15 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("show", "suspend", "resume", "installer"):
         p = tsub.add_parser(name)
         p.add_argument("slug")
+    tset = tsub.add_parser("set", help="point a gallery's originals at a read-only media folder (docs/sync.md)")
+    tset.add_argument("slug")
+    folder = tset.add_mutually_exclusive_group()
+    folder.add_argument("--media-folder", metavar="DIR",
+                        help="an existing directory outside the data directory, only ever read")
+    folder.add_argument("--no-media-folder", action="store_true",
+                        help="back to the gallery's own originals/ (records then point there)")
+    tset.add_argument("--read-only", action="store_true",
+                      help="confirm: uploads are turned off, synchronization is the only way in")
     delete = tsub.add_parser("delete")
     delete.add_argument("slug")
     delete.add_argument("--confirm", help="the slug again, to confirm")

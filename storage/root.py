@@ -7,6 +7,11 @@
 
 Temp files are named after the process writing them (`<storage.instance>~<uuid><suffix>`),
 so what a killed process left in tmp/ can be told from live work (gallery/intake/tmpsweep.py).
+
+A tenant may have a read-only media folder instead (the host's `media_folder`, an
+existing directory elsewhere on the server): then `originals` is that directory, stored
+paths `originals/...` resolve inside it, and nothing here writes there
+(`check_writable`); derivatives and tmp/ stay under the root.
 """
 
 from __future__ import annotations
@@ -25,13 +30,24 @@ class StorageError(Exception):
     """A storage root could not be created, written or resolved safely."""
 
 
+class ReadOnlyOriginals(StorageError):
+    """A write into a read-only media folder."""
+
+
 class StorageRoot:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, media_folder: str | Path | None = None):
         self.path = Path(path)
+        # Resolved when the host set it (tenants/media_folder.py); kept as given here.
+        self.media_folder = Path(media_folder) if media_folder else None
+
+    @property
+    def read_only_originals(self) -> bool:
+        """Are the originals in a read-only media folder (sync is the only way in)?"""
+        return self.media_folder is not None
 
     @property
     def originals(self) -> Path:
-        return self.path / "originals"
+        return self.media_folder or self.path / "originals"
 
     @property
     def derivatives(self) -> Path:
@@ -67,15 +83,35 @@ class StorageRoot:
         return self.tmp / f"{instance.current()}~{uuid.uuid4().hex}{suffix}"
 
     def resolve(self, relative: str) -> Path:
-        """Resolve a stored relative path, refusing anything that escapes the root."""
-        candidate = (self.path / relative).resolve()
-        root = self.path.resolve()
+        """Resolve a stored relative path, refusing anything that escapes the root (for
+        `originals/...` with a media folder: that folder)."""
+        base = self.path
+        if self.media_folder is not None:
+            head, _, rest = relative.partition("/")
+            if head == "originals":
+                base, relative = self.media_folder, rest
+        candidate = (base / relative).resolve()
+        root = base.resolve()
+        if base is self.media_folder and root != base:
+            # Stored resolved: a folder since swapped for a link is not followed anywhere.
+            raise StorageError(f"the media folder {base} is no longer the directory that was set")
         if candidate != root and root not in candidate.parents:
             raise StorageError(f"path {relative!r} leaves the storage root")
         return candidate
 
+    def check_writable(self, path: Path) -> None:
+        """Raise ReadOnlyOriginals if `path` is in the read-only media folder: the last
+        guard under every write of the gallery's own (gallery/media_folder.py refuses first)."""
+        if self.media_folder is None:
+            return
+        folder = self.media_folder.resolve()
+        target = Path(path).resolve()
+        if target == folder or folder in target.parents:
+            raise ReadOnlyOriginals(f"{path} is in the read-only media folder")
+
     def write_atomic(self, relative: str, data: bytes) -> Path:
         target = self.resolve(relative)
+        self.check_writable(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.temp_path()
         with open(tmp, "wb") as fh:

@@ -54,8 +54,10 @@ class TenantRegistry:
     def tenant_db(self, slug: str, record: dict | None = None):
         return self.client[self.database_name(slug, record)]
 
-    def storage(self, slug: str) -> StorageRoot:
-        return StorageRoot(self.tenants_dir / slug)
+    def storage(self, slug: str, record: dict | None = None) -> StorageRoot:
+        """The tenant's storage root; with the record, its read-only media folder if the
+        host set one (tenants/media_folder.py)."""
+        return StorageRoot(self.tenants_dir / slug, (record or {}).get("media_folder"))
 
     # -- records ----------------------------------------------------------------------
     async def get_record(self, slug: str) -> dict:
@@ -88,7 +90,7 @@ class TenantRegistry:
             slug=slug,
             record=record,
             db=self.tenant_db(slug, record),
-            storage=self.storage(slug),
+            storage=self.storage(slug, record),
             cookie_key=derive_key(secret, f"tenant-cookie:{slug}:{record.get('key_salt', '')}"),
         )
 
@@ -116,6 +118,8 @@ class TenantRegistry:
         if record is None:
             self._contexts.pop(slug, None)
             raise TenantNotFound(slug)
+        if ctx is not None and ctx.record.get("media_folder") != record.get("media_folder"):
+            ctx = None  # files moved: nothing remembered of the old folder may be served
         if (ctx is not None and ctx.record.get("key_salt") == record.get("key_salt")
                 and ctx.record.get("store") == record.get("store")):
             ctx.record, ctx.fetched_at = record, now

@@ -28,6 +28,7 @@ from gallery.library.albums import album_dir
 from gallery.library.filenames import clean_file_name, place_file
 from gallery.library.media import MEDIA_VERSION, media_document, next_position
 from gallery.library.tags import clean_tags
+from gallery.media_folder import require_writable
 from gallery.usage import add_usage, check_quota, current_usage, megabytes, quota_bytes, reserve
 from jobs.queue import JobQueue
 from media.errors import MediaError, UnsupportedMedia
@@ -145,6 +146,7 @@ async def ingest_file(
     tmp_path = Path(tmp_path)
     reserved = 0
     try:
+        require_writable(ctx, "Adding files")
         settings = await gallery_settings.get_settings(ctx)
         if size == 0:
             raise Invalid("This file is empty.")

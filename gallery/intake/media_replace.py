@@ -15,6 +15,7 @@ from gallery import settings as gallery_settings
 from gallery.errors import Invalid, Unsupported
 from gallery.intake.ingest import check_size, sniff_file
 from gallery.library import media as gallery_media
+from gallery.media_folder import require_writable
 from gallery.people.permissions import Viewer
 from gallery.usage import add_usage, reserve
 from media.errors import UnsupportedMedia
@@ -42,6 +43,7 @@ async def replace_original(
     reserved = 0
     try:
         media = await gallery_media.viewable_media(ctx, viewer, media_id, "edit_media")
+        require_writable(ctx, "Replacing a file")
         if media.get("kind") == "external":
             raise Invalid("External media has no file to replace.")
         settings = await gallery_settings.get_settings(ctx)

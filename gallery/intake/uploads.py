@@ -32,6 +32,7 @@ from gallery.errors import Conflict, GalleryError, NotFound
 from gallery.ids import new_id
 from gallery.intake import ingest
 from gallery.library import album_paths
+from gallery.media_folder import require_writable
 from gallery.people import permissions as gallery_permissions
 from storage import instance
 
@@ -155,6 +156,7 @@ async def create_upload(
 ) -> dict:
     """Make the record and an empty temp file for a new resumable upload (`folder`: the
     levels of the album below `album` it goes into, gallery.library.album_paths)."""
+    require_writable(ctx, "Uploading")
     now = _now()
     upload_id = new_id()
     record = {

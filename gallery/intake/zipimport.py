@@ -35,6 +35,7 @@ from gallery.errors import GalleryError, Invalid, NotFound, TooLarge
 from gallery.ids import new_id
 from gallery.intake.ingest import ingest_file, upload_limit
 from gallery.library.album_paths import album_for_folder
+from gallery.media_folder import require_writable
 from gallery.people import permissions as gallery_permissions
 from gallery.usage import current_usage, megabytes, quota_bytes
 
@@ -172,6 +173,7 @@ async def check_archive(ctx, zip_path) -> tuple[list[zipfile.ZipInfo], list[dict
     """Read the central directory and refuse the whole ZIP before anything is extracted:
     unreadable, a bomb, over the limits, or more than the storage quota has room for
     (judged on the sizes the archive declares; extraction counts real bytes again)."""
+    require_writable(ctx, "Importing a ZIP")
     settings = await gallery_settings.get_settings(ctx)
     limits = limits_from(settings)
     good, refused = await asyncio.to_thread(plan, Path(zip_path), limits)

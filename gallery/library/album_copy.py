@@ -17,6 +17,7 @@ from gallery.library.albums import (
 )
 from gallery.library.filenames import safe_dirname
 from gallery.library.media import copy_media_record
+from gallery.media_folder import require_writable
 from gallery.people.permissions import Viewer, require, require_copy
 
 
@@ -28,6 +29,7 @@ async def copy_album(ctx, viewer: Viewer, album_id: str, dest_parent_id: str) ->
     # originals are duplicated, so view_original on the album, add_album and add_media here.
     require_copy(viewer, album, dest, what="album")
     require(viewer, "add_media", dest)
+    require_writable(ctx, "Copying an album")  # its files would be copied
     if dest["_id"] == album["_id"] or album["_id"] in dest.get("ancestors", []):
         raise Invalid(
             "An album cannot be copied into itself or one of its sub-albums.",

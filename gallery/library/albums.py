@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pymongo import UpdateOne
 
 from gallery.errors import Invalid, NotFound
+from gallery.media_folder import read_only, require_writable
 from gallery.ids import is_id, new_id
 from gallery.library import tagcounts
 from gallery.library.filenames import safe_dirname
@@ -190,6 +191,8 @@ async def create_album(ctx, viewer: Viewer, parent_id: str, fields: dict) -> dic
     """Create an album below `parent_id` (needs add_album there) and its directory."""
     parent = await get_album(ctx, parent_id)
     require(viewer, "add_album", parent)
+    # Albums mirror directories; in a read-only folder they come from its directories.
+    require_writable(ctx, "Creating an album")
     clean = clean_album_fields(fields, creating=True)
     clean.pop("cover_id", None)
     dirname = safe_dirname(clean["title"], await sibling_dirnames(ctx, parent))
@@ -230,7 +233,7 @@ async def update_album(
     if private is not None and private != bool(album.get("private")):
         await set_private(ctx, album, private)
     renaming = "title" in clean and clean["title"] != album["title"] and album.get("parent_id")
-    if renaming and (settings or {}).get("sync_dirnames_with_titles"):
+    if renaming and (settings or {}).get("sync_dirnames_with_titles") and not read_only(ctx):
         parent = await get_album(ctx, album["parent_id"])
         siblings = await sibling_dirnames(ctx, parent, exclude_id=album["_id"])
         siblings.discard(album.get("dirname", ""))
@@ -369,6 +372,7 @@ async def move_album(ctx, viewer: Viewer, album_id: str, new_parent_id: str) -> 
         )
     if new_parent["_id"] == parent["_id"]:
         return album
+    require_writable(ctx, "Moving an album")  # it moves the album's directory
     name = safe_dirname(
         album.get("dirname") or album["title"], await sibling_dirnames(ctx, new_parent)
     )
@@ -387,9 +391,14 @@ async def delete_album(ctx, viewer: Viewer, album_id: str, *, delete_files: bool
     """Delete an album and its subtree (needs delete_album on the parent).
 
     Derivatives always go; originals go too unless delete_files is False (then the
-    directory stays on disk and a later synchronization can bring the files back).
+    directory stays on disk and a later synchronization can bring the files back), or the
+    originals are in a read-only media folder (records only, always).
     Returns counts of what was removed.
     """
+    # In a read-only folder the usage counts the records (nothing of ours is on disk):
+    # it goes with them, or the next synchronization would count the files again.
+    records_only = read_only(ctx)
+    delete_files = delete_files and not records_only
     album = await get_album(ctx, album_id)
     if not album.get("parent_id"):
         raise Invalid("The root album cannot be deleted.")
@@ -418,7 +427,7 @@ async def delete_album(ctx, viewer: Viewer, album_id: str, *, delete_files: bool
     media_result = await ctx.db.media.delete_many(contains("album_path", album["_id"]))
     await tagcounts.album_deleted(ctx, album["_id"])
     albums_result = await ctx.db.albums.delete_many(_in_subtree(album["_id"]))
-    if delete_files and removed_bytes:
+    if (delete_files or records_only) and removed_bytes:
         await add_usage(ctx, -removed_bytes)
     for i in range(0, len(removed_media), _BULK):
         await ctx.db.albums.update_many(

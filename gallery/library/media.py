@@ -17,12 +17,14 @@ from pathlib import Path
 
 from gallery.errors import Invalid, NotFound
 from gallery.ids import is_id, new_id
+from gallery.intake import sync_state
 from gallery.library import tagcounts
 from gallery.library.albums import album_dir, dirpath_of, get_album
 from gallery.library.filenames import clean_file_name, place_file
 from gallery.library.keywords import keyword_fields
 from gallery.library.tags import clean_tags, tag_fields
 from gallery.library.transforms import combine_transform, transform_arguments
+from gallery.media_folder import read_only, require_writable
 from gallery.people.permissions import Viewer, can, require, require_copy
 from gallery.usage import add_usage
 
@@ -186,6 +188,7 @@ async def add_media_file(
     The type is decided by content (media.sniff) unless the caller already sniffed it.
     The caller enqueues processing (enqueue_processing).
     """
+    require_writable(ctx, "Adding files")
     source = Path(source)
     if sniffed is None:
         from media.sniff import sniff
@@ -297,6 +300,7 @@ async def move_media(ctx, viewer: Viewer, media_id: str, album_id: str) -> dict:
     require(viewer, "add_media", album)
     if album["_id"] == media["album_id"]:
         return media
+    require_writable(ctx, "Moving media")  # its file moves with it
     original = media.get("original") or {}
     update = {
         "album_id": album["_id"],
@@ -319,7 +323,9 @@ async def move_media(ctx, viewer: Viewer, media_id: str, album_id: str) -> dict:
 async def copy_media_record(
     ctx, media: dict, album: dict, *, owner_id: str | None, keep_position: bool = False
 ) -> dict:
-    """Copy a media object's record, original and derivatives into `album` (no checks)."""
+    """Copy a media object's record, original and derivatives into `album` (no
+    permission checks)."""
+    require_writable(ctx, "Copying media")
     new = dict(media)
     new_id_ = new_id()
     now = datetime.now(UTC)
@@ -376,9 +382,10 @@ async def count_usage(ctx, delta: int) -> None:
 
 
 async def remove_media_files(ctx, media: dict) -> None:
-    """Delete a media object's original and its derivatives directory."""
+    """Delete a media object's original (never in a read-only media folder) and its
+    derivatives directory."""
     path = (media.get("original") or {}).get("path")
-    if path:
+    if path and not read_only(ctx):
         target = ctx.storage.resolve(path)
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(target.unlink)
@@ -390,6 +397,10 @@ async def delete_media(ctx, viewer: Viewer, media_id: str) -> None:
     media = await viewable_media(ctx, viewer, media_id, "delete_media")
     if (await ctx.db.media.delete_one({"_id": media["_id"]})).deleted_count:
         await tagcounts.media_removed(ctx, media)
+    if read_only(ctx):
+        # Its file stays: the directory's recorded listing no longer matches its records,
+        # so the next synchronization looks at it in full (and brings the file back).
+        await sync_state.forget(ctx, [media["album_id"]])
     await remove_media_files(ctx, media)
     await count_usage(ctx, -int((media.get("original") or {}).get("size") or 0))
     await _clear_covers(ctx, media["_id"])
@@ -433,6 +444,7 @@ async def replace_file(
 ) -> dict:
     """Replace a media object's original file, keeping its record; re-processes it."""
     media = await viewable_media(ctx, viewer, media_id, "edit_media")
+    require_writable(ctx, "Replacing a file")
     album = await get_album(ctx, media["album_id"])
     source = Path(source)
     if sniffed is None:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from gallery.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
 from gallery.ids import is_id
+from gallery.media_folder import read_only
 from gallery.library.albums import (
     album_dir,
     album_document,
@@ -347,7 +348,11 @@ async def remove_user(ctx, user: dict) -> None:
 
 
 async def create_user_album(ctx, user: dict, settings: dict) -> dict | None:
-    """A personal album under the configured parent (or the root), owned by the user."""
+    """A personal album under the configured parent (or the root), owned by the user;
+    none in a read-only media folder (albums come from its directories, and nobody could
+    upload into it)."""
+    if read_only(ctx):
+        return None
     parent_id = settings.get("user_album_parent_id") or ""
     parent = await ctx.db.albums.find_one({"_id": parent_id}) if is_id(parent_id) else None
     parent = parent or await root_album(ctx)

@@ -2,7 +2,8 @@
 
 A visitor without `hide_watermark` on a media object's album never gets the clean
 pixels of a watermarked kind (optimized copies and originals shown in the browser of
-images; thumbnails too when the setting says so): every route that returns image bytes
+images, the poster, cover art or first page of video, audio and PDF; thumbnails too when
+the setting says so): every route that returns image bytes
 asks `needs_watermark()` and serves `watermarked()` instead. The copy is made lazily,
 once per (media object, variant, source file, settings version), in the process pool
 (media/watermark.py), and kept beside the derivatives as

@@ -224,6 +224,11 @@
       current = data.album;
       Object.assign(perms, data.album.can || {});
       needs.forEach(([node, permission]) => { node.hidden = !perms[permission]; });
+      if (data.album.read_only_media) {
+        const note = el("p", { class: "muted read-only-note", role: "note" },
+          "No uploads here: this gallery's files are in a read-only folder on the server and come in by synchronization.");
+        (toolbar || group).after(note);
+      }
       lists().forEach((l) => prepare([...l.children]));
       album.dataset.permsLoaded = "1";
     }, () => {});
