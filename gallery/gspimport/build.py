@@ -72,7 +72,7 @@ def build(data: GspData, gallery_id: int, tree: checks.Tree, root: dict, *, run:
         owner = data.albums[album_id]["owner"]
         if owner and owner in users_by_name and not doc.get("user_album_of"):
             doc["owner_id"] = users_by_name[owner]["_id"]
-    _settings(data, gallery_id, out, report)
+    _settings(data, gallery_id, {gsp_id: doc["_id"] for gsp_id, doc in albums.items()}, out, report)
     return out
 
 
@@ -318,7 +318,7 @@ def _personal_albums(data, gallery_id, albums, users_by_name, run, out, report) 
         user["gsp"]["user_album_enabled"] = str(values.get("EnableUserAlbum", "")).lower() == "true"
 
 
-def _settings(data, gallery_id, out, report) -> None:
+def _settings(data, gallery_id, album_ids: dict, out, report) -> None:
     from gallery import settings as gallery_settings
 
     values = dict(data.settings.get(gallery_id, {}))
@@ -327,6 +327,14 @@ def _settings(data, gallery_id, out, report) -> None:
         values["AllowedFileExtensions"] = ",".join(sorted(
             {data.mime_types[i] for i in enabled if data.mime_types.get(i)}))
     for name, raw in sorted(values.items()):
+        if name in mapping.ALBUM_SETTINGS:
+            album_id = album_ids.get(to_int(raw, 0))
+            if album_id:
+                out.settings[mapping.ALBUM_SETTINGS[name]] = album_id
+                report.count("settings")
+            else:
+                report.item("settings", "skipped", name, name, f"album {raw!r} is not imported")
+            continue
         target = mapping.SETTINGS.get(name)
         if target is None:
             report.item("settings", "skipped", name, name, "no Atrium equivalent")

@@ -78,9 +78,12 @@ SETTINGS = {
     "SlideshowInterval": ("slideshow_interval", lambda v: max(1, round(_int(v) / 1000))),  # ms -> s
     "SlideShowLoop": ("slideshow_loop", _bool),
     "AllowUserEnteredHtml": ("allow_user_html", _bool),
+    "AllowHtmlInTitlesAndCaptions": ("allow_user_html", _bool),
+    "AllowedHtmlTags": ("allowed_html_tags", _exts),
     "EnableMediaObjectDownload": ("allow_file_download", _bool),
     "EnableAlbumZipDownload": ("allow_album_zip", _bool),
     "EnableGalleryObjectZipDownload": ("allow_selection_zip", _bool),
+    "EnableMediaObjectZipDownload": ("allow_album_zip", _bool),  # 2.x: one switch for ZIPs
     "ShowLogin": ("show_login", _bool),
     "ShowSearch": ("show_search", _bool),
     "GalleryTitle": ("gallery_title", str),
@@ -94,6 +97,10 @@ SETTINGS = {
     "MaxUploadSize": ("max_upload_mb", lambda v: max(1, _int(v) // 1024)),  # KB -> MB
     "AllowedFileExtensions": ("allowed_extensions", _exts),
 }
+
+
+#: Settings naming a GSP album id: the importer gives the Atrium id of that album.
+ALBUM_SETTINGS = {"UserAlbumParentAlbumId": "user_album_parent_id"}
 
 
 def split_list(value: str) -> list[str]:
