@@ -1,0 +1,74 @@
+"""`kill -9` of `tenant import-gsp` at its worst moment (documents written, files moved,
+processing job queued, just before the switch): the gallery is out of service meanwhile, and
+the next service start undoes the run, leaving the empty gallery it was."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from tests.gallery.gspimport import sample
+from tests.service_process import ROOT, ServiceProcess
+from tests.waiting import until
+
+
+async def import_until(config, failpoint: str, slug: str, xml, media) -> None:
+    env = ServiceProcess(config).env(failpoint)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "--data-dir", str(config.paths.data_dir),
+        "tenant", "import-gsp", slug, "--backup", str(xml), "--media", str(media), "--gallery-id", "1",
+        cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    seen = []
+    try:
+        while True:
+            line = await asyncio.wait_for(proc.stderr.readline(), 60)
+            assert line, "the import ended before its failpoint:\n" + "".join(seen)
+            seen.append(line.decode())
+            if f"failpoint {failpoint} reached" in seen[-1]:
+                break
+    finally:
+        proc.kill()
+        await proc.wait()
+
+
+async def test_an_import_killed_before_its_switch_is_undone_at_the_next_start(config, services, tmp_path, make_jpeg):
+    from tenants.installer import finish_install
+    from tenants.provision import create_tenant
+
+    registry = services.registry
+    _record, token = await create_tenant(registry, "halfgsp", "Empty", [], "admin@halfgsp.test")
+    password = "Correct-Horse-Battery-9"
+    await finish_install(registry, await registry.context_for_slug("halfgsp"), token, {
+        "title": "Empty", "username": "owner", "email": "admin@halfgsp.test",
+        "password": password, "password2": password})
+    ctx = await registry.context_for_slug("halfgsp")
+    before = {name: await ctx.db[name].find({}).to_list() for name in ("albums", "roles", "users")}
+    xml = sample.write(tmp_path / "b.xml", sample.gallery_45())
+    media = sample.media_folder(tmp_path / "media", make_jpeg)
+
+    await import_until(config, "gsp_import.before_switch", "halfgsp", xml, media)
+    record = await registry.host_db.tenants.find_one({"_id": "halfgsp"})
+    assert record["status"] == "provisioning" and record["gsp_import"]["writing"]  # never served half-done
+    assert await ctx.db.media.count_documents({}) == 6
+    assert (ctx.storage.path / "originals" / "Trips" / "beach.jpg").is_file()
+
+    service = ServiceProcess(config)
+    await service.start()
+    try:
+        await service.wait_for_line("undoing the interrupted GSP import into halfgsp")
+
+        async def back():
+            found = await registry.host_db.tenants.find_one({"_id": "halfgsp"})
+            return found["status"] == "active" and "gsp_import" not in found
+        await until(back, 60)
+        for name, docs in before.items():
+            assert await ctx.db[name].find({}).to_list() == docs, name
+        assert await ctx.db.media.count_documents({}) == 0
+        assert not [p for p in (ctx.storage.path / "originals").rglob("*") if p.is_file()]
+        assert not list(ctx.storage.path.glob(".gsp-*"))
+        assert await registry.host_db.jobs.count_documents({"tenant": "halfgsp"}) == 0
+        assert (await service.browser().get("/g/halfgsp/")).code == 200
+    finally:
+        await service.stop()
