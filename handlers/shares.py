@@ -28,13 +28,17 @@ def share_urls(urls, share: dict, token: str) -> dict:
     return out
 
 
+def _what(share: dict) -> str:
+    return "album" if share["kind"] == "album" else "item"
+
+
 class ShareLinkHandler(TenantHandler):
     """GET/POST /s/<token>[?next=<path inside what it opens>]"""
 
     async def get(self, token: str) -> None:
         share = await self.active_share(token)
         if share.get("password_hash") and share["_id"] not in self.get_share_ids():
-            self.render("shares/password.html", error=None, title=share.get("title") or "")
+            self.render("shares/password.html", error=None, what=_what(share))
             return
         await self.open(share)
 
@@ -48,7 +52,7 @@ class ShareLinkHandler(TenantHandler):
                 )
             except GalleryError as exc:
                 self.set_status(exc.status)
-                self.render("shares/password.html", error=exc.message, title=share.get("title") or "")
+                self.render("shares/password.html", error=exc.message, what=_what(share))
                 return
         await self.open(share)
 

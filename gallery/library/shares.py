@@ -1,6 +1,6 @@
 """Share links: a random link that opens one album (alone or with its sub-albums) or one
 media object to whoever holds it, optionally until a date, behind a password, with the
-originals. See docs/permissions.md ("Share links").
+originals. See docs/sharing.md.
 
 The link's token is stored only as its SHA-256 (keys.tokens), a password like account
 passwords (argon2id). Opening a link gives the visitor a `ShareGrant`

@@ -156,6 +156,7 @@ async def test_password_guesses_in_parallel_cannot_pass_the_lockout(app, gallery
     first = app.browser()
     form = await first.get(path)
     assert form.code == 200 and 'type="password"' in text(form)
+    assert "Harbour" not in text(form)  # nothing of what it opens before the password
     assert (await first.get(f"{prefix}/albums/{shared}")).code in (302, 401, 404)
     wrong = await first.post_form(path, {"password": "not-it-at-all"})
     assert wrong.code == 403 and "not the link" in text(wrong)
