@@ -95,18 +95,26 @@ def reconcile(report, lang_a, lang_b, fails: dict) -> None:
 #: changes of a type's name: compatible only because L(A) leaves out documents whose xsi:type
 #: names an element's own declared type (docs/compatibility.md, "Type names")
 TYPE_NAME_RULES = ("TYPE_RENAMED", "TYPE_MADE_ANONYMOUS", "ANONYMOUS_TYPE_NAMED")
-TYPE_NAME_NOTE = ("decided without documents whose xsi:type names an element's own declared "
-                  "type (redundant there, left out of L(A)); --strict-type-names counts them, "
-                  "and a document naming the old type then refutes this change")
 
 
 def note_type_names(report) -> None:
-    """In the default mode, say on each type-name change what its verdict leaves out."""
+    """In the default mode, say on each type-name change which xsi:type use its verdict
+    leaves out (the element's own declared type named in a document)."""
     if report.strict_type_names:
         return
     for c in report.changes:
         if c.rule in TYPE_NAME_RULES and c.backward is not False and c.forward is not False:
-            c.note = TYPE_NAME_NOTE
+            element = c.path or "the element"
+            if c.pair is not None:
+                old, new = c.pair[0].type_name, c.pair[1].type_name
+            else:
+                old = new = None
+            uses = [f'{side} documents with xsi:type="{_local(name)}"'
+                    for side, name in (("old", old), ("new", new)) if name]
+            c.note = (f"a refactoring because {' and '.join(uses) or 'documents with xsi:type'} on "
+                      f"{element} (naming its own declared type, redundant there) are left out of "
+                      "the languages compared; --strict-type-names counts them and then finds "
+                      "this change incompatible")
 
 
 def _same_path(change_path: str, target: str, report, forward: bool) -> bool:
