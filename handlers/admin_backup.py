@@ -5,15 +5,18 @@ download finished backups, and restore a backup into this gallery while it is em
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+from datetime import UTC, datetime
 
 import tornado.iostream
 import tornado.web
 
-from gallery.archive.export import seal_secrets
+from gallery.archive.export import Cancelled, Progress, seal_secrets, take_snapshot, write_archive
 from gallery.archive.jobs import KIND, archive_path
 from gallery.archive.restore import RestoreError
 from gallery.archive.secrets import PassphraseError
+from gallery.archive.stream import LoopSink
 from gallery.errors import Conflict, Invalid, NotFound
 from gallery.ids import is_id
 from gallery.intake.uploads import HashingWriter
@@ -22,6 +25,7 @@ from handlers.uploads import StreamedFileBody
 from tenants.restore_into import emptiness_problem, restore_into
 
 CHUNK = 1024 * 1024
+log = logging.getLogger("atrium.backup")
 
 
 class BackupPage(AdminPage):
@@ -31,10 +35,15 @@ class BackupPage(AdminPage):
 
         return job_queue(self.services)
 
+    async def recent_jobs(self) -> list:
+        from gallery.intake.ingest import job_queue
+
+        return await job_queue(self.services).jobs.find({"tenant": self.tenant.slug, "kind": KIND}) \
+            .sort("created", -1).limit(10).to_list()
+
     async def get(self, error: str | None = None) -> None:
         await self.admin()
-        jobs = await self.queue.jobs.find({"tenant": self.tenant.slug, "kind": KIND}) \
-            .sort("created", -1).limit(10).to_list()
+        jobs = await self.recent_jobs()
         not_empty = await emptiness_problem(self.tenant.db)
         self.render("admin/backup.html", jobs=jobs, not_empty=not_empty, error=error)
 
@@ -87,6 +96,58 @@ class BackupDownload(AdminPage):
                     return
         finally:
             fh.close()
+
+
+class BackupStream(AdminPage):
+    """POST /admin/backup/stream: a backup written straight into the response as it is made
+    (gallery/archive/stream.py): no file on the server, memory one chunk, and a client that
+    goes away stops the work at its next chunk."""
+
+    progress: Progress | None = None
+
+    async def post(self) -> None:
+        await self.admin()
+        metadata_only = self.get_body_argument("metadata_only", "") == "1"
+        passphrase = self.get_body_argument("passphrase", "")
+        try:
+            sealed = await seal_secrets(self.tenant, passphrase) if passphrase else None
+        except PassphraseError as exc:
+            self.set_status(400)
+            jobs = await BackupPage.recent_jobs(self)
+            return self.render("admin/backup.html", jobs=jobs, error=f"No backup made: {exc}.",
+                               not_empty=await emptiness_problem(self.tenant.db))
+        snap = await take_snapshot(self.tenant, sealed=sealed)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        self.set_header("Content-Type", "application/zip")
+        self.set_header("Content-Disposition", f'attachment; filename="{self.tenant.slug}-{stamp}.zip"')
+        self.set_header("Cache-Control", "private, no-store")
+        self.progress = Progress()
+        sink = LoopSink(asyncio.get_running_loop(), self._send, self.progress.cancel)
+
+        def write():
+            with sink:
+                write_archive(snap, self.tenant.storage, sink, metadata_only=metadata_only,
+                              progress=self.progress)
+                sink.flush()
+
+        try:
+            await asyncio.to_thread(write)
+        except Cancelled:
+            log.info("backup download of %s stopped after %d bytes: the client went away",
+                     self.tenant.slug, sink.sent)
+            return
+        finally:
+            self.progress.cancel.set()
+        self.finish()
+
+    async def _send(self, data: bytes) -> None:
+        self.write(data)
+        await self.flush()
+
+    def on_connection_close(self) -> None:
+        super().on_connection_close()
+        if self.progress is not None:
+            self.progress.cancel.set()  # the writing thread stops at its next chunk
 
 
 @tornado.web.stream_request_body
@@ -145,5 +206,6 @@ def _is_conflict(exc: RestoreError) -> bool:
 ROUTES = [
     (r"/admin/backup", BackupPage),
     (r"/admin/backup/restore", RestoreIntoHandler),
+    (r"/admin/backup/stream", BackupStream),
     (r"/admin/backup/([^/]+)/download", BackupDownload),
 ]

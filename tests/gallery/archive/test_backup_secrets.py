@@ -127,3 +127,23 @@ async def test_the_admin_page_seals_the_secrets_before_the_job_is_queued(app, se
     stored = json.dumps(jobs[0], default=str)
     assert PASSPHRASE not in stored and "hunter2" not in stored
     assert set(jobs[0]["payload"]["secrets"]["items"]) == {"smtp_password", "sync_key"}
+
+
+async def test_the_streamed_download_carries_the_secrets_sealed(app, sealed, tmp_path):
+    from gallery.archive.restore import prepare, unlock
+
+    client = app.browser()
+    await client.login("/g/alpha", "admin", "Correct-Horse-Battery-9")
+    short = await client.post_form("/g/alpha/admin/backup/stream", {"passphrase": "short"})
+    assert short.code == 400 and "No backup made" in text(short)
+    response = await client.post_form("/g/alpha/admin/backup/stream", {"passphrase": PASSPHRASE})
+    assert response.code == 200 and response.headers["Content-Type"] == "application/zip"
+    assert re.match(r'attachment; filename="alpha-\d{8}-\d{6}\.zip"', response.headers["Content-Disposition"])
+    out = tmp_path / "streamed.zip"
+    out.write_bytes(response.body)
+    assert b"hunter2" not in response.body
+    prepared = prepare(out)
+    unlock(prepared, PASSPHRASE)
+    assert prepared.snapshot.clear_secrets["smtp_password"] == "hunter2-secret"
+    assert len(prepared.snapshot.media) == 2
+    assert not list((app.services.config.data_dir / "backups").glob("**/*"))  # nothing kept
