@@ -76,6 +76,9 @@ async def restore_into(registry, queue, path, slug: str, *, progress=None,
         raise RestoreError("A restore into this gallery is already running.")
     if record.get("status") != "active":
         raise RestoreError("Only an active gallery can be restored into.")
+    if record.get("media_folder"):  # its originals could only go into the read-only folder
+        raise RestoreError("This gallery's files are in a read-only media folder on the server; "
+                           "restore the backup as a new gallery instead.")
     problem = await emptiness_problem(registry.tenant_db(slug, record))
     if problem:
         raise NotEmpty(problem)

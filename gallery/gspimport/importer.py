@@ -23,6 +23,7 @@ from gallery.ids import new_id
 from gallery.intake.zipimport import limits_from
 from gallery.library.filenames import clean_file_name
 from gallery.library.tagcounts import rebuild_tag_counts
+from gallery.media_folder import require_writable
 from gallery.people.users import username_key
 from gallery.usage import current_usage, quota_bytes
 from media.sniff import UnsupportedMedia, check_allowed, sniff
@@ -32,7 +33,9 @@ BATCH = 500
 
 
 async def check_empty(ctx) -> dict:
-    """The gallery's root album, or GalleryNotEmpty when it holds more than a fresh install."""
+    """The gallery's root album, or GalleryNotEmpty when it holds more than a fresh install
+    (ReadOnlyMedia when its files are in the host's read-only media folder)."""
+    require_writable(ctx, "Importing from Gallery Server Pro")
     root = await ctx.db.albums.find_one({"parent_id": None})
     if root is None:
         raise GalleryNotEmpty("The gallery is not installed yet; install it first, then import.")

@@ -174,6 +174,17 @@ async def test_no_route_writes_into_a_read_only_media_folder(app, make_gallery, 
 
     assert await create_user_album(ctx, {"_id": "u1", "username": "u1"}, {"user_albums": True}) is None
 
+    # Ways in that fill a whole gallery: refused before they read their archive.
+    from gallery.archive.restore import RestoreError
+    from gallery.gspimport.importer import check_empty
+    from gallery.media_folder import ReadOnlyMedia
+    from tenants.restore_into import restore_into
+
+    with pytest.raises(ReadOnlyMedia, match="read-only folder"):
+        await check_empty(ctx)
+    with pytest.raises(RestoreError, match="read-only media folder"):
+        await restore_into(app.services.registry, None, tmp_path / "none.zip", "alpha")
+
     assert listing(folder) == before  # not one byte, name, mode or time changed
 
     # The files stay, so the next synchronization brings the deleted records back.
