@@ -146,7 +146,7 @@ def iter_rows(stream, *, on_schema: Callable[[bytes], None] | None = None) -> It
                     del parent[0]
     except etree.XMLSyntaxError as exc:
         message = str(exc).split("\n")[0][:300]
-        raise GspRefused(f"The backup is not well-formed XML: {message}") from None
+        raise GspRefused(f"This is not a Gallery Server Pro backup: the file is not well-formed XML ({message}).") from None
     if depth != 0:
         raise GspRefused("The backup ends before its root element is closed (a truncated file?).")
 

@@ -168,3 +168,30 @@ async def test_an_import_refuses_a_backup_of_several_galleries_without_a_choice(
         await run_import(app, ctx, xml, folder, gallery_id=7)
     report = await run_import(app, ctx, xml, shutil.copytree(folder, folder.parent / "copy"), gallery_id=2)
     assert report["counts"]["albums"]["imported"] == 2 and report["counts"]["media"]["imported"] == 1
+
+
+async def test_the_gsp_import_job_reports_progress_and_keeps_the_report(app, make_gallery, backup, tmp_path):
+    from gallery.gspimport.jobs import KIND, enqueue_import
+    from jobs.queue import JobRunner
+
+    xml, folder = backup
+    gallery = await make_gallery("byjob")
+    ctx = gallery["ctx"]
+    admin = await ctx.db.users.find_one({"username": "admin"})
+    uploaded = shutil.copy(xml, tmp_path / "uploaded.xml")  # a page upload, removed when the job ends
+    runner = JobRunner(app.services, workers=0)
+    with pytest.raises(GspRefused, match="several galleries"):
+        await enqueue_import(ctx, runner.queue, admin, uploaded, folder)
+    job_id = await enqueue_import(ctx, runner.queue, admin, uploaded, folder, gallery_id=1, delete_after=True)
+    queued = await runner.queue.get("byjob", job_id)
+    assert queued["kind"] == KIND and queued["payload"]["gallery_id"] == 1
+    job = await runner.run_now(job_id)
+    assert job["state"] == "done", job.get("error")
+    assert job["result"]["counts"]["media"]["imported"] == 6
+    assert job["message"].startswith(("reading", "files", "writing"))  # progress was reported
+    assert not (tmp_path / "uploaded.xml").exists() and xml.exists()
+    event = await ctx.db.events.find_one({"kind": "gsp.import"})
+    assert event["user_id"] == admin["_id"] and event["details"]["gallery_id"] == 1
+    # The gallery is no longer empty: a second import is refused before it is queued.
+    with pytest.raises(GalleryNotEmpty):
+        await enqueue_import(ctx, runner.queue, admin, xml, folder, gallery_id=1)
