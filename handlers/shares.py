@@ -63,6 +63,7 @@ class ShareLinkHandler(TenantHandler):
         self.set_header("Cache-Control", "no-store")
         share = await shares.share_for_token(self.tenant, token)
         shares.require_active(share)
+        await shares.require_target(self.tenant, share)
         return share
 
     async def open(self, share: dict) -> None:

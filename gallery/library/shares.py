@@ -173,6 +173,14 @@ def require_active(share: dict) -> None:
         raise Gone("This shared link has expired.")
 
 
+async def require_target(ctx, share: dict) -> None:
+    """Gone when what the link named is no longer in the gallery (deleted)."""
+    try:
+        await _target(ctx, share["kind"], share["target_id"])
+    except NotFound:
+        raise Gone("What this link shared is no longer in the gallery.") from None
+
+
 async def check_password(ctx, share: dict, password: str, ip: str, settings: dict) -> None:
     """Raise unless `password` opens the link. Each attempt takes its slot in the sign-in
     counters first (gallery.people.lockout: per link and per client address, decided on

@@ -120,6 +120,12 @@ async def test_a_share_link_opens_exactly_what_it_names_on_every_route(app, make
     assert zipped.code == 200, text(zipped)
     names = zipfile.ZipFile(io.BytesIO(zipped.body)).namelist()
     assert any("pelican" in n for n in names) and not any("zetachild" in n for n in names), names
+    # Without the originals switch a ZIP "of originals" holds the web-size copies.
+    zipped = await visitor.get(f"{prefix}/download/album/{made['shared']['_id']}?size=original")
+    packed = zipfile.ZipFile(io.BytesIO(zipped.body))
+    pelican = packed.read(next(n for n in packed.namelist() if "pelican" in n))
+    doc = await ctx.db.media.find_one({"_id": media["pelican"]})
+    assert pelican == ctx.storage.resolve(doc["derivatives"]["optimized"]["path"]).read_bytes()
     found = await visitor.get(f"{prefix}/api/v1/search?q=quokka")
     assert found.code == 200 and "pelican" in text(found).lower()
     closed = {media[k] for k in everything}

@@ -110,7 +110,7 @@ async def test_guessed_foreign_and_forged_links_open_nothing(app, gallery, make_
     assert (await forged.get(f"{prefix}/albums/{shared}")).code in (302, 401, 404)
 
 
-async def test_expired_and_withdrawn_links_stop_at_once(app, gallery):
+async def test_expired_and_withdrawn_links_stop_at_once(app, gallery, viewer_of):
     prefix, ctx, made = gallery["g"]["prefix"], gallery["ctx"], gallery["albums"]
     shared = made["shared"]["_id"]
     eddie = await _signed_in(app, prefix, "eddie")
@@ -140,6 +140,13 @@ async def test_expired_and_withdrawn_links_stop_at_once(app, gallery):
     assert (await second.get(f"{prefix}/albums/{shared}")).code in (302, 401, 404)
     gone = await second.get(f"{prefix}/s/{token_of(later['url'])}")
     assert gone.code == 410 and "withdrawn" in text(gone)
+    # A link to what was deleted since says so.
+    from gallery.library.albums import delete_album
+
+    gone_link = await make_link(eddie, prefix, "album", made["child"]["_id"])
+    await delete_album(ctx, await viewer_of(ctx), made["child"]["_id"])
+    deleted = await app.browser().get(f"{prefix}/s/{token_of(gone_link['url'])}")
+    assert deleted.code == 410 and "no longer" in text(deleted)
     # The maker sees theirs; an administrator sees everyone's; another member none.
     assert "Withdrawn" in text(await eddie.get(f"{prefix}/shares"))
     everyone = text(await gallery["admin"].get(f"{prefix}/shares"))
