@@ -147,3 +147,27 @@ async def test_the_streamed_download_carries_the_secrets_sealed(app, sealed, tmp
     assert prepared.snapshot.clear_secrets["smtp_password"] == "hunter2-secret"
     assert len(prepared.snapshot.media) == 2
     assert not list((app.services.config.data_dir / "backups").glob("**/*"))  # nothing kept
+
+
+async def test_the_admin_restores_into_an_empty_gallery_with_the_passphrase(app, make_gallery, sealed):
+    empty = await make_gallery("empty", title="Empty")
+    client = app.browser()
+    await client.login(empty["prefix"], "admin", empty["password"])
+    body = sealed["path"].read_bytes()
+
+    async def post(passphrase: str):
+        await client.get("/g/empty/admin/backup")
+        return await client.request(
+            "POST", "/g/empty/admin/backup/restore?confirm=1", body=body,
+            headers={"X-XSRFToken": client.xsrf("/g/empty/admin/backup"), "Accept": "application/json",
+                     "X-Backup-Passphrase": passphrase})
+
+    wrong = await post("not the passphrase")
+    assert wrong.code == 400 and "the passphrase is wrong" in json.loads(wrong.body)["error"]["message"]
+    record = await app.services.registry.get_record("empty")
+    assert record["status"] == "active" and "store" not in record  # nothing changed
+    right = await post(PASSPHRASE)
+    assert right.code == 200 and json.loads(right.body)["restored"]["not_restored"] == []
+    ctx = await app.services.registry.context_for_slug("empty")
+    value = (await ctx.db.settings.find_one({"_id": "gallery"}))["values"]["smtp_password"]
+    assert decrypt_secret(ctx, value) == "hunter2-secret"
