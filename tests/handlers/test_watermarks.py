@@ -425,6 +425,20 @@ async def test_video_poster_is_stamped_like_a_photo(setup, app, viewer_of, tmp_p
     for route, body in clean.items():
         got = await browsers["vera"].get(item["urls"][route])
         assert got.code == 200 and _marked(got.body, body) > 20, route
+    # A PDF's first page, its "optimized" picture, is stamped the same way.
+    pdf = AVSamples(tmp_path / "av")["page.pdf"]
+    doc = await add_media_file(ctx, films, pdf, pdf.name, copy=True)
+    await enqueue_processing(ctx, app.services.jobs.queue, doc["_id"])
+    page = await _settled(ctx, doc["_id"])
+    assert page["state"] == "ready" and page["derivatives"].get("optimized"), page.get("failure")
+    first = _file(ctx, page["derivatives"]["optimized"]["path"])
+    for who in ("anonymous", "vera", "hana"):
+        response = await browsers[who].get(f"{prefix}/media/{page['_id']}/optimized")
+        assert response.code == 200, who
+        assert (response.body == first) is (who == "hana"), who
+        if who != "hana":
+            assert _marked(response.body, first) > 20, who
+    await ctx.db.media.delete_one({"_id": page["_id"]})  # the ZIP below holds the video only
     # A ZIP packs the video itself (docs/watermarks.md), never its clean poster still.
     for who in ("anonymous", "vera", "hana"):
         response = await browsers[who].get(f"{prefix}/download/album/{films['_id']}?size=optimized")
