@@ -33,6 +33,7 @@ from gallery.library.media import get_media, media_scope
 from gallery.people import lockout
 from gallery.people.passwords import hash_password, verify_password
 from gallery.people.permissions import ShareGrant, Viewer, can, require
+from gallery.schema import INDEXES
 from keys.tokens import hash_token, new_token
 
 VERSION = 1
@@ -151,6 +152,11 @@ async def create_share(
         "views": 0,
         "last_viewed": None,
     }
+    # Galleries made before share links have no indexes on the collection (indexes are made
+    # at provisioning); making one here costs nothing when it exists, and no step is needed.
+    for collection, keys, options in INDEXES:
+        if collection == "shares":
+            await ctx.db.shares.create_index(keys, **options)
     await ctx.db.shares.insert_one(doc)
     return doc, token
 
