@@ -299,13 +299,16 @@ async def _backup_or_restore(services, args) -> None:
 
         try:
             if args.action == "export":
-                done = await export_all(services.registry, args.out)
+                done = await export_all(services.registry, args.out, passphrase=_passphrase(args))
                 text = "\n".join(f"exported {d['slug']} to {args.out}/{d['file']}" for d in done)
             else:
-                done = await import_all(services.registry, job_queue(services), args.dir)
+                done = await import_all(services.registry, job_queue(services), args.dir,
+                                        passphrase=_passphrase(args))
                 text = "\n".join(f"imported {d['slug']}: {d['media']} media" for d in done)
         except RestoreError as exc:
             raise CommandError(f"stopped: {exc.full_text()}") from None
+        except PassphraseError as exc:
+            raise CommandError(f"nothing exported: {exc}") from None
         _print(args, done, text or "no tenants")
         return
     if args.action == "backup":
@@ -434,8 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = tsub.add_parser("export", help="back up every active gallery into a directory (to move them)")
     export.add_argument("--all", action="store_true", required=True, help="every active gallery")
     export.add_argument("--out", required=True, help="the directory to write")
+    export.add_argument("--passphrase-file", help="carry every gallery's secrets encrypted with this passphrase")
     imp = tsub.add_parser("import", help="restore every gallery of an `export --all` directory")
     imp.add_argument("dir")
+    imp.add_argument("--passphrase-file", help="the passphrase the export's secrets were encrypted with")
     from server.gsp_cli import add_parser as add_gsp_parser
 
     add_gsp_parser(tsub)

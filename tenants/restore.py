@@ -133,7 +133,8 @@ async def clean_leftovers(registry) -> list[str]:
 # -- moving galleries: every tenant out to a directory, and in again on another host -----------
 
 
-async def export_all(registry, out_dir, *, slugs: list[str] | None = None) -> list[dict]:
+async def export_all(registry, out_dir, *, slugs: list[str] | None = None,
+                     passphrase: str | None = None) -> list[dict]:
     """One archive per active tenant (`<slug>.zip`) into `out_dir`, plus `tenants.json`
     naming them with their host-side record fields (title, quota, hostnames)."""
     import json
@@ -149,7 +150,7 @@ async def export_all(registry, out_dir, *, slugs: list[str] | None = None) -> li
         if record.get("status") != "active" or (slugs and slug not in slugs):
             continue
         ctx = await registry.context_for_slug(slug)
-        report = await export_to_file(ctx, out / f"{slug}.zip")
+        report = await export_to_file(ctx, out / f"{slug}.zip", passphrase=passphrase)
         done.append({"slug": slug, "file": f"{slug}.zip", "title": record.get("title"),
                      "quota_bytes": record.get("quota_bytes", 0), "hostnames": record.get("hostnames", []),
                      "media": report.media, "left_out": report.left_out})
@@ -158,7 +159,7 @@ async def export_all(registry, out_dir, *, slugs: list[str] | None = None) -> li
     return done
 
 
-async def import_all(registry, queue, in_dir) -> list[dict]:
+async def import_all(registry, queue, in_dir, *, passphrase: str | None = None) -> list[dict]:
     """Restore every archive `tenants.json` in `in_dir` names, under its slug, title and
     quota (hostnames are given back too). Each is all or nothing; the first failure stops."""
     import json
@@ -176,7 +177,8 @@ async def import_all(registry, queue, in_dir) -> list[dict]:
     for entry in entries:
         name = Path(str(entry.get("file", ""))).name  # a name in the folder, nothing else
         report = await restore_new(registry, queue, folder / name, entry["slug"],
-                                   title=entry.get("title"), quota_bytes=int(entry.get("quota_bytes") or 0))
+                                   title=entry.get("title"), quota_bytes=int(entry.get("quota_bytes") or 0),
+                                   passphrase=passphrase)
         if entry.get("hostnames"):
             try:
                 await update_tenant(registry, entry["slug"], hostnames=list(entry["hostnames"]))

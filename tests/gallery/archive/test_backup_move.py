@@ -10,6 +10,7 @@ import socket
 import pytest_asyncio
 
 from gallery.intake.ingest import job_queue
+from keys.sealed import decrypt_secret
 from tenants.restore import export_all, import_all
 from tests.client import text
 from tests.gallery.archive.test_backup import make_source
@@ -71,9 +72,10 @@ async def test_two_galleries_move_to_another_service_and_data_directory(app, sec
         ctx, _ = await make_source(make_gallery, slug)
         sources[slug] = ctx
     moved = tmp_path / "moved"
-    exported = await export_all(app.services.registry, moved)
+    exported = await export_all(app.services.registry, moved, passphrase="moving day passphrase")
     assert sorted(e["slug"] for e in exported) == ["alpha", "gamma"]
-    imported = await import_all(second_app.services.registry, job_queue(second_app.services), moved)
+    imported = await import_all(second_app.services.registry, job_queue(second_app.services), moved,
+                                passphrase="moving day passphrase")
     assert sorted(r["slug"] for r in imported) == ["alpha", "gamma"]
 
     for slug, ctx in sources.items():
@@ -84,7 +86,12 @@ async def test_two_galleries_move_to_another_service_and_data_directory(app, sec
                 await ctx.db[name].find({}).sort("_id", 1).to_list(), name
         old_settings = (await ctx.db.settings.find_one({"_id": "gallery"}))["values"]
         new_settings = (await new.db.settings.find_one({"_id": "gallery"}))["values"]
-        assert new_settings == {k: v for k, v in old_settings.items() if k != "smtp_password"}
+        assert new_settings.keys() == old_settings.keys()
+        assert {k: v for k, v in new_settings.items() if k != "smtp_password"} == \
+            {k: v for k, v in old_settings.items() if k != "smtp_password"}
+        # The SMTP password came along under the passphrase, sealed again by the new host.
+        assert new_settings["smtp_password"] != old_settings["smtp_password"]
+        assert decrypt_secret(new, new_settings["smtp_password"]) == "hunter2-secret"
         for media in await ctx.db.media.find({}).to_list():
             path = media["original"]["path"]
             assert new.storage.resolve(path).read_bytes() == ctx.storage.resolve(path).read_bytes()
