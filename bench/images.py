@@ -1,16 +1,30 @@
-"""Image derivative throughput: Pillow with draft decoding vs pyvips vs naive Pillow.
+"""Image derivative throughput: Atrium's pipeline vs libvips 8.18 and 8.14 vs naive Pillow.
 
-    python -m bench.images [--count 12] [--workers 1,2] [--quality 85]
+    python -m bench.images [--count 12] [--workers 2] [--repeat 3] [--quality 85] [--stages]
 
 Generates --count 24-megapixel JPEGs (6000x4000, photo-like detail, quality 90, EXIF
 orientation 6), then makes a 1920 px web copy and a 320 px thumbnail of each with every
-method, in process pools of 1 and 2 workers, and prints one table:
-method | workers | img/s | peak MB/worker | ratio vs pyvips | ratio vs naive |
-CPU ms/img | PSNR. The wall-clock rate is the best of --repeat runs; CPU ms per image
-(all threads of the worker) is less disturbed by other load on the machine, whose load
-average is printed before and after. PSNR compares each method's web copy of the first
-image with a reference made by a full decode and a Lanczos resize (higher is closer;
-JPEG quality bounds it).
+method in process pools of --workers workers, and prints one table:
+method | workers | img/s | ratio vs libvips 8.18 | CPU ms/img | peak MB/worker | PSNR.
+
+- atrium: media.images.make_image_derivatives, as the service runs it (files fsynced).
+- libvips-8.18: pyvips through pyvips-binary (the `bench` extra), thumbnail() with
+  shrink-on-load, the thumbnail made from the web copy.
+- libvips-8.14: the same code on Debian's libvips42 (`./atrium bench` installs it),
+  kept for reference. Both cannot live in one process (the two libvips and their GLibs
+  would clash), so each contender's pool is started with "spawn" and its workers pick
+  their libvips before anything else loads one: pyvips uses pyvips-binary's `_libvips`
+  module when it can import it, and dlopens the system's libvips.so.42 when not.
+- naive-pillow: full decode, exif_transpose, Lanczos thumbnail() per size.
+
+The machine may be shared: runs are interleaved (every method once, then again, --repeat
+times) and the table shows medians; CPU ms per image (all threads of the worker) is less
+disturbed by other load than the wall clock. The load average is printed before and
+after. PSNR compares each method's web copies of the first three images with references
+made by a full decode and a Lanczos resize (higher is closer; JPEG quality bounds it).
+
+--stages adds where Atrium's time goes, stage by stage, with the alternatives that were
+measured for each (bench/images_stages.py).
 """
 
 from __future__ import annotations
@@ -22,6 +36,9 @@ import os
 import platform
 import resource
 import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -34,6 +51,7 @@ from media.pool import make_process_pool
 WIDTH, HEIGHT = 6000, 4000
 OPTIMIZED_SIDE, THUMBNAIL_SIDE = 1920, 320
 MAX_PIXELS = 100_000_000
+PSNR_IMAGES = 3
 
 
 # ------------------------------------------------------------------ test images
@@ -60,11 +78,10 @@ def make_photo(path: str, seed: int) -> None:
     rgb.save(path, "JPEG", quality=90, exif=exif)
 
 
-# ------------------------------------------------------------------ the three methods
+# ------------------------------------------------------------------ the methods
 # Each runs in a worker through _measured(), which returns (pid, peak RSS in KiB, CPU
 # seconds of the task, all threads) so the parent can report every worker's high-water
-# mark and the CPU cost per image, which other load on the machine disturbs less than
-# the wall clock.
+# mark and the CPU cost per image.
 
 
 def _measured(task, path: str, out: str, quality: int) -> tuple[int, int, float]:
@@ -75,11 +92,7 @@ def _measured(task, path: str, out: str, quality: int) -> tuple[int, int, float]
     return os.getpid(), after.ru_maxrss, cpu
 
 
-def _peak() -> tuple[int, int, float]:
-    return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0.0
-
-
-def pillow_draft_task(path: str, out: str, quality: int) -> None:
+def atrium_task(path: str, out: str, quality: int) -> None:
     make_image_derivatives(
         path,
         out,
@@ -97,7 +110,12 @@ def naive_pillow_task(path: str, out: str, quality: int) -> None:
         copy.save(os.path.join(out, f"{name}.jpg"), "JPEG", quality=quality)
 
 
-def init_vips() -> None:
+def init_vips(system_libvips: bool, concurrency: int) -> None:
+    """Load one libvips in this (spawned) worker: pyvips-binary's, or the system's."""
+    if system_libvips:
+        sys.modules["_libvips"] = None  # pyvips falls back to dlopen("libvips.so.42")
+    if concurrency:
+        os.environ["VIPS_CONCURRENCY"] = str(concurrency)
     import pyvips
 
     pyvips.cache_set_max(0)  # every file is new; the operation cache only costs memory
@@ -108,10 +126,16 @@ def pyvips_task(path: str, out: str, quality: int) -> None:
 
     # thumbnail() shrinks on load and turns the image upright; decode once into memory,
     # then make the small one from the web copy.
+    # No metadata in the output, as Atrium's ("strip" became "keep" in libvips 8.15).
+    bare = {"keep": "none"} if pyvips.at_least_libvips(8, 15) else {"strip": True}
     optimized = pyvips.Image.thumbnail(path, OPTIMIZED_SIDE).copy_memory()
-    optimized.jpegsave(os.path.join(out, "optimized.jpg"), Q=quality, strip=True)
+    optimized.jpegsave(os.path.join(out, "optimized.jpg"), Q=quality, **bare)
     thumb = optimized.thumbnail_image(THUMBNAIL_SIDE)
-    thumb.jpegsave(os.path.join(out, "thumbnail.jpg"), Q=quality, strip=True)
+    thumb.jpegsave(os.path.join(out, "thumbnail.jpg"), Q=quality, **bare)
+
+
+def _peak() -> tuple[int, int, float]:
+    return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0.0
 
 
 def _warm(seconds: float) -> tuple[int, int, float]:
@@ -119,35 +143,42 @@ def _warm(seconds: float) -> tuple[int, int, float]:
     return _peak()
 
 
-METHODS = {
-    "pillow-draft": pillow_draft_task,
-    "pyvips": pyvips_task,
-    "naive-pillow": naive_pillow_task,
-}
-
-
-def _pool(method: str, workers: int) -> ProcessPoolExecutor:
-    if method == "pyvips":
-        return ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("forkserver"),
-            initializer=init_vips,
+def libvips_version(system_libvips: bool) -> str | None:
+    """The libvips version pyvips loads in a fresh interpreter, or None when it cannot."""
+    block = "import sys; sys.modules['_libvips'] = None; " if system_libvips else ""
+    code = block + "import pyvips; print('%d.%d.%d' % tuple(pyvips.version(i) for i in range(3)))"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60
         )
-    return make_process_pool(workers, MAX_PIXELS)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
 
 
-def run(method: str, workers: int, files: list[str], out_root: str, quality: int) -> dict:
-    task = METHODS[method]
+def _pool(method: dict, workers: int) -> ProcessPoolExecutor:
+    if method["vips"] is None:
+        return make_process_pool(workers, MAX_PIXELS)
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_vips,
+        initargs=(method["vips"], method["concurrency"]),
+    )
+
+
+def run(method: dict, workers: int, files: list[str], out_root: str, quality: int) -> dict:
     with _pool(method, workers) as pool:
         list(pool.map(_warm, [0.3] * workers))
         outs = []
         for i in range(len(files)):
-            out = os.path.join(out_root, f"{method}-{workers}-{i}")
+            out = os.path.join(out_root, f"{method['name']}-{workers}-{i}")
             os.makedirs(out, exist_ok=True)
             outs.append(out)
         started = time.perf_counter()
         futures = [
-            pool.submit(_measured, task, f, o, quality) for f, o in zip(files, outs, strict=True)
+            pool.submit(_measured, method["task"], f, o, quality)
+            for f, o in zip(files, outs, strict=True)
         ]
         peaks: dict[int, int] = {}
         cpu = 0.0
@@ -157,12 +188,10 @@ def run(method: str, workers: int, files: list[str], out_root: str, quality: int
             cpu += seconds
         elapsed = time.perf_counter() - started
     return {
-        "method": method,
-        "workers": workers,
         "rate": len(files) / elapsed,
         "peak_mb": max(peaks.values()) / 1024,
         "cpu_ms": cpu / len(files) * 1000,
-        "first_optimized": os.path.join(outs[0], "optimized.jpg"),
+        "optimized": [os.path.join(out, "optimized.jpg") for out in outs[:PSNR_IMAGES]],
     }
 
 
@@ -187,27 +216,62 @@ def psnr(reference: Image.Image, path: str) -> float | None:
     return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
 
 
+def mean_psnr(references: list[Image.Image], paths: list[str]) -> float | None:
+    values = [psnr(ref, path) for ref, path in zip(references, paths, strict=False)]
+    return None if None in values else statistics.fmean(values)
+
+
 # ------------------------------------------------------------------ main
+
+
+def contenders(vips_concurrency: int) -> tuple[list[dict], list[str]]:
+    """The methods to run, and notes on any left out."""
+    methods = [{"name": "atrium", "task": atrium_task, "vips": None, "concurrency": 0}]
+    notes = []
+    for system, label in ((False, "pyvips-binary"), (True, "Debian libvips42")):
+        version = libvips_version(system)
+        if version is None:
+            notes.append(f"{label}: pyvips cannot load it here; its row is left out")
+            continue
+        name = f"libvips-{'.'.join(version.split('.')[:2])}"
+        notes.append(f"{name}: {label}, libvips {version}")
+        methods.append(
+            {"name": name, "task": pyvips_task, "vips": system, "concurrency": vips_concurrency}
+        )
+    methods.append(
+        {"name": "naive-pillow", "task": naive_pillow_task, "vips": None, "concurrency": 0}
+    )
+    return methods, notes
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=12, help="number of 24 MP JPEGs")
-    parser.add_argument("--workers", default="1,2", help="pool sizes, comma-separated")
+    parser.add_argument("--workers", default="2", help="pool sizes, comma-separated")
     parser.add_argument("--quality", type=int, default=85, help="JPEG quality of derivatives")
-    parser.add_argument("--repeat", type=int, default=2, help="runs per cell; the best counts")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved runs; medians shown")
+    parser.add_argument(
+        "--vips-concurrency",
+        type=int,
+        default=1,
+        help="libvips threads per worker (0: its default, one per CPU)",
+    )
+    parser.add_argument("--no-naive", action="store_true", help="leave out naive Pillow (slow)")
+    parser.add_argument("--stages", action="store_true", help="also time Atrium's stages")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     worker_counts = [int(w) for w in args.workers.split(",")]
-
-    import pyvips
+    methods, notes = contenders(args.vips_concurrency)
+    if args.no_naive:
+        methods = [m for m in methods if m["name"] != "naive-pillow"]
 
     print(
         f"Python {platform.python_version()}, Pillow {Image.__version__} "
-        f"(libjpeg-turbo {features.version('jpg')}), libvips "
-        f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}, "
-        f"{os.cpu_count()} CPUs"
+        f"(libjpeg-turbo {features.version('jpg')}), {os.cpu_count()} CPUs"
     )
+    for note in notes:
+        print(note)
+    print(f"libvips threads per worker: {args.vips_concurrency or 'default'}")
     print("load average before: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     root = tempfile.mkdtemp(prefix="bench-images-")
     try:
@@ -223,42 +287,52 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(
             f"each: {OPTIMIZED_SIDE} px web copy + {THUMBNAIL_SIDE} px thumbnail, "
-            f"JPEG q{args.quality}\n"
+            f"JPEG q{args.quality}; {args.repeat} interleaved runs, medians\n"
         )
-
-        results = []
+        runs: dict[tuple[str, int], list[dict]] = {}
         for workers in worker_counts:
-            for method in METHODS:
-                runs = [
-                    run(method, workers, files, os.path.join(root, f"run{i}"), args.quality)
-                    for i in range(args.repeat)
-                ]
-                results.append(max(runs, key=lambda r: r["rate"]))
-        reference = reference_copy(files[0])
-        rate = {(r["method"], r["workers"]): r["rate"] for r in results}
-        header = (
-            f"{'method':<14}| {'workers':>7} | {'img/s':>6} | {'peak MB/worker':>14} | "
-            f"{'ratio vs pyvips':>15} | {'ratio vs naive':>14} | {'CPU ms/img':>10} | "
-            f"{'PSNR dB':>7}"
-        )
-        print(header)
-        print("-" * len(header))
-        for r in results:
-            quality = psnr(reference, r["first_optimized"])
-            vs_vips = r["rate"] / rate[("pyvips", r["workers"])]
-            vs_naive = r["rate"] / rate[("naive-pillow", r["workers"])]
-            print(
-                f"{r['method']:<14}| {r['workers']:>7} | {r['rate']:>6.2f} | "
-                f"{r['peak_mb']:>14.0f} | {vs_vips:>14.2f}x | {vs_naive:>13.2f}x | "
-                f"{r['cpu_ms']:>10.0f} | "
-                f"{quality if quality is None else format(quality, '.2f'):>7}"
-            )
+            for i in range(args.repeat):
+                for method in methods:
+                    out_root = os.path.join(root, f"run{i}")
+                    result = run(method, workers, files, out_root, args.quality)
+                    runs.setdefault((method["name"], workers), []).append(result)
+        references = [reference_copy(f) for f in files[:PSNR_IMAGES]]
+        print_table(runs, references)
         print("\nload average after: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
+        if args.stages:
+            from bench.images_stages import print_stages
+
+            print()
+            print_stages(files[: min(3, len(files))], args.quality)
     finally:
         if args.keep:
             print(f"\nfiles kept in {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def print_table(runs: dict[tuple[str, int], list[dict]], references: list[Image.Image]) -> None:
+    median = {
+        key: {field: statistics.median(r[field] for r in results) for field in ("rate", "cpu_ms")}
+        for key, results in runs.items()
+    }
+    header = (
+        f"{'method':<13}| {'workers':>7} | {'img/s':>6} | {'vs libvips 8.18':>15} | "
+        f"{'CPU ms/img':>10} | {'peak MB/worker':>14} | {'PSNR dB':>7} | {'img/s of each run':<18}"
+    )
+    print(header)
+    print("-" * len(header))
+    for (name, workers), results in runs.items():
+        rate, cpu = median[(name, workers)]["rate"], median[(name, workers)]["cpu_ms"]
+        base = median.get(("libvips-8.18", workers))
+        versus = f"{rate / base['rate']:.2f}x" if base else "-"
+        quality = mean_psnr(references, results[0]["optimized"])
+        each = " ".join(f"{r['rate']:.2f}" for r in results)
+        print(
+            f"{name:<13}| {workers:>7} | {rate:>6.2f} | {versus:>15} | {cpu:>10.0f} | "
+            f"{max(r['peak_mb'] for r in results):>14.0f} | "
+            f"{'-' if quality is None else format(quality, '.2f'):>7} | {each}"
+        )
 
 
 if __name__ == "__main__":

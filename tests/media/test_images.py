@@ -157,11 +157,21 @@ def test_large_jpeg_is_decoded_at_dct_scale_once(write_image, out_dir, monkeypat
     decodes = spy_on_jpeg_decodes(monkeypatch)
     spec = DerivativeSpec(900, "jpeg", 85)
     result = make_image_derivatives(source, out_dir, THUMB, spec)
-    assert decodes == [((900, 450), (1000, 500))]  # 1/4 scale: the first not below 900x450
+    assert decodes == [((1000, 500), (1000, 500))]  # 1/4 scale: the last not below 900x450
     assert (result.optimized_width, result.optimized_height) == (900, 450)
     assert (result.thumbnail_width, result.thumbnail_height) == (320, 160)
     with Image.open(result.optimized_path) as opt:
         assert [near(c, e) for c, e in zip(corners(opt), (RED, BLUE, GREEN, WHITE))] == [True] * 4
+
+
+def test_jpeg_decodes_at_a_power_of_two_scale_not_the_closest_m_8(write_image, out_dir, monkeypatch):
+    # 4000 -> 1400: libjpeg-turbo's 3/8 scale (1500 px) is closer, but it has no SIMD path
+    # and decodes slower than 1/2; the resize from 2000 px does the rest.
+    source = write_image("large.jpg", quadrants(4000, 2000), quality=90)
+    decodes = spy_on_jpeg_decodes(monkeypatch)
+    result = make_image_derivatives(source, out_dir, THUMB, DerivativeSpec(1400, "jpeg", 85))
+    assert decodes == [((2000, 1000), (2000, 1000))]
+    assert (result.optimized_width, result.optimized_height) == (1400, 700)
 
 
 def test_exif_orientation_6_turns_the_derivatives_upright(write_image, out_dir, monkeypatch):
