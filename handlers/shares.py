@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from gallery.errors import GalleryError, Invalid, NotAuthenticated
 from gallery.library import shares
+from gallery.notices.events import record_event
 from gallery.people.permissions import viewer_for
 from handlers.base import MAX_SHARES, TenantHandler
 
@@ -110,6 +111,13 @@ class SharesPage(TenantHandler):
             expires_days=body.get("expires_days"),
             password=body.get("password") or None,
         )
+        await record_event(
+            self.tenant, "share_created",
+            f"Shared link made for the {share['kind']} “{share['title'] or share['target_id']}”",
+            user=user, ip=self.client_ip(), url=self.request.path,
+            details={"share_id": share["_id"], "kind": share["kind"], "target_id": share["target_id"],
+                     "subalbums": share["subalbums"], "allow_original": share["allow_original"]},
+        )
         self.write_json(
             {
                 "id": share["_id"],
@@ -132,6 +140,12 @@ class ShareRevokeHandler(TenantHandler):
         user = self.require_user()
         viewer = await viewer_for(self.tenant, user, self.settings_values)
         share = await shares.revoke_share(self.tenant, viewer, share_id)
+        await record_event(
+            self.tenant, "share_revoked",
+            f"Shared link withdrawn for the {share['kind']} “{share.get('title') or share['target_id']}”",
+            user=user, ip=self.client_ip(), url=self.request.path,
+            details={"share_id": share["_id"], "kind": share["kind"], "target_id": share["target_id"]},
+        )
         if "application/json" in self.request.headers.get("Accept", ""):
             self.write_json({"id": share["_id"], "state": shares.state(share)})
             return

@@ -109,7 +109,7 @@ async def test_an_album_feed_is_atom_of_what_anyone_may_see(app, gallery):
 
 
 async def test_a_share_links_feed_shows_what_it_opens_through_the_link(app, gallery):
-    prefix, made, media = gallery["g"]["prefix"], gallery["albums"], gallery["media"]
+    prefix, made = gallery["g"]["prefix"], gallery["albums"]
     hostile_admin = app.browser(host=HOSTILE)
     hostile_admin.cookies = dict(gallery["admin"].cookies)
     link = await make_link(hostile_admin, prefix, "album", made["shared"]["_id"])

@@ -14,7 +14,14 @@ from gallery.people.roles import create_role
 from gallery.people.users import create_user
 from gallery.settings import update_settings
 from tests.client import text
-from tests.handlers.share_setup import PASSWORD, SHARE_PASSWORD, build, make_link, open_link, token_of
+from tests.handlers.share_setup import (
+    PASSWORD,
+    SHARE_PASSWORD,
+    build,
+    make_link,
+    open_link,
+    token_of,
+)
 
 
 @pytest.fixture
@@ -152,6 +159,11 @@ async def test_expired_and_withdrawn_links_stop_at_once(app, gallery, viewer_of)
     everyone = text(await gallery["admin"].get(f"{prefix}/shares"))
     assert "eddie" in everyone and "Expired" in everyone
     assert "Harbour Walk" not in text(await lola.get(f"{prefix}/shares"))
+    # Both are in the event log, with who did it.
+    made_events = await ctx.db.events.find({"kind": "share_created"}).to_list()
+    assert {e["username"] for e in made_events} == {"eddie"} and len(made_events) == 3
+    revoked = await ctx.db.events.find_one({"kind": "share_revoked"})
+    assert revoked["username"] == "eddie" and revoked["details"]["share_id"] == later["id"]
 
 
 async def test_password_guesses_in_parallel_cannot_pass_the_lockout(app, gallery):
