@@ -57,11 +57,11 @@ def config(make_config):
 
 @pytest.fixture
 async def gallery(app, make_gallery, viewer_of, make_jpeg):
-    s = await build(app, make_gallery, viewer_of, make_jpeg, process={"pelican"})
+    s = await build(app, make_gallery, viewer_of, make_jpeg, process={"lighthouse"})
     ctx = s["ctx"]
     root = s["albums"]["root"]
     s["open"] = await albums.create_album(ctx, await viewer_of(ctx), root["_id"], {"title": "Open <Shore> & Co"})
-    path = make_jpeg(1800, 1200, name="gull.jpg")
+    path = make_jpeg(900, 600, name="gull.jpg")
     doc = await add_media_file(ctx, s["open"], path, path.name, title="Gull <b>photo</b>", caption="Cliffs & sky")
     await enqueue_processing(ctx, app.services.jobs.queue, doc["_id"])
     assert (await processed(ctx, doc["_id"]))["state"] == "ready"
@@ -120,7 +120,7 @@ async def test_a_share_links_feed_shows_what_it_opens_through_the_link(app, gall
     feed_path = link["feed_url"][len(PUBLIC):]
     feed = _atom(await reader.get(feed_path))
     titles = [e.findtext(f"{A}title") for e in feed.findall(f"{A}entry")]
-    assert titles == ["Pelican photo"]  # the processed one; nothing of the child album
+    assert titles == ["Lighthouse photo"]  # the processed one; nothing of the child album
     href = feed.find(f"{A}entry/{A}link").get("href")
     assert href.startswith(f"{PUBLIC}{prefix}/s/{token}?next=")
     assert feed.find(f"{A}entry/{A}content") is None  # no pictures a reader could not load
