@@ -271,3 +271,40 @@ def test_cli_sets_a_read_only_media_folder(tmp_path):
     done = run(data, "tenant", "set", "acme", "--media-folder", str(folder), "--read-only", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["media_folder"] == str(folder.resolve())
+
+
+def test_a_folder_the_service_cannot_read_is_refused():
+    """Root lists every directory, so the check runs as `nobody` in a forked child, on a
+    folder under /tmp with mode 0700 (root's own)."""
+    import tempfile
+
+    from tenants.media_folder import _resolved_folder
+
+    base = tempfile.mkdtemp(prefix="atrium-media-folder-")
+    try:
+        os.chmod(base, 0o755)
+        closed = os.path.join(base, "closed")
+        os.mkdir(closed, 0o700)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover (the child)
+            try:
+                os.close(read_end)
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                try:
+                    _resolved_folder(closed)
+                    message = "accepted"
+                except ProvisioningError as exc:
+                    message = str(exc)
+                os.write(write_end, message.encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as fh:
+            said = fh.read().decode()
+        os.waitpid(pid, 0)
+        assert said == f"the media folder {closed} cannot be read (Permission denied)"
+    finally:
+        shutil.rmtree(base)
