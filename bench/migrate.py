@@ -1,13 +1,19 @@
-"""Migrating many galleries in place (`python -m bench.migrate [--galleries N] [--media N]`).
+"""Migrating many galleries in place (`python -m bench.migrate [--galleries N] [--media N] [--full]`).
 
-Makes N galleries (default 1,000) of M media documents each (default 1,000) in the shapes
-release 37975f0 stored (no `taken`, schema version 1), plus a few galleries already at this
-release's version, on a temporary data directory with the embedded database; then starts
-the real service on it and runs `python -m server migrate --all` (a real process, attached
-to the service's database) while 8 clients request the home pages of the already-migrated
-galleries. Prints the total time, documents rewritten per second, and the request p50/p99
-on migrated galleries before and during the migration. Every media document is rewritten
-by step 0002 (gallery/migrations/steps/0002_media_taken.py).
+Makes N galleries of M media documents each in the shapes release 37975f0 stored (no
+`taken`, schema version 1), plus a few galleries already at this release's version, on a
+temporary data directory with the embedded database; then starts the real service on it
+and runs `python -m server migrate --all` (a real process, attached to the service's
+database) while 8 clients request the home pages of the already-migrated galleries. Every
+media document is rewritten by step 0002 (gallery/migrations/steps/0002_media_taken.py).
+
+The issue's size, 1,000 galleries x 1,000 media, is `--full` (hours on a 2-core machine).
+By default a scaled run: 20 galleries of the full 1,000 media each, so every gallery costs
+what it costs at full size, and the full run is extrapolated from the measured rate
+(galleries are migrated one after another, so time grows with their count; the table shows
+the per-gallery times of the run's first and second half, which would show a cost that
+grows with the number of galleries). Documents are like real ones: a distinct date text
+per photo, a third without a date, and a few dozen metadata fields.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,18 +32,43 @@ from pathlib import Path
 from bench.tenants import free_port, install_tenant, load, percentile, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
-DATES = ["2019-07-14T18:30:00+02:00", "2021-04-01 12:00", None]
+FULL_GALLERIES, FULL_MEDIA = 1000, 1000
+#: Metadata fields a camera JPEG's document carries besides its date (EXIF/IPTC/XMP picks).
+EXIF = {"camera_make": "Canon", "camera_model": "Canon EOS 80D", "lens": "EF-S18-135mm f/3.5-5.6 IS USM",
+        "exposure_time": "1/250", "f_number": "5.6", "iso": "200", "focal_length": "35.0 mm",
+        "flash": "Flash did not fire", "white_balance": "Auto", "metering_mode": "Pattern",
+        "exposure_program": "Aperture priority", "orientation": "Horizontal (normal)",
+        "software": "Adobe Lightroom 6.0", "artist": "A. Photographer", "copyright": "(c) 2019",
+        "color_space": "sRGB", "width": "6000", "height": "4000", "gps_latitude": "48.8584",
+        "gps_longitude": "2.2945", "keywords": "holiday; beach; family"}
+
+
+def date_text(i: int) -> str | None:
+    """A distinct camera date per photo (as files carry them), a third none."""
+    if i % 3 == 2:
+        return None
+    day, second = divmod(i * 7919, 86400)
+    h, rest = divmod(second, 3600)
+    # ISO text as metadata extraction stores it; with and without an offset, as cameras write
+    sep, offset = ("T", "+02:00") if i % 3 == 0 else (" ", "")
+    return f"20{10 + day % 14:02d}-{1 + day % 12:02d}-{1 + day % 28:02d}{sep}{h:02d}:{rest // 60:02d}:{rest % 60:02d}{offset}"
 
 
 def old_media(album_id: str, count: int) -> list[dict]:
     from gallery.ids import new_id
 
-    return [{
-        "_id": new_id(), "album_id": album_id, "album_path": [album_id], "kind": "image",
-        "title": f"photo {i}", "caption": "", "tags": [], "file_name": f"p{i}.jpg", "state": "ready",
-        "position": i, "private": False, "date_taken": None, "derivatives": {},
-        "metadata": {"date_taken": DATES[i % 3]} if DATES[i % 3] else {}, "version": 1,
-    } for i in range(count)]
+    docs = []
+    for i in range(count):
+        metadata = dict(EXIF)
+        if date_text(i):
+            metadata["date_taken"] = date_text(i)
+        docs.append({
+            "_id": new_id(), "album_id": album_id, "album_path": [album_id], "kind": "image",
+            "title": f"photo {i}", "caption": "", "tags": [], "file_name": f"p{i}.jpg", "state": "ready",
+            "position": i, "private": False, "date_taken": None, "derivatives": {},
+            "metadata": metadata, "version": 1,
+        })
+    return docs
 
 
 async def build(data_dir: Path, galleries: int, media: int, migrated: int) -> tuple[list[str], list[str]]:
@@ -68,11 +100,14 @@ async def build(data_dir: Path, galleries: int, media: int, migrated: int) -> tu
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--galleries", type=int, default=1000)
-    parser.add_argument("--media", type=int, default=1000)
+    parser.add_argument("--galleries", type=int, default=20)
+    parser.add_argument("--media", type=int, default=FULL_MEDIA)
+    parser.add_argument("--full", action="store_true", help=f"the issue's {FULL_GALLERIES:,} x {FULL_MEDIA:,} (hours)")
     parser.add_argument("--migrated", type=int, default=5, help="galleries already current, requested meanwhile")
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
+    if args.full:
+        args.galleries, args.media = FULL_GALLERIES, FULL_MEDIA
     data_dir = Path(tempfile.mkdtemp(prefix="atrium-bench-migrate-")) / "data"
     proc = None
     try:
@@ -88,6 +123,7 @@ async def main() -> None:
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await wait_healthy(port, proc)
         await load(port, current, 50, args.clients)  # warm-up
+        load_idle = os.getloadavg()[0]
         idle = await load(port, current, 400, args.clients)
 
         started = time.perf_counter()
@@ -95,26 +131,66 @@ async def main() -> None:
             sys.executable, "-m", "server", "--data-dir", str(data_dir), "migrate", "--all",
             cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
         during: list[float] = []
+        loads: list[float] = []
         waiting = asyncio.ensure_future(migrate.communicate())
         while not waiting.done():
+            loads.append(os.getloadavg()[0])
             during += await load(port, current, 100, args.clients)
         out, _ = await waiting
         total = time.perf_counter() - started
         if migrate.returncode != 0:
             raise SystemExit(f"migrate failed:\n{out.decode()[-2000:]}")
-        docs = len(old) * args.media
-        print(out.decode().strip().splitlines()[-1])
-        print(f"migrated {len(old)} galleries, {docs:,} media documents in {total:.1f} s: "
-              f"{docs / total:,.0f} documents/s, {len(old) / total:.1f} galleries/s")
-        print(f"home page of migrated galleries, {args.clients} clients: idle p50 "
-              f"{percentile(idle, 50) * 1000:.1f} ms p99 {percentile(idle, 99) * 1000:.1f} ms; "
-              f"during migration p50 {percentile(during, 50) * 1000:.1f} ms "
-              f"p99 {percentile(during, 99) * 1000:.1f} ms ({len(during)} requests)")
+        lines = out.decode().strip().splitlines()
+        print(lines[-1])
+        report(args, old, total, lines, idle, during, load_idle, loads)
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(30)
         shutil.rmtree(data_dir.parent, ignore_errors=True)
+
+
+def report(args, old: list[str], total: float, lines: list[str], idle: list[float], during: list[float],
+           load_idle: float, loads: list[float]) -> None:
+    """The table: measured figures, and the full size extrapolated from the measured rate."""
+    docs = len(old) * args.media
+    per_gallery = [float(m.group(1)) for m in map(re.compile(r": migrated .* in ([0-9.]+) s").search, lines) if m]
+    half = len(per_gallery) // 2 or 1
+    first, second = per_gallery[:half], per_gallery[half:] or per_gallery[:half]
+    rate = docs / total
+    full_docs = FULL_GALLERIES * FULL_MEDIA
+
+    def ms(values: list[float], p: float) -> str:
+        return f"{percentile(values, p) * 1000:.0f}"
+
+    rows = [
+        ("galleries x media", f"{len(old):,} x {args.media:,} ({docs:,} documents)"),
+        ("total time", f"{total:.1f} s"),
+        ("documents/s", f"{rate:,.0f}"),
+        ("galleries/s", f"{len(old) / total:.2f}"),
+        ("per gallery (migrate's own timing)", (
+            f"p50 {percentile(per_gallery, 50):.2f} s, max {max(per_gallery):.2f} s; "
+            f"first half mean {sum(first) / len(first):.2f} s, second half {sum(second) / len(second):.2f} s")),
+        (f"home page p50 / p99, idle ({args.clients} clients)", f"{ms(idle, 50)} / {ms(idle, 99)} ms"),
+        ("home page p50 / p99, during", f"{ms(during, 50)} / {ms(during, 99)} ms ({len(during):,} requests)"),
+        ("load average (1 min), idle / during", (
+            f"{load_idle:.1f} / mean {sum(loads) / max(1, len(loads)):.1f}, "
+            f"max {max(loads, default=0):.1f} on {os.cpu_count()} cores")),
+    ]
+    # The galleries loop (the summary's own time) scales with the gallery count when each
+    # gallery has the full size; the process's start-up and the host database do not.
+    loop = float(re.search(r" in ([0-9.]+) s$", lines[-1]).group(1))
+    rows.insert(2, ("of which the galleries loop", f"{loop:.1f} s ({docs / loop:,.0f} documents/s)"))
+    if docs != full_docs and args.media == FULL_MEDIA:
+        full = (total - loop) + loop * FULL_GALLERIES / len(old)
+        rows.append((f"{FULL_GALLERIES:,} x {FULL_MEDIA:,} extrapolated", (
+            f"{full / 60:.0f} min (start-up + {FULL_GALLERIES:,} galleries at this run's per-gallery time; "
+            "`--full` measures it)")))
+    elif docs != full_docs:
+        rows.append((f"{FULL_GALLERIES:,} x {FULL_MEDIA:,}", f"not extrapolated: use --media {FULL_MEDIA}"))
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from pymongo import UpdateMany, UpdateOne
 
 from gallery.library import albums
 from gallery import schema
@@ -87,6 +88,19 @@ async def test_step_0002_fills_taken_on_every_old_media_document_once(app, make_
     await ctx.db.meta.update_one({"_id": "schema"}, {"$set": {"version": 1}})
     assert [s.number for s in await runner.migrate(ctx)] == [2]
     assert await snapshot(ctx) == before
+
+
+def test_step_0002_sends_one_write_per_distinct_date():
+    docs = [{"_id": f"m{i}", "metadata": {"date_taken": text} if text else {}} for i, text in enumerate(
+        [None, "not a date", "2024-05-01T15:47:00-05:00", "2024-05-01T15:47:00-05:00", "2023-01-02 08:00", None])]
+    docs.append({"_id": "m6", "metadata": {}, "taken": None})  # already migrated: not written
+    lacking = {"taken": {"$exists": False}}
+    assert STEP.module.updates(docs) == [
+        UpdateMany({"_id": {"$in": ["m0", "m1", "m5"]}, **lacking}, {"$set": {"taken": None}}),
+        UpdateMany({"_id": {"$in": ["m2", "m3"]}, **lacking},
+                   {"$set": {"taken": {"local": "2024-05-01T15:47:00", "offset": "-05:00"}}}),
+        UpdateOne({"_id": "m4", **lacking}, {"$set": {"taken": {"local": "2023-01-02T08:00:00", "offset": None}}}),
+    ]
 
 
 async def test_a_date_stored_meanwhile_by_processing_is_kept(app, make_gallery):
