@@ -11,8 +11,8 @@ import tornado.web
 from gallery.people.lockout import AccountLocked, AddressThrottled
 from handlers.base import HostHandler
 from tenants import host_admins, provision
-from tenants.names import InvalidName, split_hostnames
 from tenants.media_folder import set_media_folder
+from tenants.names import InvalidName, split_hostnames
 from tenants.provision import ProvisioningError
 from tenants.registry import TenantNotFound
 from tenants.upgrade import schema_state

@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from pymongo import UpdateOne
 
 from gallery.errors import Invalid, NotFound
-from gallery.media_folder import read_only, require_writable
 from gallery.ids import is_id, new_id
 from gallery.library import tagcounts
 from gallery.library.filenames import safe_dirname
 from gallery.library.privacy import apply_private
+from gallery.media_folder import read_only, require_writable
 from gallery.people.permissions import Viewer, require
 from gallery.usage import add_usage
 

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 
 from gallery.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
 from gallery.ids import is_id
-from gallery.media_folder import read_only
 from gallery.library.albums import (
     album_dir,
     album_document,
@@ -25,6 +24,7 @@ from gallery.library.albums import (
     safe_dirname,
     sibling_dirnames,
 )
+from gallery.media_folder import read_only
 from gallery.notices.events import record_event
 from gallery.notices.mail import notify_admins, queue_mail
 from gallery.people import roles as gallery_roles
