@@ -128,6 +128,20 @@ async def test_a_share_link_opens_exactly_what_it_names_on_every_route(app, make
     assert pelican == ctx.storage.resolve(doc["derivatives"]["optimized"]["path"]).read_bytes()
     found = await visitor.get(f"{prefix}/api/v1/search?q=quokka")
     assert found.code == 200 and "pelican" in text(found).lower()
+    # A link gives views, never changes: every write is refused, and nothing changed.
+    shared_id = made["shared"]["_id"]
+    for method, path, body in (
+        ("PATCH", f"/api/v1/albums/{shared_id}", {"title": "Renamed"}),
+        ("DELETE", f"/api/v1/media/{media['pelican']}", None),
+        ("POST", f"/api/v1/albums/{shared_id}", {"title": "New"}),
+        ("POST", "/api/v1/albums", {"parent_id": shared_id, "title": "New"}),
+        ("POST", f"/api/v1/media/{media['pelican']}/rotate", {"direction": "left"}),
+        ("POST", "/shares", {"kind": "album", "target_id": shared_id}),
+    ):
+        refused = await visitor.api(method, prefix + path, json_body=body)
+        assert refused.code in (401, 403, 405), (method, path, refused.code, text(refused))
+    assert (await ctx.db.albums.find_one({"_id": shared_id}))["title"] == "Harbour Walk"
+    assert await ctx.db.media.find_one({"_id": media["pelican"]}) is not None
     closed = {media[k] for k in everything}
     await sweep(visitor, prefix, paths, tuple(everything), closed)
 
