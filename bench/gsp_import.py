@@ -1,0 +1,171 @@
+"""Import from Gallery Server Pro: speed and memory (`python -m bench.gsp_import [--media N] [--file-kb K]`).
+
+Generates a GSP 4.5 backup (tests/gsp_fixtures.py, streamed: one gallery, 100 media objects per
+album, 10 Metadata rows and 2 tags each) with N media objects (default 10,000) and a media folder
+of real camera JPEGs, each made K kB long (default 200: 2 GB in all) by a sparse hole before a
+unique tail, so the source costs little disk while the import reads and copies every byte.
+Then, on a temporary data directory with two fresh, empty galleries:
+- the XML part in-process: `preview` (stream, check, map; no file copied) of a backup of N/5
+  and of N media objects, in seconds per 1,000 XML records (rows);
+- `python -m server tenant import-gsp … --dry-run` (a real process) at N/5 and N: peak RSS of
+  that process sampled every 20 ms (target flat between the two sizes, < 200 MB);
+- `python -m server tenant import-gsp` of N with the media folder: total time and peak RSS.
+Prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from bench.tenants import install_tenant
+
+ROOT = Path(__file__).resolve().parent.parent
+MB = 1024 * 1024
+
+
+def timed_process(args: list[str]) -> tuple[float, float, str]:
+    """Run `python -m server …`; (seconds, peak RSS in MB of that process, stdout)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
+    env["ATRIUM_LOGGING_LEVEL"] = "WARNING"
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    peak = 0
+    handle = psutil.Process(proc.pid)
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            try:
+                peak = max(peak, handle.memory_info().rss)
+            except psutil.Error:
+                return
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    elapsed = time.perf_counter() - start
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {err.decode()[-2000:]}")
+    return elapsed, peak / MB, out.decode()
+
+
+async def prepare(data_dir: Path, slugs: list[str]) -> None:
+    from server.config import load_config
+    from server.services import build_services
+
+    config = load_config(None, env={}, overrides={"paths.data_dir": str(data_dir)})
+    services = await build_services(config, reuse_embedded=False)
+    try:
+        for slug in slugs:
+            await install_tenant(services.registry, slug, slug.title())
+    finally:
+        await services.close()
+
+
+async def xml_seconds(data_dir: Path, slug: str, xml: Path) -> float:
+    """Seconds of one in-process preview (the whole XML part, no media folder)."""
+    from gallery.gspimport.importer import preview
+    from server.config import load_config
+    from server.services import build_services
+
+    config = load_config(None, env={}, overrides={"paths.data_dir": str(data_dir)})
+    services = await build_services(config, reuse_embedded=False)
+    try:
+        ctx = await services.registry.context_for_slug(slug)
+        start = time.perf_counter()
+        shown = await preview(ctx, xml, None, 1)
+        elapsed = time.perf_counter() - start
+        assert shown["counts"]["media"] > 0, shown
+        return elapsed
+    finally:
+        await services.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--media", type=int, default=10_000)
+    parser.add_argument("--file-kb", type=int, default=200, help="size of each media file (sparse)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from tests.gsp_fixtures import write_scale_backup
+
+    work = Path(tempfile.mkdtemp(prefix="atrium-gsp-bench-"))
+    try:
+        small_n = max(1, args.media // 5)
+        start = time.perf_counter()
+        small = write_scale_backup(work / "small.xml", small_n)
+        big = write_scale_backup(
+            work / "big.xml", args.media, media_dir=work / "media", file_bytes=args.file_kb * 1024
+        )
+        made = time.perf_counter() - start
+        data_dir = work / "data"
+        asyncio.run(prepare(data_dir, ["dry", "target"]))
+        xml_small = asyncio.run(xml_seconds(data_dir, "dry", small.xml))
+        xml_big = asyncio.run(xml_seconds(data_dir, "dry", big.xml))
+        base = ["--data-dir", str(data_dir), "tenant", "import-gsp"]
+        _, rss_small, _ = timed_process([*base, "dry", "--backup", str(small.xml), "--dry-run"])
+        _, rss_dry, _ = timed_process(
+            [*base, "dry", "--backup", str(big.xml), "--media", str(big.media_dir), "--dry-run"]
+        )
+        total, rss_import, out = timed_process(
+            [*base, "target", "--backup", str(big.xml), "--media", str(big.media_dir)]
+        )
+        imported = next(
+            (line.strip() for line in out.splitlines() if line.strip().startswith("media:")), "?"
+        )
+    finally:
+        if not args.keep:
+            subprocess.run(["rm", "-rf", str(work)], check=False)
+    rows = [
+        (
+            "generated backup",
+            (
+                f"{big.media_count:,} media, {big.rows:,} rows, {big.xml_bytes / MB:.0f} MB XML, "
+                f"{big.media_bytes / MB:,.0f} MB media (sparse), made in {made:.0f} s"
+            ),
+        ),
+        (
+            f"XML part, {small.rows:,} rows",
+            f"{xml_small:.1f} s = {1000 * xml_small / small.rows:.2f} s per 1,000 records",
+        ),
+        (
+            f"XML part, {big.rows:,} rows",
+            f"{xml_big:.1f} s = {1000 * xml_big / big.rows:.2f} s per 1,000 records",
+        ),
+        (f"peak RSS, dry run {small.media_count:,} media", f"{rss_small:.0f} MB"),
+        (f"peak RSS, dry run {big.media_count:,} media + folder", f"{rss_dry:.0f} MB"),
+        (
+            f"import {big.media_count:,} media + {big.media_bytes / MB:,.0f} MB",
+            f"{total:.0f} s total; {imported}",
+        ),
+        ("peak RSS, import", f"{rss_import:.0f} MB (target < 200 MB, flat)"),
+    ]
+    width = max(len(a) for a, _ in rows)
+    print(f"{'measure':<{width}}  result")
+    for a, b in rows:
+        print(f"{a:<{width}}  {b}")
+
+
+if __name__ == "__main__":
+    main()
