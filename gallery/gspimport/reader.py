@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 from lxml import etree
 
 from gallery.gspimport.errors import GspRefused
+from gallery.gspimport.layouts import LAYOUTS
 
 XS = "http://www.w3.org/2001/XMLSchema"
 ROOT = "GalleryServerData"
@@ -60,6 +62,14 @@ def _check_prolog(head: bytes) -> None:
             "The file declares a DTD or entities. GSP backups never do, so it is refused "
             "(external entities and entity expansion are a known attack on XML readers)."
         )
+    # The root element is named in the first bytes: a file that is not a GSP backup is
+    # refused there, not after reading all of it.
+    without_comments = re.sub(rb"<!--.*?-->", b"", text, flags=re.S)
+    match = _ROOT_TAG.search(without_comments)
+    if match and b">" in without_comments[match.end():]:
+        name = match[1].decode("utf-8", "replace").rpartition(":")[2]
+        if name != ROOT:
+            raise GspRefused(_not_gsp(name[:60]))
 
 
 @contextlib.contextmanager
@@ -102,32 +112,33 @@ def open_backup(path) -> Iterator[_Guarded]:
             yield _Guarded(member, MAX_XML_BYTES, info.file_size)
 
 
+#: Rows read: every table of the known layouts (in any namespace) and the inline schema.
+_WANTED = [f"{{*}}{t}" for t in sorted({t for layout in LAYOUTS.values() for t in layout})] + [f"{{{XS}}}schema"]
+_ROOT_TAG = re.compile(rb"<(?![?!])([^\s/>]+)")
+
+
 def _local(tag) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    # "{namespace}name" -> "name" (etree.QName per element took a third of the reading time)
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def iter_rows(stream, *, on_schema: Callable[[bytes], None] | None = None) -> Iterator[tuple[str, dict]]:
-    """Yield (table, {column: text}) for every row; hand the inline schema to `on_schema`.
+    """Yield (table, {column: text}) for every row of a known GSP table; hand the inline
+    schema to `on_schema`. Raises GspRefused for anything that is not a well-formed
+    GalleryServerData document.
 
-    Raises GspRefused for anything that is not a well-formed GalleryServerData document."""
+    lxml filters the events by tag in C, so Python sees one event per row, not one per
+    column (four times faster); a column named like a table (MediaTemplate's MimeType) is
+    passed over by its parent, which is not the root."""
     parser_events = etree.iterparse(
-        stream, events=("start", "end"), resolve_entities=False, no_network=True,
+        stream, events=("end",), tag=_WANTED, resolve_entities=False, no_network=True,
         load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
     )
-    depth = 0
     try:
-        for event, elem in parser_events:
-            if event == "start":
-                if depth == 0 and _local(elem.tag) != ROOT:
-                    raise GspRefused(
-                        f"This is not a Gallery Server Pro backup: its root element is "
-                        f"<{_local(elem.tag) or elem.tag}>, not <{ROOT}>."
-                    )
-                depth += 1
-                continue
-            depth -= 1
-            if depth != 1:
-                continue
+        for _event, elem in parser_events:
+            parent = elem.getparent()
+            if parent is None or parent.getparent() is not None:
+                continue  # the root itself, or a column that shares a table's name
             if elem.tag == f"{{{XS}}}schema":
                 if on_schema is not None:
                     data = etree.tostring(elem)
@@ -135,20 +146,21 @@ def iter_rows(stream, *, on_schema: Callable[[bytes], None] | None = None) -> It
                         raise GspRefused("The backup's inline schema is implausibly large.")
                     on_schema(data)
             else:
-                table = _local(elem.tag)
-                if table:
-                    yield table, {_local(c.tag): (c.text or "") for c in elem if _local(c.tag)}
-            # Rows are independent: drop this one and every sibling before it.
+                yield _local(elem.tag), {_local(c.tag): (c.text or "") for c in elem if isinstance(c.tag, str)}
+            # Rows are independent: drop this one and every sibling before it (unknown tables too).
             elem.clear(keep_tail=False)
-            parent = elem.getparent()
-            if parent is not None:
-                while elem.getprevious() is not None:
-                    del parent[0]
+            while elem.getprevious() is not None:
+                del parent[0]
     except etree.XMLSyntaxError as exc:
         message = str(exc).split("\n")[0][:300]
         raise GspRefused(f"This is not a Gallery Server Pro backup: the file is not well-formed XML ({message}).") from None
-    if depth != 0:
-        raise GspRefused("The backup ends before its root element is closed (a truncated file?).")
+    root = parser_events.root
+    if root is None or _local(root.tag) != ROOT:
+        raise GspRefused(_not_gsp(_local(root.tag) if root is not None else ""))
+
+
+def _not_gsp(name: str) -> str:
+    return f"This is not a Gallery Server Pro backup: its root element is <{name}>, not <{ROOT}>."
 
 
 def read_rows(path, *, on_schema=None, on_progress: Callable[[int, int], None] | None = None,
