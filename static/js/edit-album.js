@@ -141,10 +141,11 @@
       refresh();
     };
     bulkButton("All", () => { tiles().forEach((t) => toggle(t, true)); refresh(); }, "", "all");
-    bulkButton("Move…", async () => {
+    const moveButton = bulkButton("Move…", async () => {
       const choice = await pickAlbum("Move or copy the selected items", albumId);
       if (choice) bulk(choice.action, { album_id: choice.albumId }, choice.action === "move" ? "moved" : "copied");
-    }, "", "move").dataset.needs = "1";
+    }, "", "move");
+    moveButton.dataset.needs = "1";
     const tagButton = bulkButton("Tag…", async () => {
       const text = await promptDialog("Add tags", "Tags", "", "Separate tags with commas.");
       if (text) bulk("tag", { tags: text.split(",").map((t) => t.trim()).filter(Boolean) }, "tagged");
@@ -160,7 +161,10 @@
     }, "", "download").dataset.needs = "1";
     const deleteButton = bulkButton("Delete…", async () => {
       const n = selected().length;
-      if (await confirmDialog(n === 1 ? "Delete 1 item?" : "Delete " + n + " items?", "The selected items and their files are removed for good.", "Delete")) bulk("delete", {}, "deleted");
+      const what = current && current.read_only_media
+        ? "The selected items are removed from the gallery; their files stay in the read-only folder, and a synchronization brings back what is still there."
+        : "The selected items and their files are removed for good.";
+      if (await confirmDialog(n === 1 ? "Delete 1 item?" : "Delete " + n + " items?", what, "Delete")) bulk("delete", {}, "deleted");
     }, "danger-outline", "trash");
     deleteButton.dataset.needs = "1";
     needs.push([tagButton, "edit_media"], [deleteButton, "delete_media"]);
@@ -225,6 +229,7 @@
       Object.assign(perms, data.album.can || {});
       needs.forEach(([node, permission]) => { node.hidden = !perms[permission]; });
       if (data.album.read_only_media) {
+        moveButton.hidden = true; // files would move or be copied: the server refuses
         const note = el("p", { class: "muted read-only-note", role: "note" },
           "No uploads here: this gallery's files are in a read-only folder on the server and come in by synchronization.");
         (toolbar || group).after(note);

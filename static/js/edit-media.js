@@ -121,7 +121,8 @@
   // only what the server would allow is offered. Unknown (request failed): offer everything.
   async function permissions() {
     try {
-      return (await api("GET", "/albums/" + media.dataset.albumId + "?limit=1")).album.can || {};
+      const album = (await api("GET", "/albums/" + media.dataset.albumId + "?limit=1")).album;
+      return { ...(album.can || {}), read_only_media: Boolean(album.read_only_media) };
     } catch (e) {
       return {};
     }
@@ -174,7 +175,8 @@
       button("Set as album cover", "star", () => attempt(
         () => api("POST", "/media/" + id + "/cover", { album_id: media.dataset.albumId }), "Set as the album's cover"), "", "Set as cover");
     }
-    button("Move or copy…", "move", async () => {
+    // Files in the host's read-only folder are never moved or copied (the server refuses).
+    if (!can.read_only_media) button("Move or copy…", "move", async () => {
       const choice = await pickAlbum("Move or copy to another album", media.dataset.albumId);
       if (!choice) return;
       const data = await attempt(() => api("POST", "/media/" + id + "/" + choice.action, { album_id: choice.albumId }));
@@ -183,7 +185,11 @@
       else toast("Copied");
     }, "", "Move or copy");
     if (may("delete_media")) button("Delete", "trash", async () => {
-      if (!(await confirmDialog("Delete this item?", "“" + (title ? title.textContent.trim() : "") + "” and its files are removed for good.", "Delete"))) return;
+      const name = "“" + (title ? title.textContent.trim() : "") + "”";
+      const what = can.read_only_media
+        ? name + " is removed from the gallery; its file stays in the read-only folder, and a synchronization brings it back while it is there."
+        : name + " and its files are removed for good.";
+      if (!(await confirmDialog("Delete this item?", what, "Delete"))) return;
       if (await attempt(() => api("DELETE", "/media/" + id))) {
         toastAfterNavigation("Deleted");
         location.href = prefix + "/albums/" + media.dataset.albumId;

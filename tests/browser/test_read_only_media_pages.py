@@ -8,6 +8,8 @@ import shutil
 
 import pytest
 
+from gallery.intake import sync
+from gallery.settings import update_settings
 from tenants.host_admins import setup_token
 from tests.browser.editing import edit_ready, sign_in
 
@@ -45,6 +47,14 @@ async def test_host_sets_a_read_only_folder_and_the_album_page_says_so(
     box = await card.locator("form.form button").first.bounding_box()
     assert box and box["x"] + box["width"] <= viewport["width"]
 
+    # The folder's file, synchronized in (no job workers here: the sync runs in the test).
+    ctx = await app.services.registry.context_for_slug("alpha")
+    await update_settings(ctx, {"sync_min_age_seconds": 0})
+    root = await ctx.db.albums.find_one({"parent_id": None})
+    admin = await ctx.db.users.find_one({"username": "admin"})
+    assert (await sync.synchronize(ctx, app.services, admin, root))["new"] == 1
+    media = await ctx.db.media.find_one({})
+
     await sign_in(page, app, gallery)
     await edit_ready(page)
     note = page.locator(".read-only-note")
@@ -56,3 +66,16 @@ async def test_host_sets_a_read_only_folder_and_the_album_page_says_so(
     await shot(page, f"album-read-only-media-{name}")
     box = await note.bounding_box()
     assert box and box["x"] + box["width"] <= viewport["width"]
+
+    # The media page offers no Move or copy, and its Delete says the file stays.
+    await page.goto(f"{app.base}{gallery['prefix']}/media/{media['_id']}")
+    await edit_ready(page)
+    actions = page.locator(".edit-actions")
+    await actions.get_by_role("button", name="Delete").wait_for()
+    assert await actions.get_by_role("button", name="Move or copy…").count() == 0
+    await actions.get_by_role("button", name="Delete").click()
+    dialog = page.locator("dialog.edit-dialog")
+    assert "its file stays in the read-only folder" in await dialog.text_content()
+    await shot(page, f"media-read-only-delete-{name}")
+    await dialog.get_by_role("button", name="Cancel").click()
+    assert await ctx.db.media.count_documents({}) == 1
