@@ -64,7 +64,7 @@ def _check_prolog(head: bytes) -> None:
         )
     # The root element is named in the first bytes: a file that is not a GSP backup is
     # refused there, not after reading all of it.
-    without_comments = re.sub(rb"<!--.*?-->", b"", text, flags=re.S)
+    without_comments = re.sub(rb"<!--.*?-->", b"", text, flags=re.DOTALL)
     match = _ROOT_TAG.search(without_comments)
     if match and b">" in without_comments[match.end():]:
         name = match[1].decode("utf-8", "replace").rpartition(":")[2]

@@ -81,9 +81,7 @@ async def test_a_file_that_is_not_a_gsp_backup_says_so(tmp_path):
     truncated.write_text(write(tmp_path).read_text()[:-40])
     assert "not well-formed" in await refused(truncated)
     huge_other = tmp_path / "feed.xml"  # refused from its first bytes, not after reading it all
-    with open(huge_other, "w") as fh:
-        fh.write('<?xml version="1.0"?>\n<!-- a feed -->\n<rss version="2.0">')
-        fh.write("<item>x</item>" * 200_000)
+    huge_other.write_text('<?xml version="1.0"?>\n<!-- a feed -->\n<rss version="2.0">' + "<item>x</item>" * 200_000)
     message = await refused(huge_other)
     assert "its root element is <rss>" in message
 
