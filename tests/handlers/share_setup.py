@@ -43,7 +43,7 @@ async def build(app, make_gallery, viewer_of, make_jpeg, slug: str = "alpha", pr
     made["sibling"] = await albums.create_album(
         ctx, admin, made["parent"]["_id"], {"title": "Zetasibling Album"}
     )
-    queue = app.services.jobs.queue
+    queue = app.services.jobs.queue if process is None or process else None
     media = {}
     for key, album, size in (
         ("pelican", "shared", (2200, 1600)),  # large: an optimized copy apart from the original
