@@ -191,6 +191,13 @@ def probe_rows(media: dict) -> list[dict]:
     return rows
 
 
+def doc_type(media: dict) -> str:
+    """A document's type as people name it: its extension in capitals ("PDF", "DOCX")."""
+    name = media.get("file_name") or ""
+    ext = (media.get("extension") or (name.rsplit(".", 1)[1] if "." in name else "")).lstrip(".")
+    return (ext[:5] or "FILE").upper()
+
+
 def tile_html(media: dict, urls, sort_query: dict) -> str:
     """One grid tile's markup (templates/partials/media_tile.html places it raw).
 
@@ -224,9 +231,17 @@ def tile_html(media: dict, urls, sort_query: dict) -> str:
         if media.get("duration"):
             text += " " + duration(media.get("duration"))
         badge = f'<span class="tile-badge" aria-hidden="true">{escape(text)}</span>'
+    elif media.get("kind") not in (None, "image"):
+        # Documents say what they are (PDF, DOCX...): their first page or icon alone does not.
+        badge = f'<span class="tile-badge doc" aria-hidden="true">{escape(doc_type(media))}</span>'
+    preview = ""
+    if media.get("kind") not in (None, "image", "video", "audio"):
+        thumb_info = (media.get("derivatives") or {}).get("thumbnail") or {}
+        if (media.get("derivatives") or {}).get("optimized") and not thumb_info.get("icon"):
+            preview = ' data-preview="1"'  # a first-page picture the lightbox can show
     return (
         f'<li class="media-tile" data-media-id="{mid}" data-kind="{kind}"'
-        f' data-state="{escape(str(media.get("state") or ""))}"{caption_attr}'
+        f' data-state="{escape(str(media.get("state") or ""))}"{caption_attr}{preview}'
         f' style="--w:{w};--h:{h}">\n'
         f'  <a href="{href}" title="{label}">\n'
         f"    {picture}\n"

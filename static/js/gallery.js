@@ -72,6 +72,15 @@
       const length = formatDuration(item.duration);
       badge.textContent = (item.kind === "video" ? "▶" : "♪") + (length ? " " + length : "");
       a.appendChild(badge);
+    } else if (item.kind && item.kind !== "image") {
+      // Documents say what they are, as the server's tiles do (handlers/page_format.doc_type).
+      const badge = document.createElement("span");
+      badge.className = "tile-badge doc";
+      badge.setAttribute("aria-hidden", "true");
+      const name = item.file_name || "";
+      badge.textContent = (name.includes(".") ? name.split(".").pop().slice(0, 5) : "file").toUpperCase();
+      a.appendChild(badge);
+      if (item.kind === "pdf" && item.urls && item.urls.thumbnail) li.dataset.preview = "1";
     }
     const caption = document.createElement("span");
     caption.className = "tile-caption";
@@ -100,6 +109,8 @@
       optimized: base + "/optimized",
       web: base + "/web",
       thumbnail: img ? img.currentSrc || img.src : null,
+      preview: tile.dataset.preview === "1",
+      download: grid && grid.dataset.mayDownload === "1" ? base + "/original?download=1" : null,
       link: a,
     };
   }

@@ -65,9 +65,22 @@
     } else if (item.kind === "audio") {
       media = el("audio", { src: item.web, controls: "", preload: "metadata" });
     } else {
+      // A document: its first page (or its type's icon), what it is, and clear ways to it.
       media = el("div", { class: "lb-file" });
-      const open = el("a", { class: "lb-button", href: item.page }, "Open " + item.label);
-      media.appendChild(open);
+      const picture = item.preview ? item.optimized : item.thumbnail;
+      if (picture) {
+        const img = el("img", { src: picture, alt: (item.preview ? "First page of " : "") + item.label,
+                                class: item.preview ? "lb-page" : "lb-icon" });
+        media.appendChild(img);
+      }
+      media.appendChild(el("p", { class: "lb-file-name" }, item.label));
+      const actions = el("p", { class: "lb-file-actions" });
+      actions.appendChild(el("a", { class: "lb-button", href: item.page }, "Open"));
+      if (item.download) {
+        const download = el("a", { class: "lb-button primary", href: item.download, download: "" }, "Download");
+        actions.appendChild(download);
+      }
+      media.appendChild(actions);
     }
     media.classList.add("lb-media");
     stage.insertBefore(media, progress);

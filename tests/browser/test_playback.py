@@ -128,11 +128,23 @@ async def test_a_transcoded_file_seeks_to_45_seconds_and_plays_on_with_range_req
     at = await _seek_and_play(page, selector)
     assert 45.5 < at < 60
     assert any(status == 206 and content_range for status, content_range in ranges), ranges
-    assert await page.is_visible("#av-viewer a:has-text('Download original')")
+    # The page's one download control offers the original and the web copy (issue 17, item 10).
+    assert await page.locator(":is(a, summary):visible:has-text('Download')").count() == 1
+    await page.click(".download-choice summary")
+    original = await page.get_attribute(".download-menu a:has-text('Original')", "href")
+    web = await page.get_attribute(".download-menu a:has-text('Web copy')", "href")
+    assert f"/media/{ids[kind]}/original" in original and "download=1" in original
+    assert f"/media/{ids[kind]}/web" in web and "download=1" in web
+    await page.click(".download-choice summary")
     assert await page.is_hidden("#av-preparing")
     await page.evaluate(f"document.querySelector('{selector}').pause()")
     await shot(page, f"playback-{kind}-desktop")
     await page.set_viewport_size(PHONE)
+    # On a phone, previous/next sit outside the player: its own controls stay free (item 11).
+    player = await page.locator(selector).bounding_box()
+    for nav in await page.locator(".media-stage .stage-nav").all():
+        box = await nav.bounding_box()
+        assert box["y"] >= player["y"] + player["height"], (box, player)
     await shot(page, f"playback-{kind}-phone")
     await context.close()
 
@@ -152,8 +164,28 @@ async def test_a_pdf_is_shown_inline_and_a_text_file_escaped(app, clips, browser
     assert r.code == 200 and r.headers["Content-Type"] == "application/pdf"
     assert r.headers["Content-Disposition"].startswith("inline")
     assert "default-src 'none'" in r.headers["Content-Security-Policy"]
-    assert await page.is_visible("#av-viewer a:has-text('Download original')")
+    only = page.locator(":is(a, summary):visible:has-text('Download')")
+    assert await only.count() == 1  # one download control on the page
+    assert f"/media/{ids['pdf']}/original" in await only.get_attribute("href")
     await shot(page, "viewer-pdf-desktop")
+    # On the album page the PDF's tile says what it is, and the lightbox shows its first
+    # page with Open and Download, not a dark empty stage (issue 17, item 10).
+    album_id = (await g["ctx"].db.media.find_one({"_id": ids["pdf"]}))["album_id"]
+    await page.goto(f"{app.base}{g['prefix']}/albums/{album_id}")
+    tile = page.locator(f".media-tile[data-media-id='{ids['pdf']}']")
+    assert await tile.locator(".tile-badge").text_content() == "PDF"
+    assert await page.locator(f".media-tile[data-media-id='{ids['text']}'] .tile-badge").text_content() == "TXT"
+    await shot(page, "album-document-badges-desktop")
+    await tile.locator("a").click()
+    first_page = page.locator(".lightbox .lb-file img.lb-page")
+    await first_page.wait_for()
+    assert (await first_page.get_attribute("src")).endswith(f"/media/{ids['pdf']}/optimized")
+    await page.wait_for_function("document.querySelector('.lightbox img.lb-page').naturalWidth > 0")
+    download = page.locator(".lightbox .lb-file a:has-text('Download')")
+    assert "/original?download=1" in await download.get_attribute("href")
+    assert await page.locator(".lightbox .lb-file a:has-text('Open')").get_attribute("href")
+    await shot(page, "lightbox-pdf-desktop")
+    await page.keyboard.press("Escape")
     # A visitor who may not have the original sees page 1 as an image, and no download.
     visitor = await browser_page.new_context(viewport=PHONE)
     anonymous = await visitor.new_page()
@@ -163,6 +195,12 @@ async def test_a_pdf_is_shown_inline_and_a_text_file_escaped(app, clips, browser
     assert (await page_one.get_attribute("src")).endswith(f"/media/{ids['pdf']}/optimized")
     assert await anonymous.locator("#av-viewer a:has-text('Download')").count() == 0
     await shot(anonymous, "viewer-pdf-anonymous-phone")
+    await anonymous.goto(f"{app.base}{g['prefix']}/albums/{album_id}")
+    await anonymous.locator(f".media-tile[data-media-id='{ids['pdf']}'] a").click()
+    await anonymous.locator(".lightbox img.lb-page").wait_for()
+    assert await anonymous.locator(".lightbox .lb-file a:has-text('Download')").count() == 0
+    assert await anonymous.locator(".lightbox .lb-file a:has-text('Open')").is_visible()
+    await shot(anonymous, "lightbox-pdf-anonymous-phone")
     await visitor.close()
     await page.goto(f"{app.base}{g['prefix']}/media/{ids['text']}")
     text = await page.text_content("#av-viewer pre.av-text")
