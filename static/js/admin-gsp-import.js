@@ -2,8 +2,58 @@
 // uploads (static/js/tus.js against /admin/import-gsp/uploads/), remembered per file so that
 // choosing the same file again after a dropped connection or a reload goes on where it
 // stopped; then open the preview of what the import would do (nothing is imported yet).
+// Below, the import jobs are followed to their end.
 (function () {
   "use strict";
+
+  // The import jobs below the form: followed through the jobs API until they end, then the
+  // page reloads with the report. Unlike the other admin pages' job tables (admin-jobs.js) a
+  // failed request is not the end: while an import switches the gallery over, the gallery
+  // answers 503 for a moment, so the page waits and asks again.
+  function xsrfCookie() {
+    const m = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  async function follow(api, row) {
+    const bar = row.querySelector("progress");
+    const status = row.querySelector(".job-status");
+    const state = row.querySelector(".job-state");
+    let misses = 0;
+    for (;;) {
+      let job = null;
+      try {
+        const response = await fetch(api + "/jobs/" + row.dataset.job, { credentials: "same-origin" });
+        if (response.ok) job = (await response.json()).job || {};
+      } catch (err) { job = null; }
+      if (!job) {
+        misses += 1;
+        status.textContent = "Waiting for the gallery…";
+        if (misses > 40) { window.location.reload(); return; }
+        await sleep(1500);
+        continue;
+      }
+      misses = 0;
+      state.textContent = job.state;
+      bar.value = Math.round(100 * (job.progress || 0));
+      if (job.message) status.textContent = job.message;
+      if (job.state !== "queued" && job.state !== "running") { window.location.reload(); return; }
+      await sleep(700);
+    }
+  }
+
+  document.querySelectorAll("#imports[data-jobs] tr[data-job]").forEach((row) => {
+    const api = row.closest("[data-jobs]").dataset.api;
+    if (row.dataset.state === "queued" || row.dataset.state === "running") follow(api, row);
+    const cancel = row.querySelector("[data-cancel]");
+    if (cancel) cancel.addEventListener("click", async () => {
+      cancel.disabled = true;
+      await fetch(api + "/jobs/" + row.dataset.job + "/cancel", {
+        method: "POST", credentials: "same-origin", headers: { "X-XSRFToken": xsrfCookie() },
+      });
+    });
+  });
 
   const form = document.querySelector("form[data-gsp-upload]");
   if (!form || !window.AtriumTus) return;

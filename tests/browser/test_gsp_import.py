@@ -1,6 +1,7 @@
 """Import from Gallery Server Pro in a real browser (issue 15): upload a GSP 4.5 backup ZIP and
 its media folder ZIP through the page's resumable uploads, choose the gallery in the preview,
-confirm, follow the job to its report. Desktop and phone width."""
+confirm, follow the job to its report. Driven at phone width; each step is also looked at (and
+shot) at desktop width, so one import serves both."""
 
 from __future__ import annotations
 
@@ -34,19 +35,28 @@ async def wait_job(app, tenant, timeout=240):
         await asyncio.sleep(0.2)
 
 
-async def fits(page, viewport) -> None:
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= viewport["width"], f"the page is {width}px wide at {viewport['width']}px"
+async def look(page, shot, step: str) -> None:
+    """At desktop and phone width: nothing wider than the window; a full-page screenshot each."""
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        await page.set_viewport_size(viewport)
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], (
+            f"{step}: the page is {width}px wide at {viewport['width']}px"
+        )
+        await page.evaluate(
+            "window.scrollTo(0, 0)"
+        )  # the sticky header stays at the top of the shot
+        await shot(page, f"gsp-import-{step}-{name}")
+    await page.set_viewport_size(PHONE)  # the flow itself runs at phone width
 
 
-@pytest.mark.parametrize("name,viewport", [("desktop", DESKTOP), ("phone", PHONE)])
 async def test_import_a_gsp_backup_from_the_admin_page(
-    app, make_gallery, browser_page, shot, tmp_path, name, viewport
+    app, make_gallery, browser_page, shot, tmp_path
 ):
     made = write_backup(tmp_path / "gsp", "4.5.0", zipped=True, media_zip=True, video=False)
     gallery = await make_gallery("fam")
     base = f"{app.base}/g/fam"
-    context = await browser_page.new_context(viewport=viewport)
+    context = await browser_page.new_context(viewport=PHONE)
     page = await context.new_page()
     await page.goto(f"{base}/login")
     await page.fill("input[name=login]", "admin")
@@ -56,8 +66,7 @@ async def test_import_a_gsp_backup_from_the_admin_page(
     await page.goto(f"{base}/admin/backup")
     await page.click("nav.admin-nav a:has-text('Import from GSP')")
     await page.wait_for_selector("h1:has-text('Import from Gallery Server Pro')")
-    await fits(page, viewport)
-    await shot(page, f"gsp-import-empty-{name}")
+    await look(page, shot, "empty")
 
     await page.set_input_files("input[name=backup]", str(made.zip))
     await page.set_input_files("input[name=media]", str(made.media_zips[2]))
@@ -71,8 +80,7 @@ async def test_import_a_gsp_backup_from_the_admin_page(
     counts = await page.locator("[data-counts]").text_content()
     assert re.search(r"11\s+albums", counts) and re.search(r"1\s+missing", counts)
     assert "4.x" in await page.locator("[data-generation]").text_content()
-    await fits(page, viewport)
-    await shot(page, f"gsp-import-preview-{name}")
+    await look(page, shot, "preview")
 
     await page.check("input[name=confirm]")
     await page.click("[data-confirm-import]")
@@ -85,11 +93,7 @@ async def test_import_a_gsp_backup_from_the_admin_page(
     table = await page.locator("[data-report] table").text_content()
     assert "media" in table and "albums" in table
     await page.locator("[data-report] summary").first.click()
-    await fits(page, viewport)
-    await page.evaluate(
-        "window.scrollTo(0, 0)"
-    )  # the sticky header stays at the top of a full-page shot
-    await shot(page, f"gsp-import-report-{name}")
+    await look(page, shot, "report")
     async with page.expect_download() as download:
         await page.click("[data-report-download]")
     assert (await download.value).suggested_filename.startswith("gsp-import-fam-")
