@@ -41,11 +41,8 @@ def resize(im: Image.Image, size: tuple[int, int]) -> Image.Image:
     # with no visible difference: the box's aliasing lies beyond what Lanczos keeps.
     factors = (im.width // width // REDUCING_GAP, im.height // height // REDUCING_GAP)
     if max(factors) > 1:
-        # Averaged with premultiplied alpha, like the filter below: otherwise the colour
-        # of fully transparent pixels bleeds into the visible ones.
-        alpha = im.mode == "RGBA"
-        im = (im.convert("RGBa") if alpha else im).reduce((max(factors[0], 1), max(factors[1], 1)))
-        im = im.convert("RGBA") if alpha else im
+        # Pillow's reduce() averages RGBA in premultiplied alpha, like the filter below.
+        im = im.reduce((max(factors[0], 1), max(factors[1], 1)))
     if _resizer is None:
         _resizer = Resizer()  # one per process: it only holds the CPU-extension choice
     out = Image.new(im.mode, size)
