@@ -121,9 +121,17 @@ async def test_a_gsp_gallery_comes_out_whole_through_the_database_api_and_pages(
     visitor = app.browser()
     top = json.loads((await visitor.get(f"{gallery['prefix']}/api/v1/albums")).body)
     assert [a["title"] for a in top["children"]] == ["Trips \u2708"]
-    # GSP's password never signs anyone in.
+    # GSP's password never signs anyone in; the mailed link sets a new one that does.
     answer = await visitor.login(gallery["prefix"], "ann", "secret-in-gsp-ann")
     assert "Sign out" not in answer.body.decode()
+    link = next(m for m in outbox if m["to"] == ["ann@example.test"])["vars"]["reset_url"]
+    path = link[link.index(gallery["prefix"]):]
+    fresh = "Quiet-Harbour-Lamp-42"
+    await visitor.post_form(path, {"password": fresh, "password2": fresh})
+    ann = app.browser()
+    await ann.login(gallery["prefix"], "ann", fresh)
+    me = json.loads((await ann.get(f"{gallery['prefix']}/api/v1/me")).body)["user"]
+    assert me["username"] == "ann" and me["is_admin"] is True  # GSP's AllowAdministerSite
 
 
 async def test_a_gallery_that_is_not_empty_is_refused_and_left_alone(app, make_gallery, backup):
