@@ -226,6 +226,34 @@ async def test_hostile_patches_and_a_hostile_backup(app, make_gallery, tmp_path)
     assert wrong_type.code == 415
     assert (await patch(admin, url, 5, data[:10])).code == 409  # not where the upload stands
     assert (await patch(admin, url, 0, data + b"more")).code == 413  # past Upload-Length
+
+    # The same without a Content-Length (chunked): refused as the excess arrives, what came
+    # before it kept, so HEAD says where to go on.
+    async def too_much(write):
+        await write(data[:100])
+        await write(data[100:] + b"more")
+
+    chunked = await admin.client.fetch(
+        app.base + url,
+        method="PATCH",
+        body_producer=too_much,
+        raise_error=False,
+        headers={
+            **TUS,
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+            "Accept": "application/json",
+            "X-XSRFToken": admin.xsrf(url),
+            "Cookie": admin._cookie_header(url),
+        },
+    )
+    assert chunked.code == 413
+    head = await admin.request("HEAD", url, headers=TUS)
+    assert int(head.headers["Upload-Offset"]) <= len(data)
+    if int(head.headers["Upload-Offset"]):  # start again from nothing for the rest of the test
+        assert (await admin.api("DELETE", url, headers=TUS)).code == 204
+        made = await create(admin, "/g/alpha", "backup", xxe.name, len(data))
+        url = "/" + made.headers["Location"].split("://", 1)[1].split("/", 1)[1]
     assert (
         await admin.request(
             "HEAD", "/g/alpha/admin/import-gsp/uploads/..%2F..%2Fsecret", headers=TUS
