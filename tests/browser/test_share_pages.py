@@ -33,6 +33,7 @@ async def _make_link(page, *, password: str = "", subalbums: bool = False) -> st
     await dialog.locator("[data-share-create]").click()
     url = dialog.locator("input[name=url]")
     await url.wait_for(state="visible")
+    assert not await dialog.locator("[data-share-create]").is_visible()  # made: only Close
     return await url.input_value()
 
 
@@ -108,4 +109,16 @@ async def test_share_dialog_link_visit_and_shared_links_page(app, make_gallery, 
         withdrawn = 1 if name == "1366" else 2  # one more per width
         assert await page.locator(".badge:has-text('Withdrawn')").count() == withdrawn
         await shot(page, f"share-list-withdrawn-{name}")
+        # The withdrawn link's address says so.
+        gone = await page.goto(protected.replace(protected.split(prefix)[0], app.base))
+        assert gone.status == 410
+        assert await page.locator("text=withdrawn by the person who shared it").count() == 1
+        await _fits(page, width)
+        await shot(page, f"share-link-withdrawn-{name}")
+        # The embed page, at the snippet's size.
+        await page.set_viewport_size({"width": 640, "height": 480} if width > 600 else {"width": 320, "height": 240})
+        await page.goto(f"{app.base}{prefix}/embed/{media['pelican']}")
+        await page.locator(".embed-figure img").wait_for()
+        assert await page.evaluate("document.querySelector('.embed-figure img').naturalWidth") > 0
+        await shot(page, f"share-embed-{name}")
         await context.close()
