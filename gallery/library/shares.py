@@ -209,7 +209,11 @@ async def check_password(ctx, share: dict, password: str, ip: str, settings: dic
 
 
 async def record_view(ctx, share: dict) -> None:
-    await ctx.db.shares.update_one(
+    # Past the write tracking of ctx.db (tenants/context.py): a view count changes no cached
+    # read (the grants' cache leaves it out), and a popular link must not make every page of
+    # the gallery rebuild at each visit.
+    shares_collection = getattr(ctx.db, "_db", ctx.db).shares
+    await shares_collection.update_one(
         {"_id": share["_id"]}, {"$inc": {"views": 1}, "$set": {"last_viewed": _now()}}
     )
 
