@@ -27,9 +27,12 @@ PASSWORD = "Quiet-Harbour-Pelican-57"
 SHARE_PASSWORD = "tide-pool-4471"
 
 
-async def build(app, make_gallery, viewer_of, make_jpeg, slug: str = "alpha", process=None) -> dict:
+async def build(
+    app, make_gallery, viewer_of, make_jpeg, slug: str = "alpha", process=None, people: bool = True
+) -> dict:
     """`process`: the media to run through processing (all by default); tests that need no
-    file leave the others pending, which is cheaper."""
+    file leave the others pending, which is cheaper. `people=False`: no members and no
+    signed-in administrator (each costs a password hash)."""
     g = await make_gallery(slug)
     ctx = g["ctx"]
     admin = await viewer_of(ctx)
@@ -66,6 +69,8 @@ async def build(app, make_gallery, viewer_of, make_jpeg, slug: str = "alpha", pr
     if process is None or "pelican" in process:
         fresh = await ctx.db.media.find_one({"_id": media["pelican"]})
         assert fresh["derivatives"].get("optimized")
+    if not people:
+        return {"g": g, "ctx": ctx, "albums": made, "media": media}
     editors = await create_role(ctx, "Editors", ["view", "view_original", "edit_album"], [made["shared"]["_id"]])
     lookers = await create_role(ctx, "Lookers", ["view"], [made["shared"]["_id"]])
     await create_user(ctx, "eddie", "eddie@example.org", PASSWORD, role_ids=[editors["_id"]])

@@ -31,7 +31,7 @@ async def _seen(ctx, viewer: Viewer) -> tuple[set, set, set]:
 
 
 async def test_share_grants_open_exactly_what_they_name(app, make_gallery, viewer_of, make_jpeg):
-    s = await build(app, make_gallery, viewer_of, make_jpeg, process=set())
+    s = await build(app, make_gallery, viewer_of, make_jpeg, process=set(), people=False)
     ctx, made, media = s["ctx"], s["albums"], s["media"]
     shared = made["shared"]["_id"]
     closed = Viewer(None, allow_anonymous=False)
