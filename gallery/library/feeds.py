@@ -4,6 +4,7 @@ escaped by the serializer, never by hand). Who may read it is the handler's busi
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -12,11 +13,14 @@ ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 30
 
 
-def _stamp(value: datetime | None) -> str:
-    value = value or datetime.now(UTC)
-    if value.tzinfo is None:  # stored in UTC; the embedded database may drop the zone
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:  # stored in UTC; a zone may be dropped
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+def _stamp(value: datetime | None) -> str:
+    return _utc(value or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _add(parent, tag: str, text: str | None = None, **attrs) -> etree._Element:
@@ -26,9 +30,12 @@ def _add(parent, tag: str, text: str | None = None, **attrs) -> etree._Element:
     return element
 
 
+# What XML 1.0 refuses (most control characters, U+FFFE/U+FFFF) and a title may hold.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _clean(text: str) -> str:
-    """XML 1.0 refuses most control characters that a title may hold."""
-    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)[:1000]
+    return _NOT_XML.sub("", text)[:1000]
 
 
 async def newest_media(ctx, album_id: str, limit: int = FEED_SIZE) -> list[dict]:
@@ -51,7 +58,7 @@ def album_feed(
     feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
     _add(feed, "id", feed_id)
     _add(feed, "title", _clean(title) or "Album")
-    newest = max((m.get("date_added") for m in items if m.get("date_added")), default=None)
+    newest = max((_utc(m["date_added"]) for m in items if m.get("date_added")), default=None)
     _add(feed, "updated", _stamp(newest or updated))
     _add(_add(feed, "author"), "name", _clean(author) or "Atrium")
     _add(feed, "link", rel="self", type="application/atom+xml", href=self_url)
