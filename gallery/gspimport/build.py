@@ -199,8 +199,8 @@ def _media(data, albums, tree, run, settings, out, report) -> None:
         added = to_time(meta.get(mapping.DATE_ADDED)) or row["date_added"]
         if added:
             doc["date_added"] = added
-        doc["metadata"] = {"gsp": _meta_names(meta)} if meta else {}
-        doc["gsp"] = {"id": media_id}
+        # Beside `metadata`, which processing replaces with what it reads from the file.
+        doc["gsp"] = {"id": media_id, "metadata": _meta_names(meta)}
         out.media.append(doc)
     covers = {m["gsp"]["id"]: m["_id"] for m in out.media}
     for album_id, doc in albums.items():

@@ -228,7 +228,8 @@ async def import_backup(ctx, registry, backup_path, media_path=None, gallery_id:
         await _write(ctx, a, total, progress)
         await asyncio.to_thread(staging.move_into_place, Path(ctx.storage.path), staging_dir, rels)
         if queue is not None and rels:
-            job_ids.append(await queue.enqueue(ctx.slug, "media.regenerate", {"gsp_run": run}, hold=True))
+            job_ids.append(await queue.enqueue(ctx.slug, "media.regenerate", {"gsp_run": run, "pending_only": True},
+                                                  hold=True))
         await failpoints.reached("gsp_import.before_switch")
         a.report.finished = datetime.now(UTC)
         await staging.switch(registry, ctx.slug, run, {"run": run, "finished": a.report.finished,

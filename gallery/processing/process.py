@@ -157,6 +157,10 @@ async def regenerate(job: JobContext) -> dict:
     ctx = job.tenant
     album_id = job.payload.get("album_id")
     query = contains("album_path", album_id) if album_id else {}
+    if job.payload.get("pending_only"):
+        # An import's new media only: its external media and records of missing files have
+        # nothing to make (processing them would mark them failed).
+        query = {**query, "state": "pending"}
     total = await ctx.db.media.count_documents(query)
     done = failed = 0
     last_id = ""

@@ -62,7 +62,7 @@ async def test_every_generation_imports_what_its_backup_holds(app, make_gallery,
             assert doc["missing"] is True and doc["state"] == "failed"
         elif item.has_file:
             assert doc["original"]["size"] > 0 and (ctx.storage.path / doc["original"]["path"]).is_file()
-    every = media[100]["metadata"]["gsp"]
+    every = media[100]["gsp"]["metadata"]
     assert len(every) >= 30 and "CameraModel" in every
     reasons = {(i["kind"], i["id"]): i["reason"] for i in report["items"]}
     assert reasons[("files", str(expected["missing_files"][0]))] == "not in the media folder"

@@ -73,8 +73,8 @@ async def test_a_gsp_gallery_comes_out_whole_through_the_database_api_and_pages(
     beach = await db.media.find_one({"gsp.id": 11})
     assert beach["title"] == "Beach at noon" and beach["caption"] == "We <i>swam</i> & ate"
     assert beach["tags"] == ["sea", "sun", "person:Ann Lee", "person:Bob"] and beach["rating"] == 4
-    assert beach["metadata"]["gsp"]["CameraModel"] == "Canon EOS 5D"
-    assert beach["metadata"]["gsp"]["Custom20"] == "custom twenty"
+    assert beach["gsp"]["metadata"]["CameraModel"] == "Canon EOS 5D"
+    assert beach["gsp"]["metadata"]["Custom20"] == "custom twenty"
     assert trips["cover_id"] == beach["_id"]
     stored = ctx.storage.path / beach["original"]["path"]
     assert stored.read_bytes() == (folder / "Trips" / "beach.jpg").read_bytes()
@@ -181,6 +181,9 @@ async def test_an_import_refuses_a_backup_of_several_galleries_without_a_choice(
 async def test_the_gsp_import_job_reports_progress_and_keeps_the_report(app, make_gallery, backup, tmp_path):
     from gallery.gspimport.jobs import KIND, enqueue_import
     from jobs.queue import JobRunner
+    from server.runtime import load_handlers
+
+    load_handlers()  # the job kinds a service's workers know (media.regenerate among them)
 
     xml, folder = backup
     gallery = await make_gallery("byjob")
@@ -200,6 +203,18 @@ async def test_the_gsp_import_job_reports_progress_and_keeps_the_report(app, mak
     assert not (tmp_path / "uploaded.xml").exists() and xml.exists()
     event = await ctx.db.events.find_one({"kind": "gsp.import"})
     assert event["user_id"] == admin["_id"] and event["details"]["gallery_id"] == 1
+    # The released processing job makes derivatives for the new files only: external media
+    # stay ready, missing files stay marked, GSP's metadata stays beside the file's.
+    regen = await runner.queue.jobs.find_one({"tenant": "byjob", "kind": "media.regenerate"})
+    assert regen["payload"]["pending_only"] is True
+    done = await runner.run_now(regen["_id"])
+    assert done["state"] == "done" and done["result"] == {"processed": 4, "failed": 0}
+    beach = await ctx.db.media.find_one({"gsp.id": 11})
+    assert beach["state"] == "ready" and beach["derivatives"]["thumbnail"]["path"]
+    assert beach["title"] == "Beach at noon" and beach["gsp"]["metadata"]["CameraModel"] == "Canon EOS 5D"
+    assert (await ctx.db.media.find_one({"gsp.id": 14}))["state"] == "ready"  # external
+    gone = await ctx.db.media.find_one({"gsp.id": 13})
+    assert gone["state"] == "failed" and gone["failure"].startswith("File missing")
     # The gallery is no longer empty: a second import is refused before it is queued.
     with pytest.raises(GalleryNotEmpty):
         await enqueue_import(ctx, runner.queue, admin, xml, folder, gallery_id=1)
