@@ -42,12 +42,13 @@ def not_restored(snap) -> list[str]:
 
 
 async def fill(ctx, queue, prepared: Prepared, title: str, *, progress=None) -> list[str]:
-    """Indexes, schema mark, files (sha256 checked as they stream), documents, and the held
-    `media.regenerate` job; returns the held job ids, released by the caller after its switch.
-    `ctx` is a context on the staging database and root (their tenant slug)."""
+    """Schema mark, files (sha256 checked as they stream), documents, indexes, tag counts, and
+    the held `media.regenerate` job; returns the held job ids, released by the caller after
+    its switch. `ctx` is a context on the staging database and root (their tenant slug)."""
+    from gallery.library.tagcounts import rebuild_tag_counts
+
     snap = prepared.snapshot
     db = ctx.db
-    await schema.create_indexes(db)
     await schema.write_meta(db)
     if snap.database_schema > schema.SCHEMA_VERSION:
         raise RestoreError(f"the backup's documents are of database schema {snap.database_schema}, "
@@ -61,6 +62,8 @@ async def fill(ctx, queue, prepared: Prepared, title: str, *, progress=None) -> 
     snap.settings["gallery_title"] = title
     sync_key = _reseal(ctx, snap)
     await load.write_documents(ctx, snap, written)
+    await schema.create_indexes(db)  # after the bulk load: half its time on the embedded database
+    await rebuild_tag_counts(ctx)
     if sync_key is not None:
         await db.meta.insert_one({**sync_key, "_id": SYNC_KEY})
     job_ids = []

@@ -260,7 +260,9 @@ def _extra_of(el) -> dict:
 
 
 def read_backup(root) -> Snapshot:
-    """The documents of a backup.xml (newest format, validated) as the database stores them."""
+    """The documents of a backup.xml (newest format, validated) as the database stores them.
+    Each object's element is emptied once read, so the tree shrinks as the documents grow
+    (restore's peak memory is the larger of the two, not their sum)."""
     gallery = root.find(_q("gallery"))
     snap = Snapshot(slug=gallery.get("slug"), title=_text(gallery, "title"),
                     database_schema=int(root.get("database-schema") or 1))
@@ -278,8 +280,10 @@ def read_backup(root) -> Snapshot:
         snap.watermark = {"path": mark.get("path"), "size": int(mark.get("size")), "sha256": mark.get("sha256")}
     for el in root.find(_q("albums")):
         snap.albums.append(_read_album(el))
+        el.clear()
     for el in root.find(_q("media-objects")):
         snap.media.append(_read_media(el))
+        el.clear()
     for el in root.find(_q("roles")):
         snap.roles.append({
             **_extra_of(el), "_id": db_id(el.get("id")), "name": _text(el, "name"),

@@ -232,26 +232,69 @@ def _copy_member(zf, info: zipfile.ZipInfo, target, sha256: str, storage, progre
     return size
 
 
+#: Files extracted at once: creating a file costs ~1 ms of waiting on this kind of disk, and
+#: 10,000 small originals one after another took 4x cp -r's time.
+EXTRACT_WORKERS = 4
+
+
 def extract_files(prepared: Prepared, storage, progress=None) -> int:
     """Copy every listed original into `storage` (an empty root), checking its sha256 as it
-    streams; run off the event loop. Raises RestoreError at the first file that differs."""
+    streams; run off the event loop. EXTRACT_WORKERS threads, each reading through its own
+    ZipFile (one member at a time in 1 MB chunks: memory stays a few MB). Raises
+    RestoreError for the first file that differs, after every worker stopped."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
     from gallery.archive.export import SafePaths
 
     by_path = {m["original"]["path"]: m for m in prepared.snapshot.media if m.get("original")}
     paths = SafePaths(storage)
+    local = threading.local()
+    opened: list[zipfile.ZipFile] = []
+    lock = threading.Lock()
+    failed = threading.Event()
+
+    def archive() -> zipfile.ZipFile:
+        zf = getattr(local, "zf", None)
+        if zf is None:
+            zf = local.zf = _open(prepared.path)
+            with lock:
+                opened.append(zf)
+        return zf
+
+    def one(name: str, info: zipfile.ZipInfo) -> int:
+        if failed.is_set():  # another file failed: the restore is over
+            return 0
+        media = by_path[name]
+        try:
+            size = _copy_member(archive(), info, paths.path(name), media["original"]["sha256"],
+                                storage, progress)
+        except RestoreError as exc:
+            failed.set()
+            raise RestoreError(f"{exc} (media {media['_id']})") from None
+        except BaseException:
+            failed.set()
+            raise
+        if progress is not None:
+            progress.files += 1
+        return size
+
     written = 0
-    zf = _open(prepared.path)
-    with zf:
+    try:
         if prepared.watermark is not None:  # not counted as originals (usage, quota)
             mark = prepared.snapshot.watermark
-            _copy_member(zf, prepared.watermark, paths.path(mark["path"]), mark["sha256"], storage)
-        for name, info in prepared.members.items():
-            media = by_path[name]
-            try:
-                written += _copy_member(zf, info, paths.path(name), media["original"]["sha256"],
-                                        storage, progress)
-            except RestoreError as exc:
-                raise RestoreError(f"{exc} (media {media['_id']})") from None
-            if progress is not None:
-                progress.files += 1
+            _copy_member(archive(), prepared.watermark, paths.path(mark["path"]), mark["sha256"], storage)
+        error = None
+        with ThreadPoolExecutor(EXTRACT_WORKERS, thread_name_prefix="restore-extract") as pool:
+            futures = [pool.submit(one, name, info) for name, info in prepared.members.items()]
+            for future in futures:  # all of them: none may still write when this returns
+                try:
+                    written += future.result()
+                except Exception as exc:  # noqa: BLE001 (re-raised below, once all are done)
+                    error = error or exc
+        if error is not None:
+            raise error
+    finally:
+        for zf in opened:
+            zf.close()
     return written
