@@ -47,6 +47,7 @@ SETTINGS: list[Setting] = [
     Setting("show_login", "bool", True, "Sign in in the header", "the header offers Sign in to visitors (the sign-in page itself stays available)", "General"),
     Setting("show_search", "bool", True, "Search in the header", "the header offers Search", "General"),
     Setting("custom_css", "text", "", "Custom CSS", "style rules applied after Atrium's own on every page of the gallery, served as a separate stylesheet (at most 32 KB)", "General", max_length=32_768),
+    Setting("trash_days", "int", 30, "Trash keeps items", "days deleted albums and media wait in the trash before they go for good (0: deleted at once)", "General", minimum=0, maximum=3650),
     Setting("page_size", "int", 60, "Items per page", "media objects per album page", "General", minimum=10, maximum=500),
     Setting("metadata_fields", "list", ["title", "caption", "date_taken", "camera", "lens", "exposure", "iso", "focal_length", "dimensions", "file_size", "gps", "tags"], "Metadata panel", "fields shown beside a media object, in order (comma separated)", "General"),
     Setting("slideshow_interval", "int", 4, "Slideshow interval", "seconds each image is shown in a slideshow", "General", minimum=1, maximum=120),

@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from gallery.errors import Invalid, NotFound
-from gallery.library import album_copy
+from gallery.library import album_copy, trash
 from gallery.library import albums as gallery_albums
 from gallery.library.albums import child_albums, root_album, viewable_album
 from gallery.library.listing import list_album_media
@@ -88,10 +88,11 @@ class AlbumHandler(AlbumApi):
 
     async def delete(self, album_id: str) -> None:
         keep = self.get_query_argument("delete_files", "1").lower() in ("0", "false", "no")
-        counts = await gallery_albums.delete_album(
+        result = await trash.delete_album(
             self.tenant, await self.viewer(), album_id, delete_files=not keep
         )
-        self.write_json({"deleted": counts})
+        self.write_json({"deleted": {"albums": result["albums"], "media": result["media"]},
+                         "trashed": result["trashed"]})
 
 
 class AlbumMediaHandler(AlbumApi):
@@ -255,7 +256,8 @@ OPENAPI = {
             "Edit an album", params=_P, body=_ALBUM_FIELDS, body_optional=True, tag="albums"
         ),
         "delete": operation(
-            "Delete an album and its subtree",
+            "Delete an album and its subtree: into the trash (setting trash_days; with"
+            " delete_files=false or trash_days 0 for good)",
             params=_P,
             query=("delete_files:boolean",),
             tag="albums",

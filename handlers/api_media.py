@@ -6,6 +6,7 @@ from __future__ import annotations
 from gallery.errors import Invalid
 from gallery.ids import is_id
 from gallery.library import media as gallery_media
+from gallery.library import trash
 from gallery.library.media import viewable_media
 from gallery.people.permissions import visible_media_query
 from handlers.api_base import ID_SCHEMA, IDS_PATTERN, TAGS_SCHEMA, ApiHandler, operation
@@ -53,8 +54,8 @@ class MediaHandler(ApiHandler):
         self.write_json({"media": self.media_json(media, viewer)})
 
     async def delete(self, media_id: str) -> None:
-        await gallery_media.delete_media(self.tenant, await self.viewer(), media_id)
-        self.write_json({"deleted": media_id})
+        result = await trash.delete_media(self.tenant, await self.viewer(), media_id)
+        self.write_json({"deleted": media_id, "trashed": result["trashed"]})
 
 
 class MediaMoveHandler(ApiHandler):
@@ -146,7 +147,7 @@ OPENAPI = {
             body_optional=True,
             tag="media",
         ),
-        "delete": operation("Delete a media object and its files", params=_P, tag="media"),
+        "delete": operation("Delete a media object: into the trash (setting trash_days), or with its files when that is 0", params=_P, tag="media"),
     },
     "/api/v1/media/{media_id}/move": {
         "post": operation("Move to another album", params=_P, body=_TARGET, tag="media")

@@ -2,7 +2,8 @@
 (server/runtime.py), at start-up (so a killed service's leftovers go at once) and every
 `tmpsweep.INTERVAL` after: the tmp/ sweep (gallery/tmpsweep.py), and processing queued
 for media stranded `pending` without a job (gallery/ingest.py `requeue_stranded`), and
-the scheduled synchronization's next tick (gallery/sync_schedule.py)."""
+the scheduled synchronization's next tick (gallery/sync_schedule.py), and the emptying
+of the trash when something in it is due (gallery/library/trash.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 import os
 
 from gallery.intake import ingest, sync_schedule, tmpsweep
+from gallery.library import trash
 from tenants.registry import TenantNotFound
 
 log = logging.getLogger("atrium.maintenance")
@@ -37,6 +39,7 @@ async def sweep_all(services) -> int:
             removed += (await tmpsweep.sweep_tenant(ctx, services))["removed"]
             await ingest.requeue_stranded(ctx, ingest.job_queue(services))
             await sync_schedule.ensure_scheduled(ctx, ingest.job_queue(services))
+            await trash.ensure_scheduled(ctx, ingest.job_queue(services))
         except Exception:  # one tenant's trouble must not stop the others' upkeep
             log.exception("could not look after tenant %s", slug)
     return removed

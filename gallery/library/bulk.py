@@ -10,8 +10,9 @@ from __future__ import annotations
 from gallery.errors import GalleryError, Invalid, NotAuthenticated
 from gallery.ids import is_id
 from gallery.library.albums import viewable_album
-from gallery.library.media import copy_media, delete_media, move_media, update_media, viewable_media
+from gallery.library.media import copy_media, move_media, update_media, viewable_media
 from gallery.library.tags import clean_tags, tag_key
+from gallery.library.trash import delete_media
 from gallery.people.permissions import Viewer
 
 ACTIONS = ("move", "copy", "delete", "tag", "untag")
