@@ -217,6 +217,10 @@ async def import_backup(ctx, registry, backup_path, media_path=None, gallery_id:
     if a.gallery_id is None:
         ids = ", ".join(str(g["id"]) for g in galleries_of(a.data))
         raise GspRefused(f"The backup holds several galleries ({ids}); choose the one to import.")
+    # The rows are mapped: only the documents are needed from here (memory for large galleries).
+    a.data.media.clear()
+    a.data.media_meta.clear()
+    a.data.album_meta.clear()
     mark = await staging.claim(registry, ctx, run)
     stage = staging_dir = staging.staging_dir(ctx.storage, run)
     job_ids: list[str] = []
