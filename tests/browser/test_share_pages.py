@@ -122,3 +122,21 @@ async def test_share_dialog_link_visit_and_shared_links_page(app, make_gallery, 
         assert await page.evaluate("document.querySelector('.embed-figure img').naturalWidth") > 0
         await shot(page, f"share-embed-{name}")
         await context.close()
+
+    # Made public: any visitor gets the item's embed snippet with its Copy button.
+    from gallery.library.privacy import apply_private
+
+    await apply_private(s["ctx"], made["parent"], False)
+    for name, viewport in (("1366", WIDE), ("390", PHONE)):
+        context = await browser_page.new_context(viewport=viewport)
+        page = await context.new_page()
+        await page.goto(f"{app.base}{prefix}/media/{media['pelican']}")
+        box = page.locator("details.embed-box")
+        await box.locator("summary").click()
+        code = box.locator("input[aria-label='Embed code']")
+        await code.wait_for(state="visible")
+        assert (await code.input_value()).startswith("<iframe src=")
+        assert await box.locator("button:has-text('Copy')").is_visible()
+        await _fits(page, viewport["width"])
+        await shot(page, f"share-embed-box-{name}")
+        await context.close()
