@@ -350,7 +350,7 @@ def _prove(a, b) -> Inclusion:
     if fb.white_space != fa.white_space and (fb.patterns or (fb.lengths != (0, None) and not shorter_only)):
         reasons.append(f"whiteSpace {fa.white_space} against {fb.white_space} with length or pattern facets")
     if not _len_in(fa.lengths, fb.lengths):
-        reasons.append("length facets")
+        reasons.append(_length_reason(fa.lengths, fb.lengths))
     if not _range_in(fa, fb):
         reasons.append("value bounds")
     more_digits = fb.total_digits is not None and (fa.total_digits is None or fa.total_digits > fb.total_digits)
@@ -367,6 +367,16 @@ def _prove(a, b) -> Inclusion:
 
 def _is_num(f: Facets) -> bool:
     return f.builtin in INTEGERS or f.builtin == "decimal"
+
+
+def _length_reason(a, b) -> str:
+    """Why length facets stay undecided: candidate values are capped at 100,000 characters
+    (`_lengths`), so a value only a longer string shows (.NET writes maxLength 2147483647)
+    is named rather than written."""
+    if b[1] is not None and (a[1] is None or a[1] > b[1]):
+        return (f"length facets: the old type allows {b[1] + 1:,} characters and more, the new "
+                f"one at most {b[1]:,}, and a witness value that long is not written")
+    return f"length facets {a} against {b} (no witness value found)"
 
 
 def _len_in(a, b) -> bool:

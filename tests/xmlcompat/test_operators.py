@@ -232,3 +232,12 @@ def test_namespace_renamed_per_version_is_mapped_automatically(tmp_path):
     report = check(old, new2, ns_map={old_tns: new_tns}, witness_dir=tmp_path / "w3")
     verify_witnesses(report, old, new2)
     assert verdicts(report) == (I, C)
+
+
+def test_length_beyond_any_written_witness_is_unknown_with_the_length(tmp_path):
+    # .NET's DataSet writes maxLength 2147483647; halving it is incompatible, but the witness
+    # would hold a value of a billion characters: unknown, and the reason says why
+    report = compare(tmp_path, simple('<xs:maxLength value="2147483647"/>'),
+                     simple('<xs:maxLength value="1073741823"/>'))
+    assert verdicts(report) == (U, C)
+    assert "1,073,741,824 characters" in report.backward.reasons[0], report.backward.reasons
