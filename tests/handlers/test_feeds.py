@@ -169,3 +169,14 @@ async def test_the_embed_route_alone_may_be_framed_and_honours_permissions(app, 
     assert "Embed on another site" not in admin_page and "Pelican photo" in admin_page
     shares_page = await gallery["admin"].get(f"{prefix}/shares")
     assert shares_page.headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+async def test_host_mode_links_keep_the_gallerys_name_but_never_the_clients_port(app, make_gallery):
+    from gallery.library.albums import root_album
+
+    beta = await make_gallery("beta", hostnames=["photos.beta.test"])
+    admin = app.browser(host="photos.beta.test:6666")
+    assert (await admin.login("", "admin", beta["password"])).code == 302
+    link = await make_link(admin, "", "album", (await root_album(beta["ctx"]))["_id"])
+    assert link["url"].startswith("https://photos.beta.test/s/"), link
+    assert link["feed_url"].startswith("https://photos.beta.test/albums/"), link
