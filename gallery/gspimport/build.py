@@ -10,7 +10,10 @@ passwords are never carried.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
+
+import nh3
 
 from gallery.errors import Invalid
 from gallery.gspimport import checks, mapping
@@ -47,6 +50,14 @@ class Built:
 
 def _clip(text: str | None, limit: int) -> str:
     return (text or "").strip()[:limit]
+
+
+def _plain(text: str | None) -> str:
+    """A title as text: GSP let titles carry HTML; Atrium's titles are plain (shown escaped)."""
+    text = text or ""
+    if "<" not in text and "&" not in text:
+        return text
+    return " ".join(html.unescape(nh3.clean(text, tags=set())).split())
 
 
 def _tags(values: list[str]) -> list[str]:
@@ -90,7 +101,7 @@ def _albums(data, tree, root, run, out, report) -> dict:
             report.item("albums", "note", album_id, title[:80], "title or summary shortened to fit")
         sort_field = mapping.SORT_FIELDS.get(row["sort_meta"], "position")
         common = {
-            "title": _clip(title, MAX_TITLE), "summary": _clip(summary, MAX_SUMMARY),
+            "title": _clip(_plain(title), MAX_TITLE), "summary": _clip(summary, MAX_SUMMARY),
             "position": row["seq"], "sort_field": sort_field,
             "sort_direction": 1 if row["sort_asc"] else -1,
             "gsp": {"id": album_id, "metadata": _meta_names(meta)},
@@ -163,7 +174,7 @@ def _media(data, albums, tree, run, settings, out, report) -> None:
         people = data.tags_of("m", media_id, mapping.PEOPLE) or mapping.split_list(meta.get(mapping.PEOPLE, ""))
         all_tags = _tags([*tags, *(mapping.PERSON_PREFIX + p for p in people)])
         external = row["external_html"] or (meta.get(mapping.HTML_SOURCE) if not row["file"] else "")
-        common = {"title": _clip(title, 500), "caption": (caption or "")[:10_000],
+        common = {"title": _clip(_plain(title), 500), "caption": (caption or "")[:10_000],
                   "position": row["seq"], "import_run": run}
         if external:
             try:

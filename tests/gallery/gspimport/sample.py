@@ -115,7 +115,7 @@ def gallery_45() -> list[tuple[str, dict]]:
             meta(22, "sea, sun", media_id=11), meta(42, "Ann Lee, Bob", media_id=11),
             meta(26, "4", media_id=11), meta(4, "Canon EOS 5D", media_id=11), meta(21, "ISO 200", media_id=11),
             meta(103, "47.1234", media_id=11), meta(2019, "custom twenty", media_id=11),
-            meta(29, "Sea", media_id=12), meta(29, "Gone", media_id=13), meta(29, "Video", media_id=14),
+            meta(29, "<b>Sea</b> &amp; sky", media_id=12), meta(29, "Gone", media_id=13), meta(29, "Video", media_id=14),
             role("Admins", AllowAdministerSite=True),
             role("Editors", AllowViewAlbumsAndObjects=True, AllowViewOriginalImage=True, AllowAddMediaObject=True,
                  AllowEditMediaObject=True, HideWatermark=True),

@@ -80,6 +80,7 @@ async def test_a_gsp_gallery_comes_out_whole_through_the_database_api_and_pages(
     assert stored.read_bytes() == (folder / "Trips" / "beach.jpg").read_bytes()
     assert beach["kind"] == "image" and beach["mime"] == "image/jpeg"
     assert not list(ctx.storage.path.rglob("zThumb_*")) and not list(ctx.storage.path.glob(".gsp-*"))
+    assert (await db.media.find_one({"gsp.id": 12}))["title"] == "Sea & sky"  # GSP's HTML title, as text
     gone = await db.media.find_one({"gsp.id": 13})
     assert gone["missing"] is True and gone["state"] == "failed" and "File missing" in gone["failure"]
     video = await db.media.find_one({"gsp.id": 14})
