@@ -7,8 +7,8 @@ unique tail, so the source costs little disk while the import reads and copies e
 Then, on a temporary data directory with two fresh, empty galleries:
 - the XML part in-process: `preview` (stream, check, map; no file copied) of a backup of N/5
   and of N media objects, in seconds per 1,000 XML records (rows);
-- `python -m server tenant import-gsp … --dry-run` (a real process) at N/5 and N: peak RSS of
-  that process sampled every 20 ms (target flat between the two sizes, < 200 MB);
+- `python -m server tenant import-gsp … --dry-run` (a real process) at N/5 and N, and at N with
+  the media folder: peak RSS of that process sampled every 20 ms (target flat, < 200 MB);
 - `python -m server tenant import-gsp` of N with the media folder: total time and peak RSS.
 Prints a table.
 """
@@ -125,6 +125,7 @@ def main() -> None:
         xml_big = asyncio.run(xml_seconds(data_dir, "dry", big.xml))
         base = ["--data-dir", str(data_dir), "tenant", "import-gsp"]
         _, rss_small, _ = timed_process([*base, "dry", "--backup", str(small.xml), "--dry-run"])
+        _, rss_big, _ = timed_process([*base, "dry", "--backup", str(big.xml), "--dry-run"])
         _, rss_dry, _ = timed_process(
             [*base, "dry", "--backup", str(big.xml), "--media", str(big.media_dir), "--dry-run"]
         )
@@ -154,6 +155,7 @@ def main() -> None:
             f"{xml_big:.1f} s = {1000 * xml_big / big.rows:.2f} s per 1,000 records",
         ),
         (f"peak RSS, dry run {small.media_count:,} media", f"{rss_small:.0f} MB"),
+        (f"peak RSS, dry run {big.media_count:,} media", f"{rss_big:.0f} MB"),
         (f"peak RSS, dry run {big.media_count:,} media + folder", f"{rss_dry:.0f} MB"),
         (
             f"import {big.media_count:,} media + {big.media_bytes / MB:,.0f} MB",
