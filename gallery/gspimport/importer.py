@@ -229,6 +229,9 @@ async def import_backup(ctx, registry, backup_path, media_path=None, gallery_id:
         total, rels = await _stage_files(ctx, a, stage, settings, progress)
         await failpoints.reached("gsp_import.staged")
         await staging.take_offline(registry, ctx.slug, run)
+        # The gallery stayed open while the files were copied: what was added meanwhile
+        # (an upload, an album) makes it non-empty, and the import stops here, undone.
+        await check_empty(ctx)
         await _write(ctx, a, total, progress)
         await asyncio.to_thread(staging.move_into_place, Path(ctx.storage.path), staging_dir, rels)
         if queue is not None and rels:

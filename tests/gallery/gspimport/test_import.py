@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from gallery.gspimport.errors import GalleryNotEmpty, GspRefused
+from gallery.gspimport.errors import GalleryNotEmpty, GspRefused, ImportRunning
 from gallery.gspimport.importer import import_backup, preview
 from gallery.intake.ingest import job_queue
 from gallery.library.albums import album_document
@@ -219,3 +219,30 @@ async def test_the_gsp_import_job_reports_progress_and_keeps_the_report(app, mak
     # The gallery is no longer empty: a second import is refused before it is queued.
     with pytest.raises(GalleryNotEmpty):
         await enqueue_import(ctx, runner.queue, admin, xml, folder, gallery_id=1)
+
+
+async def test_an_import_stops_when_the_gallery_filled_up_meanwhile_or_another_import_runs(app, make_gallery, backup):
+    from storage import instance
+
+    xml, folder = backup
+    ctx = (await make_gallery("racy"))["ctx"]
+    tenants = app.services.registry.host_db.tenants
+    await tenants.update_one({"_id": "racy"}, {"$set": {"gsp_import": {"by": instance.current(), "run": "other"}}})
+    with pytest.raises(ImportRunning, match="already running"):
+        await run_import(app, ctx, xml, folder)
+    await tenants.update_one({"_id": "racy"}, {"$unset": {"gsp_import": ""}})
+
+    # An album made while the files are being copied (the gallery is open until the write):
+    # the progress the import reports marks that moment.
+    root = await ctx.db.albums.find_one({"parent_id": None})
+
+    async def someone_adds_an_album_meanwhile(fraction, message):
+        if message.startswith("files") and await ctx.db.albums.count_documents({}) == 1:
+            await ctx.db.albums.insert_one(album_document("Added meanwhile", root, dirname="Added"))
+
+    with pytest.raises(GalleryNotEmpty):
+        await import_backup(ctx, app.services.registry, xml, folder, 1, progress=someone_adds_an_album_meanwhile)
+    record = await tenants.find_one({"_id": "racy"})
+    assert record["status"] == "active" and "gsp_import" not in record
+    assert [a["title"] for a in await ctx.db.albums.find({}).to_list()] == ["Alpha Gallery", "Added meanwhile"]
+    assert await ctx.db.media.count_documents({}) == 0 and not list(ctx.storage.path.glob(".gsp-*"))
