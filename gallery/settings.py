@@ -78,7 +78,7 @@ SETTINGS: list[Setting] = [
     Setting("optimized_quality", "int", 85, "Optimized quality", "JPEG/WebP quality of optimized copies", "Media", minimum=30, maximum=100),
     Setting("max_upload_mb", "int", 2048, "Largest upload", "largest file one upload may carry, in MB", "Media", minimum=1, maximum=1_000_000),
     Setting("allowed_extensions", "list", ["jpg", "png", "gif", "webp", "heic", "tif", "mp4", "mov", "m4v", "webm", "mkv", "avi", "mp3", "m4a", "aac", "wav", "ogg", "flac", "pdf", "txt"], "Allowed file types", "file types (by content) that may be uploaded, comma separated", "Media"),
-    Setting("duplicates", "choice", "keep", "Duplicate uploads", "keep both copies or skip a file already in the album", "Media", choices=("keep", "skip")),
+    Setting("duplicates", "choice", "skip", "Duplicate uploads", "a file whose content is already there is skipped: skip (already in the album), skip_gallery (anywhere in the gallery), or keep (keep both copies)", "Media", choices=("skip", "skip_gallery", "keep")),
     Setting("upload_expire_hours", "int", 24, "Unfinished uploads expire", "hours a resumable upload may sit unfinished before its bytes are removed", "Media", minimum=1, maximum=720),
     Setting("zip_max_entries", "int", 10000, "ZIP import: entries", "most entries a ZIP may hold to be imported", "Media", minimum=1, maximum=1_000_000),
     Setting("zip_max_total_mb", "int", 10240, "ZIP import: unpacked size", "largest total unpacked size of a ZIP, in MB", "Media", minimum=1, maximum=1_000_000),

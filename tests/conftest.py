@@ -155,10 +155,14 @@ def make_jpeg(tmp_path):
     counter = itertools.count()
 
     def make(width: int = 640, height: int = 480, name: str | None = None, color=(200, 30, 30)):
-        path = tmp_path / (name or f"image-{next(counter)}.jpg")
+        n = next(counter)
+        path = tmp_path / (name or f"image-{n}.jpg")
         image = Image.new("RGB", (width, height), color)
         for x in range(0, width, max(1, width // 16)):
             image.paste((x % 256, 120, 255 - x % 256), (x, 0, min(width, x + 4), height))
+        # Each call is another photo (its own bytes), as a camera's are: uploads of the same
+        # content into one album are skipped as duplicates (gallery.intake.duplicates).
+        image.putpixel((0, 0), (n % 256, (n // 256) % 256, 7))
         image.save(path, "JPEG", quality=85)
         return path
 

@@ -21,8 +21,9 @@ from pathlib import Path
 
 from gallery import failpoints
 from gallery import settings as gallery_settings
-from gallery.errors import Conflict, Invalid, TooLarge, Unsupported
+from gallery.errors import Invalid, TooLarge, Unsupported
 from gallery.ids import new_id
+from gallery.intake.duplicates import claim_content, release_claim
 from gallery.library import tagcounts
 from gallery.library.albums import album_dir
 from gallery.library.filenames import clean_file_name, place_file
@@ -141,10 +142,12 @@ async def ingest_file(
     find the result after a crash (tus completion, ZIP entries). The caller has checked
     permissions. Raises Invalid (empty), Unsupported (type not
     allowed; the message names the detected type), TooLarge (size or quota) or Conflict
-    (duplicates=skip and the same content is in the album). The temp file is consumed.
+    (the same content is in the album, or the gallery, by the `duplicates` setting:
+    gallery.intake.duplicates). The temp file is consumed.
     """
     tmp_path = Path(tmp_path)
     reserved = 0
+    claim = None
     try:
         require_writable(ctx, "Adding files")
         settings = await gallery_settings.get_settings(ctx)
@@ -157,15 +160,7 @@ async def ingest_file(
             check_allowed(sniffed, settings.get("allowed_extensions") or ())
         except UnsupportedMedia as exc:
             raise Unsupported(exc.reason) from None
-        if settings.get("duplicates") == "skip":
-            existing = await ctx.db.media.find_one(
-                {"album_id": album["_id"], "content_hash": sha256}
-            )
-            if existing:
-                raise Conflict(
-                    f"This file is already in the album as \u201c{existing.get('file_name')}\u201d "
-                    f"(media {existing['_id']}); duplicates are skipped."
-                )
+        claim = await claim_content(ctx, album, sha256, settings.get("duplicates") or "skip")
         await reserve(ctx, size)
         reserved = size
         name = clean_file_name(original_name, sniffed.extension)
@@ -175,6 +170,7 @@ async def ingest_file(
         await asyncio.to_thread(_unlink, tmp_path)
         if reserved:
             await add_usage(ctx, -reserved)
+        await release_claim(ctx, claim)
         raise
     queue = job_queue(services) if services is not None else None
     job_id = None
@@ -205,6 +201,9 @@ async def ingest_file(
         if job_id is not None:  # a held job for no record: it would only find nothing
             await queue.jobs.delete_one({"_id": job_id, "state": "queued"})
         raise
+    finally:
+        # Recorded (the next upload of this content finds the media object) or undone.
+        await release_claim(ctx, claim)
     await failpoints.reached("ingest.recorded")
     if job_id is not None:
         try:

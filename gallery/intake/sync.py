@@ -264,10 +264,14 @@ class Sync:
                 check_allowed(sniffed, self.settings.get("allowed_extensions") or ())
             except UnsupportedMedia as exc:
                 raise Invalid(exc.reason) from None
-            if self.settings.get("duplicates") == "skip" and await ctx.db.media.find_one(
-                {"album_id": album["_id"], "content_hash": sha256}, {"_id": 1}
+            # A synchronization runs alone in its gallery (sync_lock): no claim is needed.
+            policy = self.settings.get("duplicates") or "skip"
+            if policy in ("skip", "skip_gallery") and await ctx.db.media.find_one(
+                {"content_hash": sha256, **({"album_id": album["_id"]} if policy == "skip" else {})},
+                {"_id": 1},
             ):
-                raise Invalid("the same content is already in the album (duplicates are skipped)")
+                where = "album" if policy == "skip" else "gallery"
+                raise Invalid(f"the same content is already in the {where} (duplicates are skipped)")
         except FileChanged as exc:
             self.skip(printable(rel), f"{exc}; left for the next run")
             return None

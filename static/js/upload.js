@@ -185,16 +185,18 @@
     return li;
   }
 
-  const LABELS = { queued: "Queued", uploading: "Uploading", importing: "Unpacking", processing: "Processing", ready: "Done", failed: "Failed", canceled: "Canceled" };
+  const LABELS = { queued: "Queued", uploading: "Uploading", importing: "Unpacking", processing: "Processing", ready: "Done", failed: "Failed", skipped: "Skipped", canceled: "Canceled" };
+  // Out of the list's work: a failed item may be retried; a skipped one (a duplicate) was not wanted.
+  const settled = (state) => state === "failed" || state === "skipped";
   function setState(item, state, text) {
     item.state = state;
     item.li.dataset.state = state;
     item.badge.textContent = LABELS[state] || state;
     if (text != null) item.status.textContent = text;
-    item.cancelButton.hidden = !["queued", "uploading", "failed"].includes(state);
-    const label = state === "failed" ? "Remove " : "Cancel upload of ";
+    item.cancelButton.hidden = !["queued", "uploading", "failed", "skipped"].includes(state);
+    const label = settled(state) ? "Remove " : "Cancel upload of ";
     item.cancelButton.setAttribute("aria-label", label + item.name);
-    item.cancelButton.title = state === "failed" ? "Remove from the list" : "Cancel";
+    item.cancelButton.title = settled(state) ? "Remove from the list" : "Cancel";
     item.retryButton.hidden = !(state === "failed" && item.canRetry);
     update();
   }
@@ -221,22 +223,27 @@
     item.error.textContent = err.message;
     item.error.hidden = false;
     const label = err.status === 413 ? (/quota/i.test(err.message) ? "Over the storage quota" : "Too large")
-      : err.status === 415 ? "Not accepted" : err.status === 409 ? "Already in this album" : "Not uploaded";
-    setState(item, "failed", label);
+      : err.status === 415 ? "Not accepted"
+      : err.status === 409 ? (/this gallery/.test(err.message) ? "Already in the gallery" : "Already in this album")
+      : "Not uploaded";
+    // A duplicate is skipped, not failed: nothing to retry (gallery.intake.duplicates).
+    setState(item, err.status === 409 ? "skipped" : "failed", label);
   }
 
   function update() {
     const done = items.filter((i) => i.state === "ready").length;
     const failed = items.filter((i) => i.state === "failed").length;
+    const skipped = items.filter((i) => i.state === "skipped").length;
     const busy = items.filter((i) => ["queued", "uploading", "importing", "processing"].includes(i.state)).length;
-    const parts = [done + " of " + items.filter((i) => i.state !== "canceled").length + " done"];
+    const parts = [done + " of " + items.filter((i) => i.state !== "canceled" && i.state !== "skipped").length + " done"];
     if (failed) parts.push(failed + " failed");
+    if (skipped) parts.push(skipped + " skipped");
     if (busy) parts.push(busy + " in progress");
     summary.textContent = "· " + parts.join(" · ");
     updateTotal();
   }
   function updateTotal() {
-    const active = items.filter((i) => i.state !== "canceled" && i.state !== "failed");
+    const active = items.filter((i) => i.state !== "canceled" && !settled(i.state));
     const total = active.reduce((s, i) => s + i.file.size, 0);
     const sent = active.reduce((s, i) => s + (i.state === "uploading" || i.state === "queued" ? i.sent : i.file.size), 0);
     totalBar.style.width = (total ? Math.floor((sent / total) * 100) : 0) + "%";
@@ -331,7 +338,7 @@
   }
 
   function cancelItem(item) {
-    if (item.state === "failed") {
+    if (settled(item.state)) {
       items.splice(items.indexOf(item), 1);
       item.li.remove();
       queueBox.hidden = items.length === 0;
@@ -475,7 +482,7 @@
   });
   document.getElementById("upload-clear").addEventListener("click", () => {
     for (let i = items.length - 1; i >= 0; i--) {
-      if (["ready", "canceled"].includes(items[i].state)) { items[i].li.remove(); items.splice(i, 1); }
+      if (["ready", "canceled", "skipped"].includes(items[i].state)) { items[i].li.remove(); items.splice(i, 1); }
     }
     queueBox.hidden = items.length === 0;
     update();

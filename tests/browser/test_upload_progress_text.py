@@ -69,3 +69,27 @@ async def test_upload_percentage_bar_preview_and_size_agree_at_phone_width(
     assert moving, pairs
     assert all(abs(text - drawn) <= 2 for text, drawn in moving), moving
     await context.close()
+
+
+async def test_the_same_photo_again_is_skipped_with_a_reason_in_the_list(
+    app, make_gallery, browser_page, shot, make_jpeg
+):
+    """Issue 17, item 9: a file already in the album is skipped and the list says so."""
+    gallery = await make_gallery("alpha")
+    context = await browser_page.new_context(viewport=PHONE)
+    page = await context.new_page()
+    await sign_in(page, app, gallery)
+    await page.goto(f"{app.base}{gallery['prefix']}/upload")
+    photo = make_jpeg(320, 240, name="harbour.jpg")
+    await page.set_input_files("#pick-files", [str(photo)])
+    await page.wait_for_selector(".upload-item:nth-child(1):not([data-state=queued]):not([data-state=uploading])")
+    await page.set_input_files("#pick-files", [str(photo)])
+    second = page.locator(".upload-item:nth-child(2)")
+    await second.locator(".upload-error:not([hidden])").wait_for(timeout=30_000)
+    assert await second.get_attribute("data-state") == "skipped"
+    assert await second.locator(".upload-badge").text_content() == "Skipped"
+    assert await second.locator(".upload-status").text_content() == "Already in this album"
+    assert (await second.locator(".upload-error").text_content()).startswith("Already in this album")
+    await shot(page, "upload-duplicate-skipped-phone")
+    assert await gallery["ctx"].db.media.count_documents({}) == 1
+    await context.close()

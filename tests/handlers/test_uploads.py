@@ -148,17 +148,18 @@ async def test_control_characters_and_a_thousand_character_name_are_cleaned(app,
     assert name == "é" * 118 + ".txt" and len(name.encode()) <= 240
 
 
-async def test_same_file_twice_keeps_both_or_skips_by_setting(app, make_gallery):
+async def test_same_file_twice_is_skipped_or_kept_by_setting(app, make_gallery):
     gallery, browser, root = await signed_in(app, make_gallery)
     data = jpeg_bytes()
     first = await upload(browser, gallery, root["_id"], data, "same.jpg")
+    again = await upload(browser, gallery, root["_id"], data, "same.jpg")
+    assert (first.code, again.code) == (201, 409)  # skipped in the album by default
+    message = json.loads(again.body)["error"]["message"]
+    assert message.startswith("Already in this album") and json.loads(first.body)["_id"] in message
+    assert len(originals(gallery)) == 1 and tmp_files(gallery) == []
+    await update_settings(gallery["ctx"], {"duplicates": "keep"})
     second = await upload(browser, gallery, root["_id"], data, "same.jpg")
-    assert (first.code, second.code) == (201, 201)
-    assert json.loads(second.body)["file_name"] == "same (2).jpg"
-    await update_settings(gallery["ctx"], {"duplicates": "skip"})
-    third = await upload(browser, gallery, root["_id"], data, "same.jpg")
-    assert third.code == 409
-    assert json.loads(first.body)["_id"] in json.loads(third.body)["error"]["message"]
+    assert second.code == 201 and json.loads(second.body)["file_name"] == "same (2).jpg"
     assert len(originals(gallery)) == 2 and tmp_files(gallery) == []
 
 

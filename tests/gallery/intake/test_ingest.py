@@ -106,21 +106,68 @@ async def test_an_empty_file_is_refused(app, make_gallery):
     assert tmp_is_empty(ctx)
 
 
-async def test_duplicates_are_kept_or_skipped_by_setting(app, make_gallery):
+async def test_duplicates_are_skipped_in_the_album_by_default_or_kept_by_setting(app, make_gallery):
     ctx, root, admin = await setup(make_gallery)
     data = jpeg_bytes()
     first = await ingest_bytes(ctx, root, admin, data, "a.jpg")
+    with pytest.raises(Conflict) as err:  # the default: skip what the album has
+        await ingest_bytes(ctx, root, admin, data, "again.jpg")
+    message = err.value.message
+    assert message.startswith("Already in this album") and "skipped" in message
+    assert first["_id"] in message and "a.jpg" in message
+    assert await ctx.db.media.count_documents({}) == 1 and tmp_is_empty(ctx)
+    assert await ctx.db.content_claims.count_documents({}) == 0  # nothing left claimed
+    await update_settings(ctx, {"duplicates": "keep"})
     second = await ingest_bytes(ctx, root, admin, data, "a.jpg")
     assert second["file_name"] == "a (2).jpg"
     assert (ctx.storage.originals / "a.jpg").exists() and (
         ctx.storage.originals / "a (2).jpg"
     ).exists()
-    await update_settings(ctx, {"duplicates": "skip"})
-    with pytest.raises(Conflict) as err:
-        await ingest_bytes(ctx, root, admin, data, "again.jpg")
-    assert first["_id"] in err.value.message and "a.jpg" in err.value.message
-    assert await ctx.db.media.count_documents({}) == 2 and tmp_is_empty(ctx)
     assert await ingest.current_usage(ctx) == 2 * len(data)
+
+
+async def test_skip_in_gallery_looks_in_every_album(app, make_gallery):
+    ctx, root, admin = await setup(make_gallery)
+    other = album_document("Other", root, dirname="other")
+    await ctx.db.albums.insert_one(other)
+    data = jpeg_bytes(color=(1, 2, 3))
+    await ingest_bytes(ctx, root, admin, data, "a.jpg")
+    # In-album skipping (the default) lets the same file into another album...
+    await ingest_bytes(ctx, other, admin, data, "a.jpg")
+    await update_settings(ctx, {"duplicates": "skip_gallery"})
+    with pytest.raises(Conflict) as err:  # ...skipping in the gallery does not
+        await ingest_bytes(ctx, other, admin, jpeg_bytes(color=(1, 2, 3)), "b.jpg")
+    assert err.value.message.startswith("Already in this gallery") and "in the album" in err.value.message
+    assert await ctx.db.media.count_documents({}) == 2 and tmp_is_empty(ctx)
+
+
+async def test_parallel_uploads_of_the_same_file_keep_one_copy(app, make_gallery):
+    """Eight uploads of one file at once: the check-then-insert race would keep several."""
+    import asyncio
+
+    ctx, root, admin = await setup(make_gallery)
+    data = jpeg_bytes(color=(9, 9, 9))
+    results = await asyncio.gather(
+        *(ingest_bytes(ctx, root, admin, data, f"p{i}.jpg") for i in range(8)),
+        return_exceptions=True,
+    )
+    kept = [r for r in results if isinstance(r, dict)]
+    skipped = [r for r in results if isinstance(r, Conflict)]
+    assert len(kept) == 1 and len(skipped) == 7, results
+    assert await ctx.db.media.count_documents({"content_hash": hashlib.sha256(data).hexdigest()}) == 1
+    assert tmp_is_empty(ctx) and await ingest.current_usage(ctx) == len(data)
+    assert await ctx.db.content_claims.count_documents({}) == 0
+
+
+async def test_a_claim_left_by_a_dead_upload_is_taken_over(app, make_gallery):
+    from datetime import UTC, datetime, timedelta
+
+    ctx, root, admin = await setup(make_gallery)
+    data = jpeg_bytes(color=(7, 7, 7))
+    sha = hashlib.sha256(data).hexdigest()
+    await ctx.db.content_claims.insert_one(
+        {"_id": f"{root['_id']}:{sha}", "created": datetime.now(UTC) - timedelta(hours=1)})
+    assert (await ingest_bytes(ctx, root, admin, data, "late.jpg"))["file_name"] == "late.jpg"
 
 
 async def test_quota_counts_usage_and_refuses_what_does_not_fit(app, make_gallery):
@@ -128,12 +175,13 @@ async def test_quota_counts_usage_and_refuses_what_does_not_fit(app, make_galler
     data = b"x" * 3000 + b"\n"
     await update_tenant(app.services.registry, ctx.slug, quota_bytes=5000)
     ctx = await app.services.registry.context_for_slug(ctx.slug)
+    other = b"y" * 3000 + b"\n"  # another file of the same size (the same would be skipped)
     await ingest_bytes(ctx, root, admin, data, "one.txt")
     with pytest.raises(TooLarge, match="quota"):
-        await ingest_bytes(ctx, root, admin, data, "two.txt")
+        await ingest_bytes(ctx, root, admin, other, "two.txt")
     assert await ingest.current_usage(ctx) == len(data)
     await ingest.add_usage(ctx, -len(data))  # what deleting the media object does
-    await ingest_bytes(ctx, root, admin, data, "two.txt")
+    await ingest_bytes(ctx, root, admin, other, "two.txt")
     assert tmp_is_empty(ctx)
 
 

@@ -97,6 +97,24 @@ async def test_folders_become_albums_and_files_media(app, make_gallery):
     assert not any(ctx.storage.tmp.glob("*.zipentry"))
 
 
+async def test_files_already_in_their_album_are_skipped_and_listed(app, make_gallery):
+    """Issue 17, item 9: the same content twice in one folder (or already in the album) is
+    skipped by default and says so; in another folder it is another album's photo."""
+    ctx, root, admin, viewer = await setup(app, make_gallery)
+    photo = jpeg_bytes((4, 5, 6))
+    first = await run_import(app, ctx, viewer, admin, root, make_zip([("a.jpg", photo)]))
+    assert first["imported"] == 1
+    result = await run_import(app, ctx, viewer, admin, root, make_zip(
+        [("again.jpg", photo), ("Copies/a.jpg", photo), ("Copies/b.jpg", photo)]))
+    entries = by_name(result)
+    assert entries["again.jpg"]["status"] == "skipped"
+    assert entries["again.jpg"]["reason"].startswith("Already in this album")
+    assert entries["Copies/a.jpg"]["status"] == "imported"
+    assert entries["Copies/b.jpg"]["status"] == "skipped"
+    assert await ctx.db.media.count_documents({}) == 2
+    assert not any(ctx.storage.tmp.glob("*.zipentry"))
+
+
 async def test_traversal_absolute_paths_links_and_devices_are_refused(app, make_gallery):
     ctx, root, admin, viewer = await setup(app, make_gallery)
     data = make_zip(
