@@ -1,7 +1,7 @@
 """All or nothing for an import into an existing, empty gallery (docs/gsp-import.md).
 
 The tenant record carries a `gsp_import` mark for the whole run: which process runs it, the
-run id, and what the gallery held before (its root album, settings and usage counter). Files
+run id, and what the gallery held before (its root album and settings). Files
 are copied into a staging folder inside the tenant's storage root (`.gsp-<run>/`), nobody
 reads. Only then is the tenant taken out of service (status "provisioning", as restore does,
 so no page shows a half-written gallery), the documents written (each marked `import_run`),
@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gallery.gspimport.errors import ImportRunning
+from gallery.library.tagcounts import rebuild_tag_counts
 from storage import instance
 
 log = logging.getLogger("atrium.gspimport")
@@ -38,9 +39,8 @@ async def claim(registry, ctx, run: str) -> dict:
     """Put the mark on the tenant record (one atomic update), keeping what undo needs."""
     root = await ctx.db.albums.find_one({"parent_id": None})
     settings = await ctx.db.settings.find_one({"_id": "gallery"}) or {}
-    usage = await ctx.db.meta.find_one({"_id": "usage"}) or {}
     mark = {"by": instance.current(), "run": run, "started": datetime.now(UTC),
-            "root": root, "settings": settings.get("values", {}), "usage": int(usage.get("bytes", 0)),
+            "root": root, "settings": settings.get("values", {}),
             "status_before": ctx.record.get("status", "active")}
     tenants = registry.host_db.tenants
     for _ in range(2):
@@ -104,8 +104,12 @@ async def undo(registry, ctx, mark: dict) -> None:
         await db.albums.replace_one({"_id": root["_id"]}, root, upsert=True)
     await db.settings.update_one({"_id": "gallery"}, {"$set": {"values": mark.get("settings") or {}}},
                                  upsert=True)
-    await db.meta.update_one({"_id": "usage"}, {"$set": {"bytes": int(mark.get("usage") or 0)}}, upsert=True)
-    await db.tag_counts.delete_many({})
+    # Counted again from what is left, not set back: an upload made while the files were
+    # being copied (the gallery was open then) counted its own bytes and tags.
+    left = [m async for m in db.media.find({}, {"original": 1})]
+    originals = sum(int((m.get("original") or {}).get("size") or 0) for m in left)
+    await db.meta.update_one({"_id": "usage"}, {"$set": {"bytes": originals}}, upsert=True)
+    await rebuild_tag_counts(ctx)
     await registry.host_db.jobs.delete_many({"tenant": slug, "payload.gsp_run": run})
     await registry.host_db.tenants.update_one(
         {"_id": slug, "gsp_import.run": run},

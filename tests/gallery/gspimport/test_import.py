@@ -164,6 +164,7 @@ async def test_a_failure_before_the_switch_leaves_the_gallery_as_it_was(app, mak
         assert await ctx.db[name].find({}).to_list() == docs, name
     assert await ctx.db.media.count_documents({}) == 0
     assert sorted(p.name for p in (ctx.storage.path / "originals").rglob("*")) == ["Trips"]
+    assert (await ctx.db.meta.find_one({"_id": "usage"}))["bytes"] == 0  # counted again: nothing left
     assert not list(ctx.storage.path.glob(".gsp-*"))
     assert await app.services.registry.host_db.jobs.count_documents({"tenant": "fails"}) == 0
 
