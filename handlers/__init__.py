@@ -37,6 +37,7 @@ from handlers import (
     pages,
     pages_media,
     shares,
+    trash,
     tus,
     upload_page,
     upgrading,
@@ -56,4 +57,5 @@ ROUTE_MODULES_TENANT += [admin_watermark]
 ROUTE_MODULES_TENANT += [admin_gsp_import, gsp_uploads]
 ROUTE_MODULES_TENANT += [custom_css]
 ROUTE_MODULES_TENANT += [shares, feeds]
+ROUTE_MODULES_TENANT += [trash]
 ROUTE_MODULES_TENANT += [upgrading]

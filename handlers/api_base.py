@@ -87,6 +87,10 @@ class ApiHandler(TenantHandler):
             },
             # The pages say why Upload and New album are not offered.
             "read_only_media": read_only(self.tenant),
+            # The delete dialogs say where things go (gallery/library/trash.py: no trash
+            # in a read-only folder).
+            "trash_days": 0 if read_only(self.tenant)
+            else int(self.settings_values.get("trash_days", 30)),
         }
 
     def media_json(self, media: dict, viewer: Viewer, fields: set[str] | None = None) -> dict:

@@ -3,7 +3,7 @@
 `tmpsweep.INTERVAL` after: the tmp/ sweep (gallery/tmpsweep.py), and processing queued
 for media stranded `pending` without a job (gallery/ingest.py `requeue_stranded`), and
 the scheduled synchronization's next tick (gallery/sync_schedule.py), and the emptying
-of the trash when something in it is due (gallery/library/trash.py)."""
+of the trash when something in it is due (gallery/library/trash_upkeep.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import logging
 import os
 
 from gallery.intake import ingest, sync_schedule, tmpsweep
-from gallery.library import trash
+from gallery.library import trash_upkeep
 from tenants.registry import TenantNotFound
 
 log = logging.getLogger("atrium.maintenance")
@@ -39,7 +39,7 @@ async def sweep_all(services) -> int:
             removed += (await tmpsweep.sweep_tenant(ctx, services))["removed"]
             await ingest.requeue_stranded(ctx, ingest.job_queue(services))
             await sync_schedule.ensure_scheduled(ctx, ingest.job_queue(services))
-            await trash.ensure_scheduled(ctx, ingest.job_queue(services))
+            await trash_upkeep.ensure_scheduled(ctx, ingest.job_queue(services))
         except Exception:  # one tenant's trouble must not stop the others' upkeep
             log.exception("could not look after tenant %s", slug)
     return removed

@@ -16,7 +16,7 @@ HANDLER_MODULES: list[str] = [
     "gallery.processing.process", "gallery.processing.watermarks", "gallery.intake.zipimport",
     "gallery.intake.uploads", "gallery.intake.sync", "gallery.intake.sync_schedule",
     "gallery.notices.mail", "gallery.people.account_sweep", "gallery.archive.jobs",
-    "gallery.gspimport.jobs", "gallery.library.trash",
+    "gallery.gspimport.jobs", "gallery.library.trash_upkeep",
 ]
 
 

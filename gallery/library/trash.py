@@ -14,6 +14,8 @@ again after a kill -9 (roll forward, `finish_stale`):
   trashed   waiting (restore or empty)
   restoring records and files going back (the plan is stored first)
   purging   files going for good; the entry goes last, then the usage
+Restoring is gallery/library/trash_restore.py; the emptying job and the roll-forward are
+gallery/library/trash_upkeep.py.
 A read-only media folder has no trash (its files stay where they are, and a
 synchronization would bring them back as new items): deleting there is for good, as before.
 """
@@ -34,14 +36,12 @@ from gallery.intake import sync_state
 from gallery.library import albums as gallery_albums
 from gallery.library import media as gallery_media
 from gallery.library import tagcounts
-from gallery.library.albums import contains, dirpath_of, get_album, sibling_dirnames
-from gallery.library.filenames import place_file, safe_dirname
+from gallery.library.albums import contains, dirpath_of, get_album
 from gallery.media_folder import read_only
 from gallery.people.permissions import Viewer, require
 from gallery.settings import get_settings
 from gallery.usage import add_usage
 
-KIND = "trash.empty"
 STALE = timedelta(minutes=2)  # a step not finished in this long was killed: roll it forward
 TRASH_VERSION = 1
 
@@ -269,134 +269,11 @@ async def get_entry(ctx, viewer: Viewer, entry_id) -> dict:
         raise NotFound("No such item in the trash.")
     return entry
 
-
-# -- restoring -----------------------------------------------------------------------------------
-
-
-async def restore(ctx, viewer: Viewer, entry_id) -> dict:
-    """Put an entry back where it was; returns {"album_id", "media_id"?} to go to."""
-    await get_entry(ctx, viewer, entry_id)
-    entry = await ctx.db.trash.find_one_and_update(
-        {"_id": entry_id, "state": "trashed"},
-        {"$set": {"state": "restoring", "step_at": _now(), "restored_by": _who(viewer)}},
-        return_document=True)
-    if entry is None:
-        raise Busy("This item is being restored or deleted already.")
-    return await _finish_restoring(ctx, entry)
-
-
-async def _ensure_path(ctx, path: list[dict]) -> dict:
-    """The album at the end of `path`, recreated (same id, its title) where it is gone."""
-    parent = None
-    for step in path:
-        album = await ctx.db.albums.find_one({"_id": step["_id"]})
-        if album is None:
-            if parent is None:  # the root itself is never trashed; it is there
-                raise NotFound("The gallery has no root album.")
-            names = await sibling_dirnames(ctx, parent)
-            album = gallery_albums.album_document(
-                step.get("title") or "Restored", parent,
-                dirname=safe_dirname(step.get("dirname") or step.get("title") or "", names))
-            album["_id"] = step["_id"]
-            album["position"] = await gallery_media.next_position(ctx, parent["_id"])
-            await asyncio.to_thread(gallery_albums.album_dir(ctx, album).mkdir,
-                                    parents=True, exist_ok=True)
-            with contextlib.suppress(Exception):  # a racing restore made it first
-                await ctx.db.albums.insert_one(album)
-            album = await ctx.db.albums.find_one({"_id": step["_id"]})
-        parent = album
-    return parent
-
-
-async def _plan(ctx, entry: dict) -> dict:
-    """Where everything goes back: album dirpaths and each file's move (stored first)."""
-    parent = await _ensure_path(ctx, entry["path"])
-    moves: list[dict] = []
-    albums: dict[str, dict] = {}
-    if entry["kind"] == "album":
-        top = next(d for d in [a async for a in _docs(ctx, entry["_id"], "albums")]
-                   if d["_id"] == entry["top_id"])
-        old_dir = dirpath_of(top)
-        live = await ctx.db.albums.find_one({"_id": top["_id"]})
-        if live is not None:  # made again by the restore of an item that was in it
-            name, new_dir = live.get("dirname", ""), dirpath_of(live)
-        else:
-            names = {n.casefold() for n in await sibling_dirnames(ctx, parent)}
-            name = top.get("dirname") or ""
-            if not name or name.casefold() in names:
-                name = safe_dirname(name or top["title"], names)
-            new_dir = f"{dirpath_of(parent)}/{name}" if dirpath_of(parent) else name
-        prefix = list(parent.get("ancestors", [])) + [parent["_id"]]
-        async for a in _docs(ctx, entry["_id"], "albums"):
-            rest = (dirpath_of(a))[len(old_dir):] if old_dir else ""
-            below = a.get("ancestors", [])[a.get("ancestors", []).index(top["_id"]):] \
-                if a["_id"] != top["_id"] else []
-            albums[a["_id"]] = {"dirpath": new_dir + rest, "ancestors": prefix + below,
-                                "parent_id": parent["_id"] if a["_id"] == top["_id"] else a["parent_id"]}
-        albums[top["_id"]]["dirname"] = name
-        for f in entry.get("files", ()):
-            if f["id"] == top["_id"]:
-                moves.append({"from": f["to"], "to": f"originals/{new_dir}", "tree": old_dir})
-    return {"albums": albums, "moves": moves, "parent_id": parent["_id"]}
-
-
-async def _finish_restoring(ctx, entry: dict) -> dict:
-    if not entry.get("plan"):
-        # Stored before anything moves, so a re-run after a kill follows the same plan.
-        plan = await _plan(ctx, entry)
-        await ctx.db.trash.update_one({"_id": entry["_id"], "plan": {"$exists": False}},
-                                      {"$set": {"plan": plan}})
-        entry = await ctx.db.trash.find_one({"_id": entry["_id"]})
-    plan = entry["plan"]
-    for move in plan["moves"]:
-        await asyncio.to_thread(_merge_move, ctx.storage.resolve(move["from"]),
-                                ctx.storage.resolve(move["to"]))
-    stashed = {f["id"]: f for f in entry.get("files", ())}
-    album_ids = []
-    async for a in _docs(ctx, entry["_id"], "albums"):
-        a.update(plan["albums"].get(a["_id"], {}))
-        await ctx.db.albums.replace_one({"_id": a["_id"]}, a, upsert=True)
-        album_ids.append(a["_id"])
-    async for m in _docs(ctx, entry["_id"], "media"):
-        album = await ctx.db.albums.find_one({"_id": m["album_id"]})
-        if album is None:  # a media entry: its album was made again along the path
-            album = await _ensure_path(ctx, entry["path"])
-        m.update(album_id=album["_id"], album_path=list(album.get("ancestors", [])) + [album["_id"]],
-                 private=bool(album.get("private")))
-        m["original"] = dict(m.get("original") or {})
-        await _restore_file(ctx, m, album, stashed.get(m["_id"]), plan)
-        if await ctx.db.media.find_one({"_id": m["_id"]}, {"_id": 1}) is None:
-            if entry["kind"] == "media":  # last in its album; an album's keep their order
-                m["position"] = await gallery_media.next_position(ctx, album["_id"])
-            await ctx.db.media.insert_one(m)
-            await tagcounts.media_added(ctx, m)
-    await ctx.db.trash_docs.delete_many({"entry_id": entry["_id"]})
-    await ctx.db.trash.delete_one({"_id": entry["_id"]})
-    with contextlib.suppress(OSError):
-        await asyncio.to_thread(shutil.rmtree, ctx.storage.resolve(_stash_rel(entry["_id"])))
-    target = {"album_id": entry["top_id"] if entry["kind"] == "album" else plan["parent_id"]}
-    if entry["kind"] == "media":
-        target["media_id"] = (stashed and next(iter(stashed))) or None
-    await sync_state.forget(ctx, [plan["parent_id"], *album_ids])
-    return target
-
-
-async def _restore_file(ctx, m: dict, album: dict, stash: dict | None, plan: dict) -> None:
-    """Point the record at its file again: moved with its album's directory, or back one by one."""
-    path = m["original"].get("path") or ""
-    for move in plan["moves"]:  # the album directory came back whole
-        old = f"originals/{move['tree']}/"
-        if path.startswith(old):
-            m["original"]["path"] = move["to"] + "/" + path[len(old):]
-            return
-    if stash is None:
-        return
-    src = ctx.storage.resolve(stash["to"])
-    if await asyncio.to_thread(src.exists):
-        folder = gallery_albums.album_dir(ctx, album)
-        placed = await asyncio.to_thread(place_file, src, folder, src.name)
-        rel = dirpath_of(album)
-        m["original"]["path"] = f"originals/{rel}/{placed.name}" if rel else f"originals/{placed.name}"
+async def first_media(ctx, entry_id: str) -> dict | None:
+    """The entry's first media record (its picture on the Trash page)."""
+    found = await ctx.db.trash_docs.find({"entry_id": entry_id, "coll": "media"}).sort(
+        "_id", 1).limit(1).to_list()
+    return found[0]["doc"] if found else None
 
 
 # -- deleting for good ---------------------------------------------------------------------------
@@ -414,12 +291,6 @@ async def empty(ctx, viewer: Viewer) -> int:
     if not viewer.is_admin:
         raise NotFound("No such page.")
     return await _purge_all(ctx, {"state": "trashed"})
-
-
-async def empty_due(ctx, now: datetime | None = None) -> int:
-    """Empty what is past its time, and finish steps a killed process left halfway."""
-    await finish_stale(ctx, now)
-    return await _purge_all(ctx, {"state": "trashed", "due": {"$lte": now or _now()}})
 
 
 async def _purge_all(ctx, query: dict) -> int:
@@ -449,51 +320,3 @@ async def _finish_purging(ctx, entry: dict) -> None:
     gone = await ctx.db.trash.delete_one({"_id": entry["_id"], "state": "purging"})
     if gone.deleted_count and entry.get("bytes"):
         await add_usage(ctx, -int(entry["bytes"]))
-
-
-async def finish_stale(ctx, now: datetime | None = None) -> int:
-    """Roll forward steps a killed process left unfinished. Moving and purging can run
-    twice side by side (each part is repeatable), so they are finished at once; a restore
-    only once it has not moved for STALE (its plan is made once, by one process)."""
-    cutoff = (now or _now()) - STALE
-    count = 0
-    for entry in await ctx.db.trash.find({"$or": [
-            {"state": {"$in": ["moving", "purging"]}},
-            {"state": "restoring", "step_at": {"$lt": cutoff}}]}).to_list():
-        count += 1
-        if entry["state"] == "moving":
-            await _finish_moving(ctx, entry)
-        elif entry["state"] == "restoring":
-            await _finish_restoring(ctx, entry)
-        else:
-            await _finish_purging(ctx, entry)
-    return count
-
-
-# -- the job -------------------------------------------------------------------------------------
-
-
-async def ensure_scheduled(ctx, queue) -> str | None:
-    """Queue the emptying job (one per gallery) when something is in the trash."""
-    first = await ctx.db.trash.find({}, {"due": 1, "state": 1}).sort("due", 1).limit(1).to_list()
-    if not first:
-        return None
-    wait = (_aware(first[0]["due"]) - _now()).total_seconds()
-    if first[0]["state"] != "trashed":
-        wait = min(wait, STALE.total_seconds())
-    return await queue.enqueue(ctx.slug, KIND, {}, delay=max(0.0, min(wait, 86400.0)),
-                               dedupe=KIND, max_attempts=3)
-
-
-async def run_empty_job(job) -> dict:
-    emptied = await empty_due(job.tenant)
-    return {"emptied": emptied}
-
-
-def _register() -> None:
-    from jobs.queue import register
-
-    register(KIND, run_empty_job)
-
-
-_register()

@@ -122,7 +122,7 @@
   async function permissions() {
     try {
       const album = (await api("GET", "/albums/" + media.dataset.albumId + "?limit=1")).album;
-      return { ...(album.can || {}), read_only_media: Boolean(album.read_only_media) };
+      return { ...(album.can || {}), read_only_media: Boolean(album.read_only_media), trash_days: album.trash_days || 0 };
     } catch (e) {
       return {};
     }
@@ -188,10 +188,12 @@
       const name = "“" + (title ? title.textContent.trim() : "") + "”";
       const what = can.read_only_media
         ? name + " is removed from the gallery; its file stays in the read-only folder, and a synchronization brings it back while it is there."
-        : name + " and its files are removed for good.";
+        : can.trash_days > 0
+          ? name + " is moved to the trash for " + can.trash_days + (can.trash_days === 1 ? " day" : " days") + "; it can be restored from there until then."
+          : name + " and its files are deleted for good.";
       if (!(await confirmDialog("Delete this item?", what, "Delete"))) return;
       if (await attempt(() => api("DELETE", "/media/" + id))) {
-        toastAfterNavigation("Deleted");
+        toastAfterNavigation(can.trash_days > 0 ? "Moved to the trash" : "Deleted");
         location.href = prefix + "/albums/" + media.dataset.albumId;
       }
     }, "danger-outline");

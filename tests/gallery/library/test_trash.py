@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gallery.errors import NotFound
-from gallery.library import albums, trash
+from gallery.library import albums, trash, trash_restore, trash_upkeep
 from gallery.library.media import add_media_file, get_media
 from gallery.library.search import search_media
 from gallery.settings import update_settings
@@ -44,7 +44,7 @@ async def test_a_trashed_media_object_leaves_every_read_and_comes_back(make_gall
     assert total == 1 and entries[0]["trashed"]["by_name"] == "admin"
     assert entries[0]["trashed"]["album_title"] == "Trips"
 
-    back = await trash.restore(ctx, admin, entries[0]["_id"])
+    back = await trash_restore.restore(ctx, admin, entries[0]["_id"])
     assert back == {"album_id": trips["_id"], "media_id": one["_id"]}
     again = await get_media(ctx, one["_id"])
     assert ctx.storage.resolve(again["original"]["path"]).read_bytes() == file.parent.joinpath(
@@ -68,7 +68,7 @@ async def test_an_album_goes_with_its_subtree_and_returns_whole(make_gallery, vi
     await albums.create_album(ctx, admin, root["_id"], {"title": "Trips"})
     (entry,), _ = await trash.list_trash(ctx, admin)
     assert entry["kind"] == "album" and entry["media_count"] == 2
-    await trash.restore(ctx, admin, entry["_id"])
+    await trash_restore.restore(ctx, admin, entry["_id"])
     back = await albums.get_album(ctx, trips["_id"])
     assert back["dirpath"] != "Trips" and back["parent_id"] == root["_id"]
     inner = await albums.get_album(ctx, beach["_id"])
@@ -86,7 +86,7 @@ async def test_a_media_object_whose_album_is_gone_gets_the_album_path_made_again
     await trash.delete_album(ctx, admin, trips["_id"])  # for good: Trips and Beach are gone
     await update_settings(ctx, {"trash_days": 30})
     (entry,), _ = await trash.list_trash(ctx, admin)
-    back = await trash.restore(ctx, admin, entry["_id"])
+    back = await trash_restore.restore(ctx, admin, entry["_id"])
     assert back["album_id"] == beach["_id"]
     made = await albums.get_album(ctx, beach["_id"])
     assert made["title"] == "Beach" and made["ancestors"][-1] == trips["_id"]
@@ -100,10 +100,10 @@ async def test_emptying_takes_files_and_usage_once_and_only_when_due(make_galler
     ctx, admin, trips, _, one, two = await _setup(make_gallery, viewer_of, make_jpeg)
     used = await current_usage(ctx)
     await trash.delete_album(ctx, admin, trips["_id"])
-    assert await trash.empty_due(ctx) == 0  # not due for 30 days
+    assert await trash_upkeep.empty_due(ctx) == 0  # not due for 30 days
     later = datetime.now(UTC) + timedelta(days=31)
-    assert await trash.empty_due(ctx, later) == 1
-    assert await trash.empty_due(ctx, later) == 0  # a second run deletes nothing twice
+    assert await trash_upkeep.empty_due(ctx, later) == 1
+    assert await trash_upkeep.empty_due(ctx, later) == 0  # a second run deletes nothing twice
     assert await current_usage(ctx) == used - one["original"]["size"] - two["original"]["size"]
     assert not list((ctx.storage.path / "trash").iterdir())
     assert not (ctx.storage.derivatives / one["_id"]).exists()
@@ -117,11 +117,11 @@ async def test_members_see_and_restore_only_what_they_deleted(make_gallery, view
     assert await trash.list_trash(ctx, member) == ([], 0)
     (entry,), _ = await trash.list_trash(ctx, admin)
     with pytest.raises(NotFound):
-        await trash.restore(ctx, member, entry["_id"])
+        await trash_restore.restore(ctx, member, entry["_id"])
     with pytest.raises(NotFound):
         await trash.purge(ctx, member, entry["_id"])
     with pytest.raises(NotFound):
-        await trash.restore(ctx, admin, "../../etc")
+        await trash_restore.restore(ctx, admin, "../../etc")
 
 
 async def test_restore_and_delete_for_good_racing_never_both_happen(make_gallery, viewer_of, make_jpeg):
@@ -130,8 +130,8 @@ async def test_restore_and_delete_for_good_racing_never_both_happen(make_gallery
         await trash.delete_media(ctx, admin, one["_id"])
         (entry,), _ = await trash.list_trash(ctx, admin)
         outcomes = await asyncio.gather(
-            trash.restore(ctx, admin, entry["_id"]), trash.purge(ctx, admin, entry["_id"]),
-            trash.restore(ctx, admin, entry["_id"]), return_exceptions=True)
+            trash_restore.restore(ctx, admin, entry["_id"]), trash.purge(ctx, admin, entry["_id"]),
+            trash_restore.restore(ctx, admin, entry["_id"]), return_exceptions=True)
         wins = [o for o in outcomes if not isinstance(o, Exception)]
         assert len(wins) == 1, outcomes
         restored = await ctx.db.media.find_one({"_id": one["_id"]})
