@@ -29,8 +29,13 @@
     create.disabled = false;
   };
   opener.addEventListener("click", () => { reset(); dialog.showModal(); });
+  // "Create link" is the form's submit button, so Enter in a field makes the link too.
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (!create.hidden && !create.disabled) make();
+  });
   dialog.querySelector("[data-share-close]").addEventListener("click", () => dialog.close());
-  create.addEventListener("click", async () => {
+  async function make() {
     if (!form.reportValidity()) return;
     error.hidden = true;
     create.disabled = true;
@@ -66,7 +71,7 @@
       error.hidden = false;
       create.disabled = false;
     }
-  });
+  }
   dialog.querySelectorAll("[data-copy-from]").forEach((button) => button.addEventListener("click", async () => {
     const input = form.elements[button.dataset.copyFrom];
     input.select();

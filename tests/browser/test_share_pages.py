@@ -30,7 +30,9 @@ async def _make_link(page, *, password: str = "", subalbums: bool = False) -> st
     await dialog.locator("select[name=expires_days]").select_option("30")
     if password:
         await dialog.locator("input[name=password]").fill(password)
-    await dialog.locator("[data-share-create]").click()
+        await dialog.locator("input[name=password]").press("Enter")  # Enter makes it too
+    else:
+        await dialog.locator("[data-share-create]").click()
     url = dialog.locator("input[name=url]")
     await url.wait_for(state="visible")
     assert not await dialog.locator("[data-share-create]").is_visible()  # made: only Close
