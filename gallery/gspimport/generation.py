@@ -1,12 +1,18 @@
 """Which GSP generation wrote a backup: the `DataSchemaVersion` row of AppSetting (3.x/4.x) or
-gs_AppSetting (2.6), the `gs_SchemaVersion` row (2.5), or else the inline schema's table
-layout compared with the three known ones (layouts.py). A version newer than 4.x, or older
-than 2.5, is refused with the version named."""
+gs_AppSetting (2.6), the `gs_SchemaVersion` row (2.5), or else the inline schema compared with
+GSP's three known schemas (schemas/*.xsd, GSP's own XSDs 2.5, 3.2.1 and 4.5.0) by the
+compatibility checker (xmlcompat): the one whose language it is (compatible both ways), else
+the one it differs from least, is named. The table layouts (layouts.py) give a quick closest
+layout for every file. A version newer than 4.x, or older than 2.5, is refused with the
+version named."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from lxml import etree
 
@@ -27,10 +33,14 @@ class Generation:
     version: str | None       # the version the file states, when it states one
     detected_by: str          # "marker" or "schema"
     closest: str | None       # the known layout ("2.5", "3.2.1", "4.5.0") the inline schema is nearest
+    compat: dict = field(default_factory=dict)  # without a marker: layout -> {verdict, changes}
 
     def as_dict(self) -> dict:
-        return {"generation": self.name, "schema_version": self.version,
-                "detected_by": self.detected_by, "closest": self.closest}
+        out = {"generation": self.name, "schema_version": self.version,
+               "detected_by": self.detected_by, "closest": self.closest}
+        if self.compat:
+            out["compat"] = self.compat
+        return out
 
 
 def schema_tables(schema: bytes | None) -> dict[str, set[str]]:
@@ -64,6 +74,36 @@ def closest_layout(tables: dict[str, set[str]]) -> tuple[str | None, float]:
         if share > score:
             best, score = name, share
     return best, score
+
+
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+
+
+def compare_with_known(schema: bytes) -> dict:
+    """xmlcompat's verdict on the inline schema against each known GSP schema:
+    {layout: {"verdict": "compatible"|..., "changes": n}}; {} when the checker cannot read it."""
+    from xmlcompat import CompatError, check
+
+    work = Path(tempfile.mkdtemp(prefix="gsp-schema-"))
+    try:
+        inline = work / "inline.xsd"
+        inline.write_bytes(schema)
+        out = {}
+        for name in LAYOUTS:
+            report = check(SCHEMAS / f"gsp-{name}.xsd", inline, witness_dir=work / "witness")
+            out[name] = {"verdict": report.verdict, "changes": len(report.changes)}
+        return out
+    except (CompatError, OSError, RecursionError, ValueError):
+        return {}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _closest_by_checker(compat: dict) -> str | None:
+    if not compat:
+        return None
+    same = [name for name, c in compat.items() if c["verdict"] == "compatible"]
+    return same[0] if same else min(compat, key=lambda name: compat[name]["changes"])
 
 
 def _parse(version: str) -> tuple[int, int, int]:
@@ -103,7 +143,9 @@ def decide(*, marker: str | None, marker_table: str | None, schema_version_row: 
     if closest is None:
         raise GspRefused("This is not a Gallery Server Pro backup: it has no GSP inline schema "
                          "and no version marker.")
+    compat = compare_with_known(schema)
+    closest = _closest_by_checker(compat) or closest
     name = _GENERATION_OF_LAYOUT[closest]
     if (name != "2.5") == prefixed:
         name = "2.5" if prefixed else "4.x"
-    return Generation(name, None, "schema", closest)
+    return Generation(name, None, "schema", closest, compat)

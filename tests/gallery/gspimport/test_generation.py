@@ -16,12 +16,22 @@ def test_without_a_marker_the_inline_schema_names_the_closest_layout(layout, exp
     found = generation.decide(marker=None, marker_table=None, schema_version_row=None, schema=schema,
                               prefixed=layout == "2.5")
     assert (found.name, found.detected_by, found.closest) == (expected, "schema", layout)
+    # The compatibility checker's verdicts: the file's own language, and how far the others are.
+    assert found.compat[layout] == {"verdict": "compatible", "changes": 0}
+    assert all(c["verdict"] != "compatible" and c["changes"] > 0
+               for name, c in found.compat.items() if name != layout)
+    assert found.as_dict()["compat"] == found.compat
 
 
 def test_a_schema_edited_a_little_is_still_named_by_its_closest_layout():
     schema = sample.inline_schema("4.5.0").replace('name="DateAdded"', 'name="DateCreated"', 1).encode()
     tables = generation.schema_tables(schema)
     assert generation.closest_layout(tables)[0] == "4.5.0" and generation.closest_layout(tables)[1] < 1.0
+    found = generation.decide(marker=None, marker_table=None, schema_version_row=None, schema=schema,
+                              prefixed=False)
+    assert (found.name, found.closest) == ("4.x", "4.5.0")
+    assert found.compat["4.5.0"]["verdict"] != "compatible"
+    assert found.compat["4.5.0"]["changes"] < found.compat["3.2.1"]["changes"]
 
 
 @pytest.mark.parametrize("marker, table, prefixed, expected", [
