@@ -6,7 +6,7 @@ queues it, one per gallery, for when the first entry falls due.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from gallery.library.trash import (
     STALE,
@@ -50,15 +50,27 @@ async def finish_stale(ctx, now: datetime | None = None) -> int:
 
 
 async def ensure_scheduled(ctx, queue) -> str | None:
-    """Queue the emptying job (one per gallery) when something is in the trash."""
-    first = await ctx.db.trash.find({}, {"due": 1, "state": 1}).sort("due", 1).limit(1).to_list()
-    if not first:
-        return None
-    wait = (_aware(first[0]["due"]) - _now()).total_seconds()
-    if first[0]["state"] != "trashed":
-        wait = min(wait, STALE.total_seconds())
-    return await queue.enqueue(ctx.slug, KIND, {}, delay=max(0.0, min(wait, 86400.0)),
-                               dedupe=KIND, max_attempts=3)
+    """Queue the emptying job for when it is next needed, unless one is queued by then: the
+    first entry's due time, at once for a step left halfway (moving, purging), STALE from
+    now for a restore left halfway; at most a day ahead (the upkeep comes back)."""
+    wait = 86400.0
+    first = await ctx.db.trash.find({"state": "trashed"}, {"due": 1}).sort("due", 1).limit(
+        1).to_list()
+    if first:
+        wait = min(wait, (_aware(first[0]["due"]) - _now()).total_seconds())
+    if await ctx.db.trash.find_one({"state": {"$in": ["moving", "purging"]}}, {"_id": 1}):
+        wait = 0.0
+    elif await ctx.db.trash.find_one({"state": "restoring"}, {"_id": 1}):
+        wait = min(wait, STALE.total_seconds() + 5)
+    if not first and wait == 86400.0:
+        return None  # nothing in the trash
+    wait = max(0.0, wait)
+    soon = await queue.jobs.find_one({
+        "tenant": ctx.slug, "kind": KIND, "state": {"$in": ["queued", "running"]},
+        "run_after": {"$lte": _now() + timedelta(seconds=wait + 60)}}, {"_id": 1})
+    if soon is not None:
+        return soon["_id"]
+    return await queue.enqueue(ctx.slug, KIND, {}, delay=wait, max_attempts=3)
 
 
 async def run_empty_job(job) -> dict:
