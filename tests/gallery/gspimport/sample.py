@@ -1,5 +1,5 @@
 """A small GSP backup written the way .NET's DataSet.WriteXml(WriteSchema) writes one: the
-generation's inline schema (GSP's own XSD, ../shared/testdata/gsp-schemas/) then one element per
+generation's inline schema (GSP's own XSD, gallery/gspimport/schemas/) then one element per
 row. The importer's own unit samples; tests/gsp_fixtures.py makes the full fixtures."""
 
 from __future__ import annotations
@@ -7,13 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-SCHEMAS = Path(__file__).resolve().parents[3].parent / "shared" / "testdata" / "gsp-schemas"
-SCHEMA_FILES = {"2.5": "GalleryServerProSchema-2.5.xml", "3.2.1": "GalleryServerSchema-3.2.1.xml",
-                "4.5.0": "GalleryServerSchema-4.5.0.xml"}
+from gallery.gspimport.generation import SCHEMAS
 
 
 def inline_schema(layout: str) -> str:
-    text = (SCHEMAS / SCHEMA_FILES[layout]).read_text(encoding="utf-8-sig")
+    text = (SCHEMAS / f"gsp-{layout}.xsd").read_text(encoding="utf-8-sig")
     return text.split("?>", 1)[1].strip() if text.startswith("<?xml") else text
 
 
