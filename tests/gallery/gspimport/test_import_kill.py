@@ -1,4 +1,4 @@
-"""`kill -9` of `tenant import-gsp` at its worst moment (documents written, files moved,
+"""The `tenant import-gsp` command as a process: its preview, and `kill -9` at its worst moment (documents written, files moved,
 processing job queued, just before the switch): the gallery is out of service meanwhile, and
 the next service start undoes the run, leaving the empty gallery it was."""
 
@@ -72,3 +72,36 @@ async def test_an_import_killed_before_its_switch_is_undone_at_the_next_start(co
         assert (await service.browser().get("/g/halfgsp/")).code == 200
     finally:
         await service.stop()
+
+
+async def test_the_cli_previews_a_backup_without_writing_and_names_the_galleries(config, services, tmp_path, make_jpeg):
+    from tenants.installer import finish_install
+    from tenants.provision import create_tenant
+
+    registry = services.registry
+    _record, token = await create_tenant(registry, "clidry", "Empty", [], "admin@clidry.test")
+    password = "Correct-Horse-Battery-9"
+    await finish_install(registry, await registry.context_for_slug("clidry"), token, {
+        "title": "Empty", "username": "owner", "email": "admin@clidry.test",
+        "password": password, "password2": password})
+    xml = sample.write(tmp_path / "b.xml", sample.gallery_45())
+    media = sample.media_folder(tmp_path / "media", make_jpeg)
+
+    async def cli(*more: str) -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "server", "--data-dir", str(config.paths.data_dir), "tenant", "import-gsp",
+            "clidry", "--backup", str(xml), "--media", str(media), *more,
+            cwd=ROOT, env=ServiceProcess(config).env(None), stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, _err = await asyncio.wait_for(proc.communicate(), 120)
+        return proc.returncode, out.decode()
+
+    code, text = await cli("--dry-run", "--gallery-id", "1")
+    assert code == 0, text
+    assert "GSP generation 4.x (version 4.5.0), recognised by its version marker" in text
+    assert "gallery 1: Family: 4 albums, 7 media <- this one" in text and "gallery 2: Work" in text
+    assert "to import: 4 albums, 6 media, 3 users, 3 roles, 3 settings" in text
+    assert "media files: 4 found, 1 missing, 2 GSP thumbnails/optimized copies passed over" in text
+    assert "skipped media 15 external media: unsafe embed" in text
+    ctx = await registry.context_for_slug("clidry")
+    assert await ctx.db.albums.count_documents({}) == 1 and await ctx.db.media.count_documents({}) == 0
