@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from gallery.errors import Invalid
 from gallery.library import search
-from handlers.api_base import CURSOR_QUERY, ApiHandler, int_query, operation
+from gallery.library.album_search import search_albums
+from gallery.library.search_filters import KINDS, parse_filters
+from handlers.api_base import CURSOR_QUERY, ApiHandler, enum_query, int_query, operation
 
 
 class SearchApi(ApiHandler):
@@ -18,12 +20,22 @@ class SearchApi(ApiHandler):
         cursor = self.get_query_argument("cursor", None) or None
         if cursor and len(cursor) > 2000:
             raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})
-        found = await search.search_media(self.tenant, viewer, q, limit=limit, cursor=cursor)
+        filters = parse_filters(self.get_query_argument("kind", None),
+                                self.get_query_argument("from", None),
+                                self.get_query_argument("to", None))
+        found = await search.search_media(self.tenant, viewer, q, limit=limit, cursor=cursor,
+                                          filters=filters)
+        albums = []
+        if q and not cursor:
+            albums = [self.album_json(a, viewer)
+                      for a in await search_albums(self.tenant, viewer, q)]
         self.write_json(
             {
                 "q": q,
                 "words": found["words"],
                 "items": [self.media_json(m, viewer) for m in found["items"]],
+                # first page only: albums whose title or summary hold every word of q
+                "albums": albums,
                 "next_cursor": found["next_cursor"],
                 # first page only (null after): how many match, counted up to COUNT_CAP + 1
                 "total": found["total"],
@@ -66,9 +78,14 @@ OPENAPI = {
     "/api/v1/search": {
         "get": operation(
             "Media the viewer may see whose title, caption, tags, file name or metadata hold "
-            "every word of q (plain text; prefixes match), newest first",
+            "every word of q (plain text; prefixes match), narrowed by kind and date taken "
+            "(from/to, YYYY-MM-DD, both days included), newest first; on the first page also "
+            "the albums whose title or summary hold every word",
             query=(
                 {"name": "q", "schema": {"type": "string", "maxLength": 500}},
+                enum_query("kind", KINDS),
+                {"name": "from", "schema": {"type": "string", "format": "date"}},
+                {"name": "to", "schema": {"type": "string", "format": "date"}},
                 int_query("limit", 1, 200),
                 CURSOR_QUERY,
             ),

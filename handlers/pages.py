@@ -13,7 +13,9 @@ import re
 
 from gallery.errors import Invalid
 from gallery.library import listing, search
+from gallery.library.album_search import search_albums
 from gallery.library.albums import viewable_album
+from gallery.library.search_filters import KIND_LABELS, SearchFilters, parse_filters
 from gallery.library.shares import may_share
 from gallery.people.permissions import Viewer, can, viewer_for
 from handlers.base import TenantHandler
@@ -296,7 +298,8 @@ def visibility_class(viewer: Viewer) -> tuple:
 
 
 class SearchPage(GalleryPage):
-    """GET /search?q=[&cursor=] — results, the tag cloud, and recent items for an empty box."""
+    """GET /search?q=[&kind=&from=&to=&cursor=] — matching albums and media (narrowed by kind
+    and date taken), the tag cloud, and recent items for an empty box."""
 
     async def get(self) -> None:
         ctx, viewer = self.tenant, await self.viewer()
@@ -304,27 +307,46 @@ class SearchPage(GalleryPage):
         cursor = self.get_query_argument("cursor", None) or None
         if cursor and len(cursor) > 2000:
             raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})
+        try:
+            filters = parse_filters(self.get_query_argument("kind", None),
+                                    self.get_query_argument("from", None),
+                                    self.get_query_argument("to", None))
+            problem = None
+        except Invalid as exc:  # said beside the form, not as an error page
+            filters, problem = SearchFilters(), exc.message
         size = min(int(self.settings_values.get("page_size", 60)), SEARCH_PAGE)
-        results, next_cursor, recent, total = [], None, [], None
-        if q:
-            found = await search.search_media(ctx, viewer, q, limit=size, cursor=cursor)
+        results, next_cursor, recent, total, album_cards = [], None, [], None, []
+        searching = bool(q or filters)
+        if searching:
+            found = await search.search_media(ctx, viewer, q, limit=size, cursor=cursor,
+                                              filters=filters)
             results, next_cursor = found["items"], found["next_cursor"]
             if found["total"] is not None:
                 total = (f"More than {search.COUNT_CAP:,} results" if found["total_capped"]
                          else count_label(found["total"], "result"))
+            if q and not cursor and not filters:
+                album_cards = await listing.album_cards(
+                    ctx, viewer, await search_albums(ctx, viewer, q))
         else:
             recent = await search.recent_media(ctx, viewer, limit=30)
         cloud = await search.tag_cloud(ctx, viewer, limit=40)
+        params = {"q": q or None, **filters.params()}
         self.render(
             "search.html",
             q=q,
+            filters=filters,
+            kinds=KIND_LABELS,
+            problem=problem,
+            searching=searching,
+            album_cards=album_cards,
             results=results,
             recent=recent,
             cloud=cloud_sizes(cloud),
-            more_url=self.urls("/search", q=q, cursor=next_cursor) if next_cursor else None,
-            next_api=self.urls("/api/v1/search", q=q, cursor=next_cursor, limit=size)
+            more_url=self.urls("/search", **params, cursor=next_cursor) if next_cursor else None,
+            next_api=self.urls("/api/v1/search", **params, cursor=next_cursor, limit=size)
             if next_cursor
             else None,
+            first_url=self.urls("/search", **params),
             continued=bool(cursor),
             total=total,
         )

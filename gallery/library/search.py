@@ -16,6 +16,7 @@ import time
 from gallery.errors import Invalid
 from gallery.library.keywords import fold, keyword_fields, search_keys, words
 from gallery.library.listing import _after, decode_cursor, encode_cursor
+from gallery.library.search_filters import SearchFilters
 from gallery.library.tagcounts import CLOUD_SECONDS as _CLOUD_SECONDS
 from gallery.library.tagcounts import cloud_cache as _cloud_cache
 from gallery.library.tagcounts import rebuild_tag_counts, visible_counts
@@ -37,9 +38,12 @@ def _visible_filter(viewer: Viewer, extra: dict) -> dict | None:
 
 
 async def search_media(
-    ctx, viewer: Viewer, query: str, *, limit: int = 60, cursor: str | None = None
+    ctx, viewer: Viewer, query: str, *, limit: int = 60, cursor: str | None = None,
+    filters: SearchFilters | None = None,
 ) -> dict:
-    """Media the viewer may see whose keys hold every word of `query`, newest first."""
+    """Media the viewer may see whose keys hold every word of `query` and that pass
+    `filters` (kind, date taken: gallery.library.search_filters), newest first. Filters
+    alone (no words) search everything the viewer may see."""
     if not isinstance(query, str):
         raise Invalid("The search must be text.", field_errors={"q": "must be text"})
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
@@ -48,9 +52,11 @@ async def search_media(
             field_errors={"limit": f"must be between 1 and {MAX_LIMIT}"},
         )
     wanted = list(dict.fromkeys(words(query[:500])))[:MAX_QUERY_WORDS]
-    if not wanted:
+    filters = filters or SearchFilters()
+    if not wanted and not filters:
         return {"items": [], "next_cursor": None, "words": [], "total": 0, "total_capped": False}
-    extra: dict = {"search_keys": {"$all": wanted}}
+    extra: dict = {"search_keys": {"$all": wanted}} if wanted else {}
+    extra.update(filters.query())
     if cursor:
         if not isinstance(cursor, str) or len(cursor) > 2000:
             raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})

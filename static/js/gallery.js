@@ -80,7 +80,7 @@
       const name = item.file_name || "";
       badge.textContent = (name.includes(".") ? name.split(".").pop().slice(0, 5) : "file").toUpperCase();
       a.appendChild(badge);
-      if (item.kind === "pdf" && item.urls && item.urls.thumbnail) li.dataset.preview = "1";
+      if (item.mime === "application/pdf" && item.urls && item.urls.thumbnail) li.dataset.preview = "1";
     }
     const caption = document.createElement("span");
     caption.className = "tile-caption";

@@ -181,6 +181,15 @@ async def test_album_lightbox_slideshow_and_search(
     await page.wait_for_selector("#media-grid .media-tile")
     assert await _ids(page) == [items[3]["_id"]]
     await shot(page, "gallery-search-desktop")
+    # Narrowed by kind with the form's own control: no video holds "lighthouse".
+    await page.select_option("select[name=kind]", "video")
+    await page.click(".search-form button[type=submit]")
+    await page.wait_for_selector("h2:has-text('Nothing found for “lighthouse”')")
+    assert "kind=video" in page.url
+    # Albums are found by title, as cards above the media.
+    await page.goto(base + "/search?q=trips")
+    await page.wait_for_selector(f'.album-section .album-tile[data-album-id="{_trips["_id"]}"]')
+    await shot(page, "gallery-search-albums-desktop")
 
     # the dark theme (following the system)
     await page.emulate_media(color_scheme="dark")
@@ -206,6 +215,7 @@ async def test_phone_width_and_anonymous_visitor(
         (f"/albums/{trips['_id']}", "gallery-album-phone"),
         (f"/media/{items[3]['_id']}", "gallery-media-phone"),
         ("/search?q=sea", "gallery-search-phone"),
+        ("/search?q=trips", "gallery-search-albums-phone"),
         ("/tags", "gallery-tags-phone"),
     ):
         await page.goto(base + url)
