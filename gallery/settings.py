@@ -59,6 +59,7 @@ SETTINGS: list[Setting] = [
     Setting("email_as_username", "bool", False, "E-mail as account name", "people sign in with their e-mail address", "Accounts"),
     Setting("allow_account_deletion", "bool", True, "Delete own account", "users may delete their own account", "Accounts"),
     Setting("user_albums", "bool", False, "User albums", "each user gets a personal album", "Accounts"),
+    Setting("user_album_after_login", "bool", False, "Start in my album", "members with a personal album land there after signing in (unless they were on their way to another page)", "Accounts"),
     Setting("unverified_account_days", "int", 7, "Unverified accounts expire", "days after which self-registered accounts whose e-mail was never confirmed are removed", "Accounts", minimum=1, maximum=365),
     # Security
     Setting("password_min_length", "int", 10, "Minimum password length", "shorter passwords are refused", "Security", minimum=8, maximum=128),

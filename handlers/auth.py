@@ -113,7 +113,17 @@ class LoginHandler(AccountPageHandler):
             )
         token = await create_session(ctx, user, ip, self.request.headers.get("User-Agent", ""))
         self.set_session_cookie(token)
-        self.redirect(self.urls.local_or_home(self.get_body_argument("next", "")))
+        wanted = self.get_body_argument("next", "")
+        if not self.urls.is_local(wanted) and await self._lands_on_own_album(user):
+            # GSP's RedirectToUserAlbumAfterLogin: members start in their personal album.
+            return self.redirect(self.urls(f"/albums/{user['album_id']}"))
+        self.redirect(self.urls.local_or_home(wanted))
+
+    async def _lands_on_own_album(self, user: dict) -> bool:
+        album_id = user.get("album_id")
+        if not album_id or not self.settings_values.get("user_album_after_login"):
+            return False
+        return await self.tenant.db.albums.count_documents({"_id": album_id}, limit=1) > 0
 
 
 class LogoutHandler(TenantHandler):
