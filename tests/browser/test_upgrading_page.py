@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 
 import pytest
 
@@ -25,13 +26,17 @@ async def no_sideways_scroll(page) -> None:
 
 async def test_upgrading_page_follows_the_upgrade_and_opens_the_gallery(app, make_gallery, config,
                                                                         browser_page, shot):
-    g = await old_gallery(make_gallery, count=2200)
+    g = await old_gallery(make_gallery, count=1100)
     app.services.registry.forget("alpha")
-    holder = await migrate_process(config, "alpha", failpoint="migration.batch@2")
+    holder = await migrate_process(config, "alpha", failpoint="migration.batch@1")
     line = b""
     while b"failpoint migration.batch reached" not in line:
         line = await asyncio.wait_for(holder.stderr.readline(), 60)
         assert line, "the migration ended before its failpoint"
+    claim = g["ctx"].db.meta
+    # Renewed as the holder's next batch would: a slow machine must not see its 30 s lease
+    # run out (and a page's poll take the upgrade over) before the pages are looked at.
+    await claim.update_one({"_id": runner.CLAIM_ID}, {"$set": {"lease_until": time.time() + 600}})
 
     pages = []
     for name, viewport in SIZES:
@@ -42,13 +47,20 @@ async def test_upgrading_page_follows_the_upgrade_and_opens_the_gallery(app, mak
         await page.wait_for_selector(".upgrade-card")
         assert await page.inner_text("h1") == "Alpha Gallery is being upgraded"
         assert await page.inner_text(".upgrade-step") == "Step 1 of 1"
-        assert "1,000 of 2,200 documents (45%)" in await page.inner_text(".upgrade-count")
-        assert await page.eval_on_selector("progress", "p => [p.max, p.value]") == [2200, 1000]
+        assert "500 of 1,100 documents (45%)" in await page.inner_text(".upgrade-count")
+        assert await page.eval_on_selector("progress", "p => [p.max, p.value]") == [1100, 500]
         assert (await page.inner_text("[data-field=estimate]")).startswith("About ")
         assert await page.locator(".topnav a").count() == 0  # no link into the 503
         await no_sideways_scroll(page)
         await shot(page, f"upgrading-{name}")
         pages.append(page)
+
+    # The holder records a batch (written here as it would): the open pages follow it.
+    await claim.update_one({"_id": runner.CLAIM_ID}, {"$set": {"done": 800}})
+    for page in pages:
+        await page.wait_for_function(
+            "document.querySelector('[data-field=count]').textContent.startsWith('800 of 1,100 documents (72%)')")
+        assert await page.eval_on_selector("progress", "p => p.value") == 800
 
     # The holder dies: the pages' polls take the claim over, finish, and reload themselves.
     holder.send_signal(signal.SIGKILL)

@@ -129,12 +129,12 @@ async def test_a_failed_migration_is_503_with_its_reason_and_the_version_kept(ap
 
 
 async def test_a_failed_read_only_safe_step_leaves_the_gallery_readable_and_refuses_writes(app, make_gallery):
-    g = await old_gallery(make_gallery, count=1200)
+    g = await old_gallery(make_gallery, count=600)
     ctx = g["ctx"]
     assert runner.read_only_safe(runner.TENANT_STEPS)  # step 0002 declares it
     with pytest.raises(runner.MigrationFailed):
         await runner.migrate(ctx, steps=failing_after(1))
-    assert await with_taken(ctx) == 500  # half-migrated: 500 with `taken`, 700 without
+    assert await with_taken(ctx) == 500  # half-migrated: 500 with `taken`, 100 without
     app.services.registry.forget("alpha")
     before = await snapshot(ctx)
 
