@@ -13,7 +13,12 @@ import pytest
 
 from gallery.migrations import runner
 from tests.browser.editing import PHONE
-from tests.gallery.migrations.test_migrations import failing_after, migrate_process, old_gallery, without_taken
+from tests.gallery.migrations.test_migrations import (
+    failing_after,
+    migrate_process,
+    old_gallery,
+    without_taken,
+)
 
 WIDE = {"width": 1366, "height": 900}
 SIZES = (("1366", WIDE), ("390", PHONE))

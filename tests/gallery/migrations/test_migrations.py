@@ -15,9 +15,9 @@ from types import SimpleNamespace
 import pytest
 from pymongo import UpdateMany, UpdateOne
 
-from gallery.library import albums
 from gallery import schema
 from gallery.ids import new_id
+from gallery.library import albums
 from gallery.migrations import runner
 
 ROOT = Path(__file__).resolve().parents[3]
