@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import zipfile
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -181,7 +182,7 @@ async def _stage_files(ctx, a: Analysis, stage: Path, settings: dict, progress) 
             continue
         except TooLarge as exc:
             raise GspRefused(f"The media do not fit in the gallery's quota: {exc.message}") from None
-        except (GspRefused, OSError) as exc:
+        except (GspRefused, OSError, EOFError, zipfile.BadZipFile) as exc:
             report.item("files", "failed", doc["gsp"]["id"], parts[-1], f"could not be read: {exc}")
             build._missing(doc, report, doc["gsp"]["id"], parts[-1], "the file could not be read")
             continue
@@ -226,7 +227,11 @@ async def import_backup(ctx, registry, backup_path, media_path=None, gallery_id:
     job_ids: list[str] = []
     try:
         await asyncio.to_thread(stage.mkdir, parents=True, exist_ok=True)
-        total, rels = await _stage_files(ctx, a, stage, settings, progress)
+        try:
+            total, rels = await _stage_files(ctx, a, stage, settings, progress)
+        finally:
+            if a.source is not None:
+                a.source.close()
         await failpoints.reached("gsp_import.staged")
         await staging.take_offline(registry, ctx.slug, run)
         # The gallery stayed open while the files were copied: what was added meanwhile

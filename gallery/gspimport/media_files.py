@@ -73,6 +73,9 @@ class MediaSource:
     def copy(self, handle, dest: Path, budget: int) -> tuple[int, str]:
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Let go of what copying kept open."""
+
 
 class DirectorySource(MediaSource):
     kind = "directory"
@@ -116,6 +119,7 @@ class ZipSource(MediaSource):
     def __init__(self, path: Path, limits: dict):
         super().__init__()
         self.path = path
+        self._zip: zipfile.ZipFile | None = None
         try:
             good, refused = zipimport.plan(path, limits)
         except TooLarge as exc:
@@ -134,10 +138,32 @@ class ZipSource(MediaSource):
         return handle.file_size
 
     def copy(self, handle, dest: Path, budget: int) -> tuple[int, str]:
+        """zipimport.extract_entry's rules (real bytes counted against what the entry declares
+        and the budget) on one ZipFile kept open: opening a 10,000-entry ZIP again for every
+        entry read its central directory 10,000 times (~0.3 s each)."""
+        if self._zip is None:
+            self._zip = zipfile.ZipFile(self.path)
+        digest, size = hashlib.sha256(), 0
+        limit = min(handle.file_size, budget)
         try:
-            return zipimport.extract_entry(self.path, handle, dest, budget)
-        except zipimport.EntryRefused as exc:
-            raise GspRefused(f"{handle.filename}: {exc}") from None
+            with self._zip.open(handle) as src, open(dest, "xb") as out:
+                for block in iter(lambda: src.read(MB), b""):
+                    size += len(block)
+                    if size > handle.file_size:
+                        raise GspRefused(f"{handle.filename}: the entry unpacks to more than it declared")
+                    if size > limit:
+                        raise TooLarge("the media folder holds more than the gallery's quota allows")
+                    digest.update(block)
+                    out.write(block)
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            raise
+        return size, digest.hexdigest()
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+            self._zip = None
 
 
 def open_source(path, limits: dict) -> MediaSource | None:

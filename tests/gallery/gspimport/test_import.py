@@ -247,3 +247,21 @@ async def test_an_import_stops_when_the_gallery_filled_up_meanwhile_or_another_i
     assert record["status"] == "active" and "gsp_import" not in record
     assert [a["title"] for a in await ctx.db.albums.find({}).to_list()] == ["Alpha Gallery", "Added meanwhile"]
     assert await ctx.db.media.count_documents({}) == 0 and not list(ctx.storage.path.glob(".gsp-*"))
+
+
+async def test_media_beyond_the_gallerys_quota_stop_the_import_and_nothing_stays(app, make_gallery, backup, tmp_path):
+    xml, folder = backup
+    await make_gallery("small")
+    registry = app.services.registry
+    await registry.host_db.tenants.update_one({"_id": "small"}, {"$set": {"quota_bytes": 3000}})
+    registry.forget("small")
+    ctx = await registry.context_for_slug("small")
+    media_zip = tmp_path / "media.zip"
+    with zipfile.ZipFile(media_zip, "w") as zf:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            zf.write(path, path.relative_to(folder).as_posix())
+    with pytest.raises(GspRefused, match="quota"):
+        await run_import(app, ctx, xml, media_zip)
+    record = await registry.get_record("small")
+    assert record["status"] == "active" and "gsp_import" not in record
+    assert await ctx.db.media.count_documents({}) == 0 and not list(ctx.storage.path.glob(".gsp-*"))
