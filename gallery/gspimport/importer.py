@@ -93,7 +93,11 @@ def analyse(backup_path, media_path, gallery_id, *, root: dict, settings: dict,
     tree = checks.album_tree(data, chosen)
     built = build.build(data, chosen, tree, root, run=run, settings=settings,
                         existing_user_keys=existing_users, report=report)
-    source = media_files.open_source(media_path, limits_from(settings))
+    limits = limits_from(settings)
+    # GSP's folder holds up to three files per media object (original, zThumb_, zOpt_): the
+    # ZIP import's entry limit would refuse a large gallery's folder for its size alone.
+    limits["max_entries"] = max(limits["max_entries"], 3 * len(built.files) + 1000)
+    source = media_files.open_source(media_path, limits)
     if source is not None:
         source.choose_prefix([parts for _, parts in built.files])
     return Analysis(data, chosen, tree, built, report, source)
