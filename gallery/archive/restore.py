@@ -202,8 +202,8 @@ def unlock(prepared: Prepared, passphrase: str | None) -> None:
 def _copy_member(zf, info: zipfile.ZipInfo, target, sha256: str, storage, progress=None) -> int:
     """One member written straight to `target`, its sha256 checked as it streams; a member
     that differs is removed. Straight, not through tmp/ and a rename: the root is a staging
-    root nobody reads before the switch (and a failed restore removes it whole), and the
-    rename per file was a third of 10,000 small files' time."""
+    root nobody reads before the switch (and a failed restore removes it whole), so the
+    temporary file and the rename per file would only cost metadata writes."""
     name = info.filename
     tmp = target  # (named so below: it is only the file's final name once checked)
     digest = hashlib.sha256()
