@@ -17,9 +17,11 @@ from gallery.library.album_search import search_albums
 from gallery.library.albums import viewable_album
 from gallery.library.search_filters import KIND_LABELS, SearchFilters, parse_filters
 from gallery.library.shares import may_share
+from gallery.media_folder import read_only
 from gallery.people.permissions import Viewer, can, viewer_for
 from handlers.base import TenantHandler
 from handlers.page_format import SORT_LABELS, duration, media_label, tile_html, tile_size
+from handlers.upload_page import upload_limits
 
 SEARCH_PAGE = 200  # the search API's largest page
 # (tenant database, page cache key, generation) -> the album page view being built.
@@ -276,6 +278,10 @@ class AlbumPage(GalleryPage):
             "body": body,
             # The Share dialog (handlers/shares.py) and the Atom feed of what anyone may see.
             "can_share": may_share(viewer, album),
+            # Files dropped anywhere on the page go into this album (templates/partials/album_drop.html).
+            "upload": upload_limits(self.settings_values)
+            if can(viewer, "add_media", album) and not read_only(ctx)
+            else None,
             "may_original": can(viewer, "view_original", album),
             "feed_url": self.urls(f"/albums/{album['_id']}/feed.atom")
             if can(Viewer(None, allow_anonymous=viewer.allow_anonymous), "view", album)

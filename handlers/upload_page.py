@@ -83,6 +83,18 @@ async def writable_albums(ctx, viewer: Viewer, permission: str, root_title: str)
     return result
 
 
+def upload_limits(settings: dict) -> dict:
+    """What the upload script needs to know before sending (the upload page and an album
+    page's drop layer): size limit, accepted types, when to switch to tus."""
+    return {
+        "max_bytes": ingest.upload_limit(settings),
+        "max_mb": settings.get("max_upload_mb"),
+        "allowed": list(settings.get("allowed_extensions") or []),
+        "tus_threshold": TUS_THRESHOLD,
+        "tus_chunk": TUS_CHUNK,
+    }
+
+
 class UploadPageHandler(TenantHandler):
     """GET /upload?album=<id>: the drop zone, the album picker and the upload queue."""
 
@@ -118,16 +130,8 @@ class UploadPageHandler(TenantHandler):
                     "depth": 0,
                 },
             )
-        self.render(
-            "upload.html",
-            albums=albums,
-            selected=selected,
-            max_bytes=ingest.upload_limit(self.settings_values),
-            max_mb=self.settings_values.get("max_upload_mb"),
-            allowed=list(self.settings_values.get("allowed_extensions") or []),
-            tus_threshold=TUS_THRESHOLD,
-            tus_chunk=TUS_CHUNK,
-        )
+        self.render("upload.html", albums=albums, selected=selected,
+                    **upload_limits(self.settings_values))
 
 
 class AlbumPickerHandler(ApiHandler):

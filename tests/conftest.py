@@ -160,10 +160,9 @@ def make_jpeg(tmp_path):
         image = Image.new("RGB", (width, height), color)
         for x in range(0, width, max(1, width // 16)):
             image.paste((x % 256, 120, 255 - x % 256), (x, 0, min(width, x + 4), height))
-        # Each call is another photo (its own bytes), as a camera's are: uploads of the same
-        # content into one album are skipped as duplicates (gallery.intake.duplicates).
-        image.putpixel((0, 0), (n % 256, (n // 256) % 256, 7))
-        image.save(path, "JPEG", quality=85)
+        # Each call is another photo (its own bytes, same pixels), as a camera's are: uploads
+        # of the same content into one album are skipped as duplicates (gallery.intake.duplicates).
+        image.save(path, "JPEG", quality=85, comment=f"test photo {n} {tmp_path.name}")
         return path
 
     return make

@@ -115,6 +115,25 @@
     };
   }
 
+  // -- files dropped on an album page appear as their thumbnails are made ------------------
+  const albumRoot = document.getElementById("album");
+  document.addEventListener("atrium:media-ready", async (event) => {
+    if (!grid || !albumRoot || !albumRoot.dataset.api) return;
+    const id = event.detail && event.detail.id;
+    if (!id || grid.querySelector(`.media-tile[data-media-id="${CSS.escape(id)}"]`)) return;
+    try {
+      const response = await fetch(albumRoot.dataset.api + "/media/" + encodeURIComponent(id), { credentials: "same-origin" });
+      if (!response.ok) return;
+      const media = (await response.json()).media;
+      // Only what landed here: a dropped folder's files go into new albums below this one.
+      if (!media || media.album_id !== albumRoot.dataset.albumId) return;
+      grid.appendChild(buildTile(media));
+      const section = grid.closest(".media-section");
+      if (section) section.hidden = false;
+      document.querySelectorAll("#album .empty").forEach((e) => { e.hidden = true; });
+    } catch (e) { /* the next page load shows it */ }
+  });
+
   // -- infinite scroll --------------------------------------------------------------------
   let loading = null;
   let failed = false;

@@ -404,6 +404,8 @@
     if (media.state === "ready") {
       showThumbnail(target, media);
       setState(target, "ready", "Ready");
+      // An album page shows it in its grid at once (static/js/gallery.js).
+      document.dispatchEvent(new CustomEvent("atrium:media-ready", { detail: { id: media.id } }));
     } else {
       target.canRetry = false;
       target.error.textContent = "Uploaded, but it could not be processed: " + (media.failure || media.state);
@@ -466,6 +468,7 @@
   function zipEntryDone(entry, media) {
     const item = entry.zip;
     item.zip[media.state === "ready" ? "ready" : "failed"]++;
+    if (media.state === "ready") document.dispatchEvent(new CustomEvent("atrium:media-ready", { detail: { id: media.id } }));
     const z = item.zip;
     item.status.textContent = z.text + " · " + z.ready + " of " + z.total + " processed" + (z.failed ? " (" + z.failed + " could not be)" : "");
     if (z.ready + z.failed >= z.total) setState(item, "ready");
