@@ -9,6 +9,7 @@ GET /admin/import-gsp/<job>/report.json downloads a finished import's report.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from gallery.errors import Invalid, NotFound
@@ -18,7 +19,7 @@ from gallery.gspimport.jobs import KIND, enqueue_import
 from gallery.ids import is_id
 from gallery.numbers import whole_number
 from handlers.admin_users import AdminPage
-from handlers.gsp_uploads import completed_upload
+from handlers.gsp_uploads import completed_upload, forget_upload
 
 # A preview lists at most this many skipped items on the page (the report keeps them all).
 SHOWN_ITEMS = 200
@@ -100,6 +101,9 @@ class GspImportPage(AdminPage):
             gallery_id=self._gallery_id(),
             delete_after=True,
         )
+        for record in (backup, media):
+            if record is not None:
+                await asyncio.to_thread(forget_upload, self.tenant, record["id"])
         self.redirect(self.urls("/admin/import-gsp") + f"#job-{job_id}", status=303)
 
 

@@ -79,6 +79,15 @@ def _create(ctx, record: dict) -> None:
     meta.write_text(json.dumps(record), "utf-8")
 
 
+def forget_upload(ctx, upload_id: str) -> None:
+    """Drop an upload's record once a job has taken its file (blocking): the job removes the file
+    when it ends; the same upload cannot start a second import."""
+    try:
+        os.unlink(_paths(ctx, upload_id)[1])
+    except FileNotFoundError:
+        pass
+
+
 def remove_upload(ctx, upload_id: str) -> None:
     """Both files of an upload (blocking)."""
     for path in _paths(ctx, upload_id):

@@ -126,6 +126,9 @@ async def test_admin_uploads_previews_confirms_and_downloads_the_report(
     assert (await admin.post_form("/g/fam/admin/import-gsp", form)).code == 400
     started = await admin.post_form("/g/fam/admin/import-gsp", {**form, "confirm": "1"})
     assert started.code == 303
+    # The same uploads cannot start a second import (a double click, a resent form).
+    twice = await admin.post_form("/g/fam/admin/import-gsp", {**form, "confirm": "1"})
+    assert twice.code == 404 and "upload the file again" in text(twice)
     job = await wait_job(app, "fam")
     assert job["state"] == "done", job
     report = job["result"]
@@ -137,7 +140,7 @@ async def test_admin_uploads_previews_confirms_and_downloads_the_report(
     assert json.loads(download.body)["counts"] == report["counts"]
     # The uploaded files went with the job (delete_after).
     ctx = await app.services.registry.context_for_slug("fam")
-    assert not list(ctx.storage.tmp.glob(f"gsp-{backup_id}.part"))
+    assert not list(ctx.storage.tmp.glob("gsp-*"))
     # Once not empty, a new import is refused before anything is read.
     again = await admin.post_form("/g/fam/admin/import-gsp", {**form, "confirm": "1"})
     assert again.code in (404, 409)
