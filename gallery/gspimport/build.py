@@ -266,6 +266,10 @@ def _users(data, gallery_id, roles_by_name, existing, run, out, report) -> dict:
             roles_of.setdefault(user_id, []).append(roles_by_name[name]["_id"])
     by_name: dict[str, dict] = {}
     taken = set(existing)
+    if data.users:
+        report.notes.append("Imported users hold their GSP roles only, not the gallery's "
+                            "'Authenticated Users' role (it opens every album, private ones too); "
+                            "give it to them on the Users page if that is wanted.")
     for user_id, row in sorted(data.users.items(), key=lambda kv: kv[1]["username"]):
         member = data.members.get(user_id, {})
         try:

@@ -99,7 +99,8 @@ async def test_a_gsp_gallery_comes_out_whole_through_the_database_api_and_pages(
     assert roles["Admins"]["_id"] in users["ann"]["role_ids"]
     assert users["bob"]["status"] == "pending_approval" and users["bob"]["album_id"] == private["_id"]
     assert private["user_album_of"] == users["bob"]["_id"]
-    assert users["cyd"]["status"] == "disabled"
+    assert users["cyd"]["status"] == "disabled" and users["cyd"]["role_ids"] == []  # GSP roles only
+    assert any("Authenticated Users" in note for note in report["notes"])
     assert not any("secret-in-gsp" in json.dumps(u, default=str) for u in users.values())
     outbox = await db.outbox.find({}).to_list()
     assert sorted(m["to"][0] for m in outbox) == ["ann@example.test", "cyd@example.test"]
