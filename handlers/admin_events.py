@@ -1,31 +1,53 @@
-"""The tenant admin's event log: filter by kind and text, clear."""
+"""The tenant admin's event log (the gallery's activity history): filter by kind, who, date
+range and text, paged newest first; clear."""
 
 from __future__ import annotations
 
-from gallery.notices.events import clear_events, event_kinds, list_events, record_event
+from datetime import UTC, date, datetime, time, timedelta
+
+from gallery.notices.events import clear_events, event_kinds, event_users, list_events, record_event
 from handlers.admin_users import AdminPage
 
 PAGE = 100
+MAX_PAGE = 10_000
+
+
+def _day(raw: str) -> date | None:
+    """A YYYY-MM-DD date from a filter field; anything else is no filter."""
+    try:
+        return date.fromisoformat(raw.strip()[:10]) if raw.strip() else None
+    except ValueError:
+        return None
 
 
 class EventsHandler(AdminPage):
     async def page(self, notice=None) -> None:
         kind = self.get_argument("kind", "")[:50]
         q = self.get_argument("q", "")[:200]
+        who = self.get_argument("who", "")[:100]
+        start, end = _day(self.get_argument("from", "")), _day(self.get_argument("to", ""))
         try:
-            page = max(1, int(self.get_argument("page", "1")))
+            page = min(MAX_PAGE, max(1, int(self.get_argument("page", "1"))))
         except ValueError:
             page = 1
+        # Days in UTC, as the times are shown; "to" takes that whole day in.
+        since = datetime.combine(start, time(), UTC) if start else None
+        until = datetime.combine(end, time(), UTC) + timedelta(days=1) if end else None
         events, total = await list_events(
-            self.tenant, kind=kind or None, text=q or None, skip=(page - 1) * PAGE, limit=PAGE
+            self.tenant, kind=kind or None, text=q or None, who=who or None, since=since,
+            until=until, skip=(page - 1) * PAGE, limit=PAGE,
         )
         self.render(
             "admin/events.html",
             events=events,
             total=total,
             kinds=await event_kinds(self.tenant),
+            users=await event_users(self.tenant),
             kind=kind,
             q=q,
+            who=who,
+            start=start.isoformat() if start else "",
+            end=end.isoformat() if end else "",
             page=page,
             pages=max(1, -(-total // PAGE)),
             notice=notice,

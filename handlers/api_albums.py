@@ -14,6 +14,8 @@ from gallery.library import albums as gallery_albums
 from gallery.library.albums import child_albums, root_album, viewable_album
 from gallery.library.listing import list_album_media
 from gallery.people.permissions import can, require
+from handlers import activity
+from handlers.activity import quoted
 from handlers.api_base import ID_SCHEMA, PAGE_QUERY, ApiHandler, enum_query, operation
 from handlers.api_cache import cached_json
 
@@ -69,6 +71,10 @@ class AlbumsHandler(AlbumApi):
         if not parent_id:
             raise Invalid("parent_id is required.", field_errors={"parent_id": "is required"})
         album = await gallery_albums.create_album(self.tenant, await self.viewer(), parent_id, body)
+        parent = await self.tenant.db.albums.find_one({"_id": album["parent_id"]}, {"title": 1})
+        await activity.record(self, "album_created",
+                              f"Album {quoted(album)} created in {quoted(parent, 'Gallery')}",
+                              album_id=album["_id"])
         self.write_json({"album": self.album_json(album, await self.viewer())}, status=201)
 
 
@@ -81,16 +87,27 @@ class AlbumHandler(AlbumApi):
         await cached_json(self, build)
 
     async def patch(self, album_id: str) -> None:
+        body = self.json_body()
         album = await gallery_albums.update_album(
-            self.tenant, await self.viewer(), album_id, self.json_body(), self.settings_values
+            self.tenant, await self.viewer(), album_id, body, self.settings_values
         )
+        if body:
+            await activity.record(self, "album_changed",
+                                  f"Album {quoted(album)} changed: {', '.join(sorted(body))}",
+                                  album_id=album["_id"])
         self.write_json({"album": self.album_json(album, await self.viewer())})
 
     async def delete(self, album_id: str) -> None:
         keep = self.get_query_argument("delete_files", "1").lower() in ("0", "false", "no")
+        album = await self.tenant.db.albums.find_one({"_id": album_id}, {"title": 1})
         result = await trash.delete_album(
             self.tenant, await self.viewer(), album_id, delete_files=not keep
         )
+        where = "moved to the trash" if result["trashed"] else "deleted for good"
+        await activity.record(
+            self, "album_deleted",
+            f"Album {quoted(album)} {where} ({result['albums']} album(s), {result['media']} item(s))",
+            album_id=album_id, entry_id=result.get("entry_id"))
         self.write_json({"deleted": {"albums": result["albums"], "media": result["media"]},
                          "trashed": result["trashed"]})
 
@@ -110,6 +127,10 @@ class AlbumMoveHandler(AlbumApi):
         album = await gallery_albums.move_album(
             self.tenant, await self.viewer(), album_id, body.get("parent_id")
         )
+        parent = await self.tenant.db.albums.find_one({"_id": album["parent_id"]}, {"title": 1})
+        await activity.record(self, "album_moved",
+                              f"Album {quoted(album)} moved into {quoted(parent, 'Gallery')}",
+                              album_id=album["_id"], parent_id=album["parent_id"])
         self.write_json({"album": self.album_json(album, await self.viewer())})
 
 
@@ -119,6 +140,8 @@ class AlbumCopyHandler(AlbumApi):
         album = await album_copy.copy_album(
             self.tenant, await self.viewer(), album_id, body.get("parent_id")
         )
+        await activity.record(self, "album_copied", f"Album {quoted(album)} copied",
+                              album_id=album_id, copy_id=album["_id"])
         self.write_json({"album": self.album_json(album, await self.viewer())}, status=201)
 
 

@@ -9,6 +9,8 @@ from gallery.library import media as gallery_media
 from gallery.library import trash
 from gallery.library.media import viewable_media
 from gallery.people.permissions import visible_media_query
+from handlers import activity
+from handlers.activity import quoted
 from handlers.api_base import ID_SCHEMA, IDS_PATTERN, TAGS_SCHEMA, ApiHandler, operation
 from handlers.api_cache import cached_json
 
@@ -54,7 +56,11 @@ class MediaHandler(ApiHandler):
         self.write_json({"media": self.media_json(media, viewer)})
 
     async def delete(self, media_id: str) -> None:
+        media = await self.tenant.db.media.find_one({"_id": media_id}, {"title": 1, "file_name": 1})
         result = await trash.delete_media(self.tenant, await self.viewer(), media_id)
+        where = "moved to the trash" if result["trashed"] else "deleted for good"
+        await activity.record(self, "media_deleted", f"Item {quoted(media)} {where}",
+                              media_id=media_id, entry_id=result.get("entry_id"))
         self.write_json({"deleted": media_id, "trashed": result["trashed"]})
 
 
@@ -64,6 +70,9 @@ class MediaMoveHandler(ApiHandler):
         media = await gallery_media.move_media(
             self.tenant, viewer, media_id, self.json_body().get("album_id")
         )
+        album = await self.tenant.db.albums.find_one({"_id": media["album_id"]}, {"title": 1})
+        await activity.record(self, "media_moved", f"Item {quoted(media)} moved to {quoted(album)}",
+                              media_id=media_id, album_id=media["album_id"])
         self.write_json({"media": self.media_json(media, viewer)})
 
 
@@ -73,6 +82,9 @@ class MediaCopyHandler(ApiHandler):
         media = await gallery_media.copy_media(
             self.tenant, viewer, media_id, self.json_body().get("album_id")
         )
+        album = await self.tenant.db.albums.find_one({"_id": media["album_id"]}, {"title": 1})
+        await activity.record(self, "media_copied", f"Item {quoted(media)} copied to {quoted(album)}",
+                              media_id=media_id, copy_id=media["_id"])
         self.write_json({"media": self.media_json(media, viewer)}, status=201)
 
 

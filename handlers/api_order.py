@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from gallery.library import trash
 from gallery.library.bulk import ACTIONS, bulk_action
 from gallery.library.ordering import order_album
 from gallery.library.tags import clean_tags
+from handlers import activity
+from handlers.activity import quoted
 from handlers.api_base import ID_SCHEMA, TAGS_SCHEMA, ApiHandler, operation
 
 ID = r"([^/]+)"
@@ -33,6 +36,19 @@ class BulkApi(ApiHandler):
             album_id=body.get("album_id"),
             tags=body.get("tags"),
         )
+        done = result["done"]
+        action = body.get("action")
+        if done and action in ("move", "copy", "delete"):
+            if action == "delete":
+                kind = "media_deleted"
+                what = ("moved to the trash" if await trash.trash_days(self.tenant)
+                        else "deleted for good")
+            else:
+                kind = "media_moved" if action == "move" else "media_copied"
+                album = await self.tenant.db.albums.find_one({"_id": body["album_id"]}, {"title": 1})
+                what = f"{'moved' if action == 'move' else 'copied'} to {quoted(album)}"
+            await activity.record(self, kind, f"{len(done)} item(s) {what} (selection)",
+                                  media_ids=done[:50])
         self.write_json(result)
 
 

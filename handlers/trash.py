@@ -17,9 +17,9 @@ import mimetypes
 
 from gallery.errors import NotFound
 from gallery.library import trash, trash_restore
-from gallery.notices.events import record_event
 from gallery.people.permissions import viewer_for
 from gallery.processing import watermarks
+from handlers import activity
 from handlers.base import TenantHandler
 
 PAGE = 50
@@ -39,10 +39,9 @@ class TrashHandler(TenantHandler):
         else:
             self.redirect(self.urls("/trash", done=message))
 
-    async def event(self, user: dict, kind: str, message: str, entry: dict | None = None) -> None:
-        details = {"entry_id": entry["_id"], "kind": entry["kind"]} if entry else {}
-        await record_event(self.tenant, kind, message, user=user, ip=self.client_ip(),
-                           url=self.request.path, details=details)
+    async def event(self, kind: str, message: str, entry: dict | None = None) -> None:
+        details = {"entry_id": entry["_id"], "what": entry["kind"]} if entry else {}
+        await activity.record(self, kind, message, **details)
 
 
 class TrashPage(TrashHandler):
@@ -63,11 +62,11 @@ class TrashPage(TrashHandler):
 
 class TrashRestoreHandler(TrashHandler):
     async def post(self, entry_id: str) -> None:
-        user, viewer = await self.trash_viewer()
+        _, viewer = await self.trash_viewer()
         entry = await trash.get_entry(self.tenant, viewer, entry_id)
         target = await trash_restore.restore(self.tenant, viewer, entry_id)
         what = "Album" if entry["kind"] == "album" else "Item"
-        await self.event(user, "restored", f"{what} “{entry['title']}” restored from the trash",
+        await self.event("restored", f"{what} “{entry['title']}” restored from the trash",
                          entry)
         path = (f"/media/{target['media_id']}" if target.get("media_id")
                 else f"/albums/{target['album_id']}")
@@ -76,20 +75,20 @@ class TrashRestoreHandler(TrashHandler):
 
 class TrashDeleteHandler(TrashHandler):
     async def post(self, entry_id: str) -> None:
-        user, viewer = await self.trash_viewer()
+        _, viewer = await self.trash_viewer()
         entry = await trash.get_entry(self.tenant, viewer, entry_id)
         await trash.purge(self.tenant, viewer, entry_id)
         what = "Album" if entry["kind"] == "album" else "Item"
-        await self.event(user, "deleted_for_good",
+        await self.event("deleted_for_good",
                          f"{what} “{entry['title']}” deleted for good from the trash", entry)
         self.done(f"“{entry['title'] or 'Untitled'}” is deleted for good.")
 
 
 class TrashEmptyHandler(TrashHandler):
     async def post(self) -> None:
-        user, viewer = await self.trash_viewer()
+        _, viewer = await self.trash_viewer()
         count = await trash.empty(self.tenant, viewer)
-        await self.event(user, "trash_emptied", f"Trash emptied ({count} entries deleted for good)")
+        await self.event("trash_emptied", f"Trash emptied ({count} entries deleted for good)")
         self.done(f"The trash is empty ({count} deleted for good).")
 
 

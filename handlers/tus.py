@@ -28,6 +28,8 @@ from gallery.library import album_paths
 from gallery.media_folder import require_writable
 from gallery.numbers import whole_number
 from gallery.people import permissions as gallery_permissions
+from handlers import activity
+from handlers.activity import quoted
 from handlers.base import TenantHandler
 from handlers.uploads import AlbumWriteMixin
 
@@ -341,10 +343,13 @@ class TusUploadHandler(TusMixin, TenantHandler):
 
     async def _complete(self, writer: uploads.HashingWriter) -> None:
         record = self.record
-        await uploads.complete_upload(
+        media = await uploads.complete_upload(
             self.tenant, self.services, self.user, record, writer.path,
             size=writer.written, sha256=writer.hasher.hexdigest(),
         )
+        album = await self.tenant.db.albums.find_one({"_id": media["album_id"]}, {"title": 1})
+        await activity.record(self, "upload", f"{quoted(media)} uploaded to {quoted(album)}",
+                              media_id=media["_id"], album_id=media["album_id"])
         self.upload_headers(record)
         self.set_status(204)
         self.finish()

@@ -28,6 +28,8 @@ from gallery.library import album_paths, embeds
 from gallery.media_folder import require_writable
 from gallery.numbers import whole_number
 from gallery.people import permissions as gallery_permissions
+from handlers import activity
+from handlers.activity import quoted
 from handlers.base import TenantHandler
 
 # A ZIP larger than this is imported by the `zip.import` job (the request answers 202 with
@@ -193,6 +195,8 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
             caption=self.get_query_argument("caption", None),
             tags=self.get_query_argument("tags", None),
         )
+        await activity.record(self, "upload", f"{quoted(media)} uploaded to {quoted(self.album)}",
+                              media_id=media["_id"], album_id=self.album["_id"])
         self.set_header("Location", self.urls(f"/api/v1/media/{media['_id']}"))
         self.write_json(media, status=201)
 

@@ -86,12 +86,17 @@ async def _trim(ctx) -> None:
         )
 
 
-def _filter(kind: str | None = None, text: str | None = None) -> dict:
+def _filter(kind: str | None = None, text: str | None = None, who: str | None = None,
+            since: datetime | None = None, until: datetime | None = None) -> dict:
     import re
 
     query: dict = {}
     if kind:
         query["kind"] = kind
+    if who:  # the account name as typed, any case (an exact name, not a pattern)
+        query["username"] = {"$regex": f"^{re.escape(who.strip()[:100])}$", "$options": "i"}
+    if since or until:
+        query["time"] = {**({"$gte": since} if since else {}), **({"$lt": until} if until else {})}
     if text:
         pattern = re.escape(text.strip()[:200])
         query["$or"] = [
@@ -102,10 +107,13 @@ def _filter(kind: str | None = None, text: str | None = None) -> dict:
 
 
 async def list_events(
-    ctx, *, kind: str | None = None, text: str | None = None, skip: int = 0, limit: int = 100
+    ctx, *, kind: str | None = None, text: str | None = None, who: str | None = None,
+    since: datetime | None = None, until: datetime | None = None, skip: int = 0,
+    limit: int = 100,
 ) -> tuple[list[dict], int]:
-    """Newest first, filtered by kind and by text in the message or user name; (page, total)."""
-    query = _filter(kind, text)
+    """Newest first, filtered by kind, by text in the message or user name, by who did it
+    and by time (since inclusive, until exclusive); (page, total)."""
+    query = _filter(kind, text, who, since, until)
     total = await ctx.db.events.count_documents(query)
     page = (
         await ctx.db.events.find(query)
@@ -119,6 +127,11 @@ async def list_events(
 
 async def event_kinds(ctx) -> list[str]:
     return sorted(k for k in await ctx.db.events.distinct("kind") if k)
+
+
+async def event_users(ctx) -> list[str]:
+    """The account names the log holds (the "who" filter's choices)."""
+    return sorted((u for u in await ctx.db.events.distinct("username") if u), key=str.casefold)
 
 
 async def clear_events(ctx) -> int:
