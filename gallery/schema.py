@@ -47,6 +47,12 @@ INDEXES = [
     ("shares", [("token_hash", ASCENDING)], {"unique": True}),
     ("shares", [("created_by", ASCENDING), ("created", DESCENDING)], {}),
     ("shares", [("created", DESCENDING)], {}),
+    # The trash (gallery/library/trash.py): entries by state and due time, per deleter, and
+    # the records each entry holds.
+    ("trash", [("state", ASCENDING), ("due", ASCENDING)], {}),
+    ("trash", [("trashed.by_id", ASCENDING), ("trashed.at", DESCENDING)], {}),
+    ("trash", [("trashed.at", DESCENDING)], {}),
+    ("trash_docs", [("entry_id", ASCENDING), ("coll", ASCENDING)], {}),
 ]
 
 

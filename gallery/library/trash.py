@@ -39,6 +39,7 @@ from gallery.library import tagcounts
 from gallery.library.albums import contains, dirpath_of, get_album
 from gallery.media_folder import read_only
 from gallery.people.permissions import Viewer, require
+from gallery.schema import INDEXES
 from gallery.settings import get_settings
 from gallery.usage import add_usage
 
@@ -158,6 +159,11 @@ async def _trash(ctx, entry: dict, album_docs: list[dict], media_docs: list[dict
              for m in media_docs]
     # The records first, the entry last: an entry (what the roll-forward acts on) always
     # holds all its records; records a kill left without their entry are never used.
+    # Galleries made before the trash have no indexes on its collections (indexes are made
+    # at provisioning); making them here costs nothing when they exist, and no step is needed.
+    for collection, keys, options in INDEXES:
+        if collection in ("trash", "trash_docs"):
+            await ctx.db[collection].create_index(keys, **options)
     await _drop_orphans(ctx, [d["_id"] for d in docs])
     for i in range(0, len(docs), 500):
         await ctx.db.trash_docs.insert_many(docs[i:i + 500])
