@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 
 from gallery import schema
@@ -75,17 +76,18 @@ def progress_of(state: dict | None, version: int | None = None, now: float | Non
     (1-based, of how many), documents done of total, percent, and an estimate of the
     seconds left in the step from the holder's own pace (None until it has one). Only
     counts: no names, ids or errors of the gallery."""
-    state = state or {}
+    state = state if isinstance(state, dict) else {}
     now = time.time() if now is None else now
-    target = int(state.get("target") or schema.SCHEMA_VERSION)
-    base = state.get("from_version") or version or 1
+    target = int(_number(state.get("target")) or schema.SCHEMA_VERSION)
+    base = _number(state.get("from_version")) or version or 1
     numbers = [s.number for s in runner.TENANT_STEPS if base < s.number <= target] or [target]
-    step = state.get("step")
-    done, total = int(state.get("done") or 0), state.get("total")
+    step = _number(state.get("step"))
+    done = int(_number(state.get("done")) or 0)
+    total = int(_number(state.get("total")) or 0) or None
     seconds_left = None
-    started, done0 = state.get("step_started"), int(state.get("step_done0") or 0)
-    if step and total and started and done > done0 and now > float(started):
-        rate = (done - done0) / (now - float(started))
+    started, done0 = _number(state.get("step_started")), int(_number(state.get("step_done0")) or 0)
+    if step and total and started and done > done0 and now > started:
+        rate = (done - done0) / (now - started)
         seconds_left = max(0, round((total - done) / rate))
     return {
         "state": "upgrading",
@@ -96,6 +98,14 @@ def progress_of(state: dict | None, version: int | None = None, now: float | Non
         "percent": min(100, done * 100 // total) if total else None,
         "seconds_left": seconds_left,
     }
+
+
+def _number(value) -> float | None:
+    """A count or time from the claim document, or None for anything else (a garbled
+    document shows as "starting", never as a failed request)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        return None
+    return value
 
 
 def progress_words(progress: dict) -> str:
@@ -112,9 +122,9 @@ def progress_words(progress: dict) -> str:
 
 def progress_text(state: dict | None) -> str:
     """'step 2 of 2 (media: add taken …): 4,500 of 10,000 documents' from the claim document."""
-    if not state or not state.get("step"):
+    if not isinstance(state, dict) or not _number(state.get("step")):
         return "starting"
-    done, total = int(state.get("done") or 0), state.get("total")
+    done, total = int(_number(state.get("done")) or 0), int(_number(state.get("total")) or 0)
     count = f"{done:,} of {total:,} documents" if total else f"{done:,} documents"
     pct = f", {min(100, done * 100 // total)}%" if total else ""
     return (f"step {state['step']} of {state.get('target', schema.SCHEMA_VERSION)} "
@@ -152,7 +162,8 @@ async def ensure_current(ctx, *, writing: bool = False) -> str | None:
     if task is None:
         state = await runner.claim_state(ctx.db) or {}
         failed = state.get("failed")
-        if failed and not state.get("owner") and time.time() - float(failed.get("at") or 0) < RETRY_FAILED_SECONDS:
+        if (isinstance(failed, dict) and not state.get("owner")
+                and time.time() - (_number(failed.get("at")) or 0) < RETRY_FAILED_SECONDS):
             return _after_failure(failed, pending, writing)
         task = asyncio.get_running_loop().create_task(_migrate(ctx))
         _tasks[ctx.db.name] = task
@@ -208,9 +219,9 @@ async def schema_state(db) -> dict:
         return {"version": None, "latest": latest, "behind": False, "state": "unreadable", "message": str(exc)}
     claim = await runner.claim_state(db) or {}
     state = "current" if version == latest else "newer" if version > latest else "behind"
-    if state == "behind" and claim.get("owner") and float(claim.get("lease_until") or 0) > time.time():
+    if state == "behind" and claim.get("owner") and (_number(claim.get("lease_until")) or 0) > time.time():
         state = "upgrading"
-    elif state == "behind" and claim.get("failed"):
+    elif state == "behind" and isinstance(claim.get("failed"), dict):
         state = "failed"
     out = {"version": version, "latest": latest, "behind": version < latest, "state": state}
     if state == "upgrading":

@@ -196,8 +196,16 @@ async def _claim(db, owner: str, lease: float, latest: int) -> bool:
     # A holder on this machine that no longer runs (kill -9, a crash) need not be waited
     # out: the claim is taken from exactly that holder, so of several takers one wins.
     state = await claim_state(db) or {}
-    holder = state.get("owner")
-    if holder and _dead_here(holder):
+    holder, until = state.get("owner"), state.get("lease_until")
+    if isinstance(until, bool) or not isinstance(until, int | float):
+        # A garbled claim (no release writes one) would never run out: taken from exactly
+        # that document, so of several takers one wins.
+        result = await db.meta.update_one({"_id": CLAIM_ID, "owner": holder, "lease_until": until}, claim)
+        if result.modified_count == 1:
+            log.warning("migration claim with an unreadable lease (%r) taken over", until)
+            return True
+        return False
+    if holder and isinstance(holder, str) and _dead_here(holder):
         result = await db.meta.update_one({"_id": CLAIM_ID, "owner": holder}, claim)
         if result.modified_count == 1:
             log.warning("migration claim of %s taken over: its process is gone", holder)

@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import signal
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -204,3 +205,25 @@ async def test_a_newer_or_unreadable_database_is_refused_untouched(app, make_gal
     page = await browser.get("/g/alpha/api/v1/albums")
     assert page.code == 503 and "unreadable" in json.loads(page.body)["error"]["message"]
     assert await without_taken(ctx) == 20
+
+
+async def test_a_garbled_claim_document_shows_as_starting_and_is_taken_over(app, make_gallery):
+    g = await old_gallery(make_gallery, count=20)
+    ctx = g["ctx"]
+    garbled = {"owner": "elsewhere:1:abc", "lease_until": time.time() + 600, "step": "two", "done": "lots",
+               "total": [1], "step_started": "x", "step_done0": {"n": 1}, "target": "z", "failed": "yes"}
+    await ctx.db.meta.insert_one({"_id": runner.CLAIM_ID, **garbled})
+    app.services.registry.forget("alpha")
+    browser = app.browser()
+    page = await browser.get("/g/alpha/")
+    assert page.code == 503 and "Alpha Gallery is being upgraded" in text(page) and "Starting" in text(page)
+    progress = json.loads((await browser.get("/g/alpha/_upgrade")).body)
+    assert progress == {"state": "upgrading", "step": 0, "steps": 1, "done": 0, "total": None,
+                        "percent": None, "seconds_left": None}
+    host = await console(app)
+    assert (await host.get("/_host/tenants/alpha")).code == 200
+
+    # A lease that is not a time would never run out: the next request takes the claim.
+    await ctx.db.meta.update_one({"_id": runner.CLAIM_ID}, {"$set": {"lease_until": "soon"}})
+    assert (await browser.get("/g/alpha/")).code == 200
+    assert await without_taken(ctx) == 0 and await runner.stored_version(ctx.db) == schema.SCHEMA_VERSION
