@@ -151,17 +151,18 @@ def _copy_one(source, handle, dest: Path, budget: int, allowed) -> tuple[int, st
     return size, sha, sniffed
 
 
-async def _stage_files(ctx, a: Analysis, stage: Path, settings: dict, progress) -> tuple[int, list[str]]:
-    """Copy every found file into staging; returns (bytes, relative paths)."""
+#: Files copied (and typed) at once: copying and libmagic leave the GIL, so two cores overlap.
+COPIES_AT_ONCE = 3
+
+
+def _planned(a: Analysis) -> list[tuple[dict, list[str], object, str]]:
+    """(document, source parts, handle, staged path) of every file found, names decided in
+    order (a second "a.jpg" in an album becomes "a (2).jpg"); the others marked missing."""
     b, report = a.built, a.report
-    budget = (quota_bytes(ctx) - await current_usage(ctx)) if quota_bytes(ctx) else 1 << 62
-    allowed = settings.get("allowed_extensions") or ()
     taken: dict[str, set[str]] = {}
     dirpaths = {album["_id"]: album["dirpath"] for album in b.albums}
-    total, rels, dropped = 0, [], set()
-    for n, (doc, parts) in enumerate(b.files):
-        if progress is not None and n % 20 == 0:
-            await progress(0.3 + 0.5 * n / max(len(b.files), 1), f"files: {n} of {len(b.files)}")
+    plan = []
+    for doc, parts in b.files:
         handle = a.source.find(parts) if a.source is not None else None
         if handle is None:
             build._missing(doc, report, doc["gsp"]["id"], parts[-1],
@@ -173,28 +174,71 @@ async def _stage_files(ctx, a: Analysis, stage: Path, settings: dict, progress) 
         stem, dot, ext = name.rpartition(".")
         k = 2
         while name.casefold() in names:
-            name = f"{stem} ({k}).{ext}" if dot else f"{parts[-1]} ({k})"
+            name = f"{stem} ({k}).{ext}" if dot else f"{name} ({k})"
             k += 1
         names.add(name.casefold())
-        rel = f"{folder}/{name}"
-        try:
-            size, sha, sniffed = await asyncio.to_thread(_copy_one, a.source, handle, stage / rel, budget - total,
-                                                         allowed)
-        except UnsupportedMedia as exc:
-            report.item("media", "skipped", doc["gsp"]["id"], parts[-1], f"disallowed type: {exc.reason}")
+        plan.append((doc, parts, handle, f"{folder}/{name}"))
+    return plan
+
+
+async def _stage_files(ctx, a: Analysis, stage: Path, settings: dict, progress) -> tuple[int, list[str]]:
+    """Copy every found file into staging; returns (bytes, relative paths)."""
+    b, report = a.built, a.report
+    plan = _planned(a)
+    declared = sum(a.source.size(handle) for _, _, handle, _ in plan)
+    budget = (quota_bytes(ctx) - await current_usage(ctx)) if quota_bytes(ctx) else 1 << 62
+    if declared > budget:  # refused before a byte is copied
+        raise GspRefused(f"The media do not fit in the gallery's quota: they take {declared} bytes, "
+                         f"{max(budget, 0)} are free.")
+    slack = budget - declared
+    allowed = settings.get("allowed_extensions") or ()
+    done, dropped, results = 0, set(), {}
+    gate = asyncio.Semaphore(COPIES_AT_ONCE)
+
+    async def one(index: int, handle, rel: str) -> None:
+        nonlocal done
+        async with gate:
+            # Each file may take what it declares plus the free room: counted again below.
+            limit = a.source.size(handle) + slack
+            try:
+                results[index] = await asyncio.to_thread(_copy_one, a.source, handle, stage / rel, limit, allowed)
+            except (UnsupportedMedia, TooLarge, GspRefused, OSError, EOFError, zipfile.BadZipFile) as exc:
+                results[index] = exc
+            done += 1
+            if progress is not None and done % 20 == 0:
+                await progress(0.3 + 0.5 * done / max(len(plan), 1), f"files: {done} of {len(plan)}")
+
+    if progress is not None:
+        await progress(0.3, f"files: 0 of {len(plan)}")
+    tasks = [asyncio.ensure_future(one(i, handle, rel)) for i, (_, _, handle, rel) in enumerate(plan)]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    total, rels = 0, []
+    for index, (doc, parts, _handle, rel) in enumerate(plan):
+        outcome = results[index]
+        if isinstance(outcome, TooLarge):
+            raise GspRefused(f"The media do not fit in the gallery's quota: {outcome.message}")
+        if isinstance(outcome, UnsupportedMedia):
+            report.item("media", "skipped", doc["gsp"]["id"], parts[-1], f"disallowed type: {outcome.reason}")
             dropped.add(doc["_id"])
             continue
-        except TooLarge as exc:
-            raise GspRefused(f"The media do not fit in the gallery's quota: {exc.message}") from None
-        except (GspRefused, OSError, EOFError, zipfile.BadZipFile) as exc:
-            report.item("files", "failed", doc["gsp"]["id"], parts[-1], f"could not be read: {exc}")
-            build._missing(doc, report, doc["gsp"]["id"], parts[-1], "the file could not be read")
+        if isinstance(outcome, BaseException):
+            build._missing(doc, report, doc["gsp"]["id"], parts[-1], f"the file could not be read ({outcome})")
             continue
+        size, sha, sniffed = outcome
         total += size
         rels.append(rel)
-        doc.update(file_name=name, kind=sniffed.kind, mime=sniffed.mime, extension=sniffed.extension,
-                   original={"path": rel, "size": size, "sha256": sha}, content_hash=sha, state="pending")
+        doc.update(file_name=rel.rsplit("/", 1)[-1], kind=sniffed.kind, mime=sniffed.mime,
+                   extension=sniffed.extension, original={"path": rel, "size": size, "sha256": sha},
+                   content_hash=sha, state="pending")
         report.count("files")
+    if total > budget:
+        raise GspRefused(f"The media do not fit in the gallery's quota: they took {total} bytes, "
+                         f"{max(budget, 0)} were free.")
     if dropped:
         b.media = [m for m in b.media if m["_id"] not in dropped]
         for album in [*b.albums, b.root_update]:
