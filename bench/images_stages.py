@@ -26,6 +26,7 @@ from media.images import (
     _apply_transforms,
     _dct_scale,
     _fit,
+    _fsync,
     _to_srgb,
     _write_temp,
     image_orientation,
@@ -178,6 +179,7 @@ def print_stages(files: list[str], quality: int, optimized_side: int = 1920) -> 
 
         def write(im):
             path = _write_temp(im, opt_spec, out, "optimized")
+            _fsync(path)
             os.unlink(path)
 
         stage("encode + write + fsync", "* _write_temp, web copy", write, upright)

@@ -164,7 +164,9 @@ def test_large_jpeg_is_decoded_at_dct_scale_once(write_image, out_dir, monkeypat
         assert [near(c, e) for c, e in zip(corners(opt), (RED, BLUE, GREEN, WHITE))] == [True] * 4
 
 
-def test_jpeg_decodes_at_a_power_of_two_scale_not_the_closest_m_8(write_image, out_dir, monkeypatch):
+def test_jpeg_decodes_at_a_power_of_two_scale_not_the_closest_m_8(
+    write_image, out_dir, monkeypatch
+):
     # 4000 -> 1400: libjpeg-turbo's 3/8 scale (1500 px) is closer, but it has no SIMD path
     # and decodes slower than 1/2; the resize from 2000 px does the rest.
     source = write_image("large.jpg", quadrants(4000, 2000), quality=90)
@@ -313,6 +315,30 @@ def test_a_failed_encode_leaves_nothing_half_written(write_image, out_dir, monke
         make_image_derivatives(source, out_dir, THUMB, OPTIMIZED, rotate=180)
     assert {name: (out_dir / name).read_bytes() for name in os.listdir(out_dir)} == before
     assert leftovers(out_dir) == []
+
+
+def test_every_derivative_is_on_disk_before_it_is_renamed_into_place(
+    write_image, out_dir, monkeypatch
+):
+    # A crash between the rename and the kernel's writeback would leave an empty file
+    # where the record says a derivative is: each file is fsynced before its rename.
+    source = write_image("big.jpg", quadrants(2400, 1200))
+    synced, renamed = [], []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        real_fsync(fd)
+        synced.append(os.fstat(fd).st_ino)
+
+    def replace(src, dst):
+        renamed.append((os.stat(src).st_ino, set(synced)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    make_image_derivatives(source, out_dir, THUMB, OPTIMIZED, always_optimize=True)
+    assert len(renamed) == 2
+    assert all(inode in synced_before for inode, synced_before in renamed)
 
 
 def test_result_is_plain_data():
