@@ -29,6 +29,8 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
 from gallery import failpoints
 from gallery.errors import GalleryError, Invalid, NotFound
 from gallery.ids import is_id, new_id
@@ -153,9 +155,10 @@ async def _trash(ctx, entry: dict, album_docs: list[dict], media_docs: list[dict
         {"_id": a["_id"], "title": a.get("title", ""), "dirname": a.get("dirname", "")}
         for a in await _in_order(ctx, anchor)
     ]
-    docs = [{"_id": a["_id"], "entry_id": entry["_id"], "coll": "albums", "doc": a}
+    now = entry["step_at"]
+    docs = [{"_id": a["_id"], "entry_id": entry["_id"], "coll": "albums", "doc": a, "at": now}
             for a in album_docs]
-    docs += [{"_id": m["_id"], "entry_id": entry["_id"], "coll": "media", "doc": m}
+    docs += [{"_id": m["_id"], "entry_id": entry["_id"], "coll": "media", "doc": m, "at": now}
              for m in media_docs]
     # The records first, the entry last: an entry (what the roll-forward acts on) always
     # holds all its records; records a kill left without their entry are never used.
@@ -165,19 +168,29 @@ async def _trash(ctx, entry: dict, album_docs: list[dict], media_docs: list[dict
         if collection in ("trash", "trash_docs"):
             await ctx.db[collection].create_index(keys, **options)
     await _drop_orphans(ctx, [d["_id"] for d in docs])
-    for i in range(0, len(docs), 500):
-        await ctx.db.trash_docs.insert_many(docs[i:i + 500])
+    try:
+        for i in range(0, len(docs), 500):
+            await ctx.db.trash_docs.insert_many(docs[i:i + 500])
+    except (DuplicateKeyError, BulkWriteError) as exc:
+        await ctx.db.trash_docs.delete_many({"entry_id": entry["_id"]})
+        errors = (getattr(exc, "details", None) or {}).get("writeErrors") or [{"code": 11000}]
+        if any(e.get("code") != 11000 for e in errors):
+            raise
+        raise Busy("This is being deleted already.") from None  # another delete got there first
     await ctx.db.trash.insert_one(entry)
     await _finish_moving(ctx, entry)
 
 
 async def _drop_orphans(ctx, ids: list[str]) -> None:
-    """Records of these ids left by a trashing killed before its entry was written go; a
-    live entry holding one means another delete of the same item is under way."""
+    """Records of these ids left by a trashing killed before its entry was written go; an
+    entry holding one, or records younger than STALE (their entry may be on its way), mean
+    another delete of the same item is under way."""
+    fresh = _now() - STALE
     for i in range(0, len(ids), 500):
         entry_ids = await ctx.db.trash_docs.distinct("entry_id", {"_id": {"$in": ids[i:i + 500]}})
         for entry_id in entry_ids:
-            if await ctx.db.trash.find_one({"_id": entry_id}, {"_id": 1}):
+            if await ctx.db.trash.find_one({"_id": entry_id}, {"_id": 1}) or \
+                    await ctx.db.trash_docs.find_one({"entry_id": entry_id, "at": {"$gt": fresh}}):
                 raise Busy("This item is being deleted already.")
             await ctx.db.trash_docs.delete_many({"entry_id": entry_id})
 

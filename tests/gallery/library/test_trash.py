@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gallery.errors import NotFound
+from gallery.errors import GalleryError, NotFound
 from gallery.library import albums, trash, trash_restore, trash_upkeep
 from gallery.library.media import add_media_file, get_media
 from gallery.library.search import search_media
@@ -139,3 +139,34 @@ async def test_restore_and_delete_for_good_racing_never_both_happen(make_gallery
             assert await ctx.db.trash.count_documents({}) == 0
             return
         assert ctx.storage.resolve(restored["original"]["path"]).is_file()
+
+
+async def test_an_item_restored_before_its_trashed_album_then_the_album_merges_in(make_gallery, viewer_of, make_jpeg):
+    ctx, admin, trips, beach, one, two = await _setup(make_gallery, viewer_of, make_jpeg)
+    await trash.delete_media(ctx, admin, two["_id"])
+    await trash.delete_album(ctx, admin, trips["_id"])
+    item = await ctx.db.trash.find_one({"kind": "media"})
+    await trash_restore.restore(ctx, admin, item["_id"])  # Trips and Beach made again, empty
+    remade = await albums.get_album(ctx, beach["_id"])
+    assert remade["dirpath"] == "Trips/Beach"
+    album = await ctx.db.trash.find_one({"kind": "album"})
+    await trash_restore.restore(ctx, admin, album["_id"])
+    for m in (one, two):
+        doc = await get_media(ctx, m["_id"])
+        assert ctx.storage.resolve(doc["original"]["path"]).is_file(), doc["original"]["path"]
+    assert (await albums.get_album(ctx, trips["_id"]))["dirpath"] == "Trips"
+    assert await ctx.db.albums.count_documents({"title": {"$in": ["Trips", "Beach"]}}) == 2
+    assert not any((ctx.storage.path / "trash").iterdir())
+
+
+async def test_two_deletes_of_one_item_trash_it_once(make_gallery, viewer_of, make_jpeg):
+    ctx, admin, _, _, one, _ = await _setup(make_gallery, viewer_of, make_jpeg)
+    # What a delete killed before writing its entry left (an hour ago) is no obstacle.
+    await ctx.db.trash_docs.insert_one({"_id": one["_id"], "entry_id": "0" * 24, "coll": "media",
+                                        "doc": one, "at": datetime.now(UTC) - timedelta(hours=1)})
+    outcomes = await asyncio.gather(*(trash.delete_media(ctx, admin, one["_id"]) for _ in range(3)),
+                                    return_exceptions=True)
+    assert sum(1 for o in outcomes if isinstance(o, dict)) == 1, outcomes
+    assert all(isinstance(o, (dict, GalleryError)) for o in outcomes), outcomes
+    assert await ctx.db.trash.count_documents({}) == 1
+    assert await ctx.db.trash_docs.count_documents({}) == 1
