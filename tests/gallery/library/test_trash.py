@@ -170,3 +170,19 @@ async def test_two_deletes_of_one_item_trash_it_once(make_gallery, viewer_of, ma
     assert all(isinstance(o, (dict, GalleryError)) for o in outcomes), outcomes
     assert await ctx.db.trash.count_documents({}) == 1
     assert await ctx.db.trash_docs.count_documents({}) == 1
+
+
+async def test_a_restore_left_halfway_is_finished_by_the_job_once_stale(make_gallery, viewer_of, make_jpeg):
+    ctx, admin, trips, _, one, two = await _setup(make_gallery, viewer_of, make_jpeg)
+    await trash.delete_album(ctx, admin, trips["_id"])
+    entry = await ctx.db.trash.find_one({})
+    # As a killed restore leaves it: claimed, not finished.
+    await ctx.db.trash.update_one({"_id": entry["_id"]}, {"$set": {"state": "restoring"}})
+    assert await trash_upkeep.finish_stale(ctx) == 0  # maybe still running somewhere: wait
+    assert await ctx.db.media.count_documents({}) == 0
+    later = datetime.now(UTC) + trash.STALE + timedelta(seconds=1)
+    assert await trash_upkeep.finish_stale(ctx, later) == 1
+    for m in (one, two):
+        doc = await get_media(ctx, m["_id"])
+        assert ctx.storage.resolve(doc["original"]["path"]).is_file()
+    assert await ctx.db.trash.count_documents({}) == 0
