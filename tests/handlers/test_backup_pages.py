@@ -39,7 +39,8 @@ async def test_admin_backs_up_downloads_and_the_host_restores_it(app, make_galle
     await admin.login("/g/alpha", "admin", "Correct-Horse-Battery-9")
     page = await admin.get("/g/alpha/admin/backup")
     assert page.code == 200 and "Backup and restore" in text(page) and "No backups yet" in text(page)
-    started = await admin.post_form("/g/alpha/admin/backup", {})
+    # With a passphrase: the job writes the secrets the request sealed under it.
+    started = await admin.post_form("/g/alpha/admin/backup", {"passphrase": "job passphrase 42"})
     assert started.code == 303
     job = await app.services.host_db.jobs.find_one({"tenant": "alpha", "kind": KIND})
     job = await wait_job(app, job["_id"])
@@ -67,8 +68,18 @@ async def test_admin_backs_up_downloads_and_the_host_restores_it(app, make_galle
     assert refused.code == 400 and "Choose one of the backups listed" in text(refused)
     clash = await host.post_form("/_host/backups/restore", {"archive": key, "slug": "alpha"})
     assert clash.code == 400 and "Nothing restored" in text(clash) and "already exists" in text(clash)
-    restored = await host.post_form("/_host/backups/restore", {"archive": key, "slug": "copy", "title": "Copy"}, follow=False)
+    wrong = await host.post_form("/_host/backups/restore", {"archive": key, "slug": "copy",
+                                                            "passphrase": "not the passphrase"})
+    assert wrong.code == 400 and "the passphrase is wrong" in text(wrong)
+    assert await app.services.host_db.tenants.find_one({"_id": "copy"}) is None
+    restored = await host.post_form("/_host/backups/restore", {"archive": key, "slug": "copy", "title": "Copy",
+                                                               "passphrase": "job passphrase 42"}, follow=False)
     assert restored.code == 303 and restored.headers["Location"] == "/_host/tenants/copy"
+    from keys.sealed import decrypt_secret
+
+    copy = await app.services.registry.context_for_slug("copy")
+    sealed = (await copy.db.settings.find_one({"_id": "gallery"}))["values"]["smtp_password"]
+    assert decrypt_secret(copy, sealed) == "hunter2-secret"
     visitor = app.browser()
     await visitor.login("/g/copy", "admin", "Correct-Horse-Battery-9")
     album = text(await visitor.get(f"/g/copy/albums/{made['trips']['_id']}"))
