@@ -164,7 +164,7 @@
       const what = current && current.read_only_media
         ? "The selected items are removed from the gallery; their files stay in the read-only folder, and a synchronization brings back what is still there."
         : current && current.trash_days > 0
-          ? "The selected items are moved to the trash for " + current.trash_days + (current.trash_days === 1 ? " day" : " days") + "; they can be restored from there until then."
+          ? (n === 1 ? "The selected item is" : "The selected items are") + " moved to the trash for " + current.trash_days + (current.trash_days === 1 ? " day" : " days") + "; " + (n === 1 ? "it" : "they") + " can be restored from there until then."
           : "The selected items and their files are deleted for good.";
       if (await confirmDialog(n === 1 ? "Delete 1 item?" : "Delete " + n + " items?", what, "Delete")) bulk("delete", {}, current && current.trash_days > 0 ? "moved to the trash" : "deleted");
     }, "danger-outline", "trash");
