@@ -27,7 +27,7 @@ async def _fits(page, width: int) -> None:
 
 async def test_delete_to_trash_restore_and_the_filtered_event_log(
         app, make_gallery, viewer_of, make_jpeg, browser_page, shot):
-    s = await build(app, make_gallery, viewer_of, make_jpeg, process={"pelican", "lighthouse"})
+    s = await build(app, make_gallery, viewer_of, make_jpeg, process={"lighthouse"})
     g, ctx, made, media, admin = s["g"], s["ctx"], s["albums"], s["media"], s["admin"]
     prefix = g["prefix"]
     # An album in the trash beside the item (deleted through the API as the pages' JS does).
