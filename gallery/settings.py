@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from gallery import richtext
 from gallery.errors import Invalid
 from keys.sealed import encrypt_secret, is_legacy
+from media import sniff
 
 SETTINGS_VERSION = 1
 
@@ -32,9 +33,41 @@ class Setting:
     choices: tuple[str, ...] = ()
     max_length: int = 500
     secret: bool = False  # never shown back in the form (e.g. an SMTP password)
+    # How the page shows it: words for each choice (same order as `choices`), the unit after
+    # a number, and a widget other than the type's plain field ("ordered_checklist",
+    # "grouped_checklist", "album", "roles"). A list with choices accepts only those.
+    choice_labels: tuple[str, ...] = ()
+    unit: str = ""
+    widget: str = ""
+    choice_groups: tuple[str, ...] = ()  # grouped_checklist: each choice's group heading
+
+    def choice_label(self, value: str) -> str:
+        if value in self.choices and len(self.choice_labels) == len(self.choices):
+            return self.choice_labels[self.choices.index(value)]
+        return value
 
 
-GROUPS = ("General", "Accounts", "Security", "Media", "Downloads", "Watermark", "Video and audio", "E-mail")
+GROUPS = ("General", "Accounts", "Security", "Media", "Downloads", "Watermarks", "Synchronization", "Video and audio", "E-mail")
+
+# The metadata panel's fields (handlers/page_format.FIELD_LABELS shows them), in words.
+METADATA_FIELDS = (
+    ("title", "Title"), ("caption", "Caption"), ("date_taken", "Date taken"), ("camera", "Camera"),
+    ("lens", "Lens"), ("exposure", "Exposure"), ("iso", "ISO speed"), ("focal_length", "Focal length"),
+    ("dimensions", "Dimensions"), ("file_size", "File size"), ("gps", "Location (map link)"),
+    ("tags", "Tags"), ("file_name", "File name"), ("date_added", "Date added"),
+)
+
+# Every file type the content sniffer knows (media.sniff), grouped for the checklist.
+_KIND_GROUPS = {"image": "Photos", "video": "Video", "audio": "Audio", "document": "Documents"}
+_EXT_NAMES = {"jpg": "JPEG", "tif": "TIFF", "heic": "HEIC/HEIF", "txt": "Plain text", "m4a": "M4A (AAC)",
+              "mkv": "Matroska (MKV)", "mov": "QuickTime (MOV)", "ogg": "Ogg (video or audio)", "mpg": "MPEG", "3gp": "3GP", "webp": "WebP", "webm": "WebM"}
+# One entry per extension (Ogg holds video or audio: it is listed once, under Video).
+_TYPE_GROUPS: dict[str, str] = {}
+for _kind, _ext in sniff.MIME_TYPES.values():
+    if _kind in _KIND_GROUPS:
+        _TYPE_GROUPS.setdefault(_ext, _KIND_GROUPS[_kind])
+_FILE_TYPES = tuple(_TYPE_GROUPS.items())
+_FILE_TYPES = tuple(sorted(_FILE_TYPES, key=lambda t: list(_KIND_GROUPS.values()).index(t[1])))
 
 SETTINGS: list[Setting] = [
     # General
@@ -47,10 +80,10 @@ SETTINGS: list[Setting] = [
     Setting("show_login", "bool", True, "Sign in in the header", "the header offers Sign in to visitors (the sign-in page itself stays available)", "General"),
     Setting("show_search", "bool", True, "Search in the header", "the header offers Search", "General"),
     Setting("custom_css", "text", "", "Custom CSS", "style rules applied after Atrium's own on every page of the gallery, served as a separate stylesheet (at most 32 KB)", "General", max_length=32_768),
-    Setting("trash_days", "int", 30, "Trash keeps items", "days deleted albums and media wait in the trash before they go for good (0: deleted at once)", "General", minimum=0, maximum=3650),
-    Setting("page_size", "int", 60, "Items per page", "media objects per album page", "General", minimum=10, maximum=500),
-    Setting("metadata_fields", "list", ["title", "caption", "date_taken", "camera", "lens", "exposure", "iso", "focal_length", "dimensions", "file_size", "gps", "tags"], "Metadata panel", "fields shown beside a media object, in order (comma separated)", "General"),
-    Setting("slideshow_interval", "int", 4, "Slideshow interval", "seconds each image is shown in a slideshow", "General", minimum=1, maximum=120),
+    Setting("trash_days", "int", 30, "Trash keeps items", "days deleted albums and media wait in the trash before they go for good (0: deleted at once)", "General", minimum=0, maximum=3650, unit="days"),
+    Setting("page_size", "int", 60, "Items per page", "media objects per album page", "General", minimum=10, maximum=500, unit="items"),
+    Setting("metadata_fields", "list", ["title", "caption", "date_taken", "camera", "lens", "exposure", "iso", "focal_length", "dimensions", "file_size", "gps", "tags"], "Metadata panel", "fields shown beside a media object, in the order listed here", "General", widget="ordered_checklist", choices=tuple(k for k, _ in METADATA_FIELDS), choice_labels=tuple(v for _, v in METADATA_FIELDS)),
+    Setting("slideshow_interval", "int", 4, "Slideshow interval", "seconds each image is shown in a slideshow", "General", minimum=1, maximum=120, unit="seconds"),
     Setting("slideshow_loop", "bool", True, "Slideshow loops", "start again after the last item", "General"),
     # Accounts
     Setting("allow_registration", "bool", False, "Self-registration", "visitors may create their own account", "Accounts"),
@@ -60,77 +93,77 @@ SETTINGS: list[Setting] = [
     Setting("allow_account_deletion", "bool", True, "Delete own account", "users may delete their own account", "Accounts"),
     Setting("user_albums", "bool", False, "User albums", "each user gets a personal album", "Accounts"),
     Setting("user_album_after_login", "bool", False, "Start in my album", "members with a personal album land there after signing in (unless they were on their way to another page)", "Accounts"),
-    Setting("unverified_account_days", "int", 7, "Unverified accounts expire", "days after which self-registered accounts whose e-mail was never confirmed are removed", "Accounts", minimum=1, maximum=365),
+    Setting("unverified_account_days", "int", 7, "Unverified accounts expire", "days after which self-registered accounts whose e-mail was never confirmed are removed", "Accounts", minimum=1, maximum=365, unit="days"),
     # Security
-    Setting("password_min_length", "int", 10, "Minimum password length", "shorter passwords are refused", "Security", minimum=8, maximum=128),
-    Setting("lockout_attempts", "int", 5, "Failed logins before lockout", "wrong passwords within the window that lock an account", "Security", minimum=1, maximum=100),
-    Setting("lockout_window_minutes", "int", 15, "Lockout window", "minutes in which failed logins are counted", "Security", minimum=1, maximum=1440),
-    Setting("lockout_minutes", "int", 15, "Lockout duration", "minutes an account stays locked", "Security", minimum=1, maximum=10080),
-    Setting("event_log_size", "int", 2000, "Event log size", "newest entries kept in the event log", "Security", minimum=100, maximum=100000),
+    Setting("password_min_length", "int", 10, "Minimum password length", "shorter passwords are refused", "Security", minimum=8, maximum=128, unit="characters"),
+    Setting("lockout_attempts", "int", 5, "Failed logins before lockout", "wrong passwords within the window that lock an account", "Security", minimum=1, maximum=100, unit="attempts"),
+    Setting("lockout_window_minutes", "int", 15, "Lockout window", "minutes in which failed logins are counted", "Security", minimum=1, maximum=1440, unit="minutes"),
+    Setting("lockout_minutes", "int", 15, "Lockout duration", "minutes an account stays locked", "Security", minimum=1, maximum=10080, unit="minutes"),
+    Setting("event_log_size", "int", 2000, "Event log size", "newest entries kept in the event log", "Security", minimum=100, maximum=100000, unit="entries"),
     # User-entered HTML (gallery/richtext.py; GSP's AllowUserEnteredHtml, AllowedHtmlTags).
     Setting("allow_user_html", "bool", False, "HTML in captions and summaries", "captions and album summaries may use the HTML tags below; everything else is removed when shown (stored as typed)", "Security"),
     Setting("allowed_html_tags", "list", list(richtext.DEFAULT_TAGS), "Allowed HTML tags", "formatting tags kept in captions and summaries, comma separated (never script, style, iframe, forms)", "Security"),
     Setting("allowed_html_attributes", "list", list(richtext.DEFAULT_ATTRIBUTES), "Allowed HTML attributes", "tag.attribute pairs kept, comma separated (e.g. a.href, img.src, *.title; links: http, https, mailto)", "Security"),
     # Media
-    Setting("thumbnail_size", "int", 320, "Thumbnail size", "longest side of thumbnails, in pixels", "Media", minimum=64, maximum=1024),
-    Setting("optimized_size", "int", 1920, "Optimized size", "longest side of web-optimized copies, in pixels", "Media", minimum=400, maximum=8000),
-    Setting("derivative_format", "choice", "jpeg", "Derivative format", "file format of thumbnails and optimized copies", "Media", choices=("jpeg", "webp")),
-    Setting("thumbnail_quality", "int", 80, "Thumbnail quality", "JPEG/WebP quality of thumbnails", "Media", minimum=30, maximum=100),
-    Setting("optimized_quality", "int", 85, "Optimized quality", "JPEG/WebP quality of optimized copies", "Media", minimum=30, maximum=100),
-    Setting("max_upload_mb", "int", 2048, "Largest upload", "largest file one upload may carry, in MB", "Media", minimum=1, maximum=1_000_000),
-    Setting("allowed_extensions", "list", ["jpg", "png", "gif", "webp", "heic", "tif", "mp4", "mov", "m4v", "webm", "mkv", "avi", "mp3", "m4a", "aac", "wav", "ogg", "flac", "pdf", "txt"], "Allowed file types", "file types (by content) that may be uploaded, comma separated", "Media"),
-    Setting("duplicates", "choice", "skip", "Duplicate uploads", "a file whose content is already there is skipped: skip (already in the album), skip_gallery (anywhere in the gallery), or keep (keep both copies)", "Media", choices=("skip", "skip_gallery", "keep")),
-    Setting("upload_expire_hours", "int", 24, "Unfinished uploads expire", "hours a resumable upload may sit unfinished before its bytes are removed", "Media", minimum=1, maximum=720),
-    Setting("zip_max_entries", "int", 10000, "ZIP import: entries", "most entries a ZIP may hold to be imported", "Media", minimum=1, maximum=1_000_000),
-    Setting("zip_max_total_mb", "int", 10240, "ZIP import: unpacked size", "largest total unpacked size of a ZIP, in MB", "Media", minimum=1, maximum=1_000_000),
-    Setting("zip_max_ratio", "int", 100, "ZIP import: compression ratio", "entries that unpack to more than this many times their packed size are refused (ZIP bombs)", "Media", minimum=2, maximum=100_000),
+    Setting("thumbnail_size", "int", 320, "Thumbnail size", "longest side of thumbnails", "Media", minimum=64, maximum=1024, unit="pixels"),
+    Setting("optimized_size", "int", 1920, "Optimized size", "longest side of web-optimized copies", "Media", minimum=400, maximum=8000, unit="pixels"),
+    Setting("derivative_format", "choice", "jpeg", "Derivative format", "file format of thumbnails and optimized copies", "Media", choices=("jpeg", "webp"), choice_labels=("JPEG", "WebP")),
+    Setting("thumbnail_quality", "int", 80, "Thumbnail quality", "JPEG/WebP quality of thumbnails", "Media", minimum=30, maximum=100, unit="of 100"),
+    Setting("optimized_quality", "int", 85, "Optimized quality", "JPEG/WebP quality of optimized copies", "Media", minimum=30, maximum=100, unit="of 100"),
+    Setting("max_upload_mb", "int", 2048, "Largest upload", "largest file one upload may carry", "Media", minimum=1, maximum=1_000_000, unit="MB"),
+    Setting("allowed_extensions", "list", ["jpg", "png", "gif", "webp", "heic", "tif", "mp4", "mov", "m4v", "webm", "mkv", "avi", "mp3", "m4a", "aac", "wav", "ogg", "flac", "pdf", "txt"], "Allowed file types", "file types that may be uploaded (recognised by their content, not by their name)", "Media", widget="grouped_checklist", choices=tuple(e for e, _ in _FILE_TYPES), choice_labels=tuple(_EXT_NAMES.get(e, e.upper()) for e, _ in _FILE_TYPES), choice_groups=tuple(g for _, g in _FILE_TYPES)),
+    Setting("duplicates", "choice", "skip", "Duplicate uploads", "what happens to an uploaded file whose content is already in the gallery", "Media", choices=("skip", "skip_gallery", "keep"), choice_labels=("Skip it if it is already in the album", "Skip it if it is anywhere in the gallery", "Keep both copies")),
+    Setting("upload_expire_hours", "int", 24, "Unfinished uploads expire", "hours a resumable upload may sit unfinished before its bytes are removed", "Media", minimum=1, maximum=720, unit="hours"),
+    Setting("zip_max_entries", "int", 10000, "ZIP import: entries", "most entries a ZIP may hold to be imported", "Media", minimum=1, maximum=1_000_000, unit="entries"),
+    Setting("zip_max_total_mb", "int", 10240, "ZIP import: unpacked size", "largest total unpacked size of a ZIP", "Media", minimum=1, maximum=1_000_000, unit="MB"),
+    Setting("zip_max_ratio", "int", 100, "ZIP import: compression ratio", "entries that unpack to more than this many times their packed size are refused (ZIP bombs)", "Media", minimum=2, maximum=100_000, unit="times"),
     Setting("embed_hosts", "list", ["www.youtube.com", "www.youtube-nocookie.com", "player.vimeo.com"], "Embed hosts", "hosts whose https <iframe> embeds may be added as external media (comma separated)", "Media"),
-    Setting("sync_dirnames_with_titles", "bool", False, "Directory names follow titles", "renaming an album also renames its directory under originals/", "Media"),
-    Setting("sync_missing", "choice", "keep", "Synchronization: files gone", "what a synchronization does with media whose file is gone from originals/: keep the record marked missing, or remove it", "Media", choices=("keep", "remove")),
-    Setting("sync_min_age_seconds", "int", 5, "Synchronization: settle time", "files modified less than this many seconds ago are left for the next synchronization (still being written)", "Media", minimum=0, maximum=3600),
-    Setting("sync_interval_minutes", "int", 0, "Synchronization: every", "minutes between scheduled synchronizations of the whole gallery (0: off)", "Media", minimum=0, maximum=525_600),
+    Setting("sync_dirnames_with_titles", "bool", False, "Directory names follow titles", "renaming an album also renames its directory under originals/", "Synchronization"),
+    Setting("sync_missing", "choice", "keep", "Synchronization: files gone", "what a synchronization does with media whose file is gone from originals/: keep the record marked missing, or remove it", "Synchronization", choices=("keep", "remove"), choice_labels=("Keep the record, marked missing", "Remove the record")),
+    Setting("sync_min_age_seconds", "int", 5, "Synchronization: settle time", "files modified less than this many seconds ago are left for the next synchronization (still being written)", "Synchronization", minimum=0, maximum=3600, unit="seconds"),
+    Setting("sync_interval_minutes", "int", 0, "Synchronization: every", "minutes between scheduled synchronizations of the whole gallery (0: off)", "Synchronization", minimum=0, maximum=525_600, unit="minutes"),
     # Downloads (gallery.downloads.require_download; GSP's EnableMediaObjectDownload,
     # EnableAlbumZipDownload, EnableGalleryObjectZipDownload). Off: the route answers 403
     # and the pages offer no such link.
     Setting("allow_file_download", "bool", True, "Download single files", "people may download a media object's file (the Download buttons and ?download=1; files a browser cannot show are only ever downloaded)", "Downloads"),
     Setting("allow_album_zip", "bool", True, "Download albums as ZIP", "people may download an album (and its sub-albums) as one ZIP file", "Downloads"),
     Setting("allow_selection_zip", "bool", True, "Download selections as ZIP", "people may download the media they select in an album as one ZIP file", "Downloads"),
-    Setting("sync_watch", "bool", False, "Synchronization: live", "watch originals/ for changes and synchronize a few seconds after the last one (the host may limit how many galleries are watched)", "Media"),
-    Setting("download_max_items", "int", 10000, "ZIP download: items", "most media objects one ZIP download may hold", "Downloads", minimum=1, maximum=1_000_000),
+    Setting("sync_watch", "bool", False, "Synchronization: live", "watch originals/ for changes and synchronize a few seconds after the last one (the host may limit how many galleries are watched)", "Synchronization"),
+    Setting("download_max_items", "int", 10000, "ZIP download: items", "most media objects one ZIP download may hold", "Downloads", minimum=1, maximum=1_000_000, unit="items"),
     # Watermark (gallery/watermarks.py, media/watermark.py; docs/watermarks.md)
-    Setting("watermark_enabled", "bool", False, "Watermark images", "stamp optimized copies and originals viewed in the browser for visitors without the hide_watermark permission", "Watermark"),
-    Setting("watermark_thumbnails", "bool", False, "Watermark thumbnails", "stamp thumbnails too", "Watermark"),
-    Setting("watermark_text", "str", "", "Watermark text", "text to stamp (empty: no text)", "Watermark", max_length=200),
-    Setting("watermark_font", "choice", "sans-bold", "Watermark font", "font of the text (installed with Atrium)", "Watermark", choices=("sans-bold", "sans", "serif", "mono")),
-    Setting("watermark_text_size", "int", 5, "Text size", "height of the text, in % of the image's width", "Watermark", minimum=1, maximum=50),
-    Setting("watermark_color", "str", "#ffffff", "Text colour", "#rrggbb", "Watermark", max_length=7),
-    Setting("watermark_opacity", "int", 50, "Text opacity", "0 (invisible) to 100 (opaque), in %", "Watermark", minimum=0, maximum=100),
-    Setting("watermark_position", "choice", "bottom-right", "Text position", "one of 9 places, or tiled over the whole image", "Watermark", choices=("top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right", "tiled")),
-    Setting("watermark_margin", "int", 2, "Margin", "distance from the image's edges, in % of its width", "Watermark", minimum=0, maximum=25),
-    Setting("watermark_image", "str", "", "Watermark image", "the uploaded PNG (set by the upload below; empty: no image)", "Watermark", max_length=64),
-    Setting("watermark_image_width", "int", 20, "Image width", "width of the watermark image, in % of the image's width", "Watermark", minimum=1, maximum=100),
-    Setting("watermark_image_opacity", "int", 60, "Image opacity", "0 (invisible) to 100 (as uploaded), in %", "Watermark", minimum=0, maximum=100),
-    Setting("watermark_image_position", "choice", "bottom-right", "Image position", "one of 9 places, or tiled", "Watermark", choices=("top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right", "tiled")),
+    Setting("watermark_enabled", "bool", False, "Watermark images", "stamp optimized copies and originals viewed in the browser for visitors whose roles do not let them see images without watermark", "Watermarks"),
+    Setting("watermark_thumbnails", "bool", False, "Watermark thumbnails", "stamp thumbnails too", "Watermarks"),
+    Setting("watermark_text", "str", "", "Watermark text", "text to stamp (empty: no text)", "Watermarks", max_length=200),
+    Setting("watermark_font", "choice", "sans-bold", "Watermark font", "font of the text (installed with Atrium)", "Watermarks", choices=("sans-bold", "sans", "serif", "mono"), choice_labels=("Sans-serif, bold", "Sans-serif", "Serif", "Monospace")),
+    Setting("watermark_text_size", "int", 5, "Text size", "height of the text, relative to the image's width", "Watermarks", minimum=1, maximum=50, unit="% of the width"),
+    Setting("watermark_color", "str", "#ffffff", "Text colour", "a colour written as #rrggbb, e.g. #ffffff for white", "Watermarks", max_length=7),
+    Setting("watermark_opacity", "int", 50, "Text opacity", "0 (invisible) to 100 (opaque)", "Watermarks", minimum=0, maximum=100, unit="%"),
+    Setting("watermark_position", "choice", "bottom-right", "Text position", "one of 9 places, or tiled over the whole image", "Watermarks", choices=("top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right", "tiled"), choice_labels=("Top left", "Top", "Top right", "Left", "Centre", "Right", "Bottom left", "Bottom", "Bottom right", "Tiled over the image")),
+    Setting("watermark_margin", "int", 2, "Margin", "distance from the image's edges, relative to its width", "Watermarks", minimum=0, maximum=25, unit="% of the width"),
+    Setting("watermark_image", "str", "", "Watermark image", "the uploaded PNG (set by the upload below; empty: no image)", "Watermarks", max_length=64),
+    Setting("watermark_image_width", "int", 20, "Image width", "width of the watermark image, relative to the image's width", "Watermarks", minimum=1, maximum=100, unit="% of the width"),
+    Setting("watermark_image_opacity", "int", 60, "Image opacity", "0 (invisible) to 100 (as uploaded)", "Watermarks", minimum=0, maximum=100, unit="%"),
+    Setting("watermark_image_position", "choice", "bottom-right", "Image position", "one of 9 places, or tiled", "Watermarks", choices=("top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right", "tiled"), choice_labels=("Top left", "Top", "Top right", "Left", "Centre", "Right", "Bottom left", "Bottom", "Bottom right", "Tiled over the image")),
     # Video and audio
-    Setting("video_max_width", "int", 1280, "Web video width", "largest long side of transcoded video (portrait clips: their height)", "Video and audio", minimum=160, maximum=7680),
-    Setting("video_max_height", "int", 720, "Web video height", "largest short side of transcoded video (portrait clips: their width)", "Video and audio", minimum=120, maximum=4320),
+    Setting("video_max_width", "int", 1280, "Web video width", "largest long side of transcoded video (portrait clips: their height)", "Video and audio", minimum=160, maximum=7680, unit="pixels"),
+    Setting("video_max_height", "int", 720, "Web video height", "largest short side of transcoded video (portrait clips: their width)", "Video and audio", minimum=120, maximum=4320, unit="pixels"),
     Setting("video_crf", "int", 23, "Video quality (CRF)", "lower is better quality and larger files", "Video and audio", minimum=10, maximum=40),
-    Setting("video_preset", "choice", "veryfast", "Encoder preset", "slower presets make smaller files", "Video and audio", choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")),
+    Setting("video_preset", "choice", "veryfast", "Encoder preset", "slower presets make smaller files", "Video and audio", choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"), choice_labels=("Ultra fast (largest files)", "Super fast", "Very fast", "Faster", "Fast", "Medium", "Slow (smallest files)")),
     # A hung ffmpeg is stopped after this; the job fails with ffmpeg's last error lines.
-    Setting("transcode_time_limit", "int", 3600, "Transcode time limit", "seconds before a transcode is stopped", "Video and audio", minimum=1, maximum=86400),
+    Setting("transcode_time_limit", "int", 3600, "Transcode time limit", "seconds before a transcode is stopped", "Video and audio", minimum=1, maximum=86400, unit="seconds"),
     Setting("video_autoplay", "bool", False, "Autoplay", "start video and audio when the page opens", "Video and audio"),
     # The poster is the frame at this many seconds or at 10% of the duration, whichever is earlier.
-    Setting("video_poster_seconds", "int", 3, "Poster frame time", "seconds into a video where its poster frame is taken (at most 10% of its length)", "Video and audio", minimum=0, maximum=3600),
-    Setting("audio_bitrate_kbps", "int", 128, "Web audio bit rate", "AAC bit rate of transcoded audio, in kbit/s", "Video and audio", minimum=32, maximum=320),
+    Setting("video_poster_seconds", "int", 3, "Poster frame time", "seconds into a video where its poster frame is taken (at most 10% of its length)", "Video and audio", minimum=0, maximum=3600, unit="seconds"),
+    Setting("audio_bitrate_kbps", "int", 128, "Web audio bit rate", "AAC bit rate of transcoded audio", "Video and audio", minimum=32, maximum=320, unit="kbit/s"),
     # Browsers play WAV and FLAC, but the files are large: by default they get an AAC copy.
     Setting("audio_lossless_as_is", "bool", False, "Serve WAV/FLAC as they are", "play lossless audio from the original instead of a smaller AAC copy", "Video and audio"),
     # Accounts (personal albums)
-    Setting("user_album_parent_id", "str", "", "Parent of user albums", "id of the album under which personal albums are made (empty: the root album)", "Accounts", max_length=24),
-    Setting("login_ip_attempts", "int", 20, "Failed sign-ins per address", "failed sign-ins one client address may make in 15 minutes before it must wait", "Security", minimum=3, maximum=1000),
+    Setting("user_album_parent_id", "str", "", "Parent of user albums", "the album under which personal albums are made (none chosen: the gallery's top album)", "Accounts", max_length=24, widget="album"),
+    Setting("login_ip_attempts", "int", 20, "Failed sign-ins per address", "failed sign-ins one client address may make in 15 minutes before it must wait", "Security", minimum=3, maximum=1000, unit="attempts"),
     # E-mail (empty values use the host's SMTP configuration)
     Setting("smtp_host", "str", "", "SMTP server", "host name of the outgoing mail server (empty: the host's server)", "E-mail", max_length=253),
     Setting("smtp_port", "int", 0, "SMTP port", "port of the mail server (0: the host's setting)", "E-mail", minimum=0, maximum=65535),
-    Setting("smtp_tls", "choice", "default", "SMTP security", "none, STARTTLS or TLS (default: the host's setting)", "E-mail", choices=("default", "none", "starttls", "tls")),
+    Setting("smtp_tls", "choice", "default", "SMTP security", "how the connection to the mail server is secured", "E-mail", choices=("default", "none", "starttls", "tls"), choice_labels=("The host's setting", "None", "STARTTLS", "TLS")),
     Setting("smtp_username", "str", "", "SMTP user name", "empty: no authentication (or the host's account when the server is the host's)", "E-mail", max_length=254),
     Setting("smtp_password", "str", "", "SMTP password", "stored encrypted; leave empty to keep the stored one", "E-mail", max_length=500, secret=True),
     Setting("from_name", "str", "", "Sender name", "name shown as the sender of e-mails (empty: the gallery title)", "E-mail", max_length=100),
@@ -181,7 +214,7 @@ def parse_value(setting: Setting, raw: Any) -> Any:
         return value
     if t == "choice":
         if raw not in setting.choices:
-            raise ValueError(f"must be one of: {', '.join(setting.choices)}")
+            raise ValueError(f"must be one of: {', '.join(setting.choice_labels or setting.choices)}")
         return raw
     if t == "list":
         if isinstance(raw, str):
@@ -193,6 +226,9 @@ def parse_value(setting: Setting, raw: Any) -> Any:
         items = [p for p in items if p]
         if any(len(p) > 100 for p in items) or len(items) > 200:
             raise ValueError("has too many or too long entries")
+        unknown = [p for p in items if setting.choices and p not in setting.choices]
+        if unknown:
+            raise ValueError(f"has entries that are not offered: {', '.join(unknown[:5])[:200]}")
         return list(dict.fromkeys(items))
     raise ValueError(f"unknown setting type {t}")
 

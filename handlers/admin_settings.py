@@ -9,7 +9,12 @@ from gallery.errors import Invalid
 from gallery.library.albums import root_album
 from gallery.notices.events import record_event
 from gallery.people.permissions import require_administrator
+from gallery.ids import is_id
+from gallery.people.permissions import viewer_for
 from handlers.base import TenantHandler
+from handlers.upload_page import writable_albums
+
+CHECKLISTS = frozenset({"ordered_checklist", "grouped_checklist", "roles"})
 
 # Changing one of these leaves existing thumbnails and optimized copies as they were made:
 # the page then offers to regenerate them (the media.regenerate job, with progress).
@@ -28,10 +33,22 @@ class SettingsHandler(TenantHandler):
     async def _page(self, values: dict, errors: dict, notice: str | None,
                     derivatives_changed: bool = False) -> None:
         root = await root_album(self.tenant)
+        root_id = root["_id"] if root else None
+        viewer = await viewer_for(self.tenant, self.user, self.settings_values)
+        albums = await writable_albums(self.tenant, viewer, "view", self.gallery_title)
         self.render("admin/settings.html", schema=gallery_settings.SETTINGS,
                     groups=gallery_settings.GROUPS, values=values, errors=errors, notice=notice,
-                    root_id=root["_id"] if root else None,
+                    root_id=root_id, albums=[a for a in albums if a["id"] != root_id],
                     derivatives_changed=derivatives_changed)
+
+    async def _check_references(self, clean: dict) -> dict[str, str]:
+        """Settings that name records of this gallery must name existing ones (an id typed
+        into the form, or another gallery's album, is refused rather than silently ignored)."""
+        errors = {}
+        parent = clean.get("user_album_parent_id")
+        if parent and not (is_id(parent) and await self.tenant.db.albums.find_one({"_id": parent}, {"_id": 1})):
+            errors["user_album_parent_id"] = "Parent of user albums must be an album of this gallery"
+        return errors
 
     async def get(self) -> None:
         await self._admin()
@@ -41,7 +58,10 @@ class SettingsHandler(TenantHandler):
         await self._admin()
         submitted = {}
         for setting in gallery_settings.SETTINGS:
-            if setting.type == "bool":
+            if setting.widget in CHECKLISTS:
+                # One form value per ticked box, in the page's order; parse_value caps the count.
+                submitted[setting.key] = self.get_body_arguments(setting.key)[:1000]
+            elif setting.type == "bool":
                 submitted[setting.key] = self.get_body_argument(setting.key, "") == "on"
             elif setting.secret and not self.get_body_argument(setting.key, ""):
                 continue  # an empty secret field keeps the stored value
@@ -50,6 +70,8 @@ class SettingsHandler(TenantHandler):
         try:
             # Store only what differs, so untouched settings keep following the defaults.
             clean = gallery_settings.validate(submitted)
+            if reference_errors := await self._check_references(clean):
+                raise Invalid("Some settings are not valid.", field_errors=reference_errors)
             changed = {k: v for k, v in clean.items() if v != self.settings_values.get(k)}
             values = await gallery_settings.update_settings(self.tenant, changed)
         except Invalid as exc:
