@@ -21,6 +21,21 @@ PERMISSION_LABELS = {
     "hide_watermark": "See images without watermark",
 }
 
+# One line under each permission on the role pages: what ticking it lets the role's members do.
+PERMISSION_HELP = {
+    "view": "See these albums and their media (thumbnails and web-sized copies).",
+    "view_original": "Open and download the full-resolution original files.",
+    "add_album": "Create new albums inside these albums.",
+    "add_media": "Upload photos, videos and other files into these albums.",
+    "edit_album": "Change album titles, summaries, covers and the order of their contents.",
+    "edit_media": "Change captions, tags and dates; rotate media or replace their files.",
+    "delete_album": "Delete albums below these albums (never the chosen albums themselves).",
+    "delete_media": "Delete media from these albums (they go to the trash first).",
+    "synchronize": "Start a synchronization of these albums with their folders on the server.",
+    "administer_gallery": "Everything, in every album, plus settings, users, roles and backups.",
+    "hide_watermark": "See photos without the watermark that visitors see stamped on them.",
+}
+
 
 async def album_tree(ctx) -> list[tuple[dict, int]]:
     """Every album with its depth, in tree order (parents before their children)."""
@@ -58,6 +73,7 @@ class RolesHandler(AdminPage):
             tree=await album_tree(self.tenant),
             permissions=gallery_roles.PERMISSIONS,
             labels=PERMISSION_LABELS,
+            help=PERMISSION_HELP,
             form=form or {},
             errors=errors or {},
         )
@@ -99,6 +115,7 @@ class RoleHandler(AdminPage):
             tree=await album_tree(self.tenant),
             permissions=gallery_roles.PERMISSIONS,
             labels=PERMISSION_LABELS,
+            help=PERMISSION_HELP,
             notice=notice,
             error=error,
         )

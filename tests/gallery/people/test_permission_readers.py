@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from gallery.people.roles import PERMISSIONS
-from handlers.admin_roles import PERMISSION_LABELS
+from handlers.admin_roles import PERMISSION_HELP, PERMISSION_LABELS
 from tests.client import text
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -80,7 +80,7 @@ def test_every_offered_permission_is_read_by_some_check():
 
 
 def test_every_permission_is_labelled_in_words():
-    assert set(PERMISSION_LABELS) == set(PERMISSIONS)
+    assert set(PERMISSION_LABELS) == set(PERMISSIONS) == set(PERMISSION_HELP)
     assert all(" " in PERMISSION_LABELS[p] for p in PERMISSIONS), "words, not raw keys"
 
 
@@ -94,7 +94,9 @@ async def test_the_roles_page_offers_exactly_the_read_permissions(app, make_gall
     read = {perm for perm, files in product_readers().items() if files}
     assert set(offered) == read and len(offered) == len(set(offered))
     for perm in offered:
-        assert f"> {PERMISSION_LABELS[perm]}</label>" in page.replace("&#39;", "'"), perm
+        # Each offered permission is named and explained in one line (issue 18, item 2).
+        assert f"<strong>{PERMISSION_LABELS[perm]}</strong><span class=\"hint\">{PERMISSION_HELP[perm]}</span>" \
+            in page.replace("&#39;", "'"), perm
 
     # A permission the page does not offer cannot be smuggled into a role by a forged form.
     made = await admin.post_form(
