@@ -6,6 +6,7 @@ an entry here (key, type, default, range, one-line description, group); nothing 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -158,6 +159,13 @@ SETTINGS: list[Setting] = [
     # Browsers play WAV and FLAC, but the files are large: by default they get an AAC copy.
     Setting("audio_lossless_as_is", "bool", False, "Serve WAV/FLAC as they are", "play lossless audio from the original instead of a smaller AAC copy", "Video and audio"),
     # Accounts (personal albums)
+    # New accounts (GSP's DefaultRolesForUser, UserAlbumNameTemplate, EnableUserAlbumDefaultForUser;
+    # gallery/people/new_accounts.py applies them). Role ids are checked against the gallery's
+    # roles when saved (handlers/admin_settings.py) and again when used.
+    Setting("default_role_ids", "list", [], "Roles of new accounts", "roles given to accounts people register themselves, and ticked in advance when an administrator creates one (none chosen: Authenticated Users; never an administrators' role)", "Accounts", widget="roles"),
+    Setting("user_album_for_new_accounts", "bool", True, "Personal album for new accounts", "new accounts get a personal album when user albums are on (off: an administrator gives one per account on the account's page)", "Accounts"),
+    Setting("user_album_title_template", "str", "{username}", "Personal album title", "title of a new personal album; {username} and {date} (the day it is made) are filled in", "Accounts", max_length=200),
+    Setting("user_album_summary_template", "text", "", "Personal album summary", "summary of a new personal album, with the same {username} and {date}", "Accounts", max_length=2000),
     Setting("user_album_parent_id", "str", "", "Parent of user albums", "the album under which personal albums are made (none chosen: the gallery's top album)", "Accounts", max_length=24, widget="album"),
     Setting("login_ip_attempts", "int", 20, "Failed sign-ins per address", "failed sign-ins one client address may make in 15 minutes before it must wait", "Security", minimum=3, maximum=1000, unit="attempts"),
     # E-mail (empty values use the host's SMTP configuration)
@@ -234,6 +242,8 @@ def parse_value(setting: Setting, raw: Any) -> Any:
 
 
 _HEX = frozenset("0123456789abcdef")
+USER_ALBUM_PLACEHOLDERS = ("username", "date")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 def _is_link(value: str) -> bool:
@@ -257,6 +267,12 @@ def _check_format(key: str, value: Any) -> None:
         raise ValueError("must name an uploaded image")
     if key == "gallery_title_url" and value and not _is_link(value):
         raise ValueError("must be an http(s):// address or a path starting with /")
+    if key in ("user_album_title_template", "user_album_summary_template"):
+        unknown = sorted(set(_PLACEHOLDER.findall(value)) - set(USER_ALBUM_PLACEHOLDERS))
+        if unknown:
+            raise ValueError(f"may use only {{username}} and {{date}}, not {{{unknown[0][:40]}}}")
+        if key == "user_album_title_template" and not value:
+            raise ValueError("must not be empty")
     if key == "allowed_html_tags":
         richtext.check_tags(value)
     if key == "allowed_html_attributes":

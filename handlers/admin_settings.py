@@ -10,7 +10,9 @@ from gallery.library.albums import root_album
 from gallery.notices.events import record_event
 from gallery.people.permissions import require_administrator
 from gallery.ids import is_id
+from gallery.people.new_accounts import usable_role_ids
 from gallery.people.permissions import viewer_for
+from gallery.people.roles import list_roles
 from handlers.base import TenantHandler
 from handlers.upload_page import writable_albums
 
@@ -39,6 +41,7 @@ class SettingsHandler(TenantHandler):
         self.render("admin/settings.html", schema=gallery_settings.SETTINGS,
                     groups=gallery_settings.GROUPS, values=values, errors=errors, notice=notice,
                     root_id=root_id, albums=[a for a in albums if a["id"] != root_id],
+                    roles=await list_roles(self.tenant),
                     derivatives_changed=derivatives_changed)
 
     async def _check_references(self, clean: dict) -> dict[str, str]:
@@ -48,6 +51,10 @@ class SettingsHandler(TenantHandler):
         parent = clean.get("user_album_parent_id")
         if parent and not (is_id(parent) and await self.tenant.db.albums.find_one({"_id": parent}, {"_id": 1})):
             errors["user_album_parent_id"] = "Parent of user albums must be an album of this gallery"
+        roles = clean.get("default_role_ids") or []
+        if roles:
+            if not set(roles) <= await usable_role_ids(self.tenant, roles):
+                errors["default_role_ids"] = "Roles of new accounts must be roles of this gallery that do not administer it"
         return errors
 
     async def get(self) -> None:

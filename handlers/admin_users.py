@@ -9,6 +9,7 @@ from gallery.errors import GalleryError
 from gallery.notices import mail
 from gallery.people import account_admin
 from gallery.people.lockout import locked_until
+from gallery.people.new_accounts import default_role_ids
 from gallery.people.permissions import require_administrator
 from gallery.people.roles import list_roles
 from gallery.people.users import get_user, list_users
@@ -53,6 +54,7 @@ class UsersHandler(AdminPage):
             page=page,
             pages=max(1, -(-total // PAGE)),
             roles=await list_roles(self.tenant),
+            default_roles=await default_role_ids(self.tenant, self.settings_values),
             form=form or {},
             errors=errors or {},
             notice=notice,
@@ -126,6 +128,7 @@ class UserHandler(AdminPage):
             "unlock": "The account is unlocked.",
             "approve": "The account is approved; the user was told.",
             "roles": "Roles saved.",
+            "user_album": "The personal album is on.",
             "reset": "A password reset link is on its way.",
             "email": "E-mail address saved.",
             "password": "Password set; the user's sessions ended and the user was told.",
@@ -135,6 +138,8 @@ class UserHandler(AdminPage):
                 await account_admin.admin_set_disabled(
                     ctx, admin, user_id, action == "disable", ip=ip
                 )
+            elif action == "user_album":
+                await account_admin.admin_give_album(ctx, settings, admin, user_id, ip=ip)
             elif action == "unlock":
                 await account_admin.admin_unlock(ctx, admin, user_id, ip=ip)
             elif action == "approve":

@@ -198,7 +198,8 @@ class UsersHandler(AdminApiHandler):
             "username": _string(body, "username", 400),
             "email": _string(body, "email", 400),
             "password": _string(body, "password"),
-            "role_ids": _role_ids(body),
+            # Left out: the gallery's roles for new accounts (setting default_role_ids).
+            "role_ids": _role_ids(body) if "role_ids" in body else None,
         }
         user = await account_admin.admin_create_user(
             self.tenant,

@@ -17,6 +17,7 @@ from gallery.people.accounts import (
     user_vars,
 )
 from gallery.people.lockout import unlock
+from gallery.people.new_accounts import default_role_ids
 from gallery.people.sessions import end_user_sessions
 from gallery.people.users import (
     clean_email,
@@ -29,7 +30,10 @@ from gallery.people.users import (
 async def admin_create_user(
     ctx, settings: dict, admin: dict, form: dict, *, urls, queue=None, ip: str = ""
 ) -> dict:
-    role_ids = form.get("role_ids") or []
+    # No roles given (an API call without role_ids): the gallery's roles for new accounts.
+    role_ids = form.get("role_ids")
+    if role_ids is None:
+        role_ids = await default_role_ids(ctx, settings)
     if not all(is_id(r) for r in role_ids) or (
         role_ids
         and await ctx.db.roles.count_documents({"_id": {"$in": role_ids}}) != len(set(role_ids))
@@ -45,7 +49,8 @@ async def admin_create_user(
         role_ids=list(dict.fromkeys(role_ids)),
         email_verified=True,
         min_length=int(settings.get("password_min_length", 10)),
-        extra={"pending": [], "disabled": False},
+        extra={"pending": [], "disabled": False,
+               "user_album": bool(settings.get("user_album_for_new_accounts", True))},
     )
     await account_event(
         ctx,
@@ -164,6 +169,21 @@ async def admin_set_password(
         "password_changed_by_admin",
         {**user_vars(user), "forgot_url": urls.absolute("/forgot")},
         queue=queue,
+    )
+    return user
+
+
+async def admin_give_album(ctx, settings: dict, admin: dict, user_id: str, ip: str = "") -> dict:
+    """Turn the account's personal album on (made now if user albums are on and the account
+    is active; otherwise when it becomes so)."""
+    user = await get_user(ctx, user_id)
+    await ctx.db.users.update_one({"_id": user_id}, {"$set": {"user_album": True}})
+    user = {**user, "user_album": True}
+    if user.get("status") == "active":
+        await became_active(ctx, user, settings)
+    await account_event(
+        ctx, "account", f"Personal album of {user['username']} turned on by {admin['username']}",
+        admin, ip, user,
     )
     return user
 

@@ -29,6 +29,7 @@ from gallery.notices.events import record_event
 from gallery.notices.mail import notify_admins, queue_mail
 from gallery.people import roles as gallery_roles
 from gallery.people.lockout import address_key, count_attempt, unlock
+from gallery.people.new_accounts import fill, wants_album
 from gallery.people.passwords import password_problem, verify_password
 from gallery.people.sessions import end_user_sessions
 from gallery.people.users import (
@@ -120,7 +121,7 @@ async def account_event(
 
 
 async def became_active(ctx, user: dict, settings: dict) -> None:
-    if settings.get("user_albums") and not user.get("album_id"):
+    if settings.get("user_albums") and wants_album(user) and not user.get("album_id"):
         await create_user_album(ctx, user, settings)
 
 
@@ -358,11 +359,13 @@ async def create_user_album(ctx, user: dict, settings: dict) -> dict | None:
     parent = parent or await root_album(ctx)
     if parent is None:
         return None
-    title = user["username"][:200]
+    title = (fill(settings.get("user_album_title_template") or "{username}", user).strip()
+             or user["username"])[:200]
     # Its own directory: an album without one would share (and on deletion, lose) the parent's.
     dirname = safe_dirname(title, await sibling_dirnames(ctx, parent))
     album = album_document(title, parent, owner_id=user["_id"], dirname=dirname)
     album["user_album_of"] = user["_id"]
+    album["summary"] = fill(settings.get("user_album_summary_template") or "", user)[:2000]
     await asyncio.to_thread(album_dir(ctx, album).mkdir, parents=True, exist_ok=True)
     await ctx.db.albums.insert_one(album)
     await gallery_roles.give_album(ctx, album, user)

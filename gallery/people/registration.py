@@ -7,6 +7,7 @@ from __future__ import annotations
 from gallery.errors import Forbidden, Invalid
 from gallery.people.account_sweep import schedule_sweep, sweep_unverified
 from gallery.people.accounts import _after_verification, _send_verification, account_event
+from gallery.people.new_accounts import default_role_ids
 from gallery.people.passwords import password_problem
 from gallery.people.users import clean_email, clean_username, create_user, user_status
 
@@ -51,17 +52,17 @@ async def register(ctx, settings: dict, form: dict, *, urls, queue=None, ip: str
         pending.append("verify")
     if settings.get("require_approval"):
         pending.append("approve")
-    builtin = await ctx.db.roles.find_one({"builtin": "authenticated"}, {"_id": 1})
     user = await create_user(
         ctx,
         username,
         email,
         password,
-        role_ids=[builtin["_id"]] if builtin else [],
+        role_ids=await default_role_ids(ctx, settings),
         status=user_status({"pending": pending}),
         email_verified=False,
         min_length=int(settings.get("password_min_length", 10)),
-        extra={"pending": pending, "disabled": False, "registered": True},
+        extra={"pending": pending, "disabled": False, "registered": True,
+               "user_album": bool(settings.get("user_album_for_new_accounts", True))},
     )
     await account_event(ctx, "account", f"Account {user['username']} registered", None, ip, user)
     if "verify" in pending:
