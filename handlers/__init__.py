@@ -37,6 +37,7 @@ from handlers import (
     pages,
     pages_media,
     shares,
+    timeline,
     trash,
     tus,
     upload_page,
@@ -58,4 +59,5 @@ ROUTE_MODULES_TENANT += [admin_gsp_import, gsp_uploads]
 ROUTE_MODULES_TENANT += [custom_css]
 ROUTE_MODULES_TENANT += [shares, feeds]
 ROUTE_MODULES_TENANT += [trash]
+ROUTE_MODULES_TENANT += [timeline]
 ROUTE_MODULES_TENANT += [upgrading]

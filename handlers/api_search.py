@@ -74,6 +74,8 @@ ROUTES = [
     (r"/api/v1/media/recent", RecentApi),
 ]
 
+DAY_PATTERN = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
+
 OPENAPI = {
     "/api/v1/search": {
         "get": operation(
@@ -83,9 +85,10 @@ OPENAPI = {
             "the albums whose title or summary hold every word",
             query=(
                 {"name": "q", "schema": {"type": "string", "maxLength": 500}},
-                enum_query("kind", KINDS),
-                {"name": "from", "schema": {"type": "string", "format": "date"}},
-                {"name": "to", "schema": {"type": "string", "format": "date"}},
+                # Empty values mean "no filter" (the search form sends its unused fields).
+                enum_query("kind", ["", *KINDS]),
+                {"name": "from", "schema": {"type": "string", "pattern": DAY_PATTERN}},
+                {"name": "to", "schema": {"type": "string", "pattern": DAY_PATTERN}},
                 int_query("limit", 1, 200),
                 CURSOR_QUERY,
             ),

@@ -91,6 +91,23 @@
     return li;
   }
 
+  // The timeline groups its grid by month: a heading before the first item of each month.
+  const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December"];
+  function monthHeading(item) {
+    const month = item && typeof item.date_taken === "string" ? item.date_taken.slice(0, 7) : "";
+    const headings = grid.querySelectorAll(".timeline-month");
+    const last = headings.length ? headings[headings.length - 1].dataset.month : null;
+    if (last === month) return;
+    const li = document.createElement("li");
+    li.className = "timeline-month";
+    li.dataset.month = month;
+    const h2 = document.createElement("h2");
+    h2.textContent = month ? MONTHS[Number(month.slice(5, 7)) - 1] + " " + month.slice(0, 4) : "No date";
+    li.appendChild(h2);
+    grid.appendChild(li);
+  }
+
   function tiles() {
     return grid ? Array.from(grid.querySelectorAll(".media-tile")) : [];
   }
@@ -168,7 +185,11 @@
       })
       .then((data) => {
         const added = (data.items || []).map(buildTile);
-        added.forEach((li) => grid.appendChild(li));
+        const items = data.items || [];
+        added.forEach((li, i) => {
+          if (grid.dataset.group === "month") monthHeading(items[i]);
+          grid.appendChild(li);
+        });
         grid.dataset.next = data.next_cursor ? nextUrl(next, data.next_cursor) : "";
         say(grid.dataset.next ? "" : "Everything is shown.");
         if (added.length) {
@@ -202,16 +223,23 @@
     holder.appendChild(moreButton);
     grid.after(holder);
     if ("IntersectionObserver" in window) {
+      // The observer speaks only when the holder comes into reach: after a page that left
+      // it still in reach (a short page, a tall screen), load on until it is out of reach.
+      const near = () => holder.getBoundingClientRect().top < window.innerHeight + 800;
+      const fill = () => {
+        if (failed) return;
+        loadMore().then(() => {
+          if (!hasMore()) {
+            observer.disconnect();
+            holder.remove();
+          } else if (near()) {
+            fill();
+          }
+        });
+      };
       const observer = new IntersectionObserver(
         (entries) => {
-          if (entries.some((e) => e.isIntersecting) && !failed) {
-            loadMore().then(() => {
-              if (!hasMore()) {
-                observer.disconnect();
-                holder.remove();
-              }
-            });
-          }
+          if (entries.some((e) => e.isIntersecting)) fill();
         },
         { rootMargin: "800px 0px" }
       );

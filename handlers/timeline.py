@@ -1,0 +1,104 @@
+"""The timeline: everything the viewer may see by date taken, grouped by month, with a
+scrubber to jump (page `GET /timeline[?month=YYYY-MM]`, API `GET /api/v1/timeline` and
+`GET /api/v1/timeline/months`). gallery.library.timeline does the reading."""
+
+from __future__ import annotations
+
+from gallery.errors import Invalid
+from gallery.library.timeline import month_of, parse_month, timeline_months, timeline_page
+from handlers.api_base import CURSOR_QUERY, ApiHandler, int_query, operation
+from handlers.pages import GalleryPage
+
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")
+
+
+def month_label(month: str | None) -> str:
+    if not month:
+        return "No date"
+    return f"{MONTH_NAMES[int(month[5:]) - 1]} {month[:4]}"
+
+
+def scrubber(months: list[dict]) -> list[dict]:
+    """Years newest first, each with its months: [{"year", "count", "months": [...]}]."""
+    years: dict[str, dict] = {}
+    for m in months:
+        year = m["month"][:4] if m["month"] else "No date"
+        entry = years.setdefault(year, {"year": year, "count": 0, "months": []})
+        entry["count"] += m["count"]
+        entry["months"].append({**m, "label": month_label(m["month"])})
+    return list(years.values())
+
+
+def _cursor_argument(handler) -> str | None:
+    cursor = handler.get_query_argument("cursor", None) or None
+    if cursor and len(cursor) > 2000:
+        raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})
+    return cursor
+
+
+class TimelinePage(GalleryPage):
+    async def get(self) -> None:
+        ctx, viewer = self.tenant, await self.viewer()
+        try:
+            month = parse_month(self.get_query_argument("month", None))
+        except Invalid:
+            month = None  # a bad jump starts at the newest, the scrubber still shows
+        size = min(int(self.settings_values.get("page_size", 60)), 200)
+        found = await timeline_page(ctx, viewer, limit=size, cursor=_cursor_argument(self),
+                                    month=month)
+        groups: list[dict] = []
+        for item in found["items"]:
+            key = month_of(item.get("date_taken"))
+            if not groups or groups[-1]["month"] != key:
+                groups.append({"month": key, "label": month_label(key), "items": []})
+            groups[-1]["items"].append(item)
+        cursor = found["next_cursor"]
+        self.render(
+            "timeline.html",
+            groups=groups,
+            years=scrubber(await timeline_months(ctx, viewer)),
+            current=month_of(found["items"][0].get("date_taken")) if found["items"] else None,
+            next_api=self.urls("/api/v1/timeline", cursor=cursor, limit=size) if cursor else None,
+            more_url=self.urls("/timeline", cursor=cursor) if cursor else None,
+        )
+
+
+class TimelineApi(ApiHandler):
+    async def get(self) -> None:
+        viewer = await self.viewer()
+        limit = self.int_argument("limit", 60, 1, 200)
+        month = parse_month(self.get_query_argument("month", None))
+        found = await timeline_page(self.tenant, viewer, limit=limit,
+                                    cursor=_cursor_argument(self), month=month)
+        self.write_json({"items": [self.media_json(m, viewer) for m in found["items"]],
+                         "next_cursor": found["next_cursor"]})
+
+
+class TimelineMonthsApi(ApiHandler):
+    async def get(self) -> None:
+        months = await timeline_months(self.tenant, await self.viewer())
+        self.write_json({"months": months})
+
+
+ROUTES = [
+    (r"/timeline", TimelinePage),
+    (r"/api/v1/timeline", TimelineApi),
+    (r"/api/v1/timeline/months", TimelineMonthsApi),
+]
+
+OPENAPI = {
+    "/api/v1/timeline": {
+        "get": operation(
+            "Media the viewer may see by date taken, newest first (undated last); `month` "
+            "(YYYY-MM) starts at the end of that month",
+            query=(int_query("limit", 1, 200), CURSOR_QUERY,
+                   {"name": "month", "schema": {"type": "string", "pattern": "^([0-9]{4}-[0-9]{2})?$"}}),
+            tag="search",
+        )
+    },
+    "/api/v1/timeline/months": {
+        "get": operation("How many items the viewer may see each month was taken in, newest "
+                         "first (the undated as month null)", tag="search")
+    },
+}

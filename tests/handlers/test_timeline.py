@@ -1,0 +1,85 @@
+"""Issue 17, item 15: the timeline — everything the viewer may see by date taken, grouped by
+month, paged by cursor, with a scrubber of months that jumps; never an item of an album the
+viewer may not see, and clear errors for bad cursors and months."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+from gallery.library import albums
+from gallery.library.media import add_media_file
+from gallery.library.privacy import apply_private
+from tests.client import text
+
+
+async def _world(app, make_gallery, viewer_of, make_jpeg):
+    g = await make_gallery("alpha")
+    ctx = g["ctx"]
+    admin = await viewer_of(ctx)
+    root = await albums.root_album(ctx)
+    open_album = await albums.create_album(ctx, admin, root["_id"], {"title": "Open"})
+    hidden = await albums.create_album(ctx, admin, root["_id"], {"title": "Hidden"})
+    await apply_private(ctx, hidden, True)
+    dates = [datetime(2024, 5, d, 12, tzinfo=UTC) for d in (3, 3, 3, 20)]  # ties on purpose
+    dates += [datetime(2023, 12, 31, 23, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC), None]
+    visible = []
+    for i, when in enumerate(dates):
+        doc = await add_media_file(ctx, open_album, make_jpeg(30, 20), f"moment-{i}.jpg")
+        await ctx.db.media.update_one({"_id": doc["_id"]}, {"$set": {"state": "ready", "date_taken": when}})
+        visible.append((when, doc["_id"]))
+    secret = await add_media_file(ctx, hidden, make_jpeg(30, 20), "secret.jpg")
+    await ctx.db.media.update_one({"_id": secret["_id"]}, {"$set": {
+        "state": "ready", "date_taken": datetime(2024, 5, 10, tzinfo=UTC)}})
+    # Newest first by (date, id); the undated last.
+    order = [i for _, i in sorted((v for v in visible if v[0]), key=lambda v: (v[0], v[1]), reverse=True)]
+    order += [i for w, i in visible if w is None]
+    return g, order, secret["_id"]
+
+
+async def test_the_timeline_pages_every_visible_item_once_in_date_order(
+    app, make_gallery, viewer_of, make_jpeg
+):
+    g, order, secret = await _world(app, make_gallery, viewer_of, make_jpeg)
+    visitor = app.browser()
+    seen, url = [], f"{g['prefix']}/api/v1/timeline?limit=2"
+    while url:
+        answer = json.loads((await visitor.get(url)).body)
+        seen += [m["id"] for m in answer["items"]]
+        cursor = answer["next_cursor"]
+        url = f"{g['prefix']}/api/v1/timeline?limit=2&cursor={cursor}" if cursor else None
+    assert seen == order and secret not in seen
+
+    months = json.loads((await visitor.get(f"{g['prefix']}/api/v1/timeline/months")).body)["months"]
+    assert months == [{"month": "2024-05", "count": 4}, {"month": "2023-12", "count": 1},
+                      {"month": "2021-01", "count": 1}, {"month": None, "count": 1}]
+    admin = app.browser()
+    await admin.login(g["prefix"], "admin", g["password"])
+    months = json.loads((await admin.get(f"{g['prefix']}/api/v1/timeline/months")).body)["months"]
+    assert months[0] == {"month": "2024-05", "count": 5}  # the admin sees the hidden one too
+
+    # A jump to a month starts at its end.
+    jumped = json.loads((await visitor.get(f"{g['prefix']}/api/v1/timeline?month=2023-12")).body)
+    assert [m["id"] for m in jumped["items"]] == order[4:]
+
+    page = text(await visitor.get(f"{g['prefix']}/timeline"))
+    headings = re.findall(r'<li class="timeline-month" data-month="([^"]*)"><h2>([^<]+)</h2>', page)
+    assert headings == [("2024-05", "May 2024"), ("2023-12", "December 2023"),
+                        ("2021-01", "January 2021"), ("", "No date")]
+    assert secret not in page and "Hidden" not in page
+    assert f'href="{g["prefix"]}/timeline?month=2023-12"' in page  # the scrubber
+
+
+async def test_bad_cursors_and_months_are_clear_errors(app, make_gallery):
+    g = await make_gallery("alpha")
+    visitor = app.browser()
+    for query, field in (("month=2024-13", "month"), ("month=24-01", "month"),
+                         ("month=2024-1x", "month"), ("cursor=not-a-cursor", "cursor"),
+                         ("cursor=" + "A" * 3000, "cursor"), ("limit=0", "limit")):
+        answer = await visitor.get(f"{g['prefix']}/api/v1/timeline?{query}")
+        assert answer.code == 400, (query, answer.body)
+        assert field in json.loads(answer.body)["error"].get("fields", {}), answer.body
+    # The page falls back to the newest for a bad jump, and shows it is empty here.
+    page = await visitor.get(f"{g['prefix']}/timeline?month=9999-99")
+    assert page.code == 200 and "Nothing to show yet" in text(page)
