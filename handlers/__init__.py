@@ -14,6 +14,7 @@ from handlers import (
     admin_sync,
     admin_users,
     admin_watermark,
+    album_tree,
     api_accounts,
     api_albums,
     api_jobs,
@@ -59,5 +60,5 @@ ROUTE_MODULES_TENANT += [admin_gsp_import, gsp_uploads]
 ROUTE_MODULES_TENANT += [custom_css]
 ROUTE_MODULES_TENANT += [shares, feeds]
 ROUTE_MODULES_TENANT += [trash]
-ROUTE_MODULES_TENANT += [timeline]
+ROUTE_MODULES_TENANT += [timeline, album_tree]
 ROUTE_MODULES_TENANT += [upgrading]
