@@ -58,6 +58,10 @@ METADATA_FIELDS = (
     ("tags", "Tags"), ("file_name", "File name"), ("date_added", "Date added"),
 )
 
+# Album orders (gallery.library.albums.SORT_FIELDS; the settings cannot import that wing).
+_SORTS = ("position", "title", "date_taken", "date_added", "file_name", "camera", "lens", "iso", "focal_length", "file_size")
+_SORT_LABELS = ("Custom order", "Title", "Date taken", "Date added", "File name", "Camera model", "Lens", "ISO speed", "Focal length", "File size")
+
 # Every file type the content sniffer knows (media.sniff), grouped for the checklist.
 _KIND_GROUPS = {"image": "Photos", "video": "Video", "audio": "Audio", "document": "Documents"}
 _EXT_NAMES = {"jpg": "JPEG", "tif": "TIFF", "heic": "HEIC/HEIF", "txt": "Plain text", "m4a": "M4A (AAC)",
@@ -84,6 +88,13 @@ SETTINGS: list[Setting] = [
     Setting("trash_days", "int", 30, "Trash keeps items", "days deleted albums and media wait in the trash before they go for good (0: deleted at once)", "General", minimum=0, maximum=3650, unit="days"),
     Setting("page_size", "int", 60, "Items per page", "media objects per album page", "General", minimum=10, maximum=500, unit="items"),
     Setting("metadata_fields", "list", ["title", "caption", "date_taken", "camera", "lens", "exposure", "iso", "focal_length", "dimensions", "file_size", "gps", "tags"], "Metadata panel", "fields shown beside a media object, in the order listed here", "General", widget="ordered_checklist", choices=tuple(k for k, _ in METADATA_FIELDS), choice_labels=tuple(v for _, v in METADATA_FIELDS)),
+    # GSP's EnableSlideShow and SlideShowType: off, the album pages offer no slideshow at all.
+    Setting("enable_slideshow", "bool", True, "Slideshow", "album pages offer a full-screen slideshow of their media", "General"),
+    Setting("slideshow_transition", "choice", "fade", "Slideshow transition", "how one item gives way to the next in a slideshow (people who ask their system for less motion always get none)", "General", choices=("fade", "slide", "none"), choice_labels=("Fade", "Slide in from the side", "None")),
+    # GSP's default SortByMetaName: the order albums made from now on start with (each album
+    # can change its own; viewers can pick another for a visit).
+    Setting("default_album_sort", "choice", "position", "Order of new albums", "how the media of albums made from now on are ordered (each album can change it)", "General", choices=_SORTS, choice_labels=_SORT_LABELS),
+    Setting("default_album_sort_direction", "choice", "ascending", "Direction of that order", "ascending: A to Z, oldest and smallest first", "General", choices=("ascending", "descending"), choice_labels=("Ascending", "Descending")),
     Setting("slideshow_interval", "int", 4, "Slideshow interval", "seconds each image is shown in a slideshow", "General", minimum=1, maximum=120, unit="seconds"),
     Setting("slideshow_loop", "bool", True, "Slideshow loops", "start again after the last item", "General"),
     # Accounts

@@ -248,7 +248,7 @@ _TARGET = {
 _P = ("album_id",)
 _SORTED_PAGE = (
     *PAGE_QUERY,
-    enum_query("sort", ("position", "title", "date_taken", "date_added", "file_name")),
+    enum_query("sort", gallery_albums.SORT_FIELDS),
     enum_query("dir", (1, -1), "integer"),
 )
 

@@ -19,6 +19,11 @@ SORT_LABELS = {
     "date_taken": "Date taken",
     "date_added": "Date added",
     "file_name": "File name",
+    "camera": "Camera",
+    "lens": "Lens",
+    "iso": "ISO speed",
+    "focal_length": "Focal length",
+    "file_size": "File size",
 }
 
 FIELD_LABELS = {

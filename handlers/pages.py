@@ -71,6 +71,7 @@ class GalleryPage(TenantHandler):
                 "mediaBase": self.urls("/media/") if self.urls else "/media/",
                 "slideshowInterval": int(settings.get("slideshow_interval", 4)),
                 "slideshowLoop": bool(settings.get("slideshow_loop", True)),
+                "slideshowTransition": settings.get("slideshow_transition", "fade"),
             },
         )
         return ns

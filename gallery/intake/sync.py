@@ -31,7 +31,7 @@ from gallery.people import permissions as gallery_permissions
 from gallery import settings as gallery_settings
 from gallery.intake import sync_state
 from gallery.library import tagcounts
-from gallery.library.albums import MAX_TITLE, album_document, contains, dirpath_of
+from gallery.library.albums import MAX_TITLE, album_document, contains, default_sort, dirpath_of
 from gallery.errors import GalleryError, Invalid, TooLarge
 from gallery.notices.events import record_event
 from gallery.intake.ingest import check_size, job_queue
@@ -212,6 +212,7 @@ class Sync:
             doc = album_document(title, parent, owner_id=(self.user or {}).get("_id"),
                                  dirname=name)
             doc["position"] = await next_album_position(self.ctx, parent["_id"])
+            doc.update(default_sort(self.settings))
             await self.ctx.db.albums.insert_one(doc)
             albums[rel] = doc
             self.counts["new_albums"] += 1

@@ -24,13 +24,26 @@ from gallery.library.filenames import safe_dirname
 from gallery.library.privacy import apply_private
 from gallery.media_folder import read_only, require_writable
 from gallery.people.permissions import Viewer, require
+from gallery.settings import get_settings
 from gallery.usage import add_usage
 
 ALBUM_VERSION = 1
-SORT_FIELDS = ("position", "title", "date_taken", "date_added", "file_name")
+# The metadata ones (camera … file size) sort by what processing read from the files
+# (gallery.library.listing maps each to its field); media without it come first.
+SORT_FIELDS = ("position", "title", "date_taken", "date_added", "file_name",
+               "camera", "lens", "iso", "focal_length", "file_size")
 MAX_TITLE = 200
 MAX_SUMMARY = 4000
 _BULK = 500
+
+
+def default_sort(settings: dict) -> dict:
+    """The gallery's order for new albums (settings default_album_sort, _direction)."""
+    field = settings.get("default_album_sort") or "position"
+    return {
+        "sort_field": field if field in SORT_FIELDS else "position",
+        "sort_direction": -1 if settings.get("default_album_sort_direction") == "descending" else 1,
+    }
 
 
 def album_document(
@@ -199,6 +212,7 @@ async def create_album(ctx, viewer: Viewer, parent_id: str, fields: dict) -> dic
     doc = album_document(
         clean["title"], parent, owner_id=(viewer.user or {}).get("_id"), dirname=dirname
     )
+    doc.update(default_sort(await get_settings(ctx)))
     doc.update({k: v for k, v in clean.items() if k != "position"})
     if parent.get("private"):
         doc["private"] = True  # a public album below a private one would leak

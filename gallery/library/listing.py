@@ -30,7 +30,19 @@ _SORT_KEYS = {
     "date_taken": "date_taken",
     "date_added": "date_added",
     "file_name": "file_name",
+    "camera": "metadata.camera.model",
+    "lens": "metadata.camera.lens",
+    "iso": "metadata.camera.iso",
+    "focal_length": "metadata.camera.focal_length",
+    "file_size": "original.size",
 }
+
+
+def _value_at(doc: dict, field: str):
+    """A (dotted) field's value in a document, None when any step is missing."""
+    for part in field.split("."):
+        doc = doc.get(part) if isinstance(doc, dict) else None
+    return doc
 
 
 def _encode_value(value):
@@ -46,7 +58,7 @@ def _decode_value(value):
 
 
 def encode_cursor(field: str, direction: int, doc: dict) -> str:
-    raw = json.dumps([field, direction, _encode_value(doc.get(field)), doc["_id"]])
+    raw = json.dumps([field, direction, _encode_value(_value_at(doc, field)), doc["_id"]])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 

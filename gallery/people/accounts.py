@@ -20,6 +20,7 @@ from gallery.ids import is_id
 from gallery.library.albums import (
     album_dir,
     album_document,
+    default_sort,
     root_album,
     safe_dirname,
     sibling_dirnames,
@@ -365,6 +366,7 @@ async def create_user_album(ctx, user: dict, settings: dict) -> dict | None:
     dirname = safe_dirname(title, await sibling_dirnames(ctx, parent))
     album = album_document(title, parent, owner_id=user["_id"], dirname=dirname)
     album["user_album_of"] = user["_id"]
+    album.update(default_sort(settings))
     album["summary"] = fill(settings.get("user_album_summary_template") or "", user)[:2000]
     await asyncio.to_thread(album_dir(ctx, album).mkdir, parents=True, exist_ok=True)
     await ctx.db.albums.insert_one(album)

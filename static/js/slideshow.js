@@ -18,6 +18,10 @@
   let playing = false;
 
   box.style.setProperty("--interval", seconds + "s");
+  // fade, slide or none (the setting slideshow_transition): gallery.css animates each new
+  // item of a running slideshow by this attribute.
+  const transition = String(G.config.slideshowTransition || "fade");
+  box.dataset.transition = ["fade", "slide", "none"].includes(transition) ? transition : "none";
 
   function setButton() {
     const icon = LB.playButton.querySelector(".lb-play-icon");
