@@ -22,7 +22,7 @@ CHECKLISTS = frozenset({"ordered_checklist", "grouped_checklist", "roles"})
 # the page then offers to regenerate them (the media.regenerate job, with progress).
 DERIVATIVE_SETTINGS = frozenset({
     "thumbnail_size", "thumbnail_quality", "optimized_size", "optimized_quality",
-    "derivative_format",
+    "derivative_format", "optimized_trigger_kb",
 })
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from gallery.library import tagcounts
 from gallery.library.albums import contains
 from gallery.library.search import keys_after_update
+from gallery.library.ratings import file_rating, refresh_average
 from gallery.library.tags import tag_fields
 from gallery.library.transforms import transform_arguments
 from gallery.processing import transcoding as _transcoding  # noqa: F401  (registers media.transcode)
@@ -68,8 +69,14 @@ async def process_one(
         else:
             args = {"rotate": int(rotate or 0) % 360, "flip": flip}
         thumb, optimized = image_specs(settings)
+        # GSP's OptimizedImageTriggerSizeKb: a heavy file gets a lighter copy for the web
+        # even when its pixels already fit the optimized size (0: by pixels only).
+        trigger_kb = int(settings.get("optimized_trigger_kb") or 0)
+        size = int((media.get("original") or {}).get("size") or 0)
+        heavy = bool(trigger_kb) and size > trigger_kb * 1024
         made = await _in_pool(
-            services, make_image_derivatives, str(src), str(out_dir), thumb, optimized, **args
+            services, make_image_derivatives, str(src), str(out_dir), thumb, optimized,
+            always_optimize=heavy, **args,
         )
         metadata = await _in_pool(services, read_image_metadata, str(src))
         derivatives = {
@@ -103,6 +110,9 @@ async def process_one(
         # The file's date on every run (a replaced file brings its own); a file without
         # one leaves the stored date alone. See media/dates.py.
         update.update(taken_fields(metadata.date_taken))
+        # The file's own xmp:Rating seeds the stars unless an import brought one (ratings.py).
+        if file_rating(metadata.xmp.rating) and not file_rating(media.get("rating")):
+            update["rating"] = int(metadata.xmp.rating)
     else:
         from gallery.processing.av import process_av
 
@@ -141,6 +151,8 @@ async def process_media(job: JobContext) -> dict:
         await _mark_failed(ctx, media_id, str(exc), job.job.get("_id"))
         raise
     stored = await _store(ctx, media_id, update)
+    if stored and "rating" in update:
+        await refresh_average(ctx, media_id)  # guarded against members' parallel votes
     result = {"media_id": media_id, "state": "ready" if stored else "deleted"}
     if stored and (update.get("transcode") or {}).get("state") == "pending":
         from gallery.processing.transcoding import enqueue_transcode
