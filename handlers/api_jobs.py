@@ -1,4 +1,4 @@
-"""JSON API for the gallery's jobs: list, read, cancel.
+"""JSON API for the gallery's jobs: list, read, cancel, retry (a failed job, admins only).
 
 Administrators see every job of the gallery; other signed-in users the jobs they asked
 for (`payload.requested_by`). Another tenant's job id answers 404.
@@ -6,7 +6,11 @@ for (`payload.requested_by`). Another tenant's job id answers 404.
 
 from __future__ import annotations
 
-from gallery.errors import Invalid, NotFound
+from datetime import UTC, datetime
+
+from pymongo import ReturnDocument
+
+from gallery.errors import Conflict, Forbidden, Invalid, NotFound
 from gallery.ids import is_id
 from handlers.api_base import ApiHandler, int_query, operation
 from jobs.queue import STATES
@@ -24,6 +28,7 @@ def job_json(job: dict) -> dict:
         "error": job.get("error"),
         "attempts": job.get("attempts", 0),
         "created": job.get("created"),
+        "started": job.get("started"),
         "updated": job.get("updated"),
         "finished": job.get("finished"),
         "result": job.get("result"),
@@ -75,8 +80,34 @@ class JobCancelHandler(JobApi):
         self.write_json({"job": job_json(job)})
 
 
+class JobRetryHandler(JobApi):
+    async def post(self, job_id: str) -> None:
+        job = await self.visible_job(job_id)
+        if not (await self.viewer()).is_admin:
+            raise Forbidden("Only gallery administrators retry jobs.")
+        # One conditional write: of two clicks at once only one finds the job still failed,
+        # so one new run; the other (and a retry of a job already requeued) gets it as it is.
+        now = datetime.now(UTC)
+        retried = await self.queue.jobs.find_one_and_update(
+            {"_id": job["_id"], "tenant": self.tenant.slug, "state": "failed"},
+            {"$set": {"state": "queued", "attempts": 0, "progress": 0.0, "message": "",
+                      "run_after": now, "updated": now, "cancel_requested": False,
+                      "last_error": job.get("error")},
+             "$unset": {"error": "", "finished": "", "started": ""}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if retried is None:
+            if job.get("state") not in ("queued", "running"):
+                raise Conflict(f"Only a failed job can be retried; this one is {job.get('state')}.")
+            retried = job
+        else:
+            self.queue.wakeup.set()
+        self.write_json({"job": job_json(retried)})
+
+
 ROUTES = [
     (r"/api/v1/jobs", JobsHandler),
+    (rf"/api/v1/jobs/{ID}/retry", JobRetryHandler),
     (rf"/api/v1/jobs/{ID}/cancel", JobCancelHandler),
     (rf"/api/v1/jobs/{ID}", JobHandler),
 ]
@@ -99,5 +130,11 @@ OPENAPI = {
     },
     "/api/v1/jobs/{job_id}/cancel": {
         "post": operation("Cancel a queued or running job", params=("job_id",), tag="jobs")
+    },
+    "/api/v1/jobs/{job_id}/retry": {
+        "post": operation(
+            "Run a failed job again (gallery administrators; a job already requeued is "
+            "returned as it is)", params=("job_id",), tag="jobs",
+        )
     },
 }
