@@ -21,7 +21,8 @@ async def _failed_job(queue, slug: str, **payload) -> str:
 
 
 async def test_retry_and_cancel_are_the_gallery_admins_and_stay_in_their_gallery(app, make_gallery):
-    alpha, beta = await make_gallery("alpha"), await make_gallery("beta")
+    alpha = await make_gallery("alpha")
+    await make_gallery("beta")
     queue = job_queue(app.services)
     role = await create_role(alpha["ctx"], "Uploaders", ["view", "add_media"], [])
     user = await create_user(alpha["ctx"], "ulla", "ulla@example.org", PASSWORD, role_ids=[role["_id"]])
