@@ -8,6 +8,7 @@ from handlers import (
     admin_backup,
     admin_email,
     admin_events,
+    admin_queue,
     admin_gsp_import,
     admin_roles,
     admin_settings,
@@ -20,6 +21,7 @@ from handlers import (
     api_jobs,
     api_media,
     api_media_file,
+    api_ratings,
     api_order,
     api_search,
     api_sync,
@@ -54,7 +56,7 @@ ROUTE_MODULES_TENANT += [openapi, downloads]
 ROUTE_MODULES_TENANT += [uploads, tus, pages, pages_media]
 ROUTE_MODULES_TENANT += [account, admin_users, admin_roles, admin_events, admin_email]
 ROUTE_MODULES_TENANT += [upload_page, api_accounts, api_media_file, admin_backup, api_sync]
-ROUTE_MODULES_TENANT += [admin_sync]
+ROUTE_MODULES_TENANT += [admin_sync, admin_queue]
 ROUTE_MODULES_TENANT += [admin_watermark]
 ROUTE_MODULES_TENANT += [admin_gsp_import, gsp_uploads]
 ROUTE_MODULES_TENANT += [custom_css]
@@ -62,3 +64,4 @@ ROUTE_MODULES_TENANT += [shares, feeds]
 ROUTE_MODULES_TENANT += [trash]
 ROUTE_MODULES_TENANT += [timeline, album_tree]
 ROUTE_MODULES_TENANT += [upgrading]
+ROUTE_MODULES_TENANT += [api_ratings]

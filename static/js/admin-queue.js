@@ -1,0 +1,117 @@
+// The media queue page: polls the jobs API every 2 s and redraws the table (state, progress,
+// error, Retry for a failed job, Cancel for a queued or running one). Text goes in with
+// textContent only: a job's message and error can carry a file's name.
+(function () {
+  "use strict";
+  const box = document.querySelector("[data-queue]");
+  if (!box) return;
+  const api = box.dataset.api;
+  const kinds = JSON.parse(box.dataset.kinds || "{}");
+  const states = { queued: "Waiting", running: "Running", done: "Done", failed: "Failed", cancelled: "Cancelled" };
+  const tbody = box.querySelector("tbody");
+  const note = box.querySelector("[data-queue-status]");
+  const limit = box.dataset.limit || "100";
+
+  function xsrf() {
+    const m = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  function words(kind) {
+    if (kinds[kind]) return kinds[kind];
+    const s = String(kind || "job").replace(/[._]/g, " ");
+    return s.charAt(0).toUpperCase() + s.slice(1);
+  }
+  function when(value) {
+    return value ? String(value).replace("T", " ").slice(0, 19) : "not yet";
+  }
+  function cell(tr, label, cls) {
+    const td = tr.insertCell();
+    if (label) td.dataset.label = label;
+    if (cls) td.className = cls;
+    return td;
+  }
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+
+  async function act(id, action, button) {
+    button.disabled = true;
+    const response = await fetch(api + "/jobs/" + encodeURIComponent(id) + "/" + action, {
+      method: "POST", credentials: "same-origin", headers: { "X-XSRFToken": xsrf() },
+    });
+    if (!response.ok) {
+      let message = "Could not " + action + " the job (" + response.status + ").";
+      try { message = (await response.json()).error.message || message; } catch (e) { /* not JSON */ }
+      note.textContent = message;
+    }
+    refresh();
+  }
+
+  function row(job) {
+    const tr = document.createElement("tr");
+    tr.dataset.job = job.id;
+    tr.dataset.state = job.state;
+    cell(tr, "", "queue-kind").textContent = words(job.kind);
+    cell(tr, "State").append(el("span", "badge job-state state-" + job.state, states[job.state] || job.state));
+    const progress = cell(tr, "Progress", "queue-progress");
+    const bar = el("progress");
+    bar.max = 100;
+    bar.value = Math.round(100 * (job.progress || 0));
+    progress.append(bar, el("span", "job-status", job.message || ""));
+    if (job.error) progress.append(el("span", "queue-error", job.error));
+    cell(tr, "Created (UTC)", "nowrap").textContent = when(job.created);
+    cell(tr, "Started (UTC)", "nowrap").textContent = when(job.started);
+    const actions = cell(tr, "", "queue-actions");
+    if (job.state === "failed") {
+      const b = el("button", "button small", "Retry");
+      b.type = "button"; b.dataset.retry = "";
+      b.addEventListener("click", () => act(job.id, "retry", b));
+      actions.append(b);
+    } else if (job.state === "queued" || job.state === "running") {
+      const b = el("button", "button small danger", "Cancel");
+      b.type = "button"; b.dataset.cancel = "";
+      b.addEventListener("click", () => act(job.id, "cancel", b));
+      actions.append(b);
+    }
+    return tr;
+  }
+
+  let busy = false;
+  async function refresh() {
+    if (busy) return;
+    busy = true;
+    try {
+      let url = api + "/jobs?limit=" + encodeURIComponent(limit);
+      if (box.dataset.state) url += "&state=" + encodeURIComponent(box.dataset.state);
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok) { note.textContent = "The queue could not be read (" + response.status + ")."; return; }
+      const items = (await response.json()).items || [];
+      const rows = items.map(row);
+      if (!rows.length) {
+        const tr = el("tr", "queue-empty");
+        const td = cell(tr, "", "empty");
+        td.colSpan = 6;
+        td.textContent = box.dataset.state ? "No jobs in this state." : "No jobs.";
+        rows.push(tr);
+      }
+      tbody.replaceChildren(...rows);
+      box.dataset.updated = String(Date.now());
+    } catch (e) {
+      note.textContent = "The queue could not be read; trying again.";
+    } finally {
+      busy = false;
+    }
+  }
+
+  // The server drew the first rows; buttons on them work through the same code.
+  tbody.querySelectorAll("tr[data-job]").forEach((tr) => {
+    const retry = tr.querySelector("[data-retry]");
+    const cancel = tr.querySelector("[data-cancel]");
+    if (retry) retry.addEventListener("click", () => act(tr.dataset.job, "retry", retry));
+    if (cancel) cancel.addEventListener("click", () => act(tr.dataset.job, "cancel", cancel));
+  });
+  setInterval(refresh, 2000);
+})();
