@@ -59,8 +59,8 @@ METADATA_FIELDS = (
 )
 
 # Album orders (gallery.library.albums.SORT_FIELDS; the settings cannot import that wing).
-_SORTS = ("position", "title", "date_taken", "date_added", "file_name", "camera", "lens", "iso", "focal_length", "file_size")
-_SORT_LABELS = ("Custom order", "Title", "Date taken", "Date added", "File name", "Camera model", "Lens", "ISO speed", "Focal length", "File size")
+_SORTS = ("position", "title", "date_taken", "date_added", "file_name", "camera", "lens", "iso", "focal_length", "file_size", "rating")
+_SORT_LABELS = ("Custom order", "Title", "Date taken", "Date added", "File name", "Camera model", "Lens", "ISO speed", "Focal length", "File size", "Rating")
 
 # Every file type the content sniffer knows (media.sniff), grouped for the checklist.
 _KIND_GROUPS = {"image": "Photos", "video": "Video", "audio": "Audio", "document": "Documents"}

@@ -21,6 +21,7 @@ from handlers import (
     api_jobs,
     api_media,
     api_media_file,
+    api_ratings,
     api_order,
     api_search,
     api_sync,
@@ -63,3 +64,4 @@ ROUTE_MODULES_TENANT += [shares, feeds]
 ROUTE_MODULES_TENANT += [trash]
 ROUTE_MODULES_TENANT += [timeline, album_tree]
 ROUTE_MODULES_TENANT += [upgrading]
+ROUTE_MODULES_TENANT += [api_ratings]

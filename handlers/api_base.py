@@ -7,6 +7,7 @@ from __future__ import annotations
 from gallery.library.downloads import download_allowed
 from gallery.errors import Invalid
 from gallery.library.media import has_distinct_original, may_view_original
+from gallery.library.ratings import summary as rating_summary
 from gallery.media_folder import READ_ONLY_REFUSED, read_only
 from gallery.numbers import bounded_int
 from gallery.people.permissions import Viewer, can, viewer_for
@@ -139,6 +140,9 @@ class ApiHandler(TenantHandler):
             "failure": media.get("failure"),
             "has_optimized": has_distinct_original(media),
             "metadata": media.get("metadata") or {},
+            # Members' average and vote count (gallery/library/ratings.py); the file's own too.
+            "rating": rating_summary(media),
+            "people": media.get("people") or [],
             # Web copy of a video/audio file: {state: none|pending|running|ready|failed|
             # cancelled, progress 0..1, job_id, error, reasons} (gallery.processing.transcoding).
             "transcode": media.get("transcode"),

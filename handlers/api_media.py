@@ -130,6 +130,7 @@ _EDIT = {
         "title": {"type": "string", "maxLength": 200},
         "caption": {"type": "string"},
         "tags": TAGS_SCHEMA,
+        "people": TAGS_SCHEMA,  # names, like tags (gallery/library/people.py)
         "position": {"type": "integer", "minimum": 0},
     },
 }
@@ -153,7 +154,7 @@ OPENAPI = {
     "/api/v1/media/{media_id}": {
         "get": operation("A media object", params=_P, tag="media"),
         "patch": operation(
-            "Edit title, caption, tags or position",
+            "Edit title, caption, tags, people or position",
             params=_P,
             body=_EDIT,
             body_optional=True,

@@ -22,7 +22,9 @@ class SearchApi(ApiHandler):
             raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})
         filters = parse_filters(self.get_query_argument("kind", None),
                                 self.get_query_argument("from", None),
-                                self.get_query_argument("to", None))
+                                self.get_query_argument("to", None),
+                                    self.get_query_argument("min_rating", None),
+                                    self.get_query_argument("person", None))
         found = await search.search_media(self.tenant, viewer, q, limit=limit, cursor=cursor,
                                           filters=filters)
         albums = []
@@ -81,7 +83,7 @@ OPENAPI = {
         "get": operation(
             "Media the viewer may see whose title, caption, tags, file name or metadata hold "
             "every word of q (plain text; prefixes match), narrowed by kind and date taken "
-            "(from/to, YYYY-MM-DD, both days included), newest first; on the first page also "
+            "(from/to, YYYY-MM-DD, both days included), least rating (min_rating) and person, newest first; on the first page also "
             "the albums whose title or summary hold every word",
             query=(
                 {"name": "q", "schema": {"type": "string", "maxLength": 500}},
@@ -89,6 +91,9 @@ OPENAPI = {
                 enum_query("kind", ["", *KINDS]),
                 {"name": "from", "schema": {"type": "string", "pattern": DAY_PATTERN}},
                 {"name": "to", "schema": {"type": "string", "pattern": DAY_PATTERN}},
+                # The least shown rating (stars) and one name of the people field.
+                enum_query("min_rating", ["", "1", "2", "3", "4", "5"]),
+                {"name": "person", "schema": {"type": "string", "maxLength": 100}},
                 int_query("limit", 1, 200),
                 CURSOR_QUERY,
             ),

@@ -24,6 +24,7 @@ SORT_LABELS = {
     "iso": "ISO speed",
     "focal_length": "Focal length",
     "file_size": "File size",
+    "rating": "Rating",
 }
 
 FIELD_LABELS = {

@@ -317,7 +317,9 @@ class SearchPage(GalleryPage):
         try:
             filters = parse_filters(self.get_query_argument("kind", None),
                                     self.get_query_argument("from", None),
-                                    self.get_query_argument("to", None))
+                                    self.get_query_argument("to", None),
+                                    self.get_query_argument("min_rating", None),
+                                    self.get_query_argument("person", None))
             problem = None
         except Invalid as exc:  # said beside the form, not as an error page
             filters, problem = SearchFilters(), exc.message

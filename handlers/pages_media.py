@@ -88,11 +88,15 @@ class MediaPage(GalleryPage):
             next_url=self.media_url(next_item, sort_query),
             may_original=may_view_original(viewer, media),
             can_edit=can_edit,
+            # Signed-in members vote; the body is cached per visibility class, and anonymous
+            # visitors are a class of their own. Their own vote is read by static/js/rating.js.
+            can_rate=not viewer.anonymous,
             crumbs=await self.crumbs(album) if album_open else [],
         )
         return {
             "label": label,
             "can_edit": can_edit,
+            "can_rate": not viewer.anonymous,
             "media_id": media["_id"],
             "can_share": may_share(viewer, media_scope(media)),
             # The embed box: only what anyone may see can be embedded elsewhere.

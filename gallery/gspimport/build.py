@@ -24,6 +24,8 @@ from gallery.library.albums import MAX_SUMMARY, MAX_TITLE, album_document
 from gallery.library.embeds import sanitize_embed
 from gallery.library.filenames import safe_dirname
 from gallery.library.media import media_document, safe_filename
+from gallery.library.people import MAX_PEOPLE, clean_people, people_fields
+from gallery.library.ratings import file_rating
 from gallery.library.tags import MAX_TAG_LENGTH, MAX_TAGS, tag_fields
 from gallery.people import roles as gallery_roles
 from gallery.people.users import (
@@ -204,9 +206,18 @@ def _media(data, albums, tree, run, settings, out, report) -> None:
         doc["import_run"] = run
         doc["private"] = bool(row["private"] or album.get("private"))
         doc.update(tag_fields(all_tags))
+        # People also fill the people field (library/people.py); the `person:` tags stay so
+        # that searches and links made before the field existed keep finding them.
+        try:
+            doc.update(people_fields(clean_people(people[:MAX_PEOPLE])))
+        except Invalid:
+            report.item("files", "note", media_id, title, "people names too long: left as tags")
         rating = to_int(meta.get(mapping.RATING))
         if rating is not None:
             doc["rating"] = max(0, min(5, rating))
+            # The import's rating seeds the average until members vote (library/ratings.py).
+            if file_rating(doc["rating"]):
+                doc["rating_avg"] = float(doc["rating"])
         added = to_time(meta.get(mapping.DATE_ADDED)) or row["date_added"]
         if added:
             doc["date_added"] = added

@@ -31,7 +31,7 @@ ALBUM_VERSION = 1
 # The metadata ones (camera … file size) sort by what processing read from the files
 # (gallery.library.listing maps each to its field); media without it come first.
 SORT_FIELDS = ("position", "title", "date_taken", "date_added", "file_name",
-               "camera", "lens", "iso", "focal_length", "file_size")
+               "camera", "lens", "iso", "focal_length", "file_size", "rating")
 MAX_TITLE = 200
 MAX_SUMMARY = 4000
 _BULK = 500

@@ -35,6 +35,7 @@ _SORT_KEYS = {
     "iso": "metadata.camera.iso",
     "focal_length": "metadata.camera.focal_length",
     "file_size": "original.size",
+    "rating": "rating_avg",  # gallery/library/ratings.py
 }
 
 

@@ -22,6 +22,7 @@ from gallery.library import tagcounts
 from gallery.library.albums import album_dir, dirpath_of, get_album
 from gallery.library.filenames import clean_file_name, place_file
 from gallery.library.keywords import keyword_fields
+from gallery.library.people import clean_people, people_fields
 from gallery.library.tags import clean_tags, tag_fields
 from gallery.library.transforms import combine_transform, transform_arguments
 from gallery.media_folder import read_only, require_writable
@@ -256,6 +257,11 @@ def clean_media_fields(changes: dict) -> dict:
         elif key == "tags":
             try:
                 clean.update(tag_fields(clean_tags(value)))
+            except Invalid as exc:
+                errors.update(exc.field_errors)
+        elif key == "people":
+            try:
+                clean.update(people_fields(clean_people(value)))
             except Invalid as exc:
                 errors.update(exc.field_errors)
         elif key == "position":

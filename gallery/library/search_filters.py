@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from gallery.errors import Invalid
+from gallery.library.people import clean_person, person_key
 
 # The kinds people choose from, and the stored kinds (media.sniff.KINDS) each one covers.
 KINDS = {
@@ -27,9 +28,12 @@ class SearchFilters:
     kind: str = ""
     taken_from: date | None = None
     taken_to: date | None = None
+    min_rating: int | None = None  # stars, 1-5: the shown average (gallery/library/ratings.py)
+    person: str = ""  # one name of the people field (gallery/library/people.py)
 
     def __bool__(self) -> bool:
-        return bool(self.kind or self.taken_from or self.taken_to)
+        return bool(self.kind or self.taken_from or self.taken_to or self.min_rating
+                    or self.person)
 
     def query(self) -> dict:
         """The media query fragment (flat: the embedded database answers flat filters fastest)."""
@@ -43,6 +47,10 @@ class SearchFilters:
             taken["$lt"] = _start_of(self.taken_to + timedelta(days=1))
         if taken:
             out["date_taken"] = taken
+        if self.min_rating:
+            out["rating_avg"] = {"$gte": self.min_rating}
+        if self.person:
+            out["people_keys"] = person_key(self.person)
         return out
 
     def params(self) -> dict:
@@ -51,6 +59,8 @@ class SearchFilters:
             "kind": self.kind or None,
             "from": self.taken_from.isoformat() if self.taken_from else None,
             "to": self.taken_to.isoformat() if self.taken_to else None,
+            "min_rating": self.min_rating,
+            "person": self.person or None,
         }
 
 
@@ -71,7 +81,17 @@ def _day(value, field: str) -> date | None:
         ) from None
 
 
-def parse_filters(kind=None, taken_from=None, taken_to=None) -> SearchFilters:
+def _stars(value) -> int | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or value not in ("1", "2", "3", "4", "5"):
+        raise Invalid("The least rating is 1 to 5 stars.",
+                      field_errors={"min_rating": "a whole number from 1 to 5"})
+    return int(value)
+
+
+def parse_filters(kind=None, taken_from=None, taken_to=None, min_rating=None,
+                  person=None) -> SearchFilters:
     if kind in (None, ""):
         kind = ""
     elif kind not in KINDS:
@@ -82,4 +102,5 @@ def parse_filters(kind=None, taken_from=None, taken_to=None) -> SearchFilters:
     start, end = _day(taken_from, "from"), _day(taken_to, "to")
     if start and end and end < start:
         raise Invalid("The date range ends before it starts.", field_errors={"to": "before from"})
-    return SearchFilters(kind, start, end)
+    name = clean_person(person)
+    return SearchFilters(kind, start, end, _stars(min_rating), name)

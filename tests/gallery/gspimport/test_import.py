@@ -73,6 +73,7 @@ async def test_a_gsp_gallery_comes_out_whole_through_the_database_api_and_pages(
     beach = await db.media.find_one({"gsp.id": 11})
     assert beach["title"] == "Beach at noon" and beach["caption"] == "We <i>swam</i> & ate"
     assert beach["tags"] == ["sea", "sun", "person:Ann Lee", "person:Bob"] and beach["rating"] == 4
+    assert beach["people"] == ["Ann Lee", "Bob"] and beach["rating_avg"] == 4.0  # issue 18, item 12
     assert beach["gsp"]["metadata"]["CameraModel"] == "Canon EOS 5D"
     assert beach["gsp"]["metadata"]["Custom20"] == "custom twenty"
     assert trips["cover_id"] == beach["_id"]
