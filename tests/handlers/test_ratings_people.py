@@ -7,12 +7,20 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from gallery.library import albums
 from gallery.library.media import add_media_file
 from gallery.people.roles import create_role
 from gallery.people.users import create_user
 
 PASSWORD = "Quiet-Harbour-Pelican-57"
+
+
+@pytest.fixture
+def config(make_config):
+    """A job worker: the XMP test processes its file."""
+    return make_config(**{"jobs.workers": 1, "limits.image_workers": 1})
 
 
 def body(response) -> dict:
@@ -84,3 +92,29 @@ async def test_votes_average_sort_filter_and_people(app, make_gallery, make_jpeg
     page = (await visitor.get(f"{p}/media/{two['_id']}")).body.decode()
     assert "Bob &lt;b&gt;" in page and "Bob <b>" not in page and "person=Ann+Lee" in page
     assert 'class="rating-stars"' in (await mia.get(f"{p}/media/{one['_id']}")).body.decode()
+
+
+async def test_the_files_own_xmp_rating_seeds_the_stars_until_members_vote(app, make_gallery, tmp_path):
+    from PIL import Image
+
+    from gallery.library.media import enqueue_processing
+    from tests.handlers.media_api import processed
+    from tests.media.test_metadata import XMP_PACKET  # xmp:Rating 4
+
+    g = await make_gallery("alpha")
+    ctx = g["ctx"]
+    path = tmp_path / "rated.jpg"
+    Image.new("RGB", (16, 12), (90, 140, 200)).save(path, xmp=XMP_PACKET.encode())
+    doc = await add_media_file(ctx, await albums.root_album(ctx), path, "rated.jpg")
+    await enqueue_processing(ctx, app.services.jobs.queue, doc["_id"])
+    media = await processed(ctx, doc["_id"])
+    assert (media["state"], media["rating"], media["rating_avg"]) == ("ready", 4, 4.0)
+    admin = app.browser()
+    assert (await admin.login(g["prefix"], "admin", g["password"])).code == 302
+    url = f"{g['prefix']}/api/v1/media/{doc['_id']}/rating"
+    assert body(await admin.get(url))["rating"] == {"average": 4.0, "count": 0, "file": 4, "mine": None}
+    page = (await admin.get(f"{g['prefix']}/media/{doc['_id']}")).body.decode()
+    assert "4 of 5 · the file&#x27;s own rating" in page or "4 of 5 · the file's own rating" in page
+    # A member's vote is the average now; the file's rating is not counted as a vote.
+    assert body(await admin.api("PUT", url, {"stars": 1}))["rating"] == {
+        "average": 1.0, "count": 1, "file": 4, "mine": 1}
