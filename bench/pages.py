@@ -185,9 +185,12 @@ def start_service(data_dir: Path, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
     env.update(ATRIUM_LOGGING_ACCESS_LOG="false", ATRIUM_LOGGING_LEVEL="WARNING",
                ATRIUM_JOBS_WORKERS="0")
+    # Its log beside the data directory (which is removed at the end): why it stopped, if it does.
+    log = open(f"{data_dir}-service.log", "wb")  # noqa: SIM115 (the process keeps it)
+    print(f"service log: {log.name}", file=sys.stderr, flush=True)
     return subprocess.Popen(
         [sys.executable, "-m", "server", "--data-dir", str(data_dir), "run", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
 
 

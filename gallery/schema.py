@@ -32,6 +32,8 @@ INDEXES = [
     # Search (gallery.library.search): a multikey index on MongoDB; nx-27017 scans arrays anyway.
     ("media", [("search_keys", ASCENDING)], {}),
     ("media", [("date_added", DESCENDING)], {}),
+    # The timeline (gallery.library.timeline): every item by date taken, newest first.
+    ("media", [("date_taken", DESCENDING)], {}),
     ("albums", [("cover_id", ASCENDING)], {}),
     # Maintained tag counts (gallery.library.tagcounts), filtered like media by visibility.
     ("tag_counts", [("private", ASCENDING)], {}),

@@ -13,11 +13,12 @@ from collections import Counter
 from datetime import UTC, date, datetime
 
 from gallery.errors import Invalid
-from gallery.library.listing import _after, decode_cursor, encode_cursor
+from gallery.library.listing import decode_cursor, encode_cursor
 from gallery.people.permissions import Viewer, visible_media_query
 
 MAX_LIMIT = 200
 FIELD = "date_taken"
+UNDATED = {FIELD: {"$eq": None}}
 # Months read for the scrubber at most (one date per item): past this the scrubber shows
 # the newest months only.
 MONTHS_SCAN = 500_000
@@ -62,23 +63,33 @@ async def timeline_page(
     visible = visible_media_query(viewer)
     if visible is None:
         return {"items": [], "next_cursor": None}
-    extra: dict = {}
+    # The order is cut into plain ranges read one after the other (each an index range on
+    # (date_taken, _id)), never one `$or` over them: the embedded database answers an `$or`
+    # by scanning and sorting the whole collection, which on 100,000 items is seconds.
     if cursor:
         if not isinstance(cursor, str) or len(cursor) > 2000:
             raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})
         value, last_id = decode_cursor(cursor, FIELD, -1)
-        extra = _after(FIELD, -1, value, last_id)
+        # `$and` with `$eq`: nx-27017 mis-reads {field: None, "_id": ...} in one dict.
+        same = {"$and": [{FIELD: {"$eq": value}}, {"_id": {"$lt": last_id}}]}
+        ranges = [same] if value is None else [same, {FIELD: {"$lt": value}}, UNDATED]
     elif month is not None:
         following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
         end = datetime(following.year, following.month, 1, tzinfo=UTC)
-        # Older items, and after them the undated (as in the full order).
-        extra = {"$or": [{FIELD: {"$lt": end}}, {FIELD: {"$eq": None}}]}
-    items = (
-        await ctx.db.media.find(_merge(visible, extra), {"search_keys": 0})
-        .sort([(FIELD, -1), ("_id", -1)])
-        .limit(limit + 1)
-        .to_list()
-    )
+        ranges = [{FIELD: {"$lt": end}}, UNDATED]
+    else:
+        ranges = [{FIELD: {"$ne": None}}, UNDATED]
+    items: list[dict] = []
+    for extra in ranges:
+        wanted = limit + 1 - len(items)
+        if wanted <= 0:
+            break
+        items += (
+            await ctx.db.media.find(_merge(visible, extra), {"search_keys": 0})
+            .sort([(FIELD, -1), ("_id", -1)])
+            .limit(wanted)
+            .to_list()
+        )
     more = len(items) > limit
     items = items[:limit]
     return {
