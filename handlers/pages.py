@@ -15,10 +15,11 @@ from gallery.errors import Invalid
 from gallery.library import listing, search
 from gallery.library.album_search import search_albums
 from gallery.library.albums import viewable_album
+from gallery.library.people import people_cloud
 from gallery.library.search_filters import KIND_LABELS, SearchFilters, parse_filters
 from gallery.library.shares import may_share
 from gallery.media_folder import read_only
-from gallery.people.permissions import Viewer, can, viewer_for
+from gallery.people.permissions import Viewer, can, viewer_for, visible_media_query
 from handlers.base import TenantHandler
 from handlers.page_format import SORT_LABELS, duration, media_label, tile_html, tile_size
 from handlers.upload_page import upload_limits
@@ -339,6 +340,7 @@ class SearchPage(GalleryPage):
         else:
             recent = await search.recent_media(ctx, viewer, limit=30)
         cloud = await search.tag_cloud(ctx, viewer, limit=40)
+        people = await people_cloud(ctx, visible_media_query(viewer), limit=40)
         params = {"q": q or None, **filters.params()}
         self.render(
             "search.html",
@@ -351,6 +353,7 @@ class SearchPage(GalleryPage):
             results=results,
             recent=recent,
             cloud=cloud_sizes(cloud),
+            people=cloud_sizes([{"tag": p["name"], "count": p["count"]} for p in people]),
             more_url=self.urls("/search", **params, cursor=next_cursor) if next_cursor else None,
             next_api=self.urls("/api/v1/search", **params, cursor=next_cursor, limit=size)
             if next_cursor

@@ -72,8 +72,8 @@ async def people_cloud(ctx, visible: dict | None, limit: int = 40) -> list[dict]
     seen first."""
     if visible is None:
         return []
-    match = {"$and": [visible, {"people_keys.0": {"$exists": True}}]} if visible else {
-        "people_keys.0": {"$exists": True}}
+    has = {"people_keys": {"$exists": True}}  # an emptied field is skipped below
+    match = {"$and": [visible, has]} if visible else has
     counts: dict[str, list] = {}
     async for doc in ctx.db.media.find(match, {"people": 1}).limit(20_000):
         for name in doc.get("people") or []:

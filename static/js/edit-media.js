@@ -57,27 +57,31 @@
     node.addEventListener("keydown", (e) => { if (e.target === node && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); start(); } });
   }
 
-  function tagEditor(list) {
+  // Tags, or (field "people") the people field: the same chips, saved as that field.
+  function tagEditor(list, field = "tags") {
+    const people = field === "people";
     const id = media.dataset.mediaId;
     const tags = () => [...list.querySelectorAll("li[data-tag]")].map((li) => li.dataset.tag);
     const render = (values) => {
       list.querySelectorAll("li[data-tag]").forEach((li) => li.remove());
       values.forEach((t) => {
         const li = el("li", { "data-tag": t });
-        li.appendChild(el("a", { href: prefix + "/search?q=" + encodeURIComponent(t) }, t));
-        const x = el("button", { type: "button", class: "tag-remove", "aria-label": "Remove tag " + t, title: "Remove" }, "×");
+        li.appendChild(el("a", { href: prefix + "/search?" + (people ? "person=" : "q=") + encodeURIComponent(t) }, t));
+        const x = el("button", { type: "button", class: "tag-remove", "aria-label": (people ? "Remove person " : "Remove tag ") + t, title: "Remove" }, "×");
         x.addEventListener("click", () => save(tags().filter((v) => v !== t)));
         li.appendChild(x);
         list.insertBefore(li, adder);
       });
     };
     const save = async (values) => {
-      const data = await attempt(() => api("PATCH", "/media/" + id, { tags: values }), "Tags saved");
-      if (data) render(data.media.tags);
+      const data = await attempt(() => api("PATCH", "/media/" + id, { [field]: values }), people ? "People saved" : "Tags saved");
+      if (data) render(data.media[field] || []);
     };
     const adder = el("li", { class: "tag-adder" });
-    const input = el("input", { type: "text", list: "tag-suggestions", placeholder: "Add tag…", "aria-label": "Add a tag", maxlength: "100" });
-    const datalist = el("datalist", { id: "tag-suggestions" });
+    const input = people
+      ? el("input", { type: "text", placeholder: "Add person…", "aria-label": "Add a person", maxlength: "100" })
+      : el("input", { type: "text", list: "tag-suggestions", placeholder: "Add tag…", "aria-label": "Add a tag", maxlength: "100" });
+    const datalist = el("datalist", { id: people ? "people-suggestions" : "tag-suggestions" });
     adder.append(input, datalist);
     const initial = [...list.querySelectorAll("li")].map((li) => li.textContent.trim()).filter(Boolean);
     list.replaceChildren(adder);
@@ -87,7 +91,7 @@
     input.addEventListener("input", () => {
       clearTimeout(timer);
       const q = input.value.trim();
-      if (!q) return;
+      if (!q || people) return;
       timer = setTimeout(async () => {
         try {
           const data = await api("GET", "/tags?limit=10&prefix=" + encodeURIComponent(q));
@@ -140,6 +144,8 @@
       if (caption) editable(caption, "caption", true, stored);
       const tagList = media.querySelector(".media-tags");
       if (tagList) tagEditor(tagList);
+      const peopleList = media.querySelector(".media-people");
+      if (peopleList) tagEditor(peopleList, "people");
     }
     const bar = el("div", { class: "edit-actions", role: "toolbar", "aria-label": "Edit" });
     const button = (label, name, handler, cls, short) => {
