@@ -253,7 +253,8 @@ def _unlink(path) -> None:
 
 
 class ExternalMediaHandler(AlbumWriteMixin, TenantHandler):
-    """POST /api/v1/albums/<id>/external: {"html": "<iframe ...>", "title", "caption"}."""
+    """POST /api/v1/albums/<id>/external: {"html": "<iframe ...>", "title", "caption"};
+    with "check": true only the verdict (the cleaned iframe, or a 400 saying why not)."""
 
     async def post(self, album_id: str) -> None:
         self.require_user()
@@ -266,6 +267,10 @@ class ExternalMediaHandler(AlbumWriteMixin, TenantHandler):
             )
         hosts = self.settings_values.get("embed_hosts") or embeds.DEFAULT_EMBED_HOSTS
         clean = embeds.sanitize_embed(html, hosts)
+        if body.get("check") is True:
+            # The allowlist's verdict before saving (the album page's dialog): nothing stored.
+            self.write_json({"html": clean, "allowed": True})
+            return
         title = body.get("title") if isinstance(body.get("title"), str) else ""
         caption = body.get("caption") if isinstance(body.get("caption"), str) else ""
         media = await embeds.add_external_media(
@@ -370,12 +375,15 @@ OPENAPI = {
                                 "html": {"type": "string"},
                                 "title": {"type": "string"},
                                 "caption": {"type": "string"},
+                                # true: only the allowlist's verdict, nothing stored
+                                "check": {"type": "boolean"},
                             },
                         }
                     }
                 },
             },
             "responses": {
+                "200": {"description": "with check: the cleaned <iframe>, allowed"},
                 "201": {"description": "the media object (kind external, state ready)"},
                 **_ERRORS,
             },

@@ -59,6 +59,47 @@
     toast("Album saved");
   }
 
+  // "Add external media": embed code pasted in a dialog, the server's allowlist verdict shown
+  // as it is typed (POST .../external with check: true stores nothing), then saved.
+  async function addExternal() {
+    const path = "/albums/" + album.dataset.albumId + "/external";
+    const values = await dialog("Add external media", (body) => {
+      const code = el("textarea", { name: "html", rows: "5", maxlength: "10000", required: "", placeholder: "<iframe src=\"https://www.youtube.com/embed/…\"></iframe>" });
+      const title = el("input", { type: "text", name: "title", maxlength: "500" });
+      const verdict = el("p", { class: "embed-verdict hint", role: "status", "data-verdict": "" }, "Paste the embed code (an <iframe>) from YouTube, Vimeo or another allowed site.");
+      const codeField = el("label", { class: "dialog-field" }, "Embed code");
+      const titleField = el("label", { class: "dialog-field" }, "Title (optional)");
+      codeField.appendChild(code);
+      titleField.appendChild(title);
+      body.append(codeField, verdict, titleField);
+      let timer = null;
+      let asked = 0;
+      code.addEventListener("input", () => {
+        clearTimeout(timer);
+        timer = setTimeout(async () => {
+          const mine = ++asked;
+          if (!code.value.trim()) return;
+          let ok = false, message;
+          try {
+            await api("POST", path, { html: code.value, check: true });
+            ok = true;
+            message = "Allowed: this embed can be added.";
+          } catch (e) { message = "Not allowed: " + e.message; }
+          if (mine !== asked) return; // an older answer after a newer one
+          verdict.textContent = message;
+          verdict.dataset.verdict = ok ? "allowed" : "refused";
+          verdict.style.color = ok ? "var(--ok)" : "var(--error)";
+        }, 250);
+      });
+      return () => ({ html: code.value, title: title.value.trim() });
+    }, [["ok", "Add"]]);
+    if (!values || !values.html.trim()) return;
+    if (await attempt(() => api("POST", path, values))) {
+      toastAfterNavigation("External media added");
+      location.reload();
+    }
+  }
+
   function albumPage() {
     const albumId = album.dataset.albumId;
     const toolbar = document.getElementById("album-toolbar");
@@ -86,7 +127,8 @@
     let current = null; // the album as the API answered (fresh title, summary, privacy)
     const editAlbum = tool(album.dataset.root === "1" ? "Edit" : "Edit album", "pencil", () => editDetails(current));
     const upload = tool("Upload", ["upload", prefix + "/upload?album=" + albumId], null, "primary");
-    needs.push([newAlbum, "add_album"], [editAlbum, "edit_album"], [upload, "add_media"]);
+    const external = tool("Add external media", "link", addExternal);
+    needs.push([newAlbum, "add_album"], [editAlbum, "edit_album"], [upload, "add_media"], [external, "add_media"]);
     const selectButton = tool("Select", "select", () => setSelecting(!selecting));
     selectButton.setAttribute("aria-pressed", "false");
     selectButton.title = "Select items: click or Space, Shift for a range, Escape to stop";

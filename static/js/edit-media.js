@@ -1,5 +1,6 @@
 // Editing in place on the media page (loaded by edit.js, whose helpers it uses): title and
-// caption by click, tags with suggestions, rotate, album cover, move/copy, delete.
+// caption by click, tags with suggestions, rotate and flip, replace the file, album cover,
+// move/copy, delete.
 (function (E) {
   "use strict";
   const { media, prefix, api, el, icon, toast, toastAfterNavigation, attempt, confirmDialog, pickAlbum } = E;
@@ -173,9 +174,65 @@
         toast("Rotated");
       } else if (done) toast("The rotated image could not be made: " + (done.failure || done.state), "error");
     };
+    const flip = async (direction) => {
+      if (!(await attempt(() => api("POST", "/media/" + id + "/rotate", { rotate: 0, flip: direction }), "Flipping…"))) return;
+      const img = media.querySelector(".media-image");
+      if (img) img.style.transform = direction === "horizontal" ? "scaleX(-1)" : "scaleY(-1)";
+      const done = await waitUntilProcessed(id).catch(() => null);
+      if (done && done.state === "ready" && img) {
+        img.removeAttribute("srcset");
+        img.src = img.src.split("?")[0] + "?v=" + Date.now();
+        img.onload = () => { img.style.transform = ""; };
+        toast("Flipped");
+      } else if (done) toast("The flipped image could not be made: " + (done.failure || done.state), "error");
+    };
+    const replaceFile = (file, trigger) => new Promise((resolve) => {
+      const status = el("div", { class: "replace-progress", role: "status" });
+      const meter = el("progress", { max: "100", value: "0" });
+      const words = el("span", {}, "Sending " + file.name + "…");
+      status.append(words, meter);
+      bar.after(status);
+      trigger.disabled = true;
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", E.apiBase + "/media/" + id + "/file");
+      xhr.setRequestHeader("X-XSRFToken", E.xsrf());
+      xhr.setRequestHeader("X-File-Name", encodeURIComponent(file.name));
+      xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      xhr.upload.onprogress = (e) => { if (e.lengthComputable) meter.value = Math.round(100 * e.loaded / e.total); };
+      const fail = (message) => { status.remove(); trigger.disabled = false; toast(message, "error"); resolve(); };
+      xhr.onerror = () => fail("The connection was lost; the file was not replaced.");
+      xhr.onload = async () => {
+        if (xhr.status !== 202) {
+          let message = "The server answered " + xhr.status + ".";
+          try { message = JSON.parse(xhr.responseText).error.message || message; } catch (e) { /* not JSON */ }
+          fail(message);
+          return;
+        }
+        meter.removeAttribute("value"); // indeterminate while the server processes it
+        words.textContent = "Processing the new file…";
+        const done = await waitUntilProcessed(id).catch(() => null);
+        if (done && done.state === "ready") { toastAfterNavigation("File replaced"); location.reload(); }
+        else fail("The new file could not be processed: " + ((done && (done.failure || done.state)) || "no answer"));
+        resolve();
+      };
+      xhr.send(file);
+    });
     if (media.dataset.kind === "image" && may("edit_media")) {
       button("Rotate left", "rotate-left", () => rotate(270));
       button("Rotate right", "rotate-right", () => rotate(90));
+      button("Flip horizontally", "flip-h", () => flip("horizontal"), "", "Flip ↔");
+      button("Flip vertically", "flip-v", () => flip("vertical"), "", "Flip ↕");
+    }
+    // Replace the file: picked, sent to POST /media/<id>/file with its progress shown, then
+    // the page shows the new file once it is processed (a reload: kind and size may change).
+    if (may("edit_media") && !can.read_only_media) {
+      const picker = el("input", { type: "file", hidden: "", "aria-label": "New file", "data-replace-input": "" });
+      bar.appendChild(picker);
+      const replaceButton = button("Replace file…", "replace", () => picker.click(), "", "Replace file");
+      picker.addEventListener("change", () => {
+        const file = picker.files[0];
+        if (file) replaceFile(file, replaceButton).finally(() => { picker.value = ""; });
+      });
     }
     if (may("edit_album")) {
       button("Set as album cover", "star", () => attempt(

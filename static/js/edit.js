@@ -62,6 +62,10 @@
     select: '<rect x="3" y="3" width="18" height="18" rx="4"/><path d="m8 12 3 3 5-6"/>',
     tag: '<path d="M3 12V4a1 1 0 0 1 1-1h8l9 9-9 9z"/><circle cx="7.5" cy="7.5" r="1.5"/>',
     download: '<path d="M12 4v12m-5-5 5 5 5-5M4 20h16"/>',
+    link: '<path d="M10 14a5 5 0 0 0 7 0l3-3a5 5 0 0 0-7-7l-1 1"/><path d="M14 10a5 5 0 0 0-7 0l-3 3a5 5 0 0 0 7 7l1-1"/>',
+    "flip-h": '<path d="M12 3v18"/><path d="M8 7 3 12l5 5z"/><path d="M16 7l5 5-5 5z"/>',
+    "flip-v": '<path d="M3 12h18"/><path d="M7 8l5-5 5 5z"/><path d="M7 16l5 5 5-5z"/>',
+    replace: '<path d="M14 3H6a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9z"/><path d="M14 3v6h6M9 15l3-3 3 3M12 12v6"/>',
     all: '<rect x="3" y="3" width="7" height="7" rx="1.5"/><rect x="14" y="3" width="7" height="7" rx="1.5"/><rect x="3" y="14" width="7" height="7" rx="1.5"/><rect x="14" y="14" width="7" height="7" rx="1.5"/>',
   };
   function icon(name) {
@@ -168,7 +172,7 @@
 
   window.AtriumEdit = {
     album, media, apiBase, prefix, api, el, icon, toast, toastAfterNavigation, attempt,
-    dialog, confirmDialog, promptDialog, pickAlbum,
+    dialog, confirmDialog, promptDialog, pickAlbum, xsrf,
     ready() { document.documentElement.dataset.editReady = "1"; },
   };
   const part = document.createElement("script");
