@@ -44,6 +44,9 @@ async def test_retry_and_cancel_are_the_gallery_admins_and_stay_in_their_gallery
     await ulla.login(alpha["prefix"], "ulla", PASSWORD)
     assert (await ulla.api("GET", f"{api}/{mine}")).code == 200
     assert (await ulla.api("POST", f"{api}/{mine}/retry")).code == 403
+    assert (await ulla.get(alpha["prefix"] + "/admin/queue")).code == 403  # the page too
+    page = await admin.get(alpha["prefix"] + "/admin/queue")
+    assert page.code == 200 and mine in page.body.decode() and theirs not in page.body.decode()
 
     # Two clicks at once: both answer with the job queued again, and it runs once more only.
     first, second = await asyncio.gather(
