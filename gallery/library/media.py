@@ -346,6 +346,12 @@ async def copy_media_record(
     )
     if not keep_position:
         new["position"] = await next_position(ctx, album["_id"])
+    # Members' votes stay with the original (gallery/library/ratings.py): the copy starts
+    # with none, showing the file's own rating if it has one.
+    new.pop("rating_sum", None)
+    new.pop("rating_count", None)
+    own = new.get("rating")
+    new["rating_avg"] = float(own) if isinstance(own, int) and 1 <= own <= 5 else None
     original = dict(media.get("original") or {})
     if original.get("path"):
         src = ctx.storage.resolve(original["path"])

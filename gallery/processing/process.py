@@ -113,6 +113,8 @@ async def process_one(
         # The file's own xmp:Rating seeds the stars unless an import brought one (ratings.py).
         if file_rating(metadata.xmp.rating) and not file_rating(media.get("rating")):
             update["rating"] = int(metadata.xmp.rating)
+            if not media.get("rating_count"):  # shown with the item once it is ready
+                update["rating_avg"] = float(update["rating"])
     else:
         from gallery.processing.av import process_av
 

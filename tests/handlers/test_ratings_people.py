@@ -65,6 +65,10 @@ async def test_votes_average_sort_filter_and_people(app, make_gallery, make_jpeg
     assert media["rating"]["average"] == 4.5 and media["rating"]["count"] == 2
     assert body(await admin.api("DELETE", url))["rating"] == {
         "average": 5.0, "count": 1, "file": None, "mine": None}
+    # A copy starts without the members' votes (they stay with the original).
+    copied = await admin.api("POST", f"{p}/api/v1/media/{one['_id']}/copy", {"album_id": root["_id"]})
+    assert copied.code == 201 and body(copied)["media"]["rating"]["count"] == 0
+    assert body(copied)["media"]["rating"]["average"] is None
 
     # Another gallery's media id, and an id that does not exist: 404.
     beta = app.browser()
