@@ -66,8 +66,13 @@ class SettingsHandler(TenantHandler):
         submitted = {}
         for setting in gallery_settings.SETTINGS:
             if setting.widget in CHECKLISTS:
-                # One form value per ticked box, in the page's order; parse_value caps the count.
-                submitted[setting.key] = self.get_body_arguments(setting.key)[:1000]
+                # One form value per ticked box, in the page's order (a comma-separated
+                # value, as the page sent before its checklists, is read the same way);
+                # parse_value caps the count.
+                submitted[setting.key] = [
+                    part for arg in self.get_body_arguments(setting.key)[:1000]
+                    for part in arg.split(",")
+                ][:1000]
             elif setting.type == "bool":
                 submitted[setting.key] = self.get_body_argument(setting.key, "") == "on"
             elif setting.secret and not self.get_body_argument(setting.key, ""):
