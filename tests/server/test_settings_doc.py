@@ -25,3 +25,9 @@ def test_every_setting_reads_in_words():
             # the description does not repeat the unit the page shows beside the field
             assert not s.description.endswith(f"in {s.unit}"), s.key
     assert all(gallery_settings.validate({s.key: s.default}) for s in gallery_settings.SETTINGS)
+
+
+def test_the_order_of_new_albums_offers_every_album_order():
+    from gallery.library.albums import SORT_FIELDS
+
+    assert gallery_settings.BY_KEY["default_album_sort"].choices == SORT_FIELDS
