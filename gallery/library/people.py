@@ -28,8 +28,10 @@ def clean_person(value) -> str:
     """One name to search by ("" for none)."""
     if value in (None, ""):
         return ""
-    name = _name(value) if isinstance(value, str) else ""
-    if not name or len(name) > MAX_NAME:
+    if not isinstance(value, str):
+        raise Invalid("A person's name is text.", field_errors={"person": "must be text"})
+    name = _name(value)  # only spaces or control characters: no filter, like an empty box
+    if len(name) > MAX_NAME:
         raise Invalid("A person's name is 1 to 100 characters.",
                       field_errors={"person": f"at most {MAX_NAME} characters"})
     return name

@@ -93,6 +93,9 @@ async def test_votes_average_sort_filter_and_people(app, make_gallery, make_jpeg
     assert (await admin.api("PATCH", f"{p}/api/v1/media/{two['_id']}", {"people": "x" * 101})).code == 400
     found = body(await visitor.get(f"{p}/api/v1/search?person=ANN%20LEE"))
     assert [m["id"] for m in found["items"]] == [two["_id"]]
+    # Only spaces and control characters: no filter (like the empty box), never an error.
+    assert body(await visitor.get(f"{p}/api/v1/search?person=%20%01%20"))["items"] == []
+    assert (await visitor.get(f"{p}/api/v1/search?person={'x' * 101}")).code == 400
     page = (await visitor.get(f"{p}/media/{two['_id']}")).body.decode()
     assert "Bob &lt;b&gt;" in page and "Bob <b>" not in page and "person=Ann+Lee" in page
     assert 'class="rating-stars"' in (await mia.get(f"{p}/media/{one['_id']}")).body.decode()
