@@ -65,6 +65,22 @@ async def test_votes_average_sort_filter_and_people(app, make_gallery, make_jpeg
     assert media["rating"]["average"] == 4.5 and media["rating"]["count"] == 2
     assert body(await admin.api("DELETE", url))["rating"] == {
         "average": 5.0, "count": 1, "file": None, "mine": None}
+    # Different members voting at once: every vote counts, the average is theirs (the file's
+    # own 2 is not one of them).
+    voters = [admin, mia]
+    for name in ("ned", "ola", "pip"):
+        await create_user(ctx, name, f"{name}@example.org", PASSWORD, role_ids=[lookers["_id"]])
+        voters.append(app.browser())
+        assert (await voters[-1].login(p, name, PASSWORD)).code == 302
+    two_url = f"{p}/api/v1/media/{two['_id']}/rating"
+    answers = await asyncio.gather(*(v.api("PUT", two_url, {"stars": s}) for v, s in zip(voters, (5, 4, 3, 5, 4))))
+    assert [a.code for a in answers] == [200] * 5
+    stored = await ctx.db.media.find_one({"_id": two["_id"]})
+    assert (stored["rating_count"], stored["rating_sum"], stored["rating_avg"]) == (5, 21, 4.2)
+    answers = await asyncio.gather(*(v.api("DELETE", two_url) for v in voters))
+    assert [a.code for a in answers] == [200] * 5
+    # Every vote withdrawn: the file's own rating shows again.
+    assert body(await visitor.get(two_url))["rating"] == {"average": 2.0, "count": 0, "file": 2, "mine": None}
     # A copy starts without the members' votes (they stay with the original).
     copied = await admin.api("POST", f"{p}/api/v1/media/{one['_id']}/copy", {"album_id": root["_id"]})
     assert copied.code == 201 and body(copied)["media"]["rating"]["count"] == 0
