@@ -409,6 +409,7 @@ async def delete_media(ctx, viewer: Viewer, media_id: str) -> None:
     media = await viewable_media(ctx, viewer, media_id, "delete_media")
     if (await ctx.db.media.delete_one({"_id": media["_id"]})).deleted_count:
         await tagcounts.media_removed(ctx, media)
+        await ctx.db.ratings.delete_many({"media_id": media["_id"]})  # members' votes on it
     if read_only(ctx):
         # Its file stays: the directory's recorded listing no longer matches its records,
         # so the next synchronization looks at it in full (and brings the file back).

@@ -333,6 +333,8 @@ async def _finish_purging(ctx, entry: dict) -> None:
     entry that the next run finishes; the usage goes down only with the entry's removal."""
     async for m in _docs(ctx, entry["_id"], "media"):
         await asyncio.to_thread(shutil.rmtree, ctx.storage.derivatives / m["_id"], True)
+        # Members' votes stay while it can be restored, and go with it (library/ratings.py).
+        await ctx.db.ratings.delete_many({"media_id": m["_id"]})
     await asyncio.to_thread(shutil.rmtree, ctx.storage.resolve(_stash_rel(entry["_id"])), True)
     await failpoints.reached("trash.files_gone")
     await ctx.db.trash_docs.delete_many({"entry_id": entry["_id"]})

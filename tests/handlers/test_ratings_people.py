@@ -9,9 +9,10 @@ import json
 
 import pytest
 
-from gallery.library import albums
+from gallery.library import albums, trash
 from gallery.library.media import add_media_file
 from gallery.people.roles import create_role
+from gallery.settings import update_settings
 from gallery.people.users import create_user
 
 PASSWORD = "Quiet-Harbour-Pelican-57"
@@ -27,7 +28,7 @@ def body(response) -> dict:
     return json.loads(response.body)
 
 
-async def test_votes_average_sort_filter_and_people(app, make_gallery, make_jpeg):
+async def test_votes_average_sort_filter_and_people(app, make_gallery, make_jpeg, viewer_of):
     g = await make_gallery("alpha")
     other = await make_gallery("beta")
     ctx, p = g["ctx"], g["prefix"]
@@ -85,6 +86,21 @@ async def test_votes_average_sort_filter_and_people(app, make_gallery, make_jpeg
     copied = await admin.api("POST", f"{p}/api/v1/media/{one['_id']}/copy", {"album_id": root["_id"]})
     assert copied.code == 201 and body(copied)["media"]["rating"]["count"] == 0
     assert body(copied)["media"]["rating"]["average"] is None
+    # Deleted for good: its votes go with it.
+    copy_id = body(copied)["media"]["id"]
+    assert (await mia.api("PUT", f"{p}/api/v1/media/{copy_id}/rating", {"stars": 3})).code == 200
+    await update_settings(ctx, {"trash_days": 0})
+    assert body(await admin.api("DELETE", f"{p}/api/v1/media/{copy_id}"))["trashed"] is False
+    assert await ctx.db.ratings.count_documents({"media_id": copy_id}) == 0
+    await update_settings(ctx, {"trash_days": 30})
+    # Into the trash: the votes wait for a restore; emptying the trash takes them.
+    copied = await admin.api("POST", f"{p}/api/v1/media/{one['_id']}/copy", {"album_id": root["_id"]})
+    copy_id = body(copied)["media"]["id"]
+    assert (await mia.api("PUT", f"{p}/api/v1/media/{copy_id}/rating", {"stars": 3})).code == 200
+    assert body(await admin.api("DELETE", f"{p}/api/v1/media/{copy_id}"))["trashed"] is True
+    assert await ctx.db.ratings.count_documents({"media_id": copy_id}) == 1
+    assert await trash.empty(ctx, await viewer_of(ctx)) == 1
+    assert await ctx.db.ratings.count_documents({"media_id": copy_id}) == 0
 
     # Another gallery's media id, and an id that does not exist: 404.
     beta = app.browser()
