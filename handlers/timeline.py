@@ -5,7 +5,13 @@ scrubber to jump (page `GET /timeline[?month=YYYY-MM]`, API `GET /api/v1/timelin
 from __future__ import annotations
 
 from gallery.errors import Invalid
-from gallery.library.timeline import month_of, parse_month, timeline_months, timeline_page
+from gallery.library.timeline import (
+    month_of,
+    months_soon,
+    parse_month,
+    timeline_months,
+    timeline_page,
+)
 from handlers.api_base import CURSOR_QUERY, ApiHandler, int_query, operation
 from handlers.pages import GalleryPage
 
@@ -57,7 +63,8 @@ class TimelinePage(GalleryPage):
         self.render(
             "timeline.html",
             groups=groups,
-            years=scrubber(await timeline_months(ctx, viewer)),
+            # The scrubber once its months are counted (a large gallery's count runs on).
+            years=scrubber(await months_soon(ctx, viewer) or []),
             current=month_of(found["items"][0].get("date_taken")) if found["items"] else None,
             next_api=self.urls("/api/v1/timeline", cursor=cursor, limit=size) if cursor else None,
             more_url=self.urls("/timeline", cursor=cursor) if cursor else None,
