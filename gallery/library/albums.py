@@ -447,4 +447,6 @@ async def delete_album(ctx, viewer: Viewer, album_id: str, *, delete_files: bool
         await ctx.db.albums.update_many(
             {"cover_id": {"$in": removed_media[i : i + _BULK]}}, {"$set": {"cover_id": None}}
         )
+        # Members' votes on them (gallery/library/ratings.py).
+        await ctx.db.ratings.delete_many({"media_id": {"$in": removed_media[i : i + _BULK]}})
     return {"albums": albums_result.deleted_count, "media": media_result.deleted_count}

@@ -92,6 +92,12 @@ async def test_votes_average_sort_filter_and_people(app, make_gallery, make_jpeg
     await update_settings(ctx, {"trash_days": 0})
     assert body(await admin.api("DELETE", f"{p}/api/v1/media/{copy_id}"))["trashed"] is False
     assert await ctx.db.ratings.count_documents({"media_id": copy_id}) == 0
+    # An album deleted for good takes its media's votes too.
+    doomed = await albums.create_album(ctx, await viewer_of(ctx), root["_id"], {"title": "Doomed"})
+    inside = await add_media_file(ctx, doomed, make_jpeg(40, 30), "inside.jpg")
+    assert (await mia.api("PUT", f"{p}/api/v1/media/{inside['_id']}/rating", {"stars": 2})).code == 200
+    assert (await admin.api("DELETE", f"{p}/api/v1/albums/{doomed['_id']}")).code == 200
+    assert await ctx.db.ratings.count_documents({"media_id": inside["_id"]}) == 0
     await update_settings(ctx, {"trash_days": 30})
     # Into the trash: the votes wait for a restore; emptying the trash takes them.
     copied = await admin.api("POST", f"{p}/api/v1/media/{one['_id']}/copy", {"album_id": root["_id"]})
