@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 from gallery.library import tagcounts
 from gallery.library.albums import contains
-from gallery.library.search import keys_after_update
 from gallery.library.ratings import file_rating, refresh_average
+from gallery.library.search import keys_after_update
 from gallery.library.tags import tag_fields
 from gallery.library.transforms import transform_arguments
 from gallery.processing import transcoding as _transcoding  # noqa: F401  (registers media.transcode)

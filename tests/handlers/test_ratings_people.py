@@ -12,8 +12,8 @@ import pytest
 from gallery.library import albums, trash
 from gallery.library.media import add_media_file
 from gallery.people.roles import create_role
-from gallery.settings import update_settings
 from gallery.people.users import create_user
+from gallery.settings import update_settings
 
 PASSWORD = "Quiet-Harbour-Pelican-57"
 
