@@ -65,6 +65,7 @@ class GalleryPage(TenantHandler):
             sort_query={},
             # Layout values a page view may leave out (handlers/home.py, the virtual root).
             can_share=False,
+            upload=None,  # the album page's drop layer (templates/partials/album_drop.html)
             may_original=False,
             feed_url=None,
             embed_code=None,

@@ -132,8 +132,8 @@ async def test_rename_reaches_the_breadcrumb_and_rotation_the_dimensions(
     labels = await page.eval_on_selector_all(
         ".edit-actions .button .label",
         "els => els.map(e => [e.textContent, e.scrollWidth <= e.clientWidth])")
-    assert [text for text, _ in labels][:4] == [
-        "Rotate left", "Rotate right", "Set as cover", "Move or copy"]
+    shown = [text for text, _ in labels]
+    assert {"Rotate left", "Rotate right", "Set as cover", "Move or copy"} <= set(shown), shown
     assert all(fits for _, fits in labels), labels
     await page.click(".edit-actions button[aria-label='Rotate left']")
     await page.wait_for_selector(".toast:text-is('Rotated')", timeout=90_000)
