@@ -224,12 +224,12 @@ async def test_tags_with_suggestions_cover_rotate_move_and_a_zip_upload(
     await edit_ready(page)
 
     # Tags: suggestions come from the gallery's tags; a hostile tag stays text.
-    await page.fill(".tag-adder input", "har")
+    await page.fill(".media-tags .tag-adder input", "har")
     await page.wait_for_selector('#tag-suggestions option[value="harbour"]', state="attached")
-    await page.fill(".tag-adder input", "harbour")
+    await page.fill(".media-tags .tag-adder input", "harbour")
     await page.keyboard.press("Enter")
     await page.wait_for_selector('.media-tags li[data-tag="harbour"]')
-    await page.fill(".tag-adder input", "<b>bold</b>")
+    await page.fill(".media-tags .tag-adder input", "<b>bold</b>")
     await page.keyboard.press("Enter")
     await page.wait_for_selector('.media-tags li[data-tag="<b>bold</b>"]')
     assert await page.query_selector(".media-tags b") is None
