@@ -1,8 +1,9 @@
 """Everything a viewer may see, by date taken, newest first: the timeline.
 
-Pages are cut by cursor on (date_taken, _id) like album pages (gallery.library.listing), so a
-page costs one indexed range read however deep into 100,000 items it is. Items without a
-date come last. The scrubber's months (how many items each month holds) are counted from
+Pages are cut by cursor on (date_taken, _id) like album pages (gallery.library.listing), as
+plain ranges read one after another. On MongoDB each is an index range; the embedded
+database evaluates a date range row by row, so a page deep into 100,000 items takes about
+1.5 s there (the first page, 10 ms). Items without a date come last. The scrubber's months (how many items each month holds) are counted from
 the dates alone, one count at a time per visibility class, and kept for a few minutes
 (see MONTHS_SECONDS).
 """
