@@ -39,7 +39,11 @@ async def claim_content(ctx, album: dict, sha256: str, policy: str) -> str | Non
             f"Already in this {where} \u2014 skipped (the same file is being added right now)."
         ) from None
     query = {"content_hash": sha256, **({"album_id": album["_id"]} if in_album else {})}
-    existing = await ctx.db.media.find_one(query, {"file_name": 1, "album_id": 1})
+    try:
+        existing = await ctx.db.media.find_one(query, {"file_name": 1, "album_id": 1})
+    except BaseException:
+        await release_claim(ctx, key)  # not left to block this content for CLAIM_MINUTES
+        raise
     if existing is None:
         return key
     await release_claim(ctx, key)
