@@ -118,3 +118,25 @@ class ServiceProcess:
 
     def browser(self) -> Browser:
         return Browser(self.base)
+
+
+async def cli_killed_at(config, failpoint: str, *args: str) -> None:
+    """Run `python -m server --data-dir … ARGS` as its own process until it reports
+    `failpoint`, then `kill -9` it: the command's worst moment, for crash tests."""
+    env = ServiceProcess(config).env(failpoint)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "--data-dir", str(config.paths.data_dir), *args,
+        cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    seen = []
+    try:
+        while True:
+            line = await asyncio.wait_for(proc.stderr.readline(), 60)
+            assert line, f"{args[:2]} ended before its failpoint:\n" + "".join(seen)
+            seen.append(line.decode())
+            if f"failpoint {failpoint} reached" in seen[-1]:
+                break
+    finally:
+        proc.kill()
+        await proc.wait()

@@ -4,44 +4,17 @@ is whole and the held processing jobs remake its derivatives after the restart."
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from pathlib import Path
 
-from tests.service_process import ROOT, ServiceProcess
+from tests.service_process import ServiceProcess, cli_killed_at
+from tests.waiting import until
 
 FIXTURE = Path(__file__).resolve().parents[1] / "gallery" / "archive" / "backups" / "format-2.zip"
 
 
 async def restore_until(config, failpoint: str, slug: str, *more: str) -> None:
     """Run `tenant restore` as its own process until it reaches `failpoint`, then kill -9 it."""
-    env = ServiceProcess(config).env(failpoint)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server", "--data-dir", str(config.paths.data_dir),
-        "tenant", "restore", str(FIXTURE), "--slug", slug, *more,
-        cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )
-    seen = []
-    try:
-        while True:
-            line = await asyncio.wait_for(proc.stderr.readline(), 60)
-            assert line, "the restore ended before its failpoint:\n" + "".join(seen)
-            seen.append(line.decode())
-            if f"failpoint {failpoint} reached" in seen[-1]:
-                break
-    finally:
-        proc.kill()
-        await proc.wait()
-
-
-async def wait_until(predicate, timeout: float = 60.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (result := await predicate()):
-        assert loop.time() < deadline, "condition never held"
-        await asyncio.sleep(0.1)
-    return result
+    await cli_killed_at(config, failpoint, "tenant", "restore", str(FIXTURE), "--slug", slug, *more)
 
 
 async def test_killed_before_the_switch_nothing_is_left_after_the_next_start(config, services):
@@ -57,7 +30,7 @@ async def test_killed_before_the_switch_nothing_is_left_after_the_next_start(con
         await service.wait_for_line("removing the leftovers of an interrupted restore of tenant halfway")
         async def record_gone():  # the line is logged as the removal starts
             return await registry.host_db.tenants.find_one({"_id": "halfway"}) is None
-        await wait_until(record_gone)
+        await until(record_gone, 60)
         assert not registry.storage("halfway").exists()
         assert registry.database_name("halfway") not in await services.client.list_database_names()
         assert (await service.browser().get("/g/halfway/")).code == 404
@@ -78,7 +51,7 @@ async def test_killed_after_the_switch_the_gallery_is_whole_and_its_derivatives_
     try:
         async def ready():
             return await db.media.count_documents({"state": "ready"}) == 2
-        await wait_until(ready, 90)
+        await until(ready, 90)
         media = await db.media.find({}).to_list()
         for m in media:
             assert m["derivatives"]["thumbnail"]["path"].startswith(f"derivatives/{m['_id']}/")
@@ -116,7 +89,7 @@ async def test_into_an_existing_gallery_killed_before_the_switch_gives_the_empty
         async def back():
             found = await registry.host_db.tenants.find_one({"_id": "keep"})
             return found["status"] == "active" and "restoring" not in found
-        await wait_until(back)
+        await until(back, 60)
         assert staged not in await services.client.list_database_names()
         assert not list((registry.tenants_dir / ".staging").iterdir())
         assert [u["username"] for u in await ctx.db.users.find({}).to_list()] == ["owner"]
@@ -140,7 +113,7 @@ async def test_into_an_existing_gallery_killed_after_the_switch_is_finished_at_t
         async def finished():
             found = await registry.host_db.tenants.find_one({"_id": "swap"})
             return found["status"] == "active" and "restoring" not in found
-        await wait_until(finished)
+        await until(finished, 60)
         assert old_db not in await services.client.list_database_names()
         assert not list((registry.tenants_dir / ".staging").iterdir())
         # The switch was made by another process: read the record it wrote, not this
@@ -152,6 +125,6 @@ async def test_into_an_existing_gallery_killed_after_the_switch_is_finished_at_t
         assert "owner" not in [u["username"] for u in await ctx.db.users.find({}).to_list()]
         async def ready():
             return await ctx.db.media.count_documents({"state": "ready"}) == 2
-        await wait_until(ready, 90)
+        await until(ready, 90)
     finally:
         await service.stop()

@@ -8,29 +8,13 @@ import asyncio
 import sys
 
 from tests.gallery.gspimport import sample
-from tests.service_process import ROOT, ServiceProcess
+from tests.service_process import ROOT, ServiceProcess, cli_killed_at
 from tests.waiting import until
 
 
 async def import_until(config, failpoint: str, slug: str, xml, media) -> None:
-    env = ServiceProcess(config).env(failpoint)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server", "--data-dir", str(config.paths.data_dir),
-        "tenant", "import-gsp", slug, "--backup", str(xml), "--media", str(media), "--gallery-id", "1",
-        cwd=ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )
-    seen = []
-    try:
-        while True:
-            line = await asyncio.wait_for(proc.stderr.readline(), 60)
-            assert line, "the import ended before its failpoint:\n" + "".join(seen)
-            seen.append(line.decode())
-            if f"failpoint {failpoint} reached" in seen[-1]:
-                break
-    finally:
-        proc.kill()
-        await proc.wait()
+    await cli_killed_at(config, failpoint, "tenant", "import-gsp", slug, "--backup", str(xml),
+                        "--media", str(media), "--gallery-id", "1")
 
 
 async def test_an_import_killed_before_its_switch_is_undone_at_the_next_start(config, services, tmp_path, make_jpeg):
