@@ -36,13 +36,6 @@ def scrubber(months: list[dict]) -> list[dict]:
     return list(years.values())
 
 
-def _cursor_argument(handler) -> str | None:
-    cursor = handler.get_query_argument("cursor", None) or None
-    if cursor and len(cursor) > 2000:
-        raise Invalid("The cursor is not valid.", field_errors={"cursor": "is not valid"})
-    return cursor
-
-
 class TimelinePage(GalleryPage):
     async def get(self) -> None:
         ctx, viewer = self.tenant, await self.viewer()
@@ -51,7 +44,7 @@ class TimelinePage(GalleryPage):
         except Invalid:
             month = None  # a bad jump starts at the newest, the scrubber still shows
         size = min(int(self.settings_values.get("page_size", 60)), 200)
-        found = await timeline_page(ctx, viewer, limit=size, cursor=_cursor_argument(self),
+        found = await timeline_page(ctx, viewer, limit=size, cursor=self.get_query_argument("cursor", None) or None,
                                     month=month)
         groups: list[dict] = []
         for item in found["items"]:
@@ -77,7 +70,7 @@ class TimelineApi(ApiHandler):
         limit = self.int_argument("limit", 60, 1, 200)
         month = parse_month(self.get_query_argument("month", None))
         found = await timeline_page(self.tenant, viewer, limit=limit,
-                                    cursor=_cursor_argument(self), month=month)
+                                    cursor=self.get_query_argument("cursor", None) or None, month=month)
         self.write_json({"items": [self.media_json(m, viewer) for m in found["items"]],
                          "next_cursor": found["next_cursor"]})
 
