@@ -93,9 +93,10 @@ async def provision(data_dir: Path, media: int, size: int, albums: int, users: i
         await services.close()
 
 
-def timed_process(args: list[str]) -> tuple[float, float]:
-    """Run `python -m server …`; (seconds, peak RSS in MB sampled every 20 ms)."""
+def timed_process(args: list[str]) -> tuple[float, float, str]:
+    """Run `python -m server …`; (seconds, peak RSS in MB sampled every 20 ms, stdout)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
+    env["ATRIUM_LOGGING_LEVEL"] = "WARNING"
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "server", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -114,13 +115,13 @@ def timed_process(args: list[str]) -> tuple[float, float]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _out, err = proc.communicate()
+    out, err = proc.communicate()
     elapsed = time.perf_counter() - start
     stop.set()
     sampler.join()
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {err.decode()}")
-    return elapsed, peak / MB
+        raise SystemExit(f"{' '.join(args)} failed: {err.decode()[-2000:]}")
+    return elapsed, peak / MB, out.decode()
 
 
 def cp_seconds(src: Path, dst: Path) -> float:
@@ -209,12 +210,12 @@ def main() -> None:
         originals = data / "tenants" / "source" / "originals"
         cp = cp_seconds(originals, work / "cp-copy")
         archive = work / "source.zip"
-        backup, backup_rss = timed_process(["--data-dir", str(data), "tenant", "backup", "source",
+        backup, backup_rss, _ = timed_process(["--data-dir", str(data), "tenant", "backup", "source",
                                             "--out", str(archive)])
         validate, check, count = validation_seconds(archive)
         # Before the restore: its derivative job would keep the service's worker busy.
         idle, busy, seconds = asyncio.run(page_p99_during_backup(data))
-        restore, restore_rss = timed_process(["--data-dir", str(data), "tenant", "restore", str(archive),
+        restore, restore_rss, _ = timed_process(["--data-dir", str(data), "tenant", "restore", str(archive),
                                               "--slug", "restored"])
         print(f"{'step':<28}{'seconds':>9}{'vs cp -r':>10}{'peak RSS MB':>13}")
         print(f"{'cp -r originals':<28}{cp:>9.2f}{1.0:>10.2f}{'':>13}")

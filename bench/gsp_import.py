@@ -17,56 +17,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
-
+from bench.backup import timed_process
 from bench.tenants import install_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
-
-
-def timed_process(args: list[str]) -> tuple[float, float, str]:
-    """Run `python -m server …`; (seconds, peak RSS in MB of that process, stdout)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
-    env["ATRIUM_LOGGING_LEVEL"] = "WARNING"
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    peak = 0
-    handle = psutil.Process(proc.pid)
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            try:
-                peak = max(peak, handle.memory_info().rss)
-            except psutil.Error:
-                return
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
-    elapsed = time.perf_counter() - start
-    stop.set()
-    sampler.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {err.decode()[-2000:]}")
-    return elapsed, peak / MB, out.decode()
 
 
 async def prepare(data_dir: Path, slugs: list[str]) -> None:
