@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from gallery.library.downloads import download_allowed
 from gallery.errors import Invalid
-from gallery.library.media import has_distinct_original, may_view_original
+from gallery.library.media_access import has_distinct_original, may_view_original
 from gallery.library.ratings import summary as rating_summary
 from gallery.media_folder import READ_ONLY_REFUSED, read_only
 from gallery.numbers import bounded_int

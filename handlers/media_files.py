@@ -19,7 +19,8 @@ import tornado.web
 
 from gallery.processing import watermarks
 from gallery.library.downloads import require_download
-from gallery.library.media import get_media, media_scope, original_is_viewing_copy
+from gallery.library.media import get_media
+from gallery.library.media_access import media_scope, original_is_viewing_copy
 from gallery.people.permissions import can, require, viewer_for
 from handlers.base import TenantHandler
 from handlers.media_placeholder import MIME as PLACEHOLDER_MIME

@@ -8,7 +8,8 @@ from __future__ import annotations
 from gallery.errors import NotFound
 from gallery.library import listing
 from gallery.library.albums import get_album
-from gallery.library.media import may_view_original, media_scope, viewable_media
+from gallery.library.media import viewable_media
+from gallery.library.media_access import may_view_original, media_scope
 from gallery.library.shares import may_share
 from gallery.people.permissions import Viewer, can
 from handlers.feeds import embed_snippet

@@ -23,7 +23,7 @@ from datetime import datetime
 from gallery.errors import Forbidden, Invalid, NotFound
 from gallery.ids import is_id
 from gallery.library.albums import viewable_album
-from gallery.library.media import may_view_original, media_scope, original_is_viewing_copy
+from gallery.library.media_access import may_view_original, media_scope, original_is_viewing_copy
 from gallery.people.permissions import Viewer, can
 from media.dates import taken_of
 from media.errors import MediaError
@@ -102,7 +102,7 @@ def _source(viewer: Viewer, media: dict, size: str) -> tuple[str, str, str, str]
 
     The original only at size "original" and with view_original; otherwise the optimized
     copy (which is what people see), or the original when it is the viewing copy
-    (gallery.library.media.original_is_viewing_copy: not while pending or failed).
+    (gallery.library.media_access.original_is_viewing_copy: not while pending or failed).
     """
     if not can(viewer, "view", media_scope(media)):
         return None

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from gallery.errors import Invalid
 from gallery.ids import is_id
-from gallery.library.media import media_scope
+from gallery.library.media_access import media_scope
 from gallery.numbers import bounded_int
 from gallery.people.permissions import Viewer, can, visible_media_query
 

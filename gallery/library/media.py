@@ -22,11 +22,12 @@ from gallery.library import tagcounts
 from gallery.library.albums import album_dir, dirpath_of, get_album
 from gallery.library.filenames import clean_file_name, place_file
 from gallery.library.keywords import keyword_fields
+from gallery.library.media_access import media_scope
 from gallery.library.people import clean_people, people_fields
 from gallery.library.tags import clean_tags, tag_fields
 from gallery.library.transforms import combine_transform, transform_arguments
 from gallery.media_folder import read_only, require_writable
-from gallery.people.permissions import Viewer, can, require, require_copy
+from gallery.people.permissions import Viewer, require, require_copy
 from gallery.usage import add_usage
 
 MEDIA_VERSION = 1
@@ -38,38 +39,6 @@ MAX_FILE_NAME = 150
 
 
 # -- documents -------------------------------------------------------------------------------
-
-
-def media_scope(media: dict) -> dict:
-    """An album-shaped view of a media object for gallery.people.permissions (no album load);
-    `media_id` lets a share link of this one object open it (permissions.ShareGrant)."""
-    path = list(media.get("album_path") or [media["album_id"]])
-    return {
-        "_id": path[-1], "ancestors": path[:-1], "private": bool(media.get("private")),
-        "media_id": media.get("_id"),
-    }
-
-
-def has_distinct_original(media: dict) -> bool:
-    """True when people see an optimized copy, so the original needs view_original."""
-    return bool((media.get("derivatives") or {}).get("optimized"))
-
-
-def original_is_viewing_copy(media: dict, variant: str = "optimized") -> bool:
-    """May `view` alone have the original's bytes in place of the `variant` copy?
-
-    Only once processing decided the original is what people see: a ready object with
-    no web-size copy ("optimized"), or ready video/audio that plays as it is ("web").
-    While pending (no copy made yet), failed, or while a web copy is being made, the
-    original is the original: it needs view_original, on every route that returns it.
-    """
-    if media.get("state") != "ready":
-        return False
-    if variant == "web":
-        return media.get("kind") in ("video", "audio") and (
-            (media.get("transcode") or {}).get("state") in (None, "none")
-        )
-    return not has_distinct_original(media)
 
 
 def safe_filename(name: str) -> str:
@@ -510,10 +479,3 @@ async def set_cover(ctx, viewer: Viewer, media_id: str, album_id: str | None = N
         {"_id": album["_id"]}, {"$set": {"cover_id": media["_id"], "updated": datetime.now(UTC)}}
     )
     return await get_album(ctx, album["_id"])
-
-
-def may_view_original(viewer: Viewer, media: dict) -> bool:
-    scope = media_scope(media)
-    return can(viewer, "view", scope) and (
-        original_is_viewing_copy(media) or can(viewer, "view_original", scope)
-    )

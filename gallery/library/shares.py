@@ -29,7 +29,8 @@ from gallery.cached import fresh_copy
 from gallery.errors import Forbidden, Gone, Invalid, NotFound, TooManyRequests
 from gallery.ids import is_id, new_id
 from gallery.library.albums import get_album
-from gallery.library.media import get_media, media_scope
+from gallery.library.media import get_media
+from gallery.library.media_access import media_scope
 from gallery.people import lockout
 from gallery.people.passwords import hash_password, verify_password
 from gallery.people.permissions import ShareGrant, Viewer, can, require

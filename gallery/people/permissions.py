@@ -36,7 +36,7 @@ class ShareGrant:
 
     def opens(self, permission: str, album: dict) -> bool:
         """Does it grant `permission` on this album, or on a media object's scope
-        (gallery.library.media.media_scope carries the object's `media_id`)?"""
+        (gallery.library.media_access.media_scope carries the object's `media_id`)?"""
         if permission not in SHARE_PERMISSIONS or (
             permission == "view_original" and not self.originals
         ):

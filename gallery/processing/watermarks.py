@@ -21,7 +21,7 @@ import logging
 import os
 from datetime import UTC, datetime
 
-from gallery.library.media import media_scope
+from gallery.library.media_access import media_scope
 from gallery.people.permissions import Viewer, can
 from gallery.settings import SETTINGS, get_settings
 from gallery.library.transforms import transform_arguments
