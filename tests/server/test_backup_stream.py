@@ -19,7 +19,8 @@ import pytest
 from gallery.archive.restore import prepare
 from gallery.ids import new_id
 from tests.server.test_body_limits import _peak_rss_kb
-from tests.server.test_restore_kill import _empty_gallery, wait_until
+from tests.server.test_restore_kill import _empty_gallery
+from tests.waiting import until
 from tests.service_process import ServiceProcess
 
 MB = 1024 * 1024
@@ -140,7 +141,7 @@ async def test_a_streamed_download_keeps_memory_flat_and_a_disconnect_stops_it(c
         assert sent < total / 2  # stopped near where the client left, not at the end
         async def closed():
             return not _open_originals(pid, data_dir / "tenants")
-        await wait_until(closed, 10)
+        await until(closed, 10)
         assert _files_under(data_dir) - before <= {p for p in _files_under(data_dir) if p.endswith(".log")}
     finally:
         await service.stop()

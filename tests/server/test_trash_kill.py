@@ -13,7 +13,7 @@ import pytest
 from gallery.library import albums, trash
 from gallery.library.media import add_media_file
 from gallery.usage import current_usage
-from tests.server.test_restore_kill import wait_until
+from tests.waiting import until
 from tests.service_process import ServiceProcess
 
 
@@ -78,7 +78,7 @@ async def test_killed_emptying_and_killed_delete_are_finished_by_the_next_start(
             old_gone = await ctx.db.trash.find_one({"_id": old_entry["_id"]}) is None
             moved = await ctx.db.trash.find_one({"_id": moving["_id"], "state": "trashed"})
             return old_gone and moved is not None
-        await wait_until(settled)
+        await until(settled, 30)
     finally:
         await service.stop()
     assert await current_usage(ctx) == used - a1["original"]["size"]  # once, not twice
