@@ -26,13 +26,23 @@ _counter = itertools.count()
 template_coverage.install()
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """Under pytest-xdist each worker renders its share: the controller gathers them all."""
+    template_coverage.rendered.update(getattr(node, "workeroutput", {}).get("rendered_templates", ()))
+
+
 def pytest_sessionfinish(session, exitstatus):
     """A whole-suite run names any template nothing rendered (tests/template_coverage.py)."""
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: the controller judges the whole run
+        worker_output["rendered_templates"] = sorted(template_coverage.rendered)
+        return
     whole_suite = not session.config.args or all(
         Path(arg).resolve() == Path(__file__).parent for arg in session.config.args
     )
     narrowed = session.config.option.keyword or session.config.option.markexpr
-    if not whole_suite or narrowed or session.testscollected == 0:
+    if not whole_suite or narrowed or session.config.option.collectonly or session.testscollected == 0:
         return
     missing = template_coverage.never_rendered()
     # Named even when tests failed (a failed test may have been the one rendering a template:
