@@ -24,6 +24,7 @@ from gallery.library.tags import tag_fields
 from gallery.library.transforms import transform_arguments
 from gallery.processing import transcoding as _transcoding  # noqa: F401  (registers media.transcode)
 from gallery.processing.derivatives import _derivative, _in_pool, image_specs
+from gallery.processing.originals import apply_intake
 from gallery.settings import get_settings
 from jobs import queue as jobs
 from jobs.queue import JobContext, JobFailed
@@ -115,6 +116,8 @@ async def process_one(
             update["rating"] = int(metadata.xmp.rating)
             if not media.get("rating_count"):  # shown with the item once it is ready
                 update["rating_avg"] = float(update["rating"])
+        # A new original: the intake settings may re-encode it or keep the copy instead (once).
+        await apply_intake(ctx, services, media, settings, made, update)
     else:
         from gallery.processing.av import process_av
 
