@@ -75,7 +75,7 @@ class AccountHandler(AccountPageHandler):
                     ip=ip,
                 )
                 self.user = await ctx.db.users.find_one({"_id": self.user["_id"]})
-                notice = "Your e-mail address was changed."
+                notice = self._("Your e-mail address was changed.")
             elif action == "password":
                 await accounts.change_password(
                     ctx,
@@ -89,16 +89,24 @@ class AccountHandler(AccountPageHandler):
                     queue=self.job_queue,
                     ip=ip,
                 )
-                notice = "Your password was changed; your other sessions were signed out."
+                notice = self._("Your password was changed; your other sessions were signed out.")
             elif action == "revoke":
                 sid = self.get_body_argument("sid", "")[:24]
                 result = await ctx.db.sessions.delete_one({"user_id": self.user["_id"], "sid": sid})
                 notice = (
-                    "The session was signed out." if result.deleted_count else "No such session."
+                    self._("The session was signed out.") if result.deleted_count
+                    else self._("No such session.")
                 )
             elif action == "revoke_others":
                 count = await end_user_sessions(ctx, self.user["_id"], keep_sid=self.session["sid"])
-                notice = f"{count} other session(s) signed out."
+                notice = self._(
+                    "%(count)d other session signed out.", "%(count)d other sessions signed out.", count
+                ) % {"count": count}
+            elif action == "language":
+                self.user = await accounts.set_language(ctx, self.user, self.get_body_argument("language", "")[:8])
+                # This page already answers in the new language (Tornado caches the locale).
+                self.locale = self.get_user_locale() or self.get_browser_locale()
+                notice = self._("Your language was saved.")
             elif action == "delete":
                 await accounts.delete_own_account(
                     ctx, settings, self.user, self.get_body_argument("current", ""), ip=ip
@@ -107,14 +115,14 @@ class AccountHandler(AccountPageHandler):
                 self.user = None
                 return self.render(
                     "account/message.html",
-                    heading="Account deleted",
-                    message="Your account and your sessions are gone.",
+                    heading=self._("Account deleted"),
+                    message=self._("Your account and your sessions are gone."),
                 )
             else:
                 notice = None
         except GalleryError as exc:
             return await self.page(
-                errors={"action": action, "message": exc.message, **exc.field_errors},
+                errors={"action": action, "message": self._(exc.message), **exc.field_errors},
                 status=exc.status,
             )
         await self.page(notice=notice)

@@ -21,6 +21,7 @@ from pymongo.errors import ConnectionFailure
 from tornado.httputil import parse_cookie
 from tornado.web import create_signed_value, decode_signed_value
 
+from gallery import i18n
 from gallery import settings as gallery_settings
 from gallery.errors import GalleryError, NotAuthenticated
 from gallery.library.shares import active_grants
@@ -44,20 +45,21 @@ MAX_SHARES = 20  # share links one browser keeps open at once (the oldest go fir
 DB_RETRY_AFTER_SECONDS = 5
 XSRF_COOKIE = "_xsrf"  # Tornado's default name, which static/js reads
 
-STATUS_TITLES = {
-    400: "Bad request",
-    401: "Please sign in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    410: "Gone",
-    413: "Too large",
-    415: "Unsupported file type",
-    416: "Range not satisfiable",
-    429: "Too many requests",
-    500: "Internal error",
-    503: "Unavailable",
+N_ = i18n.N_
+STATUS_TITLES = {  # English; error pages show them in the visitor's language
+    400: N_("Bad request"),
+    401: N_("Please sign in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    410: N_("Gone"),
+    413: N_("Too large"),
+    415: N_("Unsupported file type"),
+    416: N_("Range not satisfiable"),
+    429: N_("Too many requests"),
+    500: N_("Internal error"),
+    503: N_("Unavailable"),
 }
 
 
@@ -111,6 +113,22 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def client_ip(self) -> str:
         return self.request.remote_ip or ""
+
+    # -- language ---------------------------------------------------------------------
+    def get_user_locale(self):
+        # The member's own choice (account page); None lets Tornado read Accept-Language.
+        code = i18n.member_language(getattr(self, "user", None))
+        return i18n.get(code) if code else None
+
+    def get_browser_locale(self, default: str = i18n.DEFAULT):
+        # Tornado parses the header (a bad q-value counts as 0, an unknown tag is skipped)
+        # and picks the closest loaded catalogue: anything else is English, never an error.
+        i18n.load()
+        return super().get_browser_locale(default)
+
+    def _(self, message: str, plural: str | None = None, count: int | None = None) -> str:
+        """`message` in this request's language (the templates' `_`)."""
+        return self.locale.translate(message, plural, count)
 
     def finish(self, chunk=None):
         try:
@@ -180,9 +198,9 @@ class BaseHandler(tornado.web.RequestHandler):
         if isinstance(exc, tornado.web.HTTPError) and exc.log_message and status != 500:
             return _code_for(status), exc.log_message % exc.args if exc.args else exc.log_message, {}
         if isinstance(exc, TenantNotFound):
-            return "not_found", "There is no gallery at this address.", {}
+            return "not_found", N_("There is no gallery at this address."), {}
         if isinstance(exc, ConnectionFailure):
-            return "unavailable", "The gallery's database is not reachable right now; try again in a few seconds.", {}
+            return "unavailable", N_("The gallery's database is not reachable right now; try again in a few seconds."), {}
         if status >= 500:
             event = getattr(self, "_event_id", None)
             suffix = f" (event {event})" if event else ""
@@ -232,8 +250,9 @@ class BaseHandler(tornado.web.RequestHandler):
         self.render(
             "errors/error.html",
             status=status_code,
-            title=STATUS_TITLES.get(status_code, "Error"),
-            message=message,
+            title=self._(STATUS_TITLES.get(status_code, N_("Error"))),
+            # Messages marked with N_ where they are raised are in the catalogue.
+            message=self._(message),
         )
 
     # -- template namespace -----------------------------------------------------------
@@ -248,6 +267,9 @@ class BaseHandler(tornado.web.RequestHandler):
             gallery_title=getattr(self, "gallery_title", None),
             read_only_notice=getattr(self, "read_only_notice", None),
             json_attr=lambda value: json.dumps(value, default=_json_default),
+            lang=self.locale.code,
+            formats=i18n.formats(self.locale.code),
+            languages=i18n.LANGUAGES,
         )
         return ns
 
@@ -320,10 +342,10 @@ class TenantHandler(BaseHandler):
         # An unavailable gallery's page links nowhere inside it: every such link is this 503.
         if ctx.status == "suspended" or ctx.status in ("deleting", "provisioning"):
             self.unavailable = True
-            raise tornado.web.HTTPError(503, "This gallery is not available right now.")
+            raise tornado.web.HTTPError(503, N_("This gallery is not available right now."))
         if not ctx.active and not self.allow_uninstalled:
             self.unavailable = True
-            raise tornado.web.HTTPError(503, "This gallery has not been set up yet.")
+            raise tornado.web.HTTPError(503, N_("This gallery has not been set up yet."))
         try:  # migrated on first touch, or 503, or read-only (tenants/upgrade.py)
             self.read_only_notice = await ensure_schema_current(ctx, writing=self.writes_data())
         except Upgrading:
@@ -416,7 +438,7 @@ class TenantHandler(BaseHandler):
             # The tenant itself is unknown or broken: a plain host-level page.
             self.urls = None
             self.render("errors/host_error.html", status=status_code,
-                        title=STATUS_TITLES.get(status_code, "Error"), message=message)
+                        title=self._(STATUS_TITLES.get(status_code, N_("Error"))), message=self._(message))
             return
         upgrading = getattr(self, "_gallery_error", None)
         if isinstance(upgrading, Upgrading) and upgrading.progress is not None:
@@ -462,4 +484,4 @@ class HostHandler(BaseHandler):
 
     def render_error_page(self, status_code: int, message: str) -> None:
         self.render("errors/host_error.html", status=status_code,
-                    title=STATUS_TITLES.get(status_code, "Error"), message=message)
+                    title=self._(STATUS_TITLES.get(status_code, N_("Error"))), message=self._(message))

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from gallery.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
 from gallery.ids import is_id
+from gallery.i18n import LANGUAGES
 from gallery.library.albums import (
     album_dir,
     album_document,
@@ -108,6 +109,15 @@ async def save_state(ctx, user: dict, **changes) -> dict:
         {"_id": user["_id"]}, {"$set": {**changes, "status": user["status"]}}
     )
     return user
+
+
+async def set_language(ctx, user: dict, code: str) -> dict:
+    """The member's language for pages and e-mails; "" follows the browser. Stored on the
+    user (optional: a user without it follows the browser, so no migration)."""
+    if code and code not in LANGUAGES:
+        raise Invalid("Choose one of the offered languages.", field_errors={"language": "unknown"})
+    await ctx.db.users.update_one({"_id": user["_id"]}, {"$set": {"language": code}})
+    return {**user, "language": code}
 
 
 def user_vars(user: dict) -> dict:

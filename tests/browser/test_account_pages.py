@@ -86,7 +86,7 @@ async def test_register_verify_sign_in_sessions_and_reset_in_a_browser(
     assert await page.locator(".session.current").count() == 1
     await shot(page, f"account-profile-{name}")
     await page.click("button:has-text('Sign out everywhere else')")
-    assert "1 other session(s) signed out" in await page.text_content(".alert.ok")
+    assert "1 other session signed out" in await page.text_content(".alert.ok")
     assert await page.locator(".sessions-list .session").count() == 1
     await other_page.goto(f"{base}/account")
     assert "/login" in other_page.url

@@ -1,0 +1,74 @@
+"""Languages: the gettext catalogues in locale/ loaded into Tornado's locale support, the
+choice of a member's language, and dates and numbers written the way that language does.
+
+Catalogues are `locale/<lang>/LC_MESSAGES/atrium.po`, compiled to `.mo` and committed
+(docs/languages.md says how to extract, translate and compile). Tornado picks the closest
+loaded language for a code ("de-AT" -> "de") and falls back to English.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime
+from pathlib import Path
+
+import tornado.locale
+from babel import Locale as BabelLocale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+DOMAIN = "atrium"
+DEFAULT = "en"
+#: The languages a member can choose, each named in its own words (never translated).
+LANGUAGES = {"en": "English", "de": "Deutsch"}
+
+
+@functools.cache
+def load() -> None:
+    """Load the compiled catalogues into Tornado once per process."""
+    tornado.locale.set_default_locale(DEFAULT)
+    tornado.locale.load_gettext_translations(str(LOCALE_DIR), DOMAIN)
+
+
+def get(code: str | None) -> tornado.locale.Locale:
+    """The Tornado locale for a language code; anything unknown is English."""
+    load()
+    if code not in LANGUAGES:
+        code = DEFAULT
+    return tornado.locale.get(code)
+
+
+def member_language(user: dict | None) -> str | None:
+    """The language a member chose on their account page, or None (the browser decides)."""
+    code = (user or {}).get("language")
+    return code if code in LANGUAGES else None
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark only"
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+class Formats:
+    """Dates and numbers written per language (Babel's CLDR data), for templates."""
+
+    def __init__(self, code: str):
+        self.locale = BabelLocale.parse(code if code in LANGUAGES else DEFAULT)
+
+    def date(self, value: date | datetime | None, format: str = "medium") -> str:
+        return babel_dates.format_date(value, format, locale=self.locale) if value else ""
+
+    def datetime(self, value: datetime | None, format: str = "medium") -> str:
+        """A UTC timestamp (the database keeps UTC), written with its zone."""
+        if not value:
+            return ""
+        return babel_dates.format_datetime(value, format, tzinfo=babel_dates.UTC, locale=self.locale) + " UTC"
+
+    def number(self, value: float | int | None) -> str:
+        return babel_numbers.format_decimal(value or 0, locale=self.locale)
+
+
+@functools.cache
+def formats(code: str) -> Formats:
+    return Formats(code)
