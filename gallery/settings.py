@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from gallery import richtext
+from gallery import metadata_fields, richtext
 from gallery.errors import Invalid
 from keys.sealed import encrypt_secret, is_legacy
 from media import sniff
@@ -24,7 +24,7 @@ SETTINGS_VERSION = 1
 @dataclass(frozen=True)
 class Setting:
     key: str
-    type: str  # bool, int, str, text, choice, list
+    type: str  # bool, int, str, text, choice, list, labels ({choice: text})
     default: Any
     label: str
     description: str
@@ -41,6 +41,14 @@ class Setting:
     unit: str = ""
     widget: str = ""
     choice_groups: tuple[str, ...] = ()  # grouped_checklist: each choice's group heading
+    # Shown beside the field in a warning box: what a setting destroys, for settings that do.
+    warning: str = ""
+    # Shown beside the field in a warning box: what a setting destroys, for settings that do.
+    warning: str = ""
+    # ordered_checklist: the keys of the settings shown in its rows (widget "in_checklist"):
+    # a "labels" setting (a heading per choice) and a list of the choices editors may change.
+    labels: str = ""
+    editable: str = ""
 
     def choice_label(self, value: str) -> str:
         if value in self.choices and len(self.choice_labels) == len(self.choices):
@@ -50,13 +58,9 @@ class Setting:
 
 GROUPS = ("General", "Accounts", "Security", "Media", "Downloads", "Watermarks", "Synchronization", "Video and audio", "E-mail")
 
-# The metadata panel's fields (handlers/page_format.FIELD_LABELS shows them), in words.
-METADATA_FIELDS = (
-    ("title", "Title"), ("caption", "Caption"), ("date_taken", "Date taken"), ("camera", "Camera"),
-    ("lens", "Lens"), ("exposure", "Exposure"), ("iso", "ISO speed"), ("focal_length", "Focal length"),
-    ("dimensions", "Dimensions"), ("file_size", "File size"), ("gps", "Location (map link)"),
-    ("tags", "Tags"), ("file_name", "File name"), ("date_added", "Date added"),
-)
+# The metadata panel's fields, in words (gallery/metadata_fields.py: every field Atrium reads).
+METADATA_FIELDS = tuple((f.key, f.name) for f in metadata_fields.FIELDS)
+_EDITABLE_FIELDS = tuple((f.key, f.name) for f in metadata_fields.FIELDS if f.editable)
 
 # Album orders (gallery.library.albums.SORT_FIELDS; the settings cannot import that wing).
 _SORTS = ("position", "title", "date_taken", "date_added", "file_name", "camera", "lens", "iso", "focal_length", "file_size", "rating")
@@ -87,7 +91,10 @@ SETTINGS: list[Setting] = [
     Setting("custom_css", "text", "", "Custom CSS", "style rules applied after Atrium's own on every page of the gallery, served as a separate stylesheet (at most 32 KB)", "General", max_length=32_768),
     Setting("trash_days", "int", 30, "Trash keeps items", "days deleted albums and media wait in the trash before they go for good (0: deleted at once)", "General", minimum=0, maximum=3650, unit="days"),
     Setting("page_size", "int", 60, "Items per page", "media objects per album page", "General", minimum=10, maximum=500, unit="items"),
-    Setting("metadata_fields", "list", ["title", "caption", "date_taken", "camera", "lens", "exposure", "iso", "focal_length", "dimensions", "file_size", "gps", "tags"], "Metadata panel", "fields shown beside a media object, in the order listed here", "General", widget="ordered_checklist", choices=tuple(k for k, _ in METADATA_FIELDS), choice_labels=tuple(v for _, v in METADATA_FIELDS)),
+    Setting("metadata_fields", "list", ["title", "caption", "date_taken", "camera", "lens", "exposure", "iso", "focal_length", "dimensions", "file_size", "gps", "tags"], "Metadata panel", "fields shown beside a media object, in the order listed here", "General", widget="ordered_checklist", choices=tuple(k for k, _ in METADATA_FIELDS), choice_labels=tuple(v for _, v in METADATA_FIELDS), labels="metadata_labels", editable="metadata_editable"),
+    # Shown in the panel's checklist, one per row (templates/admin/settings.html).
+    Setting("metadata_labels", "labels", {}, "Metadata panel headings", "what each field is called on the media page (empty: its usual English name)", "General", max_length=60, widget="in_checklist", choices=tuple(k for k, _ in METADATA_FIELDS), choice_labels=tuple(f.label for f in metadata_fields.FIELDS)),
+    Setting("metadata_editable", "list", [], "Fields editors may correct", "fields editors may correct on the media page; a correction is kept apart from the file's value, which comes back when the correction is removed", "General", widget="in_checklist", choices=tuple(k for k, _ in _EDITABLE_FIELDS), choice_labels=tuple(v for _, v in _EDITABLE_FIELDS)),
     # GSP's EnableSlideShow and SlideShowType: off, the album pages offer no slideshow at all.
     Setting("enable_slideshow", "bool", True, "Slideshow", "album pages offer a full-screen slideshow of their media", "General"),
     Setting("slideshow_transition", "choice", "fade", "Slideshow transition", "how one item gives way to the next in a slideshow (people who ask their system for less motion always get none)", "General", choices=("fade", "slide", "none"), choice_labels=("Fade", "Slide in from the side", "None")),
@@ -195,7 +202,7 @@ BY_KEY = {s.key: s for s in SETTINGS}
 
 
 def defaults() -> dict[str, Any]:
-    return {s.key: (list(s.default) if isinstance(s.default, list) else s.default) for s in SETTINGS}
+    return {s.key: (type(s.default)(s.default) if isinstance(s.default, list | dict) else s.default) for s in SETTINGS}
 
 
 def parse_value(setting: Setting, raw: Any) -> Any:
@@ -250,7 +257,29 @@ def parse_value(setting: Setting, raw: Any) -> Any:
         if unknown:
             raise ValueError(f"has entries that are not offered: {', '.join(unknown[:5])[:200]}")
         return list(dict.fromkeys(items))
+    if t == "labels":
+        return _parse_labels(setting, raw)
     raise ValueError(f"unknown setting type {t}")
+
+
+def _parse_labels(setting: Setting, raw: Any) -> dict[str, str]:
+    """{choice: heading}: one line each, empty headings dropped (the usual name is shown)."""
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise ValueError("must give a text for each field")
+    unknown = [k for k in raw if k not in setting.choices]
+    if unknown:
+        raise ValueError(f"names fields that are not offered: {', '.join(map(str, unknown[:5]))[:200]}")
+    clean = {}
+    for key, value in raw.items():
+        try:
+            text = metadata_fields.clean_edit(key, value)
+        except ValueError as exc:
+            raise ValueError(f"of {setting.choice_label(key)} {exc}") from None
+        if len(text) > setting.max_length:
+            raise ValueError(f"of {setting.choice_label(key)} must be at most {setting.max_length} characters")
+        if text:
+            clean[key] = text
+    return clean
 
 
 _HEX = frozenset("0123456789abcdef")
@@ -277,6 +306,10 @@ def _check_format(key: str, value: Any) -> None:
         raise ValueError("must be a colour like #ffffff")
     if key == "watermark_image" and value and not (len(value) == 64 and set(value) <= _HEX):
         raise ValueError("must name an uploaded image")
+    if key == "original_jpeg_quality" and 0 < value < 30:
+        raise ValueError("must be 0 (keep originals as they came) or from 30 to 100")
+    if key == "original_jpeg_quality" and 0 < value < 30:
+        raise ValueError("must be 0 (keep originals as they came) or from 30 to 100")
     if key == "gallery_title_url" and value and not _is_link(value):
         raise ValueError("must be an http(s):// address or a path starting with /")
     if key in ("user_album_title_template", "user_album_summary_template"):

@@ -16,7 +16,7 @@ from gallery.people.roles import list_roles
 from handlers.base import TenantHandler
 from handlers.upload_page import writable_albums
 
-CHECKLISTS = frozenset({"ordered_checklist", "grouped_checklist", "roles"})
+CHECKLISTS = frozenset({"ordered_checklist", "grouped_checklist", "roles", "in_checklist"})
 
 # Changing one of these leaves existing thumbnails and optimized copies as they were made:
 # the page then offers to regenerate them (the media.regenerate job, with progress).
@@ -65,7 +65,12 @@ class SettingsHandler(TenantHandler):
         await self._admin()
         submitted = {}
         for setting in gallery_settings.SETTINGS:
-            if setting.widget in CHECKLISTS:
+            if setting.type == "labels":
+                # One text box per choice, named "<key>.<choice>" (in the checklist's rows).
+                submitted[setting.key] = {
+                    c: self.get_body_argument(f"{setting.key}.{c}", "") for c in setting.choices
+                }
+            elif setting.widget in CHECKLISTS:
                 # One form value per ticked box, in the page's order (a comma-separated
                 # value, as the page sent before its checklists, is read the same way);
                 # parse_value caps the count.

@@ -140,6 +140,8 @@ class ApiHandler(TenantHandler):
             "failure": media.get("failure"),
             "has_optimized": has_distinct_original(media),
             "metadata": media.get("metadata") or {},
+            # Editors' corrections of metadata fields, shown instead of the file's values.
+            "meta_edits": media.get("meta_edits") or {},
             # Members' average and vote count (gallery/library/ratings.py); the file's own too.
             "rating": rating_summary(media),
             "people": media.get("people") or [],

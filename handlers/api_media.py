@@ -4,6 +4,7 @@ and a polling-friendly batch read (`?ids=...&fields=state`) for pending items.""
 from __future__ import annotations
 
 from gallery.errors import Invalid
+from gallery.metadata_fields import EDITABLE, MAX_EDIT
 from gallery.ids import is_id
 from gallery.library import media as gallery_media
 from gallery.library import trash
@@ -132,6 +133,21 @@ _EDIT = {
         "tags": TAGS_SCHEMA,
         "people": TAGS_SCHEMA,  # names, like tags (gallery/library/people.py)
         "position": {"type": "integer", "minimum": 0},
+        # Corrections of metadata fields (gallery/library/meta_edits.py): null removes one;
+        # fields the gallery's `metadata_editable` setting does not list answer 403.
+        "meta_edits": {
+            "type": "object",
+            "properties": {
+                key: {
+                    "type": "string",
+                    "maxLength": MAX_EDIT,
+                    "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]*$",
+                    "nullable": True,
+                }
+                for key in EDITABLE
+            },
+            "additionalProperties": False,
+        },
     },
 }
 _TARGET = {
@@ -154,7 +170,7 @@ OPENAPI = {
     "/api/v1/media/{media_id}": {
         "get": operation("A media object", params=_P, tag="media"),
         "patch": operation(
-            "Edit title, caption, tags, people or position",
+            "Edit title, caption, tags, people, position or corrected metadata fields",
             params=_P,
             body=_EDIT,
             body_optional=True,

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from tornado.escape import xhtml_escape as escape
 
+from gallery import metadata_fields
 from media.dates import taken_of
 
 SORT_LABELS = {
@@ -27,22 +28,8 @@ SORT_LABELS = {
     "rating": "Rating",
 }
 
-FIELD_LABELS = {
-    "title": "Title",
-    "caption": "Caption",
-    "date_taken": "Taken",
-    "camera": "Camera",
-    "lens": "Lens",
-    "exposure": "Exposure",
-    "iso": "ISO",
-    "focal_length": "Focal length",
-    "dimensions": "Dimensions",
-    "file_size": "File size",
-    "gps": "Location",
-    "tags": "Tags",
-    "file_name": "File name",
-    "date_added": "Added",
-}
+# The panel's usual headings (an admin may rename them: the `metadata_labels` setting).
+FIELD_LABELS = {f.key: f.label for f in metadata_fields.FIELDS}
 
 
 def tile_size(media: dict) -> tuple[int, int]:
@@ -97,18 +84,30 @@ def map_url(lat: float, lon: float) -> str:
     return f"https://www.openstreetmap.org/?{query}#map=15/{lat:.5f}/{lon:.5f}"
 
 
-def metadata_rows(media: dict, fields: list[str], search_url) -> list[dict]:
-    """[{"key", "label", "text", "href"?, "tags"?}] in the order of `fields`.
+def metadata_rows(
+    media: dict, fields: list[str], search_url, labels: dict | None = None, editable=()
+) -> list[dict]:
+    """[{"key", "label", "text", "href"?, "tags"?, "editable"?}] in the order of `fields`.
 
-    `search_url(tag)` gives the link of a tag (the search page).
+    `search_url(tag)` gives the link of a tag (the search page); `labels` the admin's
+    headings; fields in `editable` are listed even without a value, for an editor to fill.
+    An editor's correction (`meta_edits`) is shown instead of the file's value.
     """
     meta = media.get("metadata") or {}
     camera = meta.get("camera") or {}
+    labels = labels if isinstance(labels, dict) else {}
     rows: list[dict] = []
     for key in fields:
-        row = {"key": key, "label": FIELD_LABELS.get(key, key.replace("_", " ").title())}
+        label = labels.get(key) or FIELD_LABELS.get(key, key.replace("_", " ").title())
+        row = {"key": key, "label": label}
         text = ""
-        if key == "title":
+        field = metadata_fields.BY_KEY.get(key)
+        edit = metadata_fields.shown_text(field, media) if field and field.editable else None
+        if edit is not None:
+            text = edit
+            # What the file says, for the editor's "use the file's value".
+            row["edited"] = " ".join(metadata_fields.extracted_text(field, meta).split()) if field.paths else ""
+        elif key == "title":
             text = media.get("title") or ""
         elif key == "caption":
             text = media.get("caption") or ""
@@ -121,11 +120,6 @@ def metadata_rows(media: dict, fields: list[str], search_url) -> list[dict]:
             text = taken.display() if taken else ""
         elif key == "date_added":
             text = _date(media.get("date_added"))
-        elif key == "camera":
-            make, model = camera.get("make") or "", camera.get("model") or ""
-            text = model if make and model.lower().startswith(make.lower()) else f"{make} {model}"
-        elif key == "lens":
-            text = camera.get("lens") or ""
         elif key == "exposure":
             parts = []
             if camera.get("exposure_time"):
@@ -157,8 +151,12 @@ def metadata_rows(media: dict, fields: list[str], search_url) -> list[dict]:
             if tags:
                 row["tags"] = [(t, search_url(t)) for t in tags]
                 text = ", ".join(tags)
+        elif field and field.paths:
+            text = metadata_fields.extracted_text(field, meta)
         text = " ".join(str(text).split()) if key != "caption" else str(text).strip()
-        if text:
+        if key in editable and field and field.editable:
+            row["editable"] = True
+        if text or row.get("editable"):
             row["text"] = text
             rows.append(row)
     return rows

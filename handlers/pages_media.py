@@ -69,10 +69,13 @@ class MediaPage(GalleryPage):
 
             viewer_ctx = await viewer_context(ctx, media, self.settings_values)
         fields = list(self.settings_values.get("metadata_fields") or [])
-        rows = metadata_rows(media, fields, lambda tag: self.urls("/search", q=tag))
+        can_edit = any(can(viewer, p, album) for p in EDIT_PERMISSIONS)
+        # Fields the admin lets editors correct: listed for them even while empty.
+        editable = set(self.settings_values.get("metadata_editable") or []) if can(viewer, "edit_media", album) else set()
+        rows = metadata_rows(media, fields, lambda tag: self.urls("/search", q=tag),
+                             self.settings_values.get("metadata_labels"), editable)
         is_root_album = not album.get("parent_id")
         label = media_label(media)
-        can_edit = any(can(viewer, p, album) for p in EDIT_PERMISSIONS)
         body = self.render_string(
             "partials/media_body.html",
             media=media,

@@ -38,6 +38,15 @@ _ISO_DATE = re.compile(
 _T = ExifTags.Base
 _IFD = ExifTags.IFD
 _G = ExifTags.GPS
+# EXIF codes shown as words (the camera's settings); other codes are left out.
+_EXIF_WORDS = {
+    "white_balance": (_T.WhiteBalance, {0: "Auto", 1: "Manual"}),
+    "exposure_program": (_T.ExposureProgram, {1: "Manual", 2: "Program", 3: "Aperture priority",
+                                              4: "Shutter priority", 5: "Creative", 6: "Action",
+                                              7: "Portrait", 8: "Landscape"}),
+    "metering_mode": (_T.MeteringMode, {1: "Average", 2: "Centre-weighted", 3: "Spot",
+                                        4: "Multi-spot", 5: "Pattern", 6: "Partial"}),
+}
 
 # IPTC IIM record 2 datasets.
 _IPTC = {
@@ -50,6 +59,8 @@ _IPTC = {
     "copyright": (2, 116),
     "credit": (2, 110),
     "source": (2, 115),
+    "state": (2, 95),
+    "sublocation": (2, 92),
 }
 _IPTC_KEYWORDS = (2, 25)
 _IPTC_DATE = (2, 55)
@@ -70,6 +81,13 @@ class CameraInfo:
     date_taken: str | None = None  # ISO 8601, with the offset when the file has one
     orientation: int | None = None
     software: str | None = None
+    artist: str | None = None
+    copyright: str | None = None
+    white_balance: str | None = None  # words, as _EXIF_WORDS gives them
+    exposure_program: str | None = None
+    metering_mode: str | None = None
+    exposure_bias: float | None = None  # EV
+    focal_length_35mm: int | None = None  # mm
     width: int | None = None  # upright, in pixels
     height: int | None = None
 
@@ -94,6 +112,8 @@ class IptcInfo:
     copyright: str | None = None
     credit: str | None = None
     source: str | None = None
+    state: str | None = None
+    sublocation: str | None = None
     date_created: str | None = None
 
 
@@ -107,7 +127,11 @@ class XmpInfo:
     rights: str | None = None
     headline: str | None = None
     city: str | None = None
+    state: str | None = None
     country: str | None = None
+    location: str | None = None  # Iptc4xmpCore:Location, the place within the city
+    credit: str | None = None
+    source: str | None = None
     date_created: str | None = None
 
 
@@ -263,6 +287,17 @@ def _read_camera(exif: Image.Exif, metadata: ImageMetadata) -> None:
     camera.model = _text(get(_T.Model), nul_ends=True)
     camera.lens = _text(get(_T.LensModel), nul_ends=True)
     camera.software = _text(get(_T.Software), nul_ends=True)
+    camera.artist = _text(get(_T.Artist), nul_ends=True)
+    camera.copyright = _text(get(_T.Copyright), nul_ends=True)
+    for name, (tag, words) in _EXIF_WORDS.items():
+        code = get(tag)
+        setattr(camera, name, words.get(code) if isinstance(code, int) else None)
+    bias = _number(get(_T.ExposureBiasValue))
+    if bias is not None and abs(bias) <= 20:
+        camera.exposure_bias = round(bias, 2)
+    focal_35 = get(_T.FocalLengthIn35mmFilm)
+    if isinstance(focal_35, int) and 0 < focal_35 < 100_000:
+        camera.focal_length_35mm = focal_35
 
     seconds = _number(get(_T.ExposureTime))
     if seconds is not None and 0 < seconds < 100_000:
@@ -444,8 +479,9 @@ def _read_xmp(im: Image.Image) -> XmpInfo:
     info.creator = _text(", ".join(creators)) if creators else None
     info.rights = _xmp_text(props.get("rights"))
     info.headline = _xmp_text(props.get("Headline"))
-    info.city = _xmp_text(props.get("City"))
-    info.country = _xmp_text(props.get("Country"))
+    for name, prop in (("city", "City"), ("state", "State"), ("country", "Country"),
+                       ("location", "Location"), ("credit", "Credit"), ("source", "Source")):
+        setattr(info, name, _xmp_text(props.get(prop)))
     for key in ("DateTimeOriginal", "DateCreated", "CreateDate"):
         info.date_created = _iso_date(_xmp_text(props.get(key)))
         if info.date_created:

@@ -26,12 +26,16 @@ def _default(s: gallery_settings.Setting) -> str:
         return ", ".join(items) if items else "(none)"
     if s.type == "choice":
         return s.choice_label(s.default)
+    if s.type == "labels":
+        return ", ".join(f"{s.choice_label(k)}: {v}" for k, v in s.default.items()) or "(the usual names)"
     if s.default == "":
         return "(empty)"
     return f"{s.default} {s.unit}".strip()
 
 
 def _allowed(s: gallery_settings.Setting) -> str:
+    if s.type == "labels":
+        return f"a heading of at most {s.max_length} characters for any of: " + ", ".join(f"`{c}`" for c in s.choices)
     if s.choices:
         pairs = [f"`{c}` {label}" if label != c else f"`{c}`"
                  for c, label in zip(s.choices, s.choice_labels or s.choices)]

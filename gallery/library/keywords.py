@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from gallery.metadata_fields import edited_paths
+
 PREFIX_MIN = 2
 MAX_WORD = 40
 MAX_KEYS = 800  # every listing query reads whole documents: keep them lean
@@ -29,17 +31,17 @@ def words(text: str) -> list[str]:
     return [w[:MAX_WORD] for w in _WORD.findall(fold(text))]
 
 
-def _strings(value, key: str = ""):
-    if key in _SKIP_METADATA:
+def _strings(value, key: str = "", path: str = "", skip: frozenset | set = frozenset()):
+    if key in _SKIP_METADATA or path in skip:
         return
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _strings(v, str(k))
+            yield from _strings(v, str(k), f"{path}.{k}" if path else str(k), skip)
     elif isinstance(value, (list, tuple)):
         for v in value:
-            yield from _strings(v, key)
+            yield from _strings(v, key, path, skip)
 
 
 def search_keys(media: dict) -> list[str]:
@@ -48,7 +50,11 @@ def search_keys(media: dict) -> list[str]:
     texts = [media.get("title") or ""]
     texts += [t for t in media.get("tags") or [] if isinstance(t, str)]
     texts += [media.get("file_name") or ""]
-    texts += list(_strings(media.get("metadata") or {}))
+    # Editors' corrections (gallery/metadata_fields.py) replace what the file says: search
+    # finds what the page shows.
+    edits = media.get("meta_edits")
+    texts += [v for v in edits.values() if isinstance(v, str)] if isinstance(edits, dict) else []
+    texts += list(_strings(media.get("metadata") or {}, skip=edited_paths(media)))
     texts += [media.get("caption") or ""]
     keys: dict[str, None] = {}
     for text in texts:

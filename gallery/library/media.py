@@ -18,7 +18,7 @@ from pathlib import Path
 from gallery.errors import Invalid, NotFound
 from gallery.ids import is_id, new_id
 from gallery.intake import sync_state
-from gallery.library import tagcounts
+from gallery.library import meta_edits, tagcounts
 from gallery.library.albums import album_dir, dirpath_of, get_album
 from gallery.library.filenames import clean_file_name, place_file
 from gallery.library.keywords import keyword_fields
@@ -63,7 +63,10 @@ def media_document(
     tags=(),
     position: int = 0,
     state: str = "pending",
+    fresh: bool = False,
 ) -> dict:
+    """A new media object's document. `fresh`: its file has just come in, so the gallery's
+    intake settings apply to it once, at its first processing (gallery/processing/originals.py)."""
     now = datetime.now(UTC)
     doc = {
         "_id": new_id(),
@@ -77,7 +80,7 @@ def media_document(
         "caption": caption or "",
         **tag_fields(list(tags)),
         "file_name": file_name,
-        "original": {"path": original_path, "size": size, "sha256": sha256},
+        "original": {"path": original_path, "size": size, "sha256": sha256, **intake_mark(kind, fresh)},
         "content_hash": sha256,
         "width": None,
         "height": None,
@@ -97,6 +100,11 @@ def media_document(
     }
     doc.update(keyword_fields(doc))
     return doc
+
+
+def intake_mark(kind: str, fresh: bool = True) -> dict:
+    """The mark of a new image original its first processing looks for (and removes)."""
+    return {"prepare": True} if fresh and kind == "image" else {}
 
 
 def _sha256(path: Path) -> str:
@@ -183,6 +191,7 @@ async def add_media_file(
         caption=caption,
         tags=clean_tags(tags),
         position=await next_position(ctx, album["_id"]),
+        fresh=True,
     )
     await ctx.db.media.insert_one(doc)
     await tagcounts.media_added(ctx, doc)
@@ -246,13 +255,17 @@ def clean_media_fields(changes: dict) -> dict:
 
 
 async def update_media(ctx, viewer: Viewer, media_id: str, fields: dict) -> dict:
-    """Edit title, caption, tags or position (needs edit_media)."""
+    """Edit title, caption, tags, position or corrected metadata fields (needs edit_media)."""
     media = await viewable_media(ctx, viewer, media_id, "edit_media")
-    clean = clean_media_fields(fields)
-    if clean:
+    clean = clean_media_fields({k: v for k, v in fields.items() if k != "meta_edits"})
+    unset, merged = {}, {**media, **clean}
+    if "meta_edits" in fields:
+        edits_set, unset, merged["meta_edits"] = await meta_edits.edit_update(ctx, media, fields["meta_edits"])
+        clean.update(edits_set)
+    if clean or unset:
         clean["updated"] = datetime.now(UTC)
-        clean.update(keyword_fields({**media, **clean}))
-        await ctx.db.media.update_one({"_id": media["_id"]}, {"$set": clean})
+        clean.update(keyword_fields(merged))
+        await ctx.db.media.update_one({"_id": media["_id"]}, {"$set": clean, **({"$unset": unset} if unset else {})})
         if "tags" in clean:
             await tagcounts.media_retagged(ctx, media, clean["tags"])
     return await get_media(ctx, media["_id"])
@@ -442,7 +455,8 @@ async def replace_file(
         {"_id": media["_id"]},
         {
             "$set": {
-                "original": {"path": _original_rel(album, name), "size": size, "sha256": sha},
+                "original": {"path": _original_rel(album, name), "size": size, "sha256": sha,
+                             **intake_mark(sniffed.kind)},
                 "content_hash": sha,
                 "kind": sniffed.kind,
                 "mime": sniffed.mime,

@@ -70,6 +70,11 @@
       button.focus();  // keep the keyboard where it was, on the moved item's button
       moved(li);
     });
+    // A heading box in a row: a press there selects its text instead of dragging the row.
+    list.addEventListener("pointerdown", (event) => {
+      const li = event.target.closest("li");
+      if (li) li.draggable = !event.target.closest(".row-heading");
+    });
     let dragged = null;
     list.addEventListener("dragstart", (event) => {
       dragged = event.target.closest("li");

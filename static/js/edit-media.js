@@ -58,6 +58,64 @@
     node.addEventListener("keydown", (e) => { if (e.target === node && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); start(); } });
   }
 
+  // A metadata field the gallery lets editors correct (dd[data-editable], its heading in the
+  // attribute): the correction is saved apart from the file's value (meta_edits), which
+  // "Use the file's value" brings back.
+  function metaEditor(dd) {
+    const key = dd.dataset.field;
+    const heading = dd.dataset.editable;
+    dd.classList.add("editable");
+    dd.tabIndex = 0;
+    dd.setAttribute("role", "button");
+    dd.dataset.placeholder = "Add…";
+    const describe = () => dd.setAttribute("aria-label", "Edit " + heading + ": " + (dd.textContent.trim() || "empty"));
+    describe();
+    const save = async (value, saved) => {
+      const data = await attempt(() => api("PATCH", "/media/" + media.dataset.mediaId, { meta_edits: { [key]: value } }), saved);
+      if (!data) return false;
+      if (value === null) { delete dd.dataset.edited; dd.textContent = dd.dataset.file || ""; }
+      else { dd.dataset.edited = "1"; dd.textContent = data.media.meta_edits[key]; }
+      describe();
+      return true;
+    };
+    const start = () => {
+      if (dd.classList.contains("editing")) return;
+      dd.classList.add("editing");
+      const shownHtml = dd.innerHTML;
+      const original = dd.textContent.trim();
+      const input = el("input", { class: "inline-editor", "aria-label": heading, maxlength: "500" });
+      input.value = original;
+      let done = false;
+      const row = el("span", { class: "meta-edit" });
+      row.append(input);
+      if (dd.dataset.edited) {
+        const reset = el("button", { type: "button", class: "button small" }, "Use the file's value");
+        reset.addEventListener("mousedown", (e) => e.preventDefault()); // keep the input's focus
+        reset.addEventListener("click", async () => { done = true; dd.classList.remove("editing"); if (!(await save(null, "The file's value is shown again"))) dd.innerHTML = shownHtml; });
+        row.append(reset);
+      }
+      dd.replaceChildren(row);
+      input.focus();
+      input.select();
+      const finish = async (keep) => {
+        if (done) return;
+        done = true;
+        dd.classList.remove("editing");
+        const value = input.value.trim();
+        if (!keep || value === original) { dd.innerHTML = shownHtml; return; }
+        dd.textContent = value;
+        if (!(await save(value, heading + " saved"))) dd.innerHTML = shownHtml;
+      };
+      input.addEventListener("keydown", (e) => {
+        if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); finish(false); dd.focus(); }
+        else if (e.key === "Enter") { e.preventDefault(); finish(true); dd.focus(); }
+      });
+      input.addEventListener("blur", () => finish(true));
+    };
+    dd.addEventListener("click", (e) => { if (!e.target.closest("a, button, input")) start(); });
+    dd.addEventListener("keydown", (e) => { if (e.target === dd && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); start(); } });
+  }
+
   // Tags, or (field "people") the people field: the same chips, saved as that field.
   function tagEditor(list, field = "tags") {
     const people = field === "people";
@@ -147,6 +205,7 @@
       if (tagList) tagEditor(tagList);
       const peopleList = media.querySelector(".media-people");
       if (peopleList) tagEditor(peopleList, "people");
+      media.querySelectorAll("dd[data-editable]").forEach(metaEditor);
     }
     const bar = el("div", { class: "edit-actions", role: "toolbar", "aria-label": "Edit" });
     const button = (label, name, handler, cls, short) => {
