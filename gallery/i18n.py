@@ -45,7 +45,7 @@ def member_language(user: dict | None) -> str | None:
     return code if code in LANGUAGES else None
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark only"
+def N_(message: str) -> str:
     """Marks a message for extraction; it is translated where it is shown."""
     return message
 
@@ -65,7 +65,7 @@ class Formats:
             return ""
         return babel_dates.format_datetime(value, format, tzinfo=babel_dates.UTC, locale=self.locale) + " UTC"
 
-    def number(self, value: float | int | None) -> str:
+    def number(self, value: float | None) -> str:
         return babel_numbers.format_decimal(value or 0, locale=self.locale)
 
 

@@ -12,7 +12,7 @@ import re
 
 from babel.messages.extract import extract_python
 
-_CODE = re.compile(r"{{(.*?)}}|{%(.*?)%}|{#.*?#}", re.S)
+_CODE = re.compile(r"{{(.*?)}}|{%(.*?)%}|{#.*?#}", re.DOTALL)
 
 
 def python_of_template(source: str) -> str:

@@ -24,7 +24,9 @@ import aiosmtplib
 import tornado.template
 from pymongo.errors import DuplicateKeyError
 
+from gallery import i18n
 from gallery.errors import GalleryError
+from gallery.i18n import LANGUAGES, N_
 from gallery.ids import is_id, new_id
 from gallery.notices import events, mail_destination
 from gallery.notices.events import record_event
@@ -39,19 +41,19 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "emails"
 _html_loader = tornado.template.Loader(str(TEMPLATES))
 _text_loader = tornado.template.Loader(str(TEMPLATES), autoescape=None)
 
-SUBJECTS = {
-    "installer": "Set up your gallery {title}",
-    "account_created": "Your account at {title}",
-    "verify": "Confirm your e-mail address for {title}",
-    "awaiting_approval": "Your account at {title} awaits approval",
-    "approved": "Your account at {title} is ready",
-    "reset": "Reset your password at {title}",
-    "password_changed": "Your password at {title} was changed",
-    "password_changed_by_admin": "An administrator changed your password at {title}",
-    "admin_new_account": "New account at {title}",
-    "admin_awaiting_approval": "An account at {title} awaits your approval",
-    "admin_error": "An error occurred at {title}",
-    "test": "Test message from {title}",
+SUBJECTS = {  # English; translated when the message is rendered in its recipient's language
+    "installer": N_("Set up your gallery %(title)s"),
+    "account_created": N_("Your account at %(title)s"),
+    "verify": N_("Confirm your e-mail address for %(title)s"),
+    "awaiting_approval": N_("Your account at %(title)s awaits approval"),
+    "approved": N_("Your account at %(title)s is ready"),
+    "reset": N_("Reset your password at %(title)s"),
+    "password_changed": N_("Your password at %(title)s was changed"),
+    "password_changed_by_admin": N_("An administrator changed your password at %(title)s"),
+    "admin_new_account": N_("New account at %(title)s"),
+    "admin_awaiting_approval": N_("An account at %(title)s awaits your approval"),
+    "admin_error": N_("An error occurred at %(title)s"),
+    "test": N_("Test message from %(title)s"),
 }
 
 
@@ -74,8 +76,10 @@ async def queue_mail(
     *,
     queue=None,
     max_attempts: int | None = None,
+    language: str | None = None,
 ) -> str | None:
-    """Put a message in the outbox and enqueue its delivery; returns the outbox id."""
+    """Put a message in the outbox and enqueue its delivery; returns the outbox id. It is
+    written in `language`, else in the language of the member with the first address."""
     from gallery.errors import Invalid
     from gallery.people.users import clean_email
 
@@ -89,6 +93,8 @@ async def queue_mail(
         return None
     if template not in SUBJECTS:
         raise ValueError(f"unknown e-mail template {template}")
+    if language is None:
+        language = (await recipient_languages(ctx, recipients[:1])).get(recipients[0], "")
     doc = {
         "_id": new_id(),
         "to": list(dict.fromkeys(recipients)),
@@ -96,6 +102,7 @@ async def queue_mail(
         "vars": dict(variables or {}),
         "state": "queued",
         "attempts": 0,
+        "language": language if language in LANGUAGES else "",  # optional: "" is English
         "created": datetime.now(UTC),
         "version": OUTBOX_VERSION,
     }
@@ -113,7 +120,23 @@ async def notify_admins(ctx, template: str, variables: dict, *, queue=None) -> s
     addresses = (await get_settings(ctx)).get("admin_notify_emails") or []
     if not addresses:
         return None
-    return await queue_mail(ctx, addresses, template, variables, queue=queue)
+    # One message per language the administrators chose (most often one).
+    languages = await recipient_languages(ctx, addresses)
+    groups: dict[str, list[str]] = {}
+    for address in addresses:
+        groups.setdefault(languages.get(address, ""), []).append(address)
+    outbox_id = None
+    for language, group in groups.items():
+        outbox_id = await queue_mail(ctx, group, template, variables, queue=queue, language=language) or outbox_id
+    return outbox_id
+
+
+async def recipient_languages(ctx, addresses: list[str]) -> dict[str, str]:
+    """address -> the language its member chose (addresses of no member are left out)."""
+    found = ctx.db.users.find(
+        {"email": {"$in": list(addresses)}, "language": {"$in": list(LANGUAGES)}}, {"email": 1, "language": 1}
+    )
+    return {doc["email"]: doc["language"] async for doc in found}
 
 
 async def notify_error(ctx, event: dict) -> str | None:
@@ -147,13 +170,15 @@ async def notify_error(ctx, event: dict) -> str | None:
 # -- rendering and delivery ---------------------------------------------------------------
 
 
-def render(template: str, variables: dict, *, title: str, urls=None) -> tuple[str, str, str]:
-    """(subject, text, html) of a message."""
+def render(template: str, variables: dict, *, title: str, urls=None, language: str | None = None) -> tuple[str, str, str]:
+    """(subject, text, html) of a message, in `language` (English when it is unknown)."""
     values = {k: v for k, v in variables.items() if k != "links"}
     for name, path in (variables.get("links") or {}).items():
         values[name] = urls.absolute(path) if urls is not None else path
     values["title"] = title
-    subject = SUBJECTS[template].format(title=title)
+    locale = i18n.get(language)
+    values.update(_=locale.translate, lang=locale.code, formats=i18n.formats(locale.code))
+    subject = locale.translate(SUBJECTS[template]) % {"title": title}
     subject = " ".join(subject.split())[:200]
     text = _text_loader.load(f"{template}.txt").generate(**values).decode()
     html = _html_loader.load(f"{template}.html").generate(**values).decode()
@@ -198,13 +223,14 @@ def build_message(
     return message
 
 
-async def deliver(ctx, config, to: list[str], template: str, variables: dict, urls=None) -> str:
+async def deliver(ctx, config, to: list[str], template: str, variables: dict, urls=None,
+                  language: str | None = None) -> str:
     """Render and send one message now; returns the SMTP server's answer."""
     from gallery.settings import get_settings
 
     settings = await get_settings(ctx) if ctx.active else {}
     title = settings.get("gallery_title") or ctx.title
-    subject, text, html = render(template, variables, title=title, urls=urls)
+    subject, text, html = render(template, variables, title=title, urls=urls, language=language)
     message = build_message(settings, config, title, to, subject, text, html)
     options = smtp_options(settings, config, ctx)
     sock = None
@@ -278,6 +304,7 @@ async def send_job(job) -> dict:
             doc["template"],
             doc.get("vars") or {},
             urls=job_urls(ctx, config),
+            language=doc.get("language"),
         )
     except Exception as exc:
         reason = (exc.message if isinstance(exc, GalleryError) else f"{type(exc).__name__}: {exc}")[:1000]

@@ -16,8 +16,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from gallery.errors import Conflict, Forbidden, Gone, Invalid, NotFound, TooManyRequests
-from gallery.ids import is_id
 from gallery.i18n import LANGUAGES
+from gallery.ids import is_id
 from gallery.library.albums import (
     album_dir,
     album_document,
@@ -152,6 +152,7 @@ async def _send_verification(ctx, user: dict, address: str, *, urls, queue) -> N
             "verify_url": urls.absolute("/verify", token=token),
         },
         queue=queue,
+        language=user.get("language"),  # a new address belongs to no member yet
     )
 
 
