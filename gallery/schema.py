@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from pymongo import ASCENDING, DESCENDING
 
-SCHEMA_VERSION = 2  # the highest step in gallery/migrations/steps
+SCHEMA_VERSION = 3  # the highest step in gallery/migrations/steps
 
 # (collection, keys, options). nx-27017 does not enforce unique indexes on array fields,
 # so uniqueness is only ever declared on scalar fields.
@@ -32,8 +32,11 @@ INDEXES = [
     # Search (gallery.library.search): a multikey index on MongoDB; nx-27017 scans arrays anyway.
     ("media", [("search_keys", ASCENDING)], {}),
     ("media", [("date_added", DESCENDING)], {}),
-    # The timeline (gallery.library.timeline): every item by date taken, newest first.
-    ("media", [("date_taken", DESCENDING)], {}),
+    # The timeline (gallery.library.timeline): every item by date taken, newest first, as
+    # the text `taken_key` (media.dates.taken_key), whose ranges are index ranges on the
+    # embedded database too; per album for viewers who may see a few albums only.
+    ("media", [("taken_key", DESCENDING)], {}),
+    ("media", [("album_id", ASCENDING), ("taken_key", DESCENDING)], {}),
     ("albums", [("cover_id", ASCENDING)], {}),
     # Maintained tag counts (gallery.library.tagcounts), filtered like media by visibility.
     ("tag_counts", [("private", ASCENDING)], {}),

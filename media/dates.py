@@ -154,10 +154,26 @@ def taken_of(media: dict) -> TakenDate | None:
     return None
 
 
+def taken_key(instant) -> str:
+    """`taken_key`, the text the timeline sorts and pages by: "t" and the UTC instant
+    ("t2019-07-14T16:30:00.000000"), so that text order is time order; "" (before every
+    date) without one. A date range on `date_taken` is evaluated row by row on the embedded
+    database, a range of this text is an index range there. The "t" keeps the text from
+    looking like a date, which the embedded database would compare row by row again."""
+    if not isinstance(instant, datetime):
+        return ""
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(UTC)
+    return (f"t{instant.year:04d}-{instant.month:02d}-{instant.day:02d}T{instant.hour:02d}:"
+            f"{instant.minute:02d}:{instant.second:02d}.{instant.microsecond:06d}")
+
+
 def taken_fields(text) -> dict:
     """The media object's fields for a date read from a file: `taken` {local, offset} to
-    show and `date_taken` (UTC instant) to sort by; {} when the text is not a date."""
+    show, `date_taken` (UTC instant) to sort by and its `taken_key`; {} when the text is
+    not a date."""
     found = parse_taken(text)
     if found is None:
         return {}
-    return {"taken": found.to_dict(), "date_taken": found.instant}
+    return {"taken": found.to_dict(), "date_taken": found.instant,
+            "taken_key": taken_key(found.instant)}

@@ -144,7 +144,7 @@ def _patch_or_queries() -> None:
 SCALAR_FIELDS = frozenset({
     "album_id", "parent_id", "user_id", "owner_id", "media_id", "upload_id", "state",
     "status", "kind", "builtin", "username_key", "email_key", "name_key", "sid", "tenant",
-    "slug", "dedupe",
+    "slug", "dedupe", "taken_key",
 })
 # Scalar fields that pages are sorted by (gallery.library.listing's sort keys and the like).
 ORDERED_FIELDS = SCALAR_FIELDS | {

@@ -27,7 +27,7 @@ _JSON = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=True, tzinfo=UTC)
 #: counter live in other collections and are rebuilt too).
 RECOMPUTED = {
     "album": {"dirpath", "ancestors"},
-    "media": {"album_path", "search_keys", "tag_keys", "derivatives"},
+    "media": {"album_path", "search_keys", "tag_keys", "derivatives", "taken_key"},
     "user": {"username_key", "email_key"},
     "role": {"name_key"},
 }

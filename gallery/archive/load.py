@@ -8,6 +8,7 @@ from gallery.archive.document import Snapshot
 from gallery.library.keywords import search_keys
 from gallery.library.tags import tag_fields
 from gallery.people.users import username_key
+from media.dates import taken_key
 
 BATCH = 500
 #: Collections a restore fills; each must be empty before it starts (checked).
@@ -31,6 +32,7 @@ def complete_media(docs: list, albums: dict) -> None:
         media["album_path"] = list(album["ancestors"]) + [album["_id"]]
         media.update(tag_fields(media.get("tags") or []))
         media["search_keys"] = search_keys(media)
+        media["taken_key"] = taken_key(media.get("date_taken"))
         media["derivatives"] = {}
         if media.get("original") and media.get("kind") != "external":
             media["state"] = "pending"  # its derivatives are remade by media.process

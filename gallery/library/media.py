@@ -86,6 +86,7 @@ def media_document(
         "height": None,
         "duration": None,
         "date_taken": None,
+        "taken_key": "",  # the timeline's order (media.dates.taken_key): undated until processed
         "taken": None,  # processing fills it from the file (media/dates.py)
         "date_added": now,
         "updated": now,

@@ -9,6 +9,7 @@ import pytest
 from gallery.library import albums
 from gallery.library.media import add_media_file
 from gallery.settings import update_settings
+from media.dates import taken_key
 
 pytestmark = pytest.mark.browser
 SIZES = {"desktop": {"width": 1366, "height": 800}, "phone": {"width": 390, "height": 844}}
@@ -27,7 +28,8 @@ async def test_timeline_scrolls_by_month_and_jumps(app, make_gallery, viewer_of,
         thumb.mkdir(parents=True, exist_ok=True)
         (thumb / "thumbnail.jpg").write_bytes(make_jpeg(120, 80, color=(10 * i, 120, 200)).read_bytes())
         await ctx.db.media.update_one({"_id": doc["_id"]}, {"$set": {
-            "state": "ready", "date_taken": start + timedelta(days=2 * i), "width": 120, "height": 80,
+            "state": "ready", "date_taken": start + timedelta(days=2 * i),
+            "taken_key": taken_key(start + timedelta(days=2 * i)), "width": 120, "height": 80,
             "derivatives.thumbnail": {"path": f"derivatives/{doc['_id']}/thumbnail.jpg",
                                       "width": 120, "height": 80, "mime": "image/jpeg"}}})
     for name, viewport in SIZES.items():

@@ -65,6 +65,11 @@ async def test_local_time_is_shown_and_the_instant_sorts(app, make_gallery):
     assert ny["taken"] == {"local": "2024-05-01T15:47:00", "offset": "-05:00"}
     assert ny["date_taken"].startswith("2024-05-01T20:47:00")
     assert shown["floating.jpg"]["taken"] == {"local": "2024-05-01T18:00:00", "offset": None}
+    # Processing also writes the timeline's key: newest instant first, not upload order.
+    stored = await g["ctx"].db.media.find_one({"_id": ids["newyork.jpg"]})
+    assert stored["taken_key"] == "t2024-05-01T20:47:00.000000"
+    line = json.loads((await b.get(f"{prefix}/api/v1/timeline")).body)["items"]
+    assert [m["id"] for m in line] == [ids["newyork.jpg"], ids["floating.jpg"], ids["berlin.jpg"]]
 
     page = (await b.get(f"{prefix}/media/{ids['newyork.jpg']}")).body.decode()
     row = _taken_row(page)

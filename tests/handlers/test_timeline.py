@@ -8,10 +8,15 @@ import json
 import re
 from datetime import UTC, datetime
 
-from gallery.library import albums
+from gallery.library import albums, timeline
 from gallery.library.media import add_media_file
 from gallery.library.privacy import apply_private
+from gallery.people.roles import create_role
+from gallery.people.users import create_user
+from media.dates import taken_key
 from tests.client import text
+
+PASSWORD = "Quiet-Lantern-Harbour-42"
 
 
 async def _world(app, make_gallery, viewer_of, make_jpeg):
@@ -27,11 +32,13 @@ async def _world(app, make_gallery, viewer_of, make_jpeg):
     visible = []
     for i, when in enumerate(dates):
         doc = await add_media_file(ctx, open_album, make_jpeg(30, 20), f"moment-{i}.jpg")
-        await ctx.db.media.update_one({"_id": doc["_id"]}, {"$set": {"state": "ready", "date_taken": when}})
+        await ctx.db.media.update_one({"_id": doc["_id"]}, {"$set": {
+            "state": "ready", "date_taken": when, "taken_key": taken_key(when)}})
         visible.append((when, doc["_id"]))
     secret = await add_media_file(ctx, hidden, make_jpeg(30, 20), "secret.jpg")
     await ctx.db.media.update_one({"_id": secret["_id"]}, {"$set": {
-        "state": "ready", "date_taken": datetime(2024, 5, 10, tzinfo=UTC)}})
+        "state": "ready", "date_taken": datetime(2024, 5, 10, tzinfo=UTC),
+        "taken_key": taken_key(datetime(2024, 5, 10, tzinfo=UTC))}})
     # Newest first by (date, id); the undated last.
     order = [i for _, i in sorted((v for v in visible if v[0]), key=lambda v: (v[0], v[1]), reverse=True)]
     order += [i for w, i in visible if w is None]
@@ -83,3 +90,39 @@ async def test_bad_cursors_and_months_are_clear_errors(app, make_gallery):
     # The page falls back to the newest for a bad jump, and shows it is empty here.
     page = await visitor.get(f"{g['prefix']}/timeline?month=9999-99")
     assert page.code == 200 and "Nothing to show yet" in text(page)
+
+
+async def test_a_member_who_sees_some_albums_pages_them_by_album_or_in_one_range_alike(
+    app, make_gallery, viewer_of, make_jpeg, monkeypatch
+):
+    g, _order, secret = await _world(app, make_gallery, viewer_of, make_jpeg)
+    ctx = g["ctx"]
+    open_album = await ctx.db.albums.find_one({"title": "Open"})
+    inner = await albums.create_album(ctx, await viewer_of(ctx), open_album["_id"], {"title": "Inner"})
+    doc = await add_media_file(ctx, inner, make_jpeg(30, 20), "inner.jpg")
+    tie = datetime(2024, 5, 3, 12, tzinfo=UTC)  # ties with three items of the parent album
+    await ctx.db.media.update_one({"_id": doc["_id"]}, {"$set": {
+        "state": "ready", "date_taken": tie, "taken_key": taken_key(tie)}})
+    role = await create_role(ctx, "Open only", ["view"], [open_album["_id"]])
+    await create_user(ctx, "friend", "friend@alpha.test", PASSWORD, role_ids=[role["_id"]])
+    member = app.browser()
+    await member.login(g["prefix"], "friend", PASSWORD)
+    stored = await ctx.db.media.find({"album_path": {"$in": [open_album["_id"]]}}).to_list()
+    dated = sorted(((d["date_taken"], d["_id"]) for d in stored if d["date_taken"]), reverse=True)
+    expected = [i for _, i in dated] + [d["_id"] for d in stored if not d["date_taken"]]
+    assert len(expected) == 8
+
+    # Two albums: read one by one and merged; with the limit at 0, as one filtered range.
+    for most in (timeline.PER_ALBUM_MAX, 0):
+        monkeypatch.setattr(timeline, "PER_ALBUM_MAX", most)
+        seen, url = [], f"{g['prefix']}/api/v1/timeline?limit=3"
+        while url:
+            answer = json.loads((await member.get(url)).body)
+            seen += [m["id"] for m in answer["items"]]
+            cursor = answer["next_cursor"]
+            url = f"{g['prefix']}/api/v1/timeline?limit=3&cursor={cursor}" if cursor else None
+        assert seen == expected and secret not in seen, most
+        jumped = json.loads((await member.get(f"{g['prefix']}/api/v1/timeline?month=2023-12")).body)
+        assert [m["id"] for m in jumped["items"]] == expected[5:], most
+    months = json.loads((await member.get(f"{g['prefix']}/api/v1/timeline/months")).body)["months"]
+    assert months[0] == {"month": "2024-05", "count": 5}

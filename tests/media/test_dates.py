@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 import pytest
 from PIL import Image
 
-from media.dates import TakenDate, best_taken, parse_taken, quicktime_taken, taken_fields, taken_of
+from media.dates import (
+    TakenDate,
+    best_taken,
+    parse_taken,
+    quicktime_taken,
+    taken_fields,
+    taken_key,
+    taken_of,
+)
 from media.metadata import read_image_metadata
 from media.probe import probe
 
@@ -143,3 +151,20 @@ def test_a_hostile_offset_is_dropped_but_the_date_is_kept(offset, tmp_path):
     path = photo(tmp_path / "h.jpg", "2024:05:01 15:47:00", offset)
     expected = "2024-05-01T15:47:00-05:00" if offset.startswith("-05:00") else "2024-05-01T15:47:00"
     assert read_image_metadata(path).date_taken == expected
+
+
+def test_the_timeline_key_sorts_as_the_instant_and_never_reads_as_a_date():
+    from datetime import timedelta, timezone
+
+    assert taken_fields("2024-05-01T15:47:00-05:00")["taken_key"] == "t2024-05-01T20:47:00.000000"
+    # An aware time is keyed by its UTC instant, a naive one (as read back) is UTC already.
+    berlin = datetime(2024, 5, 1, 19, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert taken_key(berlin) == taken_key(datetime(2024, 5, 1, 17, 0)) == "t2024-05-01T17:00:00.000000"
+    instants = [datetime(1850, 1, 1, tzinfo=UTC), datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+                datetime(2024, 5, 1, 17, 0, 0, 1, tzinfo=UTC), datetime(2024, 5, 1, 17, tzinfo=UTC)]
+    keys = [taken_key(i) for i in instants]
+    assert sorted(keys) == [taken_key(i) for i in sorted(instants)]
+    # Undated sorts before every date: last in the newest-first timeline.
+    assert taken_key(None) == taken_key("2024-05-01") == "" and all("" < k for k in keys)
+    # The embedded database compares text that looks like a date row by row, as a date.
+    assert not any(k[0].isdigit() for k in keys)
