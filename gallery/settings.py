@@ -45,6 +45,8 @@ class Setting:
     warning: str = ""
     # Shown beside the field in a warning box: what a setting destroys, for settings that do.
     warning: str = ""
+    # Shown beside the field in a warning box: what a setting destroys, for settings that do.
+    warning: str = ""
     # ordered_checklist: the keys of the settings shown in its rows (widget "in_checklist"):
     # a "labels" setting (a heading per choice) and a list of the choices editors may change.
     labels: str = ""
@@ -129,6 +131,10 @@ SETTINGS: list[Setting] = [
     Setting("derivative_format", "choice", "jpeg", "Derivative format", "file format of thumbnails and optimized copies", "Media", choices=("jpeg", "webp"), choice_labels=("JPEG", "WebP")),
     Setting("thumbnail_quality", "int", 80, "Thumbnail quality", "JPEG/WebP quality of thumbnails", "Media", minimum=30, maximum=100, unit="of 100"),
     Setting("optimized_quality", "int", 85, "Optimized quality", "JPEG/WebP quality of optimized copies", "Media", minimum=30, maximum=100, unit="of 100"),
+    # GSP's OriginalImageJpegQuality and DiscardOriginalImageDuringImport: applied once to each
+    # photo as it comes in (gallery/processing/originals.py); photos already here stay as they are.
+    Setting("original_jpeg_quality", "int", 0, "Re-encode JPEG originals", "JPEG photos that come in from now on are saved again at this quality (30 to 100), keeping their metadata, whenever that makes the file smaller; detail lost this way does not come back (0: keep originals exactly as they came)", "Media", minimum=0, maximum=100, unit="of 100"),
+    Setting("discard_originals", "bool", False, "Discard originals", "photos that come in from now on keep only their optimized copy (the optimized size, quality and format above), in place of the original file", "Media", warning="This cannot be undone. While it is on, the original file of every photo added (upload, ZIP import, synchronization, file replacement) is deleted as soon as its optimized copy is made: the full resolution, the camera's own file and format (HEIC, TIFF) and its colour profile are lost for good. Downloads, album ZIPs, View original and backups then give the optimized copy. With synchronization, the files in the gallery's folder on the server are replaced too. Turning it off later does not bring any original back."),
     Setting("optimized_trigger_kb", "int", 0, "Optimized copy above", "a photo whose pixels already fit the optimized size still gets a lighter optimized copy when its file is larger than this (0: only photos larger in pixels, or not in a format browsers show)", "Media", minimum=0, maximum=1_000_000, unit="KB"),
     Setting("max_upload_mb", "int", 2048, "Largest upload", "largest file one upload may carry", "Media", minimum=1, maximum=1_000_000, unit="MB"),
     Setting("allowed_extensions", "list", ["jpg", "png", "gif", "webp", "heic", "tif", "mp4", "mov", "m4v", "webm", "mkv", "avi", "mp3", "m4a", "aac", "wav", "ogg", "flac", "pdf", "txt"], "Allowed file types", "file types that may be uploaded (recognised by their content, not by their name)", "Media", widget="grouped_checklist", choices=tuple(e for e, _ in _FILE_TYPES), choice_labels=tuple(_EXT_NAMES.get(e, e.upper()) for e, _ in _FILE_TYPES), choice_groups=tuple(g for _, g in _FILE_TYPES)),
@@ -306,6 +312,8 @@ def _check_format(key: str, value: Any) -> None:
         raise ValueError("must be a colour like #ffffff")
     if key == "watermark_image" and value and not (len(value) == 64 and set(value) <= _HEX):
         raise ValueError("must name an uploaded image")
+    if key == "original_jpeg_quality" and 0 < value < 30:
+        raise ValueError("must be 0 (keep originals as they came) or from 30 to 100")
     if key == "original_jpeg_quality" and 0 < value < 30:
         raise ValueError("must be 0 (keep originals as they came) or from 30 to 100")
     if key == "original_jpeg_quality" and 0 < value < 30:

@@ -62,7 +62,8 @@ def render() -> str:
         out += [f"## {group}", "", "| Setting | Key | What it does | Default | Allowed |", "|---|---|---|---|---|"]
         for s in gallery_settings.SETTINGS:
             if s.group == group:
-                out.append(f"| {_cell(s.label)} | `{s.key}` | {_cell(s.description)} | "
+                what = s.description + (f". **Warning:** {s.warning}" if s.warning else "")
+                out.append(f"| {_cell(s.label)} | `{s.key}` | {_cell(what)} | "
                            f"{_cell(_default(s))} | {_cell(_allowed(s))} |")
         out.append("")
     return "\n".join(out)

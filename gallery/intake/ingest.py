@@ -189,6 +189,7 @@ async def ingest_file(
             caption=(caption or "")[:10_000],
             tags=tag_list,
             position=await next_position(ctx, album["_id"]),
+            fresh=True,
         )
         doc["_id"] = media_id or new_id()
         if queue is not None:

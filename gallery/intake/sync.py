@@ -6,7 +6,8 @@ rsync, a mounted disk); a `gallery.sync` job makes the database match it below a
   directory as its own `dirname`, so the tree stays mirrored);
 - new files become media objects through the checks of every other way in (type by
   content and the allowed types, the size limit, the storage quota, duplicates), but stay
-  where they are: the file is never moved, renamed or written;
+  where they are: the file is never moved, renamed or written (unless the intake settings
+  re-encode or discard originals: gallery/processing/originals.py);
 - a file whose size or mtime differs from its record is hashed again; if its content
   changed it is processed again;
 - files and directories that are gone take their records with them, or (setting
@@ -221,7 +222,7 @@ class Sync:
     async def _records_of(self, album_ids: list[str]) -> dict[str, dict]:
         """The media records of these albums (not their subtrees), by original path."""
         fields = {"original": 1, "album_id": 1, "missing": 1, "tags": 1, "album_path": 1,
-                  "private": 1, "content_hash": 1}
+                  "private": 1, "content_hash": 1, "kind": 1}
         records: dict[str, dict] = {}
         for i in range(0, len(album_ids), 500):
             query = {"album_id": {"$in": album_ids[i:i + 500]}}
@@ -286,7 +287,7 @@ class Sync:
             album, kind=sniffed.kind, mime=sniffed.mime, extension=sniffed.extension,
             file_name=safe_filename(name), original_path="originals/" + rel, size=size,
             sha256=sha256, owner_id=(self.user or {}).get("_id"),
-            title=name.rsplit(".", 1)[0][:500] or name,
+            title=name.rsplit(".", 1)[0][:500] or name, fresh=True,
         )
         doc["original"]["mtime_ns"] = seen[1]
         return album, doc
@@ -356,6 +357,8 @@ class Sync:
             self.known[rel] = record["_id"]
             return
         update.update({"original.sha256": sha256, "content_hash": sha256, "state": "pending"})
+        if record.get("kind") == "image":  # a new file: the intake settings apply to it
+            update["original.prepare"] = True
         await add_usage(ctx, seen[0] - int(original.get("size") or 0))
         await ctx.db.media.update_one({"_id": record["_id"]},
                                       {"$set": update, "$unset": {"missing": ""}})

@@ -60,6 +60,7 @@ async def test_an_image_becomes_a_pending_media_object_in_its_album_directory(ap
         "path": "originals/Trips/beach.JPEG",
         "size": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
+        "prepare": True,  # its first processing applies the intake settings (issue 18, item 7)
     }
     assert doc["album_path"] == [root["_id"], child["_id"]]
     assert doc["tags"] == ["sea", "sun"] and doc["title"] == "Beach"
