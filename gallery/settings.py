@@ -43,10 +43,6 @@ class Setting:
     choice_groups: tuple[str, ...] = ()  # grouped_checklist: each choice's group heading
     # Shown beside the field in a warning box: what a setting destroys, for settings that do.
     warning: str = ""
-    # Shown beside the field in a warning box: what a setting destroys, for settings that do.
-    warning: str = ""
-    # Shown beside the field in a warning box: what a setting destroys, for settings that do.
-    warning: str = ""
     # ordered_checklist: the keys of the settings shown in its rows (widget "in_checklist"):
     # a "labels" setting (a heading per choice) and a list of the choices editors may change.
     labels: str = ""
@@ -312,10 +308,6 @@ def _check_format(key: str, value: Any) -> None:
         raise ValueError("must be a colour like #ffffff")
     if key == "watermark_image" and value and not (len(value) == 64 and set(value) <= _HEX):
         raise ValueError("must name an uploaded image")
-    if key == "original_jpeg_quality" and 0 < value < 30:
-        raise ValueError("must be 0 (keep originals as they came) or from 30 to 100")
-    if key == "original_jpeg_quality" and 0 < value < 30:
-        raise ValueError("must be 0 (keep originals as they came) or from 30 to 100")
     if key == "original_jpeg_quality" and 0 < value < 30:
         raise ValueError("must be 0 (keep originals as they came) or from 30 to 100")
     if key == "gallery_title_url" and value and not _is_link(value):

@@ -108,11 +108,6 @@ def intake_mark(kind: str, fresh: bool = True) -> dict:
     return {"prepare": True} if fresh and kind == "image" else {}
 
 
-def intake_mark(kind: str, fresh: bool = True) -> dict:
-    """The mark of a new image original its first processing looks for (and removes)."""
-    return {"prepare": True} if fresh and kind == "image" else {}
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
