@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 from babel.messages.extract import extract_python
 
@@ -35,3 +36,62 @@ def extract_tornado(fileobj, keywords, comment_tags, options):
     source = fileobj.read().decode(options.get("encoding", "utf-8"))
     python = io.BytesIO(python_of_template(source).encode("utf-8"))
     yield from extract_python(python, keywords, comment_tags, {"encoding": "utf-8"})
+
+
+# -- the commands of docs/languages.md ----------------------------------------------------
+# python -m server.i18n_extract extract   templates + Python -> locale/atrium.pot
+# python -m server.i18n_extract update    the pot merged into every locale/<lang>/…/atrium.po
+# python -m server.i18n_extract compile   every .po -> .mo (committed, so a fresh clone runs)
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALE = ROOT / "locale"
+POT = LOCALE / "atrium.pot"
+# `_("…")` and `_("…", "…", n)` (told apart by their number of arguments), and `N_("…")`.
+KEYWORDS = ["-k", "_:1,1t", "-k", "_:1,2,3t", "-k", "N_"]
+
+
+def _pybabel(*args: str) -> None:
+    from babel.messages.frontend import CommandLineInterface
+
+    CommandLineInterface().run(["pybabel", "-q", *args])
+
+
+def _languages() -> list[str]:
+    return sorted(p.name for p in LOCALE.iterdir() if (p / "LC_MESSAGES").is_dir())
+
+
+def extract(output: Path = POT) -> None:
+    _pybabel(
+        "extract", "-F", str(ROOT / "babel.cfg"), "--no-default-keywords", *KEYWORDS,
+        "--no-location", "--sort-output", "--project", "Atrium", "-o", str(output), str(ROOT),
+    )
+
+
+def update() -> None:
+    from babel.messages.pofile import read_po, write_po
+
+    for lang in _languages():
+        _pybabel("update", "-i", str(POT), "-d", str(LOCALE), "-D", "atrium", "-l", lang,
+                "--no-fuzzy-matching", "--ignore-obsolete")
+    # English is the source language: its catalogue says each message as it is written.
+    path = LOCALE / "en" / "LC_MESSAGES" / "atrium.po"
+    with path.open("rb") as f:
+        catalog = read_po(f, locale="en")
+    for message in catalog:
+        if message.id and not any(message.string if isinstance(message.string, tuple) else [message.string]):
+            message.string = message.id
+    with path.open("wb") as f:
+        write_po(f, catalog, sort_output=True, omit_header=False)
+
+
+def compile_catalogues() -> None:
+    _pybabel("compile", "-d", str(LOCALE), "-D", "atrium", "--statistics")
+
+
+if __name__ == "__main__":
+    import sys
+
+    commands = {"extract": extract, "update": update, "compile": compile_catalogues}
+    if len(sys.argv) != 2 or sys.argv[1] not in commands:
+        sys.exit("usage: python -m server.i18n_extract extract|update|compile")
+    commands[sys.argv[1]]()

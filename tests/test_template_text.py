@@ -1,0 +1,70 @@
+"""User-visible text is translatable and translated: no template shows English outside `_()`
+(tests/template_text.py), and every catalogue in locale/ has every message, with the same
+placeholders, compiled into the committed .mo (a fresh clone runs without a compile step)."""
+
+import gettext
+import re
+
+from babel.messages.pofile import read_po
+
+from server import i18n_extract
+from tests.template_text import TEMPLATES, templates, untranslated
+
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%")
+
+
+def test_no_template_shows_text_outside_the_translation_function():
+    found = [
+        f"{path.relative_to(TEMPLATES)}:{line}: {text}"
+        for path in templates()
+        for line, text in untranslated(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "wrap these in {{ _(\"…\") }}:\n" + "\n".join(found)
+
+
+def test_the_check_finds_english_in_text_and_attributes_but_not_in_code():
+    assert untranslated("<p>Hello</p>") == [(1, "Hello")]
+    assert untranslated('<p>\n{% if x %}\n<b>Delete for good</b>{% end %}</p>') == [(3, "Delete for good")]
+    assert untranslated('<img alt="A photo" src="{{ u }}">') == [(1, "A photo")]
+    assert untranslated('<button aria-label="Close">×</button>') == [(1, "Close")]
+    assert untranslated('<input placeholder="Search {{ what }}…">') == [(1, "Search …")]
+    assert untranslated("<p>&lt;Albums&gt;</p>") == [(1, "<Albums>")]
+    assert untranslated('<p>{{ _("Hello") }} {{ name }} · {{ n }}</p>') == []
+    assert untranslated('<p title="{{ _("Close") }}">Atrium · ZIP</p>') == []
+    assert untranslated("<script>const a = 'Loading';</script><code>rsync -a</code>") == []
+    assert untranslated('{% block main_class %}page gallery{% if x %} wide{% end %}{% end %}') == []
+
+
+def _catalogue(path):
+    with path.open("rb") as f:
+        return read_po(f)
+
+
+def test_every_language_has_every_message_compiled(tmp_path):
+    pot = tmp_path / "atrium.pot"
+    i18n_extract.extract(pot)
+    wanted = {m.id for m in _catalogue(pot) if m.id}
+    languages = sorted(p.name for p in i18n_extract.LOCALE.iterdir() if p.is_dir())
+    assert {"en", "de"} <= set(languages)
+    for language in languages:
+        po = i18n_extract.LOCALE / language / "LC_MESSAGES" / "atrium.po"
+        catalogue = _catalogue(po)
+        have = {m.id: m for m in catalogue if m.id}
+        missing = sorted(map(str, wanted - set(have)))
+        assert not missing, f"{language}: run `python -m server.i18n_extract update` and translate {missing[:10]}"
+        with (po.with_suffix(".mo")).open("rb") as f:
+            compiled = gettext.GNUTranslations(f)
+        for msgid in wanted:
+            message = have[msgid]
+            ids = msgid if isinstance(msgid, tuple) else (msgid,)
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            assert all(strings) and not message.fuzzy, f"{language}: {msgid!r} is not translated"
+            for source, translation in zip(ids, strings):
+                assert sorted(PLACEHOLDER.findall(source)) == sorted(PLACEHOLDER.findall(translation)), (
+                    f"{language}: {translation!r} has other placeholders than {source!r}"
+                )
+            if isinstance(msgid, tuple):
+                got = (compiled.ngettext(msgid[0], msgid[1], 1), compiled.ngettext(msgid[0], msgid[1], 2))
+            else:
+                got = (compiled.gettext(msgid),)
+            assert got == tuple(strings), f"{language}: the .mo is stale; run `python -m server.i18n_extract compile`"
