@@ -27,6 +27,8 @@ COPY xmlcompat ./xmlcompat
 COPY bench ./bench
 COPY templates ./templates
 COPY static ./static
+# Compiled gettext catalogues (committed; docs/languages.md)
+COPY locale ./locale
 RUN pip install --no-cache-dir -e .
 
 RUN useradd --system --create-home --uid 10001 atrium \
