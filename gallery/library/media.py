@@ -259,14 +259,12 @@ async def update_media(ctx, viewer: Viewer, media_id: str, fields: dict) -> dict
     """Edit title, caption, tags, position or corrected metadata fields (needs edit_media)."""
     media = await viewable_media(ctx, viewer, media_id, "edit_media")
     clean = clean_media_fields({k: v for k, v in fields.items() if k != "meta_edits"})
-    unset, merged = {}, {**media, **clean}
     if "meta_edits" in fields:
-        edits_set, unset, merged["meta_edits"] = await meta_edits.edit_update(ctx, media, fields["meta_edits"])
-        clean.update(edits_set)
-    if clean or unset:
+        clean["meta_edits"] = await meta_edits.edit_update(ctx, media, fields["meta_edits"])
+    if clean:
         clean["updated"] = datetime.now(UTC)
-        clean.update(keyword_fields(merged))
-        await ctx.db.media.update_one({"_id": media["_id"]}, {"$set": clean, **({"$unset": unset} if unset else {})})
+        clean.update(keyword_fields({**media, **clean}))
+        await ctx.db.media.update_one({"_id": media["_id"]}, {"$set": clean})
         if "tags" in clean:
             await tagcounts.media_retagged(ctx, media, clean["tags"])
     return await get_media(ctx, media["_id"])

@@ -14,10 +14,11 @@ from gallery.errors import Forbidden, Invalid
 from gallery.settings import get_settings
 
 
-async def edit_update(ctx, media: dict, changes) -> tuple[dict, dict, dict]:
-    """($set, $unset, the new meta_edits) for `changes` {key: text or null}.
+async def edit_update(ctx, media: dict, changes) -> dict:
+    """The media object's meta_edits once `changes` {key: text or null} are applied.
 
     Raises Invalid for a malformed change and Forbidden for a field editors may not correct.
+    The whole map is written (the embedded database has no $unset of a dotted path).
     """
     if not isinstance(changes, dict):
         raise Invalid("Please correct the marked fields.",
@@ -43,12 +44,9 @@ async def edit_update(ctx, media: dict, changes) -> tuple[dict, dict, dict]:
     if refused:
         raise Forbidden(f"This gallery does not let editors correct: {', '.join(refused)}.")
     edits = dict(media.get("meta_edits") or {})
-    to_set, to_unset = {}, {}
     for key, value in values.items():
         if value is None:
             edits.pop(key, None)
-            to_unset[f"meta_edits.{key}"] = ""
         else:
             edits[key] = value
-            to_set[f"meta_edits.{key}"] = value
-    return to_set, to_unset, edits
+    return edits
