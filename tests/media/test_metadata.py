@@ -479,3 +479,50 @@ def test_unreadable_files_raise_media_errors(write_bytes):
         read_image_metadata(write_bytes("page.jpg", b"<!DOCTYPE html><html><body>hi</body></html>"))
     with pytest.raises(MediaTooLarge):
         read_image_metadata(write_bytes("bomb.png", png_declaring(30000, 30000)))
+
+
+# ------------------------------------------------------------------ fields of the metadata panel
+
+
+def test_author_copyright_and_camera_settings_are_read_from_exif(tmp_path):
+    exif = Image.Exif()
+    exif[Image.ExifTags.Base.Artist] = "Ann Artist\x00junk"
+    exif[Image.ExifTags.Base.Copyright] = "(c) Ann"
+    sub = exif.get_ifd(Image.ExifTags.IFD.Exif)
+    sub[Image.ExifTags.Base.WhiteBalance] = 1
+    sub[Image.ExifTags.Base.ExposureProgram] = 3
+    sub[Image.ExifTags.Base.MeteringMode] = 99  # no such mode: left out, not shown as a number
+    sub[Image.ExifTags.Base.ExposureBiasValue] = r(-7, 10)
+    sub[Image.ExifTags.Base.FocalLengthIn35mmFilm] = 56
+    camera = read_image_metadata(_jpeg_with_exif(tmp_path, exif)).camera
+    assert (camera.artist, camera.copyright) == ("Ann Artist", "(c) Ann")
+    assert (camera.white_balance, camera.exposure_program, camera.metering_mode) == ("Manual", "Aperture priority", None)
+    assert (camera.exposure_bias, camera.focal_length_35mm) == (-0.7, 56)
+
+
+def test_place_credit_and_source_are_read_from_iptc_and_xmp(write_bytes, write_image):
+    data = _iptc((92, b"Old Town"), (95, b"Bavaria"), (90, b"Munich"))
+    iptc = read_image_metadata(write_bytes("iptc.jpg", _with_app13(jpeg_bytes(Image.new("RGB", (8, 8))), data))).iptc
+    assert (iptc.sublocation, iptc.state, iptc.city) == ("Old Town", "Bavaria", "Munich")
+    packet = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"'
+        ' xmlns:Iptc4xmpCore="http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/" photoshop:Credit="AP"'
+        ' photoshop:Source="Wire" photoshop:State="Bavaria" Iptc4xmpCore:Location="Old Town"/>'
+        "</rdf:RDF></x:xmpmeta>"
+    )
+    xmp = read_image_metadata(write_image("xmp.jpg", Image.new("RGB", (8, 8)), xmp=packet.encode())).xmp
+    assert (xmp.credit, xmp.source, xmp.state, xmp.location) == ("AP", "Wire", "Bavaria", "Old Town")
+
+
+def test_every_panel_field_shows_the_value_the_file_carries(samples):
+    from gallery.metadata_fields import BY_KEY, extracted_text
+
+    meta = read_image_metadata(samples / "jpg/long_description.jpg").to_dict()
+    assert extracted_text(BY_KEY["author"], meta) == "SSG KYLE DAVIS"
+    assert extracted_text(BY_KEY["headline"], meta) == "Enduring Freedom"
+    assert extracted_text(BY_KEY["city"], meta) == "KANDAHAR ARMY AIRFIELD"
+    gps = read_image_metadata(samples / "jpg/gps/DSCN0010.jpg").to_dict()
+    assert extracted_text(BY_KEY["gps_altitude"], {"gps": {"altitude": -10.5}}) == "-10.5 m"
+    assert extracted_text(BY_KEY["orientation"], {"camera": {"orientation": 6}}) == "Turned right"
+    assert extracted_text(BY_KEY["camera"], gps) == "NIKON COOLPIX P6000"
