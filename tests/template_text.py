@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-TEXT_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label"}
+TEXT_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "data-label"}  # data-label: a table cell's heading at phone width
 # Words that read the same in every language: the product's name, units, a few symbols.
 ALLOWED = {"Atrium", "GSP", "ZIP", "SMTP", "API", "URL", "XMP", "EXIF", "IPTC", "Atom", "OK", "px", "KB", "MB", "GB", "TLS"}
 _CODE = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
