@@ -65,14 +65,19 @@ _SORTS = ("position", "title", "date_taken", "date_added", "file_name", "camera"
 _SORT_LABELS = ("Custom order", "Title", "Date taken", "Date added", "File name", "Camera model", "Lens", "ISO speed", "Focal length", "File size", "Rating")
 
 # Every file type the content sniffer knows (media.sniff), grouped for the checklist.
-_KIND_GROUPS = {"image": "Photos", "video": "Video", "audio": "Audio", "document": "Documents"}
+_KIND_GROUPS = {"image": "Photos", "raw": "Camera RAW", "video": "Video", "audio": "Audio", "document": "Documents", "office": "Office documents"}
 _EXT_NAMES = {"jpg": "JPEG", "tif": "TIFF", "heic": "HEIC/HEIF", "txt": "Plain text", "m4a": "M4A (AAC)",
-              "mkv": "Matroska (MKV)", "mov": "QuickTime (MOV)", "ogg": "Ogg (video or audio)", "mpg": "MPEG", "3gp": "3GP", "webp": "WebP", "webm": "WebM"}
+              "mkv": "Matroska (MKV)", "mov": "QuickTime (MOV)", "ogg": "Ogg (video or audio)", "mpg": "MPEG", "3gp": "3GP", "webp": "WebP", "webm": "WebM",
+              "psd": "Photoshop (PSD)", "cr2": "Canon (CR2)", "nef": "Nikon (NEF)", "arw": "Sony (ARW)", "dng": "Adobe DNG", "orf": "Olympus (ORF)",
+              "raf": "Fujifilm (RAF)", "pef": "Pentax (PEF)", "wmv": "Windows Media (WMV)", "flv": "Flash video (FLV)",
+              "docx": "Word (DOCX)", "xlsx": "Excel (XLSX)", "pptx": "PowerPoint (PPTX)", "odt": "OpenDocument text (ODT)",
+              "ods": "OpenDocument spreadsheet (ODS)", "odp": "OpenDocument presentation (ODP)"}
 # One entry per extension (Ogg holds video or audio: it is listed once, under Video).
 _TYPE_GROUPS: dict[str, str] = {}
 for _kind, _ext in sniff.MIME_TYPES.values():
-    if _kind in _KIND_GROUPS:
-        _TYPE_GROUPS.setdefault(_ext, _KIND_GROUPS[_kind])
+    _family = "raw" if _ext in sniff.RAW_EXTENSIONS else "office" if _ext in sniff.OFFICE_EXTENSIONS else _kind
+    if _family in _KIND_GROUPS:
+        _TYPE_GROUPS.setdefault(_ext, _KIND_GROUPS[_family])
 _FILE_TYPES = tuple(_TYPE_GROUPS.items())
 _FILE_TYPES = tuple(sorted(_FILE_TYPES, key=lambda t: list(_KIND_GROUPS.values()).index(t[1])))
 
@@ -134,6 +139,8 @@ SETTINGS: list[Setting] = [
     Setting("optimized_trigger_kb", "int", 0, "Optimized copy above", "a photo whose pixels already fit the optimized size still gets a lighter optimized copy when its file is larger than this (0: only photos larger in pixels, or not in a format browsers show)", "Media", minimum=0, maximum=1_000_000, unit="KB"),
     Setting("max_upload_mb", "int", 2048, "Largest upload", "largest file one upload may carry", "Media", minimum=1, maximum=1_000_000, unit="MB"),
     Setting("allowed_extensions", "list", ["jpg", "png", "gif", "webp", "heic", "tif", "mp4", "mov", "m4v", "webm", "mkv", "avi", "mp3", "m4a", "aac", "wav", "ogg", "flac", "pdf", "txt"], "Allowed file types", "file types that may be uploaded (recognised by their content, not by their name)", "Media", widget="grouped_checklist", choices=tuple(e for e, _ in _FILE_TYPES), choice_labels=tuple(_EXT_NAMES.get(e, e.upper()) for e, _ in _FILE_TYPES), choice_groups=tuple(g for _, g in _FILE_TYPES)),
+    # Files of other types kept for download only (media.sniff.accept): never shown inline.
+    Setting("download_only_extensions", "list", [], "Download-only file types", "other file name endings, comma separated (e.g. stl, gpx, blend), stored and offered only as downloads, with an icon; a file whose content is one of the types above is judged as that type", "Media"),
     Setting("duplicates", "choice", "skip", "Duplicate uploads", "what happens to an uploaded file whose content is already in the gallery", "Media", choices=("skip", "skip_gallery", "keep"), choice_labels=("Skip it if it is already in the album", "Skip it if it is anywhere in the gallery", "Keep both copies")),
     Setting("upload_expire_hours", "int", 24, "Unfinished uploads expire", "hours a resumable upload may sit unfinished before its bytes are removed", "Media", minimum=1, maximum=720, unit="hours"),
     Setting("zip_max_entries", "int", 10000, "ZIP import: entries", "most entries a ZIP may hold to be imported", "Media", minimum=1, maximum=1_000_000, unit="entries"),
@@ -318,6 +325,12 @@ def _check_format(key: str, value: Any) -> None:
             raise ValueError(f"may use only {{username}} and {{date}}, not {{{unknown[0][:40]}}}")
         if key == "user_album_title_template" and not value:
             raise ValueError("must not be empty")
+    if key == "download_only_extensions":
+        bad = [e for e in value if not sniff.is_download_extension(e.lower())]
+        if bad:
+            raise ValueError(
+                f"must be name endings of letters and digits that are not listed under allowed file types, not {', '.join(bad[:5])[:200]}"
+            )
     if key == "allowed_html_tags":
         richtext.check_tags(value)
     if key == "allowed_html_attributes":

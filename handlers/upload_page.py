@@ -89,7 +89,13 @@ def upload_limits(settings: dict) -> dict:
     return {
         "max_bytes": ingest.upload_limit(settings),
         "max_mb": settings.get("max_upload_mb"),
-        "allowed": list(settings.get("allowed_extensions") or []),
+        # The endings worth sending: allowed types and the admin's download-only endings
+        # (the server's content check decides; this only spares a doomed upload).
+        "allowed": [
+            e.lower()
+            for e in (settings.get("allowed_extensions") or [])
+            + (settings.get("download_only_extensions") or [])
+        ],
         "tus_threshold": TUS_THRESHOLD,
         "tus_chunk": TUS_CHUNK,
     }

@@ -24,7 +24,8 @@ from media.integrity import check_isobmff_complete, decode_jpeg
 # Formats Pillow may use to open a user's file. Naming them keeps Pillow's rarer
 # decoders (and their attack surface) out, and stops random bytes from "opening" as TGA.
 # (A multi-picture JPEG opens through the JPEG plugin and reports itself as "MPO".)
-OPEN_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "HEIF", "BMP", "AVIF")
+# PSD: the flattened composite a Photoshop file carries (its layers are never read).
+OPEN_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "HEIF", "BMP", "AVIF", "PSD")
 # What a browser shows as is; anything else always gets an optimized copy.
 BROWSER_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "WEBP"})
 

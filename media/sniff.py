@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, replace
 
 import magic
 
@@ -29,6 +30,17 @@ MIME_TYPES: dict[str, tuple[str, str]] = {
     "image/bmp": ("image", "bmp"),
     "image/x-ms-bmp": ("image", "bmp"),
     "image/avif": ("image", "avif"),
+    # Photoshop: the flattened composite the file carries (Pillow reads it)
+    "image/vnd.adobe.photoshop": ("image", "psd"),
+    # camera RAW (media/raw.py: the embedded preview or a LibRaw decode)
+    "image/x-canon-cr2": ("image", "cr2"),
+    "image/x-olympus-orf": ("image", "orf"),
+    "image/x-fuji-raf": ("image", "raf"),
+    # TIFF-based RAW: libmagic says image/tiff; the name's ending picks one (`refine`)
+    "image/x-adobe-dng": ("image", "dng"),
+    "image/x-nikon-nef": ("image", "nef"),
+    "image/x-sony-arw": ("image", "arw"),
+    "image/x-pentax-pef": ("image", "pef"),
     # video
     "video/mp4": ("video", "mp4"),
     "video/quicktime": ("video", "mov"),
@@ -40,6 +52,10 @@ MIME_TYPES: dict[str, tuple[str, str]] = {
     "video/ogg": ("video", "ogg"),
     "video/3gpp": ("video", "3gp"),
     "video/mpeg": ("video", "mpg"),
+    # Windows Media and Flash video: browsers play neither, so they always get a web copy
+    "video/x-ms-asf": ("video", "wmv"),
+    "video/x-ms-wmv": ("video", "wmv"),
+    "video/x-flv": ("video", "flv"),
     # audio
     "audio/mpeg": ("audio", "mp3"),
     "audio/x-m4a": ("audio", "m4a"),
@@ -62,9 +78,28 @@ MIME_TYPES: dict[str, tuple[str, str]] = {
     "image/svg+xml": ("document", "svg"),
     "text/xml": ("document", "xml"),
     "application/xml": ("document", "xml"),
+    # Office and OpenDocument: an icon, or page 1 where LibreOffice is installed (media/office.py)
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("document", "docx"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("document", "xlsx"),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ("document", "pptx"),
+    "application/vnd.oasis.opendocument.text": ("document", "odt"),
+    "application/vnd.oasis.opendocument.spreadsheet": ("document", "ods"),
+    "application/vnd.oasis.opendocument.presentation": ("document", "odp"),
     # archives (ZIP import is its own feature)
     "application/zip": ("other", "zip"),
 }
+
+RAW_EXTENSIONS = frozenset({"cr2", "orf", "raf", "dng", "nef", "arw", "pef"})
+RAW_MIMES = frozenset(m for m, (_k, e) in MIME_TYPES.items() if e in RAW_EXTENSIONS)
+OFFICE_EXTENSIONS = frozenset({"docx", "xlsx", "pptx", "odt", "ods", "odp"})
+OFFICE_MIMES = frozenset(m for m, (_k, e) in MIME_TYPES.items() if e in OFFICE_EXTENSIONS)
+_TIFF_RAWS = {e: m for m, (_k, e) in MIME_TYPES.items() if e in ("dng", "nef", "arw", "pef")}
+# A name ending in one of these must be that type by content: a "photo.nef" that is HTML,
+# or a "report.docx" that is not a ZIP, is refused rather than quietly renamed.
+STRICT_EXTENSIONS = RAW_EXTENSIONS | OFFICE_EXTENSIONS | {"psd", "wmv", "flv"}
+# Stored and offered for download only: never shown in a browser, whatever the content.
+DOWNLOAD_ONLY_MIME = "application/octet-stream"
+_DOWNLOAD_EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
 
 DEFAULT_ALLOWED_EXTENSIONS = (
     "jpg",
@@ -93,7 +128,12 @@ DEFAULT_ALLOWED_EXTENSIONS = (
 # else (HTML, SVG, XML, JavaScript, unknown) is served only as an attachment.
 _INLINE_SAFE_KINDS = ("image", "video", "audio")
 _INLINE_SAFE_EXTRA = frozenset({"application/pdf", "text/plain"})
-_NEVER_INLINE = frozenset({"image/svg+xml"})
+# Raw camera files, Photoshop and Office files and Windows Media/Flash video: no browser
+# shows them, so their originals are downloads (pages show the derivatives).
+_NEVER_INLINE = frozenset(
+    {"image/svg+xml", "image/vnd.adobe.photoshop", "video/x-ms-asf", "video/x-ms-wmv", "video/x-flv"}
+    | RAW_MIMES | OFFICE_MIMES
+)
 
 _MAX_DESCRIPTION = 200
 _MAX_SUMMARY = 60
@@ -177,6 +217,62 @@ def check_allowed(sniffed: Sniffed, allowed_extensions) -> None:
     raise UnsupportedMedia(
         f"This file is {sniffed.mime} ({sniffed.summary}), which this gallery does not accept."
     )
+
+
+def name_extension(name: str | None) -> str:
+    """The ending of a file name, lower case without the dot ("" when it has none)."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, ext = base.rpartition(".")
+    return ext.strip().lower() if dot and stem else ""
+
+
+def refine(sniffed: Sniffed, name: str | None) -> Sniffed:
+    """The type by content, made exact by the name where content alone cannot tell (a DNG,
+    NEF, ARW or PEF is a TIFF to libmagic). Raises UnsupportedMedia when the name ends in a
+    STRICT_EXTENSIONS type the content is not."""
+    ext = name_extension(name)
+    if ext in _TIFF_RAWS and sniffed.mime == "image/tiff":
+        return replace(sniffed, mime=_TIFF_RAWS[ext], extension=ext)
+    if ext in STRICT_EXTENSIONS and sniffed.extension != ext:
+        if sniffed.mime == "inode/x-empty":
+            raise UnsupportedMedia("This file is empty.")
+        raise UnsupportedMedia(
+            f"This file is named .{ext} but its content is {sniffed.mime} ({sniffed.summary}); "
+            "a file's name must agree with what it is."
+        )
+    return sniffed
+
+
+def is_download_extension(ext: str) -> bool:
+    """Whether an admin may list `ext` for download-only storage: a short ending of
+    letters and digits that is not a type recognised by content (those are allowed above)."""
+    known = {e for _k, e in MIME_TYPES.values()} | {"jpeg", "tiff", "htm", "svgz", "xhtml"}
+    return bool(_DOWNLOAD_EXTENSION.match(ext)) and ext not in known
+
+
+def accept(sniffed: Sniffed, name: str | None, allowed_extensions, download_only=()) -> Sniffed:
+    """The type a file is taken in as, or UnsupportedMedia with the reason.
+
+    Allowed types are decided by content (`refine`, `check_allowed`). A name ending the
+    admin listed for download-only storage lets in content libmagic does not recognise as
+    a known type, as an opaque download (kind "other", DOWNLOAD_ONLY_MIME): a known type
+    the gallery does not accept (HTML named .stl) stays out.
+    """
+    sniffed = refine(sniffed, name)
+    try:
+        check_allowed(sniffed, allowed_extensions)
+    except UnsupportedMedia:
+        ext = name_extension(name)
+        listed = {e.lower().lstrip(".") for e in download_only}
+        if (
+            ext in listed
+            and is_download_extension(ext)
+            and sniffed.mime not in MIME_TYPES
+            and sniffed.mime != "inode/x-empty"
+        ):
+            return replace(sniffed, mime=DOWNLOAD_ONLY_MIME, kind="other", extension=ext)
+        raise
+    return sniffed
 
 
 def is_inline_safe(mime: str) -> bool:

@@ -24,6 +24,7 @@ from gallery import settings as gallery_settings
 from gallery.errors import Invalid, TooLarge, Unsupported
 from gallery.ids import new_id
 from gallery.intake.duplicates import claim_content, release_claim
+from gallery.intake.filetypes import accepted_type
 from gallery.library import tagcounts
 from gallery.library.albums import album_dir
 from gallery.library.filenames import clean_file_name, place_file
@@ -32,8 +33,8 @@ from gallery.library.tags import clean_tags
 from gallery.media_folder import require_writable
 from gallery.usage import add_usage, check_quota, current_usage, megabytes, quota_bytes, reserve
 from jobs.queue import JobQueue
-from media.errors import MediaError, UnsupportedMedia
-from media.sniff import Sniffed, check_allowed, sniff
+from media.errors import MediaError
+from media.sniff import Sniffed, sniff
 
 # Re-exported: callers and tests reach the quota and naming rules through ingest.
 __all__ = [
@@ -155,11 +156,7 @@ async def ingest_file(
             raise Invalid("This file is empty.")
         check_size(settings, size)
         tag_list = clean_tags(tags)
-        sniffed = await sniff_file(tmp_path)
-        try:
-            check_allowed(sniffed, settings.get("allowed_extensions") or ())
-        except UnsupportedMedia as exc:
-            raise Unsupported(exc.reason) from None
+        sniffed = await accepted_type(await sniff_file(tmp_path), tmp_path, original_name, settings)
         claim = await claim_content(ctx, album, sha256, settings.get("duplicates") or "skip")
         await reserve(ctx, size)
         reserved = size

@@ -12,14 +12,13 @@ import re
 from pathlib import Path
 
 from gallery import settings as gallery_settings
-from gallery.errors import Invalid, Unsupported
+from gallery.errors import Invalid
+from gallery.intake.filetypes import accepted_type
 from gallery.intake.ingest import check_size, sniff_file
 from gallery.library import media as gallery_media
 from gallery.media_folder import require_writable
 from gallery.people.permissions import Viewer
 from gallery.usage import add_usage, reserve
-from media.errors import UnsupportedMedia
-from media.sniff import check_allowed
 
 _FILENAME = re.compile(rb'filename\*?=(?:"((?:[^"\\]|\\.)*)"|([^;\r\n]*))', re.IGNORECASE)
 
@@ -51,10 +50,10 @@ async def replace_original(
             raise Invalid("This file is empty.")
         check_size(settings, size)
         sniffed = await sniff_file(tmp_path)
-        try:
-            check_allowed(sniffed, settings.get("allowed_extensions") or ())
-        except UnsupportedMedia as exc:
-            raise Unsupported(exc.reason) from None
+        # The name that must agree with the content: the one given, else the old file's when
+        # only it can say which RAW a TIFF is (another type simply takes its own ending).
+        typed_name = file_name or (media.get("file_name") if sniffed.mime == "image/tiff" else None)
+        sniffed = await accepted_type(sniffed, tmp_path, typed_name, settings)
         old_size = int((media.get("original") or {}).get("size") or 0)
         if size > old_size:
             await reserve(ctx, size - old_size)  # only the growth counts against the quota

@@ -33,15 +33,15 @@ from gallery import settings as gallery_settings
 from gallery.intake import sync_state
 from gallery.library import tagcounts
 from gallery.library.albums import MAX_TITLE, album_document, contains, default_sort, dirpath_of
-from gallery.errors import GalleryError, Invalid, TooLarge
+from gallery.errors import GalleryError, Invalid, TooLarge, Unsupported
+from gallery.intake.filetypes import accepted_type
 from gallery.notices.events import record_event
 from gallery.intake.ingest import check_size, job_queue
 from gallery.library.media import media_document, next_position, safe_filename
 from gallery.intake.sync_lock import DEDUPE, KIND, LOCK_ID, lock_fresh, start_sync
 from gallery.intake.sync_scan import FileChanged, ScanCancelled, hash_and_sniff, hash_file, printable, scan
 from gallery.usage import add_usage, reserve
-from media.errors import MediaError, UnsupportedMedia
-from media.sniff import check_allowed
+from media.errors import MediaError
 
 log = logging.getLogger("atrium.sync")
 
@@ -262,10 +262,12 @@ class Sync:
                     hash_and_sniff, ctx.storage.originals, rel, seen)
             except MediaError as exc:
                 raise Invalid(exc.reason) from None
-            try:
-                check_allowed(sniffed, self.settings.get("allowed_extensions") or ())
-            except UnsupportedMedia as exc:
-                raise Invalid(exc.reason) from None
+            try:  # by content, the name agreeing (media.sniff.accept), Office ZIPs checked
+                sniffed = await accepted_type(
+                    sniffed, ctx.storage.originals / rel, rel, self.settings
+                )
+            except (Unsupported, TooLarge) as exc:
+                raise Invalid(exc.message) from None
             # A synchronization runs alone in its gallery (sync_lock): no claim is needed.
             policy = self.settings.get("duplicates") or "skip"
             if policy in ("skip", "skip_gallery") and await ctx.db.media.find_one(

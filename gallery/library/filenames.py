@@ -29,6 +29,8 @@ _ALIASES = {
     "ogv": "ogg",
     "qt": "mov",
     "mpga": "mp3",
+    "wma": "wmv",  # ASF with sound only: libmagic cannot tell it from Windows Media video
+    "asf": "wmv",
 }
 # Every extension media.sniff can name, plus the aliases people use for them.
 _KNOWN_EXTENSIONS = {ext for _kind, ext in MIME_TYPES.values() if ext} | set(_ALIASES)

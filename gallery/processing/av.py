@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from pathlib import Path
 
 from gallery.processing.derivatives import _derivative, _in_pool, image_specs
 from media.dates import taken_fields
 from media.errors import CorruptMedia, MediaError
+from media.sniff import OFFICE_MIMES
+
+log = logging.getLogger("atrium.processing")
 
 #: Probe fields kept on the media object for the metadata panel.
 PROBE_FIELDS = (
@@ -226,7 +230,28 @@ async def process_document(ctx, services, media, src: Path, out_dir: Path, setti
         except MediaError as exc:
             raise CorruptMedia(f"This PDF cannot be read ({exc.reason}).") from exc
         return {"derivatives": derivatives}
+    if media.get("mime") in OFFICE_MIMES:
+        derivatives = await _office_page(services, media, src, out_dir, settings)
+        if derivatives is not None:
+            return {"derivatives": derivatives}
     return {"derivatives": await icon_derivatives(services, media, out_dir, settings)}
+
+
+async def _office_page(services, media, src: Path, out_dir: Path, settings) -> dict | None:
+    """Page 1 drawn by LibreOffice where the host has it; None (an icon) without it, or when
+    it fails on this file: the file itself is still fine to download."""
+    from media.office import render_office_first_page
+
+    async def page(dest: Path):
+        return await render_office_first_page(
+            src, dest, max_dimension=int(settings["optimized_size"])
+        )
+
+    try:
+        return await _from_preview(services, media, out_dir, settings, page)
+    except MediaError as exc:
+        log.warning("media %s: no page preview from LibreOffice: %s", media["_id"], exc.reason)
+        return None
 
 
 async def process_av(ctx, services, media: dict, src: Path, out_dir: Path, settings) -> dict:

@@ -30,6 +30,7 @@ from jobs import queue as jobs
 from jobs.queue import JobContext, JobFailed
 from media.dates import taken_fields
 from media.errors import clip
+from media.sniff import RAW_MIMES
 
 log = logging.getLogger("atrium.processing")
 
@@ -75,11 +76,15 @@ async def process_one(
         trigger_kb = int(settings.get("optimized_trigger_kb") or 0)
         size = int((media.get("original") or {}).get("size") or 0)
         heavy = bool(trigger_kb) and size > trigger_kb * 1024
-        made = await _in_pool(
-            services, make_image_derivatives, str(src), str(out_dir), thumb, optimized,
-            always_optimize=heavy, **args,
-        )
-        metadata = await _in_pool(services, read_image_metadata, str(src))
+        raw = media.get("mime") in RAW_MIMES
+        if raw:  # camera RAW: derivatives from its preview or a decode (media/raw.py)
+            made, metadata = await _raw_derivatives(services, src, out_dir, thumb, optimized, args)
+        else:
+            made = await _in_pool(
+                services, make_image_derivatives, str(src), str(out_dir), thumb, optimized,
+                always_optimize=heavy, **args,
+            )
+            metadata = await _in_pool(services, read_image_metadata, str(src))
         derivatives = {
             "thumbnail": _derivative(
                 media["_id"],
@@ -96,8 +101,9 @@ async def process_one(
             derivatives["optimized"] = opt
         update.update(
             derivatives=derivatives,
-            width=made.width,
-            height=made.height,
+            # A RAW's size is its sensor's (upright), not its preview's.
+            width=metadata.camera.width if raw else made.width,
+            height=metadata.camera.height if raw else made.height,
             metadata=metadata.to_dict(),
         )
         # Uploads without a title get the file's name as one: metadata may replace that.
@@ -123,6 +129,24 @@ async def process_one(
 
         update.update(await process_av(ctx, services, media, src, out_dir, settings))
     return update
+
+
+async def _raw_derivatives(services, src, out_dir, thumb, optimized, transform: dict):
+    """(derivatives, metadata) of a camera RAW: a JPEG of it first (the camera's preview or
+    a LibRaw decode, in the pool), then the usual derivatives from that JPEG."""
+    from media.images import make_image_derivatives
+    from media.raw import make_raw_preview, read_raw_metadata
+
+    preview = out_dir / "raw-preview.jpg"
+    try:
+        await _in_pool(services, make_raw_preview, str(src), str(preview), optimized.max_side)
+        made = await _in_pool(
+            services, make_image_derivatives, str(preview), str(out_dir), thumb, optimized,
+            always_optimize=True, **transform,
+        )
+    finally:
+        await asyncio.to_thread(preview.unlink, True)
+    return made, await _in_pool(services, read_raw_metadata, str(src))
 
 
 async def _store(ctx, media_id: str, update: dict) -> bool:

@@ -21,7 +21,7 @@
   );
   const maxBytes = Number(root.dataset.maxBytes) || Infinity;
   const allowed = new Set((root.dataset.allowed || "").split(",").filter(Boolean));
-  const ALIASES = { jpeg: "jpg", jpe: "jpg", tiff: "tif", heif: "heic", m4v: "mp4", oga: "ogg", mpeg: "mpg" };
+  const ALIASES = { jpeg: "jpg", jpe: "jpg", tiff: "tif", heif: "heic", m4v: "mp4", oga: "ogg", mpeg: "mpg", wma: "wmv", asf: "wmv" };
   const picker = document.getElementById("upload-album");
   const unzip = document.getElementById("upload-unzip");
   const folders = document.getElementById("upload-folders");
