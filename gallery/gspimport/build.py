@@ -19,6 +19,7 @@ from gallery.errors import Invalid
 from gallery.gspimport import checks, mapping
 from gallery.gspimport.model import GspData, to_int, to_time
 from gallery.gspimport.report import Report
+from gallery.gspimport.workfile import WorkFile
 from gallery.ids import new_id
 from gallery.library.albums import MAX_SUMMARY, MAX_TITLE, album_document
 from gallery.library.embeds import sanitize_embed
@@ -43,8 +44,10 @@ SOURCE = "gsp"
 class Built:
     root_update: dict = field(default_factory=dict)
     albums: list = field(default_factory=list)           # new album documents, parents first
-    media: list = field(default_factory=list)            # media documents
-    files: list = field(default_factory=list)            # (media doc, source parts) to copy
+    # Media documents, and the file below the media folder each one looks for, are in the
+    # WorkFile (on disk: they grow with the media count); here only how many there are.
+    media: WorkFile | None = None
+    media_count: int = 0
     roles: list = field(default_factory=list)
     users: list = field(default_factory=list)
     settings: dict = field(default_factory=dict)
@@ -75,7 +78,7 @@ def _tags(values: list[str]) -> list[str]:
 
 def build(data: GspData, gallery_id: int, tree: checks.Tree, root: dict, *, run: str,
           settings: dict, existing_user_keys: set[str], report: Report) -> Built:
-    out = Built()
+    out = Built(media=data.work)
     albums = _albums(data, tree, root, run, out, report)
     _media(data, albums, tree, run, settings, out, report)
     roles_by_name = _roles(data, albums, root, run, out, report)
@@ -158,8 +161,12 @@ def _media(data, albums, tree, run, settings, out, report) -> None:
     gallery_id = data.albums[tree.root_id]["gallery_id"]
     skipped_albums = {a for a, _ in tree.skipped}
     dirs: dict[int, list[str] | None] = {}
-    for media_id in sorted(data.media):
-        row = data.media[media_id]
+    # The folder under originals/ each album's files go to (the root's is originals/ itself).
+    folders = {doc["_id"]: "/".join(p for p in ("originals", doc["dirpath"]) if p) for doc in out.albums}
+    thumbs = {row["thumb_id"] for row in data.albums.values() if row["thumb_id"]}
+    covers: dict[int, str] = {}
+    for row, meta, linked in data.media_rows():
+        media_id = row["id"]
         album_row = data.albums.get(row["album_id"])
         if album_row is not None and album_row["gallery_id"] != gallery_id:
             continue  # another gallery's media
@@ -169,11 +176,11 @@ def _media(data, albums, tree, run, settings, out, report) -> None:
             report.item("media", "skipped", media_id, row["file"], reason)
             continue
         album = albums[row["album_id"]]
-        meta = data.media_meta.get(media_id, {})
+        parts = None
         title = meta.get(mapping.TITLE, row["title"]) or ""
         caption = meta.get(mapping.CAPTION) or ""
-        tags = data.tags_of("m", media_id, mapping.TAGS) or mapping.split_list(meta.get(mapping.TAGS, ""))
-        people = data.tags_of("m", media_id, mapping.PEOPLE) or mapping.split_list(meta.get(mapping.PEOPLE, ""))
+        tags = linked.get(mapping.TAGS) or mapping.split_list(meta.get(mapping.TAGS, ""))
+        people = linked.get(mapping.PEOPLE) or mapping.split_list(meta.get(mapping.PEOPLE, ""))
         all_tags = _tags([*tags, *(mapping.PERSON_PREFIX + p for p in people)])
         external = row["external_html"] or (meta.get(mapping.HTML_SOURCE) if not row["file"] else "")
         common = {"title": _clip(_plain(title), 500), "caption": (caption or "")[:10_000],
@@ -202,7 +209,7 @@ def _media(data, albums, tree, run, settings, out, report) -> None:
                 _missing(doc, report, media_id, row["file"],
                          problem or tree.unsafe.get(row["album_id"], "unsafe directory"))
             else:
-                out.files.append((doc, [*folder, row["file"]]))
+                parts = [*folder, row["file"]]
         doc["import_run"] = run
         doc["private"] = bool(row["private"] or album.get("private"))
         doc.update(tag_fields(all_tags))
@@ -223,8 +230,11 @@ def _media(data, albums, tree, run, settings, out, report) -> None:
             doc["date_added"] = added
         # Beside `metadata`, which processing replaces with what it reads from the file.
         doc["gsp"] = {"id": media_id, "metadata": _meta_names(meta)}
-        out.media.append(doc)
-    covers = {m["gsp"]["id"]: m["_id"] for m in out.media}
+        if media_id in thumbs:
+            covers[media_id] = doc["_id"]
+        out.media.add_doc(doc, folders.get(doc["album_id"], "originals") if parts else None, parts)
+        out.media_count += 1
+    out.media.flush_docs()
     for album_id, doc in albums.items():
         thumb = data.albums[album_id]["thumb_id"]
         if thumb and thumb in covers:

@@ -1,7 +1,9 @@
 """A GSP backup's rows, normalised across generations: 2.5/2.6 `gs_`/`aspnet_` tables with
 album and media titles in columns, and 3.x/4.x unprefixed tables with titles, captions and
 tags in Metadata rows, become one shape (GspData). Only what the import uses is kept, each
-row compacted as it streams past (templates, errors and UI templates are counted, not kept)."""
+row compacted as it streams past (templates, errors and UI templates are counted, not kept).
+What grows with the media count (media rows, their Metadata rows and tag links) goes to a
+temporary SQLite file (workfile.py); what grows with albums, roles and users stays here."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from datetime import UTC, datetime
 
 from gallery.gspimport import generation, reader
 from gallery.gspimport.errors import GspRefused
+from gallery.gspimport.workfile import WorkFile
 
 #: 2.x table -> the 3.x/4.x name it became
 RENAMED = {
@@ -30,11 +33,16 @@ ROLE_COLUMNS = (
 TAGS, PEOPLE = 22, 42
 
 
+#: GSP's ids and codes are 32-bit; a number beyond 64 bits fits neither SQLite nor BSON.
+_INT_LIMIT = 1 << 63
+
+
 def to_int(text, default=None):
     try:
-        return int(str(text).strip())
+        value = int(str(text).strip())
     except (TypeError, ValueError):
         return default
+    return value if -_INT_LIMIT <= value < _INT_LIMIT else default
 
 
 def to_bool(text) -> bool:
@@ -58,11 +66,8 @@ class GspData:
     tables: Counter = field(default_factory=Counter)         # rows read per (original) table
     galleries: dict = field(default_factory=dict)            # id -> {description, template}
     albums: dict = field(default_factory=dict)               # id -> album
-    media: dict = field(default_factory=dict)                # id -> media object
     album_meta: dict = field(default_factory=dict)           # album id -> {code: value}
-    media_meta: dict = field(default_factory=dict)           # media id -> {code: value}
-    meta_tags: list = field(default_factory=list)            # (metadata id, tag name)
-    tag_meta: dict = field(default_factory=dict)             # metadata id -> ("a"|"m", id, code)
+    work: WorkFile | None = None                             # media, their metadata and tags
     roles: dict = field(default_factory=dict)                # name -> {column: bool}
     grants: list = field(default_factory=list)               # (role name, album id)
     users: dict = field(default_factory=dict)                # user id -> user
@@ -79,9 +84,13 @@ class GspData:
     duplicates: list = field(default_factory=list)           # (table, id)
     gen: generation.Generation | None = None
 
-    def tags_of(self, kind: str, obj_id: int, code: int) -> list[str] | None:
-        """Tag names linked through MetadataTag (exact names), or None when there are none."""
-        return self._tag_index.get((kind, obj_id, code)) if hasattr(self, "_tag_index") else None
+    def media_rows(self):
+        """(row, {code: value}, {code: [exact tag names from MetadataTag]}) per media object, by id."""
+        return self.work.media_rows()
+
+    def close(self) -> None:
+        if self.work is not None:
+            self.work.close()
 
 
 def _put(data: GspData, table: str, store: dict, key, value) -> None:
@@ -112,8 +121,10 @@ def _add(data: GspData, table: str, row: dict) -> None:
         media_id = to_int(row.get("MediaObjectId"))
         if media_id is None:
             return
-        _put(data, table, data.media, media_id, {
-            "id": media_id, "album_id": to_int(row.get("FKAlbumId")), "title": row.get("Title"),
+        # Duplicated ids are found once the stream ends (WorkFile.finish_reading).
+        album_id = to_int(row.get("FKAlbumId"))
+        data.work.add_media(media_id, album_id, {
+            "id": media_id, "album_id": album_id, "title": row.get("Title"),
             "file": row.get("OriginalFilename") or "", "width": to_int(row.get("OriginalWidth")),
             "height": to_int(row.get("OriginalHeight")), "size_kb": to_int(row.get("OriginalSizeKB")),
             "external_html": row.get("ExternalHtmlSource") or "", "external_type": row.get("ExternalType") or "",
@@ -129,11 +140,17 @@ def _add(data: GspData, table: str, row: dict) -> None:
         kind, obj = ("m", media_id) if media_id is not None else ("a", album_id)
         if obj is None:
             return
-        (data.media_meta if kind == "m" else data.album_meta).setdefault(obj, {})[code] = value
-        if code in (TAGS, PEOPLE) and row.get("MetadataId"):
-            data.tag_meta[to_int(row["MetadataId"])] = (kind, obj, code)
+        if kind == "a":
+            data.album_meta.setdefault(obj, {})[code] = value
+            return
+        data.work.add_meta(obj, code, value)
+        metadata_id = to_int(row.get("MetadataId"))
+        if code in (TAGS, PEOPLE) and metadata_id is not None:
+            data.work.add_tag_owner(metadata_id, obj, code)
     elif table == "MetadataTag":
-        data.meta_tags.append((to_int(row.get("FKMetadataId")), row.get("FKTagName", "")))
+        metadata_id = to_int(row.get("FKMetadataId"))
+        if metadata_id is not None:
+            data.work.add_tag(metadata_id, row.get("FKTagName", ""))
     elif table == "Role":
         name = row.get("RoleName", "")
         _put(data, table, data.roles, name, {c: to_bool(row.get(c)) for c in ROLE_COLUMNS})
@@ -179,11 +196,20 @@ def _add(data: GspData, table: str, row: dict) -> None:
         data.mime_enabled.setdefault(to_int(row.get("FKGalleryId"), 1), set()).add(to_int(row.get("FKMimeTypeId")))
 
 
-def load(path, *, on_progress=None) -> GspData:
+def load(path, *, on_progress=None, work_path=None) -> GspData:
     """Read the whole backup once into a GspData (generation decided at the end, where the
-    AppSetting rows are). Raises GspRefused."""
-    data = GspData()
+    AppSetting rows are), its media part into a WorkFile at `work_path` (a temporary file when
+    None). The caller closes it (GspData.close). Raises GspRefused."""
+    data = GspData(work=WorkFile(work_path))
+    try:
+        _load(data, path, on_progress)
+    except BaseException:
+        data.close()
+        raise
+    return data
 
+
+def _load(data: GspData, path, on_progress) -> None:
     def keep_schema(blob: bytes) -> None:
         data.schema = blob
 
@@ -197,11 +223,4 @@ def load(path, *, on_progress=None) -> GspData:
     data.gen = generation.decide(
         marker=data.app_settings.get("DataSchemaVersion"), marker_table=data.marker_table,
         schema_version_row=data.schema_version_row, schema=data.schema, prefixed=data.prefixed)
-    index: dict = {}
-    for metadata_id, name in data.meta_tags:
-        owner = data.tag_meta.get(metadata_id)
-        if owner is not None and name.strip():
-            index.setdefault(owner, []).append(name)
-    data._tag_index = index  # type: ignore[attr-defined]
-    data.meta_tags, data.tag_meta = [], {}
-    return data
+    data.duplicates.extend(("MediaObject", i) for i in data.work.finish_reading())

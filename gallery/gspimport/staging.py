@@ -19,6 +19,7 @@ import asyncio
 import logging
 import os
 import shutil
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -133,7 +134,7 @@ async def clean_leftovers(registry) -> list[str]:
     return undone
 
 
-def move_into_place(storage_root: Path, staging: Path, rels: list[str]) -> None:
+def move_into_place(storage_root: Path, staging: Path, rels: Iterable[str]) -> None:
     """Staged files to their places in originals/ (renames within one filesystem)."""
     for rel in rels:
         target = storage_root / rel
