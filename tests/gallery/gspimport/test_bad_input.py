@@ -129,6 +129,18 @@ async def test_dangling_references_are_skipped_with_their_reason(tmp_path):
     assert reasons[("grants", "404")] == "the album it names is not in the backup"
 
 
+async def test_ids_beyond_64_bits_are_no_ids(tmp_path):
+    """GSP's ids are 32-bit; a larger number fits neither the work file (SQLite) nor a stored
+    document (BSON): such a row has no id, like a row without one, and the import goes on."""
+    huge = 2**70
+    extra = [sample.media(huge, 2, "huge-id.jpg"), sample.media(4, huge, "huge-album.jpg"),
+             sample.media(5, 2, "fine.jpg"), sample.meta(29, "Huge", media_id=huge),
+             sample.meta(29, "Fine", media_id=5), sample.album(huge, 1, "huge")]
+    pv = await preview(None, write(tmp_path, extra), None, 1)
+    assert pv["counts"]["media"] == 1 and pv["counts"]["albums"] == 2
+    assert [(i["id"], i["reason"]) for i in pv["skipped"]] == [("4", "its album (FKAlbumId None) is not in the backup")]
+
+
 @pytest.mark.parametrize("name, says", [
     ("..", "would leave its folder"), ("/etc", "absolute path"), ("C:\\Windows", "absolute path"),
     ("a\\..\\b", "path separator"), ("CON", "reserved Windows device name"), ("lpt1.txt", "reserved"),
