@@ -103,8 +103,8 @@ class GalleryPage(TenantHandler):
     # -- the page cache -----------------------------------------------------------------
     # A page's body (everything inside <main>) is kept in the tenant's page cache
     # (ctx.page_entry), keyed by what decides its content: the page and its query, the
-    # routing prefix, the gallery title and the viewer's visibility class (anonymous, or
-    # the exact set of roles). It is used only while nothing was written to the tenant's
+    # routing prefix, the gallery title, the viewer's visibility class (anonymous, or
+    # the exact set of roles) and the language. It is used only while nothing was written to the tenant's
     # database since it was built (and for at most a few seconds, the bound for other
     # processes' writes), so an upload, an edit, a deletion, a privacy or a role change
     # shows on the next request. The layout around it (the visitor's name, the XSRF token
@@ -119,7 +119,8 @@ class GalleryPage(TenantHandler):
         """The cached view under `key` (+ this viewer's class); None: build it, then
         `keep_page` it, and call `end_flight(None)` in a finally."""
         viewer = await self.viewer()
-        self._page_key = (*key, visibility_class(viewer), self.urls.prefix, self.gallery_title)
+        # The body's words are in the visitor's language: one cached body per language.
+        self._page_key = (*key, visibility_class(viewer), self.urls.prefix, self.gallery_title, self.locale.code)
         self._page_generation = self.tenant.generation
         view, fresh = self.tenant.page_entry(self._page_key)
         if view is not None and fresh:

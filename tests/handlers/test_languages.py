@@ -63,6 +63,13 @@ async def test_every_page_renders_in_english_and_german(app, make_gallery, viewe
     assert "Nicht gefunden" in seen["de", f"{p}/no/such/page"]
     assert "Passwort vergessen?" in seen["de", f"{p}/login"]
     assert "Benutzer anlegen" in seen["de", f"{p}/admin/users"]
+    # Cached page bodies (album, media) are kept per language: a German visit right after an
+    # English one (same viewer class, nothing written between) is not served the English body.
+    for path, german, english in ((f"{p}/albums/{album['_id']}", "Sortieren nach", "Sort by"),
+                                  (f"{p}/media/{media['_id']}", "Original ansehen", "View original")):
+        assert english in text(await admin.get(path, headers=ENGLISH))
+        body = text(await admin.get(path, headers=GERMAN))
+        assert german in body and english not in body, path
     assert "Sign out" not in seen["de", f"{p}/admin/users"]
 
 
