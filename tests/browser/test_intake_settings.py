@@ -8,11 +8,19 @@ import re
 
 import pytest
 
-from gallery.settings import get_settings
+from gallery.library import albums
+from gallery.settings import get_settings, update_settings
 from tests.browser.conftest import SHOTS
+from tests.handlers.media_api import processed, upload_file
+from tests.testdata import shared_data
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Correct-Horse-Battery-9"
+
+
+@pytest.fixture
+def config(make_config):
+    return make_config(**{"jobs.workers": 1, "limits.image_workers": 1})
 
 
 @pytest.mark.parametrize("name,viewport", [("desktop", {"width": 1366, "height": 800}),
@@ -70,4 +78,20 @@ async def test_the_discard_switch_shows_its_warning_and_both_settings_save(
     assert await page.is_checked("input[name=discard_originals]")
     await page.locator("#warning-discard_originals").scroll_into_view_if_needed()
     await page.screenshot(path=str(SHOTS / f"intake-settings-saved-{name}.png"))
+
+    # A photo added now keeps only its copy, and its page says so beside the actions.
+    await update_settings(g["ctx"], {"optimized_size": 400})
+    b = app.browser()
+    await b.login(g["prefix"], g["username"], g["password"])
+    root = await albums.root_album(g["ctx"])
+    data = shared_data("camera-samples", "jpg", "gps", "DSCN0010.jpg").read_bytes()
+    media = await processed(g["ctx"], await upload_file(b, g["prefix"], root["_id"], data, "gps.jpg"))
+    assert media["original"]["discarded"]["size"] == len(data)
+    await page.goto(f"{base}/media/{media['_id']}")
+    note = page.locator(".original-discarded")
+    await note.scroll_into_view_if_needed()
+    assert "was discarded" in await note.inner_text()
+    box = await note.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+    await page.screenshot(path=str(SHOTS / f"intake-discarded-media-{name}.png"))
     await context.close()

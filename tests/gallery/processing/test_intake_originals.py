@@ -204,6 +204,8 @@ async def test_discarded_originals_are_the_optimized_copy_on_every_route(app, ma
         assert kept in [zf.read(n) for n in zf.namelist()]
     shown = json.loads((await b.get(f"{prefix}/api/v1/media/{media['_id']}")).body)["media"]
     assert shown["state"] == "ready"
+    page = (await b.get(f"{prefix}/media/{media['_id']}")).body.decode()
+    assert "original file (640 × 480 pixels) was discarded" in page  # the media page says so
 
     # A backup carries it (its size and hash are the record's).
     report = await export_to_file(ctx, tmp_path / "b.zip")
