@@ -86,6 +86,8 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Referrer-Policy", "same-origin")
         self.set_header("X-Frame-Options", "SAMEORIGIN")
+        # Pages are in the language Accept-Language asks for (handlers.base.get_browser_locale).
+        self.set_header("Vary", "Accept-Language")
 
     # -- the XSRF cookie ------------------------------------------------------------------
     def xsrf_cookie_path(self) -> str:

@@ -98,6 +98,7 @@ async def test_a_good_q_value_wins_over_a_bad_one(app, make_gallery):
     # An overflowing q-value is just a large one.
     response = await app.browser().get(f"{g['prefix']}/login", headers={"Accept-Language": "en;q=0.5, de;q=1e999999"})
     assert response.code == 200 and '<html lang="de"' in text(response)
+    assert "Accept-Language" in response.headers.get("Vary", "")  # shared caches keep one per language
 
 
 async def test_a_members_language_wins_over_the_browser_and_is_checked(app, make_gallery):
