@@ -18,7 +18,8 @@ multi-process Python client): p50/p99 latency and requests per second of
   connections: p50, p99, errors (non-2xx/3xx and socket errors), req/s.
 
 - the timeline (issue 17, item 15) over --timeline items (default 100,000): its first page, a
-  jump to a month, and its API at a middle cursor.
+  jump to a month, and its API at a middle cursor; the first page and a middle cursor for a
+  member whose role opens two albums (the big and the small).
 
 Targets: album page and timeline p99 < 60 ms, the 10,000 album within 1.2x of the 60 album, the
 thumbnail handler at least 0.5x the StaticFileHandler's requests per second, the album
@@ -26,7 +27,7 @@ media API within 3x of the album page's CPU per request, no errors in mixed traf
 machine's load average is printed: on a shared machine compare rows of one run.
 
     python -m bench.pages [--big 10000] [--small 60] [--timeline 100000] [--duration 5] [--clients 20]
-                          [--mixed-clients 200] [--client auto|wrk|python]
+                          [--mixed-clients 200] [--client auto|wrk|python] [--only timeline]
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ async def fill_album(ctx, album: dict, count: int) -> list[str]:
     """Insert `count` ready image records (with thumbnail and original files); their ids."""
     from gallery.library.albums import album_dir as album_directory
     from gallery.library.media import media_document
+    from media.dates import taken_key
 
     thumbs = [tiny_jpeg(i) for i in range(16)]
     album_dir = album_directory(ctx, album)
@@ -86,7 +88,7 @@ async def fill_album(ctx, album: dict, count: int) -> list[str]:
         thumb_dir.mkdir(parents=True, exist_ok=True)
         (thumb_dir / "thumbnail.jpg").write_bytes(data)
         (album_dir / name).write_bytes(data)
-        doc.update(width=64, height=48, date_taken=_taken(i), derivatives={"thumbnail": {
+        doc.update(width=64, height=48, date_taken=_taken(i), taken_key=taken_key(_taken(i)), derivatives={"thumbnail": {
             "path": f"derivatives/{doc['_id']}/thumbnail.jpg", "width": 64, "height": 48,
             "mime": "image/jpeg", "size": len(data),
         }})
@@ -110,6 +112,7 @@ async def fill_timeline(ctx, album: dict, count: int, thumb: str) -> None:
     """`count` more dated records for the timeline (issue 17, item 15: 100,000 items), all
     showing one thumbnail file: the timeline's cost is its reads, not the files."""
     from gallery.library.media import media_document
+    from media.dates import taken_key
 
     batch: list[dict] = []
     for i in range(count):
@@ -117,7 +120,8 @@ async def fill_timeline(ctx, album: dict, count: int, thumb: str) -> None:
             album, file_name=f"t{i:06d}.jpg", kind="image", mime="image/jpeg", extension="jpg",
             original_path=thumb, size=1, title=f"Moment {i}", position=i, state="ready",
         )
-        doc.update(width=64, height=48, date_taken=_taken(i + 1_000_000), derivatives={
+        when = _taken(i + 1_000_000)
+        doc.update(width=64, height=48, date_taken=when, taken_key=taken_key(when), derivatives={
             "thumbnail": {"path": thumb, "width": 64, "height": 48, "mime": "image/jpeg", "size": 1}})
         batch.append(doc)
         if len(batch) == 200:
@@ -137,7 +141,9 @@ async def prepare(data_dir: Path, big: int, small: int, timeline: int = 0) -> di
 
     from gallery.library.albums import create_album, root_album
     from gallery.people.permissions import viewer_for
+    from gallery.people.roles import create_role
     from gallery.people.sessions import create_session
+    from gallery.people.users import create_user
     from gallery.settings import get_settings
     from handlers.base import SESSION_COOKIE
     from server.config import load_config
@@ -162,7 +168,15 @@ async def prepare(data_dir: Path, big: int, small: int, timeline: int = 0) -> di
             await fill_timeline(ctx, album, extra, thumb)
         session = await create_session(ctx, admin, "127.0.0.1", "bench")
         cookie = create_signed_value(ctx.cookie_key, SESSION_COOKIE, session).decode()
+        # A member whose role opens two albums (the big and the small: a tenth of the
+        # timeline), who pages the timeline album by album.
+        role = await create_role(ctx, "Two albums", ["view"], [albums["big"]["id"], albums["small"]["id"]])
+        member = await create_user(ctx, "member", "member@bench.test", "Bench-Member-Pass-1",
+                                   role_ids=[role["_id"]])
+        member_session = await create_session(ctx, member, "127.0.0.1", "bench")
+        member_cookie = create_signed_value(ctx.cookie_key, SESSION_COOKIE, member_session).decode()
         return {"albums": albums, "cookie": f"{SESSION_COOKIE}={cookie}",
+                "member_cookie": f"{SESSION_COOKIE}={member_cookie}",
                 "timeline_items": big + small + extra,
                 "derivatives": str(ctx.storage.derivatives)}
     finally:
@@ -333,6 +347,9 @@ def measure_all(args, data: dict, port: int, static_port: int, pids: tuple[int, 
     # A cursor in the middle of the timeline, as its infinite scroll would send it.
     _, body = fetch(f"{base}/api/v1/timeline?month=2021-03&limit=60")
     timeline_cursor = json.loads(body or b"{}").get("next_cursor") or ""
+    member = {"Cookie": data["member_cookie"]}
+    _, body = fetch(f"{base}/api/v1/timeline?month=2019-03&limit=60", member)
+    member_cursor = json.loads(body or b"{}").get("next_cursor") or ""
     thumb_path = f"{middle}/thumbnail.jpg"
     rows = [
         (f"album page, {len(big['media'])} items, page 1", f"{base}/albums/{big['id']}", {}),
@@ -349,10 +366,15 @@ def measure_all(args, data: dict, port: int, static_port: int, pids: tuple[int, 
         ("timeline page, jump to a month", f"{base}/timeline?month=2021-06", {}),
         ("timeline API, middle cursor",
          f"{base}/api/v1/timeline?cursor={timeline_cursor}&limit=60", {}),
+        ("timeline page 1, member of 2 albums", f"{base}/timeline", member),
+        ("timeline API, middle cursor, member",
+         f"{base}/api/v1/timeline?cursor={member_cursor}&limit=60", member),
         ("thumbnail handler", f"{base}/media/{middle}/thumbnail", {}),
         ("thumbnail handler, signed in", f"{base}/media/{middle}/thumbnail", signed_in),
         ("tornado StaticFileHandler", f"http://127.0.0.1:{static_port}/{thumb_path}", {}),
     ]
+    if args.only:
+        rows = [row for row in rows if row[0].startswith(args.only)]
     results = []
     for name, url, headers in rows:
         status, _ = fetch(url, headers)
@@ -371,7 +393,8 @@ def measure_all(args, data: dict, port: int, static_port: int, pids: tuple[int, 
         result.update(name=name, status=status)
         results.append(result)
         print(f"measured {name}", file=sys.stderr, flush=True)
-    results += measure_mixed(args, data, base, service, bool(use_wrk), cursor)
+    if not args.only:
+        results += measure_mixed(args, data, base, service, bool(use_wrk), cursor)
     return results
 
 
@@ -463,6 +486,8 @@ def main() -> None:
     parser.add_argument("--mixed-clients", type=int, default=200,
                         help="connections of the second mixed-traffic row (the first uses --clients)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--only", default="",
+                        help="measure only the rows whose name starts with this (e.g. timeline); no mixed traffic")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="atrium-bench-pages-"))
     procs: list[subprocess.Popen] = []

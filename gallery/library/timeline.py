@@ -19,7 +19,7 @@ from datetime import date
 
 from gallery.errors import Invalid
 from gallery.library.listing import decode_cursor, encode_cursor
-from gallery.people.permissions import Viewer, visible_albums_query, visible_media_query
+from gallery.people.permissions import Viewer, visible_media_query
 from media.dates import taken_key
 
 MAX_LIMIT = 200
@@ -129,9 +129,16 @@ async def _few_albums(ctx, viewer: Viewer, visible: dict) -> list[str] | None:
     role only (no share links); None for everyone else, who read one range."""
     if set(visible) != {"album_path"} or viewer.shares:
         return None
-    found = await ctx.db.albums.find(visible_albums_query(viewer), {"_id": 1}).limit(
-        PER_ALBUM_MAX + 1).to_list()
-    return [a["_id"] for a in found] if len(found) <= PER_ALBUM_MAX else None
+    ids = visible["album_path"]["$in"]
+    found: set[str] = set()
+    # The albums and those below them as two queries, not one `$or` (which the embedded
+    # database answers by reading every album in Python).
+    for query in ({"_id": {"$in": ids}}, {"ancestors": {"$in": ids}}):
+        found.update(a["_id"] for a in await ctx.db.albums.find(query, {"_id": 1}).limit(
+            PER_ALBUM_MAX + 1).to_list())
+        if len(found) > PER_ALBUM_MAX:
+            return None
+    return sorted(found)
 
 
 # Months are found by stepping down the key: the newest item below the last month found
