@@ -5,6 +5,7 @@ share. Nobody reads the staging area yet; the caller switches to it in one step 
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from gallery import schema
 from gallery.archive import load
@@ -41,12 +42,23 @@ def not_restored(snap) -> list[str]:
     return lines
 
 
+async def _documents(ctx, snap, original_bytes: int) -> None:
+    """The documents, their indexes and tag counts, and the sync key."""
+    from gallery.library.tagcounts import rebuild_tag_counts
+
+    db = ctx.db
+    sync_key = _reseal(ctx, snap)
+    await load.write_documents(ctx, snap, original_bytes)
+    await schema.create_indexes(db)  # after the bulk load: half its time on the embedded database
+    await rebuild_tag_counts(ctx)
+    if sync_key is not None:
+        await db.meta.insert_one({**sync_key, "_id": SYNC_KEY})
+
+
 async def fill(ctx, queue, prepared: Prepared, title: str, *, progress=None) -> list[str]:
     """Schema mark, files (sha256 checked as they stream), documents, indexes, tag counts, and
     the held `media.regenerate` job; returns the held job ids, released by the caller after
     its switch. `ctx` is a context on the staging database and root (their tenant slug)."""
-    from gallery.library.tagcounts import rebuild_tag_counts
-
     snap = prepared.snapshot
     db = ctx.db
     await schema.write_meta(db)
@@ -57,15 +69,29 @@ async def fill(ctx, queue, prepared: Prepared, title: str, *, progress=None) -> 
         # Documents of an older database schema: marked so, the database upgrade that
         # every older gallery gets (gallery.schema) brings them to the current one.
         await db.meta.update_one({"_id": "schema"}, {"$set": {"version": snap.database_schema}})
-    # Originals (none when metadata only) and the watermark PNG.
-    written = await asyncio.to_thread(extract_files, prepared, ctx.storage, progress)
+    # Originals (none when metadata only) and the watermark PNG, copied by threads WHILE the
+    # documents go in: the two never touch each other (staging root, staging database), and
+    # the inserts are mostly the database server's work, so the restore takes about the
+    # longer of the two instead of their sum. The usage counter is the originals' bytes
+    # the check summed (a file that differs fails the restore, so they are what is written).
+    stop = threading.Event()
+    files = asyncio.ensure_future(asyncio.to_thread(extract_files, prepared, ctx.storage, progress, stop))
     snap.settings["gallery_title"] = title
-    sync_key = _reseal(ctx, snap)
-    await load.write_documents(ctx, snap, written)
-    await schema.create_indexes(db)  # after the bulk load: half its time on the embedded database
-    await rebuild_tag_counts(ctx)
-    if sync_key is not None:
-        await db.meta.insert_one({**sync_key, "_id": SYNC_KEY})
+    documents = asyncio.ensure_future(_documents(ctx, snap, prepared.total_bytes))
+    try:
+        await asyncio.wait({files, documents}, return_when=asyncio.FIRST_EXCEPTION)
+        for task in (files, documents):  # a file that differs says why, before the database
+            if task.done() and task.exception() is not None:
+                raise task.exception()
+        await documents
+        await files
+    except BaseException:
+        # Whatever failed (a file, the database, a cancel): no thread may still write into
+        # the staging root, nor an insert into the database, when the caller removes them.
+        stop.set()
+        documents.cancel()
+        await asyncio.gather(files, documents, return_exceptions=True)
+        raise
     job_ids = []
     if any(media.get("state") == "pending" for media in snap.media):
         # One job remakes every derivative with progress ("n of total"): enqueueing a

@@ -11,7 +11,6 @@ import os
 import stat
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from gallery.archive import formats
 from gallery.archive.document import DocumentError, Snapshot, read_backup
@@ -55,10 +54,10 @@ def member_problem(info: zipfile.ZipInfo) -> str | None:
         return f"member {name!r} is a symbolic link"
     if "\\" in name or "\x00" in name:
         return f"member {name!r} has a backslash or NUL in its name"
-    path = PurePosixPath(name)
-    if path.is_absolute() or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+    # Plain string tests, not a PurePosixPath per member (a sixth of checking 10,000 members).
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         return f"member {name!r} has an absolute name"
-    if any(part in ("..", ".") for part in path.parts) or name.endswith("/") and ".." in name:
+    if ".." in name.split("/"):
         return f"member {name!r} leaves the archive's directory (..)"
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         return f"member {name!r} uses an unsupported compression"
@@ -112,6 +111,27 @@ def zlib_error():
 
 def prepare(path, *, max_document_bytes: int = MAX_DOCUMENT_BYTES) -> Prepared:
     """Check the whole archive (run off the event loop); raise RestoreError listing why not."""
+    try:
+        return _prepare(path, max_document_bytes)
+    finally:
+        release_memory()
+
+
+def release_memory() -> None:
+    """Give the freed heap back to the system. backup.xml's tree (~5 KB per media object) is
+    freed when prepare returns, but glibc keeps the pages, and the restore's peak was that
+    heap plus what extracting and inserting allocate after it (10,000 objects: 144 MB kept,
+    88 MB after a trim). Nothing to do on a libc without malloc_trim."""
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
+
+
+def _prepare(path, max_document_bytes: int) -> Prepared:
     zf = _open(path)
     with zf:
         infos = zf.infolist()
@@ -239,12 +259,17 @@ def _copy_member(zf, info: zipfile.ZipInfo, target, sha256: str, storage, progre
 EXTRACT_WORKERS = 4
 
 
-def extract_files(prepared: Prepared, storage, progress=None) -> int:
+class Stopped(Exception):
+    """extract_files was told to stop (the restore failed elsewhere)."""
+
+
+def extract_files(prepared: Prepared, storage, progress=None, stop=None) -> int:
     """Copy every listed original into `storage` (an empty root), checking its sha256 as it
     streams; run off the event loop. EXTRACT_WORKERS threads read members of one ZipFile
     (zipfile serializes each read's seek and read under its own lock; a ZipFile per thread
     held the 10,000-entry directory four times), one member at a time in 1 MB chunks.
-    Raises RestoreError for the first file that differs, after every worker stopped."""
+    Raises RestoreError for the first file that differs, after every worker stopped; and
+    Stopped, once every worker stopped, when the threading.Event `stop` is set."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
@@ -252,7 +277,7 @@ def extract_files(prepared: Prepared, storage, progress=None) -> int:
 
     by_path = {m["original"]["path"]: m for m in prepared.snapshot.media if m.get("original")}
     paths = SafePaths(storage)
-    failed = threading.Event()
+    failed = stop if stop is not None else threading.Event()
     zf = _open(prepared.path)
     made: set = set()  # folders made already: one mkdir per folder, not per file
 
@@ -298,6 +323,8 @@ def extract_files(prepared: Prepared, storage, progress=None) -> int:
                     error = error or exc
         if error is not None:
             raise error
+        if stop is not None and stop.is_set():
+            raise Stopped()
     finally:
         zf.close()
     return written
