@@ -289,3 +289,25 @@ def test_the_settings_refuse_what_they_cannot_mean():
             validate({"original_jpeg_quality": hostile})
     with pytest.raises(Invalid):
         validate({"discard_originals": "perhaps"})
+
+
+async def test_a_read_only_media_folder_is_never_rewritten(app, make_gallery, tmp_path):
+    from tenants.media_folder import set_media_folder
+    from tests.handlers.test_read_only_media import listing, make_read_only
+
+    await make_gallery("alpha")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "gps.jpg").write_bytes(sample("jpg", "gps", "DSCN0010.jpg"))
+    await set_media_folder(app.services.registry, "alpha", str(folder))
+    make_read_only(folder)
+    before = listing(folder)
+    ctx = await app.services.registry.context_for_slug("alpha")
+    await update_settings(ctx, {"original_jpeg_quality": 50, "discard_originals": True,
+                                "optimized_size": 400, "sync_min_age_seconds": 0})
+    root = await albums.root_album(ctx)
+    assert (await synchronize(ctx, app.services, None, root))["new"] == 1
+    media = await processed(ctx, (await ctx.db.media.find_one({"file_name": "gps.jpg"}))["_id"])
+    assert media["state"] == "ready" and "optimized" in media["derivatives"]  # the usual copy
+    assert "discarded" not in media["original"] and "reencoded" not in media["original"]
+    assert listing(folder) == before  # bytes, modes and times as they were
