@@ -334,6 +334,8 @@ async def copy_media_record(
     own = new.get("rating")
     new["rating_avg"] = float(own) if isinstance(own, int) and 1 <= own <= 5 else None
     original = dict(media.get("original") or {})
+    # A copy is not a file coming in: its later processing must not rewrite it.
+    original.pop("prepare", None)
     if original.get("path"):
         src = ctx.storage.resolve(original["path"])
         if await asyncio.to_thread(src.is_file):

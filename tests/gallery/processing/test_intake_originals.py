@@ -21,7 +21,7 @@ from gallery.archive.export import export_to_file
 from gallery.errors import Invalid
 from gallery.intake.sync import synchronize
 from gallery.library import albums
-from gallery.library.media import add_media_file
+from gallery.library.media import add_media_file, copy_media_record
 from gallery.processing.process import _store, process_one
 from gallery.settings import update_settings, validate
 from media.metadata import read_image_metadata
@@ -271,12 +271,18 @@ async def test_two_uploads_at_once_and_two_processings_of_one_item(app, make_gal
     source.write_bytes(sample("jpg", "gps", "DSCN0021.jpg"))
     doc = await add_media_file(ctx, root, source, "c.jpg", copy=True)
     assert doc["original"]["prepare"] is True
+    copied = await copy_media_record(ctx, doc, root, owner_id=None)  # before its processing
+    assert "prepare" not in copied["original"]  # a copy is not a file coming in
     updates = await asyncio.gather(*(process_one(ctx, app.services, dict(doc)) for _ in range(2)))
     for update in updates:
         await _store(ctx, doc["_id"], update)
     media = await ctx.db.media.find_one({"_id": doc["_id"]})
     assert media["original"]["reencoded"]["sha256"] == sha(source.read_bytes())
     assert media["original"]["sha256"] == sha(_stored(g, media)) and "prepare" not in media["original"]
+    copied = await ctx.db.media.find_one({"_id": copied["_id"]})
+    assert _stored(g, copied) == source.read_bytes() and "reencoded" not in copied["original"]
+    await _store(ctx, copied["_id"], await process_one(ctx, app.services, copied))  # remade
+    assert _stored(g, copied) == source.read_bytes()
     await _usage_matches_files(ctx)
 
 
