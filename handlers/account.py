@@ -26,14 +26,18 @@ _SYSTEMS = (
 )
 
 
-def describe_agent(user_agent: str) -> tuple[str, bool]:
-    """("Firefox on Windows", is_phone) from a User-Agent, so people recognise their sessions."""
+def describe_agent(user_agent: str, _=lambda message: message) -> tuple[str, bool]:
+    """("Firefox on Windows", is_phone) from a User-Agent, so people recognise their sessions;
+    `_` translates the words around the names."""
     ua = user_agent or ""
     browser = next((name for key, name in _BROWSERS if key in ua), "")
     system = next((name for key, name in _SYSTEMS if key in ua), "")
     if not browser and not system:
-        return ("Unknown browser" if not ua else ua[:60]), False
-    text = f"{browser or 'A browser'} on {system}" if system else browser
+        return (_("Unknown browser") if not ua else ua[:60]), False
+    if system:
+        text = _("%(browser)s on %(system)s") % {"browser": browser or _("A browser"), "system": system}
+    else:
+        text = browser
     return text, "Mobile" in ua or system in ("Android", "iPhone")
 
 
@@ -47,7 +51,7 @@ class AccountHandler(AccountPageHandler):
         self.set_status(status)
         self.render(
             "account/account.html",
-            describe_agent=describe_agent,
+            describe_agent=lambda user_agent: describe_agent(user_agent, self._),
             sessions=sessions,
             current_sid=self.session["sid"],
             notice=notice,
