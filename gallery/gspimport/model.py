@@ -38,8 +38,10 @@ _INT_LIMIT = 1 << 63
 
 
 def to_int(text, default=None):
+    if text is None or text == "":  # the common empty column, without an exception
+        return default
     try:
-        value = int(str(text).strip())
+        value = int(text)  # int() strips whitespace itself
     except (TypeError, ValueError):
         return default
     return value if -_INT_LIMIT <= value < _INT_LIMIT else default
