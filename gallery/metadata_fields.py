@@ -5,9 +5,9 @@ One catalogue for the settings (which fields, their names, which editors may cha
 for the panel (handlers/page_format.py) and search (gallery.library.keywords), so a field
 added here is offered, shown and searched everywhere.
 
-Editors' corrections live in the media object's `meta_edits` {key: text}, beside the
-extracted `metadata` that processing rewrites; the shown value is the correction when
-there is one (an empty correction hides the file's value), else the file's.
+Editors' corrections live in the media object's `meta_edits` {key: text, or null once
+removed}, beside the extracted `metadata` that processing rewrites; the shown value is the
+correction when there is one (an empty correction hides the file's value), else the file's.
 """
 
 from __future__ import annotations
@@ -133,4 +133,4 @@ def edited_paths(media: dict) -> set[str]:
     edits = media.get("meta_edits")
     if not isinstance(edits, dict):
         return set()
-    return {p for key in edits if key in BY_KEY for p in BY_KEY[key].paths}
+    return {p for key, value in edits.items() if key in BY_KEY and isinstance(value, str) for p in BY_KEY[key].paths}

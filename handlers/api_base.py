@@ -141,7 +141,7 @@ class ApiHandler(TenantHandler):
             "has_optimized": has_distinct_original(media),
             "metadata": media.get("metadata") or {},
             # Editors' corrections of metadata fields, shown instead of the file's values.
-            "meta_edits": media.get("meta_edits") or {},
+            "meta_edits": {k: v for k, v in (media.get("meta_edits") or {}).items() if isinstance(v, str)},
             # Members' average and vote count (gallery/library/ratings.py); the file's own too.
             "rating": rating_summary(media),
             "people": media.get("people") or [],

@@ -259,11 +259,12 @@ async def update_media(ctx, viewer: Viewer, media_id: str, fields: dict) -> dict
     """Edit title, caption, tags, position or corrected metadata fields (needs edit_media)."""
     media = await viewable_media(ctx, viewer, media_id, "edit_media")
     clean = clean_media_fields({k: v for k, v in fields.items() if k != "meta_edits"})
-    if "meta_edits" in fields:
-        clean["meta_edits"] = await meta_edits.edit_update(ctx, media, fields["meta_edits"])
-    if clean:
+    edits = await meta_edits.edit_update(ctx, media, fields["meta_edits"]) if "meta_edits" in fields else {}
+    if clean or edits:
         clean["updated"] = datetime.now(UTC)
-        clean.update(keyword_fields({**media, **clean}))
+        merged = {**media, **clean, "meta_edits": {**(media.get("meta_edits") or {}),
+                                                   **{k.split(".", 1)[1]: v for k, v in edits.items()}}}
+        clean.update(keyword_fields(merged), **edits)
         await ctx.db.media.update_one({"_id": media["_id"]}, {"$set": clean})
         if "tags" in clean:
             await tagcounts.media_retagged(ctx, media, clean["tags"])

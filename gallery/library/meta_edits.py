@@ -15,10 +15,11 @@ from gallery.settings import get_settings
 
 
 async def edit_update(ctx, media: dict, changes) -> dict:
-    """The media object's meta_edits once `changes` {key: text or null} are applied.
+    """The `$set` of `changes` {key: text or null}: one dotted path per field, so editors
+    correcting different fields at once never undo each other. A removed correction is
+    stored as null (the embedded database has no $unset of a dotted path): no correction.
 
     Raises Invalid for a malformed change and Forbidden for a field editors may not correct.
-    The whole map is written (the embedded database has no $unset of a dotted path).
     """
     if not isinstance(changes, dict):
         raise Invalid("Please correct the marked fields.",
@@ -43,10 +44,4 @@ async def edit_update(ctx, media: dict, changes) -> dict:
         raise Invalid("Please correct the marked fields.", field_errors=errors)
     if refused:
         raise Forbidden(f"This gallery does not let editors correct: {', '.join(refused)}.")
-    edits = dict(media.get("meta_edits") or {})
-    for key, value in values.items():
-        if value is None:
-            edits.pop(key, None)
-        else:
-            edits[key] = value
-    return edits
+    return {f"meta_edits.{key}": value for key, value in values.items()}

@@ -92,5 +92,5 @@ async def test_headings_fields_and_corrections_on_both_widths(app, make_gallery,
             await page.click("dd[data-field=author] button:has-text(\"Use the file's value\")")
             await page.wait_for_function(
                 "() => { const d = document.querySelector('dd[data-field=author]'); return !d.dataset.edited && d.textContent === 'Ann Artist'; }")
-            assert (await ctx.db.media.find_one({"_id": doc["_id"]}))["meta_edits"] == {}
+            assert (await ctx.db.media.find_one({"_id": doc["_id"]}))["meta_edits"] == {"author": None}
         await context.close()

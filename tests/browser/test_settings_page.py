@@ -75,7 +75,8 @@ async def test_settings_sections_and_ordered_checklist(app, make_gallery, viewer
     await page.check("input[name=metadata_fields][value=file_name]")
     if name == "desktop":
         # Drag "Lens" by its grip onto the top of the list (above Camera, now first).
-        await page.eval_on_selector("ol[data-ordered]", "e => e.scrollIntoView({block: 'center'})")
+        # The list is taller than the window (every field Atrium reads): centre the two rows.
+        await page.eval_on_selector("ol[data-ordered] li:has(input[value=lens])", "e => e.scrollIntoView({block: 'center'})")
         source = await page.locator("ol[data-ordered] li:has(input[value=lens]) .grip").bounding_box()
         target = await page.locator("ol[data-ordered] li:has(input[value=camera])").bounding_box()
         await page.mouse.move(source["x"] + 4, source["y"] + 8)

@@ -4,6 +4,7 @@ and the corrections (`meta_edits`) outlive re-processing, remade derivatives and
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 
@@ -140,6 +141,13 @@ async def test_editors_correct_the_fields_the_admin_allows_and_processing_keeps_
     page = text(await visitor.get(f"{p}/media/{media_id}"))
     assert "Ann Artist" in page and "Munich" in page
     assert [m["id"] for m in body(await found("munich"))["items"]] == [media_id]
+    # Two editors correcting different fields at once: both corrections stay.
+    answers = await asyncio.gather(*(
+        who.api("PATCH", url, {"meta_edits": {key: f"{key} {i}"}})
+        for i in range(3) for who, key in ((ed, "city"), (admin, "country"))))
+    assert [a.code for a in answers] == [200] * 6
+    kept = body(await visitor.get(url))["media"]["meta_edits"]
+    assert sorted(kept) == ["city", "country"] and all(v.startswith(k) for k, v in kept.items())
     # Once the admin no longer allows a field, editors cannot change it (the API refuses).
     await update_settings(ctx, {"metadata_editable": []})
     assert (await ed.api("PATCH", url, {"meta_edits": {"city": "Lyon"}})).code == 403
