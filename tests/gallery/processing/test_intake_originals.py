@@ -253,6 +253,20 @@ async def test_a_synchronized_file_is_rewritten_once_and_found_unchanged_after(a
         assert (result["new"], result["changed"]) == (0, 0) and result["unchanged"] == 1
     await _usage_matches_files(ctx)
 
+    # The owner puts a new version in its place: a file coming in, rewritten once again.
+    newer = sample("jpg", "gps", "DSCN0025.jpg")
+    target.write_bytes(newer)
+    os.utime(target, (1_600_000_100, 1_600_000_100))
+    assert (await synchronize(ctx, app.services, None, root))["changed"] == 1
+    async with asyncio.timeout(60):
+        while (media := await ctx.db.media.find_one({"_id": media["_id"]}))["original"].get(
+                "reencoded", {}).get("sha256") != sha(newer):
+            await asyncio.sleep(0.05)
+    assert len(target.read_bytes()) < len(newer) and media["content_hash"] == sha(newer)
+    result = await synchronize(ctx, app.services, None, root)
+    assert (result["new"], result["changed"], result["unchanged"]) == (0, 0, 1)
+    await _usage_matches_files(ctx)
+
 
 async def test_two_uploads_at_once_and_two_processings_of_one_item(app, make_gallery, tmp_path):
     g, b, root = await _gallery(app, make_gallery, original_jpeg_quality=50)
