@@ -9,7 +9,8 @@
   route that serves originals (download, ZIP, view original, backup) serves that copy.
 
 Every way in (upload, tus, ZIP import, synchronization, file replacement) marks a new
-image original with `original.prepare`; its processing claims the mark with one atomic
+image original with `original.prepare` (gallery.library.media.intake_mark; a GSP import,
+a restore and a copy do not); its processing claims the mark with one atomic
 update, so of two processings of one item exactly one changes the file, and remaking
 derivatives later never does. Size, hash, mtime (so a synchronization finds the file
 unchanged) and the gallery's usage counter follow the new file. A read-only media folder
@@ -36,11 +37,6 @@ log = logging.getLogger("atrium.processing")
 PREPARE = "original.prepare"
 _MIME = {"jpg": "image/jpeg", "webp": "image/webp"}
 _SAME = {"jpg": {"jpg", "jpeg", "jpe"}, "webp": {"webp"}}
-
-
-def intake_mark(kind: str) -> dict:
-    """The mark a new original carries until its first processing (images only)."""
-    return {"prepare": True} if kind == "image" else {}
 
 
 def wanted(settings: dict) -> bool:
