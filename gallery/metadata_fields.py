@@ -120,7 +120,7 @@ def clean_edit(key: str, value) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError("must be text or null")
+        raise ValueError("must be text or null")  # noqa: TRY004  (callers make ValueError a field error)
     if len(value) > MAX_EDIT:
         raise ValueError(f"must be at most {MAX_EDIT} characters")
     if _FORBIDDEN.search(value):

@@ -4,11 +4,11 @@ and a polling-friendly batch read (`?ids=...&fields=state`) for pending items.""
 from __future__ import annotations
 
 from gallery.errors import Invalid
-from gallery.metadata_fields import EDITABLE, MAX_EDIT
 from gallery.ids import is_id
 from gallery.library import media as gallery_media
 from gallery.library import trash
 from gallery.library.media import viewable_media
+from gallery.metadata_fields import EDITABLE, MAX_EDIT
 from gallery.people.permissions import visible_media_query
 from handlers import activity
 from handlers.activity import quoted

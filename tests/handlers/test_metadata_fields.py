@@ -108,7 +108,7 @@ async def test_editors_correct_the_fields_the_admin_allows_and_processing_keeps_
     assert "Lyon" in page and "Munich" not in page and "Ann Artist" not in page
     assert hostile not in page and "Bob &lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
     # Search finds what the page shows, not what the correction replaced.
-    found = lambda q: visitor.get(f"{p}/api/v1/search?q={q}")  # noqa: E731
+    found = lambda q: visitor.get(f"{p}/api/v1/search?q={q}")
     assert [m["id"] for m in body(await found("lyon"))["items"]] == [media_id]
     assert body(await found("munich"))["items"] == []
 
