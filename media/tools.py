@@ -84,6 +84,12 @@ def _command(args: list[str], nice: int | None) -> list[str]:
     return command
 
 
+def nice_command(args: list[str], nice: int | None) -> list[str]:
+    """`args` run at niceness `nice` and ended with this process (for other children than
+    the tools below: gallery/archive/background.py)."""
+    return _command(args, nice)
+
+
 def _tool_name(args: list[str]) -> str:
     return os.path.basename(args[0])
 

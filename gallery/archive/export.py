@@ -287,21 +287,28 @@ async def export_to_file(ctx, path, *, metadata_only: bool = False, progress: Pr
     so a failed or cancelled backup leaves no archive that looks whole)."""
     import asyncio
 
-    path = Path(path)
     snap = await take_snapshot(ctx, passphrase=passphrase, sealed=sealed)
-    partial = path.with_name(f".{path.name}.partial")
+    return await asyncio.to_thread(write_file, snap, ctx.storage, path, metadata_only=metadata_only,
+                                   progress=progress)
 
-    def write():
-        try:
-            with open(partial, "wb") as fh:
-                report = write_archive(snap, ctx.storage, fh, metadata_only=metadata_only,
-                                       progress=progress)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(partial, path)
-            return report
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
 
-    return await asyncio.to_thread(write)
+def partial_path(path) -> Path:
+    path = Path(path)
+    return path.with_name(f".{path.name}.partial")
+
+
+def write_file(snap: Snapshot, storage, path, *, metadata_only: bool = False,
+               progress: Progress | None = None) -> ExportReport:
+    """write_archive into the file `path`, through its partial name (blocking)."""
+    path = Path(path)
+    partial = partial_path(path)
+    try:
+        with open(partial, "wb") as fh:
+            report = write_archive(snap, storage, fh, metadata_only=metadata_only, progress=progress)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(partial, path)
+        return report
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -8,7 +8,8 @@ import asyncio
 import re
 from pathlib import Path
 
-from gallery.archive.export import Cancelled, Progress, export_to_file
+from gallery.archive.background import write_in_child
+from gallery.archive.export import Cancelled, Progress, take_snapshot
 
 KIND = "gallery.backup"
 _NAME = re.compile(r"^[0-9a-f]{24}\.zip$")
@@ -51,9 +52,11 @@ async def run_backup_job(job) -> dict:
     path = archive_path(job.services.config, ctx.slug, job.job["_id"])
     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
     progress = Progress()
-    task = asyncio.ensure_future(export_to_file(
-        ctx, path, metadata_only=bool(job.payload.get("metadata_only")), progress=progress,
-        sealed=job.payload.get("secrets")))  # sealed by the request under the admin's passphrase
+    # The snapshot here; the archive by a niced child process, so that writing it never
+    # holds this process's interpreter lock while visitors are served (background.py).
+    snap = await take_snapshot(ctx, sealed=job.payload.get("secrets"))  # sealed by the request
+    task = asyncio.ensure_future(write_in_child(
+        snap, ctx.storage, path, metadata_only=bool(job.payload.get("metadata_only")), progress=progress))
     try:
         while not task.done():
             await asyncio.wait({task}, timeout=0.5)
