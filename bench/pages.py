@@ -171,7 +171,7 @@ async def prepare(data_dir: Path, big: int, small: int, timeline: int = 0) -> di
         # A member whose role opens two albums (the big and the small: a tenth of the
         # timeline), who pages the timeline album by album.
         role = await create_role(ctx, "Two albums", ["view"], [albums["big"]["id"], albums["small"]["id"]])
-        member = await create_user(ctx, "member", "member@bench.test", "Bench-Member-Pass-1",
+        member = await create_user(ctx, "member", "member@bench.test", "Quiet-Lantern-Harbour-42",
                                    role_ids=[role["_id"]])
         member_session = await create_session(ctx, member, "127.0.0.1", "bench")
         member_cookie = create_signed_value(ctx.cookie_key, SESSION_COOKIE, member_session).decode()
