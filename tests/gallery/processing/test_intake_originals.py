@@ -331,3 +331,22 @@ async def test_a_read_only_media_folder_is_never_rewritten(app, make_gallery, tm
     assert media["state"] == "ready" and "optimized" in media["derivatives"]  # the usual copy
     assert "discarded" not in media["original"] and "reencoded" not in media["original"]
     assert listing(folder) == before  # bytes, modes and times as they were
+
+
+async def test_a_zip_import_discards_like_an_upload(app, make_gallery):
+    from tests.gallery.intake.test_zipimport import make_zip, run_import, setup
+
+    ctx, root, admin, viewer = await setup(app, make_gallery)
+    await update_settings(ctx, {"discard_originals": True, "optimized_size": 400})
+    gps, heic = sample("jpg", "gps", "DSCN0010.jpg"), sample("heic", "IMG_5195.HEIC")
+    result = await run_import(app, ctx, viewer, admin, root,
+                              make_zip([("Trip/gps.jpg", gps), ("Trip/phone.HEIC", heic)]))
+    assert result["imported"] == 2, result
+    for data, name, was in ((gps, "gps.jpg", "image/jpeg"), (heic, "phone.jpg", "image/heic")):
+        # Found by the content that came in, which processing never changes.
+        media = await processed(ctx, (await ctx.db.media.find_one({"content_hash": sha(data)}))["_id"])
+        assert media["state"] == "ready" and media["original"]["discarded"]["mime"] == was, name
+        assert media["file_name"] == name
+        assert media["original"]["path"] == f"originals/Trip/{name}" and max(media["width"], media["height"]) == 400
+    assert sorted(p.name for p in (ctx.storage.originals / "Trip").iterdir()) == ["gps.jpg", "phone.jpg"]
+    await _usage_matches_files(ctx)
