@@ -85,6 +85,26 @@ def _check_no_overlap(infos: list[zipfile.ZipInfo], kind: str) -> None:
             raise MediaTooLarge(f"This {kind} file's parts overlap: a ZIP bomb?")
 
 
+# The fresh profile's settings: a document converted here must not reach out (a linked image
+# at http://10.0.0.1/… would be fetched by the server: SSRF), recalculate its formulas on load
+# (WEBSERVICE() fetches a URL) nor run its macros.
+_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>1</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>1</value></prop></item>
+</oor:items>
+"""
+
+
+def _write_profile(profile: Path) -> None:
+    user = profile / "user"
+    user.mkdir(parents=True)
+    (user / "registrymodifications.xcu").write_text(_PROFILE, encoding="utf-8")
+
+
 def office_available() -> str | None:
     """The LibreOffice command on this host, or None (previews are then icons)."""
     return shutil.which("soffice") or shutil.which("libreoffice")
@@ -112,6 +132,7 @@ async def render_office_first_page(
         doc = work_dir / f"document{src.suffix.lower()}"
         os.symlink(src, doc)
         profile, out = work_dir / "profile", work_dir / "out"
+        await asyncio.to_thread(_write_profile, profile)
         await run_tool(
             [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
              "--nolockcheck", "--nodefault", "--convert-to", "pdf", "--outdir", str(out), str(doc)],

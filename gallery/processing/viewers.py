@@ -1,7 +1,7 @@
 """What the media page shows for a media object that is not a plain image.
 
 `viewer_context()` gathers, off the event loop, what templates/media/viewer.html needs:
-which player (video, audio, pdf, text, or a download card), its sources, the state of a
+which player (video, audio, pdf, an Office file's first page, text, or a download card), its sources, the state of a
 web copy being made (gallery.processing.transcoding) and, for a text file, its opening (escaped by
 the template, never marked safe). The media page handler passes the result to the
 template as `viewer`.
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 
+from gallery.settings import BY_KEY
+from media.sniff import OFFICE_MIMES
 from storage.root import StorageError
 
 #: How much of a text file the page shows.
@@ -37,6 +39,15 @@ async def _text_preview(ctx, media: dict) -> tuple[str | None, bool]:
     return text, size > TEXT_PREVIEW_BYTES
 
 
+def type_name(media: dict) -> str:
+    """The file's type in words for the download card ("Word (DOCX)", "STL"): a MIME type
+    such as application/vnd.openxmlformats-officedocument.wordprocessingml.document means
+    nothing to a visitor (and does not fit a phone's width)."""
+    ext = (media.get("extension") or "").lower()
+    types = BY_KEY["allowed_extensions"]
+    return types.choice_label(ext) if ext in types.choices else ext.upper()
+
+
 def _player_kind(media: dict) -> str:
     kind, mime = media.get("kind"), (media.get("mime") or "").split(";")[0]
     if kind in ("video", "audio") and media.get("state") != "failed":
@@ -45,6 +56,8 @@ def _player_kind(media: dict) -> str:
         return "pdf"
     if mime in TEXT_MIMES:
         return "text"
+    if mime in OFFICE_MIMES and (media.get("derivatives") or {}).get("optimized"):
+        return "page"  # page 1 drawn by LibreOffice (gallery/processing/av.py)
     return "file"
 
 
@@ -70,7 +83,7 @@ async def viewer_context(
         "web_mime": web.get("mime") or media.get("mime") or "",
         "has_poster": bool(derivatives.get("optimized")) and kind == "video",
         "cover": derivatives.get("optimized") if kind == "audio" else None,
-        "page_image": bool(derivatives.get("optimized")) and kind == "pdf",
+        "page_image": bool(derivatives.get("optimized")) and kind in ("pdf", "page"),
         "autoplay": bool(settings.get("video_autoplay")),
         "transcode_state": state,
         "preparing": state in PREPARING,
@@ -81,6 +94,7 @@ async def viewer_context(
         "text": None,
         "text_truncated": False,
         "size": (media.get("original") or {}).get("size"),
+        "type_name": type_name(media),
     }
     if kind == "text":
         context["text"], context["text_truncated"] = await _text_preview(ctx, media)

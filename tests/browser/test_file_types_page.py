@@ -14,6 +14,7 @@ import pytest
 from gallery.intake.ingest import ingest_file
 from gallery.library import albums
 from gallery.settings import get_settings
+from media.office import office_available
 from tests.media.filetype_samples import jpeg_bytes, make_dng, make_office, make_psd
 from tests.waiting import until
 
@@ -90,7 +91,7 @@ async def test_file_type_groups_download_only_endings_and_the_new_kinds_on_pages
     album = await albums.create_album(ctx, admin, root["_id"], {"title": "Mixed"})
     await _add(app, ctx, album, user, make_dng(preview=jpeg_bytes((96, 64), (200, 60, 40))), "IMG_0001.dng")
     await _add(app, ctx, album, user, make_psd(), "poster.psd")
-    await _add(app, ctx, album, user, make_office("docx"), "notes.docx")
+    docx = await _add(app, ctx, album, user, make_office("docx"), "notes.docx")
     stl = await _add(app, ctx, album, user, b"solid part\n" + bytes(range(256)) * 4, "part.stl")
     await page.goto(f"{base}/albums/{album['_id']}")
     tiles = page.locator("img[src*='/thumbnail']")
@@ -109,5 +110,21 @@ async def test_file_type_groups_download_only_endings_and_the_new_kinds_on_pages
     await download.wait_for()
     await shot(page, f"filetypes-download-only-{name}")
     assert await page.locator("video, audio, iframe, object, embed").count() == 0
+    assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1
+    assert (await page.locator(".av-card .muted").first.inner_text()).startswith("STL")
+
+    # A Word file: page 1 where LibreOffice drew it, else a card with its type in words (not
+    # a 70-character MIME type); never the file itself in a frame.
+    await page.goto(f"{base}/media/{docx['_id']}")
+    if office_available():
+        first_page = page.locator(f".av-doc img[src*='/media/{docx['_id']}/optimized']")
+        await first_page.wait_for()
+        assert await first_page.evaluate("i => i.complete && i.naturalWidth > 0")
+    else:
+        card = page.locator(".av-card")
+        await card.wait_for()
+        assert (await card.locator(".muted").first.inner_text()).startswith("Word (DOCX)")
+    assert await page.locator("iframe, object, embed").count() == 0
+    await shot(page, f"filetypes-office-{name}")
     assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1
     await context.close()

@@ -139,27 +139,56 @@ def make_psd(width=40, height=30) -> bytes:
 
 
 _CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="xml" ContentType="application/xml"/></Types>'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+    "</Types>"
+)
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
+    "</Relationships>"
+)
+_WORD = (
+    '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+    "<w:p><w:r><w:t>Hello from Atrium</w:t></w:r></w:p></w:body></w:document>"
 )
 _OOXML_PART = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml", "pptx": "ppt/presentation.xml"}
 _ODF_TYPE = {"odt": "text", "ods": "spreadsheet", "odp": "presentation"}
+_ODF_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+    '<manifest:file-entry manifest:full-path="/" manifest:media-type="{mimetype}"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    "</manifest:manifest>"
+)
+_ODF_TEXT = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+    "<office:body><office:text><text:p>Hello from Atrium</text:p></office:text></office:body>"
+    "</office:document-content>"
+)
 
 
 def make_office(extension: str, *, padding: int = 0) -> bytes:
-    """A minimal package of the kind; `padding` bytes of zeros in one part (a ZIP bomb when
-    large: zeros deflate about 1000 to 1)."""
+    """A minimal package of the kind (a DOCX and an ODT LibreOffice opens: one paragraph);
+    `padding` bytes of zeros in one part (a ZIP bomb when large: zeros deflate ~1000:1)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         if extension in _OOXML_PART:
             zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
-            zf.writestr("_rels/.rels", "<Relationships/>")
-            zf.writestr(_OOXML_PART[extension], "<document>Hello</document>" + "\0" * padding)
+            zf.writestr("_rels/.rels", _RELS)
+            body = _WORD if extension == "docx" else "<workbook/>"
+            zf.writestr(_OOXML_PART[extension], body + "\0" * padding)
         else:
             mimetype = f"application/vnd.oasis.opendocument.{_ODF_TYPE[extension]}"
             zf.writestr("mimetype", mimetype, compress_type=zipfile.ZIP_STORED)
-            zf.writestr("content.xml", "<office:document-content/>" + "\0" * padding)
+            zf.writestr("META-INF/manifest.xml", _ODF_MANIFEST.format(mimetype=mimetype))
+            zf.writestr("content.xml", _ODF_TEXT + "\0" * padding)
     return out.getvalue()
 
 
