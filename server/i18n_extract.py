@@ -47,7 +47,10 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCALE = ROOT / "locale"
 POT = LOCALE / "atrium.pot"
 # `_("…")` and `_("…", "…", n)` (told apart by their number of arguments), and `N_("…")`.
-KEYWORDS = ["-k", "_:1,1t", "-k", "_:1,2,3t", "-k", "N_"]
+KEYWORDS = ["-k", "_:1,1t", "-k", "_:1,2,3t", "-k", "N_", "-k", "_t", "-k", "_tn:1,2"]
+SCRIPTS = ROOT / "static" / "js"
+#: What the scripts' catalogues are compiled into, one per language (static/js/i18n.js reads it).
+SCRIPT_CATALOGUES = ROOT / "static" / "i18n"
 
 
 def _pybabel(*args: str) -> None:
@@ -84,8 +87,42 @@ def update() -> None:
         write_po(f, catalog, sort_output=True, omit_header=False)
 
 
+def script_messages() -> set:
+    """The messages the scripts use (`_t("…")`, `_tn("…", "…", n)`)."""
+    from babel.messages.extract import extract_from_dir
+
+    found = extract_from_dir(
+        str(SCRIPTS), [("**.js", "javascript")], keywords={"_t": None, "_tn": (1, 2)},
+    )
+    return {message for _file, _line, message, _comments, _context in found}
+
+
+def script_catalogue(language: str) -> str:
+    """static/i18n/<language>.js: the scripts' messages and their translations."""
+    import json
+
+    from babel.messages.pofile import read_po
+
+    with (LOCALE / language / "LC_MESSAGES" / "atrium.po").open("rb") as f:
+        catalog = read_po(f)
+    wanted = script_messages()
+    table = {}
+    for message in catalog:
+        if message.id in wanted and not message.fuzzy:
+            if isinstance(message.id, tuple):
+                table[message.id[0]] = list(message.string)
+            else:
+                table[message.id] = message.string
+    body = json.dumps(dict(sorted(table.items())), ensure_ascii=False, indent=0)
+    return f"// Made by `python -m server.i18n_extract compile` from locale/{language}.\nwindow.atriumMessages = {body};\n"
+
+
 def compile_catalogues() -> None:
     _pybabel("compile", "-d", str(LOCALE), "-D", "atrium", "--statistics")
+    SCRIPT_CATALOGUES.mkdir(exist_ok=True)
+    for language in _languages():
+        if language != "en":  # English scripts need no catalogue
+            (SCRIPT_CATALOGUES / f"{language}.js").write_text(script_catalogue(language), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -68,3 +68,12 @@ def test_every_language_has_every_message_compiled(tmp_path):
             else:
                 got = (compiled.gettext(msgid),)
             assert got == tuple(strings), f"{language}: the .mo is stale; run `python -m server.i18n_extract compile`"
+
+
+def test_the_script_catalogues_are_compiled_from_the_current_po():
+    for language in sorted(p.name for p in i18n_extract.LOCALE.iterdir() if p.is_dir() and p.name != "en"):
+        served = (i18n_extract.SCRIPT_CATALOGUES / f"{language}.js").read_text(encoding="utf-8")
+        assert served == i18n_extract.script_catalogue(language), (
+            f"static/i18n/{language}.js is stale: run `python -m server.i18n_extract compile`"
+        )
+    assert '"Close the album tree": "Albumbaum schließen"' in (i18n_extract.SCRIPT_CATALOGUES / "de.js").read_text()

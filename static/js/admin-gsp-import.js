@@ -29,7 +29,7 @@
       } catch (err) { job = null; }
       if (!job) {
         misses += 1;
-        status.textContent = "Waiting for the gallery…";
+        status.textContent = _t("Waiting for the gallery…");
         if (misses > 40) { window.location.reload(); return; }
         await sleep(1500);
         continue;
@@ -68,7 +68,7 @@
   function makeError(status, text) {
     let message = "";
     try { message = (JSON.parse(text).error || {}).message || ""; } catch (e) { message = ""; }
-    const err = new Error(message || (status ? "The upload failed (" + status + ")." : "The connection was lost."));
+    const err = new Error(message || (status ? _t("The upload failed (") + status + ")." : _t("The connection was lost.")));
     err.status = status;
     err.retry = status === 0 || status >= 500;
     return err;
@@ -84,8 +84,8 @@
       headers: () => ({ "X-XSRFToken": xsrf, Accept: "application/json" }),
       makeError: makeError,
       onProgress: (sent) => { bar.value = file.size ? Math.round((100 * sent) / file.size) : 100; },
-      onWait: (ms) => say("Connection lost; trying again in " + Math.round(ms / 1000) + " s…"),
-      onResume: (offset) => say("Going on from " + Math.round((100 * offset) / file.size) + " %…"),
+      onWait: (ms) => say(_t("Connection lost; trying again in ") + Math.round(ms / 1000) + " s…"),
+      onResume: (offset) => say(_t("Going on from ") + Math.round((100 * offset) / file.size) + " %…"),
     });
     return upload.start();
   }
@@ -97,14 +97,14 @@
     if (!backup) return;
     button.disabled = true;
     try {
-      say("Sending the backup…");
+      say(_t("Sending the backup…"));
       const backupId = await send("backup", backup);
       let mediaId = "";
       if (media) {
-        say("Sending the media folder…");
+        say(_t("Sending the media folder…"));
         mediaId = await send("media", media);
       }
-      say("Reading the backup for the preview…");
+      say(_t("Reading the backup for the preview…"));
       const params = new URLSearchParams({ backup: backupId });
       if (mediaId) params.set("media", mediaId);
       window.location.assign(form.getAttribute("action") + "?" + params.toString());

@@ -16,7 +16,7 @@
     const state = row.querySelector(".job-state");
     for (;;) {
       const response = await fetch(api + "/jobs/" + id, { credentials: "same-origin" });
-      if (!response.ok) { status.textContent = "Progress unavailable (" + response.status + ")"; return; }
+      if (!response.ok) { status.textContent = _t("Progress unavailable (") + response.status + ")"; return; }
       const job = (await response.json()).job || {};
       state.textContent = job.state;
       bar.value = Math.round(100 * (job.progress || 0));

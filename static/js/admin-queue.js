@@ -7,7 +7,7 @@
   if (!box) return;
   const api = box.dataset.api;
   const kinds = JSON.parse(box.dataset.kinds || "{}");
-  const states = { queued: "Waiting", running: "Running", done: "Done", failed: "Failed", cancelled: "Cancelled" };
+  const states = { queued: _t("Waiting"), running: _t("Running"), done: _t("Done"), failed: _t("Failed"), cancelled: _t("Cancelled") };
   const tbody = box.querySelector("tbody");
   const note = box.querySelector("[data-queue-status]");
   const limit = box.dataset.limit || "100";
@@ -43,7 +43,7 @@
       method: "POST", credentials: "same-origin", headers: { "X-XSRFToken": xsrf() },
     });
     if (!response.ok) {
-      let message = "Could not " + action + " the job (" + response.status + ").";
+      let message = _t("Could not ") + action + _t(" the job (") + response.status + ").";
       try { message = (await response.json()).error.message || message; } catch (e) { /* not JSON */ }
       note.textContent = message;
     }
@@ -55,23 +55,23 @@
     tr.dataset.job = job.id;
     tr.dataset.state = job.state;
     cell(tr, "", "queue-kind").textContent = words(job.kind);
-    cell(tr, "State").append(el("span", "badge job-state state-" + job.state, states[job.state] || job.state));
-    const progress = cell(tr, "Progress", "queue-progress");
+    cell(tr, _t("State")).append(el("span", "badge job-state state-" + job.state, states[job.state] || job.state));
+    const progress = cell(tr, _t("Progress"), "queue-progress");
     const bar = el("progress");
     bar.max = 100;
     bar.value = Math.round(100 * (job.progress || 0));
     progress.append(bar, el("span", "job-status", job.message || ""));
     if (job.error) progress.append(el("span", "queue-error", job.error));
-    cell(tr, "Created (UTC)", "nowrap").textContent = when(job.created);
-    cell(tr, "Started (UTC)", "nowrap").textContent = when(job.started);
+    cell(tr, _t("Created (UTC)"), "nowrap").textContent = when(job.created);
+    cell(tr, _t("Started (UTC)"), "nowrap").textContent = when(job.started);
     const actions = cell(tr, "", "queue-actions");
     if (job.state === "failed") {
-      const b = el("button", "button small", "Retry");
+      const b = el("button", "button small", _t("Retry"));
       b.type = "button"; b.dataset.retry = "";
       b.addEventListener("click", () => act(job.id, "retry", b));
       actions.append(b);
     } else if (job.state === "queued" || job.state === "running") {
-      const b = el("button", "button small danger", "Cancel");
+      const b = el("button", "button small danger", _t("Cancel"));
       b.type = "button"; b.dataset.cancel = "";
       b.addEventListener("click", () => act(job.id, "cancel", b));
       actions.append(b);
@@ -87,20 +87,20 @@
       let url = api + "/jobs?limit=" + encodeURIComponent(limit);
       if (box.dataset.state) url += "&state=" + encodeURIComponent(box.dataset.state);
       const response = await fetch(url, { credentials: "same-origin" });
-      if (!response.ok) { note.textContent = "The queue could not be read (" + response.status + ")."; return; }
+      if (!response.ok) { note.textContent = _t("The queue could not be read (") + response.status + ")."; return; }
       const items = (await response.json()).items || [];
       const rows = items.map(row);
       if (!rows.length) {
         const tr = el("tr", "queue-empty");
         const td = cell(tr, "", "empty");
         td.colSpan = 6;
-        td.textContent = box.dataset.state ? "No jobs in this state." : "No jobs.";
+        td.textContent = box.dataset.state ? _t("No jobs in this state.") : _t("No jobs.");
         rows.push(tr);
       }
       tbody.replaceChildren(...rows);
       box.dataset.updated = String(Date.now());
     } catch (e) {
-      note.textContent = "The queue could not be read; trying again.";
+      note.textContent = _t("The queue could not be read; trying again.");
     } finally {
       busy = false;
     }

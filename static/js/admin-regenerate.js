@@ -26,20 +26,20 @@
       const job = (await response.json()).job || {};
       if (job.state === "done") {
         const r = job.result || {};
-        show(1, "Done" + (r.processed !== undefined ? ": " + r.processed + " remade" : "") + (r.failed ? ", " + r.failed + " could not be" : "") + ".");
+        show(1, _t("Done") + (r.processed !== undefined ? ": " + r.processed + _t(" remade") : "") + (r.failed ? ", " + r.failed + _t(" could not be") : "") + ".");
         return;
       }
       if (job.state === "failed" || job.state === "cancelled") {
-        show(job.progress || 0, "The job " + job.state + (job.error ? ": " + job.error : "."));
+        show(job.progress || 0, _t("The job ") + job.state + (job.error ? ": " + job.error : "."));
         return;
       }
-      show(job.progress || 0, (job.state === "queued" ? "Waiting to start…" : "Regenerating… " + Math.round(100 * (job.progress || 0)) + "%") + (job.message ? " · " + job.message : ""));
+      show(job.progress || 0, (job.state === "queued" ? _t("Waiting to start…") : _t("Regenerating… ") + Math.round(100 * (job.progress || 0)) + "%") + (job.message ? " · " + job.message : ""));
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
   button.addEventListener("click", async () => {
     button.disabled = true;
-    show(0, "Starting…");
+    show(0, _t("Starting…"));
     try {
       const response = await fetch(api + "/albums/" + box.dataset.albumId + "/regenerate", {
         method: "POST", credentials: "same-origin",
@@ -49,7 +49,7 @@
       if (!response.ok) throw new Error((data.error && data.error.message) || "status " + response.status);
       await follow(data.job_id);
     } catch (err) {
-      show(0, "Could not regenerate: " + err.message);
+      show(0, _t("Could not regenerate: ") + err.message);
     } finally {
       button.disabled = false;
     }

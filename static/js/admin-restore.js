@@ -26,7 +26,7 @@
     problems.hidden = true;
     bar.hidden = false;
     bar.value = 0;
-    show("Sending the backup…", true);
+    show(_t("Sending the backup…"), true);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.getAttribute("action") + "?confirm=1");
     xhr.setRequestHeader("X-XSRFToken", form.querySelector("input[name=_xsrf]").value);
@@ -36,7 +36,7 @@
     if (passphrase && passphrase.value) xhr.setRequestHeader("X-Backup-Passphrase", passphrase.value);
     xhr.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
-      if (e.loaded === e.total) show("Checking and restoring the backup…", true);
+      if (e.loaded === e.total) show(_t("Checking and restoring the backup…"), true);
     });
     xhr.addEventListener("load", () => {
       let data = {};
@@ -45,13 +45,13 @@
         bar.value = 100;
         const r = data.restored;
         const count = (n, one, many) => n + " " + (n === 1 ? one : many);
-        show("Restored: " + count(r.albums, "album", "albums") + ", " +
+        show(_t("Restored: ") + count(r.albums, "album", "albums") + ", " +
              count(r.media, "photo or video", "photos and videos") + ", " + count(r.users, "user", "users") +
              ". Sign in with an account from the backup.", true);
         const link = document.createElement("a");
         link.href = data.next;
         link.className = "button primary";
-        link.textContent = "Sign in";
+        link.textContent = _t("Sign in");
         result.append(" ", link);
         (r.not_restored || []).forEach((line) => {
           const li = document.createElement("li");
@@ -62,7 +62,7 @@
         return;
       }
       const error = data.error || {};
-      show(error.message || ("The restore failed (" + xhr.status + ")."), false);
+      show(error.message || (_t("The restore failed (") + xhr.status + ")."), false);
       (error.problems || []).forEach((line) => {
         const li = document.createElement("li");
         li.textContent = line;
@@ -73,7 +73,7 @@
       bar.hidden = true;
     });
     xhr.addEventListener("error", () => {
-      show("The connection failed while sending the backup.", false);
+      show(_t("The connection failed while sending the backup."), false);
       button.disabled = false;
     });
     xhr.send(file);

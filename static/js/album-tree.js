@@ -22,17 +22,17 @@
     return node;
   }
 
-  const pane = el("nav", { id: "album-tree", class: "album-tree-pane", "aria-label": "Albums" });
+  const pane = el("nav", { id: "album-tree", class: "album-tree-pane", "aria-label": _t("Albums") });
   const top = el("div", { class: "tree-head" });
-  const close = el("button", { type: "button", class: "icon-button tree-close", "aria-label": "Close the album tree" }, "✕");
-  top.append(el("h2", {}, "Albums"), close);
+  const close = el("button", { type: "button", class: "icon-button tree-close", "aria-label": _t("Close the album tree") }, "✕");
+  top.append(el("h2", {}, _t("Albums")), close);
   const rootList = el("ul", { role: "tree", class: "tree-level" });
   pane.append(top, rootList);
   const backdrop = el("div", { class: "tree-backdrop", hidden: "" });
   document.body.append(pane, backdrop);
 
   const toggle = el("button", { type: "button", class: "button small tree-toggle", "aria-controls": "album-tree", "aria-expanded": "false" });
-  toggle.append(el("span", { "aria-hidden": "true" }, "☰"), el("span", { class: "btn-label" }, " Albums"));
+  toggle.append(el("span", { "aria-hidden": "true" }, "☰"), el("span", { class: "btn-label" }, _t(" Albums")));
   head.prepend(toggle);
 
   let loaded = false;
@@ -42,7 +42,7 @@
     if (!response.ok) throw new Error("HTTP " + response.status);
     const data = await response.json();
     list.replaceChildren(...data.albums.map(node));
-    if (!data.albums.length) list.append(el("li", { class: "tree-empty muted" }, "No albums"));
+    if (!data.albums.length) list.append(el("li", { class: "tree-empty muted" }, _t("No albums")));
   }
   function node(album) {
     const li = el("li", { role: "treeitem", "data-id": album.id });
@@ -51,7 +51,7 @@
     if (album.id === current) { link.setAttribute("aria-current", "page"); li.classList.add("current"); }
     if (album.has_children) {
       li.setAttribute("aria-expanded", "false");
-      const twisty = el("button", { type: "button", class: "twisty", "aria-label": "Sub-albums of " + album.title }, "▸");
+      const twisty = el("button", { type: "button", class: "twisty", "aria-label": _t("Sub-albums of ") + album.title }, "▸");
       const children = el("ul", { role: "group", class: "tree-level", hidden: "" });
       twisty.addEventListener("click", () => expand(li, children, li.getAttribute("aria-expanded") !== "true"));
       row.append(twisty, link);
@@ -67,9 +67,9 @@
     children.hidden = !open;
     if (open && !children.dataset.loaded) {
       children.dataset.loaded = "1";
-      children.replaceChildren(el("li", { class: "tree-empty muted" }, "Loading…"));
+      children.replaceChildren(el("li", { class: "tree-empty muted" }, _t("Loading…")));
       try { await level(li.dataset.id, children); }
-      catch (e) { delete children.dataset.loaded; children.replaceChildren(el("li", { class: "tree-empty" }, "Could not load the albums.")); }
+      catch (e) { delete children.dataset.loaded; children.replaceChildren(el("li", { class: "tree-empty" }, _t("Could not load the albums."))); }
     }
   }
   async function load() {
@@ -87,7 +87,7 @@
       if (here) here.scrollIntoView({ block: "nearest" });
     } catch (e) {
       loaded = false;
-      rootList.replaceChildren(el("li", { class: "tree-empty" }, "Could not load the albums."));
+      rootList.replaceChildren(el("li", { class: "tree-empty" }, _t("Could not load the albums.")));
     }
   }
   function show(open) {

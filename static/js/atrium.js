@@ -10,8 +10,8 @@
     const show = () => {
       const theme = icons[root.dataset.theme] ? root.dataset.theme : "auto";
       summary.querySelector(".theme-current").textContent = icons[theme];
-      summary.title = "Theme: " + theme;
-      summary.setAttribute("aria-label", "Theme: " + theme);
+      summary.title = _t("Theme: ") + theme;
+      summary.setAttribute("aria-label", _t("Theme: ") + theme);
       menu.querySelectorAll("[data-theme-choice]").forEach((b) => {
         b.setAttribute("aria-pressed", String(b.dataset.themeChoice === theme));
       });
@@ -34,8 +34,8 @@
     const button = document.createElement("button");
     button.type = "button";
     button.className = "button small";
-    button.textContent = "Copy";
-    button.setAttribute("aria-label", "Copy " + (input.getAttribute("aria-label") || "link"));
+    button.textContent = _t("Copy");
+    button.setAttribute("aria-label", _t("Copy ") + (input.getAttribute("aria-label") || "link"));
     wrap.append(input, button);
     button.addEventListener("click", async () => {
       input.select();
@@ -44,8 +44,8 @@
       } catch (e) {
         document.execCommand("copy");  // plain-http pages have no clipboard API
       }
-      button.textContent = "Copied";
-      setTimeout(() => { button.textContent = "Copy"; }, 2000);
+      button.textContent = _t("Copied");
+      setTimeout(() => { button.textContent = _t("Copy"); }, 2000);
     });
   });
   // A page rendered by a form's POST names its own address: put it in the location bar, so
@@ -78,19 +78,19 @@
       const state = answer ? answer.state : "sending";
       if (state === "sent") {
         line.className = "alert ok mail-status";
-        line.textContent = "The link was sent to " + to + ".";
+        line.textContent = _t("The link was sent to ") + to + ".";
         return;
       }
       if (state === "failed" || state === "retrying" || state === "skipped") {
         line.className = "alert error mail-status";
         line.setAttribute("role", "alert");
-        line.textContent = "The link could not be sent to " + to +
-          (state === "retrying" ? " yet (it will be tried again)" : "") +
-          (answer.error ? ": " + answer.error : ".") + " Copy the link above and give it to them.";
+        line.textContent = _t("The link could not be sent to ") + to +
+          (state === "retrying" ? _t(" yet (it will be tried again)") : "") +
+          (answer.error ? ": " + answer.error : ".") + _t(" Copy the link above and give it to them.");
         if (state !== "retrying") return;
       }
       if (Date.now() - started < 120000) setTimeout(poll, 1500);
-      else if (state === "sending") line.textContent = "The link to " + to + " is still waiting to be sent; copy it above to be sure.";
+      else if (state === "sending") line.textContent = _t("The link to ") + to + _t(" is still waiting to be sent; copy it above to be sure.");
     };
     poll();
   });

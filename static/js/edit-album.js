@@ -17,30 +17,30 @@
       summary: current ? current.summary : (summaryNode ? summaryNode.textContent : ""),
       private: current ? !!current.private : !!album.querySelector(".album-meta .private-badge"),
     };
-    const values = await dialog(isRoot ? "Edit the home page" : "Edit album", (body) => {
+    const values = await dialog(isRoot ? _t("Edit the home page") : _t("Edit album"), (body) => {
       const title = el("input", { type: "text", name: "title", value: before.title, maxlength: "200", required: "" });
       const summary = el("textarea", { name: "summary", rows: "4", maxlength: "4000" });
       summary.value = before.summary || "";
       const priv = el("input", { type: "checkbox", name: "private" });
       priv.checked = before.private;
       const check = el("label", { class: "dialog-check" });
-      check.append(priv, el("span", {}, "Private"), el("span", { class: "hint" }, "Hidden from visitors who are not signed in; albums inside it follow."));
-      const titleField = el("label", { class: "dialog-field" }, "Title");
-      const summaryField = el("label", { class: "dialog-field" }, isRoot ? "Welcome text" : "Summary");
+      check.append(priv, el("span", {}, _t("Private")), el("span", { class: "hint" }, _t("Hidden from visitors who are not signed in; albums inside it follow.")));
+      const titleField = el("label", { class: "dialog-field" }, _t("Title"));
+      const summaryField = el("label", { class: "dialog-field" }, isRoot ? _t("Welcome text") : _t("Summary"));
       titleField.appendChild(title);
       summaryField.appendChild(summary);
-      if (isRoot) body.append(summaryField, el("p", {}, "The gallery's title is changed in Settings."));
+      if (isRoot) body.append(summaryField, el("p", {}, _t("The gallery's title is changed in Settings.")));
       else body.append(titleField, summaryField, check);
       return () => isRoot ? { summary: summary.value.trim() }
         : { title: title.value.trim(), summary: summary.value.trim(), private: priv.checked };
-    }, [["ok", "Save"]]);
+    }, [["ok", _t("Save")]]);
     if (!values || (!isRoot && !values.title)) return;
     const changes = {};
     Object.keys(values).forEach((k) => { if (values[k] !== before[k]) changes[k] = values[k]; });
     if (!Object.keys(changes).length) return;
     const data = await attempt(() => api("PATCH", "/albums/" + album.dataset.albumId, changes));
     if (!data) return;
-    if ("private" in changes) { toastAfterNavigation("Album saved"); location.reload(); return; }
+    if ("private" in changes) { toastAfterNavigation(_t("Album saved")); location.reload(); return; }
     Object.assign(current || {}, data.album);
     if (!isRoot) {
       heading.textContent = data.album.title;
@@ -56,19 +56,19 @@
     }
     // summary_html: as the server renders it (escaped, or sanitised HTML when allowed).
     if (node) { node.innerHTML = data.album.summary_html || ""; node.hidden = !data.album.summary; }
-    toast("Album saved");
+    toast(_t("Album saved"));
   }
 
   // "Add external media": embed code pasted in a dialog, the server's allowlist verdict shown
   // as it is typed (POST .../external with check: true stores nothing), then saved.
   async function addExternal() {
     const path = "/albums/" + album.dataset.albumId + "/external";
-    const values = await dialog("Add external media", (body) => {
+    const values = await dialog(_t("Add external media"), (body) => {
       const code = el("textarea", { name: "html", rows: "5", maxlength: "10000", required: "", placeholder: "<iframe src=\"https://www.youtube.com/embed/…\"></iframe>" });
       const title = el("input", { type: "text", name: "title", maxlength: "500" });
-      const verdict = el("p", { class: "embed-verdict hint", role: "status", "data-verdict": "" }, "Paste the embed code (an <iframe>) from YouTube, Vimeo or another allowed site.");
-      const codeField = el("label", { class: "dialog-field" }, "Embed code");
-      const titleField = el("label", { class: "dialog-field" }, "Title (optional)");
+      const verdict = el("p", { class: "embed-verdict hint", role: "status", "data-verdict": "" }, _t("Paste the embed code (an <iframe>) from YouTube, Vimeo or another allowed site."));
+      const codeField = el("label", { class: "dialog-field" }, _t("Embed code"));
+      const titleField = el("label", { class: "dialog-field" }, _t("Title (optional)"));
       codeField.appendChild(code);
       titleField.appendChild(title);
       body.append(codeField, verdict, titleField);
@@ -83,8 +83,8 @@
           try {
             await api("POST", path, { html: code.value, check: true });
             ok = true;
-            message = "Allowed: this embed can be added.";
-          } catch (e) { message = "Not allowed: " + e.message; }
+            message = _t("Allowed: this embed can be added.");
+          } catch (e) { message = _t("Not allowed: ") + e.message; }
           if (mine !== asked) return; // an older answer after a newer one
           verdict.textContent = message;
           verdict.dataset.verdict = ok ? "allowed" : "refused";
@@ -92,10 +92,10 @@
         }, 250);
       });
       return () => ({ html: code.value, title: title.value.trim() });
-    }, [["ok", "Add"]]);
+    }, [["ok", _t("Add")]]);
     if (!values || !values.html.trim()) return;
     if (await attempt(() => api("POST", path, values))) {
-      toastAfterNavigation("External media added");
+      toastAfterNavigation(_t("External media added"));
       location.reload();
     }
   }
@@ -118,27 +118,27 @@
       group.appendChild(b);
       return b;
     };
-    const newAlbum = tool("New album", "plus", async () => {
-      const name = await promptDialog("New album", "Title", "", "It is created inside this album.");
+    const newAlbum = tool(_t("New album"), "plus", async () => {
+      const name = await promptDialog(_t("New album"), _t("Title"), "", _t("It is created inside this album."));
       if (!name) return;
       const data = await attempt(() => api("POST", "/albums", { parent_id: albumId, title: name }));
-      if (data) { toastAfterNavigation("Album “" + name + "” created"); location.href = prefix + "/albums/" + data.album.id; }
+      if (data) { toastAfterNavigation(_t("Album “") + name + "” created"); location.href = prefix + "/albums/" + data.album.id; }
     });
     let current = null; // the album as the API answered (fresh title, summary, privacy)
-    const editAlbum = tool(album.dataset.root === "1" ? "Edit" : "Edit album", "pencil", () => editDetails(current));
-    const upload = tool("Upload", ["upload", prefix + "/upload?album=" + albumId], null, "primary");
-    const external = tool("Add external media", "link", addExternal);
+    const editAlbum = tool(album.dataset.root === "1" ? _t("Edit") : _t("Edit album"), "pencil", () => editDetails(current));
+    const upload = tool(_t("Upload"), ["upload", prefix + "/upload?album=" + albumId], null, "primary");
+    const external = tool(_t("Add external media"), "link", addExternal);
     needs.push([newAlbum, "add_album"], [editAlbum, "edit_album"], [upload, "add_media"], [external, "add_media"]);
-    const selectButton = tool("Select", "select", () => setSelecting(!selecting));
+    const selectButton = tool(_t("Select"), "select", () => setSelecting(!selecting));
     selectButton.setAttribute("aria-pressed", "false");
-    selectButton.title = "Select items: click or Space, Shift for a range, Escape to stop";
+    selectButton.title = _t("Select items: click or Space, Shift for a range, Escape to stop");
     selectButton.hidden = !grid(); // nothing to select in an album without media
     if (toolbar) toolbar.prepend(group);
 
     // Selection: a bar of bulk actions while selecting; click/space toggles, shift extends.
     let selecting = false;
     let anchor = null;
-    const bar = el("div", { class: "selection-bar", role: "toolbar", "aria-label": "Selected items", hidden: "" });
+    const bar = el("div", { class: "selection-bar", role: "toolbar", "aria-label": _t("Selected items"), hidden: "" });
     const count = el("span", { class: "selection-count", "aria-live": "polite" });
     bar.appendChild(count);
     const bulkButton = (label, handler, cls, name) => {
@@ -153,7 +153,7 @@
     const selected = () => tiles().filter((t) => t.classList.contains("selected"));
     const refresh = () => {
       const n = selected().length;
-      count.textContent = n === 1 ? "1 selected" : n + " selected";
+      count.textContent = n === 1 ? "1 selected" : n + _t(" selected");
       bar.querySelectorAll("button[data-needs]").forEach((b) => { b.disabled = n === 0; });
     };
     const toggle = (tile, on) => {
@@ -178,41 +178,41 @@
       if (action === "delete" || action === "move") {
         (data.done || []).forEach((id) => { const t = document.querySelector('.media-tile[data-media-id="' + id + '"]'); if (t) t.remove(); });
       }
-      if (failed.length) toast(failed.length + " not " + verb + ": " + failed[0].error, "error");
-      if ((data.done || []).length) toast((data.done.length === 1 ? "1 item " : data.done.length + " items ") + verb);
+      if (failed.length) toast(failed.length + _t(" not ") + verb + ": " + failed[0].error, "error");
+      if ((data.done || []).length) toast((data.done.length === 1 ? "1 item " : data.done.length + _t(" items ")) + verb);
       refresh();
     };
-    bulkButton("All", () => { tiles().forEach((t) => toggle(t, true)); refresh(); }, "", "all");
-    const moveButton = bulkButton("Move…", async () => {
-      const choice = await pickAlbum("Move or copy the selected items", albumId);
+    bulkButton(_t("All"), () => { tiles().forEach((t) => toggle(t, true)); refresh(); }, "", "all");
+    const moveButton = bulkButton(_t("Move…"), async () => {
+      const choice = await pickAlbum(_t("Move or copy the selected items"), albumId);
       if (choice) bulk(choice.action, { album_id: choice.albumId }, choice.action === "move" ? "moved" : "copied");
     }, "", "move");
     moveButton.dataset.needs = "1";
-    const tagButton = bulkButton("Tag…", async () => {
-      const text = await promptDialog("Add tags", "Tags", "", "Separate tags with commas.");
+    const tagButton = bulkButton(_t("Tag…"), async () => {
+      const text = await promptDialog(_t("Add tags"), _t("Tags"), "", _t("Separate tags with commas."));
       if (text) bulk("tag", { tags: text.split(",").map((t) => t.trim()).filter(Boolean) }, "tagged");
     }, "", "tag");
     tagButton.dataset.needs = "1";
     // The gallery may turn selection ZIPs off (data-no-selection-zip): then no button.
-    if (album.dataset.noSelectionZip !== "1") bulkButton("Download", () => {
+    if (album.dataset.noSelectionZip !== "1") bulkButton(_t("Download"), () => {
       const ids = selected().map((t) => t.dataset.mediaId).join(",");
       const a = el("a", { href: prefix + "/download/media?size=optimized&ids=" + ids, download: "" });
       document.body.appendChild(a);
       a.click();
       a.remove();
     }, "", "download").dataset.needs = "1";
-    const deleteButton = bulkButton("Delete…", async () => {
+    const deleteButton = bulkButton(_t("Delete…"), async () => {
       const n = selected().length;
       const what = current && current.read_only_media
-        ? "The selected items are removed from the gallery; their files stay in the read-only folder, and a synchronization brings back what is still there."
+        ? _t("The selected items are removed from the gallery; their files stay in the read-only folder, and a synchronization brings back what is still there.")
         : current && current.trash_days > 0
-          ? (n === 1 ? "The selected item is" : "The selected items are") + " moved to the trash for " + current.trash_days + (current.trash_days === 1 ? " day" : " days") + "; " + (n === 1 ? "it" : "they") + " can be restored from there until then."
-          : "The selected items and their files are deleted for good.";
-      if (await confirmDialog(n === 1 ? "Delete 1 item?" : "Delete " + n + " items?", what, "Delete")) bulk("delete", {}, current && current.trash_days > 0 ? "moved to the trash" : "deleted");
+          ? (n === 1 ? _t("The selected item is") : _t("The selected items are")) + _t(" moved to the trash for ") + current.trash_days + (current.trash_days === 1 ? _t(" day") : _t(" days")) + "; " + (n === 1 ? "it" : "they") + _t(" can be restored from there until then.")
+          : _t("The selected items and their files are deleted for good.");
+      if (await confirmDialog(_tn("Delete %(count)s item?", "Delete %(count)s items?", n).replace("%(count)s", n), what, _t("Delete"))) bulk("delete", {}, current && current.trash_days > 0 ? "moved to the trash" : "deleted");
     }, "danger-outline", "trash");
     deleteButton.dataset.needs = "1";
     needs.push([tagButton, "edit_media"], [deleteButton, "delete_media"]);
-    bulkButton("Done", () => setSelecting(false), "primary");
+    bulkButton(_t("Done"), () => setSelecting(false), "primary");
     document.body.appendChild(bar);
 
     const pick = (tile, shift) => {
@@ -249,7 +249,7 @@
         if (back) sibling.before(tile); else sibling.after(tile);
         (tile.querySelector("a") || tile).focus();
         const list = [...tile.parentElement.children];
-        live.textContent = "Moved to position " + (list.indexOf(tile) + 1) + " of " + list.length;
+        live.textContent = _t("Moved to position ") + (list.indexOf(tile) + 1) + _t(" of ") + list.length;
         saveOrderSoon(tile.parentElement, 700);
       }
     }, true);
@@ -257,7 +257,7 @@
     // Ordering by drag and drop: the tile follows the pointer inside its own list.
     let dragged = null;
     let before = null;
-    const help = el("p", { id: "reorder-help", class: "sr-only" }, "Drag to reorder, or press Alt with an arrow key to move this item.");
+    const help = el("p", { id: "reorder-help", class: "sr-only" }, _t("Drag to reorder, or press Alt with an arrow key to move this item."));
     document.body.appendChild(help);
     const prepare = (list) => list.forEach((t) => {
       t.draggable = perms.edit_album;
@@ -275,7 +275,7 @@
       if (data.album.read_only_media) {
         moveButton.hidden = true; // files would move or be copied: the server refuses
         const note = el("p", { class: "muted read-only-note", role: "note" },
-          "No uploads here: this gallery's files are in a read-only folder on the server and come in by synchronization.");
+          _t("No uploads here: this gallery's files are in a read-only folder on the server and come in by synchronization."));
         (toolbar || group).after(note);
       }
       lists().forEach((l) => prepare([...l.children]));
@@ -325,7 +325,7 @@
       const isMedia = list.id === "media-grid";
       const ids = [...list.children].map((t) => (isMedia ? t.dataset.mediaId : t.dataset.albumId)).filter(Boolean);
       const body = isMedia ? { media: ids } : { albums: ids };
-      const ok = await attempt(() => api("POST", "/albums/" + albumId + "/order", body), "Order saved");
+      const ok = await attempt(() => api("POST", "/albums/" + albumId + "/order", body), _t("Order saved"));
       list.dataset.orderSaved = ok ? String(Date.now()) : "failed";
     }
   }

@@ -33,10 +33,10 @@
         method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
-      throw new Error("The connection was lost; nothing was changed.");
+      throw new Error(_t("The connection was lost; nothing was changed."));
     }
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error((data.error && data.error.message) || "The server answered " + response.status + ".");
+    if (!response.ok) throw new Error((data.error && data.error.message) || _t("The server answered ") + response.status + ".");
     return data;
   }
   function el(tag, attrs, text) {
@@ -113,7 +113,7 @@
       const body = el("div", { class: "dialog-body" });
       const read = build(body) || (() => true);
       const bar = el("div", { class: "dialog-actions" });
-      bar.appendChild(el("button", { type: "button", class: "button", value: "" }, "Cancel")).addEventListener("click", () => d.close(""));
+      bar.appendChild(el("button", { type: "button", class: "button", value: "" }, _t("Cancel"))).addEventListener("click", () => d.close(""));
       actions.forEach(([value, label, cls]) => bar.appendChild(el("button", { class: "button " + (cls || "primary"), value }, label)));
       form.append(body, bar);
       d.appendChild(form);
@@ -139,15 +139,15 @@
       if (hint) l.appendChild(el("span", { class: "hint" }, hint));
       body.appendChild(l);
       return () => input.value.trim() || null;
-    }, [["ok", "Save"]]);
+    }, [["ok", _t("Save")]]);
   }
   async function pickAlbum(title, excludeId) {
     let list;
     try { list = (await api("GET", "/album-picker?permission=add_media")).albums; }
     catch (e) { toast(e.message, "error"); return null; }
     return dialog(title, (body) => {
-      const filter = el("input", { type: "search", placeholder: "Filter albums…", "aria-label": "Filter albums" });
-      const box = el("div", { class: "album-choices", role: "radiogroup", "aria-label": "Albums" });
+      const filter = el("input", { type: "search", placeholder: _t("Filter albums…"), "aria-label": _t("Filter albums") });
+      const box = el("div", { class: "album-choices", role: "radiogroup", "aria-label": _t("Albums") });
       list.forEach((a) => {
         const label = el("label", { class: "album-choice" });
         // Nothing is chosen beforehand (a slip of Enter must not move things to the root);
@@ -167,7 +167,7 @@
         const checked = box.querySelector("input:checked");
         return checked ? { action, albumId: checked.value } : null;
       };
-    }, [["copy", "Copy here", "secondary"], ["move", "Move here"]]);
+    }, [["copy", _t("Copy here"), "secondary"], ["move", _t("Move here")]]);
   }
 
   window.AtriumEdit = {
@@ -177,6 +177,6 @@
   };
   const part = document.createElement("script");
   part.src = here.replace(/edit\.js(\?.*)?$/, media ? "edit-media.js" : "edit-album.js");
-  part.onerror = () => toast("The editing tools could not be loaded; reload the page to try again.", "error");
+  part.onerror = () => toast(_t("The editing tools could not be loaded; reload the page to try again."), "error");
   document.head.appendChild(part);
 })();

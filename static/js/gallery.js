@@ -37,7 +37,7 @@
   // Built with DOM calls (textContent, setAttribute): nothing from the server is parsed as HTML.
   function buildTile(item) {
     const [w, h] = tileSize(item);
-    const label = (item.title || "").trim() || item.file_name || "Untitled";
+    const label = (item.title || "").trim() || item.file_name || _t("Untitled");
     const li = document.createElement("li");
     li.className = "media-tile";
     li.dataset.mediaId = item.id;
@@ -56,13 +56,13 @@
       img.height = h;
       img.loading = "lazy";
       img.decoding = "async";
-      img.alt = item.state === "failed" ? label + " (could not be processed)" : label;
+      img.alt = item.state === "failed" ? label + _t(" (could not be processed)") : label;
       a.appendChild(img);
     } else {
       const pending = document.createElement("span");
       pending.className = "tile-pending";
       pending.setAttribute("role", "img");
-      pending.setAttribute("aria-label", label + " (still processing)");
+      pending.setAttribute("aria-label", label + _t(" (still processing)"));
       a.appendChild(pending);
     }
     if (item.kind === "video" || item.kind === "audio") {
@@ -92,8 +92,8 @@
   }
 
   // The timeline groups its grid by month: a heading before the first item of each month.
-  const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December"];
+  const MONTHS = [_t("January"), _t("February"), _t("March"), _t("April"), _t("May"), _t("June"), _t("July"), _t("August"),
+    _t("September"), _t("October"), _t("November"), _t("December")];
   function monthHeading(item) {
     const month = item && typeof item.date_taken === "string" ? item.date_taken.slice(0, 7) : "";
     const headings = grid.querySelectorAll(".timeline-month");
@@ -103,7 +103,7 @@
     li.className = "timeline-month";
     li.dataset.month = month;
     const h2 = document.createElement("h2");
-    h2.textContent = month ? MONTHS[Number(month.slice(5, 7)) - 1] + " " + month.slice(0, 4) : "No date";
+    h2.textContent = month ? MONTHS[Number(month.slice(5, 7)) - 1] + " " + month.slice(0, 4) : _t("No date");
     li.appendChild(h2);
     grid.appendChild(li);
   }
@@ -177,7 +177,7 @@
     if (!hasMore()) return Promise.resolve([]);
     if (loading) return loading;
     const next = grid.dataset.next;
-    say("Loading more…");
+    say(_t("Loading more…"));
     loading = fetch(next, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then((response) => {
         if (!response.ok) throw new Error("HTTP " + response.status);
@@ -191,7 +191,7 @@
           grid.appendChild(li);
         });
         grid.dataset.next = data.next_cursor ? nextUrl(next, data.next_cursor) : "";
-        say(grid.dataset.next ? "" : "Everything is shown.");
+        say(grid.dataset.next ? "" : _t("Everything is shown."));
         if (added.length) {
           document.dispatchEvent(new CustomEvent("atrium:tiles-added", { detail: { tiles: added } }));
         }
@@ -199,7 +199,7 @@
       })
       .catch(() => {
         failed = true;
-        say("Could not load more. Use the page links below.");
+        say(_t("Could not load more. Use the page links below."));
         if (pager) pager.hidden = false;
         if (moreButton) moreButton.hidden = true;
         return [];
@@ -218,7 +218,7 @@
     moreButton = document.createElement("button");
     moreButton.type = "button";
     moreButton.className = "button small";
-    moreButton.textContent = "Load more";
+    moreButton.textContent = _t("Load more");
     moreButton.addEventListener("click", () => loadMore());
     holder.appendChild(moreButton);
     grid.after(holder);

@@ -15,19 +15,19 @@
     return node;
   }
 
-  const box = el("div", { class: "lightbox", role: "dialog", "aria-modal": "true", "aria-label": "Photo viewer", hidden: "" });
+  const box = el("div", { class: "lightbox", role: "dialog", "aria-modal": "true", "aria-label": _t("Photo viewer"), hidden: "" });
   const bar = el("div", { class: "lb-bar" });
   const counter = el("span", { class: "lb-counter", "aria-live": "polite" });
   const title = el("span", { class: "lb-title" });
-  const details = el("a", { class: "lb-button lb-details", title: "Details and download" });
-  details.textContent = "Details";
-  const play = el("button", { class: "lb-button lb-play", type: "button", title: "Slideshow (space)" });
-  play.append(el("span", { class: "lb-play-icon", "aria-hidden": "true" }, "▶"), el("span", { class: "lb-label" }, "Slideshow"));
-  const closeButton = el("button", { class: "lb-button lb-close", type: "button", "aria-label": "Close", title: "Close (Esc)" }, "✕");
+  const details = el("a", { class: "lb-button lb-details", title: _t("Details and download") });
+  details.textContent = _t("Details");
+  const play = el("button", { class: "lb-button lb-play", type: "button", title: _t("Slideshow (space)") });
+  play.append(el("span", { class: "lb-play-icon", "aria-hidden": "true" }, "▶"), el("span", { class: "lb-label" }, _t("Slideshow")));
+  const closeButton = el("button", { class: "lb-button lb-close", type: "button", "aria-label": _t("Close"), title: _t("Close (Esc)") }, "✕");
   bar.append(counter, title, details, play, closeButton);
   const stage = el("div", { class: "lb-stage" });
-  const prevButton = el("button", { class: "lb-nav lb-prev", type: "button", "aria-label": "Previous", title: "Previous (←)" }, "‹");
-  const nextButton = el("button", { class: "lb-nav lb-next", type: "button", "aria-label": "Next", title: "Next (→)" }, "›");
+  const prevButton = el("button", { class: "lb-nav lb-prev", type: "button", "aria-label": _t("Previous"), title: _t("Previous (←)") }, "‹");
+  const nextButton = el("button", { class: "lb-nav lb-next", type: "button", "aria-label": _t("Next"), title: _t("Next (→)") }, "›");
   const progress = el("div", { class: "lb-progress" });
   const caption = el("div", { class: "lb-caption" });
   stage.append(prevButton, nextButton, progress);
@@ -69,15 +69,15 @@
       media = el("div", { class: "lb-file" });
       const picture = item.preview ? item.optimized : item.thumbnail;
       if (picture) {
-        const img = el("img", { src: picture, alt: (item.preview ? "First page of " : "") + item.label,
+        const img = el("img", { src: picture, alt: (item.preview ? _t("First page of ") : "") + item.label,
                                 class: item.preview ? "lb-page" : "lb-icon" });
         media.appendChild(img);
       }
       media.appendChild(el("p", { class: "lb-file-name" }, item.label));
       const actions = el("p", { class: "lb-file-actions" });
-      actions.appendChild(el("a", { class: "lb-button", href: item.page }, "Open"));
+      actions.appendChild(el("a", { class: "lb-button", href: item.page }, _t("Open")));
       if (item.download) {
-        const download = el("a", { class: "lb-button primary", href: item.download, download: "" }, "Download");
+        const download = el("a", { class: "lb-button primary", href: item.download, download: "" }, _t("Download"));
         actions.appendChild(download);
       }
       media.appendChild(actions);

@@ -25,9 +25,9 @@
       b.setAttribute("aria-pressed", String(n === mine));
     });
     if (!text) return;
-    const avg = r.average ? String(Math.round(r.average * 10) / 10) + " of 5" : "Not rated yet";
-    const votes = r.count ? " · " + r.count + (r.count === 1 ? " vote" : " votes") : r.average ? " · the file's own rating" : "";
-    text.textContent = avg + votes + (mine ? " · yours: " + mine : "");
+    const avg = r.average ? String(Math.round(r.average * 10) / 10) + _t(" of 5") : _t("Not rated yet");
+    const votes = r.count ? " · " + r.count + (r.count === 1 ? _t(" vote") : _t(" votes")) : r.average ? _t(" · the file's own rating") : "";
+    text.textContent = avg + votes + (mine ? _t(" · yours: ") + mine : "");
   }
 
   async function call(method, body) {
@@ -35,7 +35,7 @@
     if (method !== "GET") { headers["X-XSRFToken"] = xsrf(); headers["Content-Type"] = "application/json"; }
     const res = await fetch(url, { method, headers, credentials: "same-origin", body: body ? JSON.stringify(body) : undefined });
     const data = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error((data.error && data.error.message) || "The rating was not saved.");
+    if (!res.ok) throw new Error((data.error && data.error.message) || _t("The rating was not saved."));
     return data.rating;
   }
 

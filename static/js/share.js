@@ -56,7 +56,7 @@
         body: JSON.stringify(body),
       });
       const data = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error((data.error && data.error.message) || "The link could not be made.");
+      if (!response.ok) throw new Error((data.error && data.error.message) || _t("The link could not be made."));
       field("url").value = data.url;
       const feed = dialog.querySelector(".share-feed");
       feed.hidden = !data.feed_url;
@@ -76,7 +76,7 @@
     const input = form.elements[button.dataset.copyFrom];
     input.select();
     try { await navigator.clipboard.writeText(input.value); } catch (e) { document.execCommand("copy"); }
-    button.textContent = "Copied";
-    setTimeout(() => { button.textContent = "Copy"; }, 2000);
+    button.textContent = _t("Copied");
+    setTimeout(() => { button.textContent = _t("Copy"); }, 2000);
   }));
 })();

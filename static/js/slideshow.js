@@ -27,7 +27,7 @@
     const icon = LB.playButton.querySelector(".lb-play-icon");
     const label = LB.playButton.querySelector(".lb-label");
     icon.textContent = playing ? "❚❚" : "▶";
-    label.textContent = playing ? "Pause" : active ? "Play" : "Slideshow";
+    label.textContent = playing ? _t("Pause") : active ? _t("Play") : _t("Slideshow");
     LB.playButton.setAttribute("aria-pressed", playing ? "true" : "false");
     box.dataset.playing = playing ? "1" : "0";
     box.classList.toggle("playing", false);

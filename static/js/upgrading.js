@@ -17,7 +17,7 @@
   }
 
   function show(p) {
-    field("step").textContent = p.step ? `Step ${p.step} of ${p.steps}` : "Starting";
+    field("step").textContent = p.step ? `Step ${p.step} of ${p.steps}` : _t("Starting");
     const bar = card.querySelector("progress");
     if (p.total) {
       bar.max = p.total;

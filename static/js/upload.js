@@ -63,8 +63,8 @@
     if (s < 1) return "under 1 s";
     s = Math.round(s);
     if (s < 60) return s + " s";
-    if (s < 3600) return Math.floor(s / 60) + " min " + (s % 60) + " s";
-    return Math.floor(s / 3600) + " h " + Math.round((s % 3600) / 60) + " min";
+    if (s < 3600) return Math.floor(s / 60) + _t(" min ") + (s % 60) + " s";
+    return Math.floor(s / 3600) + " h " + Math.round((s % 3600) / 60) + _t(" min");
   }
   function toast(message, kind) {
     const box = document.getElementById("toasts");
@@ -83,10 +83,10 @@
     let message = "";
     try { message = JSON.parse(text).error.message; } catch (e) { /* not JSON */ }
     if (!message) {
-      message = status === 413 ? "This file is too large for this gallery."
-        : status === 415 ? "This type of file is not accepted here."
-        : status === 0 ? "The connection was lost."
-        : "The server answered " + status + ".";
+      message = status === 413 ? _t("This file is too large for this gallery.")
+        : status === 415 ? _t("This type of file is not accepted here.")
+        : status === 0 ? _t("The connection was lost.")
+        : _t("The server answered ") + status + ".";
     }
     // Server errors and lost connections are worth another try; refusals are not.
     return new UploadError(message, status, status === 0 || status >= 500 || status === 423);
@@ -98,11 +98,11 @@
     return dot > 0 ? name.slice(dot + 1).toLowerCase() : "";
   }
   function precheck(file, isZip) {
-    if (file.size === 0) return "This file is empty.";
-    if (file.size > maxBytes) return "Too large: " + bytes(file.size) + " (this gallery takes up to " + bytes(maxBytes) + " per file).";
+    if (file.size === 0) return _t("This file is empty.");
+    if (file.size > maxBytes) return _t("Too large: ") + bytes(file.size) + _t(" (this gallery takes up to ") + bytes(maxBytes) + _t(" per file).");
     const ext = extensionOf(file.name);
     if (!isZip && ext && allowed.size && !allowed.has(ext) && !allowed.has(ALIASES[ext])) {
-      return "Wrong type: ." + ext + " files are not accepted in this gallery.";
+      return _t("Wrong type: .") + ext + _t(" files are not accepted in this gallery.");
     }
     return null;
   }
@@ -155,12 +155,12 @@
     line.append(name, size);
     const bar = el("div", "upload-bar");
     bar.setAttribute("role", "progressbar");
-    bar.setAttribute("aria-label", "Upload of " + item.name);
+    bar.setAttribute("aria-label", _t("Upload of ") + item.name);
     bar.setAttribute("aria-valuemin", "0");
     bar.setAttribute("aria-valuemax", "100");
     bar.appendChild(el("span"));
     const status = el("div", "upload-line upload-meta");
-    status.append(el("span", "upload-status", "Waiting…"), el("span", "upload-badge"));
+    status.append(el("span", "upload-status", _t("Waiting…")), el("span", "upload-badge"));
     const error = el("p", "upload-error");
     error.setAttribute("role", "alert");
     error.hidden = true;
@@ -169,10 +169,10 @@
     const actions = el("div", "upload-actions");
     const cancel = el("button", "icon-button", "✕");
     cancel.type = "button";
-    cancel.title = "Cancel";
-    cancel.setAttribute("aria-label", "Cancel upload of " + item.name);
+    cancel.title = _t("Cancel");
+    cancel.setAttribute("aria-label", _t("Cancel upload of ") + item.name);
     cancel.addEventListener("click", () => cancelItem(item));
-    const retry = el("button", "button small", "Retry");
+    const retry = el("button", "button small", _t("Retry"));
     retry.type = "button";
     retry.hidden = true;
     retry.addEventListener("click", () => retryItem(item));
@@ -185,7 +185,7 @@
     return li;
   }
 
-  const LABELS = { queued: "Queued", uploading: "Uploading", importing: "Unpacking", processing: "Processing", ready: "Done", failed: "Failed", skipped: "Skipped", canceled: "Canceled" };
+  const LABELS = { queued: _t("Queued"), uploading: _t("Uploading"), importing: _t("Unpacking"), processing: _t("Processing"), ready: _t("Done"), failed: _t("Failed"), skipped: _t("Skipped"), canceled: _t("Canceled") };
   // Out of the list's work: a failed item may be retried; a skipped one (a duplicate) was not wanted.
   const settled = (state) => state === "failed" || state === "skipped";
   function setState(item, state, text) {
@@ -194,9 +194,9 @@
     item.badge.textContent = LABELS[state] || state;
     if (text != null) item.status.textContent = text;
     item.cancelButton.hidden = !["queued", "uploading", "failed", "skipped"].includes(state);
-    const label = settled(state) ? "Remove " : "Cancel upload of ";
+    const label = settled(state) ? _t("Remove ") : _t("Cancel upload of ");
     item.cancelButton.setAttribute("aria-label", label + item.name);
-    item.cancelButton.title = settled(state) ? "Remove from the list" : "Cancel";
+    item.cancelButton.title = settled(state) ? _t("Remove from the list") : _t("Cancel");
     item.retryButton.hidden = !(state === "failed" && item.canRetry);
     update();
   }
@@ -213,7 +213,7 @@
     const speed = now > t0 ? ((sent - b0) * 1000) / (now - t0) : 0;
     const parts = [pct + "%"];
     if (speed > 0 && sent < total) {
-      parts.push(bytes(speed) + "/s", duration((total - sent) / speed) + " left");
+      parts.push(bytes(speed) + "/s", duration((total - sent) / speed) + _t(" left"));
     }
     if (item.state === "uploading") item.status.textContent = parts.join(" · ");
     updateTotal();
@@ -222,10 +222,10 @@
     item.canRetry = err.retry || err.status === 0 || err.status >= 500;
     item.error.textContent = err.message;
     item.error.hidden = false;
-    const label = err.status === 413 ? (/quota/i.test(err.message) ? "Over the storage quota" : "Too large")
-      : err.status === 415 ? "Not accepted"
-      : err.status === 409 ? (/this gallery/.test(err.message) ? "Already in the gallery" : "Already in this album")
-      : "Not uploaded";
+    const label = err.status === 413 ? (/quota/i.test(err.message) ? _t("Over the storage quota") : _t("Too large"))
+      : err.status === 415 ? _t("Not accepted")
+      : err.status === 409 ? (/this gallery/.test(err.message) ? _t("Already in the gallery") : _t("Already in this album"))
+      : _t("Not uploaded");
     // A duplicate is skipped, not failed: nothing to retry (gallery.intake.duplicates).
     setState(item, err.status === 409 ? "skipped" : "failed", label);
   }
@@ -235,10 +235,10 @@
     const failed = items.filter((i) => i.state === "failed").length;
     const skipped = items.filter((i) => i.state === "skipped").length;
     const busy = items.filter((i) => ["queued", "uploading", "importing", "processing"].includes(i.state)).length;
-    const parts = [done + " of " + items.filter((i) => i.state !== "canceled" && i.state !== "skipped").length + " done"];
-    if (failed) parts.push(failed + " failed");
-    if (skipped) parts.push(skipped + " skipped");
-    if (busy) parts.push(busy + " in progress");
+    const parts = [done + _t(" of ") + items.filter((i) => i.state !== "canceled" && i.state !== "skipped").length + _t(" done")];
+    if (failed) parts.push(failed + _t(" failed"));
+    if (skipped) parts.push(skipped + _t(" skipped"));
+    if (busy) parts.push(busy + _t(" in progress"));
     summary.textContent = "· " + parts.join(" · ");
     updateTotal();
   }
@@ -262,7 +262,7 @@
   async function send(item) {
     item.error.hidden = true;
     item.samples = [];
-    setState(item, "uploading", "Starting…");
+    setState(item, "uploading", _t("Starting…"));
     setProgress(item, 0);
     try {
       if (item.isZip) {
@@ -299,7 +299,7 @@
       xhr.upload.onprogress = (e) => setProgress(item, e.loaded);
       xhr.upload.onload = () => {
         setProgress(item, item.file.size);
-        if (item.isZip) setState(item, "importing", "Unpacking the archive…");
+        if (item.isZip) setState(item, "importing", _t("Unpacking the archive…"));
       };
       xhr.onload = () => {
         item.xhr = null;
@@ -309,7 +309,7 @@
         } else reject(errorFrom(xhr.status, xhr.responseText));
       };
       xhr.onerror = () => { item.xhr = null; reject(errorFrom(0, "")); };
-      xhr.onabort = () => { item.xhr = null; reject(new UploadError("Canceled.", 0)); };
+      xhr.onabort = () => { item.xhr = null; reject(new UploadError(_t("Canceled."), 0)); };
       xhr.send(item.file);
     });
   }
@@ -327,7 +327,7 @@
       retries: opts.retries,
       onStart: (offset) => { item.li.dataset.startOffset = String(offset); },
       onProgress: (sent) => setProgress(item, sent),
-      onWait: (ms) => { item.status.textContent = "Connection lost · resuming in " + duration(ms / 1000) + "…"; },
+      onWait: (ms) => { item.status.textContent = _t("Connection lost · resuming in ") + duration(ms / 1000) + "…"; },
       onResume: (offset, count) => {
         item.li.dataset.resumed = String(count);
         item.samples = [];
@@ -348,14 +348,14 @@
     item.canceled = true;
     if (item.xhr) item.xhr.abort();
     if (item.tus) item.tus.abort();
-    setState(item, "canceled", "Canceled");
+    setState(item, "canceled", _t("Canceled"));
   }
   function retryItem(item) {
     item.canceled = false;
     item.mediaId = null;
     item.tus = null;
     waiting.push(item);
-    setState(item, "queued", "Waiting…");
+    setState(item, "queued", _t("Waiting…"));
     pump();
   }
 
@@ -365,7 +365,7 @@
   const streams = new Map(); // album id -> EventSource
   function follow(item, mediaId, albumId) {
     item.mediaId = mediaId;
-    setState(item, "processing", "Uploaded · making thumbnails…");
+    setState(item, "processing", _t("Uploaded · making thumbnails…"));
     processing.set(mediaId, item);
     watchAlbum(albumId || item.albumId);
     schedulePoll();
@@ -403,14 +403,14 @@
     if (target.zip) { zipEntryDone(target, media); return; }
     if (media.state === "ready") {
       showThumbnail(target, media);
-      setState(target, "ready", "Ready");
+      setState(target, "ready", _t("Ready"));
       // An album page shows it in its grid at once (static/js/gallery.js).
       document.dispatchEvent(new CustomEvent("atrium:media-ready", { detail: { id: media.id } }));
     } else {
       target.canRetry = false;
-      target.error.textContent = "Uploaded, but it could not be processed: " + (media.failure || media.state);
+      target.error.textContent = _t("Uploaded, but it could not be processed: ") + (media.failure || media.state);
       target.error.hidden = false;
-      setState(target, "failed", "Stored, not processed");
+      setState(target, "failed", _t("Stored, not processed"));
     }
   }
   function showThumbnail(item, media) {
@@ -432,13 +432,13 @@
     for (;;) {
       await new Promise((r) => setTimeout(r, 1000));
       const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (!response.ok) throw new UploadError("Could not follow the import (" + response.status + ").", response.status);
+      if (!response.ok) throw new UploadError(_t("Could not follow the import (") + response.status + ").", response.status);
       const job = (await response.json()).job || {};
       if (job.state === "done") return job.result || {};
       if (job.state === "failed" || job.state === "cancelled") {
-        throw new UploadError("The import " + job.state + ": " + (job.error || "no reason given"), 0);
+        throw new UploadError(_t("The import ") + job.state + ": " + (job.error || "no reason given"), 0);
       }
-      setState(item, "importing", "Unpacking the archive… " + Math.round(100 * (job.progress || 0)) + "%" + (job.message ? " · " + job.message : ""));
+      setState(item, "importing", _t("Unpacking the archive… ") + Math.round(100 * (job.progress || 0)) + "%" + (job.message ? " · " + job.message : ""));
     }
   }
 
@@ -446,22 +446,22 @@
     const imported = (result.entries || []).filter((e) => e.status === "imported" && e.media_id);
     const problems = (result.entries || []).filter((e) => e.status !== "imported");
     item.zip = { total: imported.length, ready: 0, failed: 0 };
-    const text = (result.imported || 0) + " imported · " + (result.skipped || 0) + " skipped · " + (result.failed || 0) + " failed";
+    const text = (result.imported || 0) + _t(" imported · ") + (result.skipped || 0) + _t(" skipped · ") + (result.failed || 0) + _t(" failed");
     if (problems.length) {
       const details = el("details");
-      details.appendChild(el("summary", null, problems.length + " not imported"));
+      details.appendChild(el("summary", null, problems.length + _t(" not imported")));
       const ul = el("ul");
       problems.slice(0, 200).forEach((e) => ul.appendChild(el("li", null, e.name + ": " + (e.reason || e.status))));
       details.appendChild(ul);
       item.details.replaceChildren(details);
     }
     if (!imported.length) {
-      if (result.failed || !result.imported) fail(item, new UploadError("Nothing was imported: " + text, 400));
+      if (result.failed || !result.imported) fail(item, new UploadError(_t("Nothing was imported: ") + text, 400));
       else setState(item, "ready", text);
       return;
     }
     item.zip.text = text;
-    setState(item, "processing", text + " · processing…");
+    setState(item, "processing", text + _t(" · processing…"));
     imported.forEach((e) => processing.set(e.media_id, { zip: item }));
     schedulePoll();
   }
@@ -470,12 +470,12 @@
     item.zip[media.state === "ready" ? "ready" : "failed"]++;
     if (media.state === "ready") document.dispatchEvent(new CustomEvent("atrium:media-ready", { detail: { id: media.id } }));
     const z = item.zip;
-    item.status.textContent = z.text + " · " + z.ready + " of " + z.total + " processed" + (z.failed ? " (" + z.failed + " could not be)" : "");
+    item.status.textContent = z.text + " · " + z.ready + _t(" of ") + z.total + _t(" processed") + (z.failed ? " (" + z.failed + _t(" could not be)") : "");
     if (z.ready + z.failed >= z.total) setState(item, "ready");
   }
 
   // -- getting files in: static/js/upload-intake.js (drop zone, pickers, folders) ---------------
-  window.AtriumUploadIntake.bind(dropZone, addFile, (err) => toast("Could not read the dropped files: " + err.message, "error"));
+  window.AtriumUploadIntake.bind(dropZone, addFile, (err) => toast(_t("Could not read the dropped files: ") + err.message, "error"));
 
   picker.addEventListener("change", () => {
     openAlbum.href = root.dataset.albumUrl + picker.value;

@@ -35,4 +35,11 @@ async def test_a_member_chooses_german_on_the_account_page(app, make_gallery, br
     await page.goto(f"{base}/admin/users")
     assert "Benutzer anlegen" in await page.text_content("main")
     await shot(page, f"language-users-de-{name}")
+    # Words the scripts write come from the German script catalogue (static/i18n/de.js).
+    await page.goto(f"{base}/")
+    toggle = page.locator(".tree-toggle .btn-label")
+    await toggle.wait_for()
+    assert (await toggle.text_content()).strip() == "Alben"
+    assert await page.evaluate("_tn('Delete %(count)s item?', 'Delete %(count)s items?', 2)") == "%(count)s Elemente löschen?"
+    await shot(page, f"language-home-de-{name}")
     await context.close()
