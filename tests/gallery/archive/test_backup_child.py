@@ -68,3 +68,47 @@ async def test_a_child_that_cannot_write_says_why(app, make_gallery, tmp_path):
     with pytest.raises(BackupFailed, match="No such file or directory"):
         await write_in_child(snap, ctx.storage, tmp_path / "missing" / "a.zip")
     assert not (tmp_path / "missing").exists() and _writers() == []
+
+
+async def test_restore_stops_extracting_when_the_documents_fail(app, make_gallery, tmp_path):
+    """Files are extracted while the documents go in (tenants/staging.py): when the documents
+    fail (here: the target is not empty), no extracting thread may still be writing into the
+    staging root when the failure reaches the caller, which removes that root."""
+    import hashlib
+    import threading
+
+    from gallery.archive.export import export_to_file
+    from gallery.archive.load import NotEmpty
+    from tenants import staging
+
+    ctx, _ = await make_source(make_gallery)
+    root = await ctx.db.albums.find_one({"parent_id": None})
+    docs = []
+    for i in range(20):
+        data = i.to_bytes(4, "big") * 2048
+        rel = f"originals/many/f{i}.bin"
+        path = ctx.storage.resolve(rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        docs.append({"_id": f"{i:024x}", "album_id": root["_id"], "album_path": [root["_id"]],
+                     "kind": "other", "state": "ready", "title": f"f{i}", "file_name": f"f{i}.bin",
+                     "original": {"path": rel, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+                     "position": i, "private": False, "tags": [], "derivatives": {}, "metadata": {}})
+    await ctx.db.media.insert_many(docs)
+    out = tmp_path / "many.zip"
+    await export_to_file(ctx, out)
+    prepared = await asyncio.to_thread(prepare, out)
+    target = await make_gallery("beta")  # not empty: its root album is there
+
+    class Slow(Progress):
+        """Each extracting thread is held a while after its first file (set from the
+        thread), so extraction is surely still running when the documents fail."""
+
+        def __setattr__(self, name, value):
+            if name == "files" and value:
+                threading.Event().wait(3.0)  # a bounded hold inside the thread, not a wait for a result
+            super().__setattr__(name, value)
+
+    with pytest.raises(NotEmpty):
+        await staging.fill(target["ctx"], None, prepared, "Beta", progress=Slow())
+    assert not [t for t in threading.enumerate() if t.name.startswith("restore-extract")]
