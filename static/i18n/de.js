@@ -211,5 +211,6 @@ window.atriumMessages = {
 "Waiting to start…": "Wartet auf den Start…",
 "Waiting…": "Wartet…",
 "Welcome text": "Willkommenstext",
-"Wrong type: .": "Falscher Typ: ."
+"Wrong type: .": "Falscher Typ: .",
+"not yet": "noch nicht"
 };

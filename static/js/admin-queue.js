@@ -22,7 +22,12 @@
     return s.charAt(0).toUpperCase() + s.slice(1);
   }
   function when(value) {
-    return value ? String(value).replace("T", " ").slice(0, 19) : "not yet";
+    // The server's times are UTC (with or without a zone): written the page's language's way.
+    if (!value) return _t("not yet");
+    const text = String(value);
+    const moment = new Date(/(Z|[+-]\d\d:?\d\d)$/.test(text) ? text : text + "Z");
+    if (Number.isNaN(moment.getTime())) return text;
+    return moment.toLocaleString(document.documentElement.lang, { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" }) + " UTC";
   }
   function cell(tr, label, cls) {
     const td = tr.insertCell();

@@ -8,7 +8,7 @@
   const url = card.dataset.progressUrl;
   const every = 2000;
   const field = (name) => card.querySelector(`[data-field="${name}"]`);
-  const number = (n) => Number(n).toLocaleString("en-US");
+  const number = (n) => Number(n).toLocaleString(document.documentElement.lang);
 
   function words(seconds) {
     if (seconds < 90) return `About ${Math.max(1, Math.round(seconds))} seconds`;
