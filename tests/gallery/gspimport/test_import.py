@@ -168,6 +168,7 @@ async def test_a_failure_before_the_switch_leaves_the_gallery_as_it_was(app, mak
     assert sorted(p.name for p in (ctx.storage.path / "originals").rglob("*")) == ["Trips"]
     assert (await ctx.db.meta.find_one({"_id": "usage"}))["bytes"] == 0  # counted again: nothing left
     assert not list(ctx.storage.path.glob(".gsp-*"))
+    assert not list(ctx.storage.tmp.glob("*.gsp.sqlite"))  # the work file went with the failure
     assert await app.services.registry.host_db.jobs.count_documents({"tenant": "fails"}) == 0
 
 
@@ -180,6 +181,7 @@ async def test_an_import_refuses_a_backup_of_several_galleries_without_a_choice(
         await run_import(app, ctx, xml, folder, gallery_id=7)
     report = await run_import(app, ctx, xml, shutil.copytree(folder, folder.parent / "copy"), gallery_id=2)
     assert report["counts"]["albums"]["imported"] == 2 and report["counts"]["media"]["imported"] == 1
+    assert not list(ctx.storage.tmp.glob("*.gsp.sqlite"))  # refused or done: no work file stays
 
 
 async def test_the_gsp_import_job_reports_progress_and_keeps_the_report(app, make_gallery, backup, tmp_path):
