@@ -32,6 +32,7 @@ RECOMPUTED = {
     "user": {"username_key", "email_key"},
     "role": {"name_key"},
 }
+INTAKE_FIELDS = ("prepare", "reencoded", "discarded")  # of a media object's `original`
 _TYPED = {
     "album": {"_id", "title", "summary", "dirname", "parent_id", "private", "position",
               "sort_field", "sort_direction", "cover_id", "owner_id", "created", "updated"},
@@ -212,6 +213,12 @@ def _write_media(xf, m: dict) -> None:
         if m.get("embed_html"):
             _leaf(xf, "embed-html", m["embed_html"])
         extra = _extra("media", m)
+        # What the intake settings did (or are still to do) to the original
+        # (gallery/processing/originals.py): the typed element has no place for it, so it
+        # travels in extra and goes back on restore.
+        intake = {k: original[k] for k in INTAKE_FIELDS if k in original}
+        if intake:
+            extra["original_intake"] = intake
         if extra:
             _leaf(xf, "extra", to_json(extra))
 
@@ -351,9 +358,12 @@ def _read_media(el) -> dict:
         "original": None,
         "date_added": _parse_time(_kid_text(kids, "date-added")),
     })
+    intake = doc.pop("original_intake", None)
     if original.get("path"):
         doc["original"] = {"path": original.get("path"), "size": int(original.get("size")),
                            "sha256": original.get("sha256")}
+        if isinstance(intake, dict):
+            doc["original"].update({k: v for k, v in intake.items() if k in INTAKE_FIELDS})
     for name, cast in (("width", int), ("height", int), ("duration", float)):
         child = kids.get(name)
         if child is not None:

@@ -15,8 +15,13 @@ import os
 import zipfile
 
 import pytest
+from lxml import etree
 from PIL import Image
 
+from gallery.archive.document import read_backup
+from lxml import etree
+
+from gallery.archive.document import read_backup
 from gallery.archive.export import export_to_file
 from gallery.errors import Invalid
 from gallery.intake.sync import synchronize
@@ -212,6 +217,9 @@ async def test_discarded_originals_are_the_optimized_copy_on_every_route(app, ma
     assert not report.left_out
     with zipfile.ZipFile(tmp_path / "b.zip") as zf:
         assert kept in [zf.read(n) for n in zf.namelist() if n.startswith("originals/")]
+        restored = read_backup(etree.fromstring(zf.read("backup.xml"))).media
+    assert [m["original"] for m in restored] == [
+        {k: media["original"][k] for k in ("path", "size", "sha256", "discarded")}]  # it says so
 
     # Remaking derivatives works from the kept copy and never discards again.
     doc = await ctx.db.media.find_one({"_id": media["_id"]})
