@@ -37,6 +37,7 @@ async def test_an_import_killed_before_its_switch_is_undone_at_the_next_start(co
     assert record["status"] == "provisioning" and record["gsp_import"]["writing"]  # never served half-done
     assert await ctx.db.media.count_documents({}) == 6
     assert (ctx.storage.path / "originals" / "Trips" / "beach.jpg").is_file()
+    assert list(ctx.storage.tmp.glob("*.gsp.sqlite"))  # the killed run's work file (workfile.py)
 
     service = ServiceProcess(config)
     await service.start()
@@ -54,6 +55,10 @@ async def test_an_import_killed_before_its_switch_is_undone_at_the_next_start(co
         assert not list(ctx.storage.path.glob(".gsp-*"))
         assert await registry.host_db.jobs.count_documents({"tenant": "halfgsp"}) == 0
         assert (await service.browser().get("/g/halfgsp/")).code == 200
+
+        async def work_file_swept():  # its writer is gone: the start-up tmp/ sweep removes it
+            return not list(ctx.storage.tmp.glob("*.gsp.sqlite"))
+        await until(work_file_swept, 60)
     finally:
         await service.stop()
 
