@@ -77,6 +77,15 @@ async def test_the_timeline_pages_every_visible_item_once_in_date_order(
     assert secret not in page and "Hidden" not in page
     assert f'href="{g["prefix"]}/timeline?month=2023-12"' in page  # the scrubber
 
+    # Pages and answers are kept in the page cache until a write: the next request shows it.
+    newest = datetime(2025, 1, 1, tzinfo=UTC)
+    await g["ctx"].db.media.update_one({"_id": order[-1]}, {"$set": {
+        "date_taken": newest, "taken_key": taken_key(newest)}})
+    first = json.loads((await visitor.get(f"{g['prefix']}/api/v1/timeline?limit=2")).body)
+    assert [m["id"] for m in first["items"]] == [order[-1], order[0]]
+    page = text(await visitor.get(f"{g['prefix']}/timeline"))
+    assert "January 2025" in page and page.index(order[-1]) < page.index(order[0])
+
 
 async def test_bad_cursors_and_months_are_clear_errors(app, make_gallery):
     g = await make_gallery("alpha")
