@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
@@ -80,6 +81,7 @@ async def _reencode(ctx, services, media: dict, quality: int) -> None:
     try:
         seen = await asyncio.to_thread(_seen, src)
         new = await _in_pool(services, reencode_jpeg, str(src), str(tmp), quality)
+        await asyncio.to_thread(shutil.copymode, src, tmp)  # the owner's file keeps its mode
         await asyncio.to_thread(_replace, tmp, src, seen)
     finally:
         await asyncio.to_thread(_unlink, tmp)
@@ -99,6 +101,7 @@ async def _discard(ctx, services, media: dict, settings: dict, made, update: dic
         seen = await asyncio.to_thread(_seen, src)
         new = await _in_pool(services, keep_optimized, str(src), made.optimized_path, str(tmp),
                              int(settings.get("optimized_quality") or 85))
+        await asyncio.to_thread(shutil.copymode, src, tmp)  # the owner's file keeps its mode
         if src.suffix.lower().lstrip(".") in _SAME[ext]:
             await asyncio.to_thread(_replace, tmp, src, seen)
             target, rel = src, old_rel

@@ -19,9 +19,6 @@ from lxml import etree
 from PIL import Image
 
 from gallery.archive.document import read_backup
-from lxml import etree
-
-from gallery.archive.document import read_backup
 from gallery.archive.export import export_to_file
 from gallery.errors import Invalid
 from gallery.intake.sync import synchronize
@@ -250,12 +247,14 @@ async def test_a_synchronized_file_is_rewritten_once_and_found_unchanged_after(a
     data = sample("jpg", "exif-org", "nikon-e950.jpg")
     target = ctx.storage.originals / "dropped.jpg"
     target.write_bytes(data)
+    target.chmod(0o640)
     os.utime(target, (1_600_000_000, 1_600_000_000))
     assert (await synchronize(ctx, app.services, None, root))["new"] == 1
     media = await ctx.db.media.find_one({"file_name": "dropped.jpg"})
     media = await processed(ctx, media["_id"])
     assert media["state"] == "ready" and len(target.read_bytes()) < len(data)
     assert media["original"]["mtime_ns"] == target.stat().st_mtime_ns
+    assert target.stat().st_mode & 0o777 == 0o640  # the owner's file keeps its mode
     for _ in range(2):
         result = await synchronize(ctx, app.services, None, root)
         assert (result["new"], result["changed"]) == (0, 0) and result["unchanged"] == 1
