@@ -176,6 +176,9 @@ def _start_count(ctx, visible: dict, key: tuple) -> asyncio.Task:
     task = _counting.get(key)
     if task is None or task.done():
         task = asyncio.get_running_loop().create_task(_count(ctx, visible, key))
+        # Its failure (say, the database closing at shutdown) is the asker's; one nobody
+        # waited for is dropped here rather than logged as never retrieved.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
         _counting[key] = task
     return task
 
