@@ -273,6 +273,15 @@ class JobQueue:
                                    {"$set": update, "$unset": {"lease_until": ""}})
         return state
 
+    async def postpone(self, job: dict, worker: str, seconds: float) -> None:
+        """Put a claimed job back, due in `seconds`, without counting the claim as an attempt."""
+        await self.jobs.update_one(
+            {"_id": job["_id"], "worker": worker},
+            {"$set": {"state": "queued", "run_after": _now() + timedelta(seconds=seconds),
+                      "updated": _now()},
+             "$unset": {"lease_until": ""}, "$inc": {"attempts": -1}},
+        )
+
     async def mark_cancelled(self, job_id: str, worker: str) -> None:
         await self.jobs.update_one(
             {"_id": job_id, "worker": worker},
@@ -429,6 +438,12 @@ class JobRunner:
             tenant = await self.services.registry.context_for_slug(job["tenant"])
         except Exception:
             await self.queue.fail(job, worker, "the tenant no longer exists", retry=False)
+            return
+        if tenant.status == "provisioning" and tenant.record.get("restoring"):
+            # A restore is staging this gallery (its jobs are released at the switch), or its
+            # process died and the next start is removing what it left: a job run now would
+            # write into a database about to be dropped and make it again behind the removal.
+            await self.queue.postpone(job, worker, self.queue.lease_seconds)
             return
         ctx = JobContext(job=job, tenant=tenant, services=self.services, queue=self.queue, worker=worker)
         if self.queue.exhausted(job):

@@ -81,3 +81,36 @@ async def test_runner_runs_a_job_and_records_progress(services, make_gallery, ap
     finally:
         jobs.HANDLERS.pop("test.echo", None)
         jobs.HANDLERS.pop("test.broken", None)
+
+
+async def test_a_job_of_a_gallery_a_restore_is_staging_waits_and_counts_no_attempt(services, make_gallery, app):
+    # A killed restore's held job is released at the next start while that start removes the
+    # staging gallery: run then, the job would make the dropped database again.
+    gallery = await make_gallery("alpha")
+    ran = []
+
+    async def touch(job):
+        ran.append(job.tenant.slug)
+
+    jobs.register("test.touch", touch)
+    await services.host_db.tenants.update_one(
+        {"_id": "alpha"}, {"$set": {"status": "provisioning", "restoring": {"by": "gone"}}})
+    services.registry.forget("alpha")
+    try:
+        runner = JobRunner(services, workers=0)
+        job_id = await runner.enqueue("alpha", "test.touch")
+        job = await runner.queue.claim_job(job_id, "w")
+        await runner.run_job(job, "w")
+        stored = await runner.queue.get("alpha", job_id)
+        assert ran == [] and stored["state"] == "queued" and stored["attempts"] == 0
+        assert stored["run_after"] > datetime.now(UTC) + timedelta(seconds=30)
+
+        await services.host_db.tenants.update_one(
+            {"_id": "alpha"}, {"$set": {"status": "active"}, "$unset": {"restoring": ""}})
+        services.registry.forget("alpha")
+        job = await runner.queue.claim_job(job_id, "w")
+        await runner.run_job(job, "w")
+        assert ran == [gallery["ctx"].slug]
+        assert (await runner.queue.get("alpha", job_id))["state"] == "done"
+    finally:
+        jobs.HANDLERS.pop("test.touch", None)
