@@ -21,7 +21,7 @@ def config(make_config):
     return make_config(**{"jobs.workers": 2, "limits.image_workers": 1})
 
 
-async def _settled(ctx, media_id, timeout=90.0):
+async def _settled(ctx, media_id, timeout=180.0):  # a 60 s transcode on 2 busy cores
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     media = None
