@@ -248,3 +248,23 @@ def test_five_times_the_media_objects_are_read_and_mapped_in_flat_memory(tmp_pat
 
     small, large = peak_kb(500), peak_kb(2500)
     assert large < small + 5 * 1024, (small, large)
+
+
+def test_the_media_folders_index_holds_little_per_file(tmp_path):
+    """The index of a media folder (a directory) is the one thing kept per file found: path
+    strings, not Path objects (~500 bytes a file, twice what a string costs)."""
+    import tracemalloc
+
+    for a in range(20):
+        folder = tmp_path / "media" / f"Album {a}"
+        folder.mkdir(parents=True)
+        for i in range(100):
+            (folder / f"IMG_{a * 100 + i:07}.jpg").touch()
+    tracemalloc.start()
+    try:
+        source = open_source(tmp_path / "media", LIMITS)
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert source.find(["Album 3", "img_0000301.JPG"]) is not None  # found case-insensitively
+    assert held / 2000 < 350, held / 2000
