@@ -44,6 +44,8 @@ MAX_SHARES = 20  # share links one browser keeps open at once (the oldest go fir
 #: embedded database (server/embedded_db.py).
 DB_RETRY_AFTER_SECONDS = 5
 XSRF_COOKIE = "_xsrf"  # Tornado's default name, which static/js reads
+#: Template arguments that carry a message for the visitor (translated in BaseHandler.render).
+_SHOWN = ("message", "heading", "error", "errors", "notice", "problem")
 
 N_ = i18n.N_
 STATUS_TITLES = {  # English; error pages show them in the visitor's language
@@ -131,6 +133,18 @@ class BaseHandler(tornado.web.RequestHandler):
     def _(self, message: str, plural: str | None = None, count: int | None = None) -> str:
         """`message` in this request's language (the templates' `_`)."""
         return self.locale.translate(message, plural, count)
+
+    def render(self, template_name: str, **kwargs):
+        # Errors and notices reach pages as the English strings they were raised or written
+        # with (the API answers in English); the catalogue has them (server/i18n_extract.py
+        # extract_shown_messages), so they are looked up here. Other text passes unchanged.
+        for name in _SHOWN:
+            value = kwargs.get(name)
+            if isinstance(value, str):
+                kwargs[name] = self._(value)
+            elif isinstance(value, dict):
+                kwargs[name] = {k: self._(v) if isinstance(v, str) else v for k, v in value.items()}
+        return super().render(template_name, **kwargs)
 
     def finish(self, chunk=None):
         try:

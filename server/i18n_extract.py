@@ -132,3 +132,62 @@ if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
         sys.exit("usage: python -m server.i18n_extract extract|update|compile")
     commands[sys.argv[1]]()
+
+
+# -- messages built in Python and shown on pages ------------------------------------------
+# Errors are raised in English (the API answers in English) and handlers hand notices to
+# templates as plain strings; BaseHandler.render translates them by looking them up. This
+# extractor finds those strings without marking each one: the literal arguments of a
+# GalleryError (or HTTPError) raised, the values of its field_errors, and literals given as
+# message=/heading=/error=/notice=/problem= or assigned to such a name.
+_ERRORS = {
+    "GalleryError", "Invalid", "NotAuthenticated", "Forbidden", "NotFound", "Conflict", "Gone",
+    "TooLarge", "Unsupported", "TooManyRequests", "ReadOnlyMedia", "Busy", "GspRefused",
+    "GalleryNotEmpty", "ImportRunning", "MailDestinationRefused", "MailServerUnreachable",
+    "StorageFailed", "AccountLocked", "PreconditionFailed", "HTTPError",
+}
+_SHOWN_NAMES = {"message", "heading", "error", "notice", "problem"}
+
+
+def _literals(node):
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip():
+        yield node.lineno, node.value
+    elif isinstance(node, ast.IfExp):
+        yield from _literals(node.body)
+        yield from _literals(node.orelse)
+    elif isinstance(node, ast.Dict):
+        for value in node.values:
+            yield from _literals(value)
+
+
+def extract_shown_messages(fileobj, keywords, comment_tags, options):
+    """Babel extraction method for Python modules whose English strings reach pages."""
+    import ast
+
+    source = fileobj.read()
+    yield from extract_python(io.BytesIO(source), keywords, comment_tags, options)
+    tree = ast.parse(source.decode("utf-8"))
+    for node in ast.walk(tree):
+        found = []
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _ERRORS:
+                for arg in node.args:
+                    found.extend(_literals(arg))
+                for keyword in node.keywords:
+                    if keyword.arg in ("field_errors", "log_message", "message"):
+                        found.extend(_literals(keyword.value))
+            else:
+                for keyword in node.keywords:
+                    if keyword.arg in _SHOWN_NAMES:
+                        found.extend(_literals(keyword.value))
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in _SHOWN_NAMES for t in node.targets
+        ):
+            found.extend(_literals(node.value))
+        for line, text in found:
+            if "%" not in text and "{" not in text:  # formatted at run time: no stable message
+                yield line, None, text, []

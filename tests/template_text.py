@@ -18,7 +18,7 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 TEXT_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "data-label"}  # data-label: a table cell's heading at phone width
 # Words that read the same in every language: the product's name, units, a few symbols.
 ALLOWED = {"Atrium", "GSP", "ZIP", "SMTP", "API", "URL", "XMP", "EXIF", "IPTC", "Atom", "OK", "px", "KB", "MB", "GB", "TLS"}
-_CODE = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
+_CODE = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.DOTALL)
 # Blocks that fill an attribute of base.html (class names, data attributes), not text.
 _ATTRIBUTE_BLOCKS = re.compile(r"{%\s*block\s+(?:main_class|body_class|main_attrs)\s*%}")
 _OPENS = re.compile(r"{%\s*(?:block|if|for|while|try|apply|autoescape)\b")

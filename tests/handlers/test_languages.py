@@ -145,3 +145,20 @@ def test_dates_and_numbers_follow_the_language():
     assert i18n.formats("en").number(1234567.5) == "1,234,567.5"
     assert i18n.formats("de").datetime(moment, "short") == "04.03.26, 17:05 UTC"
     assert i18n.formats("en").datetime(None) == ""
+
+
+async def test_errors_raised_in_english_are_shown_in_german(app, make_gallery):
+    g = await make_gallery()
+    p = g["prefix"]
+    browser = app.browser()
+    await browser.get(f"{p}/login", headers=GERMAN)
+    wrong = await browser.post_form(f"{p}/login", {"login": "admin", "password": "not-it-at-all"}, headers=GERMAN)
+    assert "Falscher Benutzername oder falsches Passwort." in text(wrong)
+    # The API keeps answering in English whatever the browser asks.
+    api = await browser.get(f"{p}/api/v1/albums/000000000000000000000000", headers={**GERMAN, "Accept": "application/json"})
+    assert api.code in (401, 404) and "Bitte" not in text(api) and "gibt es nicht" not in text(api)
+    # A message that is not in the catalogue (data, or formatted at run time) passes unchanged.
+    await browser.login(p, g["username"], g["password"])
+    await browser.get(f"{p}/account", headers=GERMAN)
+    bad = await browser.post_form(f"{p}/account", {"action": "email", "current": "wrong", "email": "x@y.test"}, headers=GERMAN)
+    assert "Das aktuelle Passwort stimmt nicht." in text(bad) or "Das Passwort stimmt nicht." in text(bad)
