@@ -269,10 +269,11 @@ end
 """
 
 
-def run_mixed(use_wrk: bool, urls: list[str], clients: int, duration: float) -> dict:
+def run_mixed(use_wrk: bool, urls: list[str], clients: int, duration: float,
+              headers: dict | None = None) -> dict:
     """Each connection requests a random URL of `urls` (same host) after another."""
     if not use_wrk:
-        return run_python(urls, clients, duration, {})
+        return run_python(urls, clients, duration, headers or {})
     from urllib.parse import urlsplit
 
     parts = [urlsplit(u) for u in urls]
@@ -281,7 +282,7 @@ def run_mixed(use_wrk: bool, urls: list[str], clients: int, duration: float) -> 
         script.write(MIXED_SCRIPT % paths)
     try:
         base = f"{parts[0].scheme}://{parts[0].netloc}/"
-        return run_wrk(base, clients, duration, {}, script=script.name)
+        return run_wrk(base, clients, duration, headers or {}, script=script.name)
     finally:
         os.unlink(script.name)
 
@@ -391,6 +392,26 @@ def measure_all(args, data: dict, port: int, static_port: int, pids: tuple[int, 
         requests = max(1.0, result["rps"] * args.duration)
         result["cpu_ms"] = (_cpu_seconds(server) - cpu_before) * 1000 / requests
         result.update(name=name, status=status)
+        results.append(result)
+        print(f"measured {name}", file=sys.stderr, flush=True)
+    # The same reads uncached: each request its own query (an unused `n`), so none is
+    # answered from the page cache: what a first visit of each page costs.
+    uncached = [
+        ("timeline API, middle cursor, uncached",
+         f"{base}/api/v1/timeline?cursor={timeline_cursor}&limit=60", {}),
+        ("timeline API, month jump, uncached", f"{base}/api/v1/timeline?month=2021-06&limit=60", {}),
+        ("timeline API, member cursor, uncached",
+         f"{base}/api/v1/timeline?cursor={member_cursor}&limit=60", member),
+    ]
+    for name, url, headers in uncached:
+        if args.only and not name.startswith(args.only):
+            continue
+        cpu_before = _cpu_seconds(service)
+        result = run_mixed(bool(use_wrk), [f"{url}&n={i}" for i in range(5000)], args.clients,
+                           args.duration, headers)
+        requests = max(1.0, result["rps"] * args.duration)
+        result["cpu_ms"] = (_cpu_seconds(service) - cpu_before) * 1000 / requests
+        result.update(name=name, status=200)
         results.append(result)
         print(f"measured {name}", file=sys.stderr, flush=True)
     if not args.only:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from gallery.errors import Invalid
 from gallery.library.timeline import (
     month_of,
+    months_counted,
     months_soon,
     parse_month,
     timeline_months,
@@ -39,7 +40,8 @@ def scrubber(months: list[dict]) -> list[dict]:
 
 class TimelinePage(GalleryPage):
     """Kept in the page cache like album pages (handlers/pages.py): a page built costs
-    ~20-30 ms of CPU (60 tiles and the reads), a kept one well under a millisecond."""
+    ~20-30 ms of CPU (60 tiles and the reads), a kept one about a millisecond. A page built
+    while the months are still being counted is kept apart and built again once they are."""
 
     async def get(self) -> None:
         try:
@@ -48,7 +50,8 @@ class TimelinePage(GalleryPage):
             month = None  # a bad jump starts at the newest, the scrubber still shows
         size = min(int(self.settings_values.get("page_size", 60)), 200)
         cursor = self.get_query_argument("cursor", None) or None
-        view = await self.page_from_cache("timeline-page", month and month.isoformat(), cursor, size)
+        counted = months_counted(self.tenant, await self.viewer())
+        view = await self.page_from_cache("timeline-page", month and month.isoformat(), cursor, size, counted)
         if view is None:
             try:
                 view = await self.timeline_view(month, cursor, size)
@@ -75,8 +78,7 @@ class TimelinePage(GalleryPage):
             "next_api": self.urls("/api/v1/timeline", cursor=cursor, limit=size) if cursor else None,
             "more_url": self.urls("/timeline", cursor=cursor) if cursor else None,
         }
-        if months is not None:  # a page without its scrubber is not kept: the count comes
-            self.keep_page(view)
+        self.keep_page(view)  # kept under "months counted or not" (see months_counted)
         return view
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
+from collections import Counter
 from datetime import date
 
 from gallery.errors import Invalid
@@ -156,6 +157,16 @@ def _months_key(ctx, visible: dict) -> tuple:
     return (ctx.db.name, repr(sorted(visible.items(), key=str)))
 
 
+def months_counted(ctx, viewer: Viewer) -> bool:
+    """Are this viewer's months counted (lately)? Part of a timeline page's cache key: a
+    page built before its scrubber's count is there is kept, and built again once it is."""
+    visible = visible_media_query(viewer)
+    if visible is None:
+        return True
+    hit = _months.get(_months_key(ctx, visible))
+    return bool(hit and time.monotonic() - hit[0] < MONTHS_SECONDS)
+
+
 async def months_soon(ctx, viewer: Viewer, wait: float = 0.5) -> list[dict] | None:
     """The months if counted lately or countable within `wait` seconds (a small gallery);
     else the last count if any, or None — the count goes on for the next visit."""
@@ -167,15 +178,15 @@ async def months_soon(ctx, viewer: Viewer, wait: float = 0.5) -> list[dict] | No
     if hit and time.monotonic() - hit[0] < MONTHS_SECONDS:
         return hit[1]
     try:
-        return await asyncio.wait_for(asyncio.shield(_start_count(ctx, visible, key)), wait)
+        return await asyncio.wait_for(asyncio.shield(_start_count(ctx, viewer, visible, key)), wait)
     except TimeoutError:
         return hit[1] if hit else None
 
 
-def _start_count(ctx, visible: dict, key: tuple) -> asyncio.Task:
+def _start_count(ctx, viewer: Viewer, visible: dict, key: tuple) -> asyncio.Task:
     task = _counting.get(key)
     if task is None or task.done():
-        task = asyncio.get_running_loop().create_task(_count(ctx, visible, key))
+        task = asyncio.get_running_loop().create_task(_count(ctx, viewer, visible, key))
         # Its failure (say, the database closing at shutdown) is the asker's; one nobody
         # waited for is dropped here rather than logged as never retrieved.
         task.add_done_callback(lambda done: done.cancelled() or done.exception())
@@ -183,26 +194,37 @@ def _start_count(ctx, visible: dict, key: tuple) -> asyncio.Task:
     return task
 
 
-async def _count(ctx, visible: dict, key: tuple) -> list[dict]:
-    found: list[dict] = []
-    below = None
-    while len(found) < MONTHS_MAX:
-        extra = {FIELD: {"$lt": below}} if below is not None else {}
-        newest = await _read(ctx, _merge(visible, extra), 1)
-        if not newest:
-            break
-        month = month_of(newest[0].get(FIELD) or "")
-        start = f"t{month}" if month else ""
-        span = {FIELD: {"$gte": start, "$lt": below}} if below is not None else {FIELD: {"$gte": start}}
-        found.append({"month": month, "count": await ctx.db.media.count_documents(
-            _merge(visible, span) if month else _merge(visible, {FIELD: ""}))})
-        if not month:
-            break  # the undated come last
-        below = start
+async def _count(ctx, viewer: Viewer, visible: dict, key: tuple) -> list[dict]:
+    # A member of a few albums counts them one by one, like their pages: on the embedded
+    # database a count over `album_path` decodes every document it counts.
+    albums = await _few_albums(ctx, viewer, visible)
+    counts: Counter = Counter()
+    for where in [{"album_id": a} for a in albums] if albums is not None else [visible]:
+        await _count_months(ctx, where, counts)
+    found = [{"month": m, "count": counts[m]} for m in sorted((m for m in counts if m), reverse=True)]
+    if counts.get(None):
+        found.append({"month": None, "count": counts[None]})
     if len(_months) > 1000:
         _months.clear()
     _months[key] = (time.monotonic(), found)
     return found
+
+
+async def _count_months(ctx, where: dict, counts: Counter) -> None:
+    """Add the items matching `where` per month to `counts` (None: the undated)."""
+    below = None
+    for _ in range(MONTHS_MAX):
+        extra = {FIELD: {"$lt": below}} if below is not None else {}
+        newest = await _read(ctx, _merge(where, extra), 1)
+        if not newest:
+            return
+        month = month_of(newest[0].get(FIELD) or "")
+        start = f"t{month}" if month else ""
+        span = {FIELD: {"$gte": start, "$lt": below}} if below is not None else {FIELD: {"$gte": start}}
+        counts[month] += await ctx.db.media.count_documents(_merge(where, span if month else {FIELD: ""}))
+        if not month:
+            return  # the undated come last
+        below = start
 
 
 async def timeline_months(ctx, viewer: Viewer) -> list[dict]:
@@ -214,4 +236,4 @@ async def timeline_months(ctx, viewer: Viewer) -> list[dict]:
     hit = _months.get(key)
     if hit and time.monotonic() - hit[0] < MONTHS_SECONDS:
         return hit[1]
-    return await asyncio.shield(_start_count(ctx, visible, key))
+    return await asyncio.shield(_start_count(ctx, viewer, visible, key))
