@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from gallery.errors import GalleryError
+from gallery.i18n import N_
 from gallery.notices import mail
 from gallery.people import account_admin
 from gallery.people.lockout import locked_until
@@ -18,6 +19,9 @@ from handlers.auth import AccountPageHandler
 PAGE = 50
 # How long the user page refreshes itself to show whether a message it queued went out.
 MAIL_WAIT_SECONDS = 30
+#: A user's status as the pages show it (gallery.people.users.user_status), in the catalogue.
+STATUS_WORDS = {"active": N_("active"), "pending_approval": N_("pending approval"),
+                "unverified": N_("unverified"), "disabled": N_("disabled")}
 
 
 def _age_seconds(doc: dict) -> float:

@@ -34,6 +34,7 @@ async def test_a_member_chooses_german_on_the_account_page(app, make_gallery, br
     await shot(page, f"language-account-de-{name}")
     await page.goto(f"{base}/admin/users")
     assert "Benutzer anlegen" in await page.text_content("main")
+    assert (await page.text_content(".badge.status-active")).strip() == "aktiv"
     await shot(page, f"language-users-de-{name}")
     # Words the scripts write come from the German script catalogue (static/i18n/de.js).
     await page.goto(f"{base}/")
