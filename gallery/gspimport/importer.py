@@ -132,6 +132,25 @@ async def _inputs(ctx) -> tuple[dict, dict, set[str], Path | None]:
     return root, settings, users, ctx.storage.temp_path(".gsp.sqlite")
 
 
+_closing: set = set()
+
+
+async def _analysed(*args, **kwargs) -> Analysis:
+    """analyse() in a thread. Cancelled while it runs (a client gone, a job stopped), the
+    thread still finishes: its Analysis is closed then, so no work file is left behind."""
+    thread = asyncio.ensure_future(asyncio.to_thread(analyse, *args, **kwargs))
+    try:
+        return await asyncio.shield(thread)
+    except asyncio.CancelledError:
+        def close(done) -> None:
+            if not done.cancelled() and done.exception() is None:
+                closing = asyncio.ensure_future(asyncio.to_thread(done.result().close))
+                _closing.add(closing)  # the loop keeps only a weak reference to a task
+                closing.add_done_callback(_closing.discard)
+        thread.add_done_callback(close)
+        raise
+
+
 def _files_found(a: Analysis) -> int:
     return sum(1 for batch in a.built.media.files() for _, _, parts, _ in batch if a.source.find(parts) is not None)
 
@@ -139,8 +158,8 @@ def _files_found(a: Analysis) -> int:
 async def preview(ctx, backup_path, media_path=None, gallery_id: int | None = None) -> dict:
     """What an import would do (module docstring of docs: the preview shape in gsp-api)."""
     root, settings, users, work_path = await _inputs(ctx)
-    a = await asyncio.to_thread(analyse, backup_path, media_path, gallery_id, root=root,
-                                settings=settings, existing_users=users, run="preview", work_path=work_path)
+    a = await _analysed(backup_path, media_path, gallery_id, root=root, settings=settings,
+                        existing_users=users, run="preview", work_path=work_path)
     try:
         return await _preview_of(a)
     finally:
@@ -312,8 +331,8 @@ async def import_backup(ctx, registry, backup_path, media_path=None, gallery_id:
             asyncio.run_coroutine_threadsafe(
                 progress(0.3 * min(done / total, 1.0), f"reading the backup: {done // 1048576} MB"), loop)
 
-    a = await asyncio.to_thread(analyse, backup_path, media_path, gallery_id, root=root, settings=settings,
-                                existing_users=users, run=run, on_progress=reading, work_path=work_path)
+    a = await _analysed(backup_path, media_path, gallery_id, root=root, settings=settings,
+                        existing_users=users, run=run, on_progress=reading, work_path=work_path)
     try:
         await _import(ctx, registry, a, backup_path, settings, run, progress, queue)
     finally:

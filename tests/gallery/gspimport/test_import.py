@@ -269,3 +269,28 @@ async def test_media_beyond_the_gallerys_quota_stop_the_import_and_nothing_stays
     record = await registry.get_record("small")
     assert record["status"] == "active" and "gsp_import" not in record
     assert await ctx.db.media.count_documents({}) == 0 and not list(ctx.storage.path.glob(".gsp-*"))
+
+
+async def test_a_preview_cancelled_while_it_reads_leaves_no_work_file(app, make_gallery, tmp_path):
+    """The reading thread cannot be stopped; when it ends its work file is closed and removed."""
+    import asyncio
+
+    from tests.gsp_fixtures import write_scale_backup
+    from tests.waiting import until
+
+    ctx = (await make_gallery("cancelled"))["ctx"]
+    made = write_scale_backup(tmp_path / "big.xml", 3000)
+
+    async def work_files():
+        return list(ctx.storage.tmp.glob("*.gsp.sqlite"))
+
+    task = asyncio.ensure_future(preview(ctx, made.xml, None, 1))
+    await until(work_files, 60)
+    assert not task.done()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    async def gone():
+        return not await work_files()
+    await until(gone, 120)
