@@ -107,3 +107,54 @@ if __name__ == "__main__":
             total += 1
             print(f"{path.relative_to(TEMPLATES)}:{line}: {text}")
     print(total, "untranslated")
+
+
+_CODE_ONLY = re.compile(r"{{(.*?)}}|{%(.*?)%}", re.DOTALL)
+_PROSE = re.compile(r"^[^\W\d_][^\W\d_]+( +[\w\-.,;:'’“”?!…()]+)+[.…:]?$|^[A-Z][a-z]{2,}$")
+
+
+def _without_translated(code: str) -> str:
+    """The code with every `_(…)` call (its arguments too) taken out."""
+    out, i = [], 0
+    while True:
+        start = code.find("_(", i)
+        if start < 0 or (start and (code[start - 1].isalnum() or code[start - 1] in "_.")):
+            if start < 0:
+                out.append(code[i:])
+                return "".join(out)
+            out.append(code[i:start + 2])
+            i = start + 2
+            continue
+        out.append(code[i:start])
+        depth, j, quote = 0, start + 1, None
+        while j < len(code):
+            c = code[j]
+            if quote:
+                if c == "\\":
+                    j += 1
+                elif c == quote:
+                    quote = None
+            elif c in "\"'":
+                quote = c
+            elif c == "(":
+                depth += 1
+            elif c == ")":
+                depth -= 1
+                if not depth:
+                    break
+            j += 1
+        i = j + 1
+
+
+def untranslated_in_code(source: str) -> list[tuple[int, str]]:
+    """(line, text) of English words written as string literals in template code outside `_()`
+    ("Untitled" if … else "Share this item")."""
+    found = []
+    for match in _CODE_ONLY.finditer(source):
+        code = _without_translated(match.group(1) if match.group(1) is not None else match.group(2))
+        for literal in re.finditer(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'', code):
+            text = literal.group(1) or literal.group(2) or ""
+            compared = re.search(r"(==|!=|\bin)\s*$", code[:literal.start()])  # a key, not words
+            if _PROSE.match(text) and text not in ALLOWED and "%" not in text and not compared:
+                found.append((source.count("\n", 0, match.start()) + 1, text))
+    return found

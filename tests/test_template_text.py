@@ -8,7 +8,7 @@ import re
 from babel.messages.pofile import read_po
 
 from server import i18n_extract
-from tests.template_text import TEMPLATES, templates, untranslated
+from tests.template_text import TEMPLATES, templates, untranslated, untranslated_in_code
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%")
 
@@ -17,7 +17,8 @@ def test_no_template_shows_text_outside_the_translation_function():
     found = [
         f"{path.relative_to(TEMPLATES)}:{line}: {text}"
         for path in templates()
-        for line, text in untranslated(path.read_text(encoding="utf-8"))
+        for check in (untranslated, untranslated_in_code)
+        for line, text in check(path.read_text(encoding="utf-8"))
     ]
     assert not found, "wrap these in {{ _(\"…\") }}:\n" + "\n".join(found)
 
@@ -33,6 +34,11 @@ def test_the_check_finds_english_in_text_and_attributes_but_not_in_code():
     assert untranslated('<p title="{{ _("Close") }}">Atrium · ZIP</p>') == []
     assert untranslated("<script>const a = 'Loading';</script><code>rsync -a</code>") == []
     assert untranslated('{% block main_class %}page gallery{% if x %} wide{% end %}{% end %}') == []
+    # Words written as string literals in template code count too, unless _() takes them.
+    assert untranslated_in_code('{{ title or "Untitled album" }}') == [(1, "Untitled album")]
+    assert untranslated_in_code('{{ _("Sees %(v)s") % {"v": "this item"} }}') == [(1, "this item")]
+    assert untranslated_in_code('{{ _("%(n)d item", "%(n)d items", n) % {"n": n} }}') == []
+    assert untranslated_in_code('{% if group == "Watermarks" %}{{ "%.1f MB" % size }}') == []
 
 
 def _catalogue(path):
