@@ -16,6 +16,16 @@ from gallery.library.timeline import (
 from handlers.api_base import CURSOR_QUERY, ApiHandler, int_query, operation
 from handlers.api_cache import cached_json
 from handlers.pages import GalleryPage
+from tenants.upgrade import ReadOnly
+
+UPGRADING = "The timeline comes back once this gallery's upgrade to the new release has finished."
+
+
+def require_keys(handler) -> None:
+    """The timeline reads `taken_key`, which migration step 0003 gives older media: while a
+    gallery is served read-only after a failed upgrade, some may lack it (docs/migrations.md)."""
+    if getattr(handler, "read_only_notice", None):
+        raise ReadOnly(UPGRADING, retry_after=60)
 
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                "September", "October", "November", "December")
@@ -44,6 +54,7 @@ class TimelinePage(GalleryPage):
     while the months are still being counted is kept apart and built again once they are."""
 
     async def get(self) -> None:
+        require_keys(self)
         try:
             month = parse_month(self.get_query_argument("month", None))
         except Invalid:
@@ -84,6 +95,7 @@ class TimelinePage(GalleryPage):
 
 class TimelineApi(ApiHandler):
     async def get(self) -> None:
+        require_keys(self)
         # Kept in the page cache like the album listings (handlers/api_cache.py).
         await cached_json(self, self.build)
 
@@ -99,6 +111,7 @@ class TimelineApi(ApiHandler):
 
 class TimelineMonthsApi(ApiHandler):
     async def get(self) -> None:
+        require_keys(self)
         months = await timeline_months(self.tenant, await self.viewer())
         self.write_json({"months": months})
 

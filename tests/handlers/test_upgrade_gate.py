@@ -19,6 +19,7 @@ from gallery.migrations import runner
 from tenants.host_admins import create_admin
 from tests.client import text
 from tests.gallery.migrations.test_migrations import (
+    STEP,
     failing_after,
     migrate_process,
     old_gallery,
@@ -69,7 +70,7 @@ async def test_while_another_process_migrates_the_gallery_answers_503_with_progr
     # a meta refresh only without JavaScript).
     assert page.code == 503 and page.headers["Retry-After"] == "5" and "Refresh" not in page.headers
     shown = text(page)
-    assert "Alpha Gallery is being upgraded" in shown and "Step 1 of 1" in shown
+    assert "Alpha Gallery is being upgraded" in shown and f"Step 1 of {len(runner.TENANT_STEPS)}" in shown
     assert "1,000 of 2,200 documents (45%)" in shown
     assert '<progress class="upgrade-bar" max="2200" value="1000">' in page.body.decode()
     assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in page.body.decode()
@@ -79,7 +80,7 @@ async def test_while_another_process_migrates_the_gallery_answers_503_with_progr
     error = json.loads(api.body)["error"]
     assert api.code == 503 and api.headers["Retry-After"] == "5" and error["code"] == "upgrading"
     assert {k: error["progress"][k] for k in ("state", "step", "steps", "done", "total", "percent")} == {
-        "state": "upgrading", "step": 1, "steps": 1, "done": 1000, "total": 2200, "percent": 45}
+        "state": "upgrading", "step": 1, "steps": len(runner.TENANT_STEPS), "done": 1000, "total": 2200, "percent": 45}
     # The page's progress JSON: the same counts and nothing else, without signing in.
     polled = await browser.get("/g/alpha/_upgrade")
     assert polled.code == 200 and polled.headers["Cache-Control"] == "no-store"
@@ -132,7 +133,7 @@ async def test_a_failed_migration_is_503_with_its_reason_and_the_version_kept(ap
 async def test_a_failed_read_only_safe_step_leaves_the_gallery_readable_and_refuses_writes(app, make_gallery):
     g = await old_gallery(make_gallery, count=600)
     ctx = g["ctx"]
-    assert runner.read_only_safe(runner.TENANT_STEPS)  # step 0002 declares it
+    assert runner.read_only_safe(runner.TENANT_STEPS)  # steps 0002 and 0003 declare it
     with pytest.raises(runner.MigrationFailed):
         await runner.migrate(ctx, steps=failing_after(1))
     assert await with_taken(ctx) == 500  # half-migrated: 500 with `taken`, 100 without
@@ -150,10 +151,14 @@ async def test_a_failed_read_only_safe_step_leaves_the_gallery_readable_and_refu
     for doc in (done, pending):
         media = await visitor.get(f"/g/alpha/api/v1/media/{doc['_id']}")
         assert media.code == 200, text(media)
-        expected = runner.TENANT_STEPS[-1].module.taken_for(doc)
+        expected = STEP.module.taken_for(doc)
         assert json.loads(media.body)["media"]["taken"] == expected == {
             "local": "2024-05-01T15:47:00", "offset": "-05:00"}
     assert json.loads((await visitor.get("/g/alpha/_upgrade")).body) == {"state": "read_only"}
+    # The timeline reads the key step 0003 gives: it waits for the upgrade, never half-shown.
+    for path in ("/timeline", "/api/v1/timeline", "/api/v1/timeline/months"):
+        answer = await visitor.get(f"/g/alpha{path}")
+        assert answer.code == 503 and "timeline comes back" in text(answer), path
 
     # Sign-in writes only the visitor's session: it works; every other write answers 503.
     admin = app.browser()
@@ -178,7 +183,7 @@ async def test_a_failed_read_only_safe_step_leaves_the_gallery_readable_and_refu
     assert "served read-only" in text(await host.get("/_host/tenants/alpha"))
 
     # The upgrade finished (the CLI retries at once): the gallery is whole again.
-    assert [s.number for s in await runner.migrate(ctx)] == [schema.SCHEMA_VERSION]
+    assert [s.number for s in await runner.migrate(ctx)] == [s.number for s in runner.TENANT_STEPS]
     page = await admin.get("/g/alpha/")
     assert page.code == 200 and "read-only" not in text(page)
     edited = await admin.api("PATCH", f"/g/alpha/api/v1/media/{pending['_id']}", {"title": "changed"})
@@ -218,7 +223,7 @@ async def test_a_garbled_claim_document_shows_as_starting_and_is_taken_over(app,
     page = await browser.get("/g/alpha/")
     assert page.code == 503 and "Alpha Gallery is being upgraded" in text(page) and "Starting" in text(page)
     progress = json.loads((await browser.get("/g/alpha/_upgrade")).body)
-    assert progress == {"state": "upgrading", "step": 0, "steps": 1, "done": 0, "total": None,
+    assert progress == {"state": "upgrading", "step": 0, "steps": len(runner.TENANT_STEPS), "done": 0, "total": None,
                         "percent": None, "seconds_left": None}
     host = await console(app)
     assert (await host.get("/_host/tenants/alpha")).code == 200
