@@ -279,7 +279,7 @@ async def test_a_preview_cancelled_while_it_reads_leaves_no_work_file(app, make_
     from tests.waiting import until
 
     ctx = (await make_gallery("cancelled"))["ctx"]
-    made = write_scale_backup(tmp_path / "big.xml", 3000)
+    made = write_scale_backup(tmp_path / "big.xml", 1500)
 
     async def work_files():
         return list(ctx.storage.tmp.glob("*.gsp.sqlite"))
