@@ -147,6 +147,11 @@ _ERRORS = {
     "StorageFailed", "AccountLocked", "PreconditionFailed", "HTTPError",
 }
 _SHOWN_NAMES = {"message", "heading", "error", "notice", "problem"}
+# Declarations whose words a page shows: the settings schema (gallery/settings.py: label,
+# description and group, then the keyword arguments named here) and the metadata fields
+# (gallery/metadata_fields.py: name and label), by their positional arguments.
+_DECLARATIONS = {"Setting": (slice(3, 6), {"unit", "warning", "choice_labels", "choice_groups"}),
+                 "Field": (slice(1, 3), set())}
 
 
 def _literals(node):
@@ -159,6 +164,9 @@ def _literals(node):
         yield from _literals(node.orelse)
     elif isinstance(node, ast.Dict):
         for value in node.values:
+            yield from _literals(value)
+    elif isinstance(node, ast.Tuple | ast.List):
+        for value in node.elts:
             yield from _literals(value)
 
 
@@ -174,7 +182,14 @@ def extract_shown_messages(fileobj, keywords, comment_tags, options):
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name in _ERRORS:
+            if name in _DECLARATIONS:
+                positions, keywords_shown = _DECLARATIONS[name]
+                for arg in node.args[positions]:
+                    found.extend(_literals(arg))
+                for keyword in node.keywords:
+                    if keyword.arg in keywords_shown:
+                        found.extend(_literals(keyword.value))
+            elif name in _ERRORS:
                 for arg in node.args:
                     found.extend(_literals(arg))
                 for keyword in node.keywords:

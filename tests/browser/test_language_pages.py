@@ -43,4 +43,9 @@ async def test_a_member_chooses_german_on_the_account_page(app, make_gallery, br
     assert (await toggle.text_content()).strip() == "Alben"
     assert await page.evaluate("_tn('Delete %(count)s item?', 'Delete %(count)s items?', 2)") == "%(count)s Elemente löschen?"
     await shot(page, f"language-home-de-{name}")
+    await page.goto(f"{base}/admin/settings")
+    assert "Anonymes Ansehen" in await page.text_content("main")
+    overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    await shot(page, f"language-settings-de-{name}")
     await context.close()

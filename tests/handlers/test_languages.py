@@ -71,6 +71,9 @@ async def test_every_page_renders_in_english_and_german(app, make_gallery, viewe
         body = text(await admin.get(path, headers=GERMAN))
         assert german in body and english not in body, path
     assert "Sign out" not in seen["de", f"{p}/admin/users"]
+    # The settings page's words come from the typed schema (gallery/settings.py).
+    assert "Anonymes Ansehen" in seen["de", f"{p}/admin/settings"] and "Allgemein" in seen["de", f"{p}/admin/settings"]
+    assert "Anonymous browsing" in seen["en", f"{p}/admin/settings"]
 
 
 @pytest.mark.parametrize("header", [
