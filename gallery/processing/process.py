@@ -149,15 +149,46 @@ async def _raw_derivatives(services, src, out_dir, thumb, optimized, transform: 
     return made, await _in_pool(services, read_raw_metadata, str(src))
 
 
-async def _store(ctx, media_id: str, update: dict) -> bool:
+class Superseded(Exception):
+    """The media object's file was replaced while it was processed: the work is for nobody."""
+
+
+def _same_file(media: dict) -> dict:
+    # content_hash is the hash of the file as it came in (the intake settings' rewrite of an
+    # original keeps it), so it changes exactly when a replacement brings another file.
+    return {"content_hash": media.get("content_hash")}
+
+
+async def _superseded(ctx, media: dict) -> bool:
+    now = await ctx.db.media.find_one({"_id": media["_id"]}, {"content_hash": 1})
+    return now is not None and now.get("content_hash") != media.get("content_hash")
+
+
+async def _store(ctx, media_id: str, update: dict, media: dict | None = None) -> bool:
+    """Write a processing's result; False when the media object was deleted meanwhile.
+    Given the record as the processing read it, raises Superseded when its file was replaced
+    since: the replacement's own job makes the new file's derivatives."""
     update.update(await keys_after_update(ctx, media_id, update))  # metadata becomes searchable
     await tagcounts.before_store(ctx, media_id, update)  # keywords that became tags are counted
-    result = await ctx.db.media.update_one({"_id": media_id}, {"$set": update})
+    query = {"_id": media_id, **(_same_file(media) if media is not None else {})}
+    result = await ctx.db.media.update_one(query, {"$set": update})
     if result.matched_count == 0:
+        if media is not None and await _superseded(ctx, media):
+            raise Superseded(media_id)
         # Deleted while we worked: leave nothing behind.
         await asyncio.to_thread(shutil.rmtree, ctx.storage.derivatives / media_id, True)
         return False
     return True
+
+
+async def _after_superseded(ctx, queue, media_id: str) -> dict:
+    # Files this run wrote may have landed over the newer run's (same names): one more
+    # processing of the current file puts the right ones back.
+    from gallery.library.media import enqueue_processing
+
+    log.info("media %s of %s was replaced while it was processed; processing it again", media_id, ctx.slug)
+    return {"media_id": media_id, "state": "superseded",
+            "next_job": await enqueue_processing(ctx, queue, media_id)}
 
 
 @jobs.register("media.process")
@@ -173,13 +204,19 @@ async def process_media(job: JobContext) -> dict:
         update = await process_one(
             ctx, job.services, media, rotate=job.payload.get("rotate"), flip=job.payload.get("flip")
         )
-    except MediaError as exc:
-        await _mark_failed(ctx, media_id, exc.reason, job.job.get("_id"))
-        raise JobFailed(exc.reason) from exc
-    except JobFailed as exc:
-        await _mark_failed(ctx, media_id, str(exc), job.job.get("_id"))
+        stored = await _store(ctx, media_id, update, media)
+    except Superseded:
+        return await _after_superseded(ctx, job.queue, media_id)
+    except Exception as exc:
+        # A replacement removes the old file and derivatives under a running processing.
+        if await _superseded(ctx, media):
+            return await _after_superseded(ctx, job.queue, media_id)
+        if isinstance(exc, MediaError):
+            await _mark_failed(ctx, media_id, exc.reason, job.job.get("_id"))
+            raise JobFailed(exc.reason) from exc
+        if isinstance(exc, JobFailed):
+            await _mark_failed(ctx, media_id, str(exc), job.job.get("_id"))
         raise
-    stored = await _store(ctx, media_id, update)
     if stored and "rating" in update:
         await refresh_average(ctx, media_id)  # guarded against members' parallel votes
     result = {"media_id": media_id, "state": "ready" if stored else "deleted"}
@@ -220,16 +257,21 @@ async def regenerate(job: JobContext) -> dict:
             job.check_cancelled()
             try:
                 update = await process_one(ctx, job.services, media)
-                if await _store(ctx, media["_id"], update) and (
+                if await _store(ctx, media["_id"], update, media) and (
                     (update.get("transcode") or {}).get("state") == "pending"
                 ):
                     from gallery.processing.transcoding import enqueue_transcode
 
                     await enqueue_transcode(ctx, job.queue, media["_id"])
+            except Superseded:
+                await _after_superseded(ctx, job.queue, media["_id"])
             except (MediaError, JobFailed) as exc:
-                failed += 1
-                reason = getattr(exc, "reason", None) or str(exc)
-                await _mark_failed(ctx, media["_id"], reason, job.job.get("_id"))
+                if await _superseded(ctx, media):  # replaced under this run
+                    await _after_superseded(ctx, job.queue, media["_id"])
+                else:
+                    failed += 1
+                    reason = getattr(exc, "reason", None) or str(exc)
+                    await _mark_failed(ctx, media["_id"], reason, job.job.get("_id"))
             done += 1
             await job.report(done / max(total, 1), f"{done} of {total}")
     return {"processed": done, "failed": failed}
