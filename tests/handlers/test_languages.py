@@ -66,7 +66,8 @@ async def test_every_page_renders_in_english_and_german(app, make_gallery, viewe
     # Cached page bodies (album, media) are kept per language: a German visit right after an
     # English one (same viewer class, nothing written between) is not served the English body.
     for path, german, english in ((f"{p}/albums/{album['_id']}", "Sortieren nach", "Sort by"),
-                                  (f"{p}/media/{media['_id']}", "Original ansehen", "View original")):
+                                  (f"{p}/media/{media['_id']}", "Original ansehen", "View original"),
+                                  (f"{p}/media/{media['_id']}", "Abmessungen", "Dimensions")):
         assert english in text(await admin.get(path, headers=ENGLISH))
         body = text(await admin.get(path, headers=GERMAN))
         assert german in body and english not in body, path
