@@ -65,6 +65,11 @@ class Formats:
             return ""
         return babel_dates.format_datetime(value, format, tzinfo=babel_dates.UTC, locale=self.locale) + " UTC"
 
+    def month(self, value: str) -> str:
+        """"2026-03" as "March 2026" / "März 2026"."""
+        year, month = int(value[:4]), int(value[5:7])
+        return babel_dates.format_skeleton("yMMMM", date(year, month, 1), locale=self.locale)
+
     def number(self, value: float | None) -> str:
         return babel_numbers.format_decimal(value or 0, locale=self.locale)
 

@@ -45,7 +45,7 @@ MAX_SHARES = 20  # share links one browser keeps open at once (the oldest go fir
 DB_RETRY_AFTER_SECONDS = 5
 XSRF_COOKIE = "_xsrf"  # Tornado's default name, which static/js reads
 #: Template arguments that carry a message for the visitor (translated in BaseHandler.render).
-_SHOWN = ("message", "heading", "error", "errors", "notice", "problem")
+_SHOWN = ("message", "heading", "error", "errors", "notice", "problem", "not_empty")
 
 N_ = i18n.N_
 STATUS_TITLES = {  # English; error pages show them in the visitor's language

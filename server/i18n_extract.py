@@ -146,7 +146,10 @@ _ERRORS = {
     "GalleryNotEmpty", "ImportRunning", "MailDestinationRefused", "MailServerUnreachable",
     "StorageFailed", "AccountLocked", "PreconditionFailed", "HTTPError",
 }
-_SHOWN_NAMES = {"message", "heading", "error", "notice", "problem"}
+_SHOWN_NAMES = {"message", "heading", "error", "notice", "problem", "not_empty"}
+_SAYS = re.compile(r"(problem|_label|_words)$")
+# Module tables of words a page shows (PERMISSION_HELP, KIND_LABELS, MONTH_NAMES, …).
+_WORD_TABLE = re.compile(r"^_?[A-Z0-9_]*(LABELS|HELP|WORDS|GROUPS|NAMES|TITLES)$")
 # Declarations whose words a page shows: the settings schema (gallery/settings.py: label,
 # description and group, then the keyword arguments named here) and the metadata fields
 # (gallery/metadata_fields.py: name and label), by their positional arguments.
@@ -203,6 +206,17 @@ def extract_shown_messages(fileobj, keywords, comment_tags, options):
             isinstance(t, ast.Name) and t.id in _SHOWN_NAMES for t in node.targets
         ):
             found.extend(_literals(node.value))
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and _WORD_TABLE.match(t.id) for t in node.targets
+        ):
+            # Words, not identifiers kept in such tables ("IptcByline", "cookie").
+            found.extend((line, text) for line, text in _literals(node.value)
+                         if " " in text or not (text.islower() or re.search(r"[a-z][A-Z]", text)))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _SAYS.search(node.name):
+            # A function that answers in words ("…_problem", "…_label"): what it returns.
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Return) and inner.value is not None:
+                    found.extend(_literals(inner.value))
         for line, text in found:
             if "%" not in text and "{" not in text:  # formatted at run time: no stable message
                 yield line, None, text, []

@@ -75,6 +75,10 @@ async def test_every_page_renders_in_english_and_german(app, make_gallery, viewe
     # The settings page's words come from the typed schema (gallery/settings.py).
     assert "Anonymes Ansehen" in seen["de", f"{p}/admin/settings"] and "Allgemein" in seen["de", f"{p}/admin/settings"]
     assert "Anonymous browsing" in seen["en", f"{p}/admin/settings"]
+    # Word tables in the code (permissions, kinds) and messages returned by helpers.
+    assert "Alben und Medien ansehen" in seen["de", f"{p}/admin/roles"]
+    assert ">Fotos</option>" in seen["de", f"{p}/search?q=beach"]
+    assert "Diese Galerie ist nicht leer" in seen["de", f"{p}/admin/backup"]
 
 
 @pytest.mark.parametrize("header", [
@@ -149,6 +153,7 @@ def test_dates_and_numbers_follow_the_language():
     assert i18n.formats("en").number(1234567.5) == "1,234,567.5"
     assert i18n.formats("de").datetime(moment, "short") == "04.03.26, 17:05 UTC"
     assert i18n.formats("en").datetime(None) == ""
+    assert i18n.formats("de").month("2026-03") == "März 2026" and i18n.formats("en").month("2026-03") == "March 2026"
 
 
 async def test_errors_raised_in_english_are_shown_in_german(app, make_gallery):
