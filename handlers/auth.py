@@ -163,6 +163,7 @@ class RegisterHandler(AccountPageHandler):
                 urls=self.mail_urls,
                 queue=self.job_queue,
                 ip=self.client_ip(),
+                language=self.locale.code,  # the verification mail speaks the page's language
             )
         except Invalid as exc:
             safe = {k: v for k, v in form.items() if "password" not in k}
@@ -211,7 +212,8 @@ class ForgotHandler(AccountPageHandler):
         login = self.get_body_argument("login", "")[:254]
         try:
             await accounts.request_reset(
-                self.tenant, login, urls=self.mail_urls, queue=self.job_queue, ip=self.client_ip()
+                self.tenant, login, urls=self.mail_urls, queue=self.job_queue, ip=self.client_ip(),
+                language=self.locale.code,  # unless the member chose a language
             )
         except TooManyRequests as exc:
             self.set_status(exc.status)

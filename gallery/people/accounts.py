@@ -139,8 +139,9 @@ async def became_active(ctx, user: dict, settings: dict) -> None:
 # -- verification (registration itself: gallery.people.registration) ----------------------------
 
 
-async def _send_verification(ctx, user: dict, address: str, *, urls, queue) -> None:
-    """Issue a verification token and queue the mail carrying its link."""
+async def _send_verification(ctx, user: dict, address: str, *, urls, queue, language: str | None = None) -> None:
+    """Issue a verification token and queue the mail carrying its link (in the member's
+    language, else `language`: the one the request that asked for it was answered in)."""
     token = await issue_token(ctx, user, "verify", VERIFY_HOURS)
     await queue_mail(
         ctx,
@@ -152,7 +153,7 @@ async def _send_verification(ctx, user: dict, address: str, *, urls, queue) -> N
             "verify_url": urls.absolute("/verify", token=token),
         },
         queue=queue,
-        language=user.get("language"),  # a new address belongs to no member yet
+        language=user.get("language") or language or "",  # a new address belongs to no member yet
     )
 
 
@@ -184,8 +185,9 @@ async def verify_email(ctx, settings: dict, token: str, *, urls, queue=None) -> 
 # -- password reset and change ------------------------------------------------------------
 
 
-async def mail_reset_link(ctx, user: dict, *, urls, queue=None) -> None:
-    """Issue a single-use reset token for the user and queue the mail carrying its link."""
+async def mail_reset_link(ctx, user: dict, *, urls, queue=None, language: str | None = None) -> None:
+    """Issue a single-use reset token for the user and queue the mail carrying its link (in
+    the member's language, else `language`)."""
     token = await issue_token(ctx, user, "reset", RESET_HOURS)
     await queue_mail(
         ctx,
@@ -193,10 +195,11 @@ async def mail_reset_link(ctx, user: dict, *, urls, queue=None) -> None:
         "reset",
         {**user_vars(user), "reset_url": urls.absolute("/reset", token=token)},
         queue=queue,
+        language=user.get("language") or language,
     )
 
 
-async def request_reset(ctx, login: str, *, urls, queue=None, ip: str = "") -> None:
+async def request_reset(ctx, login: str, *, urls, queue=None, ip: str = "", language: str | None = None) -> None:
     """Mail a reset link to the account(s) of this address or name. Says nothing about them.
 
     Limited per client address (TooManyRequests: that says nothing about accounts) and per
@@ -227,7 +230,7 @@ async def request_reset(ctx, login: str, *, urls, queue=None, ip: str = "") -> N
                     None, ip, user,
                 )
             continue
-        await mail_reset_link(ctx, user, urls=urls, queue=queue)
+        await mail_reset_link(ctx, user, urls=urls, queue=queue, language=language)
 
 
 async def reset_password(

@@ -12,7 +12,8 @@ from gallery.people.passwords import password_problem
 from gallery.people.users import clean_email, clean_username, create_user, user_status
 
 
-async def register(ctx, settings: dict, form: dict, *, urls, queue=None, ip: str = "") -> dict:
+async def register(ctx, settings: dict, form: dict, *, urls, queue=None, ip: str = "",
+                   language: str | None = None) -> dict:
     """Create a self-registered account; mails the next step. Returns the user."""
     if not settings.get("allow_registration"):
         raise Forbidden("This gallery does not accept new accounts.")
@@ -66,7 +67,7 @@ async def register(ctx, settings: dict, form: dict, *, urls, queue=None, ip: str
     )
     await account_event(ctx, "account", f"Account {user['username']} registered", None, ip, user)
     if "verify" in pending:
-        await _send_verification(ctx, user, email, urls=urls, queue=queue)
+        await _send_verification(ctx, user, email, urls=urls, queue=queue, language=language)
         await schedule_sweep(ctx, queue, int(settings.get("unverified_account_days", 7)))
     else:
         await _after_verification(ctx, user, settings, urls=urls, queue=queue)

@@ -25,3 +25,20 @@ async def test_a_german_member_gets_the_reset_mail_in_german(app, make_gallery, 
     assert "Hallo admin," in body_text(message) and "Passwort" in body_text(message)
     assert '<html lang="de">' in body_html(message) and "Passwörter werden nie per E-Mail verschickt" in body_html(message)
     assert link_in(message, "/reset").startswith(p + "/reset?token=")
+
+
+async def test_without_a_choice_the_mail_speaks_the_language_the_page_was_asked_in(app, make_gallery, mail_sink):
+    g = await make_gallery("alpha")
+    p = g["prefix"]
+    visitor = app.browser()
+    german = {"Accept-Language": "de-CH,de;q=0.9"}
+    await visitor.get(p + "/forgot", headers=german)
+    await visitor.post_form(p + "/forgot", {"login": "admin"}, headers=german)
+    message = await mail_sink.wait_for("admin@alpha.test", "Alpha Gallery")
+    assert message["Subject"] == "Setzen Sie Ihr Passwort bei Alpha Gallery zurück"
+    # A member who chose English keeps English whatever the browser asks.
+    await g["ctx"].db.users.update_one({"username": "admin"}, {"$set": {"language": "en"}})
+    await g["ctx"].db.reset_requests.delete_many({})
+    await visitor.post_form(p + "/forgot", {"login": "admin"}, headers=german)
+    message = await mail_sink.wait_for("admin@alpha.test", "Alpha Gallery", count=2)
+    assert message["Subject"] == "Reset your password at Alpha Gallery"
