@@ -32,8 +32,6 @@ from tenants.context import TenantContext
 from tenants.registry import TenantNotFound
 from tenants.upgrade import Upgrading, duration_words
 from tenants.upgrade import ensure_current as ensure_schema_current
-from gallery.urls import TenantUrls
-from gallery.urls import mail_urls as trusted_mail_urls
 
 log = logging.getLogger("atrium.web")
 
