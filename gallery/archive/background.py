@@ -79,9 +79,11 @@ async def write_in_child(snap, storage, path, *, metadata_only: bool = False,
     work = asyncio.ensure_future(asyncio.gather(feed(), read_stdout(), read_stderr(), proc.wait()))
     try:
         while not work.done():
-            await asyncio.wait({work}, timeout=PROGRESS_SECONDS)
+            # Checked before each wait too: a cancel that came first stops even a child that
+            # would finish within one wait.
             if progress.cancel.is_set() and proc.returncode is None:
                 proc.send_signal(signal.SIGTERM)  # the child stops at its next chunk
+            await asyncio.wait({work}, timeout=PROGRESS_SECONDS)
         work.result()
     finally:
         if proc.returncode is None:  # cancelled from outside (a stopping service)

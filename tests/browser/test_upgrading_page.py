@@ -51,7 +51,7 @@ async def test_upgrading_page_follows_the_upgrade_and_opens_the_gallery(app, mak
         assert response.status == 503 and response.headers["retry-after"] == "5"
         await page.wait_for_selector(".upgrade-card")
         assert await page.inner_text("h1") == "Alpha Gallery is being upgraded"
-        assert await page.inner_text(".upgrade-step") == "Step 1 of 1"
+        assert await page.inner_text(".upgrade-step") == "Step 1 of 2"  # 0002, then 0003
         assert "500 of 1,100 documents (45%)" in await page.inner_text(".upgrade-count")
         assert await page.eval_on_selector("progress", "p => [p.max, p.value]") == [1100, 500]
         assert (await page.inner_text("[data-field=estimate]")).startswith("About ")
