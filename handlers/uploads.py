@@ -163,7 +163,7 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
 
     def _job_runner(self):
         """This process's job runner; a web-only process makes one just to run this job."""
-        from jobs.queue import JobRunner
+        from jobs.runner import JobRunner
 
         return self.services.jobs or JobRunner(self.services, workers=0)
 

@@ -36,7 +36,7 @@ async def start_background(services) -> None:
 
     _SWEEPERS[id(services)] = asyncio.create_task(maintenance.run_forever(services))
     try:
-        from jobs.queue import JobRunner
+        from jobs.runner import JobRunner
     except ImportError:
         return
     if services.config.jobs.workers <= 0:

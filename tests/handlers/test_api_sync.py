@@ -26,7 +26,7 @@ def jpeg() -> bytes:
 async def run_job(app, job_id: str) -> dict:
     """Run a queued job with the real runner (this test service starts no workers, so a
     queued sync stays queued until here: the one-at-a-time check cannot race it)."""
-    from jobs.queue import JobRunner
+    from jobs.runner import JobRunner
     from server.runtime import load_handlers as _load_handlers
 
     _load_handlers()

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jobs import queue as jobs
-from jobs.queue import JobFailed, JobQueue, JobRunner
+from jobs.queue import JobFailed, JobQueue
+from jobs.runner import JobRunner
 
 
 @pytest.fixture

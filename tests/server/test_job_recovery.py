@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from jobs import queue as jobs
-from jobs.queue import JobQueue, JobRunner
+from jobs.queue import JobQueue
+from jobs.runner import JobRunner
 from storage import instance
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -186,7 +186,7 @@ async def test_an_import_refuses_a_backup_of_several_galleries_without_a_choice(
 
 async def test_the_gsp_import_job_reports_progress_and_keeps_the_report(app, make_gallery, backup, tmp_path):
     from gallery.gspimport.jobs import KIND, enqueue_import
-    from jobs.queue import JobRunner
+    from jobs.runner import JobRunner
     from server.runtime import load_handlers
 
     load_handlers()  # the job kinds a service's workers know (media.regenerate among them)

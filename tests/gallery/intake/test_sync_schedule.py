@@ -11,7 +11,7 @@ from gallery.settings import update_settings
 
 
 async def run_now(app, job_id):
-    from jobs.queue import JobRunner
+    from jobs.runner import JobRunner
     from server.runtime import load_handlers as _load_handlers
 
     _load_handlers()
