@@ -25,8 +25,10 @@ LANGUAGES = {"en": "English", "de": "Deutsch"}
 
 
 @functools.cache
+@functools.cache
 def load() -> None:
-    """Load the compiled catalogues into Tornado once per process."""
+    """Load the compiled catalogues into Tornado once per process (every page asks: the
+    .mo files are read from disk the first time only)."""
     tornado.locale.set_default_locale(DEFAULT)
     tornado.locale.load_gettext_translations(str(LOCALE_DIR), DOMAIN)
 
