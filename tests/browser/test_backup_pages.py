@@ -10,6 +10,7 @@ import zipfile
 import pytest
 
 from tenants.host_admins import setup_token
+from tests.browser.signing import sign_in
 from tests.gallery.archive.test_backup import make_source
 
 pytestmark = pytest.mark.browser
@@ -24,21 +25,13 @@ def config(make_config):
     return make_config(**{"jobs.workers": 1, "limits.image_workers": 1})
 
 
-async def _sign_in(page, base: str) -> None:
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=login]", "admin")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button:has-text('Sign in')")
-    await page.wait_for_url(re.compile(r".*/$"))
-
-
 @pytest.mark.parametrize("name,viewport", [("desktop", DESKTOP), ("phone", PHONE)])
 async def test_back_up_download_and_restore_in_a_browser(app, make_gallery, browser_page, shot, name, viewport):
     _ctx, made = await make_source(make_gallery)
     base = f"{app.base}/g/alpha"
     context = await browser_page.new_context(viewport=viewport, accept_downloads=True)
     page = await context.new_page()
-    await _sign_in(page, base)
+    await sign_in(page, base, PASSWORD)
     await page.goto(f"{base}/admin/backup")
     await page.wait_for_selector("h1:has-text('Backup and restore')")
     await shot(page, f"backup-page-{name}")
@@ -79,7 +72,7 @@ async def test_back_up_download_and_restore_in_a_browser(app, make_gallery, brow
     # The restored gallery: same albums, photos, captions and tags (ids kept, so same links).
     copy = f"{app.base}/g/copy-{name}"
     visitor = await (await browser_page.new_context(viewport=viewport)).new_page()
-    await _sign_in(visitor, copy)
+    await sign_in(visitor, copy, PASSWORD)
     await visitor.goto(f"{copy}/albums/{made['trips']['_id']}")
     main = await visitor.text_content("main")
     assert "Trips" in main and "Coast" in main
@@ -101,11 +94,11 @@ async def test_restore_into_an_empty_gallery_in_a_browser(app, make_gallery, bro
     context = await browser_page.new_context(viewport=viewport)
     page = await context.new_page()
     # The full gallery refuses, saying why.
-    await _sign_in(page, f"{app.base}/g/alpha")
+    await sign_in(page, f"{app.base}/g/alpha", PASSWORD)
     await page.goto(f"{app.base}/g/alpha/admin/backup")
     assert "not empty" in await page.text_content("#restore")
     base = f"{app.base}/g/empty"
-    await _sign_in(page, base)
+    await sign_in(page, base, PASSWORD)
     await page.goto(f"{base}/admin/backup")
     await page.wait_for_selector("h2:has-text('Restore a backup into this gallery')")
     await page.set_input_files("#restore input[type=file]", str(archive))
@@ -117,6 +110,6 @@ async def test_restore_into_an_empty_gallery_in_a_browser(app, make_gallery, bro
     assert "2 photos and videos" in await page.text_content(".restore-result")
     await shot(page, f"backup-restore-into-done-{name}")
     await page.click(".restore-result a:has-text('Sign in')")
-    await _sign_in(page, base)  # an account of the backup
+    await sign_in(page, base, PASSWORD)  # an account of the backup
     await page.goto(f"{base}/media/{made['one']['_id']}")
     assert "At noon" in await page.text_content("main")

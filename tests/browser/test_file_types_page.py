@@ -7,7 +7,6 @@ download. Files: tests/media/filetype_samples.py."""
 from __future__ import annotations
 
 import hashlib
-import re
 
 import pytest
 
@@ -15,6 +14,7 @@ from gallery.intake.ingest import ingest_file
 from gallery.library import albums
 from gallery.settings import get_settings
 from media.office import office_available
+from tests.browser.signing import sign_in
 from tests.media.filetype_samples import jpeg_bytes, make_dng, make_office, make_psd
 from tests.waiting import until
 
@@ -25,14 +25,6 @@ PASSWORD = "Correct-Horse-Battery-9"
 @pytest.fixture
 def config(make_config):
     return make_config(**{"jobs.workers": 1, "limits.image_workers": 1})
-
-
-async def _sign_in(page, base: str) -> None:
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=login]", "admin")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button:has-text('Sign in')")
-    await page.wait_for_url(re.compile(r".*/$"))
 
 
 async def _add(app, ctx, album, user, data: bytes, name: str) -> dict:
@@ -60,7 +52,7 @@ async def test_file_type_groups_download_only_endings_and_the_new_kinds_on_pages
     base = f"{app.base}/g/alpha"
     context = await browser_page.new_context(viewport=viewport)
     page = await context.new_page()
-    await _sign_in(page, base)
+    await sign_in(page, base, PASSWORD)
     await page.goto(f"{base}/admin/settings")
     groups = page.locator(".checklist-groups .checklist-group h3")
     headings = await groups.all_text_contents()  # as written (CSS shows them in capitals)

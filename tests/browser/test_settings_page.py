@@ -12,17 +12,10 @@ import pytest
 
 from gallery.library import albums
 from gallery.settings import get_settings
+from tests.browser.signing import sign_in
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Correct-Horse-Battery-9"
-
-
-async def _sign_in(page, base: str) -> None:
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=login]", "admin")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button:has-text('Sign in')")
-    await page.wait_for_url(re.compile(r".*/$"))
 
 
 async def _in_view(page, selector: str) -> bool:
@@ -43,7 +36,7 @@ async def test_settings_sections_and_ordered_checklist(app, make_gallery, viewer
     base = f"{app.base}/g/alpha"
     context = await browser_page.new_context(viewport=viewport)
     page = await context.new_page()
-    await _sign_in(page, base)
+    await sign_in(page, base, PASSWORD)
     await page.goto(f"{base}/admin/settings")
     await shot(page, f"settings-top-{name}")
     assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1

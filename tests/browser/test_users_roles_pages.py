@@ -5,22 +5,13 @@ the album tree (indented, no sideways scrolling at 390 px)."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from gallery.library import albums
+from tests.browser.signing import sign_in
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Correct-Horse-Battery-9"
-
-
-async def _sign_in(page, base: str) -> None:
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=login]", "admin")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button:has-text('Sign in')")
-    await page.wait_for_url(re.compile(r".*/$"))
 
 
 async def _no_box(page, selector: str) -> None:
@@ -46,7 +37,7 @@ async def test_users_and_roles_pages(app, make_gallery, viewer_of, browser_page,
     base = f"{app.base}/g/alpha"
     context = await browser_page.new_context(viewport=viewport)
     page = await context.new_page()
-    await _sign_in(page, base)
+    await sign_in(page, base, PASSWORD)
 
     # Users: one user, then two; the roles checklist has no fieldset box.
     await page.goto(f"{base}/admin/users")

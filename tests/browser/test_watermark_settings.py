@@ -10,18 +10,12 @@ import re
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from tests.browser.signing import sign_in
+
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "Correct-Horse-Battery-9"
-
-
-async def _sign_in(page, base: str) -> None:
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=login]", "admin")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button:has-text('Sign in')")
-    await page.wait_for_url(re.compile(r".*/$"))
 
 
 def _middle_difference(a: bytes, b: bytes) -> float:
@@ -37,7 +31,7 @@ async def test_preview_follows_the_fields(app, make_gallery, browser_page, shot,
     base = f"{app.base}/g/alpha"
     context = await browser_page.new_context(viewport=viewport)
     page = await context.new_page()
-    await _sign_in(page, base)
+    await sign_in(page, base, PASSWORD)
     await page.goto(f"{base}/admin/settings")
     preview = page.locator("#watermark-preview img")
     await preview.scroll_into_view_if_needed()
