@@ -68,7 +68,7 @@
   function makeError(status, text) {
     let message = "";
     try { message = (JSON.parse(text).error || {}).message || ""; } catch (e) { message = ""; }
-    const err = new Error(message || (status ? _t("The upload failed (") + status + ")." : _t("The connection was lost.")));
+    const err = new Error(message || (status ? _t("The upload failed (the server answered %(status)s).", { status }) : _t("The connection was lost.")));
     err.status = status;
     err.retry = status === 0 || status >= 500;
     return err;
@@ -84,8 +84,8 @@
       headers: () => ({ "X-XSRFToken": xsrf, Accept: "application/json" }),
       makeError: makeError,
       onProgress: (sent) => { bar.value = file.size ? Math.round((100 * sent) / file.size) : 100; },
-      onWait: (ms) => say(_t("Connection lost; trying again in ") + Math.round(ms / 1000) + " s…"),
-      onResume: (offset) => say(_t("Going on from ") + Math.round((100 * offset) / file.size) + " %…"),
+      onWait: (ms) => say(_t("Connection lost; trying again in %(seconds)s s…", { seconds: Math.round(ms / 1000) })),
+      onResume: (offset) => say(_t("Going on from %(percent)s %%…", { percent: Math.round((100 * offset) / file.size) })),
     });
     return upload.start();
   }

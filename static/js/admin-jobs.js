@@ -9,6 +9,8 @@
     return m ? decodeURIComponent(m[1]) : "";
   }
 
+  const states = { queued: _t("Waiting"), running: _t("Running"), done: _t("Done"), failed: _t("Failed"), cancelled: _t("Cancelled") };
+
   async function follow(api, row) {
     const id = row.dataset.job;
     const bar = row.querySelector("progress");
@@ -16,9 +18,9 @@
     const state = row.querySelector(".job-state");
     for (;;) {
       const response = await fetch(api + "/jobs/" + id, { credentials: "same-origin" });
-      if (!response.ok) { status.textContent = _t("Progress unavailable (") + response.status + ")"; return; }
+      if (!response.ok) { status.textContent = _t("Progress unavailable (the server answered %(status)s)", { status: response.status }); return; }
       const job = (await response.json()).job || {};
-      state.textContent = job.state;
+      state.textContent = states[job.state] || job.state;
       bar.value = Math.round(100 * (job.progress || 0));
       if (job.message) status.textContent = job.message;
       if (job.state !== "queued" && job.state !== "running") { window.location.reload(); return; }

@@ -48,7 +48,9 @@
       method: "POST", credentials: "same-origin", headers: { "X-XSRFToken": xsrf() },
     });
     if (!response.ok) {
-      let message = _t("Could not ") + action + _t(" the job (") + response.status + ").";
+      const status = response.status;
+      let message = action === "retry" ? _t("Could not retry the job (the server answered %(status)s).", { status })
+        : _t("Could not cancel the job (the server answered %(status)s).", { status });
       try { message = (await response.json()).error.message || message; } catch (e) { /* not JSON */ }
       note.textContent = message;
     }
@@ -92,7 +94,7 @@
       let url = api + "/jobs?limit=" + encodeURIComponent(limit);
       if (box.dataset.state) url += "&state=" + encodeURIComponent(box.dataset.state);
       const response = await fetch(url, { credentials: "same-origin" });
-      if (!response.ok) { note.textContent = _t("The queue could not be read (") + response.status + ")."; return; }
+      if (!response.ok) { note.textContent = _t("The queue could not be read (the server answered %(status)s).", { status: response.status }); return; }
       const items = (await response.json()).items || [];
       const rows = items.map(row);
       if (!rows.length) {

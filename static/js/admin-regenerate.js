@@ -22,18 +22,22 @@
   async function follow(jobId) {
     for (;;) {
       const response = await fetch(api + "/jobs/" + jobId, { credentials: "same-origin" });
-      if (!response.ok) throw new Error("the job could not be read (" + response.status + ")");
+      if (!response.ok) throw new Error(_t("The job could not be read (the server answered %(status)s).", { status: response.status }));
       const job = (await response.json()).job || {};
       if (job.state === "done") {
         const r = job.result || {};
-        show(1, _t("Done") + (r.processed !== undefined ? ": " + r.processed + _t(" remade") : "") + (r.failed ? ", " + r.failed + _t(" could not be") : "") + ".");
+        const remade = r.processed !== undefined;
+        show(1, remade && r.failed ? _t("Done: %(done)s remade, %(failed)s could not be.", { done: r.processed, failed: r.failed })
+          : remade ? _t("Done: %(done)s remade.", { done: r.processed })
+            : r.failed ? _t("Done: %(failed)s could not be remade.", { failed: r.failed }) : _t("Done."));
         return;
       }
       if (job.state === "failed" || job.state === "cancelled") {
-        show(job.progress || 0, _t("The job ") + job.state + (job.error ? ": " + job.error : "."));
+        show(job.progress || 0, job.state === "cancelled" ? _t("The job was cancelled.")
+          : job.error ? _t("The job failed: %(reason)s", { reason: job.error }) : _t("The job failed."));
         return;
       }
-      show(job.progress || 0, (job.state === "queued" ? _t("Waiting to start…") : _t("Regenerating… ") + Math.round(100 * (job.progress || 0)) + "%") + (job.message ? " · " + job.message : ""));
+      show(job.progress || 0, (job.state === "queued" ? _t("Waiting to start…") : _t("Regenerating… %(percent)s%%", { percent: Math.round(100 * (job.progress || 0)) })) + (job.message ? " · " + job.message : ""));
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
@@ -46,10 +50,10 @@
         headers: { "X-XSRFToken": xsrf(), "Content-Type": "application/json" }, body: "{}",
       });
       const data = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error((data.error && data.error.message) || "status " + response.status);
+      if (!response.ok) throw new Error((data.error && data.error.message) || _t("The server answered %(status)s.", { status: response.status }));
       await follow(data.job_id);
     } catch (err) {
-      show(0, _t("Could not regenerate: ") + err.message);
+      show(0, _t("Could not regenerate: %(reason)s", { reason: err.message }));
     } finally {
       button.disabled = false;
     }

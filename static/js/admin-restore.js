@@ -44,10 +44,10 @@
       if (xhr.status === 200 && data.restored) {
         bar.value = 100;
         const r = data.restored;
-        const count = (n, one, many) => n + " " + (n === 1 ? one : many);
-        show(_t("Restored: ") + count(r.albums, "album", "albums") + ", " +
-             count(r.media, "photo or video", "photos and videos") + ", " + count(r.users, "user", "users") +
-             ". Sign in with an account from the backup.", true);
+        const albums = _tn("%(count)s album", "%(count)s albums", r.albums);
+        const media = _tn("%(count)s photo or video", "%(count)s photos and videos", r.media);
+        const users = _tn("%(count)s user", "%(count)s users", r.users);
+        show(_t("Restored: %(albums)s, %(media)s, %(users)s. Sign in with an account from the backup.", { albums, media, users }), true);
         const link = document.createElement("a");
         link.href = data.next;
         link.className = "button primary";
@@ -62,7 +62,7 @@
         return;
       }
       const error = data.error || {};
-      show(error.message || (_t("The restore failed (") + xhr.status + ")."), false);
+      show(error.message || _t("The restore failed (the server answered %(status)s).", { status: xhr.status }), false);
       (error.problems || []).forEach((line) => {
         const li = document.createElement("li");
         li.textContent = line;

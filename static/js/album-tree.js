@@ -32,7 +32,7 @@
   document.body.append(pane, backdrop);
 
   const toggle = el("button", { type: "button", class: "button small tree-toggle", "aria-controls": "album-tree", "aria-expanded": "false" });
-  toggle.append(el("span", { "aria-hidden": "true" }, "☰"), el("span", { class: "btn-label" }, _t(" Albums")));
+  toggle.append(el("span", { "aria-hidden": "true" }, "☰"), " ", el("span", { class: "btn-label" }, _t("Albums")));
   head.prepend(toggle);
 
   let loaded = false;
@@ -51,7 +51,7 @@
     if (album.id === current) { link.setAttribute("aria-current", "page"); li.classList.add("current"); }
     if (album.has_children) {
       li.setAttribute("aria-expanded", "false");
-      const twisty = el("button", { type: "button", class: "twisty", "aria-label": _t("Sub-albums of ") + album.title }, "▸");
+      const twisty = el("button", { type: "button", class: "twisty", "aria-label": _t("Sub-albums of %(album)s", { album: album.title }) }, "▸");
       const children = el("ul", { role: "group", class: "tree-level", hidden: "" });
       twisty.addEventListener("click", () => expand(li, children, li.getAttribute("aria-expanded") !== "true"));
       row.append(twisty, link);

@@ -5,13 +5,14 @@
   // The theme menu shows the current choice on its button and in its list; a choice
   // applies at once (a cycle through auto → light on a light system changed nothing visible).
   const icons = { auto: "◐", light: "☀", dark: "☾" };
+  const names = { auto: _t("Theme: auto"), light: _t("Theme: light"), dark: _t("Theme: dark") };
   document.querySelectorAll(".theme-menu").forEach((menu) => {
     const summary = menu.querySelector("summary");
     const show = () => {
       const theme = icons[root.dataset.theme] ? root.dataset.theme : "auto";
       summary.querySelector(".theme-current").textContent = icons[theme];
-      summary.title = _t("Theme: ") + theme;
-      summary.setAttribute("aria-label", _t("Theme: ") + theme);
+      summary.title = names[theme];
+      summary.setAttribute("aria-label", names[theme]);
       menu.querySelectorAll("[data-theme-choice]").forEach((b) => {
         b.setAttribute("aria-pressed", String(b.dataset.themeChoice === theme));
       });
@@ -35,7 +36,8 @@
     button.type = "button";
     button.className = "button small";
     button.textContent = _t("Copy");
-    button.setAttribute("aria-label", _t("Copy ") + (input.getAttribute("aria-label") || "link"));
+    const what = input.getAttribute("aria-label");
+    button.setAttribute("aria-label", what ? _t("Copy %(what)s", { what }) : _t("Copy link"));
     wrap.append(input, button);
     button.addEventListener("click", async () => {
       input.select();
@@ -78,19 +80,22 @@
       const state = answer ? answer.state : "sending";
       if (state === "sent") {
         line.className = "alert ok mail-status";
-        line.textContent = _t("The link was sent to ") + to + ".";
+        line.textContent = _t("The link was sent to %(address)s.", { address: to });
         return;
       }
       if (state === "failed" || state === "retrying" || state === "skipped") {
         line.className = "alert error mail-status";
         line.setAttribute("role", "alert");
-        line.textContent = _t("The link could not be sent to ") + to +
-          (state === "retrying" ? _t(" yet (it will be tried again)") : "") +
-          (answer.error ? ": " + answer.error : ".") + _t(" Copy the link above and give it to them.");
+        const values = { address: to, reason: answer.error };
+        line.textContent = state === "retrying"
+          ? (answer.error ? _t("The link could not be sent to %(address)s yet (it will be tried again): %(reason)s Copy the link above and give it to them.", values)
+            : _t("The link could not be sent to %(address)s yet (it will be tried again). Copy the link above and give it to them.", values))
+          : (answer.error ? _t("The link could not be sent to %(address)s: %(reason)s Copy the link above and give it to them.", values)
+            : _t("The link could not be sent to %(address)s. Copy the link above and give it to them.", values));
         if (state !== "retrying") return;
       }
       if (Date.now() - started < 120000) setTimeout(poll, 1500);
-      else if (state === "sending") line.textContent = _t("The link to ") + to + _t(" is still waiting to be sent; copy it above to be sure.");
+      else if (state === "sending") line.textContent = _t("The link to %(address)s is still waiting to be sent; copy it above to be sure.", { address: to });
     };
     poll();
   });

@@ -84,7 +84,7 @@
             await api("POST", path, { html: code.value, check: true });
             ok = true;
             message = _t("Allowed: this embed can be added.");
-          } catch (e) { message = _t("Not allowed: ") + e.message; }
+          } catch (e) { message = _t("Not allowed: %(reason)s", { reason: e.message }); }
           if (mine !== asked) return; // an older answer after a newer one
           verdict.textContent = message;
           verdict.dataset.verdict = ok ? "allowed" : "refused";
@@ -122,7 +122,7 @@
       const name = await promptDialog(_t("New album"), _t("Title"), "", _t("It is created inside this album."));
       if (!name) return;
       const data = await attempt(() => api("POST", "/albums", { parent_id: albumId, title: name }));
-      if (data) { toastAfterNavigation(_t("Album “") + name + "” created"); location.href = prefix + "/albums/" + data.album.id; }
+      if (data) { toastAfterNavigation(_t("Album “%(name)s” created", { name })); location.href = prefix + "/albums/" + data.album.id; }
     });
     let current = null; // the album as the API answered (fresh title, summary, privacy)
     const editAlbum = tool(album.dataset.root === "1" ? _t("Edit") : _t("Edit album"), "pencil", () => editDetails(current));
@@ -153,7 +153,7 @@
     const selected = () => tiles().filter((t) => t.classList.contains("selected"));
     const refresh = () => {
       const n = selected().length;
-      count.textContent = n === 1 ? "1 selected" : n + _t(" selected");
+      count.textContent = _tn("%(count)s selected", "%(count)s selected", n);
       bar.querySelectorAll("button[data-needs]").forEach((b) => { b.disabled = n === 0; });
     };
     const toggle = (tile, on) => {
@@ -170,7 +170,21 @@
       anchor = null;
       refresh();
     }
-    const bulk = async (action, extra, verb) => {
+    // What a bulk action says afterwards, by its outcome: how many it did, how many it could
+    // not (with the first reason).
+    const OUTCOMES = {
+      moved: [(n) => _tn("%(count)s item moved", "%(count)s items moved", n),
+        (n, reason) => _tn("%(count)s item not moved: %(reason)s", "%(count)s items not moved: %(reason)s", n, { reason })],
+      copied: [(n) => _tn("%(count)s item copied", "%(count)s items copied", n),
+        (n, reason) => _tn("%(count)s item not copied: %(reason)s", "%(count)s items not copied: %(reason)s", n, { reason })],
+      tagged: [(n) => _tn("%(count)s item tagged", "%(count)s items tagged", n),
+        (n, reason) => _tn("%(count)s item not tagged: %(reason)s", "%(count)s items not tagged: %(reason)s", n, { reason })],
+      trashed: [(n) => _tn("%(count)s item moved to the trash", "%(count)s items moved to the trash", n),
+        (n, reason) => _tn("%(count)s item not moved to the trash: %(reason)s", "%(count)s items not moved to the trash: %(reason)s", n, { reason })],
+      deleted: [(n) => _tn("%(count)s item deleted", "%(count)s items deleted", n),
+        (n, reason) => _tn("%(count)s item not deleted: %(reason)s", "%(count)s items not deleted: %(reason)s", n, { reason })],
+    };
+    const bulk = async (action, extra, outcome) => {
       const ids = selected().map((t) => t.dataset.mediaId);
       const data = await attempt(() => api("POST", "/media/bulk", Object.assign({ action, ids }, extra)));
       if (!data) return;
@@ -178,8 +192,9 @@
       if (action === "delete" || action === "move") {
         (data.done || []).forEach((id) => { const t = document.querySelector('.media-tile[data-media-id="' + id + '"]'); if (t) t.remove(); });
       }
-      if (failed.length) toast(failed.length + _t(" not ") + verb + ": " + failed[0].error, "error");
-      if ((data.done || []).length) toast((data.done.length === 1 ? "1 item " : data.done.length + _t(" items ")) + verb);
+      const [did, didNot] = OUTCOMES[outcome];
+      if (failed.length) toast(didNot(failed.length, failed[0].error), "error");
+      if ((data.done || []).length) toast(did(data.done.length));
       refresh();
     };
     bulkButton(_t("All"), () => { tiles().forEach((t) => toggle(t, true)); refresh(); }, "", "all");
@@ -203,12 +218,17 @@
     }, "", "download").dataset.needs = "1";
     const deleteButton = bulkButton(_t("Delete…"), async () => {
       const n = selected().length;
+      const days = current ? current.trash_days : 0;
       const what = current && current.read_only_media
         ? _t("The selected items are removed from the gallery; their files stay in the read-only folder, and a synchronization brings back what is still there.")
-        : current && current.trash_days > 0
-          ? (n === 1 ? _t("The selected item is") : _t("The selected items are")) + _t(" moved to the trash for ") + current.trash_days + (current.trash_days === 1 ? _t(" day") : _t(" days")) + "; " + (n === 1 ? "it" : "they") + _t(" can be restored from there until then.")
+        : days > 0
+          ? (n === 1
+            ? _tn("The selected item is moved to the trash for %(count)s day; it can be restored from there until then.",
+              "The selected item is moved to the trash for %(count)s days; it can be restored from there until then.", days)
+            : _tn("The selected items are moved to the trash for %(count)s day; they can be restored from there until then.",
+              "The selected items are moved to the trash for %(count)s days; they can be restored from there until then.", days))
           : _t("The selected items and their files are deleted for good.");
-      if (await confirmDialog(_tn("Delete %(count)s item?", "Delete %(count)s items?", n).replace("%(count)s", n), what, _t("Delete"))) bulk("delete", {}, current && current.trash_days > 0 ? "moved to the trash" : "deleted");
+      if (await confirmDialog(_tn("Delete %(count)s item?", "Delete %(count)s items?", n), what, _t("Delete"))) bulk("delete", {}, days > 0 ? "trashed" : "deleted");
     }, "danger-outline", "trash");
     deleteButton.dataset.needs = "1";
     needs.push([tagButton, "edit_media"], [deleteButton, "delete_media"]);
@@ -249,7 +269,7 @@
         if (back) sibling.before(tile); else sibling.after(tile);
         (tile.querySelector("a") || tile).focus();
         const list = [...tile.parentElement.children];
-        live.textContent = _t("Moved to position ") + (list.indexOf(tile) + 1) + _t(" of ") + list.length;
+        live.textContent = _t("Moved to position %(position)s of %(total)s", { position: list.indexOf(tile) + 1, total: list.length });
         saveOrderSoon(tile.parentElement, 700);
       }
     }, true);

@@ -12,8 +12,13 @@
     node.classList.add("editable");
     node.tabIndex = 0;
     node.setAttribute("role", "button");
-    node.setAttribute("aria-label", "Edit " + field + ": " + (node.textContent.trim() || "empty"));
-    node.dataset.placeholder = field === "caption" ? "Add a caption…" : "Add a title…";
+    const describe = (text) => {
+      const value = text || _t("empty");
+      node.setAttribute("aria-label", field === "caption"
+        ? _t("Edit the caption: %(value)s", { value }) : _t("Edit the title: %(value)s", { value }));
+    };
+    describe(node.textContent.trim());
+    node.dataset.placeholder = field === "caption" ? _t("Add a caption…") : _t("Add a title…");
     const fallback = field === "title" ? node.textContent.trim() : "";
     const start = async () => {
       if (node.querySelector(".inline-editor") || node.classList.contains("editing")) return;
@@ -22,7 +27,7 @@
       const shown = node.textContent;
       const shownHtml = node.innerHTML; // the server's markup (a caption may hold sanitised HTML)
       const original = current ? current[field] || "" : shown.trim();
-      const input = el(multiline ? "textarea" : "input", { class: "inline-editor", "aria-label": field, maxlength: multiline ? "10000" : "500" });
+      const input = el(multiline ? "textarea" : "input", { class: "inline-editor", "aria-label": field === "caption" ? _t("Caption") : _t("Title"), maxlength: multiline ? "10000" : "500" });
       input.value = original;
       if (fallback) input.placeholder = fallback;
       if (multiline) input.rows = Math.min(8, Math.max(2, original.split("\n").length + 1));
@@ -38,7 +43,7 @@
         if (save && value !== original) node.textContent = value || fallback;
         else node.innerHTML = shownHtml;
         if (!save || value === original) return;
-        const ok = await attempt(() => api("PATCH", "/media/" + media.dataset.mediaId, { [field]: value }), field === "title" ? "Title saved" : "Caption saved");
+        const ok = await attempt(() => api("PATCH", "/media/" + media.dataset.mediaId, { [field]: value }), field === "title" ? _t("Title saved") : _t("Caption saved"));
         if (!ok) node.innerHTML = shownHtml;
         else {
           if (current) current[field] = value;
@@ -46,7 +51,7 @@
           if (field === "caption" && ok.media && typeof ok.media.caption_html === "string") node.innerHTML = ok.media.caption_html;
           if (field === "title") document.title = (value || fallback) + " · " + document.title.split(" · ").slice(1).join(" · ");
         }
-        node.setAttribute("aria-label", "Edit " + field + ": " + (node.textContent || "empty"));
+        describe(node.textContent);
       };
       input.addEventListener("keydown", (e) => {
         if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); finish(false); node.focus(); }
@@ -67,8 +72,11 @@
     dd.classList.add("editable");
     dd.tabIndex = 0;
     dd.setAttribute("role", "button");
-    dd.dataset.placeholder = "Add…";
-    const describe = () => dd.setAttribute("aria-label", "Edit " + heading + ": " + (dd.textContent.trim() || "empty"));
+    dd.dataset.placeholder = _t("Add…");
+    const describe = () => {
+      const value = dd.textContent.trim() || _t("empty");
+      dd.setAttribute("aria-label", _t("Edit %(field)s: %(value)s", { field: heading, value }));
+    };
     describe();
     const save = async (value, saved) => {
       const data = await attempt(() => api("PATCH", "/media/" + media.dataset.mediaId, { meta_edits: { [key]: value } }), saved);
@@ -89,9 +97,9 @@
       const row = el("span", { class: "meta-edit" });
       row.append(input);
       if (dd.dataset.edited) {
-        const reset = el("button", { type: "button", class: "button small" }, "Use the file's value");
+        const reset = el("button", { type: "button", class: "button small" }, _t("Use the file's value"));
         reset.addEventListener("mousedown", (e) => e.preventDefault()); // keep the input's focus
-        reset.addEventListener("click", async () => { done = true; dd.classList.remove("editing"); if (!(await save(null, "The file's value is shown again"))) dd.innerHTML = shownHtml; });
+        reset.addEventListener("click", async () => { done = true; dd.classList.remove("editing"); if (!(await save(null, _t("The file's value is shown again")))) dd.innerHTML = shownHtml; });
         row.append(reset);
       }
       dd.replaceChildren(row);
@@ -104,7 +112,7 @@
         const value = input.value.trim();
         if (!keep || value === original) { dd.innerHTML = shownHtml; return; }
         dd.textContent = value;
-        if (!(await save(value, heading + " saved"))) dd.innerHTML = shownHtml;
+        if (!(await save(value, _t("%(field)s saved", { field: heading })))) dd.innerHTML = shownHtml;
       };
       input.addEventListener("keydown", (e) => {
         if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); finish(false); dd.focus(); }
@@ -126,20 +134,23 @@
       values.forEach((t) => {
         const li = el("li", { "data-tag": t });
         li.appendChild(el("a", { href: prefix + "/search?" + (people ? "person=" : "q=") + encodeURIComponent(t) }, t));
-        const x = el("button", { type: "button", class: "tag-remove", "aria-label": (people ? "Remove person " : "Remove tag ") + t, title: "Remove" }, "×");
+        const x = el("button", {
+          type: "button", class: "tag-remove", title: _t("Remove"),
+          "aria-label": people ? _t("Remove the person %(name)s", { name: t }) : _t("Remove the tag %(tag)s", { tag: t }),
+        }, "×");
         x.addEventListener("click", () => save(tags().filter((v) => v !== t)));
         li.appendChild(x);
         list.insertBefore(li, adder);
       });
     };
     const save = async (values) => {
-      const data = await attempt(() => api("PATCH", "/media/" + id, { [field]: values }), people ? "People saved" : "Tags saved");
+      const data = await attempt(() => api("PATCH", "/media/" + id, { [field]: values }), people ? _t("People saved") : _t("Tags saved"));
       if (data) render(data.media[field] || []);
     };
     const adder = el("li", { class: "tag-adder" });
     const input = people
-      ? el("input", { type: "text", placeholder: "Add person…", "aria-label": "Add a person", maxlength: "100" })
-      : el("input", { type: "text", list: "tag-suggestions", placeholder: "Add tag…", "aria-label": "Add a tag", maxlength: "100" });
+      ? el("input", { type: "text", placeholder: _t("Add person…"), "aria-label": _t("Add a person"), maxlength: "100" })
+      : el("input", { type: "text", list: "tag-suggestions", placeholder: _t("Add tag…"), "aria-label": _t("Add a tag"), maxlength: "100" });
     const datalist = el("datalist", { id: people ? "people-suggestions" : "tag-suggestions" });
     adder.append(input, datalist);
     const initial = [...list.querySelectorAll("li")].map((li) => li.textContent.trim()).filter(Boolean);
@@ -207,7 +218,7 @@
       if (peopleList) tagEditor(peopleList, "people");
       media.querySelectorAll("dd[data-editable]").forEach(metaEditor);
     }
-    const bar = el("div", { class: "edit-actions", role: "toolbar", "aria-label": "Edit" });
+    const bar = el("div", { class: "edit-actions", role: "toolbar", "aria-label": _t("Edit") });
     const button = (label, name, handler, cls, short) => {
       const b = el("button", { type: "button", class: "button small " + (cls || ""), title: label, "aria-label": label });
       b.append(icon(name), el("span", { class: "label", "aria-hidden": "true" }, short || label));
@@ -216,7 +227,7 @@
       return b;
     };
     const rotate = async (degrees) => {
-      const data = await attempt(() => api("POST", "/media/" + id + "/rotate", { rotate: degrees }), "Rotating…");
+      const data = await attempt(() => api("POST", "/media/" + id + "/rotate", { rotate: degrees }), _t("Rotating…"));
       if (!data) return;
       const img = media.querySelector(".media-image");
       if (img) img.style.transform = "rotate(" + (degrees === 90 ? 90 : -90) + "deg)";
@@ -230,11 +241,11 @@
         const size = media.querySelector('dd[data-field="dimensions"]');
         const parts = size ? size.textContent.split(" × ") : [];
         if (parts.length === 2) size.textContent = parts[1] + " × " + parts[0];
-        toast("Rotated");
-      } else if (done) toast("The rotated image could not be made: " + (done.failure || done.state), "error");
+        toast(_t("Rotated"));
+      } else if (done) toast(_t("The rotated image could not be made: %(reason)s", { reason: done.failure || done.state }), "error");
     };
     const flip = async (direction) => {
-      if (!(await attempt(() => api("POST", "/media/" + id + "/rotate", { rotate: 0, flip: direction }), "Flipping…"))) return;
+      if (!(await attempt(() => api("POST", "/media/" + id + "/rotate", { rotate: 0, flip: direction }), _t("Flipping…")))) return;
       const img = media.querySelector(".media-image");
       if (img) img.style.transform = direction === "horizontal" ? "scaleX(-1)" : "scaleY(-1)";
       const done = await waitUntilProcessed(id).catch(() => null);
@@ -242,13 +253,13 @@
         img.removeAttribute("srcset");
         img.src = img.src.split("?")[0] + "?v=" + Date.now();
         img.onload = () => { img.style.transform = ""; };
-        toast("Flipped");
-      } else if (done) toast("The flipped image could not be made: " + (done.failure || done.state), "error");
+        toast(_t("Flipped"));
+      } else if (done) toast(_t("The flipped image could not be made: %(reason)s", { reason: done.failure || done.state }), "error");
     };
     const replaceFile = (file, trigger) => new Promise((resolve) => {
       const status = el("div", { class: "replace-progress", role: "status" });
       const meter = el("progress", { max: "100", value: "0" });
-      const words = el("span", {}, "Sending " + file.name + "…");
+      const words = el("span", {}, _t("Sending %(name)s…", { name: file.name }));
       status.append(words, meter);
       bar.after(status);
       trigger.disabled = true;
@@ -259,63 +270,67 @@
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
       xhr.upload.onprogress = (e) => { if (e.lengthComputable) meter.value = Math.round(100 * e.loaded / e.total); };
       const fail = (message) => { status.remove(); trigger.disabled = false; toast(message, "error"); resolve(); };
-      xhr.onerror = () => fail("The connection was lost; the file was not replaced.");
+      xhr.onerror = () => fail(_t("The connection was lost; the file was not replaced."));
       xhr.onload = async () => {
         if (xhr.status !== 202) {
-          let message = "The server answered " + xhr.status + ".";
+          let message = _t("The server answered %(status)s.", { status: xhr.status });
           try { message = JSON.parse(xhr.responseText).error.message || message; } catch (e) { /* not JSON */ }
           fail(message);
           return;
         }
         meter.removeAttribute("value"); // indeterminate while the server processes it
-        words.textContent = "Processing the new file…";
+        words.textContent = _t("Processing the new file…");
         const done = await waitUntilProcessed(id).catch(() => null);
-        if (done && done.state === "ready") { toastAfterNavigation("File replaced"); location.reload(); }
-        else fail("The new file could not be processed: " + ((done && (done.failure || done.state)) || "no answer"));
+        if (done && done.state === "ready") { toastAfterNavigation(_t("File replaced")); location.reload(); }
+        else {
+          const reason = (done && (done.failure || done.state)) || _t("no answer");
+          fail(_t("The new file could not be processed: %(reason)s", { reason }));
+        }
         resolve();
       };
       xhr.send(file);
     });
     if (media.dataset.kind === "image" && may("edit_media")) {
-      button("Rotate left", "rotate-left", () => rotate(270));
-      button("Rotate right", "rotate-right", () => rotate(90));
-      button("Flip horizontally", "flip-h", () => flip("horizontal"), "", "Flip ↔");
-      button("Flip vertically", "flip-v", () => flip("vertical"), "", "Flip ↕");
+      button(_t("Rotate left"), "rotate-left", () => rotate(270));
+      button(_t("Rotate right"), "rotate-right", () => rotate(90));
+      button(_t("Flip horizontally"), "flip-h", () => flip("horizontal"), "", _t("Flip ↔"));
+      button(_t("Flip vertically"), "flip-v", () => flip("vertical"), "", _t("Flip ↕"));
     }
     // Replace the file: picked, sent to POST /media/<id>/file with its progress shown, then
     // the page shows the new file once it is processed (a reload: kind and size may change).
     if (may("edit_media") && !can.read_only_media) {
-      const picker = el("input", { type: "file", hidden: "", "aria-label": "New file", "data-replace-input": "" });
+      const picker = el("input", { type: "file", hidden: "", "aria-label": _t("New file"), "data-replace-input": "" });
       bar.appendChild(picker);
-      const replaceButton = button("Replace file…", "replace", () => picker.click(), "", "Replace file");
+      const replaceButton = button(_t("Replace file…"), "replace", () => picker.click(), "", _t("Replace file"));
       picker.addEventListener("change", () => {
         const file = picker.files[0];
         if (file) replaceFile(file, replaceButton).finally(() => { picker.value = ""; });
       });
     }
     if (may("edit_album")) {
-      button("Set as album cover", "star", () => attempt(
-        () => api("POST", "/media/" + id + "/cover", { album_id: media.dataset.albumId }), "Set as the album's cover"), "", "Set as cover");
+      button(_t("Set as album cover"), "star", () => attempt(
+        () => api("POST", "/media/" + id + "/cover", { album_id: media.dataset.albumId }), _t("Set as the album's cover")), "", _t("Set as cover"));
     }
     // Files in the host's read-only folder are never moved or copied (the server refuses).
-    if (!can.read_only_media) button("Move or copy…", "move", async () => {
-      const choice = await pickAlbum("Move or copy to another album", media.dataset.albumId);
+    if (!can.read_only_media) button(_t("Move or copy…"), "move", async () => {
+      const choice = await pickAlbum(_t("Move or copy to another album"), media.dataset.albumId);
       if (!choice) return;
       const data = await attempt(() => api("POST", "/media/" + id + "/" + choice.action, { album_id: choice.albumId }));
       if (!data) return;
-      if (choice.action === "move") { toastAfterNavigation("Moved"); location.reload(); }
-      else toast("Copied");
-    }, "", "Move or copy");
-    if (may("delete_media")) button("Delete", "trash", async () => {
-      const name = "“" + (title ? title.textContent.trim() : "") + "”";
+      if (choice.action === "move") { toastAfterNavigation(_t("Moved")); location.reload(); }
+      else toast(_t("Copied"));
+    }, "", _t("Move or copy"));
+    if (may("delete_media")) button(_t("Delete"), "trash", async () => {
+      const name = title ? title.textContent.trim() : "";
       const what = can.read_only_media
-        ? name + " is removed from the gallery; its file stays in the read-only folder, and a synchronization brings it back while it is there."
+        ? _t("“%(name)s” is removed from the gallery; its file stays in the read-only folder, and a synchronization brings it back while it is there.", { name })
         : can.trash_days > 0
-          ? name + " is moved to the trash for " + can.trash_days + (can.trash_days === 1 ? " day" : " days") + "; it can be restored from there until then."
-          : name + " and its files are deleted for good.";
-      if (!(await confirmDialog("Delete this item?", what, "Delete"))) return;
+          ? _tn("“%(name)s” is moved to the trash for %(count)s day; it can be restored from there until then.",
+            "“%(name)s” is moved to the trash for %(count)s days; it can be restored from there until then.", can.trash_days, { name })
+          : _t("“%(name)s” and its files are deleted for good.", { name });
+      if (!(await confirmDialog(_t("Delete this item?"), what, _t("Delete")))) return;
       if (await attempt(() => api("DELETE", "/media/" + id))) {
-        toastAfterNavigation(can.trash_days > 0 ? "Moved to the trash" : "Deleted");
+        toastAfterNavigation(can.trash_days > 0 ? _t("Moved to the trash") : _t("Deleted"));
         location.href = prefix + "/albums/" + media.dataset.albumId;
       }
     }, "danger-outline");

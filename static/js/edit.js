@@ -36,7 +36,7 @@
       throw new Error(_t("The connection was lost; nothing was changed."));
     }
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error((data.error && data.error.message) || _t("The server answered ") + response.status + ".");
+    if (!response.ok) throw new Error((data.error && data.error.message) || _t("The server answered %(status)s.", { status: response.status }));
     return data;
   }
   function el(tag, attrs, text) {

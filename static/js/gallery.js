@@ -56,13 +56,13 @@
       img.height = h;
       img.loading = "lazy";
       img.decoding = "async";
-      img.alt = item.state === "failed" ? label + _t(" (could not be processed)") : label;
+      img.alt = item.state === "failed" ? _t("%(label)s (could not be processed)", { label }) : label;
       a.appendChild(img);
     } else {
       const pending = document.createElement("span");
       pending.className = "tile-pending";
       pending.setAttribute("role", "img");
-      pending.setAttribute("aria-label", label + _t(" (still processing)"));
+      pending.setAttribute("aria-label", _t("%(label)s (still processing)", { label }));
       a.appendChild(pending);
     }
     if (item.kind === "video" || item.kind === "audio") {
@@ -78,7 +78,7 @@
       badge.className = "tile-badge doc";
       badge.setAttribute("aria-hidden", "true");
       const name = item.file_name || "";
-      badge.textContent = (name.includes(".") ? name.split(".").pop().slice(0, 5) : "file").toUpperCase();
+      badge.textContent = (name.includes(".") ? name.split(".").pop().slice(0, 5) : _t("file")).toUpperCase();
       a.appendChild(badge);
       if (item.mime === "application/pdf" && item.urls && item.urls.thumbnail) li.dataset.preview = "1";
     }

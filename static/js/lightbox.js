@@ -69,7 +69,7 @@
       media = el("div", { class: "lb-file" });
       const picture = item.preview ? item.optimized : item.thumbnail;
       if (picture) {
-        const img = el("img", { src: picture, alt: (item.preview ? _t("First page of ") : "") + item.label,
+        const img = el("img", { src: picture, alt: item.preview ? _t("First page of %(name)s", { name: item.label }) : item.label,
                                 class: item.preview ? "lb-page" : "lb-icon" });
         media.appendChild(img);
       }

@@ -25,9 +25,12 @@
       b.setAttribute("aria-pressed", String(n === mine));
     });
     if (!text) return;
-    const avg = r.average ? String(Math.round(r.average * 10) / 10) + _t(" of 5") : _t("Not rated yet");
-    const votes = r.count ? " · " + r.count + (r.count === 1 ? _t(" vote") : _t(" votes")) : r.average ? _t(" · the file's own rating") : "";
-    text.textContent = avg + votes + (mine ? _t(" · yours: ") + mine : "");
+    // Parts joined by " · ", each a whole phrase: "4.5 of 5 · 2 votes · yours: 5".
+    const parts = [r.average ? _t("%(average)s of 5", { average: (Math.round(r.average * 10) / 10).toLocaleString(document.documentElement.lang) }) : _t("Not rated yet")];
+    if (r.count) parts.push(_tn("%(count)s vote", "%(count)s votes", r.count));
+    else if (r.average) parts.push(_t("the file's own rating"));
+    if (mine) parts.push(_t("yours: %(stars)s", { stars: mine }));
+    text.textContent = parts.join(" · ");
   }
 
   async function call(method, body) {

@@ -10,26 +10,27 @@
   const field = (name) => card.querySelector(`[data-field="${name}"]`);
   const number = (n) => Number(n).toLocaleString(document.documentElement.lang);
 
-  function words(seconds) {
-    if (seconds < 90) return `About ${Math.max(1, Math.round(seconds))} seconds`;
-    if (seconds < 90 * 60) return `About ${Math.round(seconds / 60)} minutes`;
-    return `About ${(seconds / 3600).toFixed(1)} hours`;
+  // The time left as a whole phrase ("About 3 minutes left").
+  function left(seconds) {
+    if (seconds < 90) return _t("About %(value)s seconds left", { value: number(Math.max(1, Math.round(seconds))) });
+    if (seconds < 90 * 60) return _t("About %(value)s minutes left", { value: number(Math.round(seconds / 60)) });
+    return _t("About %(value)s hours left", { value: Number((seconds / 3600).toFixed(1)).toLocaleString(document.documentElement.lang) });
   }
 
   function show(p) {
-    field("step").textContent = p.step ? `Step ${p.step} of ${p.steps}` : _t("Starting");
+    field("step").textContent = p.step ? _t("Step %(step)s of %(steps)s", { step: p.step, steps: p.steps }) : _t("Starting");
     const bar = card.querySelector("progress");
     if (p.total) {
       bar.max = p.total;
       bar.value = p.done;
       bar.textContent = `${p.percent}%`;
-      field("count").textContent = `${number(p.done)} of ${number(p.total)} documents (${p.percent}%)`;
+      field("count").textContent = _t("%(value)s of %(value2)s documents (%(value3)s%%)", { value: number(p.done), value2: number(p.total), value3: p.percent });
     } else {
       bar.removeAttribute("value");
-      field("count").textContent = `${number(p.done)} documents`;
+      field("count").textContent = _t("%(value)s documents", { value: number(p.done) });
     }
     field("estimate").textContent = p.seconds_left === null || p.seconds_left === undefined
-      ? "" : `${words(p.seconds_left)} left`;
+      ? "" : left(p.seconds_left);
   }
 
   async function poll() {

@@ -60,11 +60,11 @@
   }
   function duration(s) {
     if (!isFinite(s) || s < 0) return "";
-    if (s < 1) return "under 1 s";
+    if (s < 1) return _t("under 1 s");
     s = Math.round(s);
-    if (s < 60) return s + " s";
-    if (s < 3600) return Math.floor(s / 60) + _t(" min ") + (s % 60) + " s";
-    return Math.floor(s / 3600) + " h " + Math.round((s % 3600) / 60) + _t(" min");
+    if (s < 60) return _t("%(seconds)s s", { seconds: s });
+    if (s < 3600) return _t("%(minutes)s min %(seconds)s s", { minutes: Math.floor(s / 60), seconds: s % 60 });
+    return _t("%(hours)s h %(minutes)s min", { hours: Math.floor(s / 3600), minutes: Math.round((s % 3600) / 60) });
   }
   function toast(message, kind) {
     const box = document.getElementById("toasts");
@@ -86,7 +86,7 @@
       message = status === 413 ? _t("This file is too large for this gallery.")
         : status === 415 ? _t("This type of file is not accepted here.")
         : status === 0 ? _t("The connection was lost.")
-        : _t("The server answered ") + status + ".";
+        : _t("The server answered %(status)s.", { status });
     }
     // Server errors and lost connections are worth another try; refusals are not.
     return new UploadError(message, status, status === 0 || status >= 500 || status === 423);
@@ -99,10 +99,10 @@
   }
   function precheck(file, isZip) {
     if (file.size === 0) return _t("This file is empty.");
-    if (file.size > maxBytes) return _t("Too large: ") + bytes(file.size) + _t(" (this gallery takes up to ") + bytes(maxBytes) + _t(" per file).");
+    if (file.size > maxBytes) return _t("Too large: %(size)s (this gallery takes up to %(limit)s per file).", { size: bytes(file.size), limit: bytes(maxBytes) });
     const ext = extensionOf(file.name);
     if (!isZip && ext && allowed.size && !allowed.has(ext) && !allowed.has(ALIASES[ext])) {
-      return _t("Wrong type: .") + ext + _t(" files are not accepted in this gallery.");
+      return _t("Wrong type: .%(extension)s files are not accepted in this gallery.", { extension: ext });
     }
     return null;
   }
@@ -131,7 +131,7 @@
     item.li = li;
     const thumb = el("div", "upload-thumb");
     thumb.setAttribute("aria-hidden", "true");
-    thumb.appendChild(el("span", "upload-ext", (extensionOf(item.file.name) || "file").slice(0, 4)));
+    thumb.appendChild(el("span", "upload-ext", extensionOf(item.file.name).slice(0, 4) || _t("file")));
     if (/^image\/(jpeg|png|gif|webp)$/.test(item.file.type) && item.file.size < 25 << 20) {
       const img = el("img");
       img.alt = "";
@@ -155,7 +155,7 @@
     line.append(name, size);
     const bar = el("div", "upload-bar");
     bar.setAttribute("role", "progressbar");
-    bar.setAttribute("aria-label", _t("Upload of ") + item.name);
+    bar.setAttribute("aria-label", _t("Upload of %(name)s", { name: item.name }));
     bar.setAttribute("aria-valuemin", "0");
     bar.setAttribute("aria-valuemax", "100");
     bar.appendChild(el("span"));
@@ -170,7 +170,7 @@
     const cancel = el("button", "icon-button", "✕");
     cancel.type = "button";
     cancel.title = _t("Cancel");
-    cancel.setAttribute("aria-label", _t("Cancel upload of ") + item.name);
+    cancel.setAttribute("aria-label", _t("Cancel upload of %(name)s", { name: item.name }));
     cancel.addEventListener("click", () => cancelItem(item));
     const retry = el("button", "button small", _t("Retry"));
     retry.type = "button";
@@ -194,8 +194,8 @@
     item.badge.textContent = LABELS[state] || state;
     if (text != null) item.status.textContent = text;
     item.cancelButton.hidden = !["queued", "uploading", "failed", "skipped"].includes(state);
-    const label = settled(state) ? _t("Remove ") : _t("Cancel upload of ");
-    item.cancelButton.setAttribute("aria-label", label + item.name);
+    const name = item.name;
+    item.cancelButton.setAttribute("aria-label", settled(state) ? _t("Remove %(name)s", { name }) : _t("Cancel upload of %(name)s", { name }));
     item.cancelButton.title = settled(state) ? _t("Remove from the list") : _t("Cancel");
     item.retryButton.hidden = !(state === "failed" && item.canRetry);
     update();
@@ -213,7 +213,7 @@
     const speed = now > t0 ? ((sent - b0) * 1000) / (now - t0) : 0;
     const parts = [pct + "%"];
     if (speed > 0 && sent < total) {
-      parts.push(bytes(speed) + "/s", duration((total - sent) / speed) + _t(" left"));
+      parts.push(bytes(speed) + "/s", _t("%(time)s left", { time: duration((total - sent) / speed) }));
     }
     if (item.state === "uploading") item.status.textContent = parts.join(" · ");
     updateTotal();
@@ -235,10 +235,11 @@
     const failed = items.filter((i) => i.state === "failed").length;
     const skipped = items.filter((i) => i.state === "skipped").length;
     const busy = items.filter((i) => ["queued", "uploading", "importing", "processing"].includes(i.state)).length;
-    const parts = [done + _t(" of ") + items.filter((i) => i.state !== "canceled" && i.state !== "skipped").length + _t(" done")];
-    if (failed) parts.push(failed + _t(" failed"));
-    if (skipped) parts.push(skipped + _t(" skipped"));
-    if (busy) parts.push(busy + _t(" in progress"));
+    const total = items.filter((i) => i.state !== "canceled" && i.state !== "skipped").length;
+    const parts = [_t("%(done)s of %(total)s done", { done, total })];
+    if (failed) parts.push(_t("%(count)s failed", { count: failed }));
+    if (skipped) parts.push(_t("%(count)s skipped", { count: skipped }));
+    if (busy) parts.push(_t("%(count)s in progress", { count: busy }));
     summary.textContent = "· " + parts.join(" · ");
     updateTotal();
   }
@@ -327,7 +328,7 @@
       retries: opts.retries,
       onStart: (offset) => { item.li.dataset.startOffset = String(offset); },
       onProgress: (sent) => setProgress(item, sent),
-      onWait: (ms) => { item.status.textContent = _t("Connection lost · resuming in ") + duration(ms / 1000) + "…"; },
+      onWait: (ms) => { item.status.textContent = _t("Connection lost · resuming in %(time)s…", { time: duration(ms / 1000) }); },
       onResume: (offset, count) => {
         item.li.dataset.resumed = String(count);
         item.samples = [];
@@ -408,7 +409,7 @@
       document.dispatchEvent(new CustomEvent("atrium:media-ready", { detail: { id: media.id } }));
     } else {
       target.canRetry = false;
-      target.error.textContent = _t("Uploaded, but it could not be processed: ") + (media.failure || media.state);
+      target.error.textContent = _t("Uploaded, but it could not be processed: %(reason)s", { reason: media.failure || media.state });
       target.error.hidden = false;
       setState(target, "failed", _t("Stored, not processed"));
     }
@@ -432,13 +433,16 @@
     for (;;) {
       await new Promise((r) => setTimeout(r, 1000));
       const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (!response.ok) throw new UploadError(_t("Could not follow the import (") + response.status + ").", response.status);
+      if (!response.ok) throw new UploadError(_t("Could not follow the import (the server answered %(status)s).", { status: response.status }), response.status);
       const job = (await response.json()).job || {};
       if (job.state === "done") return job.result || {};
       if (job.state === "failed" || job.state === "cancelled") {
-        throw new UploadError(_t("The import ") + job.state + ": " + (job.error || "no reason given"), 0);
+        const reason = job.error || _t("no reason given");
+        throw new UploadError(job.state === "cancelled" ? _t("The import was cancelled: %(reason)s", { reason })
+          : _t("The import failed: %(reason)s", { reason }), 0);
       }
-      setState(item, "importing", _t("Unpacking the archive… ") + Math.round(100 * (job.progress || 0)) + "%" + (job.message ? " · " + job.message : ""));
+      const unpacking = _t("Unpacking the archive… %(percent)s%%", { percent: Math.round(100 * (job.progress || 0)) });
+      setState(item, "importing", job.message ? [unpacking, job.message].join(" · ") : unpacking);
     }
   }
 
@@ -446,22 +450,23 @@
     const imported = (result.entries || []).filter((e) => e.status === "imported" && e.media_id);
     const problems = (result.entries || []).filter((e) => e.status !== "imported");
     item.zip = { total: imported.length, ready: 0, failed: 0 };
-    const text = (result.imported || 0) + _t(" imported · ") + (result.skipped || 0) + _t(" skipped · ") + (result.failed || 0) + _t(" failed");
+    const text = _t("%(imported)s imported · %(skipped)s skipped · %(failed)s failed",
+      { imported: result.imported || 0, skipped: result.skipped || 0, failed: result.failed || 0 });
     if (problems.length) {
       const details = el("details");
-      details.appendChild(el("summary", null, problems.length + _t(" not imported")));
+      details.appendChild(el("summary", null, _t("%(count)s not imported", { count: problems.length })));
       const ul = el("ul");
       problems.slice(0, 200).forEach((e) => ul.appendChild(el("li", null, e.name + ": " + (e.reason || e.status))));
       details.appendChild(ul);
       item.details.replaceChildren(details);
     }
     if (!imported.length) {
-      if (result.failed || !result.imported) fail(item, new UploadError(_t("Nothing was imported: ") + text, 400));
+      if (result.failed || !result.imported) fail(item, new UploadError(_t("Nothing was imported: %(result)s", { result: text }), 400));
       else setState(item, "ready", text);
       return;
     }
     item.zip.text = text;
-    setState(item, "processing", text + _t(" · processing…"));
+    setState(item, "processing", _t("%(result)s · processing…", { result: text }));
     imported.forEach((e) => processing.set(e.media_id, { zip: item }));
     schedulePoll();
   }
@@ -470,12 +475,14 @@
     item.zip[media.state === "ready" ? "ready" : "failed"]++;
     if (media.state === "ready") document.dispatchEvent(new CustomEvent("atrium:media-ready", { detail: { id: media.id } }));
     const z = item.zip;
-    item.status.textContent = z.text + " · " + z.ready + _t(" of ") + z.total + _t(" processed") + (z.failed ? " (" + z.failed + _t(" could not be)") : "");
+    const progress = z.failed ? _t("%(ready)s of %(total)s processed (%(failed)s could not be)", { ready: z.ready, total: z.total, failed: z.failed })
+      : _t("%(ready)s of %(total)s processed", { ready: z.ready, total: z.total });
+    item.status.textContent = z.text + " · " + progress;
     if (z.ready + z.failed >= z.total) setState(item, "ready");
   }
 
   // -- getting files in: static/js/upload-intake.js (drop zone, pickers, folders) ---------------
-  window.AtriumUploadIntake.bind(dropZone, addFile, (err) => toast(_t("Could not read the dropped files: ") + err.message, "error"));
+  window.AtriumUploadIntake.bind(dropZone, addFile, (err) => toast(_t("Could not read the dropped files: %(reason)s", { reason: err.message }), "error"));
 
   picker.addEventListener("change", () => {
     openAlbum.href = root.dataset.albumUrl + picker.value;

@@ -41,7 +41,7 @@ async def test_a_member_chooses_german_on_the_account_page(app, make_gallery, br
     toggle = page.locator(".tree-toggle .btn-label")
     await toggle.wait_for()
     assert (await toggle.text_content()).strip() == "Alben"
-    assert await page.evaluate("_tn('Delete %(count)s item?', 'Delete %(count)s items?', 2)") == "%(count)s Elemente löschen?"
+    assert await page.evaluate("_tn('Delete %(count)s item?', 'Delete %(count)s items?', 2)") == "2 Elemente löschen?"
     await shot(page, f"language-home-de-{name}")
     await page.goto(f"{base}/admin/settings")
     assert "Anonymes Ansehen" in await page.text_content("main")
