@@ -109,7 +109,16 @@ CASES = {
                           "not a backup archive"),
     "no backup.xml": (lambda b, d: rebuild(b, d, drop={"backup.xml"}), "no backup.xml"),
     "not well-formed": (lambda b, d: rebuild(b, d, xml=lambda t: t[: len(t) // 2]), "not well-formed"),
+    "local header differs": (lambda b, d: _write(d, _local_name_changed(b.read_bytes(), first_original(b))),
+                             "damaged archive: its header names"),
 }
+
+
+def _local_name_changed(data: bytes, name: str) -> bytes:
+    """The member's name in its local header (the first place it appears) no longer the one
+    the central directory gives: the bytes at its offset belong to no listed member."""
+    raw = name.encode()
+    return data.replace(raw, raw[:-1] + (b"x" if raw[-1:] != b"x" else b"y"), 1)
 
 
 def _write(path, data: bytes):
