@@ -17,9 +17,11 @@ multi-process Python client): p50/p99 latency and requests per second of
   reads over 20 items of each; every request a random one) at 20 and at 200
   connections: p50, p99, errors (non-2xx/3xx and socket errors), req/s.
 
-- the timeline (issue 17, item 15) over --timeline items (default 100,000): its first page, a
-  jump to a month, and its API at a middle cursor; the first page and a middle cursor for a
-  member whose role opens two albums (the big and the small).
+- the timeline (issue 17, item 15) over --timeline items (default 100,000; bench/pages_timeline.py):
+  cached rows (its first page, a jump to a month, its API at a middle cursor; the first page
+  and a cursor for a member whose role opens two albums, the big and the small) and uncached
+  rows, a first visit of each page as a scrolling visitor meets them (distinct month jumps
+  and cursors, none asked for before), anonymous and member, API and page.
 
 Targets: album page and timeline p99 < 60 ms, the 10,000 album within 1.2x of the 60 album, the
 thumbnail handler at least 0.5x the StaticFileHandler's requests per second, the album
@@ -28,6 +30,10 @@ machine's load average is printed: on a shared machine compare rows of one run.
 
     python -m bench.pages [--big 10000] [--small 60] [--timeline 100000] [--duration 5] [--clients 20]
                           [--mixed-clients 200] [--client auto|wrk|python] [--only timeline]
+                          [--data-dir DIR]
+
+`--data-dir DIR` keeps the filled gallery in DIR and uses it again on the next run with the
+same sizes (filling 100,000 records takes minutes).
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import pages_timeline
 from bench.tenants import ROOT, free_port, install_tenant, wait_healthy
 from bench.wrk import run_wrk
 
@@ -345,12 +352,6 @@ def measure_all(args, data: dict, port: int, static_port: int, pids: tuple[int, 
     _, body = fetch(f"{base}/api/v1/albums/{big['id']}/media?offset={len(big['media']) // 2 - 60}&limit=60")
     cursor = json.loads(body or b"{}").get("next_cursor") or ""
     signed_in = {"Cookie": data["cookie"]}
-    # A cursor in the middle of the timeline, as its infinite scroll would send it.
-    _, body = fetch(f"{base}/api/v1/timeline?month=2021-03&limit=60")
-    timeline_cursor = json.loads(body or b"{}").get("next_cursor") or ""
-    member = {"Cookie": data["member_cookie"]}
-    _, body = fetch(f"{base}/api/v1/timeline?month=2019-03&limit=60", member)
-    member_cursor = json.loads(body or b"{}").get("next_cursor") or ""
     thumb_path = f"{middle}/thumbnail.jpg"
     rows = [
         (f"album page, {len(big['media'])} items, page 1", f"{base}/albums/{big['id']}", {}),
@@ -363,13 +364,7 @@ def measure_all(args, data: dict, port: int, static_port: int, pids: tuple[int, 
         ("album media API, middle cursor",
          f"{base}/api/v1/albums/{big['id']}/media?cursor={cursor}&limit=60", {}),
         ("media page", f"{base}/media/{middle}", {}),
-        (f"timeline page 1, {data['timeline_items']} items", f"{base}/timeline", {}),
-        ("timeline page, jump to a month", f"{base}/timeline?month=2021-06", {}),
-        ("timeline API, middle cursor",
-         f"{base}/api/v1/timeline?cursor={timeline_cursor}&limit=60", {}),
-        ("timeline page 1, member of 2 albums", f"{base}/timeline", member),
-        ("timeline API, middle cursor, member",
-         f"{base}/api/v1/timeline?cursor={member_cursor}&limit=60", member),
+        *pages_timeline.cached_rows(base, data, fetch),
         ("thumbnail handler", f"{base}/media/{middle}/thumbnail", {}),
         ("thumbnail handler, signed in", f"{base}/media/{middle}/thumbnail", signed_in),
         ("tornado StaticFileHandler", f"http://127.0.0.1:{static_port}/{thumb_path}", {}),
@@ -394,26 +389,17 @@ def measure_all(args, data: dict, port: int, static_port: int, pids: tuple[int, 
         result.update(name=name, status=status)
         results.append(result)
         print(f"measured {name}", file=sys.stderr, flush=True)
-    # The same reads uncached: each request its own query (an unused `n`), so none is
-    # answered from the page cache: what a first visit of each page costs.
-    uncached = [
-        ("timeline API, middle cursor, uncached",
-         f"{base}/api/v1/timeline?cursor={timeline_cursor}&limit=60", {}),
-        ("timeline API, month jump, uncached", f"{base}/api/v1/timeline?month=2021-06&limit=60", {}),
-        ("timeline API, member cursor, uncached",
-         f"{base}/api/v1/timeline?cursor={member_cursor}&limit=60", member),
-    ]
-    for name, url, headers in uncached:
-        if args.only and not name.startswith(args.only):
-            continue
-        cpu_before = _cpu_seconds(service)
-        result = run_mixed(bool(use_wrk), [f"{url}&n={i}" for i in range(5000)], args.clients,
-                           args.duration, headers)
-        requests = max(1.0, result["rps"] * args.duration)
-        result["cpu_ms"] = (_cpu_seconds(service) - cpu_before) * 1000 / requests
-        result.update(name=name, status=200)
-        results.append(result)
-        print(f"measured {name}", file=sys.stderr, flush=True)
+    # First visits: distinct pages, none answered from the page cache (bench/pages_timeline.py).
+    if not args.only or args.only.startswith("timeline") or "timeline".startswith(args.only):
+        for name, urls, headers in pages_timeline.uncached_rows(base, data, fetch, args.distinct, args.only):
+            cpu_before = _cpu_seconds(service)
+            result = pages_timeline.run_sequential(bool(use_wrk), urls, args.clients, args.duration,
+                                                   headers, run_wrk, run_python)
+            requests = max(1.0, result["rps"] * args.duration)
+            result["cpu_ms"] = (_cpu_seconds(service) - cpu_before) * 1000 / requests
+            result.update(name=name, status=200)
+            results.append(result)
+            print(f"measured {name}", file=sys.stderr, flush=True)
     if not args.only:
         results += measure_mixed(args, data, base, service, bool(use_wrk), cursor)
     return results
@@ -461,22 +447,20 @@ def measure_mixed(args, data: dict, base: str, service, use_wrk: bool, cursor: s
 def print_table(results: list[dict], client: str, big_count: int, small_count: int) -> None:
     print()
     print(f"load: {client}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    print(f"{'':44} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7} {'CPU ms/req':>11}")
+    print(f"{'':50} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7} {'CPU ms/req':>11}")
     by_name = {}
     for r in results:
         by_name[r["name"]] = r
         if "rps" not in r:
-            print(f"{r['name']:44} {'n/a (HTTP ' + str(r['status']) + ')':>34}")
+            print(f"{r['name']:50} {'n/a (HTTP ' + str(r['status']) + ')':>34}")
             continue
-        print(f"{r['name']:44} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['rps']:>8.0f} {r['errors']:>7} {r['cpu_ms']:>11.2f}")
+        print(f"{r['name']:50} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['rps']:>8.0f} {r['errors']:>7} {r['cpu_ms']:>11.2f}")
     print()
     albums = [r for r in results if r["name"].startswith("album page") and "rps" in r]
     if albums:
         worst = max(r["p99"] for r in albums)
         print(f"album page p99 (worst row): {worst:.1f} ms (target < 60 ms)")
-    timeline = [r for r in results if r["name"].startswith("timeline") and "p99" in r]
-    if timeline:
-        print(f"timeline p99 (worst row): {max(r['p99'] for r in timeline):.1f} ms (target < 60 ms)")
+    pages_timeline.print_summary(results)
     # The rows are named after the album sizes asked for (--big, --small).
     big = by_name.get(f"album page, {big_count} items, page 1")
     small = by_name.get(f"album page, {small_count} items, page 1")
@@ -507,16 +491,25 @@ def main() -> None:
     parser.add_argument("--mixed-clients", type=int, default=200,
                         help="connections of the second mixed-traffic row (the first uses --clients)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--distinct", type=int, default=600,
+                        help="distinct pages gathered for each uncached timeline row")
+    parser.add_argument("--data-dir", default="",
+                        help="keep the filled gallery here and use it again when the sizes match")
     parser.add_argument("--only", default="",
                         help="measure only the rows whose name starts with this (e.g. timeline); no mixed traffic")
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="atrium-bench-pages-"))
+    keep = Path(args.data_dir) if args.data_dir else None
+    data_dir = keep or Path(tempfile.mkdtemp(prefix="atrium-bench-pages-"))
     procs: list[subprocess.Popen] = []
     try:
-        t0 = time.perf_counter()
-        data = asyncio.run(prepare(data_dir, args.big, args.small, args.timeline))
-        print(f"filled {data['timeline_items']} media in {time.perf_counter() - t0:.1f}s",
-              file=sys.stderr, flush=True)
+        data = _kept(keep, args)
+        if data is None:
+            t0 = time.perf_counter()
+            data = asyncio.run(prepare(data_dir, args.big, args.small, args.timeline))
+            print(f"filled {data['timeline_items']} media in {time.perf_counter() - t0:.1f}s",
+                  file=sys.stderr, flush=True)
+            if keep:
+                (keep / "bench-pages.json").write_text(json.dumps({"sizes": _sizes(args), "data": data}))
         port, static_port = free_port(), free_port()
         procs.append(start_service(data_dir, port))
         procs.append(subprocess.Popen(
@@ -532,7 +525,27 @@ def main() -> None:
         for proc in procs:
             proc.terminate()
             proc.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _sizes(args) -> list[int]:
+    return [args.big, args.small, args.timeline]
+
+
+def _kept(keep: Path | None, args) -> dict | None:
+    """The data of a gallery kept by an earlier run with the same sizes, if any."""
+    if keep is None:
+        return None
+    if (keep / "bench-pages.json").exists():
+        saved = json.loads((keep / "bench-pages.json").read_text())
+        if saved["sizes"] == _sizes(args):
+            print(f"using the gallery kept in {keep}", file=sys.stderr, flush=True)
+            return saved["data"]
+    if keep.exists() and any(keep.iterdir()):
+        sys.exit(f"{keep} holds something else: give an empty or new directory")
+    keep.mkdir(parents=True, exist_ok=True)
+    return None
 
 
 if __name__ == "__main__":
