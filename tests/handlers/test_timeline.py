@@ -135,3 +135,127 @@ async def test_a_member_who_sees_some_albums_pages_them_by_album_or_in_one_range
         assert [m["id"] for m in jumped["items"]] == expected[5:], most
     months = json.loads((await member.get(f"{g['prefix']}/api/v1/timeline/months")).body)["months"]
     assert months[0] == {"month": "2024-05", "count": 5}
+
+
+def _cursor_of(raw: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+async def test_hostile_cursors_are_400_on_the_api_and_the_page(app, make_gallery):
+    g = await make_gallery("alpha")
+    visitor = app.browser()
+    hostile = [
+        _cursor_of(b"[" * 1400),  # deep enough to stop the JSON decoder
+        _cursor_of(b"[" * 300),
+        _cursor_of(b'["taken_key", -1, 5, "6b0f156f23668b095d6fbe18"]'),  # not a key
+        _cursor_of(b'["taken_key", -1, {"$d": "2020-01-01T00:00:00"}, "6b0f156f23668b095d6fbe18"]'),
+        _cursor_of(b'["taken_key", -1, {"$gt": ""}, "6b0f156f23668b095d6fbe18"]'),
+        _cursor_of(b'["taken_key", -1, "x2020", "6b0f156f23668b095d6fbe18"]'),  # not a key's text
+        _cursor_of(b'["taken_key", -1, "t2020", {"$ne": null}]'),
+        _cursor_of(b'["position", 1, 3, "6b0f156f23668b095d6fbe18"]'),  # an album's cursor
+        _cursor_of(b"\xff\xfe\x00"),
+        _cursor_of(b'{"a": 1, "b": 2, "c": 3, "d": 4}'),
+        "====", "A" * 600,
+    ]
+    for cursor in hostile:
+        answer = await visitor.get(f"{g['prefix']}/api/v1/timeline?cursor={cursor}")
+        assert answer.code == 400, (cursor[:40], answer.code, answer.body[:200])
+        assert "cursor" in json.loads(answer.body)["error"].get("fields", {})
+        page = await visitor.get(f"{g['prefix']}/timeline?cursor={cursor}")
+        assert page.code == 400, (cursor[:40], page.code)
+    # Not UTF-8 at all: Tornado refuses the argument itself.
+    assert (await visitor.get(f"{g['prefix']}/api/v1/timeline?cursor=%FF")).code == 400
+
+
+async def test_a_cursor_holds_across_writes(app, make_gallery, viewer_of, make_jpeg):
+    """A visitor scrolling while items are added, re-dated and deleted above and below the
+    cursor sees no item twice, and every item still there below it once."""
+    g, order, secret = await _world(app, make_gallery, viewer_of, make_jpeg)
+    ctx = g["ctx"]
+    visitor = app.browser()
+    first = json.loads((await visitor.get(f"{g['prefix']}/api/v1/timeline?limit=3")).body)
+    assert [m["id"] for m in first["items"]] == order[:3]
+    open_album = await ctx.db.albums.find_one({"title": "Open"})
+    newer = await add_media_file(ctx, open_album, make_jpeg(30, 20), "newer.jpg")
+    when = datetime(2030, 1, 1, tzinfo=UTC)
+    await ctx.db.media.update_one({"_id": newer["_id"]}, {"$set": {
+        "state": "ready", "date_taken": when, "taken_key": taken_key(when)}})
+    await ctx.db.media.delete_one({"_id": order[1]})  # above the cursor: changes nothing below
+    await ctx.db.media.delete_one({"_id": order[4]})  # below it: simply gone
+    seen, cursor = [], first["next_cursor"]
+    while cursor:
+        answer = json.loads((await visitor.get(
+            f"{g['prefix']}/api/v1/timeline?limit=2&cursor={cursor}")).body)
+        seen += [m["id"] for m in answer["items"]]
+        cursor = answer["next_cursor"]
+    assert seen == [i for i in order[3:] if i != order[4]]
+    assert newer["_id"] not in seen and secret not in seen
+    # The next first page shows the new item at the top.
+    again = json.loads((await visitor.get(f"{g['prefix']}/api/v1/timeline?limit=3")).body)
+    assert [m["id"] for m in again["items"]] == [newer["_id"], order[0], order[2]]
+
+
+async def test_months_are_cut_at_utc_midnight_of_the_first(app, make_gallery, viewer_of, make_jpeg):
+    g = await make_gallery("alpha")
+    ctx = g["ctx"]
+    admin = await viewer_of(ctx)
+    root = await albums.root_album(ctx)
+    album = await albums.create_album(ctx, admin, root["_id"], {"title": "Edges"})
+    edges = [datetime(2024, 1, 1, 0, 0, 0, tzinfo=UTC),
+             datetime(2023, 12, 31, 23, 59, 59, 999000, tzinfo=UTC),
+             datetime(2023, 12, 1, 0, 0, 0, tzinfo=UTC),
+             datetime(2023, 11, 30, 23, 59, 59, tzinfo=UTC)]
+    ids = []
+    for i, when in enumerate(edges):
+        doc = await add_media_file(ctx, album, make_jpeg(30, 20), f"edge-{i}.jpg")
+        await ctx.db.media.update_one({"_id": doc["_id"]}, {"$set": {
+            "state": "ready", "date_taken": when, "taken_key": taken_key(when)}})
+        ids.append(doc["_id"])
+    visitor = app.browser()
+    months = json.loads((await visitor.get(f"{g['prefix']}/api/v1/timeline/months")).body)["months"]
+    assert months == [{"month": "2024-01", "count": 1}, {"month": "2023-12", "count": 2},
+                      {"month": "2023-11", "count": 1}]
+    for month, expected in (("2024-01", ids), ("2023-12", ids[1:]), ("2023-11", ids[3:]),
+                            ("2023-10", []), ("2024-02", ids)):
+        jumped = json.loads((await visitor.get(f"{g['prefix']}/api/v1/timeline?month={month}")).body)
+        assert [m["id"] for m in jumped["items"]] == expected, month
+
+
+async def test_a_member_of_several_albums_meets_ties_across_them_in_order(
+    app, make_gallery, viewer_of, make_jpeg, monkeypatch
+):
+    """Album by album, each read only down to the last key of a page found so far: items of
+    one instant spread over three albums come out in (key, id) order, as from one range."""
+    g = await make_gallery("alpha")
+    ctx = g["ctx"]
+    admin = await viewer_of(ctx)
+    root = await albums.root_album(ctx)
+    hidden = await albums.create_album(ctx, admin, root["_id"], {"title": "Hidden"})
+    await apply_private(ctx, hidden, True)
+    parts = [await albums.create_album(ctx, admin, hidden["_id"], {"title": f"Part {n}"}) for n in range(3)]
+    other = await albums.create_album(ctx, admin, root["_id"], {"title": "Other"})
+    tie = datetime(2022, 6, 1, 12, tzinfo=UTC)
+    days = [tie, datetime(2022, 7, 1, tzinfo=UTC), tie, datetime(2021, 1, 1, tzinfo=UTC), None]
+    for n, album in enumerate([*parts, other]):
+        for i, when in enumerate(days[n % 2:] + [tie]):
+            doc = await add_media_file(ctx, album, make_jpeg(30, 20), f"p{n}-{i}.jpg")
+            await ctx.db.media.update_one({"_id": doc["_id"]}, {"$set": {
+                "state": "ready", "date_taken": when, "taken_key": taken_key(when)}})
+    role = await create_role(ctx, "Parts", ["view"], [hidden["_id"]])
+    await create_user(ctx, "friend", "friend@alpha.test", PASSWORD, role_ids=[role["_id"]])
+    member = app.browser()
+    await member.login(g["prefix"], "friend", PASSWORD)
+    stored = await ctx.db.media.find({"album_id": {"$in": [p["_id"] for p in parts]}}).to_list()
+    expected = [d["_id"] for d in sorted(stored, key=lambda d: (d["taken_key"], d["_id"]), reverse=True)]
+    assert len(expected) == 17
+    for most, limit in ((timeline.PER_ALBUM_MAX, 2), (timeline.PER_ALBUM_MAX, 4), (0, 4)):
+        monkeypatch.setattr(timeline, "PER_ALBUM_MAX", most)
+        seen, url = [], f"{g['prefix']}/api/v1/timeline?limit={limit}"
+        while url:
+            answer = json.loads((await member.get(url)).body)
+            seen += [m["id"] for m in answer["items"]]
+            cursor = answer["next_cursor"]
+            url = f"{g['prefix']}/api/v1/timeline?limit={limit}&cursor={cursor}" if cursor else None
+        assert seen == expected, (most, limit)
