@@ -26,12 +26,17 @@ class HealthHandler(BaseHandler):
         probe = StorageRoot(self.config.data_dir)
         writable = await asyncio.to_thread(_writable, probe)
         checks["storage"] = "ok" if writable else "error: not writable"
+        if self.services.starting:
+            checks["service"] = "starting"
         healthy = all(v == "ok" for v in checks.values())
+        status = "ok" if healthy else "error"
+        if self.services.starting and all(checks[k] == "ok" for k in ("database", "storage")):
+            status = "starting"
         self.set_header("Cache-Control", "no-store")
-        if checks["database"] != "ok":
+        if checks["database"] != "ok" or self.services.starting:
             self.set_header("Retry-After", str(DB_RETRY_AFTER_SECONDS))
         self.write_json(
-            {"status": "ok" if healthy else "error", "version": VERSION, "checks": checks},
+            {"status": status, "version": VERSION, "checks": checks},
             status=200 if healthy else 503,
         )
 

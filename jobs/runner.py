@@ -9,6 +9,8 @@ import logging
 import os
 import socket
 
+from pymongo.errors import ConnectionFailure
+
 from jobs.queue import (
     FAILURE_HOOKS,
     HANDLERS,
@@ -81,8 +83,17 @@ class JobRunner:
             try:
                 kinds = self.claimable_kinds()
                 job = await self.queue.claim(worker, kinds) if kinds else None
-            except Exception:
-                log.exception("claiming a job failed")
+            except Exception as exc:
+                if self._stopping.is_set():
+                    # The stop's cancel, which pymongo may turn into another error
+                    # (a dead database's server selection): nothing to report.
+                    break
+                if isinstance(exc, ConnectionFailure):
+                    # The database is down (its supervisor restarts it): a line, not a
+                    # traceback every poll.
+                    log.warning("claiming a job failed: database unreachable (%s)", type(exc).__name__)
+                else:
+                    log.exception("claiming a job failed")
                 job = None
             if job is None:
                 self.queue.wakeup.clear()

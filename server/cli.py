@@ -23,7 +23,7 @@ log = logging.getLogger("atrium")
 ROOT = Path(__file__).resolve().parent.parent
 #: Job workers are cancelled at shutdown; their cleanup (a tool's SIGTERM, a lease
 #: note) gets this long.
-STOP_BACKGROUND_SECONDS = 8.0
+STOP_BACKGROUND_SECONDS = 6.0
 
 
 class CommandError(Exception):
@@ -101,6 +101,7 @@ async def _serve(config, ready: asyncio.Event | None, stop: asyncio.Event | None
             pass
     try:
         app = make_app(services)
+        services.starting = True  # /_health answers 503 until the workers and the feed run
         try:
             server = app.listen(
                 # xheaders: the router believes them, from trusted proxies only (server.forwarded).
@@ -116,6 +117,7 @@ async def _serve(config, ready: asyncio.Event | None, stop: asyncio.Event | None
                 ) from None
             raise CommandError(f"cannot listen on {config.server.host}:{config.server.port}: {exc.strerror}") from None
         await start_background(services)
+        services.starting = False
         base = config.server.public_url or f"http://{_display_host(config)}:{config.server.port}"
         log.info("Atrium is listening on %s (host console: %s/_host/)", base, base)
         if config.server.mode == "production" and not config.server.public_url:
@@ -136,6 +138,7 @@ async def _serve(config, ready: asyncio.Event | None, stop: asyncio.Event | None
         # Every step bounded, whatever state the database is in (server/services.py).
         if server is not None:
             server.stop()
+        await services.stop_database_if_silent()
         await bounded("stop the background work", stop_background(services), seconds=STOP_BACKGROUND_SECONDS)
         await services.close()
 
@@ -148,7 +151,9 @@ def _display_host(config) -> str:
 def cmd_run(args) -> None:
     config = _config(args)
     _setup_logging(config.logging.level)
-    asyncio.run(serve(config))
+    from server.lifetime import run_to_the_end
+
+    run_to_the_end(serve(config))  # not asyncio.run: its end can wait forever (server/lifetime.py)
 
 
 # -- host operations --------------------------------------------------------------------

@@ -268,9 +268,10 @@ class EmbeddedDatabase:
                 proc.kill()
                 proc.wait()
 
-    def stop(self) -> None:
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Stop the server if this process started it, within about 2 × STOP_GRACE_SECONDS
-        whatever state the child is in (running, hung, stopped, already gone)."""
+        whatever state the child is in (running, hung, stopped, already gone). `grace` is
+        what SIGTERM gets before SIGKILL (shorter for a child that no longer answers)."""
         self._stopping.set()
         with self._lock:
             proc, self.process = self.process, None
@@ -278,7 +279,7 @@ class EmbeddedDatabase:
             if proc.poll() is None:
                 proc.terminate()
                 try:
-                    proc.wait(timeout=STOP_GRACE_SECONDS)
+                    proc.wait(timeout=grace)
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait(timeout=STOP_GRACE_SECONDS)

@@ -29,6 +29,9 @@ class Services:
     # tenants.writefeed.WriteFeed: publishes this process's tenant writes (every process)
     # and, in a running service, brings other processes' writes to its caches.
     feed: Any = None
+    # True while `python -m server run` starts its background work: requests are served,
+    # but /_health says "starting" (a load balancer, or a test, waits for the whole service).
+    starting: bool = False
     _closers: list = field(default_factory=list)
 
     @property
@@ -37,6 +40,18 @@ class Services:
 
     def on_close(self, fn) -> None:
         self._closers.append(fn)
+
+    async def stop_database_if_silent(self) -> None:
+        """At shutdown, first ask the embedded database for a ping. One that does not answer
+        within PING_SECONDS (hung, or dead and being restarted) is stopped now, with a short
+        grace: every later step that touches the database then fails at once instead of
+        waiting out its bound on a socket nobody reads (SQLite's journal keeps the files
+        whole; a database that cannot answer a ping has nothing in flight to finish)."""
+        if self.embedded is None or await _answers(self.client, PING_SECONDS):
+            return
+        log.warning("shutdown: the embedded database does not answer; stopping it first")
+        await bounded("stop the embedded database", asyncio.to_thread(self.embedded.stop, SILENT_STOP_GRACE_SECONDS),
+                      seconds=EMBEDDED_STOP_SECONDS)
 
     async def close(self) -> None:
         """Close everything, each step bounded (CLOSE_STEP_SECONDS): a dead or hung database
@@ -65,8 +80,24 @@ class Services:
 #: for SIGTERM, then SIGKILL: server/embedded_db.py STOP_GRACE_SECONDS).
 CLOSE_STEP_SECONDS = 5.0
 #: What the steps before the embedded database's stop may take together.
-CLOSE_BUDGET_SECONDS = 8.0
-EMBEDDED_STOP_SECONDS = 12.0
+CLOSE_BUDGET_SECONDS = 6.0
+EMBEDDED_STOP_SECONDS = 8.0
+#: What a step that overran its bound gets after its cancel before it is left behind.
+CANCEL_GRACE_SECONDS = 0.5
+#: How long the shutdown's ping may take before the embedded database counts as silent,
+#: and what SIGTERM then gets before SIGKILL.
+PING_SECONDS = 1.5
+SILENT_STOP_GRACE_SECONDS = 1.0
+
+
+async def _answers(client, seconds: float) -> bool:
+    task = asyncio.ensure_future(client.admin.command("ping"))
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        await asyncio.wait({task}, timeout=CANCEL_GRACE_SECONDS)
+        return False
+    return not task.cancelled() and task.exception() is None
 
 
 async def _call(fn) -> None:
@@ -76,13 +107,24 @@ async def _call(fn) -> None:
 
 
 async def bounded(step: str, awaitable, seconds: float = CLOSE_STEP_SECONDS) -> None:
-    """Await one shutdown step for at most `seconds`; log (never raise) what went wrong."""
+    """Await one shutdown step for at most `seconds`; log (never raise) what went wrong.
+
+    Not `asyncio.wait_for`: on its timeout it cancels the step and then waits for the step
+    to end, without limit, and a step waiting on a dead database may ignore its cancel
+    (pymongo's server selection retries). The step is cancelled and given CANCEL_GRACE_SECONDS,
+    then left behind (server/lifetime.py ends the loop without it)."""
+    task = asyncio.ensure_future(awaitable)
     try:
-        await asyncio.wait_for(awaitable, seconds)
-    except TimeoutError:
+        await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=CANCEL_GRACE_SECONDS)
         log.warning("shutdown: could not %s within %gs; going on", step, seconds)
-    except Exception:  # closing must go on
-        log.warning("shutdown: could not %s", step, exc_info=True)
+    elif not task.cancelled() and task.exception() is not None:  # closing must go on
+        log.warning("shutdown: could not %s", step, exc_info=task.exception())
 
 
 async def build_services(config: Config, reuse_embedded: bool = True) -> Services:

@@ -30,6 +30,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import PyMongoError
 
 from tenants import context
 
@@ -94,10 +95,21 @@ class WriteFeed:
         return moved
 
     async def start(self) -> None:
+        """Start the feed; a database that is down now (its supervisor restarting it) does
+        not stop the service from starting: the feed's loop retries, and caches trust only
+        a few seconds until it has read once."""
+        try:
+            await self._first_look()
+        except PyMongoError as exc:
+            log.warning("write feed: the database is not answering (%s); retrying", type(exc).__name__)
+            self._task = asyncio.create_task(self._run(looked=False), name="atrium-writefeed")
+        else:
+            context.CACHE_SECONDS = TRUST_SECONDS
+            self._task = asyncio.create_task(self._run(), name="atrium-writefeed")
+
+    async def _first_look(self) -> None:
         await self.collection.create_index([("at", ASCENDING)])
         await self.poll()  # what is already there is history, not news
-        context.CACHE_SECONDS = TRUST_SECONDS
-        self._task = asyncio.create_task(self._run(), name="atrium-writefeed")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -110,11 +122,14 @@ class WriteFeed:
             context.CACHE_SECONDS = context.DEFAULT_CACHE_SECONDS
         await self.flush()
 
-    async def _run(self) -> None:
-        failing = False
+    async def _run(self, looked: bool = True) -> None:
+        failing = not looked
         while True:
             await asyncio.sleep(INTERVAL_SECONDS)
             try:
+                if not looked:
+                    await self._first_look()
+                    looked = True
                 await self.flush()
                 await self.poll()
             except Exception:  # a database hiccup must not end the feed
