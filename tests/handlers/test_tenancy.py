@@ -137,3 +137,19 @@ async def test_health_reports_database_and_storage(app):
     response = await app.browser().get("/_health")
     body = json.loads(response.body)
     assert response.code == 200 and body["checks"] == {"database": "ok", "storage": "ok"} and body["version"]
+
+
+async def test_health_says_starting_until_the_background_work_runs(app):
+    """`python -m server run` listens before its workers and write feed run: until then a
+    load balancer must not send traffic, so /_health is 503 "starting" with Retry-After."""
+    app.services.starting = True
+    try:
+        response = await app.browser().get("/_health")
+    finally:
+        app.services.starting = False
+    body = json.loads(response.body)
+    assert response.code == 503 and body["status"] == "starting", body
+    assert body["checks"] == {"database": "ok", "storage": "ok", "service": "starting"}
+    assert response.headers.get("Retry-After")
+    after = await app.browser().get("/_health")
+    assert after.code == 200 and json.loads(after.body)["status"] == "ok"
