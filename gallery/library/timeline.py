@@ -30,6 +30,14 @@ ORDER = [(FIELD, -1), ("_id", -1)]
 PER_ALBUM_MAX = 12
 # Months counted for the scrubber at most (two reads each): 200 years of photos.
 MONTHS_MAX = 2400
+# What a page reads of each item. Every document read moves through the database (JSON
+# decoded, converted, BSON), the wire and the service (BSON decoded): a page of 60 reads
+# only what it shows. A tile (handlers.page_format.tile_html) and its month heading:
+TILE_FIELDS = {f: 1 for f in (
+    "_id", FIELD, "kind", "title", "file_name", "extension", "caption", "state", "width",
+    "height", "duration", "derivatives.thumbnail", "derivatives.optimized")}
+# The API's items (handlers.api_base.media_json): everything but the search fields.
+API_FIELDS = {"search_keys": 0, "tag_keys": 0}
 
 
 def _merge(visible: dict, extra: dict) -> dict:
@@ -67,10 +75,13 @@ def _month_key(day: date) -> str:
 
 
 async def timeline_page(
-    ctx, viewer: Viewer, *, limit: int = 60, cursor: str | None = None, month: date | None = None
+    ctx, viewer: Viewer, *, limit: int = 60, cursor: str | None = None, month: date | None = None,
+    fields: dict | None = None,
 ) -> dict:
     """{"items", "next_cursor"}: the newest items first, from `cursor`, or from the end of
-    `month` (the scrubber's jump), or from the newest."""
+    `month` (the scrubber's jump), or from the newest. `fields`: a projection of the items
+    (TILE_FIELDS, API_FIELDS; `_id` and `taken_key` are always read, for the cursor); by
+    default all but the search fields."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise Invalid(f"limit must be between 1 and {MAX_LIMIT}.",
                       field_errors={"limit": f"between 1 and {MAX_LIMIT}"})
@@ -88,15 +99,16 @@ async def timeline_page(
         ranges = [{}]
     albums = await _few_albums(ctx, viewer, visible)
     visible = _sql_friendly(visible)
+    fields = _with_keys(fields or API_FIELDS)
     items: list[dict] = []
     for extra in ranges:
         wanted = limit + 1 - len(items)
         if wanted <= 0:
             break
         if albums is None:
-            items += await _read(ctx, _merge(visible, extra), wanted)
+            items += await _read(ctx, _merge(visible, extra), wanted, fields)
         else:
-            items += await _read_albums(ctx, albums, extra, wanted)
+            items += await _read_albums(ctx, albums, extra, wanted, fields)
     more = len(items) > limit
     items = items[:limit]
     return {
@@ -134,17 +146,20 @@ def _sql_friendly(visible: dict) -> dict:
     return visible
 
 
-async def _read(ctx, query: dict, wanted: int) -> list[dict]:
-    # Whole documents: a projection (even leaving out only `search_keys`) is applied by the
-    # embedded database as a deep copy of each document, which cost more than all the rest
-    # of the read (21 ms a page against 5). `search_keys` is dropped here instead.
-    docs = await ctx.db.media.find(query).sort(ORDER).limit(wanted).to_list()
-    for doc in docs:
-        doc.pop("search_keys", None)
-    return docs
+def _with_keys(fields: dict) -> dict:
+    """`fields` reading the cursor's keys too (an inclusion without them gets them)."""
+    if any(fields.values()):
+        return {**fields, "_id": 1, FIELD: 1}
+    return {k: v for k, v in fields.items() if k not in ("_id", FIELD)}
 
 
-async def _read_albums(ctx, albums: list[str], extra: dict, wanted: int) -> list[dict]:
+async def _read(ctx, query: dict, wanted: int, fields: dict) -> list[dict]:
+    # The embedded database applies a projection without copying the documents whole
+    # (server/embedded_sql.py projector): fewer fields are less to convert and move.
+    return await ctx.db.media.find(query, fields).sort(ORDER).limit(wanted).to_list()
+
+
+async def _read_albums(ctx, albums: list[str], extra: dict, wanted: int, fields: dict) -> list[dict]:
     """The first `wanted` items of `albums` in the range `extra`, merged: album by album,
     each read only down to the `wanted`-th key found so far (an album whose newest item is
     older reads nothing it then throws away)."""
@@ -153,7 +168,7 @@ async def _read_albums(ctx, albums: list[str], extra: dict, wanted: int) -> list
         query = {"album_id": album, **extra}
         if len(items) >= wanted and not isinstance(extra.get(FIELD), str):
             query[FIELD] = {**extra.get(FIELD, {}), "$gte": items[wanted - 1].get(FIELD) or ""}
-        items = heapq.nsmallest(wanted, items + await _read(ctx, query, wanted), key=_descending)
+        items = heapq.nsmallest(wanted, items + await _read(ctx, query, wanted, fields), key=_descending)
     return items
 
 
@@ -270,7 +285,7 @@ async def _count_months(ctx, where: dict, counts: Counter) -> None:
     below = None
     for _ in range(MONTHS_MAX):
         extra = {FIELD: {"$lt": below}} if below is not None else {}
-        newest = await _read(ctx, _merge(where, extra), 1)
+        newest = await _read(ctx, _merge(where, extra), 1, {FIELD: 1})
         if not newest:
             return
         month = month_of(newest[0].get(FIELD) or "")

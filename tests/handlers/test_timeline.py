@@ -259,3 +259,55 @@ async def test_a_member_of_several_albums_meets_ties_across_them_in_order(
             cursor = answer["next_cursor"]
             url = f"{g['prefix']}/api/v1/timeline?limit={limit}&cursor={cursor}" if cursor else None
         assert seen == expected, (most, limit)
+
+
+async def test_tiles_and_api_items_are_those_of_the_album_for_every_kind_of_item(
+    app, make_gallery, viewer_of, make_jpeg
+):
+    """The timeline reads only some fields of each item (gallery.library.timeline
+    TILE_FIELDS for the page, all but the search fields for the API): its tiles and API items
+    are the album page's and the album API's, for videos, documents with and without a
+    first-page picture, failed and pending items, captions and titles."""
+    g = await make_gallery("alpha")
+    ctx = g["ctx"]
+    admin = await viewer_of(ctx)
+    root = await albums.root_album(ctx)
+    album = await albums.create_album(ctx, admin, root["_id"], {"title": "Kinds"})
+    thumb = {"path": "t.jpg", "width": 40, "height": 90, "mime": "image/jpeg", "size": 3}
+    shapes = [
+        {"kind": "video", "duration": 75.5, "derivatives": {"thumbnail": thumb, "web": {"path": "w.mp4"}}},
+        {"kind": "document", "extension": "pdf", "derivatives": {"thumbnail": thumb, "optimized": {"path": "o.jpg"}}},
+        {"kind": "document", "extension": "docx", "derivatives": {"thumbnail": {**thumb, "icon": True}, "optimized": {"path": "o.jpg"}}},
+        {"state": "failed", "failure": "broken", "derivatives": {}},
+        {"state": "pending", "derivatives": {}},
+        {"title": "  Harbour <at> dawn ", "caption": "A \"quiet\" <b>sea</b>", "width": 300, "height": 100,
+         "derivatives": {"thumbnail": thumb}},
+        {"kind": "audio", "duration": 5, "derivatives": {}},
+    ]
+    ids = []
+    for i, shape in enumerate(shapes):
+        doc = await add_media_file(ctx, album, make_jpeg(30, 20), f"kind-{i}.jpg")
+        when = datetime(2022, 3, 1 + i, tzinfo=UTC)
+        await ctx.db.media.update_one({"_id": doc["_id"]}, {"$set": {
+            "state": "ready", **shape, "date_taken": when, "taken_key": taken_key(when)}})
+        ids.append(doc["_id"])
+    visitor = app.browser()
+
+    def tiles(body: bytes) -> dict:
+        found = re.findall(r'<li class="media-tile" data-media-id="([^"]+)".*?</li>', body.decode(), re.S)
+        blocks = re.findall(r'<li class="media-tile" data-media-id="[^"]+".*?</li>', body.decode(), re.S)
+        return dict(zip(found, blocks))
+
+    album_tiles = tiles((await visitor.get(f"{g['prefix']}/albums/{album['_id']}")).body)
+    timeline_tiles = tiles((await visitor.get(f"{g['prefix']}/timeline")).body)
+    assert set(album_tiles) == set(ids) == set(timeline_tiles)
+    for mid in ids:
+        assert timeline_tiles[mid] == album_tiles[mid]
+    assert "data-preview" in timeline_tiles[ids[1]] and "data-preview" not in timeline_tiles[ids[2]]
+
+    listed = json.loads((await visitor.get(f"{g['prefix']}/api/v1/albums/{album['_id']}/media?limit=60")).body)
+    ours = json.loads((await visitor.get(f"{g['prefix']}/api/v1/timeline?limit=60")).body)
+    by_id = {m["id"]: m for m in listed["items"]}
+    assert [m["id"] for m in ours["items"]] == ids[::-1]
+    for item in ours["items"]:
+        assert item == by_id[item["id"]]
