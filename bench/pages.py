@@ -30,10 +30,12 @@ machine's load average is printed: on a shared machine compare rows of one run.
 
     python -m bench.pages [--big 10000] [--small 60] [--timeline 100000] [--duration 5] [--clients 20]
                           [--mixed-clients 200] [--client auto|wrk|python] [--only timeline]
-                          [--data-dir DIR]
+                          [--data-dir DIR] [--connections 20,1]
 
 `--data-dir DIR` keeps the filled gallery in DIR and uses it again on the next run with the
-same sizes (filling 100,000 records takes minutes).
+same sizes (filling 100,000 records takes minutes). `--connections 20,1` measures the
+timeline rows at 20 connections and again at 1 (one visitor scrolling: the latency a person
+meets for a page nobody asked for before), side by side in the timeline summary.
 """
 
 from __future__ import annotations
@@ -372,34 +374,47 @@ def measure_all(args, data: dict, port: int, static_port: int, pids: tuple[int, 
     if args.only:
         rows = [row for row in rows if row[0].startswith(args.only)]
     results = []
+    # The timeline rows at each of --connections (1: one visitor, bench/pages_timeline.py).
+    connections = [int(n) for n in args.connections.split(",")] if args.connections else [args.clients]
     for name, url, headers in rows:
         status, _ = fetch(url, headers)
         if status != 200:
             results.append({"name": name, "status": status})
             print(f"{name}: HTTP {status}, skipped", file=sys.stderr, flush=True)
             continue
-        runner(url, args.clients, min(1.0, args.duration), headers)  # warm-up
         server = service if "StaticFileHandler" not in name else static
-        cpu_before = _cpu_seconds(server)
-        result = runner(url, args.clients, args.duration, headers)
-        # CPU time of the server processes per request: far less disturbed than latency
-        # by other work on a shared machine.
-        requests = max(1.0, result["rps"] * args.duration)
-        result["cpu_ms"] = (_cpu_seconds(server) - cpu_before) * 1000 / requests
-        result.update(name=name, status=status)
-        results.append(result)
-        print(f"measured {name}", file=sys.stderr, flush=True)
+        for clients in connections if name.startswith("timeline") else [args.clients]:
+            if clients == 1:
+                run = lambda d: pages_timeline.run_one_connection([url], d, headers, fresh=False)
+            else:
+                run = lambda d: runner(url, clients, d, headers)
+            run(min(1.0, args.duration))  # warm-up
+            cpu_before = _cpu_seconds(server)
+            result = run(args.duration)
+            # CPU time of the server processes per request: far less disturbed than latency
+            # by other work on a shared machine.
+            requests = max(1.0, result["rps"] * args.duration)
+            result["cpu_ms"] = (_cpu_seconds(server) - cpu_before) * 1000 / requests
+            label = pages_timeline.at_connections(name, clients, args.clients)
+            result.update(name=label, row=name, connections=clients, status=status)
+            results.append(result)
+            print(f"measured {label}", file=sys.stderr, flush=True)
     # First visits: distinct pages, none answered from the page cache (bench/pages_timeline.py).
     if not args.only or args.only.startswith("timeline") or "timeline".startswith(args.only):
         for name, urls, headers in pages_timeline.uncached_rows(base, data, fetch, args.distinct, args.only):
-            cpu_before = _cpu_seconds(service)
-            result = pages_timeline.run_sequential(bool(use_wrk), urls, args.clients, args.duration,
-                                                   headers, run_wrk, run_python)
-            requests = max(1.0, result["rps"] * args.duration)
-            result["cpu_ms"] = (_cpu_seconds(service) - cpu_before) * 1000 / requests
-            result.update(name=name, status=200)
-            results.append(result)
-            print(f"measured {name}", file=sys.stderr, flush=True)
+            for clients in connections:
+                cpu_before = _cpu_seconds(service)
+                if clients == 1:
+                    result = pages_timeline.run_one_connection(urls, args.duration, headers, fresh=True)
+                else:
+                    result = pages_timeline.run_sequential(bool(use_wrk), urls, clients, args.duration,
+                                                           headers, run_wrk, run_python)
+                requests = max(1.0, result["rps"] * args.duration)
+                result["cpu_ms"] = (_cpu_seconds(service) - cpu_before) * 1000 / requests
+                label = pages_timeline.at_connections(name, clients, args.clients)
+                result.update(name=label, row=name, connections=clients, status=200)
+                results.append(result)
+                print(f"measured {label}", file=sys.stderr, flush=True)
     if not args.only:
         results += measure_mixed(args, data, base, service, bool(use_wrk), cursor)
     return results
@@ -493,6 +508,10 @@ def main() -> None:
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--distinct", type=int, default=600,
                         help="distinct pages gathered for each uncached timeline row")
+    parser.add_argument("--connections", default="",
+                        help="connections of the timeline rows, comma-separated, e.g. 20,1 (default: "
+                             "--clients); 1 is one visitor: one keep-alive connection, a page after "
+                             "the answer to the last")
     parser.add_argument("--data-dir", default="",
                         help="keep the filled gallery here and use it again when the sizes match")
     parser.add_argument("--only", default="",

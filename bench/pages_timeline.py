@@ -8,11 +8,17 @@ the scrubber's list (`/api/v1/timeline/months`) and the next cursors followed fr
 gathered before the row; each connection walks that list, one URL after another, never
 one another connection asked for. Should a row outrun its list, the next round adds `&r=N`
 to every URL (a new cache key: the same reads again, still none answered from the cache).
+
+With `--connections 20,1` every row is measured again at one connection (run_one_connection):
+one visitor scrolling, each page asked for once the last has come, the latency a person
+meets for a page nobody asked for before, without 19 others' requests queued in front of
+it. The summary prints both side by side, each p99 against the target.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import sys
@@ -134,12 +140,72 @@ def run_sequential(use_wrk: bool, urls: list[str], clients: int, duration: float
         os.unlink(script.name)
 
 
+def at_connections(name: str, connections: int, default: int) -> str:
+    """A row's name at `connections` ("…, 1 connection (uncached)"); at the run's --clients
+    the name stays as it was (comparable with earlier tables)."""
+    if connections == default:
+        return name
+    head, kind = name.rsplit(" (", 1)
+    return f"{head}, {connections} connection{'s' if connections != 1 else ''} ({kind}"
+
+
+def run_one_connection(urls: list[str], duration: float, headers: dict, *, fresh: bool) -> dict:
+    """One visitor scrolling: one keep-alive connection asking for `urls` one after
+    another, each answer read before the next request, for `duration` seconds. `fresh`:
+    each URL gets an `r` of its own (`&r=c1-N`: a new cache key, the same reads), so none
+    is answered from the page cache, even those an earlier row asked for."""
+    import http.client
+
+    parts = urlsplit(urls[0])
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + duration
+    i = 0
+    try:
+        while time.monotonic() < deadline:
+            url = urlsplit(urls[i % len(urls)])
+            path = url.path + (f"?{url.query}" if url.query else "")
+            if fresh:
+                path += f"{'&' if url.query else '?'}r=c1-{i}"
+            i += 1
+            start = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            latencies.append((time.perf_counter() - start) * 1000)
+            errors += resp.status >= 400
+    finally:
+        conn.close()
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, max(0, math.ceil(q * len(latencies)) - 1))]
+    return {"p50": pick(0.50), "p99": pick(0.99), "rps": len(latencies) / duration,
+            "errors": errors, "note": ""}
+
+
 def print_summary(results: list[dict]) -> None:
-    """Cached and uncached timeline rows side by side with the target."""
+    """Every timeline row at each number of connections side by side (p50 / p99 ms) with
+    whether its p99 meets the target, then the worst row of each kind."""
     rows = [r for r in results if r["name"].startswith("timeline") and "p99" in r]
     if not rows:
         return
-    print(f"timeline rows against the target (p99 < {TARGET_MS} ms per page):")
+    counts = sorted({r.get("connections", 0) for r in rows}, reverse=True)
+    table: dict[str, dict[int, dict]] = {}
+    for r in rows:
+        table.setdefault(r.get("row", r["name"]), {})[r.get("connections", 0)] = r
+    print(f"timeline rows against the target (p99 < {TARGET_MS} ms per page), p50 / p99 ms, "
+          f"load average {os.getloadavg()[0]:.2f}:")
+    print(f"  {'':50}" + "".join(f"{f'{n} connection' + ('s' if n != 1 else ''):>25}" for n in counts))
+    for name, found in table.items():
+        cells = []
+        for n in counts:
+            r = found.get(n)
+            if r is None:
+                cells.append(f"{'-':>25}")
+            else:
+                verdict = "met" if r["p99"] < TARGET_MS else "NOT met"
+                cells.append(f"{r['p50']:>8.1f} /{r['p99']:>6.1f} {verdict:>8}")
+        print(f"  {name:50}" + "".join(cells))
     for kind in ("cached", "uncached"):
         picked = [r for r in rows if r["name"].endswith(f"({kind})")]
         if picked:
