@@ -93,7 +93,7 @@ async def fill(ctx, queue, prepared: Prepared, title: str, *, progress=None) -> 
         await asyncio.gather(files, documents, return_exceptions=True)
         raise
     job_ids = []
-    if any(media.get("state") == "pending" for media in snap.media):
+    if prepared.pending:  # (known from the check: the media are not held)
         # One job remakes every derivative with progress ("n of total"): enqueueing a
         # media.process job per object took most of a 10,000-object restore.
         job_ids.append(await queue.enqueue(ctx.slug, "media.regenerate", {}, hold=True))

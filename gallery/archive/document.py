@@ -273,9 +273,17 @@ def _extra_of(el) -> dict:
 
 
 def read_backup(root) -> Snapshot:
-    """The documents of a backup.xml (newest format, validated) as the database stores them.
-    Each object's element is emptied once read, so the tree shrinks as the documents grow
-    (restore's peak memory is the larger of the two, not their sum)."""
+    """The documents of a whole backup.xml tree (newest format, validated) as the database
+    stores them. Restore reads the skeleton (read_skeleton) and the media objects part by
+    part instead (gallery/archive/chunked.py)."""
+    snap = read_skeleton(root)
+    for el in root.find(_q("media-objects")):
+        snap.media.append(read_media(el))
+    return snap
+
+
+def read_skeleton(root) -> Snapshot:
+    """Everything but the media objects: settings, secrets, watermark, albums, roles, users."""
     gallery = root.find(_q("gallery"))
     snap = Snapshot(slug=gallery.get("slug"), title=_text(gallery, "title"),
                     database_schema=int(root.get("database-schema") or 1))
@@ -293,10 +301,6 @@ def read_backup(root) -> Snapshot:
         snap.watermark = {"path": mark.get("path"), "size": int(mark.get("size")), "sha256": mark.get("sha256")}
     for el in root.find(_q("albums")):
         snap.albums.append(_read_album(el))
-        el.clear()
-    for el in root.find(_q("media-objects")):
-        snap.media.append(_read_media(el))
-        el.clear()
     for el in root.find(_q("roles")):
         snap.roles.append({
             **_extra_of(el), "_id": db_id(el.get("id")), "name": _text(el, "name"),
@@ -338,7 +342,7 @@ def _kid_text(kids: dict, name: str) -> str:
     return child.text or "" if child is not None else ""
 
 
-def _read_media(el) -> dict:
+def read_media(el) -> dict:
     # Its children looked at once, by name (find() per field walked them ~15 times: half
     # of reading a 10,000-object backup).
     kids = {_MEDIA_CHILD.get(child.tag): child for child in el}

@@ -81,13 +81,13 @@ def validation_errors(tree, version: int) -> list[str]:
     svrl = "{http://purl.oclc.org/dsdl/svrl}"
     for failed in report.iter(f"{svrl}failed-assert", f"{svrl}successful-report"):
         text = " ".join("".join(failed.itertext()).split())
-        out.append(f"{_where(tree, failed.get('location'))}: {text}")
+        out.append(f"{where(tree, failed.get('location'))}: {text}")
         if len(out) >= MAX_ERRORS:
             break
     return out
 
 
-def _where(tree, location: str | None) -> str:
+def where(tree, location: str | None) -> str:
     """Schematron reports an XPath; say the line too, which people can find."""
     if not location:
         return "document"
@@ -95,8 +95,13 @@ def _where(tree, location: str | None) -> str:
         found = tree.xpath(location)
     except etree.XPathError:
         return location
-    if found and hasattr(found[0], "sourceline") and found[0].sourceline:
-        return f"line {found[0].sourceline} ({_short(location)})"
+    return where_node(found[0] if found else None, location)
+
+
+def where_node(node, location: str) -> str:
+    """The place of `node`, which Schematron reported at `location`."""
+    if node is not None and getattr(node, "sourceline", None):
+        return f"line {node.sourceline} ({_short(location)})"
     return _short(location)
 
 

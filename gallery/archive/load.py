@@ -54,11 +54,19 @@ def complete_others(snap: Snapshot) -> None:
         role["name_key"] = username_key(role["name"])
 
 
+def _next_batch(batches, albums: dict) -> list | None:
+    batch = next(batches, None)
+    if batch is not None:
+        complete_media(batch, albums)
+    return batch
+
+
 async def write_documents(ctx, snap: Snapshot, original_bytes: int) -> None:
     """Insert everything into ctx.db (empty: checked first; `ctx` needs .db). The caller makes
     the indexes afterwards (a bulk load into indexed collections took twice as long on the
     embedded database) and then the tag counts (rebuild_tag_counts)."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
     from datetime import UTC, datetime
 
     db = ctx.db
@@ -69,15 +77,27 @@ async def write_documents(ctx, snap: Snapshot, original_bytes: int) -> None:
     for name, docs in (("albums", snap.albums), ("roles", snap.roles), ("users", snap.users)):
         for i in range(0, len(docs), BATCH):
             await db[name].insert_many(docs[i:i + BATCH], ordered=True)
-    # Media batch by batch: recomputed off the event loop (~3 s for 10,000), inserted, then
-    # each document cut down to its id and state, so the recomputed search keys of the
-    # whole gallery are never all in memory at once (restore's peak).
+    # Media batch by batch as they are read again from backup.xml (chunked.MediaSource),
+    # recomputed off the event loop and inserted: the gallery's media documents are never
+    # all in memory at once (restore's peak).
     albums = {a["_id"]: a for a in snap.albums}
-    for i in range(0, len(snap.media), BATCH):
-        batch = snap.media[i:i + BATCH]
-        await asyncio.to_thread(complete_media, batch, albums)
-        await db.media.insert_many(batch, ordered=True)
-        snap.media[i:i + BATCH] = [{"_id": m["_id"], "state": m.get("state")} for m in batch]
+    media = snap.media
+    batches = media.batches(BATCH) if hasattr(media, "batches") else (
+        media[i:i + BATCH] for i in range(0, len(media), BATCH))
+    # One thread of its own reads them: lxml's trees and parsers belong to the thread that
+    # made them (advanced from the default executor's threads in turn, libxml2 aborted).
+    loop = asyncio.get_running_loop()
+    reader = ThreadPoolExecutor(1, thread_name_prefix="restore-read")
+    try:
+        while True:
+            batch = await loop.run_in_executor(reader, _next_batch, batches, albums)
+            if batch is None:
+                break
+            await db.media.insert_many(batch, ordered=True)
+    finally:
+        if hasattr(batches, "close"):  # its archive closed, wherever it stopped
+            await asyncio.shield(loop.run_in_executor(reader, batches.close))
+        reader.shutdown(wait=False)
     now = datetime.now(UTC)
     await db.settings.update_one(
         {"_id": "gallery"}, {"$set": {"values": snap.settings, "version": 1, "updated": now}}, upsert=True)

@@ -13,8 +13,8 @@ import threading
 import zipfile
 from dataclasses import dataclass, field
 
-from gallery.archive import formats
-from gallery.archive.document import DocumentError, Snapshot, read_backup
+from gallery.archive import chunked, formats
+from gallery.archive.document import Snapshot
 from gallery.archive.export import CHUNK, DOCUMENT_NAME
 
 #: backup.xml larger than this is refused before it is read (10,000 media take ~20 MB).
@@ -38,14 +38,16 @@ class RestoreError(Exception):
 
 @dataclass
 class Prepared:
-    """A checked archive: the documents to write and the members holding the originals."""
+    """A checked archive: the skeleton's documents (its media read again part by part, see
+    chunked.MediaSource) and, for each listed original, what its member must hold."""
     path: str
     snapshot: Snapshot
-    members: dict = field(default_factory=dict)     # member name -> ZipInfo (listed originals)
+    originals: dict = field(default_factory=dict)   # member name -> (sha256, media id)
     metadata_only: bool = False
     declared_version: int = 0
     total_bytes: int = 0
-    watermark: zipfile.ZipInfo | None = None       # the watermark PNG's member (format 3)
+    pending: bool = False                          # some media object comes back pending
+    watermark: str | None = None                   # the watermark PNG's member (format 3)
 
 
 def member_problem(info: zipfile.ZipInfo) -> str | None:
@@ -72,36 +74,6 @@ def _open(path) -> zipfile.ZipFile:
         return zipfile.ZipFile(path, "r")
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise RestoreError(f"{os.path.basename(str(path))} is not a backup archive (not a readable ZIP file: {exc})") from None
-
-
-def _read_document(zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int):
-    from lxml import etree
-
-    if info.file_size > max_bytes:
-        raise RestoreError(f"backup.xml is {info.file_size} bytes; at most {max_bytes} are read")
-    parser = formats.safe_parser(huge=True)
-    read = 0
-    try:
-        with zf.open(info) as fh:
-            while True:
-                chunk = fh.read(CHUNK)
-                if not chunk:
-                    break
-                read += len(chunk)
-                if read > max_bytes:  # the header may lie; the bytes cannot
-                    raise RestoreError(f"backup.xml is larger than {max_bytes} bytes")
-                parser.feed(chunk)
-        root = parser.close()
-    except etree.XMLSyntaxError as exc:
-        raise RestoreError(f"backup.xml is not well-formed XML: line {exc.lineno}: {exc.msg}") from None
-    except (zipfile.BadZipFile, EOFError, OSError, zlib_error()) as exc:
-        raise RestoreError(f"backup.xml cannot be read from the archive (truncated or damaged: {exc})") from None
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        # Entities (an external one reading a file, or a billion laughs) come with a DTD;
-        # the format has none, so any DTD is refused rather than half-trusted.
-        raise RestoreError("backup.xml has a DOCTYPE (DTDs and entities are not allowed in a backup)")
-    return tree
 
 
 def zlib_error():
@@ -138,59 +110,67 @@ def _prepare(path, max_document_bytes: int) -> Prepared:
         infos = zf.infolist()
         if len(infos) > MAX_MEMBERS:
             raise RestoreError(f"the archive has {len(infos)} members; at most {MAX_MEMBERS}")
-        seen: dict[str, zipfile.ZipInfo] = {}
+        sizes: dict[str, int] = {}   # member name -> size: all that the checks below need
         problems = []
         for info in infos:
             problem = member_problem(info)
             if problem:
                 problems.append(problem)
-            if info.filename in seen:
+            if info.filename in sizes:
                 problems.append(f"member {info.filename!r} appears twice")
-            seen[info.filename] = info
+            sizes[info.filename] = info.file_size
         if problems:
             raise RestoreError("the archive's members are not safe to restore", problems[:formats.MAX_ERRORS])
-        document = seen.get(DOCUMENT_NAME)
+        document = zf.getinfo(DOCUMENT_NAME) if DOCUMENT_NAME in sizes else None
         if document is None:
             raise RestoreError("the archive holds no backup.xml: it is not an Atrium backup")
-        tree = _read_document(zf, document, max_document_bytes)
+        if document.file_size > max_document_bytes:
+            raise RestoreError(f"backup.xml is {document.file_size} bytes; at most {max_document_bytes} are read")
+        del infos
+        originals: dict[str, tuple] = {}
+        missing: list[str] = []
+        total = 0
+
+        def listed(media: dict) -> None:
+            # Every listed original a member of that size, each listed once (checked as the
+            # parts are read; reported only when backup.xml itself is valid).
+            nonlocal total
+            original = media.get("original")
+            if not original or len(missing) >= formats.MAX_ERRORS:
+                return
+            size = sizes.get(original["path"])
+            if size is None:
+                missing.append(f"media {media['_id']}: its file {original['path']!r} is not in the archive")
+            elif size != original["size"]:
+                missing.append(f"media {media['_id']}: member {original['path']!r} is {size} "
+                               f"bytes, backup.xml says {original['size']}")
+            elif original["path"] in originals:
+                missing.append(f"media {media['_id']}: file {original['path']!r} is listed twice")
+            else:
+                originals[original["path"]] = (original["sha256"], media["_id"])
+                total += size
+
         try:
-            version = formats.declared_version(tree)
-            tree = formats.check_and_upgrade(tree)
+            checked = chunked.check(lambda: zf.open(document), max_document_bytes, on_media=listed)
+        except chunked.Refused as exc:
+            raise RestoreError(str(exc), exc.errors) from None
         except formats.FormatError as exc:
             raise RestoreError(str(exc), exc.errors) from None
-        try:
-            snapshot = read_backup(tree.getroot())
-        except (DocumentError, ValueError) as exc:
-            raise RestoreError(f"backup.xml: {exc}") from None
-        metadata_only = tree.getroot().get("metadata-only") in ("true", "1")
-        prepared = Prepared(str(path), snapshot, metadata_only=metadata_only, declared_version=version)
+        snapshot = checked.snapshot
+        snapshot.media = chunked.MediaSource(path, DOCUMENT_NAME, max_document_bytes, checked)
+        prepared = Prepared(str(path), snapshot, metadata_only=checked.metadata_only,
+                            declared_version=checked.version, pending=checked.pending)
         if snapshot.watermark:
-            prepared.watermark = _watermark_member(snapshot, seen)
-        if not metadata_only:
-            missing = []
-            for media in snapshot.media:
-                original = media.get("original")
-                if not original:
-                    continue
-                info = seen.get(original["path"])
-                if info is None:
-                    missing.append(f"media {media['_id']}: its file {original['path']!r} is not in the archive")
-                elif info.file_size != original["size"]:
-                    missing.append(f"media {media['_id']}: member {original['path']!r} is {info.file_size} "
-                                   f"bytes, backup.xml says {original['size']}")
-                elif original["path"] in prepared.members:
-                    missing.append(f"media {media['_id']}: file {original['path']!r} is listed twice")
-                else:
-                    prepared.members[original["path"]] = info
-                    prepared.total_bytes += info.file_size
-                if len(missing) >= formats.MAX_ERRORS:
-                    break
+            prepared.watermark = _watermark_member(snapshot, sizes)
+        if not prepared.metadata_only:
             if missing:
                 raise RestoreError("the archive's files do not match backup.xml", missing)
+            prepared.originals = originals
+            prepared.total_bytes = total
         return prepared
 
 
-def _watermark_member(snapshot: Snapshot, seen: dict) -> zipfile.ZipInfo:
+def _watermark_member(snapshot: Snapshot, sizes: dict) -> str:
     """The watermark PNG's member, checked against what the document says of it (rules the
     format's Schematron leaves to the code, so that version 3 stays compatible with 2)."""
     mark = snapshot.watermark
@@ -198,11 +178,10 @@ def _watermark_member(snapshot: Snapshot, seen: dict) -> zipfile.ZipInfo:
         raise RestoreError(f"the watermark's path {mark['path']!r} does not name its sha256")
     if snapshot.settings.get("watermark_image") != mark["sha256"]:
         raise RestoreError("the watermark is not the image the watermark_image setting names")
-    info = seen.get(mark["path"])
-    if info is None or info.file_size != mark["size"]:
+    if sizes.get(mark["path"]) != mark["size"]:
         raise RestoreError(f"the watermark image {mark['path']!r} is not in the archive with "
                            f"{mark['size']} bytes")
-    return info
+    return mark["path"]
 
 
 def unlock(prepared: Prepared, passphrase: str | None) -> None:
@@ -346,7 +325,6 @@ def extract_files(prepared: Prepared, storage, progress=None, stop=None) -> int:
 
     from gallery.archive.export import SafePaths
 
-    by_path = {m["original"]["path"]: m for m in prepared.snapshot.media if m.get("original")}
     paths = SafePaths(storage)
     failed = stop if stop is not None else threading.Event()
     zf = _open(prepared.path)
@@ -359,19 +337,14 @@ def extract_files(prepared: Prepared, storage, progress=None, stop=None) -> int:
             made.add(target.parent)
         return target
 
-    def archive() -> zipfile.ZipFile:
-        return zf
-
-    def one(name: str, info: zipfile.ZipInfo) -> int:
+    def one(name: str, sha256: str, media_id: str) -> int:
         if failed.is_set():  # another file failed: the restore is over
             return 0
-        media = by_path[name]
         try:
-            size = _copy_member(archive(), info, target_of(name), media["original"]["sha256"],
-                                storage, progress)
+            size = _copy_member(zf, zf.getinfo(name), target_of(name), sha256, storage, progress)
         except RestoreError as exc:
             failed.set()
-            raise RestoreError(f"{exc} (media {media['_id']})") from None
+            raise RestoreError(f"{exc} (media {media_id})") from None
         except BaseException:
             failed.set()
             raise
@@ -383,10 +356,11 @@ def extract_files(prepared: Prepared, storage, progress=None, stop=None) -> int:
     try:
         if prepared.watermark is not None:  # not counted as originals (usage, quota)
             mark = prepared.snapshot.watermark
-            _copy_member(archive(), prepared.watermark, target_of(mark["path"]), mark["sha256"], storage)
+            _copy_member(zf, zf.getinfo(mark["path"]), target_of(mark["path"]), mark["sha256"], storage)
         error = None
         with ThreadPoolExecutor(EXTRACT_WORKERS, thread_name_prefix="restore-extract") as pool:
-            futures = [pool.submit(one, name, info) for name, info in prepared.members.items()]
+            futures = [pool.submit(one, name, sha256, media_id)
+                       for name, (sha256, media_id) in prepared.originals.items()]
             for future in futures:  # all of them: none may still write when this returns
                 try:
                     written += future.result()

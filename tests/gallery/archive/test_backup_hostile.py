@@ -158,6 +158,35 @@ async def test_a_hostile_archive_is_refused_with_a_clear_message_and_nothing_res
     assert await services.host_db.jobs.count_documents({"tenant": "target"}) == 0
 
 
+def _last_media_album(text: str) -> str:
+    at = text.rindex("<media ")
+    return text[:at] + re.sub(r'(<media [^>]*album=")a[0-9a-f]{24}', r"\1a" + "0" * 24, text[at:], count=1)
+
+
+#: Checked one media object a part (gallery/archive/chunked.py): the offending element in the
+#: last part, or the same id in two parts.
+LATE = {
+    "dangling album": CASES["dangling album"],
+    "dangling album of the last media": (lambda b, d: rebuild(b, d, xml=_last_media_album),
+                                         r"line \d+ \(.*media.*\[2\]\): a media object's album"),
+    "duplicate ids": (CASES["duplicate ids"][0], r"'m[0-9a-f]{24}' is not a valid value of the atomic type"),
+    "album cycle": CASES["album cycle"],
+    "two roots": CASES["two roots"],
+    "sha256 differs": CASES["sha256 differs"],
+    "missing member": CASES["missing member"],
+    "size differs": CASES["size differs"],
+}
+
+
+@pytest.mark.parametrize("case", list(LATE))
+async def test_a_hostile_archive_checked_in_parts_of_one(app, base, tmp_path, case, monkeypatch):
+    from gallery.archive import chunked
+
+    monkeypatch.setattr(chunked, "MEDIA_CHUNK", 1)
+    monkeypatch.setitem(CASES, case, LATE[case])
+    await test_a_hostile_archive_is_refused_with_a_clear_message_and_nothing_restored(app, base, tmp_path, case)
+
+
 async def test_schematron_errors_name_their_lines(app, base, tmp_path):
     hostile = rebuild(base, tmp_path / "h.zip", xml=sub(r'(<grant album=")a[0-9a-f]{24}', r"\1r" + "1" * 24))
     with pytest.raises(RestoreError) as caught:
