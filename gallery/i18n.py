@@ -25,7 +25,6 @@ LANGUAGES = {"en": "English", "de": "Deutsch"}
 
 
 @functools.cache
-@functools.cache
 def load() -> None:
     """Load the compiled catalogues into Tornado once per process (every page asks: the
     .mo files are read from disk the first time only)."""
@@ -50,6 +49,43 @@ def member_language(user: dict | None) -> str | None:
 def N_(message: str) -> str:
     """Marks a message for extraction; it is translated where it is shown."""
     return message
+
+
+class Message(str):
+    """A message with values: `Message("Folders may be nested at most %(depth)s deep.",
+    depth=8)` is the English text (a plain `str` to everything that reads it: logs, tests,
+    the JSON of an API client that asks for English) and keeps its template and values, so
+    a handler shows it in the asker's language (handlers/base.py `BaseHandler.translate`).
+    A value that is itself a Message is translated too; any other value is data, shown as it
+    is. The template is extracted like N_'s argument (server/i18n_extract.py)."""
+
+    template: str
+    values: dict
+
+    def __new__(cls, template: str, **values):
+        self = super().__new__(cls, template % values if values else template)
+        self.template, self.values = template, values
+        return self
+
+    def __reduce__(self):  # pickled (process pool) as what it says and how it was made
+        return _message, (self.template, self.values)
+
+    def translated(self, translate) -> str:
+        """The message through `translate` (a locale's `translate`); English on any mismatch."""
+        values = {k: v.translated(translate) if isinstance(v, Message) else v for k, v in self.values.items()}
+        try:
+            return translate(self.template) % values if values else translate(self.template)
+        except (KeyError, ValueError, TypeError):  # a translation that lost a placeholder
+            return str(self)
+
+
+def _message(template: str, values: dict) -> Message:
+    return Message(template, **values)
+
+
+def reason(exc) -> Message:
+    """A media error's reason (media.errors.MediaError) as a Message, with its values."""
+    return Message(getattr(exc, "template", exc.reason), **getattr(exc, "values", {}))
 
 
 class Formats:

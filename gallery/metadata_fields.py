@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from gallery.i18n import Message
+
 MAX_EDIT = 500  # characters of one correction
 # Control characters (C0 but tab/newline, DEL, C1) and lone surrogates cannot be stored.
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -120,11 +122,11 @@ def clean_edit(key: str, value) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError("must be text or null")  # noqa: TRY004  (callers make ValueError a field error)
+        raise ValueError(Message("must be text or null"))  # noqa: TRY004  (callers make ValueError a field error)
     if len(value) > MAX_EDIT:
-        raise ValueError(f"must be at most {MAX_EDIT} characters")
+        raise ValueError(Message("must be at most %(count)s characters", count=MAX_EDIT))
     if _FORBIDDEN.search(value):
-        raise ValueError("must not contain control characters")
+        raise ValueError(Message("must not contain control characters"))
     return " ".join(value.split())
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from gallery.errors import Invalid
+from gallery.i18n import Message
 
 _WHOLE = re.compile(r"-?[0-9]{1,30}")
 
@@ -21,7 +22,7 @@ def whole_number(name: str, value) -> int:
         return value
     if isinstance(value, str) and _WHOLE.fullmatch(value):
         return int(value)
-    raise Invalid(f"{name} must be a whole number.", field_errors={name: "must be a whole number"})
+    raise Invalid(Message("%(name)s must be a whole number.", name=name), field_errors={name: "must be a whole number"})
 
 
 def bounded_int(name: str, value, minimum: int, maximum: int) -> int:
@@ -29,7 +30,7 @@ def bounded_int(name: str, value, minimum: int, maximum: int) -> int:
     number = whole_number(name, value)
     if not minimum <= number <= maximum:
         raise Invalid(
-            f"{name} must be between {minimum} and {maximum}.",
-            field_errors={name: f"must be between {minimum} and {maximum}"},
+            Message("%(name)s must be between %(minimum)s and %(maximum)s.", name=name, minimum=minimum, maximum=maximum),
+            field_errors={name: Message("must be between %(minimum)s and %(maximum)s", minimum=minimum, maximum=maximum)},
         )
     return number

@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import nh3
 
+from gallery.i18n import Message
+
 ALLOWABLE_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "cite", "code", "dd", "del", "dl", "dt", "em",
     "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p",
@@ -37,7 +39,7 @@ def check_tags(tags: list[str]) -> None:
     """Raise ValueError naming the tags outside ALLOWABLE_TAGS (the settings form says it)."""
     bad = [t for t in tags if t.lower() not in ALLOWABLE_TAGS]
     if bad:
-        raise ValueError(f"may not allow {', '.join(bad[:5])} (only formatting tags)")
+        raise ValueError(Message("may not allow %(tags)s (only formatting tags)", tags=", ".join(bad[:5])))
 
 
 def check_attributes(attributes: list[str]) -> None:
@@ -50,10 +52,11 @@ def check_attributes(attributes: list[str]) -> None:
         ):
             bad.append(entry)
     if bad:
-        raise ValueError(
-            f"may not allow {', '.join(bad[:5])} (write tag.attribute, e.g. a.href; "
-            "no event handlers, style, id or class)"
-        )
+        raise ValueError(Message(
+            "may not allow %(attributes)s (write tag.attribute, e.g. a.href; "
+            "no event handlers, style, id or class)",
+            attributes=", ".join(bad[:5]),
+        ))
 
 
 @lru_cache(maxsize=32)

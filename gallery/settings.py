@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from gallery import metadata_fields, richtext
 from gallery.errors import Invalid
+from gallery.i18n import Message
 from keys.sealed import encrypt_secret, is_legacy
 from media import sniff
 
@@ -224,33 +225,33 @@ def parse_value(setting: Setting, raw: Any) -> Any:
             return True
         if raw in (None, "") or (isinstance(raw, str) and raw.lower() in ("0", "false", "off", "no")):
             return False
-        raise ValueError("must be on or off")
+        raise ValueError(Message("must be on or off"))
     if t == "int":
         if isinstance(raw, bool):
-            raise ValueError("must be a whole number")
+            raise ValueError(Message("must be a whole number"))
         try:
             value = int(raw.strip()) if isinstance(raw, str) else int(raw)
         except (TypeError, ValueError):
-            raise ValueError("must be a whole number") from None
+            raise ValueError(Message("must be a whole number")) from None
         if isinstance(raw, float) and raw != value:
-            raise ValueError("must be a whole number")
+            raise ValueError(Message("must be a whole number"))
         if setting.minimum is not None and value < setting.minimum:
-            raise ValueError(f"must be at least {setting.minimum}")
+            raise ValueError(Message("must be at least %(minimum)s", minimum=setting.minimum))
         if setting.maximum is not None and value > setting.maximum:
-            raise ValueError(f"must be at most {setting.maximum}")
+            raise ValueError(Message("must be at most %(maximum)s", maximum=setting.maximum))
         return value
     if t in ("str", "text"):
         if raw is None:
             raw = ""
         if not isinstance(raw, str):
-            raise ValueError("must be text")
+            raise ValueError(Message("must be text"))
         value = raw.strip()
         if len(value) > setting.max_length:
-            raise ValueError(f"must be at most {setting.max_length} characters")
+            raise ValueError(Message("must be at most %(count)s characters", count=setting.max_length))
         return value
     if t == "choice":
         if raw not in setting.choices:
-            raise ValueError(f"must be one of: {', '.join(setting.choice_labels or setting.choices)}")
+            raise ValueError(Message("must be one of: %(choices)s", choices=", ".join(setting.choice_labels or setting.choices)))
         return raw
     if t == "list":
         if isinstance(raw, str):
@@ -258,13 +259,13 @@ def parse_value(setting: Setting, raw: Any) -> Any:
         elif isinstance(raw, list) and all(isinstance(p, str) for p in raw):
             items = [p.strip() for p in raw]
         else:
-            raise ValueError("must be a list of words")
+            raise ValueError(Message("must be a list of words"))
         items = [p for p in items if p]
         if any(len(p) > 100 for p in items) or len(items) > 200:
-            raise ValueError("has too many or too long entries")
+            raise ValueError(Message("has too many or too long entries"))
         unknown = [p for p in items if setting.choices and p not in setting.choices]
         if unknown:
-            raise ValueError(f"has entries that are not offered: {', '.join(unknown[:5])[:200]}")
+            raise ValueError(Message("has entries that are not offered: %(entries)s", entries=", ".join(unknown[:5])[:200]))
         return list(dict.fromkeys(items))
     if t == "labels":
         return _parse_labels(setting, raw)
@@ -274,18 +275,18 @@ def parse_value(setting: Setting, raw: Any) -> Any:
 def _parse_labels(setting: Setting, raw: Any) -> dict[str, str]:
     """{choice: heading}: one line each, empty headings dropped (the usual name is shown)."""
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
-        raise ValueError("must give a text for each field")
+        raise ValueError(Message("must give a text for each field"))
     unknown = [k for k in raw if k not in setting.choices]
     if unknown:
-        raise ValueError(f"names fields that are not offered: {', '.join(map(str, unknown[:5]))[:200]}")
+        raise ValueError(Message("names fields that are not offered: %(fields)s", fields=", ".join(map(str, unknown[:5]))[:200]))
     clean = {}
     for key, value in raw.items():
         try:
             text = metadata_fields.clean_edit(key, value)
         except ValueError as exc:
-            raise ValueError(f"of {setting.choice_label(key)} {exc}") from None
+            raise ValueError(Message("of %(field)s %(reason)s", field=setting.choice_label(key), reason=_reason(exc))) from None
         if len(text) > setting.max_length:
-            raise ValueError(f"of {setting.choice_label(key)} must be at most {setting.max_length} characters")
+            raise ValueError(Message("of %(field)s must be at most %(count)s characters", field=setting.choice_label(key), count=setting.max_length))
         if text:
             clean[key] = text
     return clean
@@ -312,29 +313,36 @@ def _check_format(key: str, value: Any) -> None:
     if key == "watermark_color" and not (
         len(value) == 7 and value[0] == "#" and set(value[1:].lower()) <= _HEX
     ):
-        raise ValueError("must be a colour like #ffffff")
+        raise ValueError(Message("must be a colour like #ffffff"))
     if key == "watermark_image" and value and not (len(value) == 64 and set(value) <= _HEX):
-        raise ValueError("must name an uploaded image")
+        raise ValueError(Message("must name an uploaded image"))
     if key == "original_jpeg_quality" and 0 < value < 30:
-        raise ValueError("must be 0 (keep originals as they came) or from 30 to 100")
+        raise ValueError(Message("must be 0 (keep originals as they came) or from 30 to 100"))
     if key == "gallery_title_url" and value and not _is_link(value):
-        raise ValueError("must be an http(s):// address or a path starting with /")
+        raise ValueError(Message("must be an http(s):// address or a path starting with /"))
     if key in ("user_album_title_template", "user_album_summary_template"):
         unknown = sorted(set(_PLACEHOLDER.findall(value)) - set(USER_ALBUM_PLACEHOLDERS))
         if unknown:
-            raise ValueError(f"may use only {{username}} and {{date}}, not {{{unknown[0][:40]}}}")
+            raise ValueError(Message("may use only {username} and {date}, not %(placeholder)s", placeholder="{" + unknown[0][:40] + "}"))
         if key == "user_album_title_template" and not value:
-            raise ValueError("must not be empty")
+            raise ValueError(Message("must not be empty"))
     if key == "download_only_extensions":
         bad = [e for e in value if not sniff.is_download_extension(e.lower())]
         if bad:
-            raise ValueError(
-                f"must be name endings of letters and digits that are not listed under allowed file types, not {', '.join(bad[:5])[:200]}"
-            )
+            raise ValueError(Message(
+                "must be name endings of letters and digits that are not listed under allowed file types, not %(endings)s",
+                endings=", ".join(bad[:5])[:200],
+            ))
     if key == "allowed_html_tags":
         richtext.check_tags(value)
     if key == "allowed_html_attributes":
         richtext.check_attributes(value)
+
+
+def _reason(exc: ValueError) -> Message:
+    """Why a value was refused, as a Message (shown in the admin's language)."""
+    said = exc.args[0] if exc.args else ""
+    return said if isinstance(said, Message) else Message(str(said))
 
 
 def validate(values: dict[str, Any]) -> dict[str, Any]:
@@ -344,13 +352,13 @@ def validate(values: dict[str, Any]) -> dict[str, Any]:
     for key, raw in values.items():
         setting = BY_KEY.get(key)
         if setting is None:
-            errors[key] = "is not a setting"
+            errors[key] = Message("is not a setting")
             continue
         try:
             clean[key] = parse_value(setting, raw)
             _check_format(key, clean[key])
         except ValueError as exc:
-            errors[key] = f"{setting.label} {exc}"
+            errors[key] = Message("%(setting)s %(reason)s", setting=Message(setting.label), reason=_reason(exc))
     if errors:
         raise Invalid("Some settings are not valid.", field_errors=errors)
     return clean

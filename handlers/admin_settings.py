@@ -6,6 +6,7 @@ from gallery import settings as gallery_settings
 from gallery.processing import watermarks
 from gallery.library.albums import root_album
 from gallery.errors import Invalid
+from gallery.i18n import N_
 from gallery.library.albums import root_album
 from gallery.notices.events import record_event
 from gallery.people.permissions import require_administrator
@@ -50,11 +51,11 @@ class SettingsHandler(TenantHandler):
         errors = {}
         parent = clean.get("user_album_parent_id")
         if parent and not (is_id(parent) and await self.tenant.db.albums.find_one({"_id": parent}, {"_id": 1})):
-            errors["user_album_parent_id"] = "Parent of user albums must be an album of this gallery"
+            errors["user_album_parent_id"] = N_("Parent of user albums must be an album of this gallery")
         roles = clean.get("default_role_ids") or []
         if roles:
             if not set(roles) <= await usable_role_ids(self.tenant, roles):
-                errors["default_role_ids"] = "Roles of new accounts must be roles of this gallery that do not administer it"
+                errors["default_role_ids"] = N_("Roles of new accounts must be roles of this gallery that do not administer it")
         return errors
 
     async def get(self) -> None:

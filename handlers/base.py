@@ -30,7 +30,7 @@ from gallery.urls import TenantUrls
 from gallery.urls import mail_urls as trusted_mail_urls
 from tenants.context import TenantContext
 from tenants.registry import TenantNotFound
-from tenants.upgrade import Upgrading, duration_words
+from tenants.upgrade import Upgrading
 from tenants.upgrade import ensure_current as ensure_schema_current
 
 log = logging.getLogger("atrium.web")
@@ -132,16 +132,27 @@ class BaseHandler(tornado.web.RequestHandler):
         """`message` in this request's language (the templates' `_`)."""
         return self.locale.translate(message, plural, count)
 
+    def translate(self, text):
+        """An English message raised or written in the code, in this request's language: a
+        plain string is looked up in the catalogue (server/i18n_extract.py
+        extract_shown_messages collects them), an `i18n.Message` is translated with its
+        values; text the catalogue does not have (data, a message formatted at run time)
+        and anything that is not text pass unchanged."""
+        if isinstance(text, i18n.Message):
+            return text.translated(self.locale.translate)
+        if isinstance(text, str) and text:
+            return self.locale.translate(text)
+        return text
+
     def render(self, template_name: str, **kwargs):
         # Errors and notices reach pages as the English strings they were raised or written
-        # with (the API answers in English); the catalogue has them (server/i18n_extract.py
-        # extract_shown_messages), so they are looked up here. Other text passes unchanged.
+        # with; they are looked up here. Other text passes unchanged.
         for name in _SHOWN:
             value = kwargs.get(name)
             if isinstance(value, str):
-                kwargs[name] = self._(value)
+                kwargs[name] = self.translate(value)
             elif isinstance(value, dict):
-                kwargs[name] = {k: self._(v) if isinstance(v, str) else v for k, v in value.items()}
+                kwargs[name] = {k: self.translate(v) for k, v in value.items()}
         return super().render(template_name, **kwargs)
 
     def finish(self, chunk=None):
@@ -210,20 +221,27 @@ class BaseHandler(tornado.web.RequestHandler):
         if isinstance(exc, GalleryError):
             return exc.code, exc.message, exc.field_errors
         if isinstance(exc, tornado.web.HTTPError) and exc.log_message and status != 500:
-            return _code_for(status), exc.log_message % exc.args if exc.args else exc.log_message, {}
+            if exc.args:  # Tornado's own messages ("Missing argument %s"): as formatted
+                return _code_for(status), exc.log_message % exc.args, {}
+            return _code_for(status), exc.log_message, {}
         if isinstance(exc, TenantNotFound):
             return "not_found", N_("There is no gallery at this address."), {}
         if isinstance(exc, ConnectionFailure):
             return "unavailable", N_("The gallery's database is not reachable right now; try again in a few seconds."), {}
         if status >= 500:
             event = getattr(self, "_event_id", None)
-            suffix = f" (event {event})" if event else ""
-            return "internal_error", f"Something went wrong on our side{suffix}.", {}
+            if event:
+                return "internal_error", i18n.Message("Something went wrong on our side (event %(event)s).", event=event), {}
+            return "internal_error", N_("Something went wrong on our side."), {}
         return _code_for(status), STATUS_TITLES.get(status, self._reason), {}
 
     def write_error(self, status_code: int, **kwargs) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         code, message, fields = self.error_message(status_code, exc)
+        # In the asker's language, pages and API alike (the member's choice, else
+        # Accept-Language, else English); `code` stays as it is for clients to switch on.
+        message = self.translate(message)
+        fields = {name: self.translate(text) for name, text in fields.items()} if isinstance(fields, dict) else fields
         if isinstance(exc, ConnectionFailure):
             self.set_header("Retry-After", str(DB_RETRY_AFTER_SECONDS))
         if getattr(exc, "retry_after", None):  # tenants.upgrade: a gallery being upgraded
@@ -459,9 +477,19 @@ class TenantHandler(BaseHandler):
             left = upgrading.progress.get("seconds_left")
             self.render("errors/upgrading.html", message=message, progress=upgrading.progress,
                         retry_after=upgrading.retry_after,
-                        estimate=f"{duration_words(left).capitalize()} left" if left is not None else "")
+                        estimate=self.time_left_words(left) if left is not None else "")
             return
         super().render_error_page(status_code, message)
+
+    def time_left_words(self, seconds: float) -> str:
+        """"About 3 minutes left" in this request's language (static/js/upgrading.js says
+        the same as it follows the upgrade; tenants.upgrade.duration_words is the log's)."""
+        number = i18n.formats(self.locale.code).number
+        if seconds < 90:
+            return self._("About %(value)s seconds left") % {"value": number(max(1, round(seconds)))}
+        if seconds < 90 * 60:
+            return self._("About %(value)s minutes left") % {"value": number(round(seconds / 60))}
+        return self._("About %(value)s hours left") % {"value": number(round(seconds / 3600, 1))}
 
     def record_error(self, exc: BaseException) -> None:
         if self.tenant is None:

@@ -196,14 +196,20 @@ def probe_rows(media: dict) -> list[dict]:
 
 
 def doc_type(media: dict) -> str:
-    """A document's type as people name it: its extension in capitals ("PDF", "DOCX")."""
+    """A document's type as people name it: its extension in capitals ("PDF", "DOCX"), or ""
+    for a file without one (its icon says it is a file, in no language)."""
     name = media.get("file_name") or ""
     ext = (media.get("extension") or (name.rsplit(".", 1)[1] if "." in name else "")).lstrip(".")
-    return (ext[:5] or "FILE").upper()
+    return ext[:5].upper()
 
 
-def tile_html(media: dict, urls, sort_query: dict) -> str:
-    """One grid tile's markup (templates/partials/media_tile.html places it raw).
+def _english(message: str) -> str:
+    return message
+
+
+def tile_html(media: dict, urls, sort_query: dict, _=_english) -> str:
+    """One grid tile's markup (templates/partials/media_tile.html places it raw); `_`
+    translates its few words (the page's `_`; English without it).
 
     Built here rather than in a template because an album page has dozens of tiles and the
     template spent most of its time escaping the same label four times per tile: every
@@ -220,14 +226,14 @@ def tile_html(media: dict, urls, sort_query: dict) -> str:
     if (media.get("derivatives") or {}).get("thumbnail") or failed:
         # A failed item's thumbnail route answers with a placeholder picture.
         thumb = escape(urls(f"/media/{media['_id']}/thumbnail"))
-        alt = f"{label} (could not be processed)" if failed else label
+        alt = escape(_("%(title)s (could not be processed)") % {"title": media_label(media)}) if failed else label
         picture = (
             f'<img src="{thumb}" width="{w}" height="{h}" loading="lazy" decoding="async"'
             f' alt="{alt}">'
         )
     else:
         picture = (
-            f'<span class="tile-pending" role="img" aria-label="{label} (still processing)"></span>'
+            f'<span class="tile-pending" role="img" aria-label="{escape(_("%(title)s (still processing)") % {"title": media_label(media)})}"></span>'
         )
     badge = ""
     if media.get("kind") in ("video", "audio"):
@@ -235,7 +241,7 @@ def tile_html(media: dict, urls, sort_query: dict) -> str:
         if media.get("duration"):
             text += " " + duration(media.get("duration"))
         badge = f'<span class="tile-badge" aria-hidden="true">{escape(text)}</span>'
-    elif media.get("kind") not in (None, "image"):
+    elif media.get("kind") not in (None, "image") and doc_type(media):
         # Documents say what they are (PDF, DOCX...): their first page or icon alone does not.
         badge = f'<span class="tile-badge doc" aria-hidden="true">{escape(doc_type(media))}</span>'
     preview = ""

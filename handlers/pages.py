@@ -256,7 +256,7 @@ class AlbumPage(GalleryPage):
             title=title,
             crumbs=await self.breadcrumb(album),
             cards=cards,
-            tiles=[tile_html(m, self.urls, sort_query) for m in result["items"]],
+            tiles=[tile_html(m, self.urls, sort_query, self._) for m in result["items"]],
             total=total,
             page=page,
             pages=pages,

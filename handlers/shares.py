@@ -13,6 +13,7 @@ Host would otherwise send its token wherever that name points.
 from __future__ import annotations
 
 from gallery.errors import GalleryError, Invalid, NotAuthenticated
+from gallery.i18n import Message
 from gallery.library import shares
 from gallery.notices.events import record_event
 from gallery.people.permissions import viewer_for
@@ -98,10 +99,10 @@ class SharesPage(TenantHandler):
         viewer = await viewer_for(self.tenant, user, self.settings_values)
         for name in ("subalbums", "allow_original"):
             if not isinstance(body.get(name, False), bool):
-                raise Invalid(f"{name} must be true or false.", field_errors={name: "true or false"})
+                raise Invalid(Message("%(name)s must be true or false.", name=name), field_errors={name: Message("true or false")})
         for name in ("kind", "target_id", "password"):
             if body.get(name) is not None and not isinstance(body[name], str):
-                raise Invalid(f"{name} must be text.", field_errors={name: "must be text"})
+                raise Invalid(Message("%(name)s must be text.", name=name), field_errors={name: Message("must be text")})
         share, token = await shares.create_share(
             self.tenant, viewer,
             kind=body.get("kind") or "",

@@ -22,6 +22,7 @@ from email.utils import format_datetime
 import tornado.web
 
 from gallery.errors import Conflict, GalleryError, Invalid, NotFound, TooLarge, Unsupported
+from gallery.i18n import Message
 from gallery.ids import is_id
 from gallery.intake import ingest, uploads
 from gallery.library import album_paths
@@ -67,7 +68,7 @@ def parse_metadata(raw: str) -> dict[str, str]:
 def _int_header(handler, name: str) -> int:
     raw = handler.request.headers.get(name)
     if raw is None or whole_number(name, raw) < 0:
-        raise Invalid(f"{name} must be a non-negative whole number.")
+        raise Invalid(Message("%(name)s must be a non-negative whole number.", name=name))
     return int(raw)
 
 

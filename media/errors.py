@@ -8,9 +8,14 @@ it on the media object as its `failed` state.
 class MediaError(Exception):
     """Base class: processing a media file failed for a reason worth showing."""
 
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, reason: str, **values):
+        # With values, `reason` has `%(name)s` placeholders: the English reason is filled in,
+        # and the template and values are kept so the gallery can show it translated
+        # (gallery.i18n.Message).
+        text = reason % values if values else reason
+        super().__init__(text)
+        self.reason = text
+        self.template, self.values = reason, values
 
 
 class UnsupportedMedia(MediaError):

@@ -215,7 +215,8 @@ def check_allowed(sniffed: Sniffed, allowed_extensions) -> None:
     if sniffed.mime == "inode/x-empty":
         raise UnsupportedMedia("This file is empty.")
     raise UnsupportedMedia(
-        f"This file is {sniffed.mime} ({sniffed.summary}), which this gallery does not accept."
+        "This file is %(type)s (%(summary)s), which this gallery does not accept.",
+        type=sniffed.mime, summary=sniffed.summary,
     )
 
 
@@ -237,8 +238,9 @@ def refine(sniffed: Sniffed, name: str | None) -> Sniffed:
         if sniffed.mime == "inode/x-empty":
             raise UnsupportedMedia("This file is empty.")
         raise UnsupportedMedia(
-            f"This file is named .{ext} but its content is {sniffed.mime} ({sniffed.summary}); "
-            "a file's name must agree with what it is."
+            "This file is named .%(ending)s but its content is %(type)s (%(summary)s); "
+            "a file's name must agree with what it is.",
+            ending=ext, type=sniffed.mime, summary=sniffed.summary,
         )
     return sniffed
 

@@ -145,6 +145,7 @@ _ERRORS = {
     "TooLarge", "Unsupported", "TooManyRequests", "ReadOnlyMedia", "Busy", "GspRefused",
     "GalleryNotEmpty", "ImportRunning", "MailDestinationRefused", "MailServerUnreachable",
     "StorageFailed", "AccountLocked", "PreconditionFailed", "HTTPError",
+    "UnsupportedMedia", "CorruptMedia", "MediaTooLarge",
 }
 _SHOWN_NAMES = {"message", "heading", "error", "notice", "problem", "not_empty"}
 _SAYS = re.compile(r"(problem|_label|_words)$")
@@ -185,7 +186,12 @@ def extract_shown_messages(fileobj, keywords, comment_tags, options):
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name in _DECLARATIONS:
+            if name == "Message" and node.args:
+                # gallery.i18n.Message("… %(name)s …", name=…): the template is the message,
+                # its named placeholders filled where it is shown.
+                for line, text in _literals(node.args[0]):
+                    yield line, None, text, []
+            elif name in _DECLARATIONS:
                 positions, keywords_shown = _DECLARATIONS[name]
                 for arg in node.args[positions]:
                     found.extend(_literals(arg))
@@ -193,6 +199,13 @@ def extract_shown_messages(fileobj, keywords, comment_tags, options):
                     if keyword.arg in keywords_shown:
                         found.extend(_literals(keyword.value))
             elif name in _ERRORS:
+                if any(k.arg not in ("field_errors", "log_message", "message") for k in node.keywords):
+                    # Raised with values (media.errors.MediaError): `%(name)s` placeholders
+                    # filled where it is shown.
+                    for arg in node.args:
+                        for line, text in _literals(arg):
+                            yield line, None, text, []
+                    continue
                 for arg in node.args:
                     found.extend(_literals(arg))
                 for keyword in node.keywords:

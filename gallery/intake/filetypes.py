@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from gallery import i18n
 from gallery.errors import TooLarge, Unsupported
 from media.errors import MediaError, MediaTooLarge
 from media.office import check_package
@@ -37,7 +38,7 @@ async def accepted_type(sniffed: Sniffed, path, name: str | None, settings: dict
                 max_ratio=int(settings.get("zip_max_ratio", 100)),
             )
     except MediaTooLarge as exc:
-        raise TooLarge(exc.reason) from None
+        raise TooLarge(i18n.reason(exc)) from None
     except MediaError as exc:
-        raise Unsupported(exc.reason) from None
+        raise Unsupported(i18n.reason(exc)) from None
     return sniffed

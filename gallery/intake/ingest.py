@@ -19,7 +19,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gallery import failpoints
+from gallery import failpoints, i18n
 from gallery import settings as gallery_settings
 from gallery.errors import Invalid, TooLarge, Unsupported
 from gallery.ids import new_id
@@ -119,7 +119,7 @@ async def sniff_file(path) -> Sniffed:
     try:
         return await asyncio.to_thread(sniff, path)
     except MediaError as exc:
-        raise Unsupported(exc.reason) from None
+        raise Unsupported(i18n.reason(exc)) from None
 
 
 async def ingest_file(

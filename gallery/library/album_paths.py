@@ -13,6 +13,7 @@ import asyncio
 import re
 
 from gallery.errors import Invalid
+from gallery.i18n import Message
 from gallery.library.albums import MAX_TITLE, create_album
 
 MAX_DEPTH = 16
@@ -45,7 +46,7 @@ def folder_parts(raw) -> list[str]:
                           field_errors={"folder": "may not contain .."})
         parts.append(part[:MAX_TITLE])
     if len(parts) > MAX_DEPTH:
-        raise Invalid(f"Folders may be nested at most {MAX_DEPTH} deep.",
+        raise Invalid(Message("Folders may be nested at most %(depth)s deep.", depth=MAX_DEPTH),
                       field_errors={"folder": "is nested too deep"})
     return parts
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pymongo import UpdateOne
 
 from gallery.errors import Invalid, NotFound
+from gallery.i18n import Message
 from gallery.ids import is_id, new_id
 from gallery.library import tagcounts
 from gallery.library.filenames import safe_dirname
@@ -154,39 +155,39 @@ def clean_album_fields(changes: dict, *, creating: bool = False) -> dict:
     clean: dict = {}
     for key, value in changes.items():
         if key not in allowed:
-            errors[key] = "cannot be changed here"
+            errors[key] = Message("cannot be changed here")
         elif key == "title":
             title = " ".join(value.split()) if isinstance(value, str) else ""
             if not title or len(title) > MAX_TITLE:
-                errors[key] = f"is required (at most {MAX_TITLE} characters)"
+                errors[key] = Message("is required (at most %(count)s characters)", count=MAX_TITLE)
             clean[key] = title
         elif key == "summary":
             if not isinstance(value, str) or len(value) > MAX_SUMMARY:
-                errors[key] = f"must be text of at most {MAX_SUMMARY} characters"
+                errors[key] = Message("must be text of at most %(count)s characters", count=MAX_SUMMARY)
             else:
                 clean[key] = value.strip()
         elif key == "sort_field":
             if value not in SORT_FIELDS:
-                errors[key] = f"must be one of: {', '.join(SORT_FIELDS)}"
+                errors[key] = Message("must be one of: %(choices)s", choices=", ".join(SORT_FIELDS))
             clean[key] = value
         elif key == "sort_direction":
             if value not in (1, -1) or isinstance(value, bool):
-                errors[key] = "must be 1 (ascending) or -1 (descending)"
+                errors[key] = Message("must be 1 (ascending) or -1 (descending)")
             clean[key] = value
         elif key == "private":
             if not isinstance(value, bool):
-                errors[key] = "must be true or false"
+                errors[key] = Message("must be true or false")
             clean[key] = value
         elif key == "cover_id":
             if value is not None and not is_id(value):
-                errors[key] = "must be a media id or null"
+                errors[key] = Message("must be a media id or null")
             clean[key] = value
         elif key == "position":
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**9:
-                errors[key] = "must be a whole number >= 0"
+                errors[key] = Message("must be a whole number >= 0")
             clean[key] = value
     if creating and "title" not in changes:
-        errors["title"] = "is required"
+        errors["title"] = Message("is required")
     if errors:
         raise Invalid("Please correct the marked fields.", field_errors=errors)
     return clean

@@ -8,6 +8,7 @@ exactly like one that does not exist.
 from __future__ import annotations
 
 from gallery.errors import GalleryError, Invalid, NotAuthenticated
+from gallery.i18n import Message
 from gallery.ids import is_id
 from gallery.library.albums import viewable_album
 from gallery.library.media import copy_media, move_media, update_media, viewable_media
@@ -29,7 +30,7 @@ def _check(action, ids, album_id, tags) -> list[str]:
         raise Invalid("Send a list of media ids.", field_errors={"ids": "must be a list of ids"})
     if len(ids) > MAX_BULK:
         raise Invalid(
-            f"At most {MAX_BULK} items at once.", field_errors={"ids": f"at most {MAX_BULK}"}
+            Message("At most %(count)s items at once.", count=MAX_BULK), field_errors={"ids": Message("at most %(count)s", count=MAX_BULK)}
         )
     if action in ("move", "copy") and not isinstance(album_id, str):
         raise Invalid("Choose the target album.", field_errors={"album_id": "is required"})

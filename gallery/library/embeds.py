@@ -14,6 +14,7 @@ import lxml.etree
 import lxml.html
 
 from gallery.errors import Invalid
+from gallery.i18n import Message
 from gallery.library.media import media_document, next_position
 
 DEFAULT_EMBED_HOSTS = ["www.youtube.com", "www.youtube-nocookie.com", "player.vimeo.com"]
@@ -50,7 +51,7 @@ def sanitize_embed(html: str, hosts=DEFAULT_EMBED_HOSTS) -> str:
     if not isinstance(html, str) or not html.strip():
         raise Invalid("The embed code is empty.")
     if len(html) > MAX_EMBED_CHARS:
-        raise Invalid(f"The embed code is longer than {MAX_EMBED_CHARS} characters.")
+        raise Invalid(Message("The embed code is longer than %(count)s characters.", count=MAX_EMBED_CHARS))
     try:
         fragments = lxml.html.fragments_fromstring(html)
     except (lxml.etree.ParserError, ValueError):

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gallery.errors import Invalid, NotFound
+from gallery.i18n import Message
 from gallery.ids import is_id, new_id
 from gallery.intake import sync_state
 from gallery.library import meta_edits, tagcounts
@@ -225,12 +226,12 @@ def clean_media_fields(changes: dict) -> dict:
     for key, value in changes.items():
         if key == "title":
             if not isinstance(value, str) or len(value) > MAX_TITLE:
-                errors[key] = f"must be text of at most {MAX_TITLE} characters"
+                errors[key] = Message("must be text of at most %(count)s characters", count=MAX_TITLE)
             else:
                 clean[key] = " ".join(value.split())
         elif key == "caption":
             if not isinstance(value, str) or len(value) > MAX_CAPTION:
-                errors[key] = f"must be text of at most {MAX_CAPTION} characters"
+                errors[key] = Message("must be text of at most %(count)s characters", count=MAX_CAPTION)
             else:
                 clean[key] = value.strip()
         elif key == "tags":
@@ -245,11 +246,11 @@ def clean_media_fields(changes: dict) -> dict:
                 errors.update(exc.field_errors)
         elif key == "position":
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**9:
-                errors[key] = "must be a whole number >= 0"
+                errors[key] = Message("must be a whole number >= 0")
             else:
                 clean[key] = value
         else:
-            errors[key] = "cannot be changed here"
+            errors[key] = Message("cannot be changed here")
     if errors:
         raise Invalid("Please correct the marked fields.", field_errors=errors)
     return clean

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from gallery import metadata_fields
 from gallery.errors import Forbidden, Invalid
+from gallery.i18n import Message
 from gallery.settings import get_settings
 
 
@@ -39,9 +40,9 @@ async def edit_update(ctx, media: dict, changes) -> dict:
         try:
             values[key] = metadata_fields.clean_edit(key, value)
         except ValueError as exc:
-            errors[f"meta_edits.{key}"] = str(exc)
+            errors[f"meta_edits.{key}"] = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
     if errors:
         raise Invalid("Please correct the marked fields.", field_errors=errors)
     if refused:
-        raise Forbidden(f"This gallery does not let editors correct: {', '.join(refused)}.")
+        raise Forbidden(Message("This gallery does not let editors correct: %(fields)s.", fields=", ".join(refused)))
     return {f"meta_edits.{key}": value for key, value in values.items()}

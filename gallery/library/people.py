@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 
 from gallery.errors import Invalid
+from gallery.i18n import Message
 
 MAX_PEOPLE = 100
 MAX_NAME = 100
@@ -33,7 +34,7 @@ def clean_person(value) -> str:
     name = _name(value)  # only spaces or control characters: no filter, like an empty box
     if len(name) > MAX_NAME:
         raise Invalid("A person's name is 1 to 100 characters.",
-                      field_errors={"person": f"at most {MAX_NAME} characters"})
+                      field_errors={"person": Message("at most %(count)s characters", count=MAX_NAME)})
     return name
 
 
@@ -56,12 +57,12 @@ def clean_people(raw) -> list[str]:
             continue
         if len(name) > MAX_NAME:
             raise Invalid("A name is too long.",
-                          field_errors={"people": f"at most {MAX_NAME} characters each"})
+                          field_errors={"people": Message("at most %(count)s characters each", count=MAX_NAME)})
         if person_key(name) not in seen:
             seen.add(person_key(name))
             out.append(name)
     if len(out) > MAX_PEOPLE:
-        raise Invalid("Too many people.", field_errors={"people": f"at most {MAX_PEOPLE}"})
+        raise Invalid("Too many people.", field_errors={"people": Message("at most %(count)s", count=MAX_PEOPLE)})
     return out
 
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from gallery.cached import fresh_copy
 from gallery.errors import Forbidden, Gone, Invalid, NotFound, TooManyRequests
+from gallery.i18n import Message
 from gallery.ids import is_id, new_id
 from gallery.library.albums import get_album
 from gallery.library.media import get_media
@@ -103,8 +104,8 @@ def _expiry(days) -> datetime | None:
         number = -1
     if not 1 <= number <= MAX_DAYS:
         raise Invalid(
-            f"The link's lifetime is a whole number of days from 1 to {MAX_DAYS}, or none.",
-            field_errors={"expires_days": f"1 to {MAX_DAYS}, or empty"},
+            Message("The link's lifetime is a whole number of days from 1 to %(days)s, or none.", days=MAX_DAYS),
+            field_errors={"expires_days": Message("1 to %(days)s, or empty", days=MAX_DAYS)},
         )
     return _now() + timedelta(days=number)
 
@@ -129,8 +130,8 @@ async def create_share(
         isinstance(password, str) and MIN_PASSWORD <= len(password) <= MAX_PASSWORD
     ):
         raise Invalid(
-            f"A link's password has {MIN_PASSWORD} to {MAX_PASSWORD} characters.",
-            field_errors={"password": f"{MIN_PASSWORD} to {MAX_PASSWORD} characters"},
+            Message("A link's password has %(least)s to %(most)s characters.", least=MIN_PASSWORD, most=MAX_PASSWORD),
+            field_errors={"password": Message("%(least)s to %(most)s characters", least=MIN_PASSWORD, most=MAX_PASSWORD)},
         )
     token, token_hash = new_token()
     user = viewer.user

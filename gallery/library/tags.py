@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from gallery.errors import Invalid
+from gallery.i18n import Message
 
 MAX_TAGS = 100
 MAX_TAG_LENGTH = 100
@@ -32,14 +33,14 @@ def clean_tags(raw) -> list[str]:
         if len(tag) > MAX_TAG_LENGTH:
             raise Invalid(
                 "A tag is too long.",
-                field_errors={"tags": f"at most {MAX_TAG_LENGTH} characters each"},
+                field_errors={"tags": Message("at most %(count)s characters each", count=MAX_TAG_LENGTH)},
             )
         key = tag_key(tag)
         if key not in seen:
             seen.add(key)
             out.append(tag)
     if len(out) > MAX_TAGS:
-        raise Invalid("Too many tags.", field_errors={"tags": f"at most {MAX_TAGS}"})
+        raise Invalid("Too many tags.", field_errors={"tags": Message("at most %(count)s", count=MAX_TAGS)})
     return out
 
 

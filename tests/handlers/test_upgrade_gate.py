@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import signal
 import time
 from types import SimpleNamespace
@@ -72,6 +73,12 @@ async def test_while_another_process_migrates_the_gallery_answers_503_with_progr
     shown = text(page)
     assert "Alpha Gallery is being upgraded" in shown and f"Step 1 of {len(runner.TENANT_STEPS)}" in shown
     assert "1,000 of 2,200 documents (45%)" in shown
+    # In German from the first render: the counts and the time left (upgrading.js says the
+    # same words as it follows the upgrade).
+    german = text(await browser.get("/g/alpha/", headers={"Accept-Language": "de"}))
+    assert "1.000 von 2.200 Dokumenten (45 %)" in german
+    assert re.search(r'data-field="estimate">Noch etwa [0-9.,]+ (Sekunden|Minuten|Stunden)<', german), german
+    assert re.search(r'data-field="estimate">About [0-9.,]+ (seconds|minutes|hours) left<', page.body.decode())
     assert '<progress class="upgrade-bar" max="2200" value="1000">' in page.body.decode()
     assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in page.body.decode()
     assert 'data-progress-url="/g/alpha/_upgrade"' in page.body.decode()
