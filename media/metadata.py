@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
-from PIL import ExifTags, Image, IptcImagePlugin
+from PIL import ExifTags, Image
 
 from media.dates import best_taken
 from media.images import image_orientation, open_image, quiet_pillow, read_exif
+from media.metadata_blocks import IptcInfo, XmpInfo
+from media.metadata_blocks import iptc_from_image as _read_iptc
+from media.metadata_blocks import xmp_from_image as _read_xmp
 from media.metadata_values import MAX_ITEMS, MAX_TEXT  # noqa: F401  (callers read MAX_TEXT here)
 from media.metadata_values import clean_text as _text
 from media.metadata_values import exif_date as _exif_date
 from media.metadata_values import exposure_text as _exposure_text
 from media.metadata_values import finite_number as _number
 from media.metadata_values import flash_text as _flash_text
-from media.metadata_values import iso_date as _iso_date
 from media.metadata_values import safely as _safely
-
-MAX_XMP_BYTES = 1 << 20
 
 # What cameras write into ImageDescription when nobody wrote anything.
 _CAMERA_JUNK = re.compile(
@@ -45,23 +45,6 @@ _EXIF_WORDS = {
                                         4: "Multi-spot", 5: "Pattern", 6: "Partial"}),
 }
 
-# IPTC IIM record 2 datasets.
-_IPTC = {
-    "object_name": (2, 5),
-    "headline": (2, 105),
-    "caption": (2, 120),
-    "by_line": (2, 80),
-    "city": (2, 90),
-    "country": (2, 101),
-    "copyright": (2, 116),
-    "credit": (2, 110),
-    "source": (2, 115),
-    "state": (2, 95),
-    "sublocation": (2, 92),
-}
-_IPTC_KEYWORDS = (2, 25)
-_IPTC_DATE = (2, 55)
-_IPTC_TIME = (2, 60)
 
 
 @dataclass
@@ -95,41 +78,6 @@ class GpsInfo:
     longitude: float
     altitude: float | None = None  # metres, negative below sea level
     map_url: str = ""
-
-
-@dataclass
-class IptcInfo:
-    object_name: str | None = None
-    headline: str | None = None
-    caption: str | None = None
-    keywords: list[str] = field(default_factory=list)
-    by_line: str | None = None
-    city: str | None = None
-    country: str | None = None
-    copyright: str | None = None
-    credit: str | None = None
-    source: str | None = None
-    state: str | None = None
-    sublocation: str | None = None
-    date_created: str | None = None
-
-
-@dataclass
-class XmpInfo:
-    title: str | None = None
-    description: str | None = None
-    subject: list[str] = field(default_factory=list)
-    rating: int | None = None
-    creator: str | None = None
-    rights: str | None = None
-    headline: str | None = None
-    city: str | None = None
-    state: str | None = None
-    country: str | None = None
-    location: str | None = None  # Iptc4xmpCore:Location, the place within the city
-    credit: str | None = None
-    source: str | None = None
-    date_created: str | None = None
 
 
 @dataclass
@@ -281,125 +229,6 @@ def _read_gps(exif: Image.Exif) -> GpsInfo | None:
             f"#map=15/{latitude:.6f}/{longitude:.6f}"
         ),
     )
-
-
-# ---------------------------------------------------------------- IPTC
-
-
-def _read_iptc(im: Image.Image) -> IptcInfo:
-    iptc = IptcInfo()
-    raw = _safely(IptcImagePlugin.getiptcinfo, im) or {}
-
-    def first(key):
-        value = raw.get(key)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        return _text(value)
-
-    for name, key in _IPTC.items():
-        setattr(iptc, name, first(key))
-    keywords = raw.get(_IPTC_KEYWORDS)
-    if not isinstance(keywords, list):
-        keywords = [keywords] if keywords is not None else []
-    iptc.keywords = [k for k in (_text(v) for v in keywords[:MAX_ITEMS]) if k]
-    date = first(_IPTC_DATE)
-    if date and re.fullmatch(r"\d{8}", date):
-        iso = f"{date[:4]}-{date[4:6]}-{date[6:]}"
-        time = first(_IPTC_TIME)
-        if time and (m := re.fullmatch(r"(\d{2})(\d{2})(\d{2})([+-]\d{2})(\d{2})?", time)):
-            iso += f"T{m[1]}:{m[2]}:{m[3]}{m[4]}:{m[5] or '00'}"
-        iptc.date_created = _iso_date(iso)
-    return iptc
-
-
-# ---------------------------------------------------------------- XMP
-
-
-def _xmp_properties(xmp: dict) -> dict:
-    """Merge every rdf:Description of the packet into one dict (namespaces dropped)."""
-    root = xmp.get("xmpmeta", xmp) if isinstance(xmp, dict) else None
-    rdf = root.get("RDF") if isinstance(root, dict) else None
-    descriptions = rdf.get("Description") if isinstance(rdf, dict) else None
-    if isinstance(descriptions, dict):
-        descriptions = [descriptions]
-    merged: dict = {}
-    for item in descriptions if isinstance(descriptions, list) else []:
-        if isinstance(item, dict):
-            for key, value in item.items():
-                merged.setdefault(key, value)
-    return merged
-
-
-def _xmp_items(value) -> list:
-    """The members of an rdf:Alt / Bag / Seq (or a single value)."""
-    if isinstance(value, dict):
-        for container in ("Alt", "Bag", "Seq"):
-            if container in value:
-                return _xmp_items(value[container])
-        if "li" in value:
-            items = value["li"]
-            return items if isinstance(items, list) else [items]
-    return [value]
-
-
-def _xmp_text(value) -> str | None:
-    """A language alternative's x-default text (else the first), or a plain value."""
-    items = _xmp_items(value)
-    texts = []
-    for item in items:
-        if isinstance(item, dict):
-            text = _text(item.get("text"))
-            if text and item.get("lang") == "x-default":
-                return text
-        else:
-            text = _text(item)
-        if text:
-            texts.append(text)
-    return texts[0] if texts else None
-
-
-def _xmp_list(value) -> list[str]:
-    out = []
-    for item in _xmp_items(value)[:MAX_ITEMS]:
-        text = _xmp_text(item)
-        if text:
-            out.append(text)
-    return out
-
-
-def _read_xmp(im: Image.Image) -> XmpInfo:
-    info = XmpInfo()
-    raw = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp") or b""
-    if not raw and hasattr(im, "tag_v2"):  # TIFF keeps XMP in tag 700
-        raw = im.tag_v2.get(700) or b""
-    if len(raw) > MAX_XMP_BYTES:
-        return info
-    props = _xmp_properties(_safely(im.getxmp) or {})
-    info.title = _xmp_text(props.get("title"))
-    info.description = _xmp_text(props.get("description"))
-    info.subject = _xmp_list(props.get("subject"))
-    creators = _xmp_list(props.get("creator"))
-    info.creator = _text(", ".join(creators)) if creators else None
-    info.rights = _xmp_text(props.get("rights"))
-    info.headline = _xmp_text(props.get("Headline"))
-    for name, prop in (("city", "City"), ("state", "State"), ("country", "Country"),
-                       ("location", "Location"), ("credit", "Credit"), ("source", "Source")):
-        setattr(info, name, _xmp_text(props.get(prop)))
-    for key in ("DateTimeOriginal", "DateCreated", "CreateDate"):
-        info.date_created = _iso_date(_xmp_text(props.get(key)))
-        if info.date_created:
-            break
-    rating = _number(_number_from_text(_xmp_text(props.get("Rating"))))
-    if rating is not None and -1 <= rating <= 5:
-        info.rating = int(rating)
-    return info
-
-
-def _number_from_text(text: str | None) -> float | None:
-    try:
-        return float(text) if text else None
-    except ValueError:
-        return None
 
 
 # ---------------------------------------------------------------- entry point

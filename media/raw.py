@@ -5,7 +5,8 @@ The picture comes from the JPEG preview the camera embedded when it is large eno
 and the camera's own rendering), else from a LibRaw decode through `rawpy` (half size when
 that still covers the optimized copy). Both run in the process pool. EXIF is read from the
 file's TIFF directories with Pillow's reader (no pixels), and turned into the fields every
-image gets by media.metadata.
+image gets by media.metadata; so are the XMP packet (tag 700: title, caption, keywords,
+rating...) and the IPTC-IIM block (tag 33723) that photo managers write into IFD0.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from media.metadata import (
     _read_gps,
     _safely,
 )
+from media.metadata_blocks import iptc_from_block, xmp_from_packet
+
+_XMP_TAG = 700
+_IPTC_TAG = 33723
 from media.tools import Preview
 
 __all__ = ["make_raw_preview", "read_raw_metadata"]
@@ -135,6 +140,20 @@ def read_raw_metadata(path: str | os.PathLike) -> ImageMetadata:
                 if exif is not None:
                     _safely(_read_camera, exif, metadata)
                     metadata.gps = _safely(_read_gps, exif)
+                    _read_blocks(exif, metadata)
     metadata.camera.orientation = None  # the derivatives are made upright
     metadata.camera.width, metadata.camera.height = width, height
     return metadata
+
+
+def _read_blocks(exif: Image.Exif, metadata: ImageMetadata) -> None:
+    """IFD0's XMP packet and IPTC block. The IPTC block is read from the directory's raw
+    bytes (Pillow's `_tagdata`, as its own getiptcinfo does): writers type it LONG, so its
+    decoded value is a list of numbers, not the block."""
+    packet = _safely(exif.get, _XMP_TAG)
+    if isinstance(packet, bytes):
+        metadata.xmp = _safely(xmp_from_packet, packet) or XmpInfo()
+    directory = getattr(exif, "_info", None)
+    block = getattr(directory, "_tagdata", {}).get(_IPTC_TAG) if directory is not None else None
+    if isinstance(block, bytes):
+        metadata.iptc = _safely(iptc_from_block, block) or IptcInfo()

@@ -39,6 +39,16 @@ def _ifd(entries: list[tuple[int, int, int, bytes]], offset: int) -> bytes:
     return head + struct.pack("<I", 0) + extra
 
 
+def iptc_block(fields: list[tuple[int, str]]) -> bytes:
+    """An IPTC-IIM block of record-2 datasets (dataset number, UTF-8 text), with the
+    coded character set (1:90) saying UTF-8."""
+    out = b"\x1c\x01\x5a\x00\x03\x1b\x25\x47"
+    for dataset, text in fields:
+        data = text.encode()
+        out += b"\x1c\x02" + bytes([dataset]) + struct.pack(">H", len(data)) + data
+    return out
+
+
 def _ascii(text: str) -> tuple[int, int, bytes]:
     data = text.encode() + b"\0"
     return ASCII, len(data), data
@@ -51,9 +61,12 @@ def jpeg_bytes(size=(64, 48), colour=(30, 120, 220)) -> bytes:
 
 
 def make_dng(width=64, height=48, *, preview: bytes | None = None, make="Atrium",
-             model="Test DNG", taken="2021:06:05 14:30:00", iso=400) -> bytes:
+             model="Test DNG", taken="2021:06:05 14:30:00", iso=400,
+             xmp: bytes | None = None, iptc: bytes | None = None) -> bytes:
     """A DNG of a gradient. With `preview` (JPEG bytes), laid out as cameras' DNGs are: IFD0
-    is the JPEG preview (NewSubFileType 1) and a SubIFD holds the raw data."""
+    is the JPEG preview (NewSubFileType 1) and a SubIFD holds the raw data. `xmp` goes into
+    IFD0's XMLPacket (700) and `iptc` (an IIM block) into IPTC-NAA (33723), typed LONG as
+    Photoshop and Lightroom write it."""
     pixels = b"".join(
         struct.pack("<H", (x * 900 + y * 500) % 60000 + 1000)
         for y in range(height) for x in range(width)
@@ -74,6 +87,11 @@ def make_dng(width=64, height=48, *, preview: bytes | None = None, make="Atrium"
         (50728, RATIONAL, 3, struct.pack("<II", 1, 1) * 3),
         (50778, SHORT, 1, struct.pack("<H", 21)),
     ]
+    if xmp is not None:
+        common.append((700, BYTE, len(xmp), xmp))
+    if iptc is not None:
+        block = iptc.ljust(-(-len(iptc) // 4) * 4, b"\0")
+        common.append((33723, LONG, len(block) // 4, block))
     raw = [
         (254, LONG, 1, struct.pack("<I", 0)),
         (256, LONG, 1, struct.pack("<I", width)),

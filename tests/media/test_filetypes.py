@@ -14,7 +14,14 @@ from media.images import DerivativeSpec, make_image_derivatives
 from media.office import check_package
 from media.raw import make_raw_preview, read_raw_metadata
 from media.sniff import DEFAULT_ALLOWED_EXTENSIONS, accept, is_inline_safe, refine, sniff
-from tests.media.filetype_samples import jpeg_bytes, make_dng, make_office, make_psd, write_video
+from tests.media.filetype_samples import (
+    iptc_block,
+    jpeg_bytes,
+    make_dng,
+    make_office,
+    make_psd,
+    write_video,
+)
 
 EVERYTHING = ("dng", "nef", "arw", "psd", "wmv", "flv", "docx", "xlsx", "pptx", "odt", "ods", "odp")
 LIMITS = {"max_entries": 1000, "max_total": 1 << 30, "max_ratio": 100}
@@ -90,6 +97,41 @@ def test_a_raw_gives_its_embedded_preview_or_a_decode_and_its_exif(files, tmp_pa
     camera = metadata.camera
     assert (camera.make, camera.model, camera.iso, camera.exposure_time) == ("Atrium", "Test DNG", 400, "1/250")
     assert camera.date_taken == "2021-06-05T14:30:00" and (camera.width, camera.height) == (64, 48)
+
+
+RAW_XMP = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    ' xmp:Rating="4"><dc:title><rdf:Alt><rdf:li xml:lang="x-default">Harbour at dusk</rdf:li></rdf:Alt>'
+    '</dc:title><dc:subject><rdf:Bag><rdf:li>Ferry</rdf:li><rdf:li>Dämmerung</rdf:li></rdf:Bag></dc:subject>'
+    '</rdf:Description></rdf:RDF></x:xmpmeta>'
+).encode()
+
+
+def test_a_raws_xmp_packet_and_iptc_block_are_read_as_an_images_are(tmp_path):
+    """Lightroom, darktable and Photo Mechanic write XMP (tag 700) and IPTC (tag 33723, typed
+    LONG) into a DNG's or NEF's first directory: title, keywords, place, rating."""
+    path = tmp_path / "tagged.dng"
+    path.write_bytes(make_dng(xmp=RAW_XMP, iptc=iptc_block([(25, "Hafen"), (90, "Kiel"), (116, "© Ana")])))
+    metadata = read_raw_metadata(path)
+    assert metadata.xmp.rating == 4 and metadata.title == "Harbour at dusk"
+    assert metadata.keywords == ["Ferry", "Dämmerung", "Hafen"]
+    assert (metadata.iptc.city, metadata.iptc.copyright) == ("Kiel", "© Ana")
+    assert metadata.camera.make == "Atrium"  # the EXIF beside them still read
+
+
+@pytest.mark.parametrize("packet", [
+    (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+     b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&b;</x:xmpmeta>'),  # entity expansion: defusedxml refuses
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF',  # cut off
+    b"<" * 2_000_000,  # over the 1 MB a packet may have
+])
+def test_a_raws_hostile_xmp_or_iptc_costs_only_those_fields(tmp_path, packet):
+    path = tmp_path / "hostile.dng"
+    path.write_bytes(make_dng(xmp=packet, iptc=b"\x1c\x02\x19\xff\xff" + b"x" * 40))  # length past the end
+    metadata = read_raw_metadata(path)
+    assert metadata.xmp.rating is None and metadata.title is None and metadata.keywords == []
+    assert metadata.camera.model == "Test DNG" and metadata.camera.iso == 400
 
 
 def test_a_raw_that_libraw_cannot_read_is_a_clear_error(files, tmp_path):

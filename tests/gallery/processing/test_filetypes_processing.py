@@ -15,6 +15,7 @@ from gallery.library import albums
 from gallery.settings import update_settings
 from media.office import office_available
 from tests.media.filetype_samples import jpeg_bytes, make_dng, make_office, make_psd, write_video
+from tests.media.test_filetypes import RAW_XMP
 from tests.waiting import until
 
 NEW_TYPES = ["jpg", "dng", "nef", "psd", "wmv", "flv", "docx", "odt"]
@@ -62,7 +63,8 @@ async def test_raw_psd_office_wmv_flv_and_download_only_files_are_processed_and_
     g, ctx, album, user = await _gallery(app, make_gallery, viewer_of)
     files = {
         "IMG_0001.dng": make_dng(preview=jpeg_bytes((64, 48), (200, 40, 40))),
-        "DSC_0002.NEF": make_dng(model="Test NEF"),  # a TIFF-based RAW without a preview
+        # a TIFF-based RAW without a preview, tagged in a photo manager (XMP in IFD0)
+        "DSC_0002.NEF": make_dng(model="Test NEF", xmp=RAW_XMP),
         "poster.psd": make_psd(),
         "cut.psd": make_psd()[:-1500],  # truncated composite
         "clip.wmv": write_video(tmp_path / "clip.wmv").read_bytes(),
@@ -81,6 +83,9 @@ async def test_raw_psd_office_wmv_flv_and_download_only_files_are_processed_and_
         assert raw["metadata"]["camera"]["make"] == "Atrium" and raw["metadata"]["camera"]["iso"] == 400
         assert raw["date_taken"] and raw["derivatives"]["optimized"]["mime"] == "image/jpeg"
     assert done["DSC_0002.NEF"]["mime"] == "image/x-nikon-nef"
+    tagged = done["DSC_0002.NEF"]  # the file's own rating seeds the stars, its title names it
+    assert (tagged["rating"], tagged["rating_avg"], tagged["title"]) == (4, 4.0, "Harbour at dusk")
+    assert {"Ferry", "Dämmerung"} <= set(tagged["tags"])
     assert done["poster.psd"]["state"] == "ready" and done["poster.psd"]["width"] == 40
     cut = done["cut.psd"]
     assert cut["state"] == "failed" and "damaged or incomplete" in cut["failure"]
