@@ -311,3 +311,39 @@ async def test_tiles_and_api_items_are_those_of_the_album_for_every_kind_of_item
     assert [m["id"] for m in ours["items"]] == ids[::-1]
     for item in ours["items"]:
         assert item == by_id[item["id"]]
+
+
+async def test_the_scrubber_names_and_links_months_in_the_visitors_language(
+    app, make_gallery, viewer_of, make_jpeg
+):
+    """The scrubber's month names and links are remembered across pages (handlers/timeline.py
+    _month_text, _month_url): each language still gets its own names, each gallery its links."""
+    g = await make_gallery("alpha")
+    ctx = g["ctx"]
+    admin = await viewer_of(ctx)
+    album = await albums.create_album(ctx, admin, (await albums.root_album(ctx))["_id"], {"title": "Year"})
+    for i, when in enumerate((datetime(2021, 3, 9, tzinfo=UTC), datetime(2020, 12, 1, tzinfo=UTC))):
+        doc = await add_media_file(ctx, album, make_jpeg(30, 20), f"m-{i}.jpg")
+        await ctx.db.media.update_one({"_id": doc["_id"]}, {"$set": {
+            "state": "ready", "date_taken": when, "taken_key": taken_key(when)}})
+    other = await make_gallery("beta")
+    visitor = app.browser()
+    await visitor.get(f"{g['prefix']}/api/v1/timeline/months")  # counted before the pages
+    for language, march, december in (("en", "March 2021", "December 2020"), ("de", "März 2021", "Dezember 2020"),
+                                      ("en", "March 2021", "December 2020")):
+        page = await visitor.get(f"{g['prefix']}/timeline?month=2021-03",
+                                 headers={"Accept-Language": language})
+        body = text(page)
+        assert march in body and december in body, language
+        assert f'href="{g["prefix"]}/timeline?month=2020-12"' in page.body.decode(), language
+    # Another gallery, same month: its own links.
+    octx = other["ctx"]
+    oalbum = await albums.create_album(octx, await viewer_of(octx), (await albums.root_album(octx))["_id"], {"title": "B"})
+    doc = await add_media_file(octx, oalbum, make_jpeg(30, 20), "b.jpg")
+    when = datetime(2020, 12, 5, tzinfo=UTC)
+    await octx.db.media.update_one({"_id": doc["_id"]}, {"$set": {
+        "state": "ready", "date_taken": when, "taken_key": taken_key(when)}})
+    await visitor.get(f"{other['prefix']}/api/v1/timeline/months")
+    body = (await visitor.get(f"{other['prefix']}/timeline")).body.decode()
+    assert other["prefix"] != g["prefix"] and f'href="{other["prefix"]}/timeline?month=2020-12"' in body
+    assert f'href="{g["prefix"]}/timeline?month=2020-12"' not in body
