@@ -23,16 +23,13 @@ from PIL import Image, ImageChops, ImageOps, ImageStat
 from media import resample
 from media.images import (
     DerivativeSpec,
-    _apply_transforms,
-    _dct_scale,
-    _fit,
     _fsync,
-    _to_srgb,
     _write_temp,
     image_orientation,
     make_image_derivatives,
     open_image,
 )
+from media.pixels import apply_transforms, dct_scale, fit, to_srgb
 from media.pool import init_worker
 
 ROUNDS = 3
@@ -66,8 +63,8 @@ def print_stages(files: list[str], quality: int, optimized_side: int = 1920) -> 
     data = {f: open(f, "rb").read() for f in files}  # noqa: SIM115 (bench: read whole)
     with open_image(files[0]) as im:
         raw = im.size
-    target = _fit(raw, optimized_side)
-    scale = _dct_scale(raw, target)
+    target = fit(raw, optimized_side)
+    scale = dct_scale(raw, target)
     pow2 = (-(-raw[0] // scale), -(-raw[1] // scale))
     rows: list[tuple[str, str, float]] = []
 
@@ -137,17 +134,17 @@ def print_stages(files: list[str], quality: int, optimized_side: int = 1920) -> 
 
     stage(
         "colour to sRGB",
-        "* _to_srgb (no ICC profile: nothing to do)",
-        lambda im: _to_srgb(im, None),
+        "* to_srgb (no ICC profile: nothing to do)",
+        lambda im: to_srgb(im, None),
         big,
     )
     upright = stage(
         "EXIF orientation",
         "* transpose",
-        lambda im: _apply_transforms(im, orientation, 0, None),
+        lambda im: apply_transforms(im, orientation, 0, None),
         big,
     )
-    small_size = _fit(upright[0].size, 320)
+    small_size = fit(upright[0].size, 320)
     small = stage(
         "thumbnail from web copy",
         "* SIMD Lanczos-3",
@@ -195,7 +192,7 @@ def print_stages(files: list[str], quality: int, optimized_side: int = 1920) -> 
 
     with Image.open(files[0]) as original:
         reference = ImageOps.exif_transpose(original).resize(
-            _fit(_upright(raw, orientation), optimized_side), Image.Resampling.LANCZOS
+            fit(_upright(raw, orientation), optimized_side), Image.Resampling.LANCZOS
         )
     pairings = {
         f"1/{scale} + SIMD Lanczos-3 (now)": resample.resize(pixels[0], target),
@@ -205,7 +202,7 @@ def print_stages(files: list[str], quality: int, optimized_side: int = 1920) -> 
     print("\nweb copy before encoding, PSNR vs full decode + Pillow Lanczos (first file)")
     for label, im in pairings.items():
         print(
-            f"  {label:<40} {_psnr(reference, _apply_transforms(im, orientation, 0, None)):.2f} dB"
+            f"  {label:<40} {_psnr(reference, apply_transforms(im, orientation, 0, None)):.2f} dB"
         )
 
 

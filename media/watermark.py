@@ -16,14 +16,8 @@ from functools import lru_cache
 from PIL import Image, ImageDraw, ImageFont
 
 from media.errors import MediaError
-from media.images import (
-    _apply_transforms,
-    _fit,
-    _normalize_mode,
-    _resize,
-    image_orientation,
-    open_image,
-)
+from media.images import image_orientation, open_image
+from media.pixels import apply_transforms, fit, normalize_mode, resize
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu",)
 FONTS = {
@@ -201,14 +195,14 @@ def render_watermarked(
     with open_image(src_path) as im:
         orientation = image_orientation(im) if upright else 1
         if max_side and im.format == "JPEG":
-            im.draft("RGB", _fit(im.size, max_side))  # decode at DCT scale when it suffices
-        im = _normalize_mode(im)
+            im.draft("RGB", fit(im.size, max_side))  # decode at DCT scale when it suffices
+        im = normalize_mode(im)
         if im.mode not in ("RGB", "RGBA"):
             im = im.convert("RGBA" if "A" in im.mode else "RGB")
         if upright:
-            im = _apply_transforms(im, orientation, rotate % 360, flip)
+            im = apply_transforms(im, orientation, rotate % 360, flip)
         if max_side:
-            im = _resize(im, _fit(im.size, max_side))
+            im = resize(im, fit(im.size, max_side))
         im = im.copy() if im.readonly else im
         apply_watermark(im, spec)
         if fmt == "jpeg" and im.mode == "RGBA":
@@ -239,8 +233,8 @@ def preview(src_path: str, spec: WatermarkSpec, max_side: int = 960) -> bytes:
     import io
 
     with open_image(src_path) as im:
-        im = _normalize_mode(im).convert("RGB")
-        im = _resize(im, _fit(im.size, max_side))
+        im = normalize_mode(im).convert("RGB")
+        im = resize(im, fit(im.size, max_side))
         im = im.copy() if im.readonly else im
         if not spec.empty:
             apply_watermark(im, spec)

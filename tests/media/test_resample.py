@@ -8,7 +8,8 @@ import simplejpeg
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
 from media import resample
-from media.images import DerivativeSpec, _fit, make_image_derivatives
+from media.images import DerivativeSpec, make_image_derivatives
+from media.pixels import fit
 from tests.media.conftest import sample_files
 
 pytestmark = pytest.mark.usefixtures("image_worker")
@@ -102,14 +103,14 @@ def _reference(path, side: int) -> Image.Image:
     """Full decode, upright, Pillow's Lanczos: what the derivatives are measured against."""
     with Image.open(path) as im:
         upright = ImageOps.exif_transpose(im).convert("RGB")
-    return upright.resize(_fit(upright.size, side), Image.Resampling.LANCZOS)
+    return upright.resize(fit(upright.size, side), Image.Resampling.LANCZOS)
 
 
 def _before(path, side: int, quality: int) -> Image.Image:
     """The pipeline as it was: the closest libjpeg-turbo scale not below the target,
     Pillow's antialiased bicubic, then upright; encoded as the derivative is."""
     with Image.open(path) as im:
-        target = _fit(im.size, side)
+        target = fit(im.size, side)
         exif = im.getexif().tobytes()
     pixels = simplejpeg.decode_jpeg(
         path.read_bytes(), colorspace="RGB", min_width=target[0], min_height=target[1]
