@@ -321,8 +321,6 @@ def extract_files(prepared: Prepared, storage, progress=None, stop=None) -> int:
     pread at their offsets (no shared file position, no lock), in 1 MB chunks.
     Raises RestoreError for the first file that differs, after every worker stopped; and
     Stopped, once every worker stopped, when the threading.Event `stop` is set."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from gallery.archive.export import SafePaths
 
     paths = SafePaths(storage)
@@ -357,17 +355,36 @@ def extract_files(prepared: Prepared, storage, progress=None, stop=None) -> int:
         if prepared.watermark is not None:  # not counted as originals (usage, quota)
             mark = prepared.snapshot.watermark
             _copy_member(zf, zf.getinfo(mark["path"]), target_of(mark["path"]), mark["sha256"], storage)
-        error = None
-        with ThreadPoolExecutor(EXTRACT_WORKERS, thread_name_prefix="restore-extract") as pool:
-            futures = [pool.submit(one, name, sha256, media_id)
-                       for name, (sha256, media_id) in prepared.originals.items()]
-            for future in futures:  # all of them: none may still write when this returns
-                try:
-                    written += future.result()
-                except Exception as exc:  # noqa: BLE001 (re-raised below, once all are done)
-                    error = error or exc
-        if error is not None:
-            raise error
+        # Each worker takes the next original from one shared iterator (a future per file
+        # held 10,000 futures at once: memory growing with the gallery).
+        items = iter(prepared.originals.items())
+        lock = threading.Lock()
+        errors: list = []
+        sizes: list = []
+
+        def worker() -> None:
+            done = 0
+            try:
+                while not failed.is_set():
+                    with lock:
+                        item = next(items, None)
+                    if item is None:
+                        break
+                    name, (sha256, media_id) = item
+                    done += one(name, sha256, media_id)
+            except BaseException as exc:  # noqa: BLE001 (re-raised below, once all are done)
+                errors.append(exc)
+            sizes.append(done)
+
+        threads = [threading.Thread(target=worker, name=f"restore-extract-{i}", daemon=True)
+                   for i in range(EXTRACT_WORKERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:  # all of them: none may still write when this returns
+            thread.join()
+        written = sum(sizes)
+        if errors:
+            raise errors[0]
         if stop is not None and stop.is_set():
             raise Stopped()
     finally:
