@@ -56,3 +56,22 @@ class Unsupported(GalleryError):
 class TooManyRequests(GalleryError):
     status = 429
     code = "too_many_requests"
+
+
+class QuotaExceeded(TooLarge):
+    """The gallery's storage quota has no room for the file (the upload page says so in
+    its own words: it switches on the code, never on the message's language)."""
+
+    code = "quota_exceeded"
+
+
+class AlreadyInAlbum(Conflict):
+    """The same content is already in the album: the upload is skipped, not failed."""
+
+    code = "already_in_album"
+
+
+class AlreadyInGallery(Conflict):
+    """The same content is already somewhere in the gallery (skipped, not failed)."""
+
+    code = "already_in_gallery"

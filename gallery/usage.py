@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pymongo import ReturnDocument
 
-from gallery.errors import TooLarge
+from gallery.errors import QuotaExceeded
+from gallery.i18n import Message
 
 USAGE_ID = "usage"
 
@@ -54,7 +55,7 @@ async def check_quota(ctx, incoming: int) -> None:
     """Raise TooLarge when `incoming` more bytes would not fit in the tenant's quota."""
     quota = quota_bytes(ctx)
     if quota and await current_usage(ctx) + incoming > quota:
-        raise TooLarge(_quota_message(quota))
+        raise QuotaExceeded(_quota_message(quota))
 
 
 async def reserve(ctx, size: int) -> None:
@@ -63,11 +64,11 @@ async def reserve(ctx, size: int) -> None:
     total = await add_usage(ctx, size)
     if quota and total > quota:
         await add_usage(ctx, -size)
-        raise TooLarge(_quota_message(quota))
+        raise QuotaExceeded(_quota_message(quota))
 
 
-def _quota_message(quota: int) -> str:
-    return f"This gallery's storage quota ({megabytes(quota)}) is used up; the file does not fit."
+def _quota_message(quota: int) -> Message:
+    return Message("This gallery's storage quota (%(quota)s) is used up; the file does not fit.", quota=megabytes(quota))
 
 
 def megabytes(n: int) -> str:

@@ -145,7 +145,8 @@ _ERRORS = {
     "TooLarge", "Unsupported", "TooManyRequests", "ReadOnlyMedia", "Busy", "GspRefused",
     "GalleryNotEmpty", "ImportRunning", "MailDestinationRefused", "MailServerUnreachable",
     "StorageFailed", "AccountLocked", "PreconditionFailed", "HTTPError",
-    "UnsupportedMedia", "CorruptMedia", "MediaTooLarge",
+    "UnsupportedMedia", "CorruptMedia", "MediaTooLarge", "QuotaExceeded", "AlreadyInAlbum",
+    "AlreadyInGallery",
 }
 _SHOWN_NAMES = {"message", "heading", "error", "notice", "problem", "not_empty"}
 _SAYS = re.compile(r"(problem|_label|_words)$")

@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from pymongo.errors import DuplicateKeyError
 
-from gallery.errors import Conflict
+from gallery.errors import AlreadyInAlbum, AlreadyInGallery
+from gallery.i18n import Message
 
 CLAIM_MINUTES = 10
 POLICIES = ("skip", "skip_gallery", "keep")  # skip: within the album
@@ -31,13 +32,16 @@ async def claim_content(ctx, album: dict, sha256: str, policy: str) -> str | Non
     await ctx.db.content_claims.delete_one(
         {"_id": key, "created": {"$lt": now - timedelta(minutes=CLAIM_MINUTES)}}
     )
-    where = "album" if in_album else "gallery"
     try:
         await ctx.db.content_claims.insert_one({"_id": key, "created": now})
     except DuplicateKeyError:
-        raise Conflict(
-            f"Already in this {where} \u2014 skipped (the same file is being added right now)."
-        ) from None
+        if in_album:
+            raise AlreadyInAlbum(Message(
+                "Already in this album \u2014 skipped (the same file is being added right now)."
+            )) from None
+        raise AlreadyInGallery(Message(
+            "Already in this gallery \u2014 skipped (the same file is being added right now)."
+        )) from None
     query = {"content_hash": sha256, **({"album_id": album["_id"]} if in_album else {})}
     try:
         existing = await ctx.db.media.find_one(query, {"file_name": 1, "album_id": 1})
@@ -47,14 +51,16 @@ async def claim_content(ctx, album: dict, sha256: str, policy: str) -> str | Non
     if existing is None:
         return key
     await release_claim(ctx, key)
-    place = ""
-    if not in_album:
-        other = await ctx.db.albums.find_one({"_id": existing.get("album_id")}, {"title": 1})
-        place = f" in the album \u201c{(other or {}).get('title') or 'Untitled'}\u201d"
-    raise Conflict(
-        f"Already in this {where} as \u201c{existing.get('file_name')}\u201d{place} "
-        f"(media {existing['_id']}) \u2014 skipped."
-    )
+    if in_album:
+        raise AlreadyInAlbum(Message(
+            "Already in this album as \u201c%(name)s\u201d (media %(id)s) \u2014 skipped.",
+            name=existing.get("file_name"), id=existing["_id"],
+        ))
+    other = await ctx.db.albums.find_one({"_id": existing.get("album_id")}, {"title": 1})
+    raise AlreadyInGallery(Message(
+        "Already in this gallery as \u201c%(name)s\u201d in the album \u201c%(album)s\u201d (media %(id)s) \u2014 skipped.",
+        name=existing.get("file_name"), album=(other or {}).get("title") or Message("Untitled album"), id=existing["_id"],
+    ))
 
 
 async def release_claim(ctx, key: str | None) -> None:

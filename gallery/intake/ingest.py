@@ -22,6 +22,7 @@ from pathlib import Path
 from gallery import failpoints, i18n
 from gallery import settings as gallery_settings
 from gallery.errors import Invalid, TooLarge, Unsupported
+from gallery.i18n import Message
 from gallery.ids import new_id
 from gallery.intake.duplicates import claim_content, release_claim
 from gallery.intake.filetypes import accepted_type
@@ -58,9 +59,10 @@ def upload_limit(settings: dict) -> int:
 def check_size(settings: dict, size: int) -> None:
     limit = upload_limit(settings)
     if size > limit:
-        raise TooLarge(
-            f"The file is {megabytes(size)}; this gallery accepts files of at most {megabytes(limit)}."
-        )
+        raise TooLarge(Message(
+            "The file is %(size)s; this gallery accepts files of at most %(limit)s.",
+            size=megabytes(size), limit=megabytes(limit),
+        ))
 
 
 def job_queue(services) -> JobQueue:

@@ -31,7 +31,8 @@ from pathlib import Path, PurePosixPath
 
 from gallery import failpoints
 from gallery import settings as gallery_settings
-from gallery.errors import GalleryError, Invalid, NotFound, TooLarge
+from gallery.errors import GalleryError, Invalid, NotFound, QuotaExceeded, TooLarge
+from gallery.i18n import Message
 from gallery.ids import new_id
 from gallery.intake.ingest import ingest_file, upload_limit
 from gallery.library.album_paths import album_for_folder
@@ -182,10 +183,11 @@ async def check_archive(ctx, zip_path) -> tuple[list[zipfile.ZipInfo], list[dict
         declared = _declared_bytes(good)
         free = max(0, quota - await current_usage(ctx))
         if declared > free:
-            raise TooLarge(
-                f"The ZIP unpacks to {megabytes(declared)}, but only {megabytes(free)} of this "
-                f"gallery's storage quota ({megabytes(quota)}) is free; nothing was imported."
-            )
+            raise QuotaExceeded(Message(
+                "The ZIP unpacks to %(size)s, but only %(free)s of this gallery's storage quota "
+                "(%(quota)s) is free; nothing was imported.",
+                size=megabytes(declared), free=megabytes(free), quota=megabytes(quota),
+            ))
     return good, refused, limits
 
 

@@ -77,11 +77,12 @@
     setTimeout(() => t.remove(), 4600);
   }
   class UploadError extends Error {
-    constructor(message, status, retry) { super(message); this.status = status || 0; this.retry = !!retry; }
+    constructor(message, status, retry, code) { super(message); this.status = status || 0; this.retry = !!retry; this.code = code || ""; }
   }
   function errorFrom(status, text) {
-    let message = "";
-    try { message = JSON.parse(text).error.message; } catch (e) { /* not JSON */ }
+    // The message is in the page's language; what kind of refusal it is comes from `code`.
+    let message = "", code = "";
+    try { ({ message, code } = JSON.parse(text).error); } catch (e) { /* not JSON */ }
     if (!message) {
       message = status === 413 ? _t("This file is too large for this gallery.")
         : status === 415 ? _t("This type of file is not accepted here.")
@@ -89,7 +90,7 @@
         : _t("The server answered %(status)s.", { status });
     }
     // Server errors and lost connections are worth another try; refusals are not.
-    return new UploadError(message, status, status === 0 || status >= 500 || status === 423);
+    return new UploadError(message, status, status === 0 || status >= 500 || status === 423, code);
   }
 
   // -- the list of items ------------------------------------------------------------------
@@ -222,9 +223,9 @@
     item.canRetry = err.retry || err.status === 0 || err.status >= 500;
     item.error.textContent = err.message;
     item.error.hidden = false;
-    const label = err.status === 413 ? (/quota/i.test(err.message) ? _t("Over the storage quota") : _t("Too large"))
+    const label = err.status === 413 ? (err.code === "quota_exceeded" ? _t("Over the storage quota") : _t("Too large"))
       : err.status === 415 ? _t("Not accepted")
-      : err.status === 409 ? (/this gallery/.test(err.message) ? _t("Already in the gallery") : _t("Already in this album"))
+      : err.status === 409 ? (err.code === "already_in_gallery" ? _t("Already in the gallery") : _t("Already in this album"))
       : _t("Not uploaded");
     // A duplicate is skipped, not failed: nothing to retry (gallery.intake.duplicates).
     setState(item, err.status === 409 ? "skipped" : "failed", label);

@@ -41,7 +41,7 @@ async def test_back_up_download_and_restore_in_a_browser(app, make_gallery, brow
     await row.locator("a:has-text('Download')").wait_for(timeout=60000)
     status = await row.locator(".backup-status").text_content()
     assert "2 media" in status
-    assert await row.locator(".backup-state").text_content() == "done"
+    assert await row.locator(".backup-state").text_content() == "Done"  # the state in words
     await shot(page, f"backup-done-{name}")
     async with page.expect_download() as info:
         await row.locator("a:has-text('Download')").click()

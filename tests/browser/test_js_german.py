@@ -54,6 +54,17 @@ async def test_the_media_edit_panel_speaks_german(app, make_gallery, make_jpeg, 
     labels = await bar.locator("button").evaluate_all("bs => bs.map(b => b.getAttribute('aria-label'))")
     assert labels[:4] == ["Nach links drehen", "Nach rechts drehen", "Horizontal spiegeln", "Vertikal spiegeln"]
     assert {"Datei ersetzen…", "Als Albumcover festlegen", "Verschieben oder kopieren…", "Löschen"} <= set(labels)
+    # The German words are shown whole (the labels wrap between words), never cut to
+    # "Verschie…" nor broken inside a word: each word is narrower than its label.
+    shown = await page.eval_on_selector_all(".edit-actions .button .label", """els => els.map(e => {
+        const ctx = document.createElement("canvas").getContext("2d");
+        const style = getComputedStyle(e);
+        ctx.font = style.fontWeight + " " + style.fontSize + " " + style.fontFamily;
+        const widest = Math.max(...e.textContent.split(" ").map(w => ctx.measureText(w).width));
+        return [e.textContent, e.scrollWidth <= e.clientWidth && widest <= e.clientWidth + 1, widest, e.clientWidth];
+    })""")
+    assert all(fits for _, fits, *_size in shown), [s for s in shown if not s[1]]
+    await page.locator(".edit-actions").screenshot(path=f"/tmp/edit-actions-de-{name}.png")
     tag_input = page.locator(".media-tags .tag-adder input")
     assert await tag_input.get_attribute("placeholder") == "Schlagwort hinzufügen…"
     assert await tag_input.get_attribute("aria-label") == "Ein Schlagwort hinzufügen"

@@ -100,6 +100,8 @@ async def test_a_failed_item_shows_a_placeholder_never_a_404_or_a_tiff(app, make
     # The album grid shows the placeholder too, saying what it is.
     page = (await b.get(f"{prefix}/")).body.decode()
     assert f"/media/{media_id}/thumbnail" in page and "(could not be processed)" in page
+    german = (await b.get(f"{prefix}/", headers={"Accept-Language": "de"})).body.decode()
+    assert "(konnte nicht verarbeitet werden)" in german and "(could not be processed)" not in german
 
     # Not failed but without a web copy yet (pending): a TIFF is still never served as
     # the "optimized" image, whoever asks.
