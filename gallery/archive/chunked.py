@@ -30,6 +30,7 @@ through ids its skeleton's attributes name.
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 import zipfile
 import zlib
@@ -46,6 +47,7 @@ MEDIA_CHUNK = 500
 READ = 1024 * 1024
 CONTAINER = f"{{{NS}}}media-objects"
 _SVRL = "{http://purl.oclc.org/dsdl/svrl}"
+CHANGED = "backup.xml changed while it was restored (it is no longer the document that was checked)"
 
 
 class Refused(Exception):
@@ -56,13 +58,14 @@ class Refused(Exception):
         self.errors = errors or []
 
 
-def media_elements(open_member: Callable, max_bytes: int) -> Iterator[tuple[int | None, etree._Element]]:
+def media_elements(open_member: Callable, max_bytes: int, digest=None) -> Iterator[tuple[int | None, etree._Element]]:
     """backup.xml as it streams out of the archive (at most `max_bytes`: the header may lie,
     the bytes cannot): each child of a top-level media-objects element as it ends, taken out
     of the tree, with the index of its container among the root's children; and finally
     (None, root): the root and what is left of its tree. No entities expanded, no DTD
     loaded, no network; a DOCTYPE is refused at the first element (entities come with one).
-    Only end events, looked at in one loop: a tenth of the elements are wanted."""
+    Only end events, looked at in one loop: a tenth of the elements are wanted. `digest`
+    (a hashlib object) is given every byte read."""
     parser = etree.XMLPullParser(events=("end",), resolve_entities=False, load_dtd=False,
                                  no_network=True, dtd_validation=False, huge_tree=True)
     read = 0
@@ -76,6 +79,8 @@ def media_elements(open_member: Callable, max_bytes: int) -> Iterator[tuple[int 
                 read += len(chunk)
                 if read > max_bytes:
                     raise Refused(f"backup.xml is larger than {max_bytes} bytes")
+                if digest is not None:
+                    digest.update(chunk)
                 parser.feed(chunk)
                 for _, el in parser.read_events():
                     if first:
@@ -107,11 +112,11 @@ def _no_doctype(el) -> None:
         raise Refused("backup.xml has a DOCTYPE (DTDs and entities are not allowed in a backup)")
 
 
-def skeleton(open_member: Callable, max_bytes: int) -> tuple[etree._Element, int]:
+def skeleton(open_member: Callable, max_bytes: int, digest=None) -> tuple[etree._Element, int]:
     """The first pass: the document without its media objects, and how many there were."""
     count = 0
     root = None
-    for where, el in media_elements(open_member, max_bytes):
+    for where, el in media_elements(open_member, max_bytes, digest):
         if where is None:
             root = el
         else:
@@ -368,6 +373,7 @@ class Checked:
     metadata_only: bool
     media: int = 0
     pending: bool = False               # some media object's derivatives are to be remade
+    sha256: str = ""                    # of backup.xml as checked
 
 
 def check(open_member: Callable, max_bytes: int, *, chunk: int | None = None,
@@ -376,7 +382,8 @@ def check(open_member: Callable, max_bytes: int, *, chunk: int | None = None,
     chain) and read the skeleton's documents; raise Refused or formats.FormatError exactly
     as the whole-document check did. `on_media(doc)` sees every media document as read."""
     chunk = chunk or MEDIA_CHUNK
-    root, count = skeleton(open_member, max_bytes)
+    first, second = hashlib.sha256(), hashlib.sha256()  # the passes read the same bytes
+    root, count = skeleton(open_member, max_bytes, first)
     version = formats.declared_version(root.getroottree())
     known = formats.versions()
     if version > known[-1]:
@@ -409,7 +416,7 @@ def check(open_member: Callable, max_bytes: int, *, chunk: int | None = None,
             if on_media is not None:
                 on_media(doc)
 
-    for where, el in media_elements(open_member, max_bytes):
+    for where, el in media_elements(open_member, max_bytes, second):
         if where is None:
             break
         if where != at:
@@ -419,6 +426,9 @@ def check(open_member: Callable, max_bytes: int, *, chunk: int | None = None,
         if len(batch) >= chunk:
             flush()
     flush()
+    if first.digest() != second.digest():
+        raise Refused(CHANGED)
+    facts.sha256 = second.hexdigest()
     newest = checker.final()
     failed = checker.errors()
     if failed is not None:
@@ -447,8 +457,10 @@ class MediaSource:
     """A checked backup's media documents, read again from the archive part by part (so
     that they are never all in memory): iterable, with len(); batches(n) for the inserts."""
 
-    def __init__(self, path: str, member: str, max_bytes: int, checked: Checked):
+    def __init__(self, path: str, member: str, max_bytes: int, checked: Checked, refuse=Refused):
         self.path = str(path)
+        self.sha256 = checked.sha256
+        self.refuse = refuse  # the exception raised when backup.xml is no longer the one checked
         self.member = member
         self.max_bytes = max_bytes
         self.version = checked.version
@@ -476,7 +488,8 @@ class MediaSource:
                 skel, _ = skeleton(open_member, self.max_bytes)
             batch: list = []
             at = None
-            for where, el in media_elements(open_member, self.max_bytes):
+            digest = hashlib.sha256()
+            for where, el in media_elements(open_member, self.max_bytes, digest):
                 if where is None:
                     break
                 if batch and (where != at or len(batch) >= size):
@@ -484,6 +497,10 @@ class MediaSource:
                     batch = []
                 at = where
                 batch.append(el)
+            # The archive is read again by path: a file changed since the check fails the
+            # restore (all or nothing) before its last batch, never restores unchecked data.
+            if digest.hexdigest() != self.sha256:
+                raise self.refuse(CHANGED)
             if batch:
                 yield [read_media(x) for x in _upgraded(skel, at, batch, steps)]
 

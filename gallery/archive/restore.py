@@ -157,7 +157,8 @@ def _prepare(path, max_document_bytes: int) -> Prepared:
         except formats.FormatError as exc:
             raise RestoreError(str(exc), exc.errors) from None
         snapshot = checked.snapshot
-        snapshot.media = chunked.MediaSource(path, DOCUMENT_NAME, max_document_bytes, checked)
+        snapshot.media = chunked.MediaSource(path, DOCUMENT_NAME, max_document_bytes, checked,
+                                             refuse=RestoreError)
         prepared = Prepared(str(path), snapshot, metadata_only=checked.metadata_only,
                             declared_version=checked.version, pending=checked.pending)
         if snapshot.watermark:

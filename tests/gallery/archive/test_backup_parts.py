@@ -267,3 +267,22 @@ def test_a_report_names_the_media_object_by_its_place_in_the_whole_document(coun
     for chunk in (1, 2, 500):
         _, errors = same(text, chunk=chunk)
         assert len(errors) == 1
+
+
+def test_documents_read_again_must_be_the_ones_checked(tmp_path):
+    """The media documents are read from the archive again while they are inserted: an archive
+    changed since its check fails the restore (inside its staging area) before its last batch."""
+    from gallery.archive.restore import RestoreError, prepare
+
+    path = tmp_path / "backup.zip"
+    shutil.copy(BACKUPS / "format-3.zip", path)
+    prepared = prepare(path)
+    assert [m["title"] for m in prepared.snapshot.media] == ["Beach", "Rock"]
+    with zipfile.ZipFile(BACKUPS / "format-3.zip") as zin, zipfile.ZipFile(path, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "backup.xml":
+                data = data.replace(b"<title>Beach</title>", b"<title>Unchecked</title>")
+            zout.writestr(info, data)
+    with pytest.raises(RestoreError, match="changed while it was restored"):
+        list(prepared.snapshot.media)
