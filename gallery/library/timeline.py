@@ -92,7 +92,9 @@ async def timeline_page(
     # database answers an `$or` by scanning and sorting the whole collection.
     if cursor:
         value, last_id = _cursor(cursor)
-        ranges = [{FIELD: value, "_id": {"$lt": last_id}}, {FIELD: {"$lt": value}}]
+        ranges = [{FIELD: {"$lt": value}}]
+        if last_id != BEFORE_ALL:  # else nothing of `value` is left (see _next_cursor)
+            ranges.insert(0, {FIELD: value, "_id": {"$lt": last_id}})
     elif month is not None:
         ranges = [{FIELD: {"$lt": _month_key(month)}}]
     else:
@@ -110,11 +112,23 @@ async def timeline_page(
         else:
             items += await _read_albums(ctx, albums, extra, wanted, fields)
     more = len(items) > limit
+    following = items[limit] if more else None
     items = items[:limit]
-    return {
-        "items": items,
-        "next_cursor": encode_cursor(FIELD, -1, items[-1]) if more and items else None,
-    }
+    return {"items": items, "next_cursor": _next_cursor(items[-1], following) if more and items else None}
+
+
+# The least id: a cursor (key, BEFORE_ALL) goes on below `key`, nothing of `key` itself left.
+BEFORE_ALL = "0" * 24
+
+
+def _next_cursor(last: dict, following: dict) -> str:
+    """The cursor after `last`. When the item after it (read as the page's one extra) has
+    another key, no item of `last`'s key is left, and the cursor says so with the least id:
+    its page is then one range (one read less, one per album for a member's albums)."""
+    key = last.get(FIELD)
+    if isinstance(key, str) and following.get(FIELD) != key:
+        return encode_cursor(FIELD, -1, {FIELD: key, "_id": BEFORE_ALL})
+    return encode_cursor(FIELD, -1, last)
 
 
 # A cursor this page makes is about 100 characters; a longer one is refused before it is

@@ -347,3 +347,36 @@ async def test_the_scrubber_names_and_links_months_in_the_visitors_language(
     body = (await visitor.get(f"{other['prefix']}/timeline")).body.decode()
     assert other["prefix"] != g["prefix"] and f'href="{other["prefix"]}/timeline?month=2020-12"' in body
     assert f'href="{g["prefix"]}/timeline?month=2020-12"' not in body
+
+
+async def test_a_cursor_past_the_last_of_its_date_reads_below_it_alone(app, make_gallery, viewer_of, make_jpeg):
+    """A page whose next item has another date ends in a cursor with the least id
+    (timeline.BEFORE_ALL: nothing of that date is left, its page is one range, one read
+    less); at a tie the cursor keeps the last id. Both walk every item once, in order, and a
+    cursor of the other kind at the same place gives the same page."""
+    from gallery.library.listing import decode_cursor, encode_cursor
+
+    g, order, _secret = await _world(app, make_gallery, viewer_of, make_jpeg)
+    ctx = g["ctx"]
+    stored = {d["_id"]: d for d in await ctx.db.media.find({"_id": {"$in": order}}).to_list()}
+    visitor = app.browser()
+    seen, url, kinds = [], f"{g['prefix']}/api/v1/timeline?limit=1", []
+    while url:
+        answer = json.loads((await visitor.get(url)).body)
+        seen += [m["id"] for m in answer["items"]]
+        cursor = answer["next_cursor"]
+        if cursor:
+            key, last_id = decode_cursor(cursor, "taken_key", -1)
+            now, after = stored[seen[-1]], stored[order[len(seen)]]
+            assert key == now["taken_key"]
+            if after["taken_key"] == key:
+                assert last_id == seen[-1]  # a tie: the next item has the same date
+            else:
+                assert last_id == timeline.BEFORE_ALL
+                kinds.append(key)
+                # The cursor naming the last item itself finds the same next page.
+                old = encode_cursor("taken_key", -1, now)
+                same = json.loads((await visitor.get(f"{g['prefix']}/api/v1/timeline?limit=1&cursor={old}")).body)
+                assert [m["id"] for m in same["items"]] == [after["_id"]]
+        url = f"{g['prefix']}/api/v1/timeline?limit=1&cursor={cursor}" if cursor else None
+    assert seen == order and len(kinds) >= 3
