@@ -86,15 +86,23 @@ async def write_documents(ctx, snap: Snapshot, original_bytes: int) -> None:
         media[i:i + BATCH] for i in range(0, len(media), BATCH))
     # One thread of its own reads them: lxml's trees and parsers belong to the thread that
     # made them (advanced from the default executor's threads in turn, libxml2 aborted).
+    # The next batch is read while this one is inserted (the database's work is another
+    # process's): two batches in memory at most.
     loop = asyncio.get_running_loop()
     reader = ThreadPoolExecutor(1, thread_name_prefix="restore-read")
+    ahead = None
     try:
+        ahead = loop.run_in_executor(reader, _next_batch, batches, albums)
         while True:
-            batch = await loop.run_in_executor(reader, _next_batch, batches, albums)
+            batch = await ahead
+            ahead = None
             if batch is None:
                 break
+            ahead = loop.run_in_executor(reader, _next_batch, batches, albums)
             await db.media.insert_many(batch, ordered=True)
     finally:
+        if ahead is not None:  # (a failed insert or a cancel): the read ahead ends first
+            await asyncio.gather(asyncio.shield(ahead), return_exceptions=True)
         if hasattr(batches, "close"):  # its archive closed, wherever it stopped
             await asyncio.shield(loop.run_in_executor(reader, batches.close))
         reader.shutdown(wait=False)
