@@ -165,13 +165,13 @@ SETTINGS: list[Setting] = [
     Setting("watermark_thumbnails", "bool", False, "Watermark thumbnails", "stamp thumbnails too", "Watermarks"),
     Setting("watermark_text", "str", "", "Watermark text", "text to stamp (empty: no text)", "Watermarks", max_length=200),
     Setting("watermark_font", "choice", "sans-bold", "Watermark font", "font of the text (installed with Atrium)", "Watermarks", choices=("sans-bold", "sans", "serif", "mono"), choice_labels=("Sans-serif, bold", "Sans-serif", "Serif", "Monospace")),
-    Setting("watermark_text_size", "int", 5, "Text size", "height of the text, relative to the image's width", "Watermarks", minimum=1, maximum=50, unit="% of the width"),
+    Setting("watermark_text_size", "int", 5, "Text size", "height of the text, relative to the image's width", "Watermarks", minimum=1, maximum=50, unit="percent of the width"),
     Setting("watermark_color", "str", "#ffffff", "Text colour", "a colour written as #rrggbb, e.g. #ffffff for white", "Watermarks", max_length=7),
     Setting("watermark_opacity", "int", 50, "Text opacity", "0 (invisible) to 100 (opaque)", "Watermarks", minimum=0, maximum=100, unit="%"),
     Setting("watermark_position", "choice", "bottom-right", "Text position", "one of 9 places, or tiled over the whole image", "Watermarks", choices=("top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right", "tiled"), choice_labels=("Top left", "Top", "Top right", "Left", "Centre", "Right", "Bottom left", "Bottom", "Bottom right", "Tiled over the image")),
-    Setting("watermark_margin", "int", 2, "Margin", "distance from the image's edges, relative to its width", "Watermarks", minimum=0, maximum=25, unit="% of the width"),
+    Setting("watermark_margin", "int", 2, "Margin", "distance from the image's edges, relative to its width", "Watermarks", minimum=0, maximum=25, unit="percent of the width"),
     Setting("watermark_image", "str", "", "Watermark image", "the uploaded PNG (set by the upload below; empty: no image)", "Watermarks", max_length=64),
-    Setting("watermark_image_width", "int", 20, "Image width", "width of the watermark image, relative to the image's width", "Watermarks", minimum=1, maximum=100, unit="% of the width"),
+    Setting("watermark_image_width", "int", 20, "Image width", "width of the watermark image, relative to the image's width", "Watermarks", minimum=1, maximum=100, unit="percent of the width"),
     Setting("watermark_image_opacity", "int", 60, "Image opacity", "0 (invisible) to 100 (as uploaded)", "Watermarks", minimum=0, maximum=100, unit="%"),
     Setting("watermark_image_position", "choice", "bottom-right", "Image position", "one of 9 places, or tiled", "Watermarks", choices=("top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right", "tiled"), choice_labels=("Top left", "Top", "Top right", "Left", "Centre", "Right", "Bottom left", "Bottom", "Bottom right", "Tiled over the image")),
     # Video and audio
@@ -183,7 +183,7 @@ SETTINGS: list[Setting] = [
     Setting("transcode_time_limit", "int", 3600, "Transcode time limit", "seconds before a transcode is stopped", "Video and audio", minimum=1, maximum=86400, unit="seconds"),
     Setting("video_autoplay", "bool", False, "Autoplay", "start video and audio when the page opens", "Video and audio"),
     # The poster is the frame at this many seconds or at 10% of the duration, whichever is earlier.
-    Setting("video_poster_seconds", "int", 3, "Poster frame time", "seconds into a video where its poster frame is taken (at most 10% of its length)", "Video and audio", minimum=0, maximum=3600, unit="seconds"),
+    Setting("video_poster_seconds", "int", 3, "Poster frame time", "seconds into a video where its poster frame is taken (at most a tenth of its length)", "Video and audio", minimum=0, maximum=3600, unit="seconds"),
     Setting("audio_bitrate_kbps", "int", 128, "Web audio bit rate", "AAC bit rate of transcoded audio", "Video and audio", minimum=32, maximum=320, unit="kbit/s"),
     # Browsers play WAV and FLAC, but the files are large: by default they get an AAC copy.
     Setting("audio_lossless_as_is", "bool", False, "Serve WAV/FLAC as they are", "play lossless audio from the original instead of a smaller AAC copy", "Video and audio"),

@@ -11,8 +11,9 @@ from jobs.queue import STATES
 
 LISTED = 100
 
-# Each kind in words; a kind not named here is shown with its dots as spaces.
-KINDS = {
+# Each kind in words (translated where shown); a kind not named here is shown with its dots
+# as spaces.
+KIND_WORDS = {
     "media.process": "Processing a new file",
     "media.regenerate": "Making thumbnails and web copies again",
     "media.transcode": "Converting a video or audio file",
@@ -34,7 +35,7 @@ STATE_WORDS = {"queued": "Waiting", "running": "Running", "done": "Done",
 
 
 def kind_words(kind: str | None) -> str:
-    return KINDS.get(kind or "", (kind or "job").replace(".", " ").replace("_", " ").capitalize())
+    return KIND_WORDS.get(kind or "", (kind or "job").replace(".", " ").replace("_", " ").capitalize())
 
 
 class QueuePage(AdminPage):
@@ -51,8 +52,12 @@ class QueuePage(AdminPage):
         jobs = await self.queue.list(self.tenant.slug, states=[state] if state else None,
                                      limit=LISTED)
         self.set_header("Cache-Control", "no-store")
-        self.render("admin/queue.html", jobs=jobs, state=state, states=STATE_WORDS,
-                    kind_words=kind_words, kinds_json=json.dumps(KINDS), listed=LISTED)
+        # In the page's language, on first render and for the rows the script adds.
+        self.render("admin/queue.html", jobs=jobs, state=state,
+                    states={key: self._(words) for key, words in STATE_WORDS.items()},
+                    kind_words=lambda kind: self._(kind_words(kind)),
+                    kinds_json=json.dumps({key: self._(words) for key, words in KIND_WORDS.items()}),
+                    listed=LISTED)
 
 
 ROUTES = [(r"/admin/queue", QueuePage)]

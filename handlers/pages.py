@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+from gallery import i18n
 from gallery.errors import Invalid
 from gallery.library import listing, search
 from gallery.library.album_search import search_albums
@@ -334,8 +335,10 @@ class SearchPage(GalleryPage):
                                               filters=filters)
             results, next_cursor = found["items"], found["next_cursor"]
             if found["total"] is not None:
-                total = (f"More than {search.COUNT_CAP:,} results" if found["total_capped"]
-                         else count_label(found["total"], "result"))
+                number = i18n.formats(self.locale.code).number
+                total = (self._("More than %(count)s results") % {"count": number(search.COUNT_CAP)}
+                         if found["total_capped"] else
+                         self._("%(count)s result", "%(count)s results", found["total"]) % {"count": number(found["total"])})
             if q and not cursor and not filters:
                 album_cards = await listing.album_cards(
                     ctx, viewer, await search_albums(ctx, viewer, q))

@@ -193,12 +193,15 @@ def extract_shown_messages(fileobj, keywords, comment_tags, options):
                 for line, text in _literals(node.args[0]):
                     yield line, None, text, []
             elif name in _DECLARATIONS:
+                # Shown with `_()` as they are (never formatted): "{username}" is text here.
                 positions, keywords_shown = _DECLARATIONS[name]
-                for arg in node.args[positions]:
-                    found.extend(_literals(arg))
+                shown = [text for arg in node.args[positions] for text in _literals(arg)]
                 for keyword in node.keywords:
                     if keyword.arg in keywords_shown:
-                        found.extend(_literals(keyword.value))
+                        shown.extend(_literals(keyword.value))
+                for line, text in shown:
+                    if "%" not in text:  # Babel would take "10%" for a placeholder
+                        yield line, None, text, []
             elif name in _ERRORS:
                 if any(k.arg not in ("field_errors", "log_message", "message") for k in node.keywords):
                     # Raised with values (media.errors.MediaError): `%(name)s` placeholders
