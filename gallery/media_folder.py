@@ -12,6 +12,7 @@ brings back whatever is still there.
 from __future__ import annotations
 
 from gallery.errors import Conflict
+from gallery.i18n import N_, Message
 
 
 class ReadOnlyMedia(Conflict):
@@ -20,10 +21,15 @@ class ReadOnlyMedia(Conflict):
 
 # Permissions whose actions write files: what the pages offer leaves them out here.
 READ_ONLY_REFUSED = ("add_album", "add_media")
-REASON = (
+REASON = N_(
     "this gallery's files are in a read-only folder on the server, so files come in only "
     "by synchronization."
 )
+
+
+# The actions callers name (translated where the refusal is shown).
+ACTION_WORDS = ("Uploading files", "Replacing a file", "Copying an album", "Creating an album",
+                "Moving an album", "Adding files", "Moving media", "Copying media")
 
 
 def read_only(ctx) -> bool:
@@ -34,4 +40,5 @@ def read_only(ctx) -> bool:
 def require_writable(ctx, action: str) -> None:
     """Raise ReadOnlyMedia ("<action> is not possible here: …") in a read-only gallery."""
     if ctx.storage.read_only_originals:
-        raise ReadOnlyMedia(f"{action} is not possible here: {REASON}")
+        raise ReadOnlyMedia(Message("%(action)s is not possible here: %(reason)s",
+                                    action=Message(action), reason=Message(REASON)))

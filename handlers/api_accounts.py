@@ -5,6 +5,7 @@ gallery.people.account_admin (which write the event log); this module only maps 
 from __future__ import annotations
 
 from gallery.errors import Invalid, NotFound
+from gallery.i18n import Message
 from gallery.people import account_admin, accounts
 from gallery.people.lockout import locked_until
 from gallery.people.passwords import password_problem
@@ -55,7 +56,7 @@ def session_json(session: dict, current_sid: str | None) -> dict:
 def _string(body: dict, name: str, limit: int = 1000) -> str:
     value = body.get(name, "")
     if not isinstance(value, str) or len(value) > limit:
-        raise Invalid(f"{name} must be text.", field_errors={name: "must be text"})
+        raise Invalid(Message("%(name)s must be text.", name=name), field_errors={name: Message("must be text")})
     return value
 
 
@@ -228,7 +229,8 @@ class UserHandler(AdminApiHandler):
         unknown = sorted(set(body) - known)
         if unknown:
             raise Invalid(
-                f"Unknown field {unknown[0]}.", field_errors={k: "unknown field" for k in unknown}
+                Message("Unknown field %(name)s.", name=unknown[0]),
+                field_errors={k: Message("unknown field") for k in unknown},
             )
         ctx, ip = self.tenant, self.client_ip()
         # Validate every field before changing anything, so a bad one changes nothing.

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pymongo import ReturnDocument
 
 from gallery.errors import Conflict, Forbidden, Invalid, NotFound
+from gallery.i18n import Message
 from gallery.ids import is_id
 from handlers.api_base import ApiHandler, int_query, operation
 from jobs.queue import STATES
@@ -98,7 +99,7 @@ class JobRetryHandler(JobApi):
         )
         if retried is None:
             if job.get("state") not in ("queued", "running"):
-                raise Conflict(f"Only a failed job can be retried; this one is {job.get('state')}.")
+                raise Conflict(Message("Only a failed job can be retried; this one is %(state)s.", state=job.get("state")))
             retried = job
         else:
             self.queue.wakeup.set()

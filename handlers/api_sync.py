@@ -8,6 +8,7 @@ from gallery.intake import sync as gallery_sync
 from gallery.intake import sync_keys
 from gallery.library.albums import root_album, viewable_album
 from gallery.errors import Invalid, NotFound
+from gallery.i18n import Message
 from gallery.ids import is_id
 from gallery.people.permissions import require
 from handlers.api_base import ID_SCHEMA, ApiHandler, operation
@@ -18,7 +19,7 @@ ID = r"([^/]+)"
 def _flag(body: dict, name: str, default: bool) -> bool:
     value = body.get(name, default)
     if not isinstance(value, bool):
-        raise Invalid(f"{name} must be true or false.", field_errors={name: "is not a boolean"})
+        raise Invalid(Message("%(name)s must be true or false.", name=name), field_errors={name: Message("is not a boolean")})
     return value
 
 

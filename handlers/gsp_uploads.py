@@ -22,6 +22,7 @@ from pathlib import Path
 import tornado.web
 
 from gallery.errors import Conflict, Invalid, NotFound, TooLarge, Unsupported
+from gallery.i18n import Message
 from gallery.intake import ingest
 from gallery.intake.uploads import HashingWriter
 from gallery.numbers import whole_number
@@ -118,10 +119,10 @@ class GspUploadCollection(TusMixin, AdminPage):
         if kind not in KINDS:
             raise Invalid("kind must be backup or media.")
         if not name.lower().endswith(KINDS[kind]):
-            wanted = " or ".join(KINDS[kind])
-            raise Unsupported(
-                f"The {'backup' if kind == 'backup' else 'media folder'} must be a {wanted} file."
-            )
+            wanted = " / ".join(KINDS[kind])
+            if kind == "backup":
+                raise Unsupported(Message("The backup must be a %(endings)s file.", endings=wanted))
+            raise Unsupported(Message("The media folder must be a %(endings)s file.", endings=wanted))
         if length <= 0:
             raise Invalid("The file is empty.")
         await ingest.check_quota(self.tenant, length)

@@ -129,7 +129,7 @@ class TusCollectionHandler(TusMixin, AlbumWriteMixin, TenantHandler):
         meta = parse_metadata(self.request.headers["Upload-Metadata"])
         album_id = meta.get("album_id", "")
         album = await self.album_for(album_id)
-        require_writable(self.tenant, "Uploading")
+        require_writable(self.tenant, "Uploading files")
         folder = album_paths.folder_parts(meta.get("folder"))
         if folder:  # the file goes into an album of that name below (handlers.uploads)
             gallery_permissions.require(self.viewer, "add_album", album)

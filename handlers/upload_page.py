@@ -106,7 +106,7 @@ class UploadPageHandler(TenantHandler):
 
     async def get(self) -> None:
         self.require_user()
-        require_writable(self.tenant, "Uploading")  # the error page says why
+        require_writable(self.tenant, "Uploading files")  # the error page says why
         viewer = await viewer_for(self.tenant, self.user, self.settings_values)
         self.is_gallery_admin = is_administrator(viewer.roles)
         album_id = self.get_query_argument("album", "") or ""

@@ -114,7 +114,7 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
             return
         self.require_user()
         self.album = await self.album_for(self.path_args[0])
-        require_writable(self.tenant, "Uploading")  # refused before a byte is stored
+        require_writable(self.tenant, "Uploading files")  # refused before a byte is stored
         # A file from a dropped folder names its folder: it goes into an album of that
         # name below this one (made if missing), which needs add_album before any byte.
         self.folder = album_paths.folder_parts(self.get_query_argument("folder", None))
