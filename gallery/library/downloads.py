@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gallery.errors import Forbidden, Invalid, NotFound
+from gallery.i18n import Message
 from gallery.ids import is_id
 from gallery.library.albums import viewable_album
 from gallery.library.media_access import may_view_original, media_scope, original_is_viewing_copy
@@ -178,8 +179,8 @@ def _check(size: str, max_items: int) -> None:
 
 def _too_many(max_items: int) -> Invalid:
     return Invalid(
-        f"A download may hold at most {max_items} items; choose fewer or a smaller album.",
-        field_errors={"ids": f"at most {max_items}"},
+        Message("A download may hold at most %(count)s items; choose fewer or a smaller album.", count=max_items),
+        field_errors={"ids": Message("at most %(count)s", count=max_items)},
     )
 
 

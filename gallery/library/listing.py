@@ -13,6 +13,7 @@ import json
 from datetime import datetime
 
 from gallery.errors import Invalid
+from gallery.i18n import Message
 from gallery.ids import is_id
 from gallery.library.media_access import media_scope
 from gallery.numbers import bounded_int
@@ -102,8 +103,8 @@ def page_order(album: dict, sort=None, direction=None) -> tuple[str, int]:
         field = _SORT_KEYS[sort]
     else:
         raise Invalid(
-            f"Unknown sort field; use one of: {', '.join(_SORT_KEYS)}.",
-            field_errors={"sort": f"must be one of: {', '.join(_SORT_KEYS)}"},
+            Message("Unknown sort field; use one of: %(choices)s.", choices=", ".join(_SORT_KEYS)),
+            field_errors={"sort": Message("must be one of: %(choices)s", choices=", ".join(_SORT_KEYS))},
         )
     if direction in (None, ""):
         return field, (-1 if album.get("sort_direction") == -1 else 1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 from gallery.errors import Invalid
+from gallery.i18n import Message
 from gallery.library.keywords import fold, keyword_fields, search_keys, words
 from gallery.library.listing import _after, decode_cursor, encode_cursor
 from gallery.library.search_filters import SearchFilters
@@ -48,8 +49,8 @@ async def search_media(
         raise Invalid("The search must be text.", field_errors={"q": "must be text"})
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise Invalid(
-            f"limit must be between 1 and {MAX_LIMIT}.",
-            field_errors={"limit": f"must be between 1 and {MAX_LIMIT}"},
+            Message("%(name)s must be between %(minimum)s and %(maximum)s.", name="limit", minimum=1, maximum=MAX_LIMIT),
+            field_errors={"limit": Message("must be between %(minimum)s and %(maximum)s", minimum=1, maximum=MAX_LIMIT)},
         )
     wanted = list(dict.fromkeys(words(query[:500])))[:MAX_QUERY_WORDS]
     filters = filters or SearchFilters()

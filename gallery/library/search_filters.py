@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from gallery.errors import Invalid
+from gallery.i18n import Message
 from gallery.library.people import clean_person, person_key
 
 # The kinds people choose from, and the stored kinds (media.sniff.KINDS) each one covers.
@@ -77,7 +78,7 @@ def _day(value, field: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise Invalid(
-            f"{value} is not a date.", field_errors={field: "must be a date (YYYY-MM-DD)"}
+            Message("%(value)s is not a date.", value=value), field_errors={field: Message("must be a date (YYYY-MM-DD)")}
         ) from None
 
 

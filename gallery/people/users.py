@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pymongo.errors import DuplicateKeyError
 
 from gallery.errors import Conflict, Invalid, NotFound
+from gallery.i18n import Message
 from gallery.ids import is_id, new_id
 from gallery.people.passwords import hash_password, password_problem
 
@@ -34,8 +35,8 @@ def clean_username(username) -> str:
         raise Invalid("User name is required.", field_errors={"username": "is required"})
     if len(name) > USERNAME_MAX:
         raise Invalid(
-            f"User name is too long (at most {USERNAME_MAX} characters).",
-            field_errors={"username": f"at most {USERNAME_MAX} characters"},
+            Message("User name is too long (at most %(count)s characters).", count=USERNAME_MAX),
+            field_errors={"username": Message("at most %(count)s characters", count=USERNAME_MAX)},
         )
     if _CONTROL.search(name):
         raise Invalid(
