@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from gallery.notices.events import clear_events, event_kinds, event_users, list_events, record_event
+from gallery.notices.events import (
+    clear_events,
+    event_kinds,
+    event_users,
+    list_events,
+    record_event,
+    shown_message,
+)
 from handlers.admin_users import AdminPage
 
 PAGE = 100
@@ -40,6 +47,7 @@ class EventsHandler(AdminPage):
         self.render(
             "admin/events.html",
             events=events,
+            event_text=lambda event: shown_message(event, self.locale.translate),
             total=total,
             kinds=await event_kinds(self.tenant),
             users=await event_users(self.tenant),

@@ -6,7 +6,7 @@ from gallery import settings as gallery_settings
 from gallery.processing import watermarks
 from gallery.library.albums import root_album
 from gallery.errors import Invalid
-from gallery.i18n import N_
+from gallery.i18n import Message, N_
 from gallery.library.albums import root_album
 from gallery.notices.events import record_event
 from gallery.people.permissions import require_administrator
@@ -103,7 +103,7 @@ class SettingsHandler(TenantHandler):
 
             await watermarks.schedule_cleanup(self.tenant, job_queue(self.services))
         if keys:
-            await record_event(self.tenant, "settings", f"Settings changed: {', '.join(keys)}",
+            await record_event(self.tenant, "settings", Message("Settings changed: %(keys)s", keys=", ".join(keys)),
                                user=self.user, ip=self.client_ip(), url=self.request.path)
         self.settings_values = values
         self.gallery_title = values.get("gallery_title") or self.tenant.title

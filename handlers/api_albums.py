@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from gallery.errors import Invalid, NotFound
+from gallery.i18n import N_, Message
 from gallery.library import album_copy, trash
 from gallery.library import albums as gallery_albums
 from gallery.library.albums import child_albums, root_album, viewable_album
@@ -73,7 +74,8 @@ class AlbumsHandler(AlbumApi):
         album = await gallery_albums.create_album(self.tenant, await self.viewer(), parent_id, body)
         parent = await self.tenant.db.albums.find_one({"_id": album["parent_id"]}, {"title": 1})
         await activity.record(self, "album_created",
-                              f"Album {quoted(album)} created in {quoted(parent, 'Gallery')}",
+                              Message("Album %(album)s created in %(parent)s", album=quoted(album),
+                                      parent=quoted(parent, "Gallery")),
                               album_id=album["_id"])
         self.write_json({"album": self.album_json(album, await self.viewer())}, status=201)
 
@@ -93,7 +95,8 @@ class AlbumHandler(AlbumApi):
         )
         if body:
             await activity.record(self, "album_changed",
-                                  f"Album {quoted(album)} changed: {', '.join(sorted(body))}",
+                                  Message("Album %(album)s changed: %(fields)s", album=quoted(album),
+                                          fields=", ".join(sorted(body))),
                                   album_id=album["_id"])
         self.write_json({"album": self.album_json(album, await self.viewer())})
 
@@ -103,10 +106,11 @@ class AlbumHandler(AlbumApi):
         result = await trash.delete_album(
             self.tenant, await self.viewer(), album_id, delete_files=not keep
         )
-        where = "moved to the trash" if result["trashed"] else "deleted for good"
+        said = (N_("Album %(album)s moved to the trash (%(albums)s album(s), %(media)s item(s))") if result["trashed"]
+                else N_("Album %(album)s deleted for good (%(albums)s album(s), %(media)s item(s))"))
         await activity.record(
             self, "album_deleted",
-            f"Album {quoted(album)} {where} ({result['albums']} album(s), {result['media']} item(s))",
+            Message(said, album=quoted(album), albums=result["albums"], media=result["media"]),
             album_id=album_id, entry_id=result.get("entry_id"))
         self.write_json({"deleted": {"albums": result["albums"], "media": result["media"]},
                          "trashed": result["trashed"]})
@@ -129,7 +133,8 @@ class AlbumMoveHandler(AlbumApi):
         )
         parent = await self.tenant.db.albums.find_one({"_id": album["parent_id"]}, {"title": 1})
         await activity.record(self, "album_moved",
-                              f"Album {quoted(album)} moved into {quoted(parent, 'Gallery')}",
+                              Message("Album %(album)s moved into %(parent)s", album=quoted(album),
+                                      parent=quoted(parent, "Gallery")),
                               album_id=album["_id"], parent_id=album["parent_id"])
         self.write_json({"album": self.album_json(album, await self.viewer())})
 
@@ -140,7 +145,7 @@ class AlbumCopyHandler(AlbumApi):
         album = await album_copy.copy_album(
             self.tenant, await self.viewer(), album_id, body.get("parent_id")
         )
-        await activity.record(self, "album_copied", f"Album {quoted(album)} copied",
+        await activity.record(self, "album_copied", Message("Album %(album)s copied", album=quoted(album)),
                               album_id=album_id, copy_id=album["_id"])
         self.write_json({"album": self.album_json(album, await self.viewer())}, status=201)
 

@@ -4,6 +4,7 @@ and a polling-friendly batch read (`?ids=...&fields=state`) for pending items.""
 from __future__ import annotations
 
 from gallery.errors import Invalid
+from gallery.i18n import N_, Message
 from gallery.ids import is_id
 from gallery.library import media as gallery_media
 from gallery.library import trash
@@ -59,8 +60,8 @@ class MediaHandler(ApiHandler):
     async def delete(self, media_id: str) -> None:
         media = await self.tenant.db.media.find_one({"_id": media_id}, {"title": 1, "file_name": 1})
         result = await trash.delete_media(self.tenant, await self.viewer(), media_id)
-        where = "moved to the trash" if result["trashed"] else "deleted for good"
-        await activity.record(self, "media_deleted", f"Item {quoted(media)} {where}",
+        said = N_("Item %(item)s moved to the trash") if result["trashed"] else N_("Item %(item)s deleted for good")
+        await activity.record(self, "media_deleted", Message(said, item=quoted(media)),
                               media_id=media_id, entry_id=result.get("entry_id"))
         self.write_json({"deleted": media_id, "trashed": result["trashed"]})
 
@@ -72,7 +73,7 @@ class MediaMoveHandler(ApiHandler):
             self.tenant, viewer, media_id, self.json_body().get("album_id")
         )
         album = await self.tenant.db.albums.find_one({"_id": media["album_id"]}, {"title": 1})
-        await activity.record(self, "media_moved", f"Item {quoted(media)} moved to {quoted(album)}",
+        await activity.record(self, "media_moved", Message("Item %(item)s moved to %(album)s", item=quoted(media), album=quoted(album)),
                               media_id=media_id, album_id=media["album_id"])
         self.write_json({"media": self.media_json(media, viewer)})
 
@@ -84,7 +85,7 @@ class MediaCopyHandler(ApiHandler):
             self.tenant, viewer, media_id, self.json_body().get("album_id")
         )
         album = await self.tenant.db.albums.find_one({"_id": media["album_id"]}, {"title": 1})
-        await activity.record(self, "media_copied", f"Item {quoted(media)} copied to {quoted(album)}",
+        await activity.record(self, "media_copied", Message("Item %(item)s copied to %(album)s", item=quoted(media), album=quoted(album)),
                               media_id=media_id, copy_id=media["_id"])
         self.write_json({"media": self.media_json(media, viewer)}, status=201)
 

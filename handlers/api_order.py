@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gallery.i18n import N_, Message
 from gallery.library import trash
 from gallery.library.bulk import ACTIONS, bulk_action
 from gallery.library.ordering import order_album
@@ -39,15 +40,18 @@ class BulkApi(ApiHandler):
         done = result["done"]
         action = body.get("action")
         if done and action in ("move", "copy", "delete"):
+            album = None
             if action == "delete":
                 kind = "media_deleted"
-                what = ("moved to the trash" if await trash.trash_days(self.tenant)
-                        else "deleted for good")
+                said = (N_("%(count)s item(s) moved to the trash (selection)") if await trash.trash_days(self.tenant)
+                        else N_("%(count)s item(s) deleted for good (selection)"))
             else:
                 kind = "media_moved" if action == "move" else "media_copied"
                 album = await self.tenant.db.albums.find_one({"_id": body["album_id"]}, {"title": 1})
-                what = f"{'moved' if action == 'move' else 'copied'} to {quoted(album)}"
-            await activity.record(self, kind, f"{len(done)} item(s) {what} (selection)",
+                said = (N_("%(count)s item(s) moved to %(album)s (selection)") if action == "move"
+                        else N_("%(count)s item(s) copied to %(album)s (selection)"))
+            values = {"count": len(done), **({"album": quoted(album)} if album is not None else {})}
+            await activity.record(self, kind, Message(said, **values),
                                   media_ids=done[:50])
         self.write_json(result)
 

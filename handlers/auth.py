@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gallery.errors import Gone, Invalid, TooManyRequests
+from gallery.i18n import Message
 from gallery.notices.events import record_event
 from gallery.people import accounts, registration
 from gallery.people.lockout import (
@@ -76,7 +77,7 @@ class LoginHandler(AccountPageHandler):
             )
         except AddressThrottled as exc:
             await record_event(
-                ctx, "login_throttled", f"Sign-in refused: too many failures from {ip}", ip=ip
+                ctx, "login_throttled", Message("Sign-in refused: too many failures from %(ip)s", ip=ip), ip=ip
             )
             return self._page(exc.message, login, 429)
         except AccountLocked as exc:
@@ -85,7 +86,7 @@ class LoginHandler(AccountPageHandler):
             await record_event(
                 ctx,
                 "login_locked",
-                f"Sign-in to locked account {name}",
+                Message("Sign-in to locked account %(name)s", name=name),
                 ip=ip,
                 details={"target_id": user["_id"]} if user else None,
             )
@@ -99,11 +100,11 @@ class LoginHandler(AccountPageHandler):
                 await record_event(
                     ctx,
                     "account_locked",
-                    f"Account {name} locked after failed sign-ins",
+                    Message("Account %(name)s locked after failed sign-ins", name=name),
                     ip=ip,
                     details={"target_id": user["_id"]} if user else None,
                 )
-            await record_event(ctx, "login_failed", f"Failed sign-in as {login[:100]!r}", ip=ip)
+            await record_event(ctx, "login_failed", Message("Failed sign-in as %(login)s", login=repr(login[:100])), ip=ip)
             return self._page("Wrong user name or password.", login, 401)
         await attempt.succeeded()
         await clear_user_failures(ctx, user)

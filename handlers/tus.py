@@ -349,7 +349,7 @@ class TusUploadHandler(TusMixin, TenantHandler):
             size=writer.written, sha256=writer.hasher.hexdigest(),
         )
         album = await self.tenant.db.albums.find_one({"_id": media["album_id"]}, {"title": 1})
-        await activity.record(self, "upload", f"{quoted(media)} uploaded to {quoted(album)}",
+        await activity.record(self, "upload", Message("%(item)s uploaded to %(album)s", item=quoted(media), album=quoted(album)),
                               media_id=media["_id"], album_id=media["album_id"])
         self.upload_headers(record)
         self.set_status(204)

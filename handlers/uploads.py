@@ -21,6 +21,7 @@ from urllib.parse import unquote
 import tornado.web
 
 from gallery.errors import GalleryError, Invalid, NotFound, TooLarge
+from gallery.i18n import Message
 from gallery.ids import is_id
 from gallery.intake import ingest, zipimport
 from gallery.intake.uploads import HashingWriter
@@ -195,7 +196,7 @@ class AlbumUploadHandler(StreamedFileBody, AlbumWriteMixin, TenantHandler):
             caption=self.get_query_argument("caption", None),
             tags=self.get_query_argument("tags", None),
         )
-        await activity.record(self, "upload", f"{quoted(media)} uploaded to {quoted(self.album)}",
+        await activity.record(self, "upload", Message("%(item)s uploaded to %(album)s", item=quoted(media), album=quoted(self.album)),
                               media_id=media["_id"], album_id=self.album["_id"])
         self.set_header("Location", self.urls(f"/api/v1/media/{media['_id']}"))
         self.write_json(media, status=201)

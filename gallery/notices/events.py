@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from gallery.i18n import Message
 from gallery.ids import new_id
 
 log = logging.getLogger("atrium.events")
@@ -49,6 +50,8 @@ async def record_event(
         "event_id": event_id,
         "version": EVENT_VERSION,
     }
+    if isinstance(message, Message):  # kept to be shown in each reader's language
+        event["said"] = _said(message)
     await ctx.db.events.insert_one(event)
     await _trim(ctx)
     if kind == "error":
@@ -137,6 +140,33 @@ async def event_users(ctx) -> list[str]:
 async def clear_events(ctx) -> int:
     result = await ctx.db.events.delete_many({})
     return result.deleted_count
+
+
+def _said(message: Message) -> dict:
+    """A Message as a document: its template and values (a value that is a Message nests)."""
+    return {"template": message.template[:2000], "values": {
+        k: _said(v) if isinstance(v, Message) else (v[:500] if isinstance(v, str) else v)
+        for k, v in message.values.items()
+    }}
+
+
+def _message(said: dict) -> Message:
+    values = {k: _message(v) if isinstance(v, dict) else v for k, v in said["values"].items()}
+    return Message(said["template"], **values)
+
+
+def shown_message(event: dict, translate) -> str:
+    """An event's message in the reader's language (`translate`: a locale's translate) when
+    it was recorded as a Message; otherwise, or if the stored form is damaged, as written."""
+    said, written = event.get("said"), event.get("message") or ""
+    if isinstance(said, dict):
+        try:
+            message = _message(said)
+            if message[:2000] == written:  # the stored form still says what was written
+                return message.translated(translate)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass
+    return written
 
 
 def record_event_soon(ctx, kind: str, message: str, **kwargs) -> None:
