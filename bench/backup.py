@@ -8,7 +8,8 @@ document shapes), then measures on the same disk:
   the backup runs at least 0.6x as fast as cp), and the peak RSS of that process sampled
   every 20 ms (target flat, < 150 MB);
 - validation of the archive's backup.xml in parts, as restore checks it (gallery/archive/chunked.py:
-  two passes, XSD and Schematron per part, the media read; target < 5 s), and as one tree;
+  two passes, XSD and Schematron per part, the media read; target < 5 s), and as one tree
+  (the best of three each);
 - `python -m server tenant restore` into a new gallery: time ratio and peak RSS.
 - the gallery home page's p99 for 4 anonymous visitors at a time, idle and while a
   `gallery.backup` job runs in the service (target <= 1.5x; --no-pages leaves it out).
@@ -138,10 +139,13 @@ def cp_seconds(src: Path, dst: Path) -> float:
     return elapsed
 
 
+ROUNDS = 3
+
+
 def validation_seconds(archive: Path) -> tuple[float, float, float, int]:
     """(backup.xml checked in parts as restore does: two passes, XSD and Schematron per part,
-    the media read; the same document as one tree: parse, XSD, Schematron; the whole restore
-    check `prepare`), seconds, and the media count."""
+    the media read; the same document as one tree: parse, XSD, Schematron (each the best of
+    ROUNDS); the whole restore check `prepare`), seconds, and the media count."""
     import zipfile
 
     from lxml import etree
@@ -149,18 +153,20 @@ def validation_seconds(archive: Path) -> tuple[float, float, float, int]:
     from gallery.archive import chunked, formats
     from gallery.archive.restore import MAX_DOCUMENT_BYTES, prepare
 
-    with zipfile.ZipFile(archive) as zf:
-        info = zf.getinfo("backup.xml")
+    parts = whole = float("inf")
+    for _ in range(ROUNDS):  # the best of three: a CPU-bound step on a shared machine
+        with zipfile.ZipFile(archive) as zf:
+            info = zf.getinfo("backup.xml")
+            start = time.perf_counter()
+            checked = chunked.check(lambda zf=zf, info=info: zf.open(info), MAX_DOCUMENT_BYTES)
+            parts = min(parts, time.perf_counter() - start)
+            data = zf.read(info)
         start = time.perf_counter()
-        checked = chunked.check(lambda: zf.open(info), MAX_DOCUMENT_BYTES)
-        parts = time.perf_counter() - start
-        data = zf.read(info)
-    start = time.perf_counter()
-    tree = etree.fromstring(data, formats.safe_parser(huge=True)).getroottree()
-    errors = formats.validation_errors(tree, formats.declared_version(tree))
-    whole = time.perf_counter() - start
-    assert errors == [], errors[:3]
-    del tree, data
+        tree = etree.fromstring(data, formats.safe_parser(huge=True)).getroottree()
+        errors = formats.validation_errors(tree, formats.declared_version(tree))
+        whole = min(whole, time.perf_counter() - start)
+        assert errors == [], errors[:3]
+        del tree, data
     start = time.perf_counter()
     prepared = prepare(archive)
     assert len(prepared.snapshot.media) == checked.media
@@ -249,9 +255,9 @@ def main() -> None:
         print(f"{'restore (tenant restore)':<30}{restore:>9.2f}{cp / restore:>10.2f}{restore_rss:>13.0f}"
               f"  {loads['restore']}")
         print(f"{'validate backup.xml in parts':<30}{parts:>9.2f}{'':>10}{'':>13}  {loads['check']}  "
-              f"({count} media, {archive.stat().st_size / MB:.0f} MB archive; as restore checks it)")
+              f"({count} media, {archive.stat().st_size / MB:.0f} MB archive; as restore checks it; best of 3)")
         print(f"{'validate it as one tree':<30}{whole:>9.2f}{'':>10}{'':>13}  (parse, XSD, Schematron: "
-              f"the check before round 6)")
+              f"the check before round 6; best of 3)")
         print(f"{'all restore checks':<30}{check:>9.2f}{'':>10}{'':>13}  (members, validation in parts, reading)")
         if not args.no_pages:
             print(f"home page p99: idle {idle:.1f} ms, during a backup job ({seconds:.1f} s) {busy:.1f} ms "
