@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gallery.errors import GalleryError
+from gallery.i18n import Message
 from gallery.notices.events import record_event
 from gallery.people import roles as gallery_roles
 from handlers.admin_users import AdminPage
@@ -98,7 +99,7 @@ class RolesHandler(AdminPage):
         await record_event(
             self.tenant,
             "role",
-            f"Role {role['name']} created by {admin['username']}",
+            Message("Role %(role)s created by %(admin)s", role=role["name"], admin=admin["username"]),
             user=admin,
             ip=self.client_ip(),
             details={"role_id": role["_id"]},
@@ -134,7 +135,7 @@ class RoleHandler(AdminPage):
                 await record_event(
                     self.tenant,
                     "role",
-                    f"Role {role['name']} deleted by {admin['username']}",
+                    Message("Role %(role)s deleted by %(admin)s", role=role["name"], admin=admin["username"]),
                     user=admin,
                     ip=self.client_ip(),
                     details={"role_id": role_id},
@@ -152,8 +153,9 @@ class RoleHandler(AdminPage):
         await record_event(
             self.tenant,
             "role",
-            f"Role {role['name']} changed by {admin['username']}: "
-            f"{', '.join(role['permissions']) or 'no permissions'} on {len(role['album_ids'])} album(s)",
+            Message("Role %(role)s changed by %(admin)s: %(permissions)s on %(count)s album(s)",
+                    role=role["name"], admin=admin["username"], count=len(role["album_ids"]),
+                    permissions=", ".join(role["permissions"]) or Message("no permissions")),
             user=admin,
             ip=self.client_ip(),
             details={"role_id": role_id},

@@ -13,7 +13,7 @@ Host would otherwise send its token wherever that name points.
 from __future__ import annotations
 
 from gallery.errors import GalleryError, Invalid, NotAuthenticated
-from gallery.i18n import Message
+from gallery.i18n import N_, Message
 from gallery.library import shares
 from gallery.notices.events import record_event
 from gallery.people.permissions import viewer_for
@@ -114,7 +114,8 @@ class SharesPage(TenantHandler):
         )
         await record_event(
             self.tenant, "share_created",
-            f"Shared link made for the {share['kind']} “{share['title'] or share['target_id']}”",
+            Message(N_("Shared link made for the album “%(title)s”") if share["kind"] == "album"
+                    else N_("Shared link made for the item “%(title)s”"), title=share["title"] or share["target_id"]),
             user=user, ip=self.client_ip(), url=self.request.path,
             details={"share_id": share["_id"], "kind": share["kind"], "target_id": share["target_id"],
                      "subalbums": share["subalbums"], "allow_original": share["allow_original"]},
@@ -143,7 +144,8 @@ class ShareRevokeHandler(TenantHandler):
         share = await shares.revoke_share(self.tenant, viewer, share_id)
         await record_event(
             self.tenant, "share_revoked",
-            f"Shared link withdrawn for the {share['kind']} “{share.get('title') or share['target_id']}”",
+            Message(N_("Shared link withdrawn for the album “%(title)s”") if share["kind"] == "album"
+                    else N_("Shared link withdrawn for the item “%(title)s”"), title=share.get("title") or share["target_id"]),
             user=user, ip=self.client_ip(), url=self.request.path,
             details={"share_id": share["_id"], "kind": share["kind"], "target_id": share["target_id"]},
         )

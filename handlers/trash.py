@@ -16,6 +16,7 @@ import asyncio
 import mimetypes
 
 from gallery.errors import NotFound
+from gallery.i18n import N_, Message
 from gallery.library import trash, trash_restore
 from gallery.people.permissions import viewer_for
 from gallery.processing import watermarks
@@ -65,12 +66,12 @@ class TrashRestoreHandler(TrashHandler):
         _, viewer = await self.trash_viewer()
         entry = await trash.get_entry(self.tenant, viewer, entry_id)
         target = await trash_restore.restore(self.tenant, viewer, entry_id)
-        what = "Album" if entry["kind"] == "album" else "Item"
-        await self.event("restored", f"{what} “{entry['title']}” restored from the trash",
-                         entry)
+        said = (N_("Album “%(title)s” restored from the trash") if entry["kind"] == "album"
+                else N_("Item “%(title)s” restored from the trash"))
+        await self.event("restored", Message(said, title=entry["title"]), entry)
         path = (f"/media/{target['media_id']}" if target.get("media_id")
                 else f"/albums/{target['album_id']}")
-        self.done(f"“{entry['title'] or 'Untitled'}” is back.", self.urls(path))
+        self.done(self._("“%(title)s” is back.") % {"title": entry["title"] or self._("Untitled")}, self.urls(path))
 
 
 class TrashDeleteHandler(TrashHandler):
@@ -78,18 +79,18 @@ class TrashDeleteHandler(TrashHandler):
         _, viewer = await self.trash_viewer()
         entry = await trash.get_entry(self.tenant, viewer, entry_id)
         await trash.purge(self.tenant, viewer, entry_id)
-        what = "Album" if entry["kind"] == "album" else "Item"
-        await self.event("deleted_for_good",
-                         f"{what} “{entry['title']}” deleted for good from the trash", entry)
-        self.done(f"“{entry['title'] or 'Untitled'}” is deleted for good.")
+        said = (N_("Album “%(title)s” deleted for good from the trash") if entry["kind"] == "album"
+                else N_("Item “%(title)s” deleted for good from the trash"))
+        await self.event("deleted_for_good", Message(said, title=entry["title"]), entry)
+        self.done(self._("“%(title)s” is deleted for good.") % {"title": entry["title"] or self._("Untitled")})
 
 
 class TrashEmptyHandler(TrashHandler):
     async def post(self) -> None:
         _, viewer = await self.trash_viewer()
         count = await trash.empty(self.tenant, viewer)
-        await self.event("trash_emptied", f"Trash emptied ({count} entries deleted for good)")
-        self.done(f"The trash is empty ({count} deleted for good).")
+        await self.event("trash_emptied", Message("Trash emptied (%(count)s entries deleted for good)", count=count))
+        self.done(self._("The trash is empty (%(count)s deleted for good).") % {"count": count})
 
 
 class TrashThumbnailHandler(TrashHandler):

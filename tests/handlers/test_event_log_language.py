@@ -6,7 +6,7 @@ as it was written."""
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 from gallery import i18n
 from gallery.i18n import Message
@@ -51,3 +51,24 @@ async def test_old_and_damaged_events_show_as_written(app, make_gallery):
     broken = {**said, "said": {"template": "%(nope)s", "values": {}}}
     assert shown_message(broken, german) == "Settings changed: gallery_title"
     assert shown_message({**said, "said": {"template": 5}}, german) == "Settings changed: gallery_title"
+
+
+async def test_the_trash_says_what_it_did_in_german(app, make_gallery, make_jpeg):
+    g = await make_gallery()
+    ctx, prefix = g["ctx"], g["prefix"]
+    admin = app.browser()
+    assert (await admin.login(prefix, g["username"], g["password"])).code == 302
+    root = await root_album(ctx)
+    upload = await admin.api("POST", f"{prefix}/api/v1/albums/{root['_id']}/upload",
+                             body=make_jpeg().read_bytes(), headers={"X-File-Name": quote("boot.jpg")})
+    media_id = json.loads(upload.body)["_id"]
+    assert (await admin.api("DELETE", f"{prefix}/api/v1/media/{media_id}")).code == 200
+    entry = await ctx.db.trash.find_one({})
+    await admin.get(f"{prefix}/trash", headers=GERMAN)
+    restored = await admin.post_form(f"{prefix}/trash/{entry['_id']}/restore", {}, headers=GERMAN,
+                                     follow=False)
+    assert restored.code == 302
+    assert "„boot“ ist wieder da." in unquote_plus(restored.headers["Location"])
+    log = text(await admin.get(f"{prefix}/admin/events", headers=GERMAN))
+    assert "Element „boot“ aus dem Papierkorb wiederhergestellt" in log
+    assert "Element “boot” in den Papierkorb verschoben" in log
