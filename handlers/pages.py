@@ -172,12 +172,12 @@ class GalleryPage(TenantHandler):
         viewer = await self.viewer()
         found = await self.tenant.db.albums.find({"_id": {"$in": ids[1:]}}).to_list()
         by_id = {a["_id"]: a for a in found}
-        crumbs = [{"title": self.gallery_title or "Home", "url": self.urls("/")}]
+        crumbs = [{"title": self.gallery_title or self._("Home"), "url": self.urls("/")}]
         for aid in ids[1:]:
             a = by_id.get(aid)
             if a is not None and can(viewer, "view", a):
                 crumbs.append(
-                    {"title": a.get("title") or "Untitled", "url": self.urls(f"/albums/{aid}")}
+                    {"title": a.get("title") or self._("Untitled"), "url": self.urls(f"/albums/{aid}")}
                 )
         return crumbs
 
@@ -249,7 +249,7 @@ class AlbumPage(GalleryPage):
                 **sort_query,
             )
         can_edit = any(can(viewer, p, album) for p in EDIT_PERMISSIONS)
-        title = self.gallery_title if is_root else (album.get("title") or "Untitled album")
+        title = self.gallery_title if is_root else (album.get("title") or self._("Untitled album"))
         body = self.render_string(
             "partials/album_body.html",
             album=album,

@@ -128,7 +128,7 @@ class MediaPage(GalleryPage):
         if album.get("parent_id"):
             crumbs.append(
                 {
-                    "title": album.get("title") or "Untitled",
+                    "title": album.get("title") or self._("Untitled"),
                     "url": self.urls(f"/albums/{album['_id']}"),
                 }
             )
