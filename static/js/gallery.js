@@ -73,13 +73,17 @@
       badge.textContent = (item.kind === "video" ? "▶" : "♪") + (length ? " " + length : "");
       a.appendChild(badge);
     } else if (item.kind && item.kind !== "image") {
-      // Documents say what they are, as the server's tiles do (handlers/page_format.doc_type).
-      const badge = document.createElement("span");
-      badge.className = "tile-badge doc";
-      badge.setAttribute("aria-hidden", "true");
+      // Documents say what they are, as the server's tiles do (handlers/page_format.doc_type):
+      // their ending in capitals; a file without one has no badge (its icon says it).
       const name = item.file_name || "";
-      badge.textContent = (name.includes(".") ? name.split(".").pop().slice(0, 5) : _t("file")).toUpperCase();
-      a.appendChild(badge);
+      const ending = name.includes(".") ? name.split(".").pop().slice(0, 5) : "";
+      if (ending) {
+        const badge = document.createElement("span");
+        badge.className = "tile-badge doc";
+        badge.setAttribute("aria-hidden", "true");
+        badge.textContent = ending.toUpperCase();
+        a.appendChild(badge);
+      }
       if (item.mime === "application/pdf" && item.urls && item.urls.thumbnail) li.dataset.preview = "1";
     }
     const caption = document.createElement("span");
