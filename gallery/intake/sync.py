@@ -34,6 +34,7 @@ from gallery.intake import sync_state
 from gallery.library import tagcounts
 from gallery.library.albums import MAX_TITLE, album_document, contains, default_sort, dirpath_of
 from gallery.errors import GalleryError, Invalid, TooLarge, Unsupported
+from gallery.i18n import Message
 from gallery.intake.filetypes import accepted_type
 from gallery.notices.events import record_event
 from gallery.intake.ingest import check_size, job_queue
@@ -454,9 +455,11 @@ async def run_sync_job(job) -> dict:
     c = result
     await record_event(
         ctx, "sync",
-        f"Synchronization of /{dirpath_of(album)}: {c['new']} new, {c['changed']} changed, "
-        f"{c['removed'] + c['missing']} removed, {c['skipped']} skipped, "
-        f"{c['unchanged']} unchanged ({c['seconds']} s)",
+        Message("Synchronization of /%(folder)s: %(new)s new, %(changed)s changed, %(removed)s removed, "
+                "%(skipped)s skipped, %(unchanged)s unchanged (%(seconds)s s)",
+                folder=dirpath_of(album), new=c["new"], changed=c["changed"],
+                removed=c["removed"] + c["missing"], skipped=c["skipped"], unchanged=c["unchanged"],
+                seconds=c["seconds"]),
         user=user,
         details={k: v for k, v in result.items() if k != "skipped_entries"}
         | {"skipped_entries": result["skipped_entries"][:50], "job_id": job.job["_id"]},
