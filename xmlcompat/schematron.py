@@ -166,10 +166,16 @@ def _constraints(root, namespaces, file: str) -> list[Constraint]:
     positions: dict[str, int] = {}
     for pattern in root.iter(_S + "pattern"):
         pattern_lets = {**schema_lets, **_lets(pattern)}
+        # Schematron gives a node to the first rule of a pattern whose context it matches:
+        # a later rule applies only where no earlier one does, so its constraints are told
+        # apart (context_key) from the same rule's where nothing comes before it.
+        earlier: list[str] = []
         for rule in pattern.findall(_S + "rule"):
             if rule.get("abstract") == "true":
                 continue
             context = rule.get("context", "")
+            shadows = tuple(earlier)
+            earlier.append(" ".join(context.split()))
             bodies = [rule]
             for ext in rule.findall(_S + "extends"):
                 if ext.get("rule") not in abstract_rules:
@@ -185,6 +191,8 @@ def _constraints(root, namespaces, file: str) -> list[Constraint]:
                 key = repr(ctx_term)
             except XPathRuleError:
                 ctx_term, ctx_names, key = None, set(), "text:" + " ".join(context.split())
+            if shadows:
+                key += " unless " + " | ".join(shadows)
             for body in bodies:
                 for check in body:
                     if check.tag not in (_S + "assert", _S + "report"):
@@ -242,6 +250,12 @@ def single_rule_schema(c: Constraint) -> isoschematron.Schematron:
     pat = etree.SubElement(root, _S + "pattern")
     for el in pattern.findall(_S + "let"):
         pat.append(_clone(el))
+    for before in pattern.findall(_S + "rule"):  # the rules that take nodes before this one
+        if before is rule:
+            break
+        if before.get("abstract") != "true":
+            shell = etree.SubElement(pat, _S + "rule", context=before.get("context", ""))
+            etree.SubElement(shell, _S + "assert", test="true()").text = "matched by an earlier rule"
     new_rule = etree.SubElement(pat, _S + "rule", context=rule.get("context", ""))
     for el in rule.findall(_S + "let"):
         new_rule.append(_clone(el))

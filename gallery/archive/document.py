@@ -18,7 +18,7 @@ from bson import json_util
 from bson.json_util import JSONMode, JSONOptions
 
 NS = "urn:atrium:backup"
-FORMAT = 3
+FORMAT = 4
 PREFIX = {"album": "a", "media": "m", "user": "u", "role": "r"}
 
 _JSON = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=True, tzinfo=UTC)

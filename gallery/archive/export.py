@@ -154,8 +154,15 @@ def _prune(snap: Snapshot, gone: set[str]) -> None:
     album_ids = {a["_id"] for a in snap.albums}
     role_ids = {r["_id"] for r in snap.roles}
     snap.media = [m for m in snap.media if m.get("album_id") in album_ids]
+    # A cover must be a media object of the album or of an album below it (format 4's
+    # rule); the library keeps it so when media move, but an album moved away from under
+    # its ancestor, or an older release's data, may not be.
+    album_of = {m["_id"]: m.get("album_id") for m in snap.media}
+    ancestors = {a["_id"]: set(a.get("ancestors") or []) for a in snap.albums}
     for a in snap.albums:
-        if a.get("cover_id") and a["cover_id"] not in media_ids:
+        cover_album = album_of.get(a.get("cover_id"))
+        if a.get("cover_id") and (cover_album is None or (
+                cover_album != a["_id"] and a["_id"] not in ancestors.get(cover_album, ()))):
             a["cover_id"] = None
     for r in snap.roles:
         r["album_ids"] = [x for x in r.get("album_ids") or [] if x in album_ids]

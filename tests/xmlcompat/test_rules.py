@@ -4,10 +4,11 @@ relation of old and new rules, schema facts, well-formedness and hostile rule fi
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 
-from tests.xmlcompat.rules_helpers import ALBUM_XSD, sch, write
+from tests.xmlcompat.rules_helpers import ALBUM_XSD, SCH_HEAD, sch, write
 from xmlcompat import CompatError, load_language
-from xmlcompat.schematron import RulesError, compare_rules, load_rules
+from xmlcompat.schematron import RulesError, compare_rules, load_rules, single_rule_schema
 from xmlcompat.xpath_rules import parse_test, relation, show
 
 
@@ -216,3 +217,30 @@ def test_an_oversized_rule_file_is_refused_before_parsing(tmp_path):
     with pytest.raises(RulesError, match="over the .* byte limit") as info:
         load_rules(path)
     assert str(path) in str(info.value)
+
+
+def test_a_rule_an_earlier_rule_of_its_pattern_shadows_is_not_the_same_rule_alone(tmp_path, album):
+    """Schematron gives a node to the first rule of a pattern whose context matches it: in A
+    the cover rule comes after a rule on every album and never applies; in B it has a pattern
+    of its own and does. B is stricter, never "compatible" (Atrium's backup format 3 had
+    exactly this, and the checker called format 4 compatible with it)."""
+    shadowed = (f'{SCH_HEAD}<sch:pattern><sch:rule context="album">{_assert("title")}</sch:rule>'
+                f'<sch:rule context="album[cover]">{_assert("count(photo) &gt;= 2")}</sch:rule>'
+                f'</sch:pattern></sch:schema>')
+    alone = (f'{SCH_HEAD}<sch:pattern><sch:rule context="album">{_assert("title")}</sch:rule></sch:pattern>'
+             f'<sch:pattern><sch:rule context="album[cover]">{_assert("count(photo) &gt;= 2")}</sch:rule>'
+             f'</sch:pattern></sch:schema>')
+    old = load_rules(write(tmp_path, "old.sch", shadowed))
+    new = load_rules(write(tmp_path, "new.sch", alone))
+    lang = load_language(album)
+    findings = compare_rules(old, new, lang, lang, generate=None, witness_dir=tmp_path / "w")
+    cover = [f for f in findings if "album[cover]" in f.location]
+    assert cover and all(f.backward is not True for f in cover if f.rule != "RULE_REMOVED"), findings
+    assert any(f.rule == "RULE_ADDED" and f.backward is not True for f in cover), findings
+    # The one-constraint validator keeps the shadowing: an album with a cover and one photo
+    # is valid under A's (shadowed) cover rule and invalid under B's.
+    doc = etree.fromstring("<gallery><album rank='1'><title>t</title><cover>c</cover><photo size='1'/></album></gallery>")
+    old_cover = next(c for c in old.constraints if "cover" in c.context)
+    new_cover = next(c for c in new.constraints if "cover" in c.context)
+    assert single_rule_schema(old_cover).validate(doc)
+    assert not single_rule_schema(new_cover).validate(doc)

@@ -93,7 +93,7 @@ async def test_a_wrong_passphrase_or_an_altered_secret_restores_nothing(app, sea
     rebuild(path, costly, xml=lambda x: re.sub(r' n="\d+"', ' n="1073741824"', x, count=1))
     with pytest.raises(RestoreError) as refused:
         await restore_new(services.registry, job_queue(services), costly, "costly", passphrase=PASSPHRASE)
-    assert "not a valid format 3 backup" in str(refused.value) and "65536" in refused.value.full_text()
+    assert "not a valid format 4 backup" in str(refused.value) and "65536" in refused.value.full_text()
     assert await _nothing_restored(app, "costly") is None
     assert path.read_bytes() == before  # the source is untouched
 
