@@ -1,6 +1,6 @@
 """A job's state in words of the page's language on first render (backup, synchronization
 and GSP import pages; static/js/admin-jobs.js writes the same words as it follows a job),
-and an outgoing mail's state on the e-mail page."""
+an outgoing mail's state on the e-mail page, and a gallery's status in the host console."""
 
 import re
 
@@ -40,3 +40,18 @@ async def test_an_outgoing_mails_state_is_a_word(app, make_gallery):
     german = text(await admin.get(g["prefix"] + "/admin/email", headers=GERMAN))
     states = re.findall(r'<td><span class="badge">([^<]*)</span></td>', german)
     assert states and set(states) <= {"Wartet", "Gesendet", "Fehlgeschlagen"}, states
+
+
+async def test_a_galleries_status_is_a_word_in_the_host_console(app, make_gallery):
+    from tenants.host_admins import create_admin
+
+    g = await make_gallery()
+    await create_admin(app.services.host_db, "provider", "a-long-host-password-1")
+    host = app.browser()
+    await host.get("/_host/login")
+    assert (await host.post_form("/_host/login", {"username": "provider", "password": "a-long-host-password-1"})).code == 302
+    for path in ("/_host/", f"/_host/tenants/{g['slug']}"):
+        german = text(await host.get(path, headers=GERMAN))
+        assert re.search(r'<span class="badge status-active">aktiv</span>', german), path
+        english = text(await host.get(path, headers=ENGLISH))
+        assert re.search(r'<span class="badge status-active">active</span>', english), path
