@@ -102,7 +102,19 @@ class JobRunner:
                 except TimeoutError:
                     pass
                 continue
-            await self.run_job(job, worker)
+            handler = HANDLERS.get(job["kind"])
+            group = self.groups.get(handler.group) if handler is not None and handler.group else None
+            if group is not None:
+                if group.locked():
+                    # Another worker filled the group between this one's look
+                    # (claimable_kinds) and its claim: waiting here would leave the uploads
+                    # queued behind it unprocessed. Put the job back (due now, not an
+                    # attempt); the group's next free place wakes the workers for it.
+                    await self.queue.postpone(job, worker, 0)
+                    continue
+                # Taken now, with no await between the look and the taking; run_job gives it back.
+                await group.acquire()
+            await self.run_job(job, worker, group_taken=group is not None)
 
     async def run_now(self, job_id: str) -> dict | None:
         """Claim a queued (or held) job by id and run it in the caller's task; returns the
@@ -115,8 +127,19 @@ class JobRunner:
         await self.run_job(job, worker)
         return await self.queue.jobs.find_one({"_id": job_id})
 
-    async def run_job(self, job: dict, worker: str) -> None:
+    async def run_job(self, job: dict, worker: str, group_taken: bool = False) -> None:
+        """Run a claimed job. `group_taken`: the caller holds a place in the job's group
+        (the loop takes it before it commits to the job), given back here."""
         handler = HANDLERS.get(job["kind"])
+        group = self.groups.get(handler.group) if handler is not None and handler.group else None
+        try:
+            await self._run_job(job, worker, handler, group, group_taken)
+        finally:
+            if group_taken:
+                group.release()
+                self.queue.wakeup.set()  # the group has room again: look for its jobs
+
+    async def _run_job(self, job: dict, worker: str, handler, group, group_taken: bool) -> None:
         if job.get("cancel_requested"):
             await self.queue.mark_cancelled(job["_id"], worker)
             return
@@ -142,9 +165,8 @@ class JobRunner:
             await _on_failure(ctx, reason)
             return
         renewer = asyncio.create_task(self._renew(ctx))
-        group = self.groups.get(handler.group) if handler.group else None
         try:
-            if group is not None:
+            if group is not None and not group_taken:
                 try:
                     async with group:
                         result = await handler.fn(ctx)
