@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.client import text
-from tests.waiting import until
 from tests.handlers.test_uploads import jpeg_bytes, signed_in, upload
+from tests.waiting import until
 
 ST = Path(sys.executable).with_name("st")
 HERE = Path(__file__).resolve().parent
