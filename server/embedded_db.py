@@ -43,6 +43,8 @@ RESTART_MAX_SECONDS = 30.0
 STABLE_SECONDS = 60.0
 #: SIGTERM, then SIGKILL after this: a hung (or stopped) child must not hold up a shutdown.
 STOP_GRACE_SECONDS = 5.0
+#: How many ports start-up tries when the one it picked is taken before the child binds it.
+PORT_ATTEMPTS = 3
 
 
 class EmbeddedDatabaseError(Exception):
@@ -153,15 +155,24 @@ class EmbeddedDatabase:
                 return self.uri
             log.warning("stopping a stale embedded database (pid %s)", state["pid"])
             _terminate(state["pid"])
-        self.port = free_port()
-        self._stopping.clear()
-        with self._lock:
-            self.process = self._spawn()
-        try:
-            _wait_for_port(self.port, self.process, timeout)
-        except EmbeddedDatabaseError:
-            self.stop()
-            raise
+        for attempt in range(PORT_ATTEMPTS):
+            # free_port() only finds a port free now: another process may bind it before the
+            # child does (parallel CLI runs, tests). The child then exits at start-up saying so
+            # in its log, and the next attempt takes another port.
+            self.port = free_port()
+            self._stopping.clear()
+            logged = self.log_path.stat().st_size if self.log_path.exists() else 0
+            with self._lock:
+                self.process = self._spawn()
+            try:
+                _wait_for_port(self.port, self.process, timeout)
+                break
+            except EmbeddedDatabaseError:
+                self.stop()
+                if attempt + 1 < PORT_ATTEMPTS and self._port_was_taken(logged):
+                    log.warning("port %s was taken before the embedded database bound it; trying another", self.port)
+                    continue
+                raise
         self._write_state()
         log.info("embedded database listening on 127.0.0.1:%s (%s)", self.port, self.db_dir)
         if supervise:
@@ -170,6 +181,14 @@ class EmbeddedDatabase:
             )
             self._supervisor.start()
         return self.uri
+
+    def _port_was_taken(self, since: int) -> bool:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(since)
+                return b"address already in use" in f.read(1 << 16)
+        except OSError:
+            return False
 
     @property
     def available(self) -> bool:

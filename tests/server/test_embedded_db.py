@@ -169,3 +169,29 @@ async def test_keyset_pages_and_equality_queries_find_the_same_documents(tmp_pat
     finally:
         await client.close()
         await asyncio.to_thread(db.stop)
+
+
+async def test_a_port_taken_between_its_pick_and_the_childs_bind_is_replaced(tmp_path, monkeypatch):
+    """free_port() only finds a port free at that moment: a parallel process (two CLI runs,
+    a test) can bind it before the child does. Here the first port handed out is one a
+    listening socket holds; start-up tries another instead of failing."""
+    import socket
+
+    import server.embedded_db as embedded
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    taken = holder.getsockname()[1]
+    ports = iter([taken])
+    real = embedded.free_port
+    monkeypatch.setattr(embedded, "free_port", lambda: next(ports, None) or real())
+    db = EmbeddedDatabase(tmp_path)
+    try:
+        uri = await asyncio.to_thread(db.start)
+        assert db.port != taken
+        assert await _roundtrip(uri, write="here") == ["here"]
+        assert "address already in use" in (tmp_path / "db" / "embedded.log").read_text()
+    finally:
+        holder.close()
+        await asyncio.to_thread(db.stop)
