@@ -77,7 +77,7 @@ async def write_documents(ctx, snap: Snapshot, original_bytes: int) -> None:
     for name, docs in (("albums", snap.albums), ("roles", snap.roles), ("users", snap.users)):
         for i in range(0, len(docs), BATCH):
             await db[name].insert_many(docs[i:i + BATCH], ordered=True)
-    # Media batch by batch as they are read again from backup.xml (chunked.MediaSource),
+    # Media batch by batch as they are read again from backup.xml (media_source.MediaSource),
     # recomputed off the event loop and inserted: the gallery's media documents are never
     # all in memory at once (restore's peak).
     albums = {a["_id"]: a for a in snap.albums}

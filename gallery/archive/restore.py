@@ -13,7 +13,7 @@ import threading
 import zipfile
 from dataclasses import dataclass, field
 
-from gallery.archive import chunked, formats
+from gallery.archive import chunked, formats, media_source
 from gallery.archive.document import Snapshot
 from gallery.archive.export import CHUNK, DOCUMENT_NAME
 
@@ -39,7 +39,7 @@ class RestoreError(Exception):
 @dataclass
 class Prepared:
     """A checked archive: the skeleton's documents (its media read again part by part, see
-    chunked.MediaSource) and, for each listed original, what its member must hold."""
+    media_source.MediaSource) and, for each listed original, what its member must hold."""
     path: str
     snapshot: Snapshot
     originals: dict = field(default_factory=dict)   # member name -> (sha256, media id)
@@ -157,7 +157,7 @@ def _prepare(path, max_document_bytes: int) -> Prepared:
         except formats.FormatError as exc:
             raise RestoreError(str(exc), exc.errors) from None
         snapshot = checked.snapshot
-        snapshot.media = chunked.MediaSource(path, DOCUMENT_NAME, max_document_bytes, checked,
+        snapshot.media = media_source.MediaSource(path, DOCUMENT_NAME, max_document_bytes, checked,
                                              refuse=RestoreError)
         prepared = Prepared(str(path), snapshot, metadata_only=checked.metadata_only,
                             declared_version=checked.version, pending=checked.pending)
