@@ -32,6 +32,7 @@ from gallery.people import permissions as gallery_permissions
 from handlers import activity
 from handlers.activity import quoted
 from handlers.base import TenantHandler
+from handlers.linger import LingeringClose
 
 # A ZIP larger than this is imported by the `zip.import` job (the request answers 202 with
 # the job at once); smaller ones inline. `?background=1` asks for the job whatever the size.
@@ -68,10 +69,11 @@ def _declared_length(handler: tornado.web.RequestHandler) -> int | None:
     return value
 
 
-class StreamedFileBody:
+class StreamedFileBody(LingeringClose):
     """A request body streamed into a HashingWriter under tmp/ (`self.writer`, opened in
-    prepare): refused part-way with a clear error, and discarded whenever the request ends
-    without `completed` being set (a refusal, an error, a client that went away)."""
+    prepare): refused part-way with a clear error the client gets to read (LingeringClose),
+    and discarded whenever the request ends without `completed` being set (a refusal, an
+    error, a client that went away)."""
 
     writer: HashingWriter | None = None
     refused = False

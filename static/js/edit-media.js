@@ -79,7 +79,16 @@
     };
     describe();
     const save = async (value, saved) => {
-      const data = await attempt(() => api("PATCH", "/media/" + media.dataset.mediaId, { meta_edits: { [key]: value } }), saved);
+      // Shown as saving (and marked for anyone waiting on it) until the server has answered.
+      dd.dataset.saving = "1";
+      dd.setAttribute("aria-busy", "true");
+      let data;
+      try {
+        data = await attempt(() => api("PATCH", "/media/" + media.dataset.mediaId, { meta_edits: { [key]: value } }), saved);
+      } finally {
+        delete dd.dataset.saving;
+        dd.removeAttribute("aria-busy");
+      }
       if (!data) return false;
       if (value === null) { delete dd.dataset.edited; dd.textContent = dd.dataset.file || ""; }
       else { dd.dataset.edited = "1"; dd.textContent = data.media.meta_edits[key]; }

@@ -74,7 +74,7 @@ async def test_headings_fields_and_corrections_on_both_widths(app, make_gallery,
         await editor.fill(correction)
         await editor.press("Enter")
         await page.wait_for_function(
-            "t => { const d = document.querySelector('dd[data-field=author]'); return d.dataset.edited && d.textContent === t; }",
+            "t => { const d = document.querySelector('dd[data-field=author]'); return d.dataset.edited && !d.dataset.saving && d.textContent === t; }",
             arg=correction)
         stored = await ctx.db.media.find_one({"_id": doc["_id"]})
         assert stored["meta_edits"] == {"author": correction}
@@ -91,6 +91,6 @@ async def test_headings_fields_and_corrections_on_both_widths(app, make_gallery,
             await page.locator(".facts.metadata").screenshot(path=str(SHOTS / "metadata-panel-editing-390.png"))
             await page.click("dd[data-field=author] button:has-text(\"Use the file's value\")")
             await page.wait_for_function(
-                "() => { const d = document.querySelector('dd[data-field=author]'); return !d.dataset.edited && d.textContent === 'Ann Artist'; }")
+                "() => { const d = document.querySelector('dd[data-field=author]'); return !d.dataset.edited && !d.dataset.saving && d.textContent === 'Ann Artist'; }")
             assert (await ctx.db.media.find_one({"_id": doc["_id"]}))["meta_edits"] == {"author": None}
         await context.close()

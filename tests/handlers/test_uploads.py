@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -13,6 +14,7 @@ from tornado.httpclient import AsyncHTTPClient
 
 from gallery.intake import ingest
 from gallery.settings import update_settings
+from handlers.linger import LingeringClose
 from tenants.provision import update_tenant
 from tests.client import text
 
@@ -193,18 +195,45 @@ async def test_chunked_body_over_the_limit_is_cut_off_and_deleted(app, make_gall
             "Cookie": browser._cookie_header(gallery["prefix"] + "/"),
         },
     )
-    # The server answers 413 and closes; depending on timing the client sees the answer
-    # or only the closed connection. Either way nothing stays on disk.
-    assert response.code in (413, 599)
-    if response.code == 413:
-        assert "1 MB" in json.loads(response.body)["error"]["message"]
+    # The answer goes out at once and the rest of the body is read and dropped, so the
+    # client reads the 413 instead of a reset connection (handlers/linger.py).
+    assert response.code == 413, text(response)
+    assert response.headers["Connection"] == "close"
+    assert "1 MB" in json.loads(response.body)["error"]["message"]
     ctx = gallery["ctx"]
     assert originals(gallery) == [] and await ctx.db.media.count_documents({}) == 0
     await wait_until(lambda: tmp_files(gallery) == [])
 
 
+async def test_a_body_refused_before_it_comes_is_answered_at_once_and_the_linger_ends(app, make_gallery, monkeypatch):
+    """A browser sends no `Expect: 100-continue`: its body comes even when the declared
+    length is refused. The 413 must reach it while it is still sending, and a client that
+    then stalls is cut off after the linger, not held forever."""
+    gallery, browser, root = await signed_in(app, make_gallery)
+    await update_settings(gallery["ctx"], {"max_upload_mb": 1})
+    monkeypatch.setattr(LingeringClose, "LINGER_SECONDS", 1.0)
+    reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
+    path = f"{gallery['prefix']}/api/v1/albums/{root['_id']}/upload?name=big.txt"
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{app.port}\r\nContent-Length: {5 * 1024 * 1024}\r\n"
+        f"X-XSRFToken: {browser.xsrf()}\r\nCookie: {browser._cookie_header(gallery['prefix'] + '/')}\r\n\r\n".encode()
+        + b"b" * (256 * 1024)  # a first piece; then the client stalls
+    )
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 413"), head
+    assert b"Connection: close" in head
+    length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    assert "1 MB" in json.loads(await reader.readexactly(length))["error"]["message"]
+    loop = asyncio.get_running_loop()
+    waited = loop.time()
+    assert await asyncio.wait_for(reader.read(), 5) == b""  # the server ended the connection
+    assert 0.5 < loop.time() - waited < 4
+    writer.close()
+    assert tmp_files(gallery) == [] and originals(gallery) == []
+
+
 async def wait_until(condition, timeout=5.0):
-    import asyncio
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
