@@ -10,6 +10,8 @@ import logging
 import re
 import time
 
+from server import embedded_insert
+
 
 def apply(slow_ms: float) -> None:
     """Install every patch (in the child, before the server starts)."""
@@ -20,6 +22,7 @@ def apply(slow_ms: float) -> None:
     _patch_projection()
     _patch_reply_encoding()
     _patch_json_decoder()
+    embedded_insert.apply()
     _log_slow_commands(slow_ms)
 
 
