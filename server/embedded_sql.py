@@ -10,7 +10,7 @@ import logging
 import re
 import time
 
-from server import embedded_insert
+from server import embedded_insert, embedded_wire
 
 
 def apply(slow_ms: float) -> None:
@@ -23,6 +23,7 @@ def apply(slow_ms: float) -> None:
     _patch_reply_encoding()
     _patch_json_decoder()
     embedded_insert.apply()
+    embedded_wire.apply()
     _log_slow_commands(slow_ms)
 
 
