@@ -15,7 +15,7 @@ from gallery.people.lockout import (
     clear_user_failures,
     note_user_failure,
 )
-from gallery.people.passwords import verify_password
+from gallery.people.passwords import refresh_stored_hash, verify_password
 from gallery.people.sessions import create_session, end_session
 from gallery.people.users import find_by_login
 from handlers.base import TenantHandler
@@ -108,6 +108,7 @@ class LoginHandler(AccountPageHandler):
             return self._page("Wrong user name or password.", login, 401)
         await attempt.succeeded()
         await clear_user_failures(ctx, user)
+        await refresh_stored_hash(ctx.db.users, user["_id"], password, user["password_hash"])
         if user.get("status") != "active":
             return self._page(
                 STATUS_MESSAGES.get(user.get("status"), STATUS_MESSAGES["disabled"]), login, 403

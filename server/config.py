@@ -70,6 +70,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
             str, "", "signs cookies and derives per-tenant keys; required in production"
         ),
         "installer_token_days": Key(int, 7, "days an installer link stays valid", minimum=1),
+        # Argon2id's cost. The defaults are RFC 9106's second recommended option; production
+        # refuses less than OWASP's minimum (19 MiB x 2 passes). A stored hash made with other
+        # values is remade at its owner's next sign-in.
+        "password_memory_kb": Key(int, 65536, "memory of one password hash (argon2id), in KiB", minimum=1024),
+        "password_rounds": Key(int, 3, "passes of one password hash (argon2id)", minimum=1),
+        "password_parallelism": Key(int, 4, "lanes of one password hash (argon2id)", minimum=1),
     },
     "smtp": {
         "host": Key(str, "localhost", "SMTP server for outgoing mail"),
@@ -226,7 +232,19 @@ def load_config(
         raise ConfigError(f"config key server.trusted_proxies: {exc}") from None
     if config.security.host_secret and len(config.security.host_secret) < 32:
         raise ConfigError("config key security.host_secret: must be at least 32 characters")
+    security = config.security
+    if security.password_parallelism > 16:
+        raise ConfigError("config key security.password_parallelism: must be at most 16")
+    if config.production and security.password_memory_kb * security.password_rounds < PASSWORD_COST_FLOOR:
+        raise ConfigError(
+            "config keys security.password_memory_kb x security.password_rounds: at least "
+            f"{PASSWORD_COST_FLOOR} in production mode (OWASP's minimum: 19456 KiB x 2 passes)"
+        )
     return config
+
+
+#: OWASP's argon2id minimum as memory (KiB) x passes: 19 MiB x 2, or 7 MiB x 5 and between.
+PASSWORD_COST_FLOOR = 19456 * 2
 
 
 # Environment variables of ours that are not config keys.

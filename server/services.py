@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from gallery.people import passwords
 from server.config import Config, ensure_host_secret
 from server.database import connect
 from tenants.registry import TenantRegistry
@@ -130,6 +131,8 @@ async def bounded(step: str, awaitable, seconds: float = CLOSE_STEP_SECONDS) -> 
 async def build_services(config: Config, reuse_embedded: bool = True) -> Services:
     """Connect to the database and make the host-level indexes; nothing per tenant."""
     ensure_host_secret(config)
+    security = config.security
+    passwords.configure(security.password_memory_kb, security.password_rounds, security.password_parallelism)
     client, embedded = await connect(config, reuse_embedded=reuse_embedded)
     registry = TenantRegistry(config, client)
     services = Services(config=config, client=client, registry=registry, embedded=embedded)

@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pymongo.errors import DuplicateKeyError
 
 from gallery.people.lockout import Limits, account_key, begin_attempt
-from gallery.people.passwords import hash_password, password_problem, verify_password
+from gallery.people.passwords import (
+    hash_password,
+    password_problem,
+    refresh_stored_hash,
+    verify_password,
+)
 from gallery.people.users import username_key
 from keys.tokens import hash_token, new_token, token_matches
 
@@ -58,6 +63,7 @@ async def sign_in(host_db, username: str, password: str, ip: str) -> dict | None
         await attempt.failed()
         return None
     await attempt.succeeded()
+    await refresh_stored_hash(host_db.host_admins, doc["_id"], password, doc["password_hash"])
     return doc
 
 

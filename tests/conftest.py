@@ -81,6 +81,12 @@ def make_config(embedded_db, tmp_path):
             "server.base_domain": "atrium.test",
             "logging.access_log": False,
             "jobs.workers": 0,
+            # The cheapest argon2id the service accepts (production refuses it): the suite
+            # signs in thousands of times; tests/gallery/people/test_password_cost.py keeps
+            # the default cost and the rehash covered.
+            "security.password_memory_kb": 1024,
+            "security.password_rounds": 1,
+            "security.password_parallelism": 1,
         }
         values.update({k.replace("__", "."): v for k, v in overrides.items()})
         return load_config(None, env={}, overrides=values)
@@ -149,7 +155,7 @@ async def make_gallery(app):
 
     async def make(slug: str = "alpha", title: str = "Alpha Gallery", hostnames=None):
         registry = app.services.registry
-        record, token = await create_tenant(registry, slug, title, hostnames or [], f"admin@{slug}.test")
+        _record, token = await create_tenant(registry, slug, title, hostnames or [], f"admin@{slug}.test")
         ctx = await registry.context_for_slug(slug)
         password = "Correct-Horse-Battery-9"
         await finish_install(registry, ctx, token, {

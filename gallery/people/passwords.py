@@ -1,7 +1,8 @@
 """Password hashing (argon2id through passlib, as provided by libpass) and the password policy.
 
-Hashing costs tens of milliseconds of CPU, so callers run it off the event loop
-(`await hash_password(...)` does that for them).
+Hashing costs tens to hundreds of milliseconds of CPU (the host sets the cost:
+`security.password_*`), so callers run it off the event loop (`await hash_password(...)`
+does that for them).
 """
 
 from __future__ import annotations
@@ -12,7 +13,17 @@ from pathlib import Path
 
 from passlib.hash import argon2
 
-_HASHER = argon2.using(type="ID")
+# RFC 9106's second recommended option (64 MiB, 3 passes, 4 lanes) until the service
+# configures its own (`security.password_*`, server/services.py).
+_HASHER = argon2.using(type="ID", memory_cost=65536, rounds=3, parallelism=4)
+_dummy: tuple = (None, "")  # (hasher, a hash it made) for checks of unknown accounts
+
+
+def configure(memory_kb: int, rounds: int, parallelism: int) -> None:
+    """Hash new passwords with this cost from now on (the process's one setting)."""
+    global _HASHER
+    if (_HASHER.memory_cost, _HASHER.default_rounds, _HASHER.parallelism) != (memory_kb, rounds, parallelism):
+        _HASHER = argon2.using(type="ID", memory_cost=memory_kb, rounds=rounds, parallelism=parallelism)
 
 
 async def hash_password(password: str) -> str:
@@ -22,7 +33,7 @@ async def hash_password(password: str) -> str:
 async def verify_password(password: str, password_hash: str | None) -> bool:
     if not password_hash:
         # Spend the same time as a real check so timing does not reveal unknown accounts.
-        await asyncio.to_thread(_HASHER.verify, password, _DUMMY_HASH)
+        await asyncio.to_thread(_verify_dummy, password)
         return False
     try:
         return await asyncio.to_thread(_HASHER.verify, password, password_hash)
@@ -30,7 +41,35 @@ async def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
-_DUMMY_HASH = _HASHER.hash("atrium-dummy-password")
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a stored hash was made with another cost than the configured one (then its
+    owner's next sign-in, which has the password, stores a new one)."""
+    try:
+        return _HASHER.needs_update(password_hash)
+    except (ValueError, TypeError):
+        return False
+
+
+async def refresh_stored_hash(collection, doc_id, password: str, password_hash: str) -> None:
+    """After a right password: store a hash of the configured cost in place of one made with
+    another, so raising the cost reaches every account that signs in. Only if the stored hash
+    is still the one checked (a password changed meanwhile wins)."""
+    if not needs_rehash(password_hash):
+        return
+    fresh = await hash_password(password)
+    await collection.update_one({"_id": doc_id, "password_hash": password_hash}, {"$set": {"password_hash": fresh}})
+
+
+def _verify_dummy(password: str) -> None:
+    """A check against a hash of the configured cost, made once per hasher in the calling
+    thread (not at import, not on the event loop: it costs as much as a check)."""
+    global _dummy
+    hasher, dummy = _dummy
+    if hasher is not _HASHER:
+        hasher = _HASHER
+        dummy = hasher.hash("atrium-dummy-password")
+        _dummy = (hasher, dummy)
+    hasher.verify(password, dummy)
 
 
 @lru_cache(maxsize=1)
