@@ -57,10 +57,14 @@ class LingeringClose(tornado.web.RequestHandler):
     def _end_linger(self, *_args) -> None:
         if self._linger is not None:
             tornado.ioloop.IOLoop.current().remove_timeout(self._linger)
-        if not self._finished:
+        if not self._finished and not self._gone:
             super().finish()
 
+    _gone = False
+
     def on_connection_close(self) -> None:
+        # The client left first (it read the answer, or gave up): nothing is left to end.
+        self._gone = True
         if self._linger is not None:
             tornado.ioloop.IOLoop.current().remove_timeout(self._linger)
         super().on_connection_close()

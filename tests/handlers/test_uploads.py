@@ -233,6 +233,28 @@ async def test_a_body_refused_before_it_comes_is_answered_at_once_and_the_linger
     assert tmp_files(gallery) == [] and originals(gallery) == []
 
 
+async def test_a_client_that_leaves_during_the_linger_ends_it_quietly(app, make_gallery, caplog):
+    gallery, browser, root = await signed_in(app, make_gallery)
+    await update_settings(gallery["ctx"], {"max_upload_mb": 1})
+    reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
+    path = f"{gallery['prefix']}/api/v1/albums/{root['_id']}/upload?name=big.txt"
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{app.port}\r\nTransfer-Encoding: chunked\r\n"
+        f"X-XSRFToken: {browser.xsrf()}\r\nCookie: {browser._cookie_header(gallery['prefix'] + '/')}\r\n\r\n".encode()
+    )
+    for _ in range(12):  # 1.5 MB in chunks: over the limit part-way
+        writer.write(b"20000\r\n" + b"c" * 0x20000 + b"\r\n")
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 413"), head
+    writer.close()  # gone before the body's end and before the linger's
+    await asyncio.sleep(0.3)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], caplog.text
+    await wait_until(lambda: tmp_files(gallery) == [])
+    # The service goes on answering.
+    assert (await browser.get(f"{gallery['prefix']}/")).code == 200
+
+
 async def wait_until(condition, timeout=5.0):
 
     loop = asyncio.get_running_loop()
