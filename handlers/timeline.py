@@ -92,6 +92,13 @@ class _ScrubberUrls:
         return getattr(self._urls, name)
 
 
+# Rendered scrubbers by (months and counts, language, gallery links, current month): what
+# it shows is all in the key, so one never goes stale (new counts are a new key); a few
+# hundred of ~15 KB each.
+SCRUBBERS_KEPT = 256
+_SCRUBBERS: dict[tuple, bytes] = {}
+
+
 class TimelinePage(GalleryPage):
     """Kept in the page cache like album pages (handlers/pages.py), its body rendered: a page
     built costs ~10-15 ms of CPU (60 tiles and the reads), a kept one its layout only. A page
@@ -114,6 +121,19 @@ class TimelinePage(GalleryPage):
                 self.end_flight(None)
         self.render("timeline.html", body=view["body"])
 
+    def scrubber_html(self, months: list[dict], current: str | None) -> bytes:
+        """partials/timeline_scrubber.html, kept (_SCRUBBERS): ~120 months of links, names
+        and counts, each escaped, were two thirds of rendering a page nobody asked for yet,
+        and pages of one month show the same scrubber."""
+        key = (tuple((m["month"], m["count"]) for m in months), self.locale.code, self.urls, current)
+        html = _SCRUBBERS.get(key)
+        if html is None:
+            html = self.render_string("partials/timeline_scrubber.html", years=scrubber(months), current=current)
+            if len(_SCRUBBERS) >= SCRUBBERS_KEPT:
+                del _SCRUBBERS[next(iter(_SCRUBBERS))]  # the oldest first
+            _SCRUBBERS[key] = html
+        return html
+
     def get_template_namespace(self) -> dict:
         ns = super().get_template_namespace()
         ns["formats"] = _ScrubberFormats(ns["formats"], self.locale.code)
@@ -134,13 +154,13 @@ class TimelinePage(GalleryPage):
         cursor = found["next_cursor"]
         # The scrubber once its months are counted (a large gallery's count runs on).
         months = await months_soon(ctx, viewer)
+        current = month_of(found["items"][0].get("taken_key")) if found["items"] else None
         # Kept rendered: a kept page renders only its layout (the tiles and the scrubber's
         # 120 months were 2-4 ms of CPU on every request).
         body = self.render_string(
             "partials/timeline_body.html",
             groups=groups,
-            years=scrubber(months or []),
-            current=month_of(found["items"][0].get("taken_key")) if found["items"] else None,
+            scrubber_html=self.scrubber_html(months or [], current) if groups else b"",
             next_api=self.urls("/api/v1/timeline", cursor=cursor, limit=size) if cursor else None,
             more_url=self.urls("/timeline", cursor=cursor) if cursor else None,
         )

@@ -133,6 +133,9 @@ async def test_viewers_of_different_classes_never_get_each_others_page(app, make
         for _ in range(2):
             seen = (await friend.get(url)).body.decode()
             assert secret in seen and not any(i in seen for i in ids), url
+    # The scrubber counts what each may see (its rendering is kept too: handlers/timeline.py).
+    for browser, count in ((admin, 4), (visitor, 3), (friend, 1), (admin, 4)):
+        assert f'May 2024 <span class="muted">{count}</span>' in _html(await browser.get(f"{p}/timeline?month=2024-05"))
     # The layout stays each visitor's own: a name and XSRF form for the signed-in only.
     friend_html, admin_html = _html(await friend.get(f"{p}/timeline")), _html(await admin.get(f"{p}/timeline"))
     assert ">friend</a>" in friend_html and ">admin</a>" not in friend_html
@@ -179,3 +182,17 @@ async def test_each_language_gets_its_own_page_and_a_members_choice_shows_at_onc
     assert saved.code == 200, saved.body[:300]
     html = _html(await anna.get(page, headers=ENGLISH))
     assert '<html lang="en"' in html and "Everything you may see here" in html and "Alles" not in html
+
+
+async def test_the_kept_scrubber_marks_each_pages_own_month(app, make_gallery, viewer_of, make_jpeg):
+    g, open_album, _hidden, _ids, _secret, _role = await _world(make_gallery, viewer_of, make_jpeg)
+    await _dated(g["ctx"], open_album, make_jpeg, "older.jpg", datetime(2019, 8, 9, tzinfo=UTC))
+    visitor = app.browser()
+    await visitor.get(f"{g['prefix']}/api/v1/timeline/months")  # counted before the pages
+    for month, year, other in (("2024-05", "2024", "2019-08"), ("2019-08", "2019", "2024-05"),
+                               ("2024-05", "2024", "2019-08")):
+        html = _html(await visitor.get(f"{g['prefix']}/timeline?month={month}"))
+        marked = re.findall(r'href="[^"]*month=([0-9-]+)" aria-current="true"', html)
+        assert marked == [month], (month, marked)
+        opened = re.findall(r'<details open>\s*<summary><span>([0-9]+)</span>', html)
+        assert opened == [year] and other not in marked
