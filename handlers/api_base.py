@@ -4,8 +4,10 @@ and `operation()` for the OpenAPI description each API module declares next to i
 
 from __future__ import annotations
 
-from gallery.library.downloads import download_allowed
+from datetime import UTC, datetime
+
 from gallery.errors import Invalid
+from gallery.library.downloads import download_allowed
 from gallery.library.media_access import has_distinct_original, may_view_original
 from gallery.library.ratings import summary as rating_summary
 from gallery.media_folder import READ_ONLY_REFUSED, read_only
@@ -131,9 +133,9 @@ class ApiHandler(TenantHandler):
             "width": media.get("width"),
             "height": media.get("height"),
             "duration": media.get("duration"),
-            "date_taken": media.get("date_taken"),  # the UTC instant albums sort by
+            "date_taken": _instant(media.get("date_taken")),  # the UTC instant albums sort by
             "taken": taken.to_dict() if (taken := taken_of(media)) else None,  # as shown
-            "date_added": media.get("date_added"),
+            "date_added": _instant(media.get("date_added")),
             "position": media.get("position", 0),
             "private": bool(media.get("private")),
             "state": media.get("state"),
@@ -153,6 +155,13 @@ class ApiHandler(TenantHandler):
         if fields:
             data = {k: v for k, v in data.items() if k in fields or k == "id"}
         return data
+
+
+def _instant(value):
+    """A stored instant as the text JSON answers carry (handlers.base._json_default's), made
+    here: the JSON encoder's call back into Python for each of a page's 120 dates was a
+    third of encoding 60 media (1.0 -> 0.6 ms)."""
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
 
 
 def operation(
