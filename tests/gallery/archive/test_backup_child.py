@@ -112,3 +112,39 @@ async def test_restore_stops_extracting_when_the_documents_fail(app, make_galler
     with pytest.raises(NotEmpty):
         await staging.fill(target["ctx"], None, prepared, "Beta", progress=Slow())
     assert not [t for t in threading.enumerate() if t.name.startswith("restore-extract")]
+
+
+async def test_the_snapshot_reads_media_in_pages_and_the_child_gets_them_in_frames(
+        app, make_gallery, tmp_path, monkeypatch):
+    """Media are read page by page (keyset on _id: short queries) and sent to the child a
+    frame at a time; every media object arrives, once, in _id order, and one whose id is
+    not a string (out of the keyset's range) is read too."""
+    import io
+
+    from bson import ObjectId
+
+    from gallery.archive import background, export
+
+    ctx, made = await make_source(make_gallery)
+    extra = [{**made["one"], "_id": f"{i:024x}", "original": None, "kind": "external",
+              "title": f"link {i}"} for i in range(5)]
+    await ctx.db.media.insert_many(extra)
+    monkeypatch.setattr(export, "SNAPSHOT_PAGE", 2)
+    pages = [page async for page in export.media_pages(ctx.db)]
+    assert [len(page) for page in pages] == [2, 2, 2, 1]
+    snap = await take_snapshot(ctx)
+    ids = sorted([made["one"]["_id"], made["two"]["_id"], *(m["_id"] for m in extra)])
+    assert [m["_id"] for m in snap.media] == ids == [m["_id"] for page in pages for m in page]
+    odd = {**extra[0], "_id": ObjectId()}
+    await ctx.db.media.insert_one(odd)
+    assert sorted(map(str, (m["_id"] for m in (await take_snapshot(ctx)).media))) == sorted(
+        [*ids, str(odd["_id"])])
+
+    monkeypatch.setattr(background, "FRAME", 3)
+    frames = list(background._frames(snap, ctx.storage, tmp_path / "a.zip", False))
+    assert len(frames) == 1 + 3 + 1  # the job, 7 media by 3, the end
+    job = background._read_job(io.BytesIO(b"".join(frames)))
+    assert job["snapshot"].media == snap.media and job["snapshot"].albums == snap.albums
+    assert len(snap.media) == 7  # the service's snapshot is left whole
+    report = await write_in_child(snap, ctx.storage, tmp_path / "a.zip")
+    assert report.media == 7 and report.files == 2
