@@ -1,40 +1,14 @@
-"""The embedded database's child answers each connection on a thread of its own
-(server/embedded_wire.py): every client gets its own answers, whole, however large and
-however many clients ask at once, and a connection is served while others stay open."""
+"""The embedded database's replies (server/embedded_wire.py): every client gets its own
+answers, whole, however large and however many clients ask at once; a first batch past
+16 MB is cut and the rest follows."""
 
 from __future__ import annotations
 
 import asyncio
-import socket
-import struct
 
-import psutil
-from bson import BSON
 from pymongo import AsyncMongoClient, monitoring
 
 from server.embedded_db import EmbeddedDatabase
-
-OP_MSG = 2013
-
-
-def _ping(sock: socket.socket, request_id: int) -> dict:
-    """One OP_MSG ping on a raw connection, its reply decoded."""
-    body = struct.pack("<I", 0) + b"\x00" + BSON.encode({"ping": 1, "$db": "admin"})
-    sock.sendall(struct.pack("<iiii", 16 + len(body), request_id, 0, OP_MSG) + body)
-    header = _read(sock, 16)
-    length, _, response_to, opcode = struct.unpack("<iiii", header)
-    assert (response_to, opcode) == (request_id, OP_MSG)
-    rest = _read(sock, length - 16)
-    return BSON(rest[5:]).decode()
-
-
-def _read(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        assert chunk, "the database closed the connection"
-        data += chunk
-    return data
 
 
 async def test_many_clients_get_their_own_whole_answers_at_once(tmp_path):
@@ -56,28 +30,6 @@ async def test_many_clients_get_their_own_whole_answers_at_once(tmp_path):
     finally:
         await client.close()
         await asyncio.to_thread(db.stop)
-
-
-async def test_each_open_connection_has_a_thread_of_its_own(tmp_path):
-    """40 connections stay open and each is answered: the threaded server holds a thread for
-    each (the asyncio server had one loop and a pool of at most 32 worker threads)."""
-    db = EmbeddedDatabase(tmp_path)
-    uri = await asyncio.to_thread(db.start)
-    socks = []
-    try:
-        child = psutil.Process(db.process.pid)
-        for i in range(40):
-            sock = socket.create_connection(("127.0.0.1", db.port), timeout=10)
-            socks.append(sock)
-            assert (await asyncio.to_thread(_ping, sock, i + 1))["ok"] == 1.0
-        assert child.num_threads() > 40
-        # Connections opened first are still answered after the others.
-        assert (await asyncio.to_thread(_ping, socks[0], 99))["ok"] == 1.0
-    finally:
-        for sock in socks:
-            sock.close()
-        await asyncio.to_thread(db.stop)
-    assert uri
 
 
 async def test_a_batch_past_the_bson_limit_is_cut_and_the_rest_follows(tmp_path):
