@@ -1,6 +1,6 @@
-"""Page 1 of Office/OpenDocument files through LibreOffice, where the host has it (it is
-never required and `./atrium` does not install it: without `soffice` these tests are
-skipped and the files get an icon, tests/gallery/processing/test_filetypes_processing.py).
+"""Page 1 of Office/OpenDocument files through LibreOffice, where the host has it (the
+service never requires it: without `soffice` the files get an icon). `./atrium test`
+installs it, so these tests fail, not skip, where it is missing.
 
 A document converted on the server must not make the server fetch what it links to:
 LibreOffice 7.4 with a default profile fetches a linked image's URL while converting (SSRF),
@@ -19,7 +19,24 @@ from PIL import Image
 from media.office import office_available, render_office_first_page
 from tests.media.filetype_samples import make_office
 
-pytestmark = pytest.mark.skipif(office_available() is None, reason="LibreOffice is not installed")
+
+@pytest.fixture(autouse=True)
+def libreoffice(request):
+    if "without_libreoffice" not in request.fixturenames:
+        assert office_available(), "LibreOffice is not installed (`./atrium test` installs it)"
+
+
+@pytest.fixture
+def without_libreoffice(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no soffice, no libreoffice
+
+
+async def test_without_libreoffice_there_is_no_page_and_no_error(without_libreoffice, tmp_path):
+    src = tmp_path / "letter.docx"
+    src.write_bytes(make_office("docx"))
+    assert office_available() is None
+    assert await render_office_first_page(src, tmp_path / "page.jpg") is None
+    assert not list(tmp_path.glob("page*"))
 
 _NS = (
     'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
