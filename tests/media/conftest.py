@@ -107,3 +107,21 @@ def jpeg_bytes(im: Image.Image, **params) -> bytes:
     buf = io.BytesIO()
     im.save(buf, "JPEG", **params)
     return buf.getvalue()
+
+
+def jpeg_with_exif(tmp_path, exif: Image.Exif, name="exif.jpg"):
+    path = tmp_path / name
+    Image.new("RGB", (16, 16), "grey").save(path, "JPEG", exif=exif)
+    return path
+
+
+def assert_plain_json(value):
+    if isinstance(value, dict):
+        assert all(isinstance(k, str) for k in value)
+        for v in value.values():
+            assert_plain_json(v)
+    elif isinstance(value, list):
+        for v in value:
+            assert_plain_json(v)
+    else:
+        assert value is None or isinstance(value, str | int | float | bool), repr(value)
