@@ -44,13 +44,14 @@ def not_restored(snap) -> list[str]:
 
 async def _documents(ctx, snap, original_bytes: int) -> None:
     """The documents, their indexes and tag counts, and the sync key."""
-    from gallery.library.tagcounts import rebuild_tag_counts
+    from gallery.library.tagcounts import Tally
 
     db = ctx.db
     sync_key = _reseal(ctx, snap)
-    await load.write_documents(ctx, snap, original_bytes)
+    tally = Tally()  # the media counted as they go in: not read back for their tag counts
+    await load.write_documents(ctx, snap, original_bytes, tally=tally)
     await schema.create_indexes(db)  # after the bulk load: half its time on the embedded database
-    await rebuild_tag_counts(ctx)
+    await tally.write(ctx)
     if sync_key is not None:
         await db.meta.insert_one({**sync_key, "_id": SYNC_KEY})
 

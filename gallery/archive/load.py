@@ -54,17 +54,21 @@ def complete_others(snap: Snapshot) -> None:
         role["name_key"] = username_key(role["name"])
 
 
-def _next_batch(batches, albums: dict) -> list | None:
+def _next_batch(batches, albums: dict, tally) -> list | None:
     batch = next(batches, None)
     if batch is not None:
         complete_media(batch, albums)
+        if tally is not None:
+            for media in batch:
+                tally.add(media)
     return batch
 
 
-async def write_documents(ctx, snap: Snapshot, original_bytes: int) -> None:
+async def write_documents(ctx, snap: Snapshot, original_bytes: int, *, tally=None) -> None:
     """Insert everything into ctx.db (empty: checked first; `ctx` needs .db). The caller makes
     the indexes afterwards (a bulk load into indexed collections took twice as long on the
-    embedded database) and then the tag counts (rebuild_tag_counts)."""
+    embedded database) and then the tag counts: `tally` (a tagcounts.Tally) counts the media
+    as they are inserted, so the caller writes them without reading the media back."""
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
     from datetime import UTC, datetime
@@ -92,13 +96,13 @@ async def write_documents(ctx, snap: Snapshot, original_bytes: int) -> None:
     reader = ThreadPoolExecutor(1, thread_name_prefix="restore-read")
     ahead = None
     try:
-        ahead = loop.run_in_executor(reader, _next_batch, batches, albums)
+        ahead = loop.run_in_executor(reader, _next_batch, batches, albums, tally)
         while True:
             batch = await ahead
             ahead = None
             if batch is None:
                 break
-            ahead = loop.run_in_executor(reader, _next_batch, batches, albums)
+            ahead = loop.run_in_executor(reader, _next_batch, batches, albums, tally)
             await db.media.insert_many(batch, ordered=True)
     finally:
         if ahead is not None:  # (a failed insert or a cancel): the read ahead ends first
