@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from handlers.base import DB_RETRY_AFTER_SECONDS, BaseHandler
+from handlers.base import BaseHandler
+from handlers.error_answers import DB_RETRY_AFTER_SECONDS
 from storage.root import StorageRoot
 
 VERSION = "0.1.0"  # the service's version, as in pyproject.toml (also in /api/v1/openapi.json)
