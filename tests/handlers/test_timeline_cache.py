@@ -196,3 +196,24 @@ async def test_the_kept_scrubber_marks_each_pages_own_month(app, make_gallery, v
         assert marked == [month], (month, marked)
         opened = re.findall(r'<details open>\s*<summary><span>([0-9]+)</span>', html)
         assert opened == [year] and other not in marked
+
+
+async def test_a_kept_whole_page_follows_the_settings_of_its_layout(app, make_gallery, viewer_of, make_jpeg):
+    """A visitor who is not signed in gets the whole page from the cache (handlers/timeline.py):
+    the gallery's title and its sign-in link, which only the layout shows, change at once."""
+    from gallery.settings import update_settings
+
+    g, _open_album, _hidden, ids, _secret, _role = await _world(make_gallery, viewer_of, make_jpeg)
+    visitor, admin = app.browser(), app.browser()
+    await admin.login(g["prefix"], "admin", g["password"])
+    page = f"{g['prefix']}/timeline"
+    before = await _prove_kept(g, visitor, page, ids[0])
+    assert ">Sign in</a>" in before and "<title>Timeline · Harbour Lights</title>" not in before
+
+    await update_settings(g["ctx"], {"gallery_title": "Harbour Lights", "show_login": False})
+    html = _html(await visitor.get(page))
+    assert "<title>Timeline · Harbour Lights</title>" in html and ">Sign in</a>" not in html
+    assert _tiles(html) == _tiles(before)
+    # The admin, signed in, still gets a layout of their own around the same body.
+    mine = _html(await admin.get(page))
+    assert ">admin</a>" in mine and 'name="_xsrf"' in mine and ">admin</a>" not in _html(await visitor.get(page))
