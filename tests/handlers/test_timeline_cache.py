@@ -217,3 +217,36 @@ async def test_a_kept_whole_page_follows_the_settings_of_its_layout(app, make_ga
     # The admin, signed in, still gets a layout of their own around the same body.
     mine = _html(await admin.get(page))
     assert ">admin</a>" in mine and 'name="_xsrf"' in mine and ">admin</a>" not in _html(await visitor.get(page))
+
+
+async def test_a_members_kept_layout_is_their_own_with_a_working_form_each_time(
+    app, make_gallery, viewer_of, make_jpeg
+):
+    """Signed in, the layout around the kept body is kept per member (handlers/timeline.py
+    members_page): two members of one role see their own names, a rename shows at once, and
+    each page carries a new XSRF token that signs out."""
+    g, _open_album, _hidden, ids, _secret, _role = await _world(make_gallery, viewer_of, make_jpeg)
+    p, ctx = g["prefix"], g["ctx"]
+    authenticated = await ctx.db.roles.find_one({"builtin": "authenticated"})
+    browsers = {}
+    for name in ("anna", "bert"):
+        await create_user(ctx, name, f"{name}@kept.test", PASSWORD, role_ids=[authenticated["_id"]])
+        browsers[name] = app.browser()
+        await browsers[name].login(p, name, PASSWORD)
+    page = f"{p}/timeline"
+    await _prove_kept(g, browsers["anna"], page, ids[0])
+    for _ in range(2):
+        for name, other in (("anna", "bert"), ("bert", "anna")):
+            html = _html(await browsers[name].get(page))
+            assert f">{name}</a>" in html and f">{other}</a>" not in html and "<!--atrium:" not in html
+            assert set(ids) <= set(_tiles(html))
+
+    await ctx.db.users.update_one({"username": "bert"}, {"$set": {"username": "bertram"}})
+    assert ">bertram</a>" in _html(await browsers["bert"].get(page))
+
+    tokens = [re.search(r'name="_xsrf" value="([^"]+)"', _html(await browsers["anna"].get(page))).group(1)
+              for _ in range(2)]
+    assert tokens[0] != tokens[1]
+    signed_out = await browsers["anna"].request("POST", f"{p}/logout", form={"_xsrf": tokens[1]})
+    assert signed_out.code in (200, 302), signed_out.code
+    assert ">anna</a>" not in _html(await browsers["anna"].get(page))
