@@ -28,6 +28,9 @@ from gallery.archive.export import Cancelled, ExportReport, Progress, partial_pa
 
 #: The child's niceness: the service's requests come first when the CPUs are busy.
 NICE = 10
+#: Seconds the child rests per second of copying and hashing originals (see PACE's note in
+#: docs/backup-format.md, round 7).
+PACE = 1.0
 #: Seconds between the child's progress lines.
 PROGRESS_SECONDS = 0.25
 CANCELLED_EXIT = 3
@@ -126,7 +129,7 @@ def _read_job(stream) -> dict:
 
 def main() -> int:
     job = _read_job(sys.stdin.buffer)  # from the service that started us, through a pipe
-    progress = Progress()
+    progress = Progress(pace=PACE)
     signal.signal(signal.SIGTERM, lambda *_: progress.cancel.set())
     done = threading.Event()
     out_lock = threading.Lock()

@@ -41,6 +41,18 @@ class Progress:
     bytes: int = 0
     started: float = field(default_factory=time.monotonic)
     cancel: threading.Event = field(default_factory=threading.Event)
+    # Seconds of rest per second of work while the originals are copied (0: none): the
+    # backup job's child rests (background.PACE), so that visitors keep the cores.
+    pace: float = 0.0
+    _owed: float = field(default=0.0, repr=False)
+
+    def rest(self, worked: float) -> None:
+        """Rest `pace` times `worked` seconds, in rests of at least 10 ms (shorter sleeps
+        cost more wake-ups than they give back); a cancel ends a rest."""
+        self._owed += worked * self.pace
+        if self._owed >= 0.01:
+            self.cancel.wait(self._owed)
+            self._owed = 0.0
 
     def eta_seconds(self) -> float | None:
         elapsed = time.monotonic() - self.started
@@ -250,12 +262,15 @@ def _stream_file(zf: zipfile.ZipFile, paths: SafePaths, media: dict, progress: P
             while True:
                 if progress.cancel.is_set():
                     raise Cancelled()
+                work = time.perf_counter()
                 chunk = fh.read(CHUNK)
                 if not chunk:
                     break
                 digest.update(chunk)
                 out.write(chunk)
                 progress.bytes += len(chunk)
+                if progress.pace:
+                    progress.rest(time.perf_counter() - work)
         if digest.hexdigest() != original.get("sha256"):
             # The bytes are in the archive already (a ZIP cannot take a member back); the
             # document will not list them, and restore ignores members nothing lists.

@@ -148,3 +148,18 @@ async def test_the_snapshot_reads_media_in_pages_and_the_child_gets_them_in_fram
     assert len(snap.media) == 7  # the service's snapshot is left whole
     report = await write_in_child(snap, ctx.storage, tmp_path / "a.zip")
     assert report.media == 7 and report.files == 2
+
+
+def test_the_child_rests_as_long_as_it_worked_in_rests_of_10_ms_or_more():
+    """The job's child copies at a pace (background.PACE: visitors keep the cores); a rest
+    is owed until it reaches 10 ms, and a cancel ends it (here set, so nothing waits)."""
+    from gallery.archive import background
+
+    assert background.PACE > 0 and Progress().pace == 0.0  # the CLI's backups never rest
+    progress = Progress(pace=1.0)
+    progress.cancel.set()
+    progress.rest(0.004)
+    progress.rest(0.004)
+    assert progress._owed == pytest.approx(0.008)  # too short to sleep yet
+    progress.rest(0.004)
+    assert progress._owed == 0.0  # rested (cut short by the cancel)
