@@ -144,7 +144,7 @@ async def test_the_files_own_xmp_rating_seeds_the_stars_until_members_vote(app, 
 
     from gallery.library.media import enqueue_processing
     from tests.handlers.media_api import processed
-    from tests.media.test_metadata import XMP_PACKET  # xmp:Rating 4
+    from tests.media.test_metadata_text import XMP_PACKET  # xmp:Rating 4
 
     g = await make_gallery("alpha")
     ctx = g["ctx"]
