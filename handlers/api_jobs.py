@@ -98,6 +98,9 @@ class JobRetryHandler(JobApi):
             return_document=ReturnDocument.AFTER,
         )
         if retried is None:
+            # Read again: `job` was read before the write, and the other click may have
+            # requeued it in between (then it is queued, not failed any more).
+            job = await self.visible_job(job_id)
             if job.get("state") not in ("queued", "running"):
                 raise Conflict(Message("Only a failed job can be retried; this one is %(state)s.", state=job.get("state")))
             retried = job

@@ -67,3 +67,20 @@ async def test_retry_and_cancel_are_the_gallery_admins_and_stay_in_their_gallery
     queued = await queue.enqueue("alpha", "zip.import", {})
     cancelled = await admin.api("POST", f"{api}/{queued}/cancel")
     assert json.loads(cancelled.body)["job"]["state"] == "cancelled"
+
+
+async def test_clicks_at_once_all_answer_queued_whichever_reads_first(app, make_gallery):
+    """Each click reads the job, then writes only if it is still failed: a click that read it
+    failed and lost the write to another click must read it again, not answer 409."""
+    alpha = await make_gallery("alpha")
+    queue = job_queue(app.services)
+    admin = app.browser()
+    await admin.login(alpha["prefix"], "admin", alpha["password"])
+    api = alpha["prefix"] + "/api/v1/jobs"
+    for _ in range(15):
+        job_id = await _failed_job(queue, "alpha")
+        answers = await asyncio.gather(*(admin.api("POST", f"{api}/{job_id}/retry") for _ in range(4)))
+        assert [a.code for a in answers] == [200] * 4, [a.body for a in answers if a.code != 200]
+        assert {json.loads(a.body)["job"]["state"] for a in answers} == {"queued"}
+        assert await queue.claim_job(job_id, "w") is not None  # queued once: one run
+        assert await queue.claim_job(job_id, "w") is None
