@@ -5,6 +5,7 @@ duplicates as before, and commit what an insert command inserted, a refused one 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from datetime import UTC, datetime
 
@@ -53,12 +54,23 @@ def _library_rows(tmp_path, docs) -> list[tuple]:
     return _rows(path)
 
 
+@contextlib.asynccontextmanager
+async def _served(root, **client_options):
+    """An embedded database started on `root` and a client of it, both ended on the way out
+    (yields the client and its URI)."""
+    db = EmbeddedDatabase(root)
+    uri = await asyncio.to_thread(db.start)
+    client = AsyncMongoClient(uri, **client_options)
+    try:
+        yield client, uri
+    finally:
+        await client.close()
+        await asyncio.to_thread(db.stop)
+
+
 async def test_inserted_rows_are_the_ones_the_library_stored(tmp_path):
     docs = [dict(d) for d in DOCS]
-    db = EmbeddedDatabase(tmp_path / "data")
-    uri = await asyncio.to_thread(db.start)
-    client = AsyncMongoClient(uri, tz_aware=True)
-    try:
+    async with _served(tmp_path / "data", tz_aware=True) as (client, _uri):
         things = client.inserts.things
         result = await things.insert_many(docs[:3])
         assert result.inserted_ids == ["m1", DOCS[1]["_id"], 7]
@@ -69,17 +81,11 @@ async def test_inserted_rows_are_the_ones_the_library_stored(tmp_path):
         assert first["when"] == WHEN and first["nested"]["ref"] == DOCS[0]["nested"]["ref"]
         assert first["nested"]["list"][1]["x"] == b"\x00\x01" and first["blob"] == b"raw bytes"
         stored = _rows(tmp_path / "data" / "db" / "inserts.db")
-    finally:
-        await client.close()
-        await asyncio.to_thread(db.stop)
     assert stored == _library_rows(tmp_path, docs)
 
 
 async def test_a_document_without_a_usable_id_gets_one_and_nan_is_refused(tmp_path):
-    db = EmbeddedDatabase(tmp_path)
-    uri = await asyncio.to_thread(db.start)
-    client = AsyncMongoClient(uri)
-    try:
+    async with _served(tmp_path) as (client, _uri):
         things = client.inserts.things
         await things.insert_one({"_id": None, "title": "none"})
         made = await things.find_one({"title": "none"})
@@ -88,16 +94,10 @@ async def test_a_document_without_a_usable_id_gets_one_and_nan_is_refused(tmp_pa
             await things.insert_many([{"_id": "ok1"}, {"_id": "nan", "x": float("nan")}, {"_id": "ok2"}])
         assert refused.value.details["nInserted"] == 1  # ordered: stops at the refused one
         assert [d["_id"] for d in await things.find({"_id": {"$in": ["ok1", "nan", "ok2"]}}).to_list()] == ["ok1"]
-    finally:
-        await client.close()
-        await asyncio.to_thread(db.stop)
 
 
 async def test_what_a_refused_insert_command_inserted_is_committed(tmp_path):
-    db = EmbeddedDatabase(tmp_path)
-    uri = await asyncio.to_thread(db.start)
-    client = AsyncMongoClient(uri)
-    try:
+    async with _served(tmp_path) as (client, uri):
         things = client.inserts.things
         await things.insert_one({"_id": "d"})
         with pytest.raises(BulkWriteError) as ordered:
@@ -114,16 +114,7 @@ async def test_what_a_refused_insert_command_inserted_is_committed(tmp_path):
         finally:
             await other.close()
         assert seen == ["a", "b", "d", "f", "g"]
-    finally:
-        await client.close()
-        await asyncio.to_thread(db.stop)
     # And on disk after the child is gone (an open transaction would have been lost).
-    again = EmbeddedDatabase(tmp_path)
-    uri = await asyncio.to_thread(again.start)
-    client = AsyncMongoClient(uri)
-    try:
+    async with _served(tmp_path) as (client, _uri):
         assert sorted(d["_id"] for d in await client.inserts.things.find({}).to_list()) == [
             "a", "b", "d", "f", "g"]
-    finally:
-        await client.close()
-        await asyncio.to_thread(again.stop)
