@@ -108,6 +108,13 @@ _XSRF_SLOT = "<!--atrium:xsrf-form-->"
 _SCRUBBERS: dict[tuple, bytes] = {}
 
 
+def _keep(table: dict, most: int, key, value) -> None:
+    """Put `value` in a table of at most `most` entries, the oldest going first."""
+    if key not in table and len(table) >= most:
+        del table[next(iter(table))]
+    table[key] = value
+
+
 class TimelinePage(GalleryPage):
     """Kept in the page cache like album pages (handlers/pages.py), its body rendered: a page
     built costs ~8-12 ms of CPU (60 tiles and the reads), a kept one its layout only, or for a
@@ -166,9 +173,7 @@ class TimelinePage(GalleryPage):
             finally:
                 self._xsrf_slot = False
             parts = tuple(layout.split(_BODY_SLOT.encode(), 1))
-            if len(_LAYOUTS) >= LAYOUTS_KEPT:
-                del _LAYOUTS[next(iter(_LAYOUTS))]  # the oldest first
-            _LAYOUTS[key] = (generation, time.monotonic(), parts)
+            _keep(_LAYOUTS, LAYOUTS_KEPT, key, (generation, time.monotonic(), parts))
         form = self.xsrf_form_html().encode()
         before, after = (part.replace(_XSRF_SLOT.encode(), form, 1) for part in parts)
         return before + view["body"] + after
@@ -184,9 +189,7 @@ class TimelinePage(GalleryPage):
         html = _SCRUBBERS.get(key)
         if html is None:
             html = self.render_string("partials/timeline_scrubber.html", years=scrubber(months), current=current)
-            if len(_SCRUBBERS) >= SCRUBBERS_KEPT:
-                del _SCRUBBERS[next(iter(_SCRUBBERS))]  # the oldest first
-            _SCRUBBERS[key] = html
+            _keep(_SCRUBBERS, SCRUBBERS_KEPT, key, html)
         return html
 
     def get_template_namespace(self) -> dict:
