@@ -14,8 +14,9 @@ document shapes), then measures on the same disk:
   just before it) and peak RSS.
 Each timed process's CPU seconds (with its children: the CLI's embedded database) are
 printed too: on a shared machine they move less with the load than the times do.
-- the gallery home page's p99 for 4 anonymous visitors at a time, idle and while a
-  `gallery.backup` job runs in the service (target <= 1.5x; --no-pages leaves it out).
+- the gallery home page's p99 for 4 anonymous visitors without pause, idle and while a
+  `gallery.backup` job runs in the service, by the job's phase (bench/backup_pages.py;
+  target <= 1.5x; --no-pages leaves it out).
 Each figure is printed with the load average after its step (the machine may be shared).
 """
 
@@ -37,6 +38,7 @@ from pathlib import Path
 
 import psutil
 
+from bench import backup_pages
 from bench.tenants import install_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,45 +196,6 @@ def load_average() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-async def page_p99_during_backup(data_dir: Path) -> tuple[float, float, float]:
-    """(idle p99, p99 while a backup job runs in the service, backup job seconds), in ms,
-    of the gallery's home page for 4 anonymous visitors at a time."""
-    from bench.tenants import free_port, load, percentile, wait_healthy
-    from jobs.queue import JobQueue
-    from server.config import load_config
-    from server.services import build_services
-
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
-    env.update(ATRIUM_LOGGING_ACCESS_LOG="false", ATRIUM_LOGGING_LEVEL="WARNING", ATRIUM_JOBS_WORKERS="1")
-    proc = await asyncio.to_thread(
-        subprocess.Popen, [sys.executable, "-m", "server", "--data-dir", str(data_dir), "run",
-                           "--port", str(port)], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    services = None
-    try:
-        await wait_healthy(port, proc)
-        await load(port, ["source"], 100, 4)  # warm the caches
-        idle = await load(port, ["source"], 400, 4)
-        config = load_config(None, env={}, overrides={"paths.data_dir": str(data_dir)})
-        services = await build_services(config)  # attaches to the service's database
-        queue = JobQueue(services.host_db)
-        job_id = await queue.enqueue("source", "gallery.backup", {"requested_by": "bench"})
-        busy: list[float] = []
-        start = time.perf_counter()
-        while (job := await services.host_db.jobs.find_one({"_id": job_id}))["state"] in ("queued", "running"):
-            if time.perf_counter() - start > 300:
-                raise SystemExit(f"the backup job did not end in 300 s: {job.get('state')} "
-                                 f"{job.get('message') or ''} {job.get('error') or ''}")
-            busy += await load(port, ["source"], 40, 4)
-        return percentile(idle, 99) * 1000, percentile(busy or [0.0], 99) * 1000, time.perf_counter() - start
-    finally:
-        if services is not None:
-            await services.close()
-        proc.terminate()
-        await asyncio.to_thread(proc.wait, 30)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--media", type=int, default=10_000)
@@ -261,7 +224,7 @@ def main() -> None:
         loads["check"] = load_average()
         if not args.no_pages:
             # Before the restore: its derivative job would keep the service's worker busy.
-            idle, busy, seconds = asyncio.run(page_p99_during_backup(data))
+            pages = asyncio.run(backup_pages.measure(data))
             loads["pages"] = load_average()
         # cp -r again just before the restore: the disk's state (other work's files made and
         # removed meanwhile; ext4's cost of a new inode depends on it) changes in between,
@@ -284,8 +247,7 @@ def main() -> None:
               f"the check before round 6; best of 3)")
         print(f"{'all restore checks':<30}{check:>9.2f}{'':>10}{'':>13}  (members, validation in parts, reading)")
         if not args.no_pages:
-            print(f"home page p99: idle {idle:.1f} ms, during a backup job ({seconds:.1f} s) {busy:.1f} ms "
-                  f"= {busy / idle:.2f}x  (load {loads['pages']})")
+            print("\n".join(pages.lines()) + f"\n  (load {loads['pages']})")
         print("targets: backup and restore >= 0.60 of cp's speed, RSS < 150 MB, validation < 5 s, "
               "page p99 during a backup <= 1.5x idle")
     finally:

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 import tornado.iostream
 import tornado.web
 
-from gallery.archive.export import Cancelled, Progress, seal_secrets, take_snapshot, write_archive
+from gallery.archive.export import seal_secrets, take_snapshot, write_archive
 from gallery.archive.jobs import KIND, archive_path
+from gallery.archive.progress import Cancelled, Progress
 from gallery.archive.restore import RestoreError
 from gallery.archive.secrets import PassphraseError
 from gallery.archive.stream import LoopSink

@@ -9,61 +9,25 @@ Nothing of the gallery is copied to a temporary place and no whole file is held 
 
 from __future__ import annotations
 
-import hashlib
 import os
-import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import bson
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
 from lxml import etree
 
 from gallery.archive.document import Snapshot, write_backup
+from gallery.archive.originals import SafePaths, WriteBehind, copy_originals, zip_time
+from gallery.archive.progress import Progress
 from storage.root import StorageError
 
-CHUNK = 1024 * 1024
 DOCUMENT_NAME = "backup.xml"
 GENERATOR = "Atrium 0.1.0"
-
-
-class Cancelled(Exception):
-    """The backup was cancelled; the partial archive is to be thrown away."""
-
-
-@dataclass
-class Progress:
-    """Counters shared between the writing thread and whoever reports them (a job, a CLI)."""
-    total_files: int = 0
-    total_bytes: int = 0
-    files: int = 0
-    bytes: int = 0
-    started: float = field(default_factory=time.monotonic)
-    cancel: threading.Event = field(default_factory=threading.Event)
-    # Seconds of rest per second of work while the originals are copied (0: none): the
-    # backup job's child rests (background.PACE), so that visitors keep the cores.
-    pace: float = 0.0
-    _owed: float = field(default=0.0, repr=False)
-
-    def rest(self, worked: float) -> None:
-        """Rest `pace` times `worked` seconds, in rests of at least 10 ms (shorter sleeps
-        cost more wake-ups than they give back); a cancel ends a rest."""
-        self._owed += worked * self.pace
-        if self._owed >= 0.01:
-            self.cancel.wait(self._owed)
-            self._owed = 0.0
-
-    def eta_seconds(self) -> float | None:
-        elapsed = time.monotonic() - self.started
-        if self.bytes <= 0 or elapsed <= 0:
-            return None
-        return max(0.0, (self.total_bytes - self.bytes) * elapsed / self.bytes)
-
-    def as_dict(self) -> dict:
-        eta = self.eta_seconds()
-        return {"files": self.files, "total_files": self.total_files, "bytes": self.bytes,
-                "total_bytes": self.total_bytes, "eta_seconds": None if eta is None else round(eta, 1)}
 
 
 @dataclass
@@ -117,10 +81,13 @@ async def seal_secrets(ctx, passphrase: str) -> dict:
     return await asyncio.to_thread(backup_secrets.seal, clear, passphrase)
 
 
-async def take_snapshot(ctx, *, passphrase: str | None = None, sealed: dict | None = None) -> Snapshot:
+async def take_snapshot(ctx, *, passphrase: str | None = None, sealed: dict | None = None,
+                        background: bool = False) -> Snapshot:
     """Every document the format carries, read before any file is (see the module doc).
     With a passphrase (or a block `seal_secrets` made), the secrets travel sealed under it;
-    without, they are left out and named."""
+    without, they are left out and named. `background` (the backup job, which hands the
+    snapshot to its child): the media are read in BACKGROUND_PAGEs with rests between them
+    and left as raw BSON (RawBSONDocument) for the child to decode."""
     from gallery.settings import BY_KEY
 
     if passphrase and sealed is None:
@@ -149,7 +116,7 @@ async def take_snapshot(ctx, *, passphrase: str | None = None, sealed: dict | No
         snap.watermark = {"path": f"watermarks/{digest}.png", "size": None, "sha256": digest}
     snap.albums = await ctx.db.albums.find({}).sort([("ancestors", 1), ("position", 1)]).to_list()
     snap.albums.sort(key=lambda a: (len(a.get("ancestors") or []), a.get("position") or 0))
-    snap.media = await _media(ctx.db)
+    snap.media = await _media(ctx.db, background)
     snap.roles = await ctx.db.roles.find({}).sort("_id", 1).to_list()
     snap.users = await ctx.db.users.find({}).sort("_id", 1).to_list()
     return snap
@@ -157,36 +124,56 @@ async def take_snapshot(ctx, *, passphrase: str | None = None, sealed: dict | No
 
 #: Media documents per query of a snapshot. One query for all of them held the embedded
 #: database (one command at a time per gallery) for 250-330 ms of a 10,000-object gallery,
-#: and every visitor's query waited behind it; a page of 250 takes ~30 ms, and is decoded on
-#: the event loop in as little.
+#: and every visitor's query waited behind it; a page of 250 takes ~30 ms.
 SNAPSHOT_PAGE = 250
+#: The backup job's pages: a visitor's query waits behind one for ~7 ms, and the job rests
+#: as long as each page took before it asks for the next (the database serves visitors
+#: meanwhile). Left raw, a page costs the event loop no decoding (a page of 250 decoded took
+#: 3-6 ms of it, 150-230 ms in all) and its pickling for the child next to nothing.
+BACKGROUND_PAGE = 64
+_RAW = CodecOptions(document_class=RawBSONDocument)
 
 
-async def _media(db) -> list[dict]:
+async def _media(db, background: bool = False) -> list:
     """Every media document (media_pages; ids are strings, gallery.ids: if a count says some
     were not reached that way, all are read again in one query)."""
-    media = [doc async for page in media_pages(db) for doc in page]
+    media = [doc async for page in media_pages(db, background=background) for doc in page]
     if len(media) < await db.media.count_documents({}):  # an id of another type: not in the range
-        media = await db.media.find({}, _FIELDS).sort("_id", 1).batch_size(SNAPSHOT_PAGE).to_list()
+        collection = db.get_collection("media", codec_options=_RAW) if background else db.media
+        media = await collection.find({}, _FIELDS).sort("_id", 1).batch_size(SNAPSHOT_PAGE).to_list()
     return media
 
 
 _FIELDS = {"search_keys": 0, "derivatives": 0}  # remade on restore
 
 
-async def media_pages(db):
-    """The media documents in pages of SNAPSHOT_PAGE by _id (keyset: each page a short
-    indexed query, the database free for others between them)."""
+async def media_pages(db, *, background: bool = False):
+    """The media documents in pages by _id (keyset: each page a short indexed query, the
+    database free for others between them); `background`: see take_snapshot."""
+    import asyncio
+
+    size = BACKGROUND_PAGE if background else SNAPSHOT_PAGE
+    collection = db.get_collection("media", codec_options=_RAW) if background else db.media
     last = None
     while True:
         query = {} if last is None else {"_id": {"$gt": last}}
-        page = await db.media.find(query, _FIELDS).sort("_id", 1).limit(SNAPSHOT_PAGE).batch_size(
-            SNAPSHOT_PAGE).to_list()
+        asked = time.monotonic()
+        page = await collection.find(query, _FIELDS).sort("_id", 1).limit(size).batch_size(size).to_list()
         if page:
             yield page
             last = page[-1]["_id"]
-        if len(page) < SNAPSHOT_PAGE:
+        if len(page) < size:
             return
+        if background:
+            await asyncio.sleep(time.monotonic() - asked)
+
+
+def decode_media(raw: bytes) -> dict:
+    """A media document the background snapshot left raw, as the service's client reads it."""
+    return bson.decode(raw, codec_options=_DECODED)
+
+
+_DECODED = CodecOptions(tz_aware=True)  # as server/database.py's client
 
 
 def _prune(snap: Snapshot, gone: set[str]) -> None:
@@ -212,83 +199,17 @@ def _prune(snap: Snapshot, gone: set[str]) -> None:
         u["role_ids"] = [x for x in u.get("role_ids") or [] if x in role_ids]
 
 
-def _zip_time(ts: float) -> tuple:
-    t = time.gmtime(max(ts, 315532800))  # ZIP cannot say a time before 1980
-    return t[:6]
-
-
-class SafePaths:
-    """Stored relative paths resolved inside a storage root, each directory once: resolving
-    every file (a realpath of each component) took half of a 10,000-file backup. The last
-    component is opened with O_NOFOLLOW, so a symlink there cannot lead out either."""
-
-    def __init__(self, storage):
-        self.storage = storage
-        self.dirs: dict[str, Path] = {}
-
-    def path(self, rel: str) -> Path:
-        parent, _, name = str(rel).rpartition("/")
-        if name in ("", ".", ".."):
-            raise StorageError(f"path {rel!r} names no file")
-        folder = self.dirs.get(parent)
-        if folder is None:
-            folder = self.dirs[parent] = self.storage.resolve(parent)
-        return folder / name
-
-    def open_read(self, rel: str):
-        fd = os.open(self.path(rel), os.O_RDONLY | os.O_NOFOLLOW)
-        return os.fdopen(fd, "rb")
-
-
-def _stream_file(zf: zipfile.ZipFile, paths: SafePaths, media: dict, progress: Progress) -> str | None:
-    """Copy one original into the archive; the reason it was left out, or None."""
-    original = media.get("original") or {}
-    rel = original.get("path")
-    try:
-        fh = paths.open_read(rel)
-    except FileNotFoundError:
-        return "the file vanished while the backup ran"
-    except (OSError, StorageError) as exc:  # a path leaving the root, permissions
-        return f"the file cannot be read: {exc}"
-    with fh:
-        st = os.fstat(fh.fileno())
-        if st.st_size != original.get("size"):
-            return "the file changed while the backup ran (size differs from the record)"
-        info = zipfile.ZipInfo(rel, date_time=_zip_time(st.st_mtime))
-        info.compress_type = zipfile.ZIP_STORED  # photos and video are compressed already
-        info.external_attr = 0o644 << 16
-        digest = hashlib.sha256()
-        with zf.open(info, "w", force_zip64=True) as out:
-            while True:
-                if progress.cancel.is_set():
-                    raise Cancelled()
-                work = time.perf_counter()
-                chunk = fh.read(CHUNK)
-                if not chunk:
-                    break
-                digest.update(chunk)
-                out.write(chunk)
-                progress.bytes += len(chunk)
-                if progress.pace:
-                    progress.rest(time.perf_counter() - work)
-        if digest.hexdigest() != original.get("sha256"):
-            # The bytes are in the archive already (a ZIP cannot take a member back); the
-            # document will not list them, and restore ignores members nothing lists.
-            return "the file changed while the backup ran (sha256 differs from the record)"
-    return None
-
-
-def _stream_watermark(zf, paths: SafePaths, mark: dict, progress: Progress) -> str | None:
+def _copy_watermark(zf, paths: SafePaths, mark: dict, progress: Progress) -> str | None:
     """Copy the watermark PNG into the archive, sizing it; the reason it was left out, or None."""
     try:
         size = os.stat(paths.path(mark["path"]), follow_symlinks=False).st_size
     except (OSError, StorageError) as exc:
         return f"the watermark image cannot be read: {exc}"
     record = {"_id": None, "original": {"path": mark["path"], "size": size, "sha256": mark["sha256"]}}
-    reason = _stream_file(zf, paths, record, progress)
-    if reason is None:
-        mark["size"] = size
-    return reason
+    for _, reason in copy_originals(zf, paths, [record], progress, ahead=False, counted=False):
+        return reason
+    mark["size"] = size
+    return None
 
 
 def write_archive(snap: Snapshot, storage, out, *, metadata_only: bool = False,
@@ -305,23 +226,19 @@ def write_archive(snap: Snapshot, storage, out, *, metadata_only: bool = False,
     paths = SafePaths(storage)
     with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
         if snap.watermark:  # small, and part of the settings: carried even without originals
-            reason = _stream_watermark(zf, paths, snap.watermark, progress)
+            reason = _copy_watermark(zf, paths, snap.watermark, progress)
             if reason:
                 report.left_out.append({"media_id": None, "path": snap.watermark["path"], "reason": reason})
                 snap.watermark = None
         if not metadata_only:
-            for media in with_files:
-                reason = _stream_file(zf, paths, media, progress)
-                if reason is None:
-                    report.files += 1
-                    report.bytes += int(media["original"]["size"])
-                else:
-                    gone.add(media["_id"])
-                    report.left_out.append({"media_id": media["_id"], "path": media["original"]["path"],
-                                            "reason": reason})
-                progress.files += 1
+            for media, reason in copy_originals(zf, paths, with_files, progress, ahead=not progress.pace):
+                gone.add(media["_id"])
+                report.left_out.append({"media_id": media["_id"], "path": media["original"]["path"],
+                                        "reason": reason})
+            report.files = len(with_files) - len(gone)
+            report.bytes = sum(int(m["original"]["size"]) for m in with_files if m["_id"] not in gone)
         _prune(snap, gone)
-        info = zipfile.ZipInfo(DOCUMENT_NAME, date_time=_zip_time(time.time()))
+        info = zipfile.ZipInfo(DOCUMENT_NAME, date_time=zip_time(time.time()))
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
         with zf.open(info, "w", force_zip64=True) as raw, etree.xmlfile(raw, encoding="utf-8") as xf:
@@ -356,7 +273,8 @@ def write_file(snap: Snapshot, storage, path, *, metadata_only: bool = False,
     partial = partial_path(path)
     try:
         with open(partial, "wb") as fh:
-            report = write_archive(snap, storage, fh, metadata_only=metadata_only, progress=progress)
+            report = write_archive(snap, storage, WriteBehind(fh), metadata_only=metadata_only,
+                                   progress=progress)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(partial, path)

@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 
 from gallery.archive.background import write_in_child
-from gallery.archive.export import Cancelled, Progress, take_snapshot
+from gallery.archive.export import take_snapshot
+from gallery.archive.progress import Cancelled, Progress
 
 KIND = "gallery.backup"
 _NAME = re.compile(r"^[0-9a-f]{24}\.zip$")
@@ -54,7 +55,8 @@ async def run_backup_job(job) -> dict:
     progress = Progress()
     # The snapshot here; the archive by a niced child process, so that writing it never
     # holds this process's interpreter lock while visitors are served (background.py).
-    snap = await take_snapshot(ctx, sealed=job.payload.get("secrets"))  # sealed by the request
+    snap = await take_snapshot(ctx, sealed=job.payload.get("secrets"),  # sealed by the request
+                               background=True)
     task = asyncio.ensure_future(write_in_child(
         snap, ctx.storage, path, metadata_only=bool(job.payload.get("metadata_only")), progress=progress))
     try:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from gallery.archive import chunked, formats, media_source
 from gallery.archive.document import Snapshot
-from gallery.archive.export import CHUNK, DOCUMENT_NAME
+from gallery.archive.export import DOCUMENT_NAME
+from gallery.archive.progress import CHUNK
 
 #: backup.xml larger than this is refused before it is read (10,000 media take ~20 MB).
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
@@ -322,7 +323,7 @@ def extract_files(prepared: Prepared, storage, progress=None, stop=None) -> int:
     pread at their offsets (no shared file position, no lock), in 1 MB chunks.
     Raises RestoreError for the first file that differs, after every worker stopped; and
     Stopped, once every worker stopped, when the threading.Event `stop` is set."""
-    from gallery.archive.export import SafePaths
+    from gallery.archive.originals import SafePaths
 
     paths = SafePaths(storage)
     failed = stop if stop is not None else threading.Event()

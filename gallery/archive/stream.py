@@ -10,7 +10,7 @@ import asyncio
 import concurrent.futures
 import io
 
-from gallery.archive.export import CHUNK, Cancelled
+from gallery.archive.progress import CHUNK, Cancelled
 
 
 class ConsumerGone(Cancelled):

@@ -11,7 +11,8 @@ import pytest
 from lxml import etree
 
 from gallery.archive import formats
-from gallery.archive.export import Progress, export_to_file
+from gallery.archive.export import export_to_file
+from gallery.archive.progress import Progress
 from gallery.archive.restore import RestoreError, prepare
 from gallery.intake.ingest import job_queue
 from gallery.library.albums import album_document
@@ -187,7 +188,7 @@ async def test_quota_of_the_target_is_checked_before_anything_is_written(app, ma
 
 
 async def test_a_cancelled_backup_leaves_no_archive(app, make_gallery, tmp_path):
-    from gallery.archive.export import Cancelled
+    from gallery.archive.progress import Cancelled
 
     ctx, _ = await make_source(make_gallery)
     out = tmp_path / "out" / "cancelled.zip"

@@ -10,7 +10,8 @@ import psutil
 import pytest
 
 from gallery.archive.background import NICE, BackupFailed, write_in_child
-from gallery.archive.export import Cancelled, Progress, take_snapshot
+from gallery.archive.export import take_snapshot
+from gallery.archive.progress import Cancelled, Progress
 from gallery.archive.restore import prepare
 from tests.gallery.archive.test_backup import make_source
 from tests.waiting import until
@@ -148,6 +149,18 @@ async def test_the_snapshot_reads_media_in_pages_and_the_child_gets_them_in_fram
     assert len(snap.media) == 7  # the service's snapshot is left whole
     report = await write_in_child(snap, ctx.storage, tmp_path / "a.zip")
     assert report.media == 7 and report.files == 2
+
+    # The job's snapshot: small pages left raw (no decoding on the event loop), decoded by
+    # the child into exactly what the service's own snapshot holds (times with their zone).
+    from bson.raw_bson import RawBSONDocument
+
+    monkeypatch.setattr(export, "BACKGROUND_PAGE", 2)
+    raw = await take_snapshot(ctx, background=True)
+    assert len(raw.media) == 8 and all(isinstance(m, RawBSONDocument) for m in raw.media)
+    job = background._read_job(io.BytesIO(b"".join(background._frames(raw, ctx.storage, tmp_path / "b.zip", False))))
+    decoded = {str(m["_id"]): m for m in job["snapshot"].media}
+    assert decoded == {str(m["_id"]): m for m in (await take_snapshot(ctx)).media}
+    assert decoded[made["one"]["_id"]]["date_added"].tzinfo is not None
 
 
 def test_the_child_rests_as_long_as_it_worked_in_rests_of_10_ms_or_more():
