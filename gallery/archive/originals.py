@@ -172,9 +172,11 @@ def copy_originals(zf: zipfile.ZipFile, paths: SafePaths, records: list[dict], p
                 left_out.append((event[1], event[2]))
                 progress.files += counted
     finally:
-        if out is not None:  # a failure or a cancel inside a member: the ZIP can still close
-            out.close()
-        events.close()
+        try:
+            if out is not None:  # a failure or a cancel inside a member: the ZIP can still close
+                out.close()
+        finally:  # even when that close fails too (a consumer gone): the reading thread ends
+            events.close()
     return left_out
 
 

@@ -6,6 +6,7 @@ write-behind hands its written part to the disk without breaking zipfile's seeks
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import threading
 import zipfile
@@ -106,6 +107,32 @@ def test_an_error_in_the_reading_thread_is_raised_to_the_writer(tmp_path, monkey
     with pytest.raises(MemoryError, match="f1"):
         _write(storage, records, tmp_path / "a.zip", ahead=True)
     assert not [t for t in threading.enumerate() if t.name == "backup-read-ahead"]
+
+
+def test_a_failing_consumer_ends_the_reading_thread(tmp_path):
+    """The archive's consumer fails part-way (a client that went away while Download now
+    streamed): the error reaches the caller and the reading thread is gone."""
+    storage, records = _gallery(tmp_path, [3 * originals.CHUNK] * 4)
+
+    class GoneAfterTwoChunks(io.RawIOBase):
+        written = 0
+
+        def writable(self):
+            return True
+
+        def write(self, data):
+            if self.written > 2 * originals.CHUNK:
+                raise ConnectionResetError("the client went away")
+            self.written += len(data)
+            return len(data)
+
+    with pytest.raises(ConnectionResetError) as caught:
+        with zipfile.ZipFile(GoneAfterTwoChunks(), "w", allowZip64=True) as zf:
+            copy_originals(zf, SafePaths(storage), records, Progress(), ahead=True)
+    # While the error (and its traceback, which holds the copy's frames) is still kept, as a
+    # handler logging it does: ended by the copy itself, not by the garbage collector.
+    assert not [t for t in threading.enumerate() if t.name == "backup-read-ahead"]
+    assert caught.tb is not None
 
 
 def test_write_behind_hands_the_archive_to_the_disk_in_steps_and_it_stays_whole(tmp_path, monkeypatch):
