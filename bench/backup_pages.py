@@ -2,13 +2,13 @@
 (bench/backup.py; `python -m bench.backup_pages DATA_DIR` on a data directory that holds a
 gallery "source", such as the one bench/backup.py makes).
 
-Four anonymous visitors ask for the page without pause, idle for IDLE_SECONDS (after a warm-up)
-and then for as long as a `gallery.backup` job runs; each request is stamped with the time
+Four anonymous visitors ask for the page without pause, idle for IDLE_SECONDS (after a warm-up),
+then for as long as a `gallery.backup` job runs, then idle again for IDLE_SECONDS; each request is stamped with the time
 it started, and the job's progress is read every quarter second, so that the requests are
 told apart by the job's phase: its start (snapshot, hand-over to the child, until the first
 bytes are copied), the copying, and its end (backup.xml and the fsync). A p99 over a few
-hundred idle requests moved by half from run to run on this machine: the idle window gives
-thousands.
+hundred idle requests moved by half from run to run on this machine: the idle windows give
+thousands, before and after the job (the machine's state drifts meanwhile).
 """
 
 from __future__ import annotations
@@ -39,13 +39,16 @@ class PageFigures:
     idle_count: int
     busy_count: int
     phases: list  # [(name, seconds, count, p50 ms, p99 ms, max ms)]
+    before_ms: float  # the idle p99 of each window
+    after_ms: float
 
     @property
     def ratio(self) -> float:
         return self.busy_ms / self.idle_ms
 
     def lines(self) -> list[str]:
-        out = [(f"home page p99: idle {self.idle_ms:.1f} ms ({self.idle_count} requests), during a backup "
+        out = [(f"home page p99: idle {self.idle_ms:.1f} ms ({self.idle_count} requests; {self.before_ms:.1f} "
+                f"before the job, {self.after_ms:.1f} after), during a backup "
                f"job ({self.job_seconds:.1f} s, {self.busy_count} requests) {self.busy_ms:.1f} ms "
                f"= {self.ratio:.2f}x")]
         for name, seconds, count, p50, p99, top in self.phases:
@@ -121,6 +124,9 @@ async def measure(data_dir: Path) -> PageFigures:
         end = time.perf_counter()
         stop.set()
         await visitors
+        # Idle again after the job (the machine's state drifts over a minute or two: the
+        # job is measured between two idle windows, and against both).
+        after = [latency for _, latency in await _window(port, IDLE_SECONDS)]
         if job["state"] != "done":
             raise SystemExit(f"the backup job ended {job['state']}: {job.get('error') or job.get('message')}")
         busy = [(s, latency) for s, latency in stamps if start <= s <= end]
@@ -134,7 +140,8 @@ async def measure(data_dir: Path) -> PageFigures:
             if part:
                 phases.append((name, b - a, len(part), _ms(part, 50), _ms(part, 99), max(part) * 1000))
         latencies = [latency for _, latency in busy] or [0.0]
-        return PageFigures(_ms(idle, 99), _ms(latencies, 99), end - start, len(idle), len(busy), phases)
+        return PageFigures(_ms(idle + after, 99), _ms(latencies, 99), end - start, len(idle) + len(after),
+                           len(busy), phases, _ms(idle, 99), _ms(after, 99))
     finally:
         if services is not None:
             await services.close()

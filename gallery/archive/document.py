@@ -123,8 +123,10 @@ def _leaf(xf, name: str, text, attrib: dict | None = None) -> None:
             xf.write(str(text))
 
 
-def write_backup(xf, snap: Snapshot, *, created: datetime, generator: str, metadata_only: bool) -> None:
-    """Write the whole document into an open `etree.xmlfile` (one element at a time)."""
+def write_backup(xf, snap: Snapshot, *, created: datetime, generator: str, metadata_only: bool,
+                 each=None) -> None:
+    """Write the whole document into an open `etree.xmlfile` (one element at a time);
+    `each()` is called after each media object (the backup job's child rests there)."""
     attrib = {"format": str(FORMAT), "created": _time(created), "generator": generator,
               "metadata-only": _bool(metadata_only), "database-schema": str(snap.database_schema)}
     with xf.element(f"{{{NS}}}backup", attrib, nsmap={None: NS}):
@@ -148,6 +150,8 @@ def write_backup(xf, snap: Snapshot, *, created: datetime, generator: str, metad
         with xf.element(f"{{{NS}}}media-objects"):
             for media in snap.media:
                 _write_media(xf, media)
+                if each is not None:
+                    each()
         with xf.element(f"{{{NS}}}roles"):
             for role in snap.roles:
                 _write_role(xf, role)

@@ -244,7 +244,7 @@ def write_archive(snap: Snapshot, storage, out, *, metadata_only: bool = False,
         with zf.open(info, "w", force_zip64=True) as raw, etree.xmlfile(raw, encoding="utf-8") as xf:
             xf.write_declaration()
             write_backup(xf, snap, created=datetime.now(UTC), generator=GENERATOR,
-                         metadata_only=metadata_only)
+                         metadata_only=metadata_only, each=progress.step_done if progress.pace else None)
     report.media, report.albums = len(snap.media), len(snap.albums)
     report.users, report.roles = len(snap.users), len(snap.roles)
     return report

@@ -27,6 +27,7 @@ class Progress:
     # backup job's child rests (background.PACE), so that visitors keep the cores.
     pace: float = 0.0
     _owed: float = field(default=0.0, repr=False)
+    _since: float = field(default=0.0, repr=False)
 
     def rest(self, worked: float) -> None:
         """Rest `pace` times `worked` seconds, in rests of at least 10 ms (shorter sleeps
@@ -35,6 +36,14 @@ class Progress:
         if self._owed >= 0.01:
             self.cancel.wait(self._owed)
             self._owed = 0.0
+
+    def step_done(self) -> None:
+        """One step of paced work ended (a media object written into backup.xml): rest
+        `pace` times the time since the step before (the first only starts the clock)."""
+        now = time.perf_counter()
+        if self._since:
+            self.rest(now - self._since)
+        self._since = time.perf_counter()
 
     def eta_seconds(self) -> float | None:
         elapsed = time.monotonic() - self.started

@@ -5,6 +5,8 @@ restores, a cancel stops the child and leaves nothing, and a child that fails sa
 from __future__ import annotations
 
 import asyncio
+import time
+import zipfile
 
 import psutil
 import pytest
@@ -176,3 +178,40 @@ def test_the_child_rests_as_long_as_it_worked_in_rests_of_10_ms_or_more():
     assert progress._owed == pytest.approx(0.008)  # too short to sleep yet
     progress.rest(0.004)
     assert progress._owed == 0.0  # rested (cut short by the cancel)
+
+
+async def test_a_paced_backup_rests_while_it_writes_backup_xml_too(app, make_gallery, tmp_path, monkeypatch):
+    """The child's backup.xml (a second of Python for 10,000 media objects) is written at the
+    same pace as its files: a step is counted after each media object; the CLI's never."""
+    from gallery.archive.export import write_file
+
+    ctx, _ = await make_source(make_gallery)
+    snap = await take_snapshot(ctx)
+    steps = []
+    real = Progress.step_done
+
+    def counted(self):
+        steps.append(self.pace)
+        real(self)
+
+    monkeypatch.setattr(Progress, "step_done", counted)
+    await asyncio.to_thread(write_file, snap, ctx.storage, tmp_path / "paced.zip", progress=Progress(pace=1.0))
+    assert steps == [1.0] * len(snap.media) == [1.0, 1.0]
+    await asyncio.to_thread(write_file, snap, ctx.storage, tmp_path / "cli.zip", progress=Progress())
+    assert len(steps) == 2
+    with zipfile.ZipFile(tmp_path / "paced.zip") as paced, zipfile.ZipFile(tmp_path / "cli.zip") as cli:
+        assert sorted(paced.namelist()) == sorted(cli.namelist())
+        assert paced.read("originals/Trips/beach.jpg") == cli.read("originals/Trips/beach.jpg")
+
+
+def test_a_step_rests_as_long_as_it_took():
+    progress = Progress(pace=1.0)
+    progress.step_done()  # starts the clock: nothing owed
+    assert progress._owed == 0.0
+    time.sleep(0.004)
+    progress.step_done()
+    assert 0.004 <= progress._owed < 0.01  # owed, not yet slept (under 10 ms)
+    time.sleep(0.008)
+    started = time.perf_counter()
+    progress.step_done()
+    assert progress._owed == 0.0 and time.perf_counter() - started >= 0.012  # slept what it owed
