@@ -126,9 +126,9 @@ def test_a_failing_consumer_ends_the_reading_thread(tmp_path):
             self.written += len(data)
             return len(data)
 
-    with pytest.raises(ConnectionResetError) as caught:
-        with zipfile.ZipFile(GoneAfterTwoChunks(), "w", allowZip64=True) as zf:
-            copy_originals(zf, SafePaths(storage), records, Progress(), ahead=True)
+    with (pytest.raises(ConnectionResetError) as caught,
+          zipfile.ZipFile(GoneAfterTwoChunks(), "w", allowZip64=True) as zf):
+        copy_originals(zf, SafePaths(storage), records, Progress(), ahead=True)
     # While the error (and its traceback, which holds the copy's frames) is still kept, as a
     # handler logging it does: ended by the copy itself, not by the garbage collector.
     assert not [t for t in threading.enumerate() if t.name == "backup-read-ahead"]
