@@ -151,10 +151,21 @@ async def test_album_lightbox_slideshow_and_search(
 
     # slideshow: advances by itself, space pauses, Escape ends it
     await page.goto(album_url)
+    # Every item the lightbox shows, recorded as it is shown: on a busy machine the 1 s
+    # interval can pass before the test reads the attribute, and the first would be missed.
+    await page.evaluate("""() => {
+        window.shownIds = [];
+        const box = document.querySelector('.lightbox');
+        new MutationObserver(() => {
+            const id = box.dataset.mediaId;
+            if (id && window.shownIds.at(-1) !== id) window.shownIds.push(id);
+        }).observe(box, {attributes: true, attributeFilter: ['data-media-id']});
+    }""")
     await page.click("[data-action=slideshow]")
     await box.wait_for(state="visible")
     await page.wait_for_function("document.querySelector('.lightbox').dataset.playing === '1'")
-    first = await box.get_attribute("data-media-id")
+    await page.wait_for_function("window.shownIds.length > 0")
+    first = await page.evaluate("window.shownIds[0]")
     assert first == items[0]["_id"]
     await page.wait_for_function(
         f"document.querySelector('.lightbox').dataset.mediaId !== '{first}'",
