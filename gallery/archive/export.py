@@ -9,6 +9,7 @@ Nothing of the gallery is copied to a temporary place and no whole file is held 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import zipfile
@@ -72,8 +73,6 @@ async def seal_secrets(ctx, passphrase: str) -> dict:
     """The gallery's secrets sealed under `passphrase` (gallery/archive/secrets.py): what a
     backup job carries in its payload, so that neither the passphrase nor a clear secret is
     ever stored."""
-    import asyncio
-
     from gallery.archive import secrets as backup_secrets
 
     backup_secrets.check_passphrase(passphrase)
@@ -139,9 +138,14 @@ async def _media(db, background: bool = False) -> list:
     were not reached that way, all are read again in one query)."""
     media = [doc async for page in media_pages(db, background=background) for doc in page]
     if len(media) < await db.media.count_documents({}):  # an id of another type: not in the range
-        collection = db.get_collection("media", codec_options=_RAW) if background else db.media
-        media = await collection.find({}, _FIELDS).sort("_id", 1).batch_size(SNAPSHOT_PAGE).to_list()
+        media = await _media_collection(db, background).find({}, _FIELDS).sort("_id", 1).batch_size(
+            SNAPSHOT_PAGE).to_list()
     return media
+
+
+def _media_collection(db, background: bool):
+    """The media collection, handing out raw BSON for the background snapshot."""
+    return db.get_collection("media", codec_options=_RAW) if background else db.media
 
 
 _FIELDS = {"search_keys": 0, "derivatives": 0}  # remade on restore
@@ -150,10 +154,8 @@ _FIELDS = {"search_keys": 0, "derivatives": 0}  # remade on restore
 async def media_pages(db, *, background: bool = False):
     """The media documents in pages by _id (keyset: each page a short indexed query, the
     database free for others between them); `background`: see take_snapshot."""
-    import asyncio
-
     size = BACKGROUND_PAGE if background else SNAPSHOT_PAGE
-    collection = db.get_collection("media", codec_options=_RAW) if background else db.media
+    collection = _media_collection(db, background)
     last = None
     while True:
         query = {} if last is None else {"_id": {"$gt": last}}
@@ -165,7 +167,7 @@ async def media_pages(db, *, background: bool = False):
         if len(page) < size:
             return
         if background:
-            await asyncio.sleep(time.monotonic() - asked)
+            await asyncio.sleep(time.monotonic() - asked)  # the database serves others meanwhile
 
 
 def decode_media(raw: bytes) -> dict:
@@ -206,8 +208,9 @@ def _copy_watermark(zf, paths: SafePaths, mark: dict, progress: Progress) -> str
     except (OSError, StorageError) as exc:
         return f"the watermark image cannot be read: {exc}"
     record = {"_id": None, "original": {"path": mark["path"], "size": size, "sha256": mark["sha256"]}}
-    for _, reason in copy_originals(zf, paths, [record], progress, ahead=False, counted=False):
-        return reason
+    left_out = copy_originals(zf, paths, [record], progress, ahead=False, counted=False)
+    if left_out:
+        return left_out[0][1]
     mark["size"] = size
     return None
 
@@ -254,8 +257,6 @@ async def export_to_file(ctx, path, *, metadata_only: bool = False, progress: Pr
                          passphrase: str | None = None, sealed: dict | None = None) -> ExportReport:
     """Back the gallery up into the file `path` (written beside it, renamed when complete,
     so a failed or cancelled backup leaves no archive that looks whole)."""
-    import asyncio
-
     snap = await take_snapshot(ctx, passphrase=passphrase, sealed=sealed)
     return await asyncio.to_thread(write_file, snap, ctx.storage, path, metadata_only=metadata_only,
                                    progress=progress)

@@ -205,13 +205,15 @@ async def test_a_paced_backup_rests_while_it_writes_backup_xml_too(app, make_gal
 
 
 def test_a_step_rests_as_long_as_it_took():
+    """Each step's work is what passed since the step before (here its clock is set back
+    instead of waiting): owed until it reaches 10 ms, then slept."""
     progress = Progress(pace=1.0)
     progress.step_done()  # starts the clock: nothing owed
     assert progress._owed == 0.0
-    time.sleep(0.004)
+    progress._since -= 0.004  # a step of 4 ms
     progress.step_done()
     assert 0.004 <= progress._owed < 0.01  # owed, not yet slept (under 10 ms)
-    time.sleep(0.008)
+    progress._since -= 0.008  # a step of 8 ms
     started = time.perf_counter()
     progress.step_done()
     assert progress._owed == 0.0 and time.perf_counter() - started >= 0.012  # slept what it owed
